@@ -1,0 +1,21 @@
+//! Shared vocabulary of every Rampart gate.
+//!
+//! A gate (a [`Check`]) reads artifacts and returns a [`Report`] of
+//! [`Finding`]s. Findings carry stable rule ids documented once in a
+//! [`Rule`] catalog. A [`Policy`] (`rampart.toml`) adjusts severities,
+//! suppresses findings and decides which severity fails a gate. Renderers
+//! turn a report into a table, JSON or SARIF 2.1.0. Nothing here prints or
+//! exits: the binary does I/O with the user.
+
+mod check;
+mod finding;
+mod fs;
+mod policy;
+pub mod render;
+mod rules;
+
+pub use check::{Check, NoProgress, Progress};
+pub use finding::{Finding, Location, Report, Severity, SeverityCounts};
+pub use fs::write_atomic;
+pub use policy::{Policy, PolicyError, RulePolicy, ScanPolicy, Suppression, POLICY_FILE_NAME};
+pub use rules::{Catalog, Rule};

@@ -1,0 +1,295 @@
+//! `rampart.toml`: what fails a gate, per-rule overrides and suppressions,
+//! and scanner allow/deny additions.
+
+use crate::{Finding, Report, Severity};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const POLICY_FILE_NAME: &str = "rampart.toml";
+
+/// Largest policy file we read: a policy is hand-written configuration.
+const MAX_POLICY_BYTES: u64 = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("policy {path} is {size} bytes; the limit is {MAX_POLICY_BYTES}")]
+    TooLarge { path: PathBuf, size: u64 },
+    /// The message from the TOML parser names the line and column.
+    #[error("invalid policy {path}:\n{message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The policy. Every field has a safe default, so an absent file means:
+/// fail on medium, no overrides, the scanner's built-in lists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Findings at or above this severity fail the gate (exit code 1).
+    #[serde(default = "default_fail_on")]
+    pub fail_on: Severity,
+    /// Per-rule settings, keyed by rule id.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RulePolicy>,
+    /// Findings to drop, each with the reason it is accepted.
+    #[serde(default)]
+    pub suppress: Vec<Suppression>,
+    #[serde(default)]
+    pub scan: ScanPolicy,
+    /// Where the policy was read from, if a file.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+fn default_fail_on() -> Severity {
+    Severity::Medium
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            fail_on: default_fail_on(),
+            rules: BTreeMap::new(),
+            suppress: Vec::new(),
+            scan: ScanPolicy::default(),
+            source: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulePolicy {
+    /// Replace the rule's severity.
+    pub severity: Option<Severity>,
+    /// `false` drops every finding of the rule.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Drops findings of one rule, optionally only under a path prefix and only
+/// those whose evidence mentions `contains`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suppression {
+    pub rule: String,
+    /// Path prefix (as reported in the finding's location).
+    pub path: Option<String>,
+    /// Substring that the message or an evidence value must contain.
+    pub contains: Option<String>,
+    /// Why this is accepted; required so that reviews can see it.
+    pub reason: String,
+}
+
+/// Scanner settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanPolicy {
+    /// Extra globals that are safe to import, `module.name` or `module.*`
+    /// (classes directly in that module).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Extra globals to treat as critical, `module.name` or `module`.
+    #[serde(default)]
+    pub deny: Vec<String>,
+    /// Limit overrides, e.g. `max_depth = 8`.
+    #[serde(default)]
+    pub limits: BTreeMap<String, u64>,
+}
+
+impl Policy {
+    /// Parses policy text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
+        let mut p: Policy = toml::from_str(text).map_err(|e| PolicyError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        for s in &p.suppress {
+            if s.reason.trim().is_empty() {
+                return Err(PolicyError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "suppression of {} has an empty `reason`: say why it is accepted",
+                        s.rule
+                    ),
+                });
+            }
+        }
+        p.source = Some(path.to_path_buf());
+        Ok(p)
+    }
+
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let io = |source| PolicyError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(io)?.len();
+        if size > MAX_POLICY_BYTES {
+            return Err(PolicyError::TooLarge {
+                path: path.to_path_buf(),
+                size,
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        Policy::parse(&text, path)
+    }
+
+    /// Finds `rampart.toml` in `start` or the nearest ancestor.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .map(|d| d.join(POLICY_FILE_NAME))
+            .find(|p| p.is_file())
+    }
+
+    /// Applies overrides and suppressions to a report, in place.
+    pub fn apply(&self, report: &mut Report) {
+        let mut kept = Vec::with_capacity(report.findings.len());
+        for mut f in std::mem::take(&mut report.findings) {
+            if let Some(rp) = self.rules.get(&f.rule) {
+                if !rp.enabled {
+                    *report.suppressed.entry(f.rule.clone()).or_default() += 1;
+                    continue;
+                }
+                if let Some(s) = rp.severity {
+                    f.severity = s;
+                }
+            }
+            if self.suppress.iter().any(|s| s.matches(&f)) {
+                *report.suppressed.entry(f.rule.clone()).or_default() += 1;
+                continue;
+            }
+            kept.push(f);
+        }
+        report.findings = kept;
+    }
+}
+
+impl Suppression {
+    fn matches(&self, f: &Finding) -> bool {
+        self.rule.eq_ignore_ascii_case(&f.rule)
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| f.location.display_name().starts_with(p))
+            && self.contains.as_deref().is_none_or(|c| {
+                f.message.contains(c) || f.evidence.values().any(|v| v.contains(c))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Location;
+
+    fn report() -> Report {
+        let mut r = Report::new("scan");
+        r.findings.push(
+            Finding::new(
+                "PICKLE-UNKNOWN-GLOBAL",
+                Severity::Medium,
+                Location::file("models/a.pkl"),
+                "imports mypkg.Net",
+            )
+            .with("global", "mypkg.Net"),
+        );
+        r.findings.push(Finding::new(
+            "ZIP-CRC-MISMATCH",
+            Severity::Medium,
+            Location::file("b.zip"),
+            "crc",
+        ));
+        r
+    }
+
+    #[test]
+    fn defaults_fail_on_medium() {
+        let p = Policy::parse("", Path::new("rampart.toml")).unwrap();
+        assert_eq!(p.fail_on, Severity::Medium);
+    }
+
+    #[test]
+    fn override_and_disable() {
+        let p = Policy::parse(
+            "fail_on = \"high\"\n[rules.PICKLE-UNKNOWN-GLOBAL]\nseverity = \"low\"\n[rules.ZIP-CRC-MISMATCH]\nenabled = false\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap();
+        let mut r = report();
+        p.apply(&mut r);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].severity, Severity::Low);
+        assert_eq!(r.suppressed.get("ZIP-CRC-MISMATCH"), Some(&1));
+    }
+
+    #[test]
+    fn suppression_by_path_and_evidence() {
+        let p = Policy::parse(
+            "[[suppress]]\nrule = \"PICKLE-UNKNOWN-GLOBAL\"\npath = \"models/\"\ncontains = \"mypkg.Net\"\nreason = \"our own class\"\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap();
+        let mut r = report();
+        p.apply(&mut r);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].rule, "ZIP-CRC-MISMATCH");
+    }
+
+    #[test]
+    fn suppression_elsewhere_does_not_match() {
+        let p = Policy::parse(
+            "[[suppress]]\nrule = \"PICKLE-UNKNOWN-GLOBAL\"\npath = \"other/\"\nreason = \"x\"\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap();
+        let mut r = report();
+        p.apply(&mut r);
+        assert_eq!(r.findings.len(), 2);
+    }
+
+    #[test]
+    fn malformed_file_names_line() {
+        let err = Policy::parse("fail_on = \"medium\"\n\nfail_onn = 3\n", Path::new("x/rampart.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x/rampart.toml"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_severity_is_an_error() {
+        let err = Policy::parse("fail_on = \"severe\"\n", Path::new("rampart.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn empty_reason_rejected() {
+        assert!(Policy::parse(
+            "[[suppress]]\nrule = \"X\"\nreason = \" \"\n",
+            Path::new("rampart.toml")
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn discover_walks_up() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(POLICY_FILE_NAME), "").unwrap();
+        let sub = d.path().join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        assert_eq!(Policy::discover(&sub), Some(d.path().join(POLICY_FILE_NAME)));
+    }
+}

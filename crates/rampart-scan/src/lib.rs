@@ -1,0 +1,21 @@
+//! Model-artifact scanner for the pickle family.
+//!
+//! [`Scanner`] walks files, folders and archives, identifies every stream
+//! by its content (never its name), unwraps compression and archives to a
+//! bounded depth, and runs the symbolic pickle VM ([`pickle::vm`]) on every
+//! pickle it finds: raw pickles, PyTorch zip and legacy checkpoints, NumPy
+//! object arrays and joblib files. Verdicts on imported globals are
+//! allowlist-first ([`pickle::globals`]). Findings use the rules in
+//! [`RULES`].
+
+pub mod expect;
+pub mod pickle;
+pub mod rules;
+pub mod source;
+
+mod npy;
+mod walk;
+mod zip;
+
+pub use rules::RULES;
+pub use walk::{ScanLimits, Scanner};

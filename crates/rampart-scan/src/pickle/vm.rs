@@ -1,0 +1,1578 @@
+//! A symbolic pickle virtual machine for hostile input.
+//!
+//! It executes every opcode of protocols 0 to 5 the way CPython's C
+//! unpickler (`_pickle.c`) does, but instead of importing and calling it
+//! records which globals would be imported and how each is used. Values are
+//! symbolic and small: containers keep their first few items for evidence,
+//! strings are kept only when short, and large payloads are skipped without
+//! being read. Every count, depth and size is bounded.
+
+use crate::source::Stream;
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::io;
+use std::rc::Rc;
+
+/// Bounds of one VM run. Hitting one ends the stream with a
+/// [`Event::Limit`], never a panic or unbounded memory.
+#[derive(Debug, Clone)]
+pub struct VmLimits {
+    pub max_opcodes: u64,
+    pub max_stack: usize,
+    pub max_marks: usize,
+    pub max_memo: usize,
+    pub max_line: usize,
+    pub max_globals: usize,
+    pub max_pickles: u32,
+    /// Payloads up to this size are read and checked for nested pickles.
+    pub max_inline: usize,
+    /// Nested pickles (inside byte strings, joblib object arrays).
+    pub max_nested_depth: u32,
+    /// Bytes of short strings kept per pickle (for global names, evidence).
+    pub string_budget: usize,
+}
+
+impl Default for VmLimits {
+    fn default() -> Self {
+        VmLimits {
+            max_opcodes: 1_000_000_000,
+            max_stack: 1_000_000,
+            max_marks: 100_000,
+            max_memo: 4_000_000,
+            max_line: 64 * 1024,
+            max_globals: 10_000,
+            max_pickles: 1_000,
+            max_inline: 1 << 20,
+            max_nested_depth: 4,
+            string_budget: 16 << 20,
+        }
+    }
+}
+
+/// How a global was used. Several may apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Uses {
+    pub referenced: bool,
+    pub called: bool,
+    pub instantiated: bool,
+    pub state_set: bool,
+    pub result_called: bool,
+}
+
+impl Uses {
+    pub fn describe(&self) -> String {
+        let mut v = Vec::new();
+        if self.called {
+            v.push("called");
+        }
+        if self.instantiated {
+            v.push("instantiated");
+        }
+        if self.state_set {
+            v.push("state set with BUILD");
+        }
+        if self.result_called {
+            v.push("its result called");
+        }
+        if v.is_empty() {
+            v.push("only referenced");
+        }
+        v.join(", ")
+    }
+}
+
+/// A global the pickle imports.
+#[derive(Debug, Clone)]
+pub struct GlobalSeen {
+    pub module: String,
+    pub name: String,
+    /// Opcode that imported it (GLOBAL, STACK_GLOBAL, INST).
+    pub opcode: &'static str,
+    pub offset: u64,
+    pub uses: Uses,
+    /// Constant arguments of the first call, rendered.
+    pub args: Option<String>,
+    /// Where inside the stream (nested pickle), empty at top level.
+    pub context: String,
+}
+
+/// Something the VM noticed other than a global.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The stream is not a well-formed pickle at `offset`.
+    Malformed { offset: u64, what: String, context: String },
+    /// A bound was hit; the rest of the stream was not analysed.
+    Limit { offset: u64, what: String, context: String },
+    /// STACK_GLOBAL with a module or name that is not a constant string.
+    Computed { offset: u64, what: String, context: String },
+    /// EXT1/2/4: a global taken from the copyreg extension registry.
+    Extension { offset: u64, code: u32, context: String },
+    /// A call whose callable is not an imported global.
+    IndirectCall { offset: u64, what: String, context: String },
+    /// A pickle found inside a byte or text string.
+    Nested { offset: u64, encoding: &'static str, len: u64, context: String },
+    /// Bytes after the last STOP that are not a pickle.
+    Trailing { offset: u64, context: String },
+}
+
+/// Everything one VM run found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub globals: Vec<GlobalSeen>,
+    pub events: Vec<Event>,
+    pub opcodes: u64,
+    /// Complete pickles (ended by STOP).
+    pub pickles: u32,
+    /// False when the input never looked like a pickle: it failed before
+    /// importing anything or reaching STOP, and did not start with PROTO.
+    pub is_pickle: bool,
+    /// Arrays whose raw data joblib reads from between pickle opcodes.
+    pub joblib_arrays: u32,
+    /// The value of the last complete pickle, when it was an integer.
+    pub last_int: Option<i64>,
+    index: HashMap<(String, String, String), usize>,
+}
+
+/// Options of one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Follow joblib's `NumpyArrayWrapper` convention (array bytes inline).
+    pub joblib: bool,
+    /// Stop after this many pickles (the rest is known raw data, e.g. the
+    /// storages of a legacy torch file).
+    pub max_pickles: Option<u32>,
+}
+
+/// Runs the VM over every pickle in `stream` (several may follow each
+/// other) and returns what it saw.
+pub fn scan_stream(stream: &mut Stream<'_>, limits: &VmLimits, opts: &RunOptions) -> Outcome {
+    let mut out = Outcome::default();
+    let mut ctx = Ctx {
+        limits,
+        opts,
+        out: &mut out,
+        context: String::new(),
+        depth: 0,
+    };
+    ctx.run_sequence(stream);
+    out
+}
+
+struct Ctx<'a> {
+    limits: &'a VmLimits,
+    opts: &'a RunOptions,
+    out: &'a mut Outcome,
+    context: String,
+    depth: u32,
+}
+
+/// Why a single pickle ended.
+enum End {
+    Stop,
+    /// End of input before the first opcode.
+    Empty,
+    Malformed(String),
+    Limit(String),
+    Io(io::Error),
+}
+
+impl From<io::Error> for End {
+    fn from(e: io::Error) -> Self {
+        End::Io(e)
+    }
+}
+
+type R<T> = Result<T, End>;
+
+fn malformed<T>(what: impl Into<String>) -> R<T> {
+    Err(End::Malformed(what.into()))
+}
+
+const SYM_LONG: u32 = u32::MAX;
+const SYM_BUDGET: u32 = u32::MAX - 1;
+const MAX_KEPT_STR: usize = 512;
+const MAX_ITEMS: usize = 32;
+const MAX_DEPTH: u8 = 48;
+const NO_GLOBAL: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SeqKind {
+    Tuple,
+    List,
+    Dict,
+    Set,
+    FrozenSet,
+}
+
+#[derive(Clone, Debug)]
+struct Seq {
+    kind: SeqKind,
+    items: Vec<V>,
+    len: u64,
+    depth: u8,
+}
+
+#[derive(Clone, Debug)]
+struct Obj {
+    /// Index in the outcome's globals, or NO_GLOBAL.
+    global: u32,
+    args: V,
+    state: Option<V>,
+    depth: u8,
+}
+
+/// A symbolic value (16 bytes).
+#[derive(Clone, Debug)]
+enum V {
+    None,
+    Bool(bool),
+    Int(i64),
+    Long,
+    Float,
+    Str(u32),
+    Bytes(u32, u64),
+    Seq(Rc<Seq>),
+    Global(u32),
+    Obj(Rc<Obj>),
+    Unknown,
+}
+
+impl V {
+    fn depth(&self) -> u8 {
+        match self {
+            V::Seq(s) => s.depth,
+            V::Obj(o) => o.depth,
+            _ => 0,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            V::None => "None",
+            V::Bool(_) => "bool",
+            V::Int(_) | V::Long => "int",
+            V::Float => "float",
+            V::Str(_) => "str",
+            V::Bytes(..) => "bytes",
+            V::Seq(s) => match s.kind {
+                SeqKind::Tuple => "tuple",
+                SeqKind::List => "list",
+                SeqKind::Dict => "dict",
+                SeqKind::Set => "set",
+                SeqKind::FrozenSet => "frozenset",
+            },
+            V::Global(_) => "global",
+            V::Obj(_) => "object",
+            V::Unknown => "unknown value",
+        }
+    }
+}
+
+/// Short strings of one pickle, kept in one buffer.
+#[derive(Default)]
+struct Arena {
+    data: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Arena {
+    fn add(&mut self, s: &[u8], budget: usize) -> u32 {
+        if s.len() > MAX_KEPT_STR {
+            return SYM_LONG;
+        }
+        if self.data.len() + s.len() > budget || self.spans.len() >= (u32::MAX - 2) as usize {
+            return SYM_BUDGET;
+        }
+        let start = self.data.len() as u32;
+        self.data.extend_from_slice(s);
+        self.spans.push((start, s.len() as u32));
+        (self.spans.len() - 1) as u32
+    }
+
+    fn get(&self, sym: u32) -> Option<&[u8]> {
+        let &(start, len) = self.spans.get(sym as usize)?;
+        self.data.get(start as usize..(start + len) as usize)
+    }
+
+    fn text(&self, sym: u32) -> Option<String> {
+        self.get(sym).map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+/// State of one pickle (one `Unpickler.load()`).
+struct Machine {
+    stack: Vec<V>,
+    marks: Vec<usize>,
+    memo: Vec<Option<V>>,
+    sparse_memo: HashMap<u64, V>,
+    arena: Arena,
+    saw_global: bool,
+    proto: u8,
+}
+
+impl Machine {
+    fn new() -> Self {
+        Machine {
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: Vec::new(),
+            sparse_memo: HashMap::new(),
+            arena: Arena::default(),
+            saw_global: false,
+            proto: 0,
+        }
+    }
+
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn pop(&mut self) -> R<V> {
+        if self.stack.len() <= self.fence() {
+            return malformed("unpickling stack underflow");
+        }
+        self.stack.pop().map_or_else(|| malformed("unpickling stack underflow"), Ok)
+    }
+
+    fn top(&mut self) -> R<&mut V> {
+        if self.stack.len() <= self.fence() {
+            return malformed("unpickling stack underflow");
+        }
+        self.stack
+            .last_mut()
+            .map_or_else(|| malformed("unpickling stack underflow"), Ok)
+    }
+
+    fn pop_mark(&mut self) -> R<Vec<V>> {
+        let Some(m) = self.marks.pop() else {
+            return malformed("could not find MARK");
+        };
+        if m > self.stack.len() {
+            return malformed("MARK beyond the stack");
+        }
+        Ok(self.stack.split_off(m))
+    }
+
+    fn memo_get(&self, idx: u64) -> R<V> {
+        let v = usize::try_from(idx)
+            .ok()
+            .and_then(|i| self.memo.get(i))
+            .and_then(|v| v.clone())
+            .or_else(|| self.sparse_memo.get(&idx).cloned());
+        v.map_or_else(|| malformed(format!("memo key {idx} not found")), Ok)
+    }
+
+    fn memo_put(&mut self, idx: u64, v: V, limits: &VmLimits) -> R<()> {
+        if self.memo.len() + self.sparse_memo.len() >= limits.max_memo {
+            return Err(End::Limit(format!(
+                "memo holds more than {} entries",
+                limits.max_memo
+            )));
+        }
+        match usize::try_from(idx) {
+            Ok(i) if i < self.memo.len() => {
+                if let Some(slot) = self.memo.get_mut(i) {
+                    *slot = Some(v);
+                }
+            }
+            Ok(i) if i == self.memo.len() => self.memo.push(Some(v)),
+            _ => {
+                self.sparse_memo.insert(idx, v);
+            }
+        }
+        Ok(())
+    }
+
+    fn str_of(&self, v: &V) -> Result<String, &'static str> {
+        match v {
+            V::Str(SYM_LONG) => Err("a string too long to be a name"),
+            V::Str(SYM_BUDGET) => Err("a string not kept (string budget exhausted)"),
+            V::Str(sym) => self.arena.text(*sym).ok_or("an unknown string"),
+            _ => Err("not a string"),
+        }
+    }
+}
+
+fn seq(kind: SeqKind, items: Vec<V>) -> V {
+    let len = items.len() as u64;
+    let depth = items.iter().map(V::depth).max().unwrap_or(0).saturating_add(1);
+    let mut items = items;
+    items.truncate(MAX_ITEMS);
+    if depth > MAX_DEPTH {
+        return V::Unknown;
+    }
+    V::Seq(Rc::new(Seq {
+        kind,
+        items,
+        len,
+        depth,
+    }))
+}
+
+fn obj(global: u32, args: V) -> V {
+    let depth = args.depth().saturating_add(1);
+    if depth > MAX_DEPTH {
+        return V::Obj(Rc::new(Obj {
+            global,
+            args: V::Unknown,
+            state: None,
+            depth: 1,
+        }));
+    }
+    V::Obj(Rc::new(Obj {
+        global,
+        args,
+        state: None,
+        depth,
+    }))
+}
+
+/// Appends items to a list/dict/set value in place (copy on write).
+fn extend(target: &mut V, items: Vec<V>) {
+    if let V::Seq(s) = target {
+        let s = Rc::make_mut(s);
+        s.len = s.len.saturating_add(items.len() as u64);
+        for it in items {
+            if s.items.len() >= MAX_ITEMS {
+                break;
+            }
+            let d = it.depth().saturating_add(1);
+            if d > MAX_DEPTH {
+                s.items.push(V::Unknown);
+            } else {
+                s.depth = s.depth.max(d);
+                s.items.push(it);
+            }
+        }
+    }
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    let mut v = [0u8; 8];
+    for (d, s) in v.iter_mut().zip(b) {
+        *d = *s;
+    }
+    u64::from_le_bytes(v)
+}
+
+fn is_identifier_path(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|seg| {
+            let mut c = seg.chars();
+            c.next().is_some_and(|f| f == '_' || f.is_alphabetic())
+                && c.all(|ch| ch == '_' || ch.is_alphanumeric())
+        })
+}
+
+/// Decodes Python's `raw-unicode-escape` (protocol 0 UNICODE): only
+/// `\uXXXX` and `\UXXXXXXXX` are escapes; other bytes are Latin-1.
+fn raw_unicode_escape(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'\\' {
+            let width = match b.get(i + 1) {
+                Some(b'u') => 4,
+                Some(b'U') => 8,
+                _ => 0,
+            };
+            if width > 0 {
+                if let Some(ch) = b
+                    .get(i + 2..i + 2 + width)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+                {
+                    out.push(ch);
+                    i += 2 + width;
+                    continue;
+                }
+            }
+        }
+        out.push(c as char);
+        i += 1;
+    }
+    out
+}
+
+/// Decodes the body of a protocol 0 STRING (`codecs.escape_decode`).
+fn escape_decode(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&e) = b.get(i) else {
+            out.push(b'\\');
+            break;
+        };
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' => out.push(b'\\'),
+            b'\'' => out.push(b'\''),
+            b'"' => out.push(b'"'),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'x' => {
+                let hex = b.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => {
+                        out.extend_from_slice(b"\\x");
+                    }
+                }
+            }
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match b.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push((v & 0xff) as u8);
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+fn looks_like_pickle_head(b: &[u8]) -> bool {
+    matches!(b, [0x80, 2..=5, ..])
+}
+
+/// If `b` is (raw, base64 or hex of) a binary pickle, its decoded bytes.
+fn nested_pickle(b: &[u8]) -> Option<(&'static str, Vec<u8>)> {
+    if b.len() < 4 {
+        return None;
+    }
+    if looks_like_pickle_head(b) {
+        return Some(("raw", b.to_vec()));
+    }
+    let trimmed: Vec<u8> = b.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+    if trimmed.len() >= 8 && trimmed.len() % 2 == 0 && trimmed.iter().all(u8::is_ascii_hexdigit) {
+        if let Ok(d) = hex::decode(&trimmed) {
+            if looks_like_pickle_head(&d) {
+                return Some(("hex", d));
+            }
+        }
+    }
+    if trimmed.len() >= 8
+        && trimmed
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"+/=-_".contains(c))
+    {
+        let engines = [
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::URL_SAFE,
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        for e in engines {
+            if let Ok(d) = e.decode(&trimmed) {
+                if looks_like_pickle_head(&d) {
+                    return Some(("base64", d));
+                }
+            }
+        }
+    }
+    None
+}
+
+impl Ctx<'_> {
+    fn event(&mut self, e: Event) {
+        if self.out.events.len() < 1_000 {
+            self.out.events.push(e);
+        }
+    }
+
+    /// Runs back-to-back pickles until end of input.
+    fn run_sequence(&mut self, s: &mut Stream<'_>) {
+        let first = s.peek(2).map(looks_like_pickle_head).unwrap_or(false);
+        if first {
+            self.out.is_pickle = true;
+        }
+        let mut count = 0u32;
+        loop {
+            if let Some(max) = self.opts.max_pickles {
+                if count >= max {
+                    return;
+                }
+            }
+            if count >= self.limits.max_pickles {
+                let offset = s.offset();
+                let what = format!("more than {} pickles in one stream", self.limits.max_pickles);
+                let context = self.context.clone();
+                self.event(Event::Limit { offset, what, context });
+                return;
+            }
+            let start = s.offset();
+            let mut m = Machine::new();
+            let end = self.run_one(s, &mut m);
+            let looked_like = m.saw_global || m.proto > 0;
+            match end {
+                End::Stop => {
+                    self.out.is_pickle = true;
+                    self.out.pickles += 1;
+                    self.out.last_int = match m.stack.last() {
+                        Some(V::Int(i)) => Some(*i),
+                        _ => None,
+                    };
+                }
+                End::Empty => return,
+                End::Malformed(what) => {
+                    if count == 0 && !looked_like && !self.out.is_pickle {
+                        // Not a pickle at all (nothing imported, no STOP).
+                        return;
+                    }
+                    if count > 0 && !looked_like {
+                        let context = self.context.clone();
+                        self.event(Event::Trailing { offset: start, context });
+                        return;
+                    }
+                    self.out.is_pickle = true;
+                    let offset = s.offset();
+                    let context = self.context.clone();
+                    self.event(Event::Malformed { offset, what, context });
+                    return;
+                }
+                End::Limit(what) => {
+                    self.out.is_pickle = true;
+                    let offset = s.offset();
+                    let context = self.context.clone();
+                    self.event(Event::Limit { offset, what, context });
+                    return;
+                }
+                End::Io(e) => {
+                    self.out.is_pickle |= looked_like;
+                    let offset = s.offset();
+                    let context = self.context.clone();
+                    self.event(Event::Malformed {
+                        offset,
+                        what: format!("read error: {e}"),
+                        context,
+                    });
+                    return;
+                }
+            }
+            count += 1;
+        }
+    }
+
+    fn add_global(&mut self, module: String, name: String, opcode: &'static str, offset: u64) -> R<u32> {
+        let key = (module, name, self.context.clone());
+        if let Some(&i) = self.out.index.get(&key) {
+            return Ok(i as u32);
+        }
+        if self.out.globals.len() >= self.limits.max_globals {
+            return Err(End::Limit(format!(
+                "more than {} distinct globals",
+                self.limits.max_globals
+            )));
+        }
+        let i = self.out.globals.len();
+        self.out.globals.push(GlobalSeen {
+            module: key.0.clone(),
+            name: key.1.clone(),
+            opcode,
+            offset,
+            uses: Uses {
+                referenced: true,
+                ..Uses::default()
+            },
+            args: None,
+            context: key.2.clone(),
+        });
+        self.out.index.insert(key, i);
+        Ok(i as u32)
+    }
+
+    fn global_mut(&mut self, g: u32) -> Option<&mut GlobalSeen> {
+        self.out.globals.get_mut(g as usize)
+    }
+
+    fn render(&self, m: &Machine, v: &V, depth: u32, out: &mut String) {
+        if out.len() > 300 {
+            return;
+        }
+        match v {
+            V::None => out.push_str("None"),
+            V::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
+            V::Int(i) => out.push_str(&i.to_string()),
+            V::Long => out.push_str("<int>"),
+            V::Float => out.push_str("<float>"),
+            V::Str(sym) => match m.arena.text(*sym) {
+                Some(t) => {
+                    let t: String = t.chars().take(120).collect();
+                    out.push_str(&format!("{t:?}"));
+                }
+                None => out.push_str("<long str>"),
+            },
+            V::Bytes(sym, len) => match m.arena.get(*sym) {
+                Some(b) if b.len() <= 64 => out.push_str(&format!("b{:?}", String::from_utf8_lossy(b))),
+                _ => out.push_str(&format!("<{len} bytes>")),
+            },
+            V::Seq(s) => {
+                let (open, close) = match s.kind {
+                    SeqKind::Tuple => ("(", ")"),
+                    SeqKind::List => ("[", "]"),
+                    SeqKind::Dict => ("{", "}"),
+                    SeqKind::Set | SeqKind::FrozenSet => ("{", "}"),
+                };
+                out.push_str(open);
+                if depth >= 3 {
+                    out.push_str("...");
+                } else {
+                    for (i, it) in s.items.iter().take(6).enumerate() {
+                        if i > 0 {
+                            out.push_str(if s.kind == SeqKind::Dict && i % 2 == 1 { ": " } else { ", " });
+                        }
+                        self.render(m, it, depth + 1, out);
+                    }
+                    if s.len > 6 {
+                        out.push_str(", ...");
+                    }
+                }
+                out.push_str(close);
+            }
+            V::Global(g) => match self.out.globals.get(*g as usize) {
+                Some(gs) => out.push_str(&format!("{}.{}", gs.module, gs.name)),
+                None => out.push_str("<global>"),
+            },
+            V::Obj(o) => match self.out.globals.get(o.global as usize) {
+                Some(gs) => out.push_str(&format!("<{}.{}(...)>", gs.module, gs.name)),
+                None => out.push_str("<object>"),
+            },
+            V::Unknown => out.push('?'),
+        }
+    }
+
+    fn callable_name(&self, v: &V) -> String {
+        match v {
+            V::Obj(o) => match self.out.globals.get(o.global as usize) {
+                Some(g) => format!("the result of {}.{}", g.module, g.name),
+                None => "the result of an indirect call".into(),
+            },
+            other => format!("a value of type {}", other.kind()),
+        }
+    }
+
+    /// Records a call of `callee` with `args`; returns the result value.
+    fn call(&mut self, m: &Machine, callee: V, args: V, how: Call, offset: u64) -> V {
+        match &callee {
+            V::Global(g) => {
+                let g = *g;
+                let mut rendered = String::new();
+                self.render(m, &args, 0, &mut rendered);
+                // copyreg helpers instantiate the class passed first.
+                let first_class = match (&args, self.out.globals.get(g as usize)) {
+                    (V::Seq(s), Some(gs))
+                        if gs.module == "copyreg"
+                            || (gs.module == "copy_reg" && gs.name.starts_with('_')) =>
+                    {
+                        match s.items.first() {
+                            Some(V::Global(c)) => Some(*c),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                if let Some(gs) = self.global_mut(g) {
+                    match how {
+                        Call::Reduce => gs.uses.called = true,
+                        Call::New => gs.uses.instantiated = true,
+                    }
+                    if gs.args.is_none() {
+                        gs.args = Some(rendered);
+                    }
+                }
+                if let Some(c) = first_class {
+                    if let Some(gs) = self.global_mut(c) {
+                        gs.uses.instantiated = true;
+                    }
+                    return obj(c, args);
+                }
+                obj(g, args)
+            }
+            V::Obj(o) => {
+                let inner = o.global;
+                if let Some(gs) = self.global_mut(inner) {
+                    gs.uses.result_called = true;
+                }
+                let what = format!("calls {}", self.callable_name(&callee));
+                let context = self.context.clone();
+                self.event(Event::IndirectCall { offset, what, context });
+                obj(NO_GLOBAL, args)
+            }
+            other => {
+                let what = format!("calls {}", self.callable_name(other));
+                let context = self.context.clone();
+                self.event(Event::IndirectCall { offset, what, context });
+                obj(NO_GLOBAL, args)
+            }
+        }
+    }
+
+    fn stack_global(&mut self, m: &mut Machine, offset: u64) -> R<V> {
+        let name = m.pop()?;
+        let module = m.pop()?;
+        m.saw_global = true;
+        match (m.str_of(&module), m.str_of(&name)) {
+            (Ok(mo), Ok(na)) => {
+                let g = self.add_global(mo, na, "STACK_GLOBAL", offset)?;
+                Ok(V::Global(g))
+            }
+            (a, b) => {
+                let budget = matches!(module, V::Str(SYM_BUDGET)) || matches!(name, V::Str(SYM_BUDGET));
+                let describe = |r: Result<String, &str>, v: &V| match r {
+                    Ok(s) => format!("{s:?}"),
+                    Err(_) => self.callable_name(v).replace("a value of type ", "a "),
+                };
+                let what = format!(
+                    "module {} and name {}",
+                    describe(a, &module),
+                    describe(b, &name)
+                );
+                let context = self.context.clone();
+                if budget {
+                    self.event(Event::Limit {
+                        offset,
+                        what: format!("global name not kept (string budget): {what}"),
+                        context,
+                    });
+                } else {
+                    self.event(Event::Computed { offset, what, context });
+                }
+                Ok(V::Unknown)
+            }
+        }
+    }
+
+    fn text_global(&mut self, s: &mut Stream<'_>, m: &mut Machine, op: &'static str, offset: u64) -> R<u32> {
+        let mut line = Vec::new();
+        if s.line(self.limits.max_line, &mut line)?.is_none() {
+            return malformed(format!("{op}: module line not terminated"));
+        }
+        let module = String::from_utf8_lossy(&line).into_owned();
+        if s.line(self.limits.max_line, &mut line)?.is_none() {
+            return malformed(format!("{op}: name line not terminated"));
+        }
+        let name = String::from_utf8_lossy(&line).into_owned();
+        if !m.saw_global && m.proto == 0 && (!is_identifier_path(&module) || !is_identifier_path(&name)) {
+            // Text that merely starts with `c` or `i` is not a pickle: no
+            // module with such a name can be imported by it.
+            return malformed(format!("{op}: {module:?} {name:?} is not a module and name"));
+        }
+        m.saw_global = true;
+        self.add_global(module, name, op, offset)
+    }
+
+    /// A string or bytes payload of `len` bytes: kept if short, checked
+    /// for a nested pickle if it fits in memory, otherwise skipped (and a
+    /// large raw pickle inside is scanned in place).
+    fn payload(&mut self, s: &mut Stream<'_>, m: &mut Machine, len: u64, is_text: bool) -> R<V> {
+        let offset = s.offset();
+        if len <= self.limits.max_inline as u64 {
+            let mut buf = Vec::new();
+            if !s.read_into(len as usize, &mut buf)? {
+                return malformed(format!("payload of {len} bytes truncated"));
+            }
+            if let Some((encoding, decoded)) = nested_pickle(&buf) {
+                self.nested(encoding, offset, decoded.len() as u64, |ctx| {
+                    let mut cur = io::Cursor::new(decoded);
+                    let mut inner = Stream::new(&mut cur);
+                    ctx.run_sequence(&mut inner);
+                });
+            }
+            let sym = m.arena.add(&buf, self.limits.string_budget);
+            return Ok(if is_text { V::Str(sym) } else { V::Bytes(sym, len) });
+        }
+        let head = s.peek(2)?.to_vec();
+        if looks_like_pickle_head(&head) {
+            let prev = s.push_limit(len);
+            let start = s.offset();
+            self.nested("raw", offset, len, |ctx| ctx.run_sequence(s));
+            let used = s.offset() - start;
+            s.restore_limit(prev, used);
+            let rest = len.saturating_sub(used);
+            if s.skip(rest)? < rest {
+                return malformed(format!("payload of {len} bytes truncated"));
+            }
+        } else if s.skip(len)? < len {
+            return malformed(format!("payload of {len} bytes truncated"));
+        }
+        Ok(if is_text { V::Str(SYM_LONG) } else { V::Bytes(SYM_LONG, len) })
+    }
+
+    fn nested(&mut self, encoding: &'static str, offset: u64, len: u64, f: impl FnOnce(&mut Ctx<'_>)) {
+        let context = self.context.clone();
+        if self.depth >= self.limits.max_nested_depth {
+            self.event(Event::Limit {
+                offset,
+                what: format!("nested pickle deeper than {}", self.limits.max_nested_depth),
+                context,
+            });
+            return;
+        }
+        self.event(Event::Nested { offset, encoding, len, context: context.clone() });
+        let saved_ctx = std::mem::replace(
+            &mut self.context,
+            format!("{}nested {encoding} pickle at offset {offset}", if context.is_empty() { String::new() } else { format!("{context} > ") }),
+        );
+        self.depth += 1;
+        f(self);
+        self.depth -= 1;
+        self.context = saved_ctx;
+    }
+
+    fn int_line(&self, s: &mut Stream<'_>, what: &str) -> R<String> {
+        let mut line = Vec::new();
+        if s.line(self.limits.max_line, &mut line)?.is_none() {
+            return malformed(format!("{what}: line not terminated"));
+        }
+        Ok(String::from_utf8_lossy(&line).trim().to_string())
+    }
+
+    fn fixed<const N: usize>(s: &mut Stream<'_>, what: &str) -> R<[u8; N]> {
+        let mut out = [0u8; N];
+        for b in out.iter_mut() {
+            match s.byte()? {
+                Some(v) => *b = v,
+                None => return malformed(format!("{what}: truncated argument")),
+            }
+        }
+        Ok(out)
+    }
+
+    fn push(&self, m: &mut Machine, v: V) -> R<()> {
+        if m.stack.len() >= self.limits.max_stack {
+            return Err(End::Limit(format!("stack deeper than {}", self.limits.max_stack)));
+        }
+        m.stack.push(v);
+        Ok(())
+    }
+
+    /// Executes one pickle until STOP.
+    fn run_one(&mut self, s: &mut Stream<'_>, m: &mut Machine) -> End {
+        match self.run_inner(s, m) {
+            Ok(()) => End::Stop,
+            Err(e) => e,
+        }
+    }
+
+    fn run_inner(&mut self, s: &mut Stream<'_>, m: &mut Machine) -> R<()> {
+        let mut first = true;
+        loop {
+            let offset = s.offset();
+            let Some(op) = s.byte()? else {
+                if first {
+                    return Err(End::Empty);
+                }
+                return malformed("pickle ended before STOP");
+            };
+            first = false;
+            self.out.opcodes += 1;
+            if self.out.opcodes > self.limits.max_opcodes {
+                return Err(End::Limit(format!("more than {} opcodes", self.limits.max_opcodes)));
+            }
+            match op {
+                b'.' => return Ok(()),
+                0x80 => {
+                    let [p] = Self::fixed::<1>(s, "PROTO")?;
+                    if p > 5 {
+                        return malformed(format!("unsupported pickle protocol {p}"));
+                    }
+                    m.proto = p.max(1);
+                }
+                0x95 => {
+                    // FRAME: CPython's C unpickler reads the frame and then
+                    // parses opcodes linearly across frame boundaries, so
+                    // the frame length changes nothing about what runs.
+                    let _ = Self::fixed::<8>(s, "FRAME")?;
+                }
+                b'(' => {
+                    if m.marks.len() >= self.limits.max_marks {
+                        return Err(End::Limit(format!("more than {} marks", self.limits.max_marks)));
+                    }
+                    m.marks.push(m.stack.len());
+                }
+                b'0' => {
+                    // POP: pops the mark when nothing is above it (C unpickler).
+                    if m.marks.last() == Some(&m.stack.len()) {
+                        m.marks.pop();
+                    } else {
+                        m.pop()?;
+                    }
+                }
+                b'1' => {
+                    m.pop_mark()?;
+                }
+                b'2' => {
+                    let v = m.top()?.clone();
+                    self.push(m, v)?;
+                }
+                b'N' => self.push(m, V::None)?,
+                0x88 => self.push(m, V::Bool(true))?,
+                0x89 => self.push(m, V::Bool(false))?,
+                b'I' => {
+                    let t = self.int_line(s, "INT")?;
+                    let v = match t.as_str() {
+                        "00" => V::Bool(false),
+                        "01" => V::Bool(true),
+                        _ => match t.parse::<i64>() {
+                            Ok(i) => V::Int(i),
+                            Err(_) if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|c| c.is_ascii_digit()) => V::Long,
+                            Err(_) => return malformed(format!("INT: invalid literal {t:?}")),
+                        },
+                    };
+                    self.push(m, v)?;
+                }
+                b'L' => {
+                    let t = self.int_line(s, "LONG")?;
+                    let t = t.strip_suffix('L').unwrap_or(&t);
+                    let v = match t.parse::<i64>() {
+                        Ok(i) => V::Int(i),
+                        Err(_) if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|c| c.is_ascii_digit()) => V::Long,
+                        Err(_) => return malformed(format!("LONG: invalid literal {t:?}")),
+                    };
+                    self.push(m, v)?;
+                }
+                b'F' => {
+                    let t = self.int_line(s, "FLOAT")?;
+                    if t.parse::<f64>().is_err() {
+                        return malformed(format!("FLOAT: invalid literal {t:?}"));
+                    }
+                    self.push(m, V::Float)?;
+                }
+                b'J' => {
+                    let b = Self::fixed::<4>(s, "BININT")?;
+                    self.push(m, V::Int(i64::from(i32::from_le_bytes(b))))?;
+                }
+                b'K' => {
+                    let [b] = Self::fixed::<1>(s, "BININT1")?;
+                    self.push(m, V::Int(i64::from(b)))?;
+                }
+                b'M' => {
+                    let b = Self::fixed::<2>(s, "BININT2")?;
+                    self.push(m, V::Int(i64::from(u16::from_le_bytes(b))))?;
+                }
+                0x8a => {
+                    let [n] = Self::fixed::<1>(s, "LONG1")?;
+                    let mut buf = Vec::new();
+                    if !s.read_into(n as usize, &mut buf)? {
+                        return malformed("LONG1: truncated");
+                    }
+                    let v = if n <= 8 && n > 0 {
+                        let mut arr = if buf.last().is_some_and(|l| l & 0x80 != 0) { [0xffu8; 8] } else { [0u8; 8] };
+                        for (d, s) in arr.iter_mut().zip(&buf) {
+                            *d = *s;
+                        }
+                        V::Int(i64::from_le_bytes(arr))
+                    } else if n == 0 {
+                        V::Int(0)
+                    } else {
+                        V::Long
+                    };
+                    self.push(m, v)?;
+                }
+                0x8b => {
+                    let b = Self::fixed::<4>(s, "LONG4")?;
+                    let n = i32::from_le_bytes(b);
+                    if n < 0 {
+                        return malformed("LONG4: negative byte count");
+                    }
+                    if s.skip(n as u64)? < n as u64 {
+                        return malformed("LONG4: truncated");
+                    }
+                    self.push(m, V::Long)?;
+                }
+                b'G' => {
+                    let _ = Self::fixed::<8>(s, "BINFLOAT")?;
+                    self.push(m, V::Float)?;
+                }
+                b'S' => {
+                    let mut line = Vec::new();
+                    if s.line(self.limits.max_line, &mut line)?.is_none() {
+                        return malformed("STRING: line not terminated");
+                    }
+                    let body = match line.as_slice() {
+                        [q @ (b'\'' | b'"'), body @ .., last] if last == q => body,
+                        _ => return malformed("STRING: the argument must be quoted"),
+                    };
+                    let decoded = escape_decode(body);
+                    let sym = m.arena.add(&decoded, self.limits.string_budget);
+                    self.push(m, V::Str(sym))?;
+                }
+                b'V' => {
+                    let mut line = Vec::new();
+                    if s.line(self.limits.max_line, &mut line)?.is_none() {
+                        return malformed("UNICODE: line not terminated");
+                    }
+                    let text = raw_unicode_escape(&line);
+                    let sym = m.arena.add(text.as_bytes(), self.limits.string_budget);
+                    self.push(m, V::Str(sym))?;
+                }
+                b'T' | b'X' | b'B' => {
+                    let b = Self::fixed::<4>(s, "length")?;
+                    let n = if op == b'T' {
+                        let n = i32::from_le_bytes(b);
+                        if n < 0 {
+                            return malformed("BINSTRING: negative length");
+                        }
+                        n as u64
+                    } else {
+                        u64::from(u32::from_le_bytes(b))
+                    };
+                    let v = self.payload(s, m, n, op != b'B')?;
+                    self.push(m, v)?;
+                }
+                b'U' | b'C' | 0x8c => {
+                    let [n] = Self::fixed::<1>(s, "length")?;
+                    let v = self.payload(s, m, u64::from(n), op != b'C')?;
+                    self.push(m, v)?;
+                }
+                0x8d | 0x8e | 0x96 => {
+                    let b = Self::fixed::<8>(s, "length")?;
+                    let n = le_u64(&b);
+                    let v = self.payload(s, m, n, op == 0x8d)?;
+                    self.push(m, v)?;
+                }
+                0x97 => self.push(m, V::Unknown)?,
+                0x98 => {
+                    m.top()?;
+                }
+                b')' => self.push(m, seq(SeqKind::Tuple, Vec::new()))?,
+                b']' => self.push(m, seq(SeqKind::List, Vec::new()))?,
+                b'}' => self.push(m, seq(SeqKind::Dict, Vec::new()))?,
+                0x8f => self.push(m, seq(SeqKind::Set, Vec::new()))?,
+                b't' => {
+                    let items = m.pop_mark()?;
+                    self.push(m, seq(SeqKind::Tuple, items))?;
+                }
+                0x85..=0x87 => {
+                    let n = usize::from(op - 0x84);
+                    let mut items = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        items.push(m.pop()?);
+                    }
+                    items.reverse();
+                    self.push(m, seq(SeqKind::Tuple, items))?;
+                }
+                b'l' => {
+                    let items = m.pop_mark()?;
+                    self.push(m, seq(SeqKind::List, items))?;
+                }
+                b'd' => {
+                    let items = m.pop_mark()?;
+                    if items.len() % 2 != 0 {
+                        return malformed("DICT: odd number of items");
+                    }
+                    self.push(m, seq(SeqKind::Dict, items))?;
+                }
+                0x91 => {
+                    let items = m.pop_mark()?;
+                    self.push(m, seq(SeqKind::FrozenSet, items))?;
+                }
+                b'a' => {
+                    let v = m.pop()?;
+                    extend(m.top()?, vec![v]);
+                }
+                b'e' | 0x90 => {
+                    let items = m.pop_mark()?;
+                    extend(m.top()?, items);
+                }
+                b's' => {
+                    let v = m.pop()?;
+                    let k = m.pop()?;
+                    extend(m.top()?, vec![k, v]);
+                }
+                b'u' => {
+                    let items = m.pop_mark()?;
+                    if items.len() % 2 != 0 {
+                        return malformed("SETITEMS: odd number of items");
+                    }
+                    extend(m.top()?, items);
+                }
+                b'g' => {
+                    let t = self.int_line(s, "GET")?;
+                    let idx = t.parse::<u64>().map_or_else(|_| malformed(format!("GET: invalid index {t:?}")), Ok)?;
+                    let v = m.memo_get(idx)?;
+                    self.push(m, v)?;
+                }
+                b'h' => {
+                    let [i] = Self::fixed::<1>(s, "BINGET")?;
+                    let v = m.memo_get(u64::from(i))?;
+                    self.push(m, v)?;
+                }
+                b'j' => {
+                    let b = Self::fixed::<4>(s, "LONG_BINGET")?;
+                    let v = m.memo_get(u64::from(u32::from_le_bytes(b)))?;
+                    self.push(m, v)?;
+                }
+                b'p' => {
+                    let t = self.int_line(s, "PUT")?;
+                    let idx = t.parse::<u64>().map_or_else(|_| malformed(format!("PUT: invalid index {t:?}")), Ok)?;
+                    let v = m.top()?.clone();
+                    m.memo_put(idx, v, self.limits)?;
+                }
+                b'q' => {
+                    let [i] = Self::fixed::<1>(s, "BINPUT")?;
+                    let v = m.top()?.clone();
+                    m.memo_put(u64::from(i), v, self.limits)?;
+                }
+                b'r' => {
+                    let b = Self::fixed::<4>(s, "LONG_BINPUT")?;
+                    let v = m.top()?.clone();
+                    m.memo_put(u64::from(u32::from_le_bytes(b)), v, self.limits)?;
+                }
+                0x94 => {
+                    let v = m.top()?.clone();
+                    let idx = (m.memo.len() + m.sparse_memo.len()) as u64;
+                    m.memo_put(idx, v, self.limits)?;
+                }
+                b'c' => {
+                    let g = self.text_global(s, m, "GLOBAL", offset)?;
+                    self.push(m, V::Global(g))?;
+                }
+                0x93 => {
+                    let v = self.stack_global(m, offset)?;
+                    self.push(m, v)?;
+                }
+                b'i' => {
+                    let g = self.text_global(s, m, "INST", offset)?;
+                    let args = m.pop_mark()?;
+                    let r = self.call(m, V::Global(g), seq(SeqKind::Tuple, args), Call::New, offset);
+                    self.push(m, r)?;
+                }
+                b'o' => {
+                    let mut items = m.pop_mark()?;
+                    if items.is_empty() {
+                        return malformed("OBJ: no class after MARK");
+                    }
+                    let cls = items.remove(0);
+                    let r = self.call(m, cls, seq(SeqKind::Tuple, items), Call::New, offset);
+                    self.push(m, r)?;
+                }
+                0x81 => {
+                    let args = m.pop()?;
+                    let cls = m.pop()?;
+                    let r = self.call(m, cls, args, Call::New, offset);
+                    self.push(m, r)?;
+                }
+                0x92 => {
+                    let kwargs = m.pop()?;
+                    let args = m.pop()?;
+                    let cls = m.pop()?;
+                    let r = self.call(m, cls, seq(SeqKind::Tuple, vec![args, kwargs]), Call::New, offset);
+                    self.push(m, r)?;
+                }
+                b'R' => {
+                    let args = m.pop()?;
+                    let f = m.pop()?;
+                    let r = self.call(m, f, args, Call::Reduce, offset);
+                    self.push(m, r)?;
+                }
+                b'b' => {
+                    let state = m.pop()?;
+                    self.build(s, m, state, offset)?;
+                }
+                b'P' => {
+                    let _ = self.int_line(s, "PERSID")?;
+                    self.push(m, V::Unknown)?;
+                }
+                b'Q' => {
+                    m.pop()?;
+                    self.push(m, V::Unknown)?;
+                }
+                0x82..=0x84 => {
+                    let code = match op {
+                        0x82 => u32::from(Self::fixed::<1>(s, "EXT1")?[0]),
+                        0x83 => u32::from(u16::from_le_bytes(Self::fixed::<2>(s, "EXT2")?)),
+                        _ => {
+                            let c = i32::from_le_bytes(Self::fixed::<4>(s, "EXT4")?);
+                            if c <= 0 {
+                                return malformed("EXT4: code must be positive");
+                            }
+                            c as u32
+                        }
+                    };
+                    if code == 0 {
+                        return malformed("EXT: code 0 is invalid");
+                    }
+                    m.saw_global = true;
+                    let context = self.context.clone();
+                    self.event(Event::Extension { offset, code, context });
+                    self.push(m, V::Unknown)?;
+                }
+                other => {
+                    return malformed(format!("invalid opcode 0x{other:02x}"));
+                }
+            }
+        }
+    }
+
+    /// BUILD: sets state on the object below. joblib's unpickler then reads
+    /// the array data of a `NumpyArrayWrapper` straight from the stream.
+    fn build(&mut self, s: &mut Stream<'_>, m: &mut Machine, state: V, offset: u64) -> R<()> {
+        let target = m.top()?;
+        let g = match target {
+            V::Obj(o) => {
+                let o = Rc::make_mut(o);
+                o.state = Some(state.clone());
+                o.global
+            }
+            V::Global(g) => *g,
+            _ => NO_GLOBAL,
+        };
+        let is_wrapper = match self.global_mut(g) {
+            Some(gs) => {
+                gs.uses.state_set = true;
+                gs.module == "joblib.numpy_pickle" && gs.name == "NumpyArrayWrapper"
+            }
+            None => false,
+        };
+        if is_wrapper && self.opts.joblib {
+            let spec = array_spec(m, &state);
+            m.pop()?;
+            match spec {
+                Some(ArraySpec { has_object: true, .. }) => {
+                    self.out.joblib_arrays += 1;
+                    if self.depth >= self.limits.max_nested_depth {
+                        return Err(End::Limit("joblib object array nested too deep".into()));
+                    }
+                    let saved = std::mem::replace(
+                        &mut self.context,
+                        format!("joblib object array at offset {}", s.offset()),
+                    );
+                    self.depth += 1;
+                    let mut inner = Machine::new();
+                    let end = self.run_one(s, &mut inner);
+                    self.depth -= 1;
+                    self.context = saved;
+                    match end {
+                        End::Stop => {}
+                        End::Empty => return malformed("joblib object array: missing pickle"),
+                        other => return Err(other),
+                    }
+                }
+                Some(spec) => {
+                    self.out.joblib_arrays += 1;
+                    if spec.aligned {
+                        let [pad] = Self::fixed::<1>(s, "joblib array padding")?;
+                        if s.skip(u64::from(pad))? < u64::from(pad) {
+                            return malformed("joblib array padding truncated");
+                        }
+                    }
+                    let bytes = spec
+                        .count
+                        .checked_mul(spec.itemsize)
+                        .map_or_else(|| malformed("joblib array size overflows"), Ok)?;
+                    if s.skip(bytes)? < bytes {
+                        return malformed(format!("joblib array data of {bytes} bytes truncated"));
+                    }
+                }
+                None => {
+                    return Err(End::Limit(format!(
+                        "joblib array at offset {offset}: shape or dtype not understood, cannot find where its data ends"
+                    )));
+                }
+            }
+            self.push(m, V::Unknown)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Call {
+    Reduce,
+    New,
+}
+
+struct ArraySpec {
+    count: u64,
+    itemsize: u64,
+    has_object: bool,
+    aligned: bool,
+}
+
+fn dict_get<'v>(m: &Machine, d: &'v V, key: &str) -> Option<&'v V> {
+    let V::Seq(s) = d else { return None };
+    s.items
+        .chunks(2)
+        .find(|kv| kv.first().and_then(|k| m.str_of(k).ok()).as_deref() == Some(key))
+        .and_then(|kv| kv.get(1))
+}
+
+/// Reads shape and dtype from a joblib `NumpyArrayWrapper` state dict.
+fn array_spec(m: &Machine, state: &V) -> Option<ArraySpec> {
+    let count = match dict_get(m, state, "shape")? {
+        V::Seq(s) if s.kind == SeqKind::Tuple => {
+            if s.len as usize != s.items.len() {
+                return None;
+            }
+            s.items.iter().try_fold(1u64, |acc, v| match v {
+                V::Int(i) if *i >= 0 => acc.checked_mul(*i as u64),
+                _ => None,
+            })?
+        }
+        _ => return None,
+    };
+    let aligned = matches!(dict_get(m, state, "numpy_array_alignment_bytes"), Some(V::Int(_)));
+    let V::Obj(dt) = dict_get(m, state, "dtype")? else { return None };
+    let V::Seq(args) = &dt.args else { return None };
+    let code = m.str_of(args.items.first()?).ok()?;
+    let dstate = match &dt.state {
+        Some(V::Seq(s)) => Some(s),
+        _ => None,
+    };
+    let flags = dstate.and_then(|s| match s.items.get(7) {
+        Some(V::Int(f)) => Some(*f),
+        _ => None,
+    });
+    let elsize = dstate.and_then(|s| match s.items.get(5) {
+        Some(V::Int(e)) if *e > 0 => Some(*e as u64),
+        _ => None,
+    });
+    let has_object = code.starts_with('O') || flags.is_some_and(|f| f & 1 != 0);
+    let digits: String = code.chars().skip_while(|c| c.is_ascii_alphabetic()).collect();
+    let n: u64 = digits.parse().unwrap_or(0);
+    let itemsize = match code.chars().next()? {
+        'U' => n.checked_mul(4)?,
+        'V' => elsize.unwrap_or(n),
+        'O' => 8,
+        _ if n > 0 => n,
+        'b' | 'B' | '?' => 1,
+        _ => elsize?,
+    };
+    Some(ArraySpec {
+        count,
+        itemsize,
+        has_object,
+        aligned,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(bytes: &[u8]) -> Outcome {
+        let mut cur = io::Cursor::new(bytes.to_vec());
+        let mut s = Stream::new(&mut cur);
+        scan_stream(&mut s, &VmLimits::default(), &RunOptions::default())
+    }
+
+    fn names(o: &Outcome) -> Vec<String> {
+        o.globals.iter().map(|g| format!("{}.{}", g.module, g.name)).collect()
+    }
+
+    #[test]
+    fn protocol0_reduce() {
+        let o = run(b"cos\nsystem\n(S'echo hi'\ntR.");
+        assert!(o.is_pickle);
+        assert_eq!(names(&o), vec!["os.system"]);
+        assert!(o.globals[0].uses.called);
+        assert_eq!(o.globals[0].args.as_deref(), Some("(\"echo hi\")"));
+        assert!(o.events.is_empty(), "{:?}", o.events);
+    }
+
+    #[test]
+    fn stack_global_from_memo() {
+        // proto 4: 'os' MEMOIZE 'system' STACK_GLOBAL, then again via BINGET.
+        let p = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93h\x00h\x01\x93\x8c\x01x\x85R.";
+        let o = run(p);
+        assert_eq!(names(&o), vec!["os.system"]);
+        assert!(o.globals[0].uses.called);
+    }
+
+    #[test]
+    fn computed_global_is_flagged() {
+        // module is the result of a call: getattr-like computed name.
+        let p = b"\x80\x04cbuiltins\nstr\n)R\x8c\x06system\x93.";
+        let o = run(p);
+        assert!(o.events.iter().any(|e| matches!(e, Event::Computed { .. })), "{:?}", o.events);
+    }
+
+    #[test]
+    fn text_is_not_a_pickle() {
+        for t in [&b"hello world\n"[..], b"col1,col2\n1,2\n", b"import os\nprint(1)\n", b"{\"a\": 1}"] {
+            let o = run(t);
+            assert!(!o.is_pickle, "{:?}", String::from_utf8_lossy(t));
+            assert!(o.globals.is_empty());
+        }
+    }
+
+    #[test]
+    fn truncated_is_malformed() {
+        let o = run(b"\x80\x02cos\nsystem\n");
+        assert!(o.is_pickle);
+        assert_eq!(names(&o), vec!["os.system"]);
+        assert!(matches!(o.events[0], Event::Malformed { .. }));
+    }
+
+    #[test]
+    fn content_after_stop_is_scanned() {
+        let o = run(b"\x80\x02N.\x80\x02cos\nsystem\n.");
+        assert_eq!(o.pickles, 2);
+        assert_eq!(names(&o), vec!["os.system"]);
+    }
+
+    #[test]
+    fn pop_takes_mark_like_c() {
+        // MARK POP leaves an empty mark stack: TUPLE then has no mark.
+        let o = run(b"\x80\x02(0N.");
+        assert!(o.events.is_empty(), "{:?}", o.events);
+        let o = run(b"\x80\x02(0t.");
+        assert!(matches!(o.events[0], Event::Malformed { .. }));
+    }
+
+    #[test]
+    fn nested_base64_pickle() {
+        let inner = b"\x80\x02cos\nsystem\n.";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(inner);
+        let mut p = b"\x80\x03X".to_vec();
+        p.extend_from_slice(&(b64.len() as u32).to_le_bytes());
+        p.extend_from_slice(b64.as_bytes());
+        p.extend_from_slice(b".");
+        let o = run(&p);
+        assert_eq!(names(&o), vec!["os.system"]);
+        assert!(o.globals[0].context.contains("base64"));
+    }
+
+    #[test]
+    fn escapes_decode_like_python() {
+        assert_eq!(escape_decode(br"o\x73\163\n"), b"oss\n");
+        assert_eq!(raw_unicode_escape(br"\u006fs"), "os");
+    }
+
+    #[test]
+    fn dup_bomb_is_cheap() {
+        let mut p = b"\x80\x02]".to_vec();
+        for _ in 0..100_000 {
+            p.extend_from_slice(b"2a");
+        }
+        p.push(b'.');
+        let o = run(&p);
+        assert_eq!(o.pickles, 1);
+    }
+}

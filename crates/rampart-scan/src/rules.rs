@@ -1,0 +1,130 @@
+//! Every rule the scanner emits, documented once.
+
+use rampart_core::{Rule, Severity};
+
+const OWASP_ML06: &str = "OWASP ML Top 10 2023 ML06: AI Supply Chain Attacks";
+const ATLAS_T0010: &str = "MITRE ATLAS AML.T0010: ML Supply Chain Compromise";
+const ATLAS_T0011: &str = "MITRE ATLAS AML.T0011.000: User Execution: Unsafe ML Artifacts";
+const PICKLE_DOC: &str = "https://docs.python.org/3/library/pickle.html";
+
+pub const PICKLE_EXEC: &str = "PICKLE-EXEC";
+pub const PICKLE_IMPORT: &str = "PICKLE-IMPORT";
+pub const PICKLE_REFLECTION: &str = "PICKLE-REFLECTION";
+pub const PICKLE_FILE: &str = "PICKLE-FILE";
+pub const PICKLE_NETWORK: &str = "PICKLE-NETWORK";
+pub const PICKLE_NESTED_LOAD: &str = "PICKLE-NESTED-LOAD";
+pub const PICKLE_POLICY_DENIED: &str = "PICKLE-POLICY-DENIED";
+pub const PICKLE_UNKNOWN_GLOBAL: &str = "PICKLE-UNKNOWN-GLOBAL";
+pub const PICKLE_COMPUTED_GLOBAL: &str = "PICKLE-COMPUTED-GLOBAL";
+pub const PICKLE_EXTENSION: &str = "PICKLE-EXTENSION";
+pub const PICKLE_INDIRECT_CALL: &str = "PICKLE-INDIRECT-CALL";
+pub const PICKLE_MALFORMED: &str = "PICKLE-MALFORMED";
+pub const PICKLE_NESTED: &str = "PICKLE-NESTED";
+pub const PICKLE_TRAILING_DATA: &str = "PICKLE-TRAILING-DATA";
+pub const SCAN_INCOMPLETE: &str = "SCAN-INCOMPLETE";
+pub const SCAN_CORRUPT: &str = "SCAN-CORRUPT";
+pub const SCAN_UNKNOWN_FORMAT: &str = "SCAN-UNKNOWN-FORMAT";
+pub const SCAN_SYMLINK: &str = "SCAN-SYMLINK";
+pub const ZIP_DIFFERENTIAL: &str = "ZIP-DIFFERENTIAL";
+
+const fn rule(
+    id: &'static str,
+    name: &'static str,
+    default_severity: Severity,
+    summary: &'static str,
+    description: &'static str,
+    fix: &'static str,
+    references: &'static [&'static str],
+) -> Rule {
+    Rule {
+        id,
+        name,
+        default_severity,
+        summary,
+        description,
+        fix,
+        references,
+    }
+}
+
+const LOAD_FIX: &str = "Do not load this file with pickle, torch.load(weights_only=False), joblib.load or numpy.load(allow_pickle=True). Obtain the model from a trusted source, or convert it to a format without code (safetensors) in an isolated environment.";
+
+pub static RULES: &[Rule] = &[
+    rule(PICKLE_EXEC, "pickle-code-execution", Severity::Critical,
+        "The pickle imports a global that runs code or processes.",
+        "Loading the file imports a function such as os.system, subprocess.Popen, builtins.eval or exec, runpy or a debugger entry point. A pickle that reaches such a global can run any command with the loader's privileges.",
+        LOAD_FIX, &[OWASP_ML06, ATLAS_T0011, ATLAS_T0010, PICKLE_DOC]),
+    rule(PICKLE_IMPORT, "pickle-import-machinery", Severity::Critical,
+        "The pickle imports the import machinery (builtins.__import__, importlib, pkgutil.resolve_name...).",
+        "Import machinery turns strings into arbitrary modules and callables at load time, which defeats any list of known globals: whatever the strings name will run.",
+        LOAD_FIX, &[OWASP_ML06, ATLAS_T0011, "CVE-2025-1716"]),
+    rule(PICKLE_REFLECTION, "pickle-reflection-gadget", Severity::Critical,
+        "The pickle reaches reflection or call gadgets (getattr, dunder attributes such as __globals__ or __subclasses__, functools.partial, operator).",
+        "Attribute escapes and call gadgets let a pickle reach dangerous functions through objects that look harmless, the usual way denylist scanners are bypassed.",
+        LOAD_FIX, &[OWASP_ML06, ATLAS_T0011, "CVE-2025-1889", "CVE-2025-1945"]),
+    rule(PICKLE_FILE, "pickle-file-access", Severity::High,
+        "The pickle imports a global that reads, writes or deletes files.",
+        "builtins.open, shutil, pathlib, tempfile and friends let a pickle tamper with files or leak them when loaded.",
+        LOAD_FIX, &[OWASP_ML06, ATLAS_T0011]),
+    rule(PICKLE_NETWORK, "pickle-network-access", Severity::High,
+        "The pickle imports a global that opens network connections.",
+        "socket, urllib, http, requests and friends let a pickle exfiltrate data or fetch a second stage when loaded.",
+        LOAD_FIX, &[OWASP_ML06, ATLAS_T0011]),
+    rule(PICKLE_NESTED_LOAD, "pickle-nested-deserialization", Severity::High,
+        "The pickle calls another deserializer (pickle.loads, torch.load, numpy.load, joblib.load, marshal.loads...).",
+        "A nested deserializer loads a payload that the outer scan cannot see in full (it may be built at load time), so everything it loads is unvetted.",
+        LOAD_FIX, &[OWASP_ML06, ATLAS_T0011, "CVE-2025-1944"]),
+    rule(PICKLE_POLICY_DENIED, "pickle-policy-denied", Severity::Critical,
+        "The pickle imports a global on the policy's deny list.",
+        "rampart.toml lists this global under [scan] deny.",
+        "Remove the global from the model, or from the deny list if it is now trusted.", &[]),
+    rule(PICKLE_UNKNOWN_GLOBAL, "pickle-unknown-global", Severity::Medium,
+        "The pickle imports a global that is not on the allowlist.",
+        "Rampart's verdicts are allowlist-first: only globals known to be safe for torch, numpy, scikit-learn, xgboost, lightgbm, collections and plain builtins pass. Anything else may execute code when loaded and must be reviewed.",
+        "Review the named global. If it is your own safe class, add it to [scan] allow in rampart.toml (\"module.Name\" or \"module.*\").",
+        &[OWASP_ML06, ATLAS_T0011]),
+    rule(PICKLE_COMPUTED_GLOBAL, "pickle-computed-global", Severity::Critical,
+        "A global's module or name is computed at load time instead of being a constant.",
+        "STACK_GLOBAL takes its module and name from the stack; when they are the results of calls or other non-constant values, no static scanner can know what is imported. Honest pickles never do this.",
+        LOAD_FIX, &[OWASP_ML06, ATLAS_T0011]),
+    rule(PICKLE_EXTENSION, "pickle-extension-registry", Severity::High,
+        "The pickle imports a global through the copyreg extension registry (EXT1/EXT2/EXT4).",
+        "Extension codes name globals indirectly through a process-wide registry, which is empty by default; a pickle that depends on it expects a tampered loader and cannot be checked.",
+        LOAD_FIX, &[PICKLE_DOC]),
+    rule(PICKLE_INDIRECT_CALL, "pickle-indirect-call", Severity::Medium,
+        "The pickle calls a value that is not an imported global (the result of another call, or a persistent object).",
+        "Calling the result of a call is how pickles chain gadgets (getattr(x, 'system')(...)). Model pickles call only their rebuild functions directly.",
+        "Review the call chain in the evidence.", &[OWASP_ML06]),
+    rule(PICKLE_MALFORMED, "pickle-malformed", Severity::High,
+        "The pickle stream is truncated, has an invalid opcode, or ends before STOP.",
+        "A malformed stream is never clean: loaders differ in how far they get, and a payload may run before the error. Everything seen before the error is reported too.",
+        "Re-export the model from its source; do not load a damaged file.", &[PICKLE_DOC]),
+    rule(PICKLE_NESTED, "pickle-embedded-pickle", Severity::Info,
+        "A byte or text string inside the pickle is itself a pickle (raw, base64 or hex); it was scanned too.",
+        "Embedded pickles are how payloads hide from scanners that look only at the outer stream. Findings inside carry the nested context.",
+        "No action unless the nested pickle has findings of its own.", &[]),
+    rule(PICKLE_TRAILING_DATA, "pickle-trailing-data", Severity::Low,
+        "Bytes after the last pickle are not a pickle.",
+        "pickle.load stops at STOP, so trailing bytes are ignored by the loader; they can still be a second payload for a different reader.",
+        "Check where the trailing bytes come from.", &[]),
+    rule(SCAN_INCOMPLETE, "scan-incomplete", Severity::High,
+        "A scanner limit was hit, so part of the input was not analysed.",
+        "Limits (decompressed size, archive depth, member count, opcode count, memo size, stack depth) protect the scanner from bombs. What lies past a limit is unknown, so it is never reported as clean.",
+        "If the file is legitimate, raise the limit under [scan.limits] in rampart.toml and scan again.", &[]),
+    rule(SCAN_CORRUPT, "scan-corrupt", Severity::High,
+        "An archive or compressed stream could not be decoded.",
+        "A container that Rampart cannot decode may still be readable by a more lenient loader, so its contents are unknown.",
+        "Re-create the archive from its source.", &[]),
+    rule(SCAN_UNKNOWN_FORMAT, "scan-unknown-format", Severity::Info,
+        "The file is not in a format this scanner understands; it was not analysed.",
+        "Rampart identifies files by content, never by extension. Files that are none of the supported formats are listed so that nothing is skipped silently.",
+        "Nothing to do if the file is data or documentation; otherwise check what it is.", &[]),
+    rule(SCAN_SYMLINK, "scan-symlink", Severity::Info,
+        "A symbolic link was not followed.",
+        "Links are never followed during a scan, so a link cannot lead the scanner out of the folder it was given.",
+        "Scan the link's target directly if it belongs to the model.", &[]),
+    rule(ZIP_DIFFERENTIAL, "zip-parser-differential", Severity::Medium,
+        "The zip has a structure that zip readers disagree on (CRC mismatch, encryption or patch flags on readable data, local and central names that differ, prepended bytes).",
+        "Scanners that use a strict zip library skip such members while PyTorch's lenient reader still loads them (CVE-2025-10156). Rampart reads them anyway and reports the anomaly.",
+        "Re-create the archive with a standard tool.", &["CVE-2025-10156", OWASP_ML06]),
+];

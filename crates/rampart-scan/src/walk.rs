@@ -1,0 +1,920 @@
+//! The walker: files and folders in, findings out.
+
+use crate::pickle::globals::{Classifier, Danger, Verdict};
+use crate::pickle::vm::{self, Event, Outcome, RunOptions, VmLimits};
+use crate::rules::*;
+use crate::source::{Reading, SeekSource, Section, Source, Stream};
+use crate::{npy, zip};
+use rampart_core::{Finding, Location, Progress, Report, ScanPolicy, Severity};
+use rayon::prelude::*;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Bounds of a scan. Each one, when hit, is a `SCAN-INCOMPLETE` finding.
+#[derive(Debug, Clone)]
+pub struct ScanLimits {
+    pub vm: VmLimits,
+    /// Archives, compression layers and nested pickles inside each other.
+    pub max_depth: u32,
+    /// Bytes produced by decompression, per input file.
+    pub max_decompressed: u64,
+    /// Members listed per archive.
+    pub max_members: u64,
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits {
+            vm: VmLimits::default(),
+            max_depth: 6,
+            max_decompressed: 4 << 30,
+            max_members: 100_000,
+        }
+    }
+}
+
+impl ScanLimits {
+    /// Applies `[scan.limits]` from the policy; unknown names are errors.
+    pub fn apply(&mut self, overrides: &BTreeMap<String, u64>) -> Result<(), String> {
+        for (k, &v) in overrides {
+            let us = usize::try_from(v).unwrap_or(usize::MAX);
+            match k.as_str() {
+                "max_depth" => self.max_depth = u32::try_from(v).unwrap_or(u32::MAX),
+                "max_decompressed_bytes" => self.max_decompressed = v,
+                "max_members" => self.max_members = v,
+                "max_opcodes" => self.vm.max_opcodes = v,
+                "max_stack" => self.vm.max_stack = us,
+                "max_marks" => self.vm.max_marks = us,
+                "max_memo" => self.vm.max_memo = us,
+                "max_line" => self.vm.max_line = us,
+                "max_globals" => self.vm.max_globals = us,
+                "max_pickles" => self.vm.max_pickles = u32::try_from(v).unwrap_or(u32::MAX),
+                "max_nested_depth" => self.vm.max_nested_depth = u32::try_from(v).unwrap_or(u32::MAX),
+                other => {
+                    return Err(format!(
+                        "unknown limit `{other}` in [scan.limits]; known: max_depth, max_decompressed_bytes, max_members, max_opcodes, max_stack, max_marks, max_memo, max_line, max_globals, max_pickles, max_nested_depth"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The scanner: limits plus the global classifier. Cheap to share across
+/// threads; every scan has its own state.
+#[derive(Debug, Clone, Default)]
+pub struct Scanner {
+    limits: ScanLimits,
+    classifier: Classifier,
+}
+
+/// An input that could not be read at all (as opposed to content problems,
+/// which are findings).
+#[derive(Debug)]
+pub struct InputError {
+    pub path: PathBuf,
+    pub error: io::Error,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read {}: {}", self.path.display(), self.error)
+    }
+}
+
+/// What one file's scan produced.
+#[derive(Debug, Default)]
+struct FileResult {
+    findings: Vec<Finding>,
+    metrics: BTreeMap<&'static str, u64>,
+}
+
+impl Scanner {
+    pub fn new(limits: ScanLimits, classifier: Classifier) -> Self {
+        Scanner { limits, classifier }
+    }
+
+    /// A scanner configured by the policy's `[scan]` section.
+    pub fn from_policy(p: &ScanPolicy) -> Result<Self, String> {
+        let mut limits = ScanLimits::default();
+        limits.apply(&p.limits)?;
+        Ok(Scanner::new(limits, Classifier::new(&p.allow, &p.deny)))
+    }
+
+    /// Scans files and folders (recursively, links not followed). Content
+    /// problems are findings in the report; inputs that cannot be read are
+    /// returned as errors beside it.
+    pub fn scan_paths(&self, inputs: &[PathBuf], progress: &dyn Progress) -> (Report, Vec<InputError>) {
+        let mut report = Report::new("scan");
+        let mut errors = Vec::new();
+        let mut files: Vec<(PathBuf, u64)> = Vec::new();
+        for input in inputs {
+            report.inputs.push(input.display().to_string());
+            self.collect(input, &mut files, &mut report.findings, &mut errors);
+        }
+        progress.add_total(files.iter().map(|f| f.1).sum());
+        let results: Vec<Result<FileResult, InputError>> = files
+            .par_iter()
+            .map(|(path, size)| {
+                progress.set_message(&path.display().to_string());
+                let r = self.scan_file(path);
+                progress.advance(*size);
+                r
+            })
+            .collect();
+        *report.metrics.entry("files".into()).or_default() += files.len() as u64;
+        *report.metrics.entry("bytes".into()).or_default() += files.iter().map(|f| f.1).sum::<u64>();
+        for r in results {
+            match r {
+                Ok(fr) => {
+                    report.findings.extend(fr.findings);
+                    for (k, v) in fr.metrics {
+                        *report.metrics.entry(k.to_string()).or_default() += v;
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        report.sort();
+        (report, errors)
+    }
+
+    fn collect(
+        &self,
+        input: &Path,
+        files: &mut Vec<(PathBuf, u64)>,
+        findings: &mut Vec<Finding>,
+        errors: &mut Vec<InputError>,
+    ) {
+        let meta = match std::fs::symlink_metadata(input) {
+            Ok(m) => m,
+            Err(error) => {
+                errors.push(InputError { path: input.to_path_buf(), error });
+                return;
+            }
+        };
+        if meta.is_file() {
+            files.push((input.to_path_buf(), meta.len()));
+            return;
+        }
+        if meta.file_type().is_symlink() {
+            // A link given by name on the command line is the user's
+            // choice: follow it, but only that one.
+            match std::fs::metadata(input) {
+                Ok(m) if m.is_file() => files.push((input.to_path_buf(), m.len())),
+                Ok(_) => findings.push(symlink_finding(input)),
+                Err(error) => errors.push(InputError { path: input.to_path_buf(), error }),
+            }
+            return;
+        }
+        for entry in walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name() {
+            match entry {
+                Ok(e) if e.file_type().is_file() => {
+                    let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                    files.push((e.into_path(), len));
+                }
+                Ok(e) if e.file_type().is_symlink() => findings.push(symlink_finding(e.path())),
+                Ok(_) => {}
+                Err(err) => {
+                    let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| input.to_path_buf());
+                    let error = err.into_io_error().unwrap_or_else(|| io::Error::other("directory walk failed"));
+                    errors.push(InputError { path, error });
+                }
+            }
+        }
+    }
+
+    fn scan_file(&self, path: &Path) -> Result<FileResult, InputError> {
+        let err = |error| InputError { path: path.to_path_buf(), error };
+        let mut f = std::fs::File::open(path).map_err(err)?;
+        let len = f.metadata().map_err(err)?.len();
+        let mut job = Job::new(self);
+        job.scan_seekable(&mut f, len, &Location::file(path.display().to_string()), 0);
+        Ok(FileResult {
+            findings: job.findings,
+            metrics: job.metrics,
+        })
+    }
+
+    /// Scans bytes in memory as if they were a file called `name`. For
+    /// tests, fuzzing and embedders that already hold the data.
+    pub fn scan_bytes(&self, name: &str, bytes: &[u8]) -> Vec<Finding> {
+        let mut job = Job::new(self);
+        let mut cur = io::Cursor::new(bytes);
+        job.scan_seekable(&mut cur, bytes.len() as u64, &Location::file(name), 0);
+        job.findings
+    }
+}
+
+fn symlink_finding(p: &Path) -> Finding {
+    Finding::new(
+        SCAN_SYMLINK,
+        Severity::Info,
+        Location::file(p.display().to_string()),
+        "symbolic link not followed",
+    )
+}
+
+/// Decompressed bytes left for one input file, shared by nested readers.
+#[derive(Clone)]
+struct Budget {
+    left: Rc<Cell<u64>>,
+    hit: Rc<Cell<bool>>,
+}
+
+/// Counts decompressed bytes against the budget; past it, reads fail.
+struct Capped<R> {
+    inner: R,
+    budget: Budget,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.budget.left.get();
+        if left == 0 {
+            self.budget.hit.set(true);
+            return Err(io::Error::other("decompressed size limit reached"));
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.budget.left.set(left - n as u64);
+        Ok(n)
+    }
+}
+impl<R: Read> Source for Capped<R> {}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Zip,
+    SevenZ,
+    Tar,
+    Gzip,
+    Bzip2,
+    Xz,
+    Lzma,
+    Zlib,
+    Zstd,
+    Lz4,
+    Npy,
+    /// Anything else: tried as a pickle.
+    Other,
+}
+
+fn tar_checksum_ok(h: &[u8]) -> bool {
+    let Some(field) = h.get(148..156) else { return false };
+    let text: String = field
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as char)
+        .collect();
+    let Ok(want) = u32::from_str_radix(text.trim(), 8) else { return false };
+    let sum: u32 = h
+        .iter()
+        .take(512)
+        .enumerate()
+        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .sum();
+    h.len() >= 512 && sum == want && h.first().is_some_and(|&c| c != 0)
+}
+
+fn sniff(head: &[u8]) -> Kind {
+    if zip::is_zip_head(head) {
+        Kind::Zip
+    } else if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
+        Kind::SevenZ
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Kind::Gzip
+    } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+        Kind::Bzip2
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Kind::Xz
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Kind::Zstd
+    } else if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        Kind::Lz4
+    } else if head.starts_with(npy::MAGIC) {
+        Kind::Npy
+    } else if head.get(257..262) == Some(b"ustar") || tar_checksum_ok(head) {
+        Kind::Tar
+    } else if matches!(head, [0x78, b, ..] if (0x7800u16 | u16::from(*b)) % 31 == 0) {
+        Kind::Zlib
+    } else if is_lzma_alone(head) {
+        Kind::Lzma
+    } else {
+        Kind::Other
+    }
+}
+
+/// The legacy `.lzma` container (joblib's `lzma` compressor): properties
+/// byte, a dictionary size that liblzma would write, and a size field.
+fn is_lzma_alone(h: &[u8]) -> bool {
+    let (Some(&props), Some(d)) = (h.first(), h.get(1..5)) else { return false };
+    let dict = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
+    props == 0x5d && dict >= 4096 && (dict.is_power_of_two() || (dict / 3).is_power_of_two() && dict % 3 == 0)
+}
+
+/// First bytes of the legacy (pre-1.6) torch format: protocol 2, LONG1
+/// with the magic number 0x1950a86a20f9469cfc6c, STOP.
+const TORCH_LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e";
+
+struct Job<'s> {
+    scanner: &'s Scanner,
+    findings: Vec<Finding>,
+    metrics: BTreeMap<&'static str, u64>,
+    budget: Budget,
+}
+
+fn child(loc: &Location, member: impl Into<String>) -> Location {
+    let mut l = loc.clone();
+    l.members.push(member.into());
+    l.offset = None;
+    l
+}
+
+fn at(loc: &Location, offset: u64) -> Location {
+    let mut l = loc.clone();
+    l.offset = Some(offset);
+    l
+}
+
+impl<'s> Job<'s> {
+    fn new(scanner: &'s Scanner) -> Self {
+        Job {
+            scanner,
+            findings: Vec::new(),
+            metrics: BTreeMap::new(),
+            budget: Budget {
+                left: Rc::new(Cell::new(scanner.limits.max_decompressed)),
+                hit: Rc::new(Cell::new(false)),
+            },
+        }
+    }
+
+    fn add(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    fn metric(&mut self, k: &'static str, v: u64) {
+        *self.metrics.entry(k).or_default() += v;
+    }
+
+    fn incomplete(&mut self, loc: &Location, what: impl Into<String>) {
+        let what = what.into();
+        self.add(Finding::new(SCAN_INCOMPLETE, Severity::High, loc.clone(), format!("not fully scanned: {what}")).with("limit", what));
+    }
+
+    fn corrupt(&mut self, loc: &Location, what: impl std::fmt::Display) {
+        if self.budget.hit.get() {
+            let max = self.scanner.limits.max_decompressed;
+            self.incomplete(loc, format!("decompressed size limit of {max} bytes reached"));
+            return;
+        }
+        self.add(Finding::new(SCAN_CORRUPT, Severity::High, loc.clone(), format!("cannot decode: {what}")));
+    }
+
+    fn too_deep(&mut self, loc: &Location, depth: u32) -> bool {
+        if depth > self.scanner.limits.max_depth {
+            let max = self.scanner.limits.max_depth;
+            self.incomplete(loc, format!("nested deeper than {max} archives or compression layers"));
+            return true;
+        }
+        false
+    }
+
+    fn capped<R: Read>(&self, r: R) -> Capped<R> {
+        Capped { inner: r, budget: self.budget.clone() }
+    }
+
+    /// Scans a seekable input of `len` bytes.
+    fn scan_seekable(&mut self, src: &mut dyn SeekSource, len: u64, loc: &Location, depth: u32) {
+        if self.too_deep(loc, depth) {
+            return;
+        }
+        let mut head = Vec::with_capacity(512);
+        let r = src
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| (&mut *src).take(512).read_to_end(&mut head))
+            .and_then(|_| src.seek(SeekFrom::Start(0)));
+        if let Err(e) = r {
+            self.corrupt(loc, e);
+            return;
+        }
+        match sniff(&head) {
+            Kind::Zip => self.zip(src, len, loc, depth),
+            Kind::SevenZ => self.sevenz(src, loc, depth),
+            kind => {
+                let was_pickle = self.stream_kind(kind, src, &head, loc, depth);
+                // A zip appended to another file (a polyglot) is still read
+                // by Python's zipfile, which looks for the directory at the
+                // end: scan that view too.
+                if !matches!(kind, Kind::Tar) && len > 22 {
+                    if let Ok(Some(_)) = zip::find_eocd(src, len) {
+                        if was_pickle || kind != Kind::Other || zip::read_directory(src, len, 1).is_ok() {
+                            self.zip(src, len, loc, depth);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Scans a forward-only input.
+    fn scan_stream(&mut self, src: &mut dyn Source, loc: &Location, depth: u32) {
+        if self.too_deep(loc, depth) {
+            return;
+        }
+        let mut head = Vec::with_capacity(512);
+        if let Err(e) = (&mut *src).take(512).read_to_end(&mut head) {
+            self.corrupt(loc, e);
+            return;
+        }
+        let kind = sniff(&head);
+        if matches!(kind, Kind::Zip | Kind::SevenZ) {
+            // Archives with a directory at the end need random access.
+            let spooled = tempfile::tempfile().and_then(|mut f| {
+                io::copy(&mut io::Cursor::new(&head), &mut f)?;
+                io::copy(src, &mut f)?;
+                let len = f.seek(SeekFrom::End(0))?;
+                f.seek(SeekFrom::Start(0))?;
+                Ok((f, len))
+            });
+            match spooled {
+                Ok((mut f, len)) => self.scan_seekable(&mut f, len, loc, depth),
+                Err(e) => self.corrupt(loc, e),
+            }
+            return;
+        }
+        let mut chained = Reading(io::Cursor::new(head.clone()).chain(src));
+        self.stream_kind(kind, &mut chained, &head, loc, depth);
+    }
+
+    /// Dispatches a stream whose first bytes are `head`. Returns whether a
+    /// pickle was found at its start.
+    fn stream_kind(&mut self, kind: Kind, src: &mut dyn Source, head: &[u8], loc: &Location, depth: u32) -> bool {
+        macro_rules! unwrap_with {
+            ($name:literal, $dec:expr) => {{
+                let mut r = Reading(self.capped($dec));
+                self.metric("decompressed_streams", 1);
+                self.scan_stream(&mut r, &child(loc, concat!("(", $name, ")")), depth + 1);
+                false
+            }};
+        }
+        match kind {
+            Kind::Gzip => unwrap_with!("gzip", flate2::read::MultiGzDecoder::new(src)),
+            Kind::Bzip2 => unwrap_with!("bzip2", bzip2::read::MultiBzDecoder::new(src)),
+            Kind::Zlib => unwrap_with!("zlib", flate2::read::ZlibDecoder::new(src)),
+            Kind::Lz4 => unwrap_with!("lz4", lz4_flex::frame::FrameDecoder::new(src)),
+            Kind::Xz => unwrap_with!("xz", lzma_rust2::XzReader::new(src, true)),
+            Kind::Lzma => match lzma_rust2::LzmaReader::new_mem_limit(src, 1 << 20, None) {
+                Ok(r) => unwrap_with!("lzma", r),
+                Err(e) => {
+                    self.corrupt(loc, e);
+                    false
+                }
+            },
+            Kind::Zstd => match ruzstd::decoding::StreamingDecoder::new(src) {
+                Ok(r) => unwrap_with!("zstd", r),
+                Err(e) => {
+                    self.corrupt(loc, e);
+                    false
+                }
+            },
+            Kind::Tar => {
+                self.tar(src, loc, depth);
+                false
+            }
+            Kind::Npy => {
+                self.npy(src, loc);
+                false
+            }
+            Kind::Zip | Kind::SevenZ | Kind::Other => {
+                let opts = RunOptions {
+                    joblib: true,
+                    max_pickles: head.starts_with(TORCH_LEGACY_MAGIC).then_some(5),
+                };
+                self.pickle(src, loc, &opts, true)
+            }
+        }
+    }
+
+    /// Runs the VM; reports an unknown format when it is not a pickle and
+    /// `report_unknown` is set.
+    fn pickle(&mut self, src: &mut dyn Source, loc: &Location, opts: &RunOptions, report_unknown: bool) -> bool {
+        let mut stream = Stream::new(src);
+        let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, opts);
+        let size = stream.offset();
+        self.metric("opcodes", out.opcodes);
+        if !out.is_pickle {
+            if report_unknown {
+                let what = if size == 0 { "empty file" } else { "not a recognised model format" };
+                self.add(
+                    Finding::new(SCAN_UNKNOWN_FORMAT, Severity::Info, loc.clone(), format!("{what}; not analysed"))
+                        .with("bytes_read", size.to_string()),
+                );
+            }
+            return false;
+        }
+        self.metric("pickles", u64::from(out.pickles.max(1)));
+        if opts.max_pickles == Some(5) {
+            self.metric("legacy_torch_files", 1);
+        }
+        self.outcome(out, loc);
+        true
+    }
+
+    fn outcome(&mut self, out: Outcome, loc: &Location) {
+        for g in &out.globals {
+            let verdict = self.scanner.classifier.classify(&g.module, &g.name);
+            let (rule, sev, why) = match verdict {
+                Verdict::Safe => continue,
+                Verdict::Unknown => (PICKLE_UNKNOWN_GLOBAL, Severity::Medium, "not on the allowlist"),
+                Verdict::Dangerous(d) => match d {
+                    Danger::Exec => (PICKLE_EXEC, Severity::Critical, "runs code or processes"),
+                    Danger::Import => (PICKLE_IMPORT, Severity::Critical, "import machinery"),
+                    Danger::Reflection => (PICKLE_REFLECTION, Severity::Critical, "reflection or call gadget"),
+                    Danger::File => (PICKLE_FILE, Severity::High, "file-system access"),
+                    Danger::Network => (PICKLE_NETWORK, Severity::High, "network access"),
+                    Danger::NestedLoad => (PICKLE_NESTED_LOAD, Severity::High, "nested deserialization"),
+                    Danger::PolicyDenied => (PICKLE_POLICY_DENIED, Severity::Critical, "denied by policy"),
+                },
+            };
+            let full = format!("{}.{}", g.module, g.name);
+            let mut f = Finding::new(
+                rule,
+                sev,
+                at(loc, g.offset),
+                format!("imports {full} ({why}); {}", g.uses.describe()),
+            )
+            .with("global", full)
+            .with("opcode", g.opcode)
+            .with("use", g.uses.describe());
+            if let Some(a) = &g.args {
+                f = f.with("args", a.clone());
+            }
+            if !g.context.is_empty() {
+                f = f.with("inside", g.context.clone());
+            }
+            self.add(f);
+        }
+        for e in out.events {
+            let f = match e {
+                Event::Malformed { offset, what, context } => {
+                    if self.budget.hit.get() {
+                        let max = self.scanner.limits.max_decompressed;
+                        self.incomplete(&at(loc, offset), format!("decompressed size limit of {max} bytes reached"));
+                        continue;
+                    }
+                    with_context(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, offset), format!("malformed pickle: {what}")), context)
+                }
+                Event::Limit { offset, what, context } => with_context(
+                    Finding::new(SCAN_INCOMPLETE, Severity::High, at(loc, offset), format!("not fully scanned: {what}")).with("limit", what),
+                    context,
+                ),
+                Event::Computed { offset, what, context } => with_context(
+                    Finding::new(PICKLE_COMPUTED_GLOBAL, Severity::Critical, at(loc, offset), format!("global imported from computed values: {what}")),
+                    context,
+                ),
+                Event::Extension { offset, code, context } => with_context(
+                    Finding::new(PICKLE_EXTENSION, Severity::High, at(loc, offset), format!("imports extension code {code} from the copyreg registry"))
+                        .with("code", code.to_string()),
+                    context,
+                ),
+                Event::IndirectCall { offset, what, context } => with_context(
+                    Finding::new(PICKLE_INDIRECT_CALL, Severity::Medium, at(loc, offset), what),
+                    context,
+                ),
+                Event::Nested { offset, encoding, len, context } => with_context(
+                    Finding::new(PICKLE_NESTED, Severity::Info, at(loc, offset), format!("embedded {encoding} pickle of {len} bytes, scanned")),
+                    context,
+                ),
+                Event::Trailing { offset, context } => with_context(
+                    Finding::new(PICKLE_TRAILING_DATA, Severity::Low, at(loc, offset), "bytes after the last pickle are not a pickle"),
+                    context,
+                ),
+            };
+            self.add(f);
+        }
+    }
+
+    fn npy(&mut self, src: &mut dyn Source, loc: &Location) {
+        let mut stream = Stream::new(src);
+        let need = stream.peek(12).map(npy::header_need).unwrap_or(12);
+        let head = match stream.peek(need.min(64 * 1024)) {
+            Ok(h) => h.to_vec(),
+            Err(e) => return self.corrupt(loc, e),
+        };
+        match npy::parse(&head) {
+            Ok(h) if h.has_object => {
+                self.metric("npy_object_arrays", 1);
+                let _ = stream.skip(h.data_offset);
+                let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, &RunOptions::default());
+                self.metric("opcodes", out.opcodes);
+                self.metric("pickles", u64::from(out.pickles));
+                if !out.is_pickle {
+                    self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, h.data_offset), "object array data is not a pickle"));
+                }
+                let shifted = shift(out, h.data_offset);
+                self.outcome(shifted, loc);
+            }
+            Ok(_) => self.metric("npy_numeric_arrays", 1),
+            Err(e) => self.add(Finding::new(SCAN_CORRUPT, Severity::High, loc.clone(), format!("invalid .npy header: {e}"))),
+        }
+    }
+
+    fn tar(&mut self, src: &mut dyn Source, loc: &Location, depth: u32) {
+        let mut archive = tar::Archive::new(src);
+        let entries = match archive.entries() {
+            Ok(e) => e,
+            Err(e) => return self.corrupt(loc, e),
+        };
+        let mut count = 0u64;
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) => return self.corrupt(loc, e),
+            };
+            count += 1;
+            if count > self.scanner.limits.max_members {
+                let max = self.scanner.limits.max_members;
+                return self.incomplete(loc, format!("more than {max} archive members"));
+            }
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            self.metric("archive_members", 1);
+            let mloc = child(loc, name.clone());
+            if name == "storages" || name == "tensors" {
+                self.legacy_torch_records(&mut Reading(&mut entry), &mloc, name == "storages");
+            } else {
+                self.scan_stream(&mut Reading(&mut entry), &mloc, depth + 1);
+            }
+        }
+    }
+
+    /// The `storages` and `tensors` members of a legacy torch tar: a count
+    /// pickle, then per record a pickle followed by raw data. Every pickle
+    /// is scanned; the raw data is skipped by its declared size.
+    fn legacy_torch_records(&mut self, src: &mut dyn Source, loc: &Location, storages: bool) {
+        let mut stream = Stream::new(src);
+        let limits = &self.scanner.limits.vm;
+        let one = RunOptions { joblib: false, max_pickles: Some(1) };
+        let count_out = vm::scan_stream(&mut stream, limits, &one);
+        let count = count_out.last_int;
+        self.outcome(count_out, loc);
+        let Some(count) = count.filter(|c| *c >= 0) else {
+            return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, loc.clone(), "legacy torch record count is not an integer"));
+        };
+        for i in 0..count {
+            let start = stream.offset();
+            let rec = vm::scan_stream(&mut stream, limits, &one);
+            let elem = rec
+                .globals
+                .iter()
+                .find_map(|g| element_size(&g.name));
+            let ok = rec.pickles == 1;
+            let shifted = shift(rec, 0);
+            self.outcome(shifted, loc);
+            if !ok {
+                return;
+            }
+            let skip = if storages {
+                let mut b = Vec::new();
+                if !stream.read_into(8, &mut b).unwrap_or(false) {
+                    return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, start), format!("storage {i} truncated")));
+                }
+                let n = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+                match elem {
+                    Some(e) => n.checked_mul(e),
+                    None => None,
+                }
+            } else {
+                let mut b = Vec::new();
+                if !stream.read_into(8, &mut b).unwrap_or(false) {
+                    return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, start), format!("tensor {i} truncated")));
+                }
+                let ndim = u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                ndim.checked_mul(16).and_then(|v| v.checked_add(8))
+            };
+            let Some(skip) = skip else {
+                return self.incomplete(&at(loc, start), "legacy torch record of unknown element size");
+            };
+            if stream.skip(skip).unwrap_or(0) < skip {
+                return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, start), format!("record {i} data truncated")));
+            }
+        }
+        if storages {
+            // storage_views pickle follows the storages.
+            let rest = vm::scan_stream(&mut stream, limits, &RunOptions::default());
+            self.outcome(rest, loc);
+        }
+    }
+
+    fn zip(&mut self, src: &mut dyn SeekSource, len: u64, loc: &Location, depth: u32) {
+        let limits = &self.scanner.limits;
+        let dir = match zip::read_directory(src, len, limits.max_members) {
+            Ok(d) => d,
+            Err(e) => return self.corrupt(loc, format!("zip: {e}")),
+        };
+        if dir.truncated {
+            let max = limits.max_members;
+            self.incomplete(loc, format!("more than {max} archive members"));
+        }
+        if dir.prepended > 0 {
+            self.differential(loc, "prepended_bytes", format!("{} bytes before the first zip member", dir.prepended));
+        }
+        let torch_roots: Vec<String> = dir
+            .members
+            .iter()
+            .filter_map(|m| m.name.strip_suffix("data.pkl").map(str::to_string))
+            .collect();
+        for m in &dir.members {
+            if m.name.ends_with('/') && m.size == 0 {
+                continue;
+            }
+            let mloc = child(loc, m.name.clone());
+            if torch_roots.iter().any(|root| is_torch_payload(root, &m.name)) {
+                // The loader reads these as raw tensor bytes or small text
+                // fields, never unpickles them: skip without reading.
+                self.metric("tensor_members_skipped", 1);
+                continue;
+            }
+            self.metric("archive_members", 1);
+            if m.flags & 0x61 != 0 {
+                self.differential(&mloc, "flags", format!("general-purpose flags 0x{:04x} (encryption/patch bits) on a member that loaders read", m.flags));
+            }
+            if let Some(ln) = &m.local_name {
+                self.differential(&mloc, "name_mismatch", format!("local header names it {ln:?}"));
+            }
+            if m.data_offset.saturating_add(m.compressed_size) > len {
+                self.corrupt(&mloc, "member data extends past the end of the archive");
+                continue;
+            }
+            self.check_crc(src, m, &mloc);
+            let mut sec = match Section::new(src, m.data_offset, m.compressed_size) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.corrupt(&mloc, e);
+                    continue;
+                }
+            };
+            match m.method {
+                0 => self.scan_seekable(&mut sec, m.compressed_size, &mloc, depth + 1),
+                8 => {
+                    let mut r = Reading(self.capped(flate2::read::DeflateDecoder::new(sec)));
+                    self.scan_stream(&mut r, &mloc, depth + 1);
+                }
+                12 => {
+                    let mut r = Reading(self.capped(bzip2::read::BzDecoder::new(sec)));
+                    self.scan_stream(&mut r, &mloc, depth + 1);
+                }
+                93 => match ruzstd::decoding::StreamingDecoder::new(sec) {
+                    Ok(d) => {
+                        let mut r = Reading(self.capped(d));
+                        self.scan_stream(&mut r, &mloc, depth + 1);
+                    }
+                    Err(e) => self.corrupt(&mloc, e),
+                },
+                other => self.incomplete(&mloc, format!("zip compression method {other} is not supported")),
+            }
+        }
+    }
+
+    /// Reports members whose CRC does not match (checked for members up to
+    /// 16 MiB of stored data; loaders such as PyTorch's ignore CRCs).
+    fn check_crc(&mut self, src: &mut dyn SeekSource, m: &zip::Member, loc: &Location) {
+        if m.method != 0 || m.compressed_size > 16 << 20 {
+            return;
+        }
+        let Ok(mut sec) = Section::new(src, m.data_offset, m.compressed_size) else { return };
+        let mut h = crc32fast::Hasher::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match sec.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => h.update(buf.get(..n).unwrap_or(&[])),
+                Err(_) => return,
+            }
+        }
+        let got = h.finalize();
+        if got != m.crc32 {
+            self.differential(loc, "crc_mismatch", format!("CRC-32 is {got:08x}, the directory says {:08x}", m.crc32));
+        }
+    }
+
+    fn differential(&mut self, loc: &Location, kind: &str, msg: String) {
+        self.add(
+            Finding::new(ZIP_DIFFERENTIAL, Severity::Medium, loc.clone(), format!("zip parser differential: {msg}")).with("kind", kind),
+        );
+    }
+
+    fn sevenz(&mut self, src: &mut dyn SeekSource, loc: &Location, depth: u32) {
+        let mut reader = match sevenz_rust2::ArchiveReader::new_with_memory_limit(&mut *src, sevenz_rust2::Password::empty(), 256 * 1024) {
+            Ok(r) => r,
+            Err(e) => return self.corrupt(loc, format!("7z: {e}")),
+        };
+        reader.set_thread_count(1);
+        let max = self.scanner.limits.max_members;
+        let mut count = 0u64;
+        let r = reader.for_each_entries(|entry, data| {
+            if entry.is_directory || !entry.has_stream {
+                return Ok(true);
+            }
+            count += 1;
+            if count > max {
+                self.incomplete(loc, format!("more than {max} archive members"));
+                return Ok(false);
+            }
+            self.metric("archive_members", 1);
+            let mut r = Reading(self.capped(data));
+            self.scan_stream(&mut r, &child(loc, entry.name.clone()), depth + 1);
+            // Drain what the scan did not read so the next entry lines up.
+            let _ = io::copy(&mut r, &mut io::sink());
+            Ok(true)
+        });
+        if let Err(e) = r {
+            self.corrupt(loc, format!("7z: {e}"));
+        }
+    }
+}
+
+fn with_context(f: Finding, context: String) -> Finding {
+    if context.is_empty() {
+        f
+    } else {
+        f.with("inside", context)
+    }
+}
+
+/// Moves every offset in `out` by `by` (a pickle that starts after a header).
+fn shift(mut out: Outcome, by: u64) -> Outcome {
+    for g in &mut out.globals {
+        g.offset += by;
+    }
+    for e in &mut out.events {
+        match e {
+            Event::Malformed { offset, .. }
+            | Event::Limit { offset, .. }
+            | Event::Computed { offset, .. }
+            | Event::Extension { offset, .. }
+            | Event::IndirectCall { offset, .. }
+            | Event::Nested { offset, .. }
+            | Event::Trailing { offset, .. } => *offset += by,
+        }
+    }
+    out
+}
+
+/// Members of a torch zip that the loader never unpickles: tensor storages
+/// (`<root>data/<key>`) and small metadata fields.
+fn is_torch_payload(root: &str, name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(root) else { return false };
+    if let Some(key) = rest.strip_prefix("data/") {
+        return !key.is_empty() && !key.contains('/');
+    }
+    matches!(
+        rest,
+        "version" | "byteorder" | ".data/version" | ".data/serialization_id" | ".format_version" | ".storage_alignment"
+    )
+}
+
+/// Bytes per element of a legacy torch storage class.
+fn element_size(name: &str) -> Option<u64> {
+    Some(match name {
+        "DoubleStorage" | "LongStorage" | "ComplexFloatStorage" => 8,
+        "FloatStorage" | "IntStorage" | "QInt32Storage" => 4,
+        "HalfStorage" | "ShortStorage" | "BFloat16Storage" => 2,
+        "CharStorage" | "ByteStorage" | "BoolStorage" | "QInt8Storage" | "QUInt8Storage" => 1,
+        "ComplexDoubleStorage" => 16,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_magic() {
+        assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Zip);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8, 0]), Kind::Gzip);
+        assert_eq!(sniff(b"BZh9"), Kind::Bzip2);
+        assert_eq!(sniff(&[0x78, 0x9c, 1]), Kind::Zlib);
+        assert_eq!(sniff(&[0x78, 0x9d, 1]), Kind::Other);
+        assert_eq!(sniff(b"\x80\x04\x95"), Kind::Other);
+        assert_eq!(sniff(b"(S'a'\n"), Kind::Other);
+    }
+
+    #[test]
+    fn torch_payload_names() {
+        assert!(is_torch_payload("archive/", "archive/data/0"));
+        assert!(is_torch_payload("archive/", "archive/version"));
+        assert!(!is_torch_payload("archive/", "archive/data.pkl"));
+        assert!(!is_torch_payload("archive/", "archive/data/sub/evil.pkl"));
+        assert!(!is_torch_payload("archive/", "other/data/0"));
+    }
+}

@@ -1,0 +1,230 @@
+use crate::progress::Bar;
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rampart_core::{render, write_atomic, Catalog, Policy, Report, Severity};
+use rampart_scan::Scanner;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing at or above the failing severity (--fail-on, default medium)
+  1  findings at or above it
+  2  usage, I/O or internal error (a file that cannot be read, a bad policy)";
+
+/// Security gates for every stage of the ML lifecycle.
+///
+/// Rampart scans model artifacts for code that runs when they are loaded,
+/// and reports findings with stable rule ids and severities.
+#[derive(Parser, Debug)]
+#[command(name = "rampart", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan model files, folders and archives for unsafe pickle content.
+    ///
+    /// Every file is identified by its content, never its extension:
+    /// pickles (protocols 0-5), PyTorch zip and legacy checkpoints, NumPy
+    /// .npy/.npz, joblib, and gzip/bz2/xz/lzma/zlib/zstd/lz4/zip/tar/7z
+    /// wrappers around any of them, nested. Folders are walked recursively;
+    /// symbolic links are not followed. Files in no known format are listed
+    /// as SCAN-UNKNOWN-FORMAT (info), never skipped silently.
+    ///
+    /// Examples:
+    ///   rampart scan model.pt
+    ///   rampart scan ./checkpoints --format sarif --output scan.sarif
+    ///   rampart scan model.pkl --fail-on high --format json
+    #[command(after_help = EXIT_CODES)]
+    Scan(ScanArgs),
+    /// List every rule, or explain one (`rampart rules PICKLE-EXEC`).
+    Rules {
+        /// A rule id to explain.
+        id: Option<String>,
+        #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+        format: RulesFormat,
+    },
+    /// Scan the bundled examples/ folder of benign and malicious samples and
+    /// check every verdict against examples/expected.json.
+    Demo {
+        /// The examples folder (default: ./examples, else the one in the
+        /// source tree this binary was built from).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files, folders or archives to scan.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the report to FILE (atomically: the file is whole or absent).
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Fail (exit 1) on findings at or above this severity [default: the
+    /// policy's fail_on, else medium].
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
+    /// Policy file [default: rampart.toml in the current folder or the
+    /// nearest parent].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Colour in the table: auto (when stdout is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum Format {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum RulesFormat {
+    Table,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn catalog() -> Catalog {
+    Catalog::new(&[rampart_scan::RULES])
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan(&args),
+        Command::Rules { id, format } => rules(id.as_deref(), format),
+        Command::Demo { dir } => crate::demo::run(dir),
+    }
+}
+
+pub fn load_policy(config: Option<&Path>) -> Result<Policy> {
+    let path = match config {
+        Some(p) => Some(p.to_path_buf()),
+        None => Policy::discover(&std::env::current_dir().context("cannot read the current directory")?),
+    };
+    match path {
+        Some(p) => Ok(Policy::load(&p)?),
+        None => Ok(Policy::default()),
+    }
+}
+
+/// Runs the scanner with the policy applied; errors for unreadable inputs.
+pub fn scan_report(paths: &[PathBuf], policy: &Policy, quiet: bool) -> Result<Report> {
+    let scanner = Scanner::from_policy(&policy.scan).map_err(|e| {
+        let src = policy.source.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        anyhow::anyhow!("invalid policy {src}: {e}")
+    })?;
+    let bar = Bar::new(!quiet);
+    let (mut report, errors) = scanner.scan_paths(paths, &bar);
+    bar.finish();
+    if !errors.is_empty() {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        bail!("{}", list.join("\n"));
+    }
+    policy.apply(&mut report);
+    Ok(report)
+}
+
+fn scan(args: &ScanArgs) -> Result<ExitCode> {
+    let policy = load_policy(args.out.config.as_deref())?;
+    let report = scan_report(&args.paths, &policy, args.out.quiet)?;
+    emit(&report, &policy, &args.out)
+}
+
+/// Renders the report where asked and returns the gate's exit code.
+fn emit(report: &Report, policy: &Policy, out: &OutputArgs) -> Result<ExitCode> {
+    let fail_on = out.fail_on.unwrap_or(policy.fail_on);
+    let color = match out.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            out.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let text = match out.format {
+        Format::Table => render::table(report, fail_on, color),
+        Format::Json => render::json(report, fail_on),
+        Format::Sarif => render::sarif(report, &catalog()),
+    };
+    match &out.output {
+        Some(path) => write_atomic(path, text.as_bytes())
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes()).context("cannot write to stdout")?;
+        }
+    }
+    Ok(if report.fails(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn rules(id: Option<&str>, format: RulesFormat) -> Result<ExitCode> {
+    let cat = catalog();
+    let selected: Vec<&rampart_core::Rule> = match id {
+        Some(id) => match cat.get(id) {
+            Some(r) => vec![r],
+            None => {
+                let similar = cat.similar(id);
+                let hint = if similar.is_empty() {
+                    "run `rampart rules` to list every rule".to_string()
+                } else {
+                    format!("did you mean {}?", similar.join(", "))
+                };
+                bail!("no rule `{id}`; {hint}");
+            }
+        },
+        None => cat.all().iter().collect(),
+    };
+    let mut s = String::new();
+    match format {
+        RulesFormat::Json => {
+            s = serde_json::to_string_pretty(&selected)?;
+            s.push('\n');
+        }
+        RulesFormat::Table if id.is_none() => {
+            for r in &selected {
+                s.push_str(&format!("{:<24} {:<9} {}\n", r.id, r.default_severity, r.summary));
+            }
+            s.push_str("\n`rampart rules ID` explains one rule.\n");
+        }
+        RulesFormat::Table => {
+            for r in &selected {
+                s.push_str(&format!("{} ({}): {}\n\n", r.id, r.name, r.default_severity));
+                s.push_str(&format!("{}\n\n{}\n\nFix: {}\n", r.summary, r.description, r.fix));
+                if !r.references.is_empty() {
+                    s.push_str("\nReferences:\n");
+                    for refr in r.references {
+                        s.push_str(&format!("  - {refr}\n"));
+                    }
+                }
+            }
+        }
+    }
+    std::io::stdout().lock().write_all(s.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

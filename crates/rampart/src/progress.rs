@@ -1,0 +1,40 @@
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rampart_core::Progress;
+use std::io::IsTerminal;
+
+/// A byte-based progress bar on stderr, drawn only when stderr is a
+/// terminal (CI logs stay clean).
+pub struct Bar(ProgressBar);
+
+impl Bar {
+    pub fn new(enabled: bool) -> Self {
+        let target = if enabled && std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let pb = ProgressBar::with_draw_target(Some(0), target);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {wide_msg}",
+        ) {
+            pb.set_style(style);
+        }
+        Bar(pb)
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn add_total(&self, bytes: u64) {
+        self.0.inc_length(bytes);
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+    fn set_message(&self, msg: &str) {
+        self.0.set_message(msg.to_string());
+    }
+}
