@@ -407,16 +407,19 @@ impl<'s> Job<'s> {
             Kind::Zip => self.zip(src, len, loc, depth),
             Kind::SevenZ => self.sevenz(src, loc, depth),
             kind => {
-                let was_pickle = self.stream_kind(kind, src, &head, loc, depth);
                 // A zip appended to another file (a polyglot) is still read
                 // by Python's zipfile, which looks for the directory at the
                 // end: scan that view too.
-                if !matches!(kind, Kind::Tar) && len > 22 {
-                    if let Ok(Some(_)) = zip::find_eocd(src, len) {
-                        if was_pickle || kind != Kind::Other || zip::read_directory(src, len, 1).is_ok() {
-                            self.zip(src, len, loc, depth);
-                        }
-                    }
+                let polyglot = kind != Kind::Tar
+                    && len > 22
+                    && matches!(zip::find_eocd(src, len), Ok(Some(_)))
+                    && zip::read_directory(src, len, 1).is_ok();
+                if src.seek(SeekFrom::Start(0)).is_err() {
+                    return self.corrupt(loc, "cannot seek");
+                }
+                self.stream_kind(kind, src, &head, loc, depth, !polyglot);
+                if polyglot {
+                    self.zip(src, len, loc, depth);
                 }
             }
         }
@@ -449,18 +452,17 @@ impl<'s> Job<'s> {
             return;
         }
         let mut chained = Reading(io::Cursor::new(head.clone()).chain(src));
-        self.stream_kind(kind, &mut chained, &head, loc, depth);
+        self.stream_kind(kind, &mut chained, &head, loc, depth, true);
     }
 
     /// Dispatches a stream whose first bytes are `head`. Returns whether a
     /// pickle was found at its start.
-    fn stream_kind(&mut self, kind: Kind, src: &mut dyn Source, head: &[u8], loc: &Location, depth: u32) -> bool {
+    fn stream_kind(&mut self, kind: Kind, src: &mut dyn Source, head: &[u8], loc: &Location, depth: u32, report_unknown: bool) {
         macro_rules! unwrap_with {
             ($name:literal, $dec:expr) => {{
                 let mut r = Reading(self.capped($dec));
                 self.metric("decompressed_streams", 1);
                 self.scan_stream(&mut r, &child(loc, concat!("(", $name, ")")), depth + 1);
-                false
             }};
         }
         match kind {
@@ -471,39 +473,27 @@ impl<'s> Job<'s> {
             Kind::Xz => unwrap_with!("xz", lzma_rust2::XzReader::new(src, true)),
             Kind::Lzma => match lzma_rust2::LzmaReader::new_mem_limit(src, 1 << 20, None) {
                 Ok(r) => unwrap_with!("lzma", r),
-                Err(e) => {
-                    self.corrupt(loc, e);
-                    false
-                }
+                Err(e) => self.corrupt(loc, e),
             },
             Kind::Zstd => match ruzstd::decoding::StreamingDecoder::new(src) {
                 Ok(r) => unwrap_with!("zstd", r),
-                Err(e) => {
-                    self.corrupt(loc, e);
-                    false
-                }
+                Err(e) => self.corrupt(loc, e),
             },
-            Kind::Tar => {
-                self.tar(src, loc, depth);
-                false
-            }
-            Kind::Npy => {
-                self.npy(src, loc);
-                false
-            }
+            Kind::Tar => self.tar(src, loc, depth),
+            Kind::Npy => self.npy(src, loc),
             Kind::Zip | Kind::SevenZ | Kind::Other => {
                 let opts = RunOptions {
                     joblib: true,
                     max_pickles: head.starts_with(TORCH_LEGACY_MAGIC).then_some(5),
                 };
-                self.pickle(src, loc, &opts, true)
+                self.pickle(src, loc, &opts, report_unknown);
             }
         }
     }
 
     /// Runs the VM; reports an unknown format when it is not a pickle and
     /// `report_unknown` is set.
-    fn pickle(&mut self, src: &mut dyn Source, loc: &Location, opts: &RunOptions, report_unknown: bool) -> bool {
+    fn pickle(&mut self, src: &mut dyn Source, loc: &Location, opts: &RunOptions, report_unknown: bool) {
         let mut stream = Stream::new(src);
         let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, opts);
         let size = stream.offset();
@@ -511,19 +501,15 @@ impl<'s> Job<'s> {
         if !out.is_pickle {
             if report_unknown {
                 let what = if size == 0 { "empty file" } else { "not a recognised model format" };
-                self.add(
-                    Finding::new(SCAN_UNKNOWN_FORMAT, Severity::Info, loc.clone(), format!("{what}; not analysed"))
-                        .with("bytes_read", size.to_string()),
-                );
+                self.add(Finding::new(SCAN_UNKNOWN_FORMAT, Severity::Info, loc.clone(), format!("{what}; not analysed")));
             }
-            return false;
+            return;
         }
         self.metric("pickles", u64::from(out.pickles.max(1)));
         if opts.max_pickles == Some(5) {
             self.metric("legacy_torch_files", 1);
         }
         self.outcome(out, loc);
-        true
     }
 
     fn outcome(&mut self, out: Outcome, loc: &Location) {
