@@ -7,6 +7,11 @@
 //! turn a report into a table, JSON or SARIF 2.1.0. Nothing here prints or
 //! exits: the binary does I/O with the user.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, unsafe_code)
+)]
+
 mod check;
 mod finding;
 mod fs;

@@ -182,9 +182,10 @@ impl Suppression {
                 .path
                 .as_deref()
                 .is_none_or(|p| f.location.display_name().starts_with(p))
-            && self.contains.as_deref().is_none_or(|c| {
-                f.message.contains(c) || f.evidence.values().any(|v| v.contains(c))
-            })
+            && self
+                .contains
+                .as_deref()
+                .is_none_or(|c| f.message.contains(c) || f.evidence.values().any(|v| v.contains(c)))
     }
 }
 
@@ -260,9 +261,12 @@ mod tests {
 
     #[test]
     fn malformed_file_names_line() {
-        let err = Policy::parse("fail_on = \"medium\"\n\nfail_onn = 3\n", Path::new("x/rampart.toml"))
-            .unwrap_err()
-            .to_string();
+        let err = Policy::parse(
+            "fail_on = \"medium\"\n\nfail_onn = 3\n",
+            Path::new("x/rampart.toml"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("x/rampart.toml"), "{err}");
         assert!(err.contains("line 3"), "{err}");
     }
@@ -290,6 +294,9 @@ mod tests {
         std::fs::write(d.path().join(POLICY_FILE_NAME), "").unwrap();
         let sub = d.path().join("a/b");
         std::fs::create_dir_all(&sub).unwrap();
-        assert_eq!(Policy::discover(&sub), Some(d.path().join(POLICY_FILE_NAME)));
+        assert_eq!(
+            Policy::discover(&sub),
+            Some(d.path().join(POLICY_FILE_NAME))
+        );
     }
 }

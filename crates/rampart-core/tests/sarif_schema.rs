@@ -26,7 +26,9 @@ fn validate(text: &str) -> Result<(), String> {
     let idx = compiler
         .compile("file:///sarif-schema-2.1.0.json", &mut schemas)
         .unwrap();
-    schemas.validate(&instance, idx).map_err(|e| format!("{e:#}"))
+    schemas
+        .validate(&instance, idx)
+        .map_err(|e| format!("{e:#}"))
 }
 
 fn report() -> Report {

@@ -35,7 +35,8 @@ pub struct Mismatch {
 
 impl Expectations {
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("invalid {}: {e}", path.display()))
     }
 
@@ -58,7 +59,11 @@ impl Expectations {
         let mut out = Vec::new();
         for (file, exp) in &self.files {
             if !root.join(file).is_file() {
-                out.push(Mismatch { file: file.clone(), expected: exp.verdict.clone(), actual: "missing file".into() });
+                out.push(Mismatch {
+                    file: file.clone(),
+                    expected: exp.verdict.clone(),
+                    actual: "missing file".into(),
+                });
                 continue;
             }
             let (sev, rules) = by_file.remove(file).unwrap_or_default();
@@ -78,7 +83,10 @@ impl Expectations {
                 out.push(Mismatch {
                     file,
                     expected: "no entry in expected.json".into(),
-                    actual: format!("{} {rules:?}", sev.map_or("clean".to_string(), |s| s.to_string())),
+                    actual: format!(
+                        "{} {rules:?}",
+                        sev.map_or("clean".to_string(), |s| s.to_string())
+                    ),
                 });
             }
         }

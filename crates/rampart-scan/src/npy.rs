@@ -101,7 +101,11 @@ impl P<'_> {
                 Ok(Lit::Dict(items))
             }
             Some(c) if c.is_ascii_digit() || c == b'-' => {
-                while self.b.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-') {
+                while self
+                    .b
+                    .get(self.i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
+                {
                     self.i += 1;
                 }
                 Ok(Lit::Int)
@@ -144,22 +148,31 @@ pub fn parse(head: &[u8]) -> Result<NpyHeader, String> {
     let major = *head.get(6).ok_or("truncated header")?;
     let (len, start) = match major {
         1 => {
-            let b = head.get(8..10).ok_or("truncated header")?;
-            (usize::from(u16::from_le_bytes([b[0], b[1]])), 10)
+            let b: [u8; 2] = head
+                .get(8..10)
+                .and_then(|b| b.try_into().ok())
+                .ok_or("truncated header")?;
+            (usize::from(u16::from_le_bytes(b)), 10)
         }
-        2 | 3 => {
-            let b = head.get(8..12).ok_or("truncated header")?;
-            (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
-        }
+        2 | 3 => (
+            crate::walk::le_u32(head, 8).ok_or("truncated header")? as usize,
+            12,
+        ),
         v => return Err(format!("unsupported .npy version {v}")),
     };
     if len > MAX_HEADER {
-        return Err(format!("header of {len} bytes is over the {MAX_HEADER}-byte limit"));
+        return Err(format!(
+            "header of {len} bytes is over the {MAX_HEADER}-byte limit"
+        ));
     }
     let text = head
         .get(start..start + len)
         .ok_or_else(|| format!("header of {len} bytes truncated"))?;
-    let mut p = P { b: text, i: 0, depth: 0 };
+    let mut p = P {
+        b: text,
+        i: 0,
+        depth: 0,
+    };
     let Lit::Dict(items) = p.value()? else {
         return Err("header is not a dict".into());
     };
@@ -181,10 +194,13 @@ pub fn parse(head: &[u8]) -> Result<NpyHeader, String> {
 /// How many bytes to peek to be sure the whole header is there.
 pub fn header_need(head: &[u8]) -> usize {
     match head.get(6) {
-        Some(1) => head.get(8..10).map_or(10, |b| 10 + usize::from(u16::from_le_bytes([b[0], b[1]]))),
-        Some(2 | 3) => head.get(8..12).map_or(12, |b| {
-            12usize.saturating_add(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-        }),
+        Some(1) => head
+            .get(8..10)
+            .and_then(|b| b.try_into().ok())
+            .map_or(10, |b: [u8; 2]| 10 + usize::from(u16::from_le_bytes(b))),
+        Some(2 | 3) => {
+            crate::walk::le_u32(head, 8).map_or(12, |n| 12usize.saturating_add(n as usize))
+        }
         _ => 12,
     }
 }
@@ -203,13 +219,25 @@ mod tests {
 
     #[test]
     fn numeric_and_object() {
-        let h = parse(&npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }")).unwrap();
+        let h = parse(&npy(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }",
+        ))
+        .unwrap();
         assert!(!h.has_object);
-        let h = parse(&npy("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }")).unwrap();
+        let h = parse(&npy(
+            "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
+        ))
+        .unwrap();
         assert!(h.has_object);
-        let h = parse(&npy("{'descr': [('O', '<f8'), ('b', '|O')], 'fortran_order': False, 'shape': (), }")).unwrap();
+        let h = parse(&npy(
+            "{'descr': [('O', '<f8'), ('b', '|O')], 'fortran_order': False, 'shape': (), }",
+        ))
+        .unwrap();
         assert!(h.has_object);
-        let h = parse(&npy("{'descr': [('O', '<f8')], 'fortran_order': False, 'shape': (), }")).unwrap();
+        let h = parse(&npy(
+            "{'descr': [('O', '<f8')], 'fortran_order': False, 'shape': (), }",
+        ))
+        .unwrap();
         assert!(!h.has_object, "a field named O is not an object field");
     }
 

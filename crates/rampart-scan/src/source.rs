@@ -84,7 +84,10 @@ impl Read for Section<'_> {
         if want == 0 {
             return Ok(0);
         }
-        let n = self.inner.read(&mut buf[..want])?;
+        let Some(window) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        let n = self.inner.read(window)?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -209,13 +212,18 @@ impl<'a> Stream<'a> {
     /// Looks at up to `n` upcoming bytes (n <= 64 KiB) without consuming
     /// them. Fewer are returned near the end.
     pub fn peek(&mut self, n: usize) -> io::Result<&[u8]> {
-        let n = n.min(BUF).min(usize::try_from(self.limit).unwrap_or(usize::MAX));
+        let n = n
+            .min(BUF)
+            .min(usize::try_from(self.limit).unwrap_or(usize::MAX));
         if self.end - self.pos < n && !self.eof {
             self.buf.copy_within(self.pos..self.end, 0);
             self.end -= self.pos;
             self.pos = 0;
             while self.end < n {
-                match self.src.read(&mut self.buf[self.end..]) {
+                let Some(free) = self.buf.get_mut(self.end..) else {
+                    break;
+                };
+                match self.src.read(free) {
                     Ok(0) => {
                         self.eof = true;
                         break;
@@ -227,7 +235,7 @@ impl<'a> Stream<'a> {
             }
         }
         let have = (self.end - self.pos).min(n);
-        Ok(&self.buf[self.pos..self.pos + have])
+        Ok(self.buf.get(self.pos..self.pos + have).unwrap_or(&[]))
     }
 
     /// Appends exactly `n` bytes to `out`, or returns `Ok(false)` at end of
@@ -247,7 +255,7 @@ impl<'a> Stream<'a> {
             let take = left
                 .min(self.end - self.pos)
                 .min(usize::try_from(self.limit).unwrap_or(usize::MAX));
-            out.extend_from_slice(&self.buf[self.pos..self.pos + take]);
+            out.extend_from_slice(self.buf.get(self.pos..self.pos + take).unwrap_or(&[]));
             self.pos += take;
             self.offset += take as u64;
             self.limit = self.limit.saturating_sub(take as u64);

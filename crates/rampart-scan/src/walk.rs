@@ -3,7 +3,7 @@
 use crate::pickle::globals::{Classifier, Danger, Verdict};
 use crate::pickle::vm::{self, Event, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
-use crate::source::{Reading, SeekSource, Section, Source, Stream};
+use crate::source::{Reading, Section, SeekSource, Source, Stream};
 use crate::{npy, zip};
 use rampart_core::{Finding, Location, Progress, Report, ScanPolicy, Severity};
 use rayon::prelude::*;
@@ -108,7 +108,11 @@ impl Scanner {
     /// Scans files and folders (recursively, links not followed). Content
     /// problems are findings in the report; inputs that cannot be read are
     /// returned as errors beside it.
-    pub fn scan_paths(&self, inputs: &[PathBuf], progress: &dyn Progress) -> (Report, Vec<InputError>) {
+    pub fn scan_paths(
+        &self,
+        inputs: &[PathBuf],
+        progress: &dyn Progress,
+    ) -> (Report, Vec<InputError>) {
         let mut report = Report::new("scan");
         let mut errors = Vec::new();
         let mut files: Vec<(PathBuf, u64)> = Vec::new();
@@ -127,7 +131,8 @@ impl Scanner {
             })
             .collect();
         *report.metrics.entry("files".into()).or_default() += files.len() as u64;
-        *report.metrics.entry("bytes".into()).or_default() += files.iter().map(|f| f.1).sum::<u64>();
+        *report.metrics.entry("bytes".into()).or_default() +=
+            files.iter().map(|f| f.1).sum::<u64>();
         for r in results {
             match r {
                 Ok(fr) => {
@@ -153,7 +158,10 @@ impl Scanner {
         let meta = match std::fs::symlink_metadata(input) {
             Ok(m) => m,
             Err(error) => {
-                errors.push(InputError { path: input.to_path_buf(), error });
+                errors.push(InputError {
+                    path: input.to_path_buf(),
+                    error,
+                });
                 return;
             }
         };
@@ -167,11 +175,17 @@ impl Scanner {
             match std::fs::metadata(input) {
                 Ok(m) if m.is_file() => files.push((input.to_path_buf(), m.len())),
                 Ok(_) => findings.push(symlink_finding(input)),
-                Err(error) => errors.push(InputError { path: input.to_path_buf(), error }),
+                Err(error) => errors.push(InputError {
+                    path: input.to_path_buf(),
+                    error,
+                }),
             }
             return;
         }
-        for entry in walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(input)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let len = e.metadata().map(|m| m.len()).unwrap_or(0);
@@ -180,8 +194,13 @@ impl Scanner {
                 Ok(e) if e.file_type().is_symlink() => findings.push(symlink_finding(e.path())),
                 Ok(_) => {}
                 Err(err) => {
-                    let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| input.to_path_buf());
-                    let error = err.into_io_error().unwrap_or_else(|| io::Error::other("directory walk failed"));
+                    let path = err
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| input.to_path_buf());
+                    let error = err
+                        .into_io_error()
+                        .unwrap_or_else(|| io::Error::other("directory walk failed"));
                     errors.push(InputError { path, error });
                 }
             }
@@ -189,7 +208,10 @@ impl Scanner {
     }
 
     fn scan_file(&self, path: &Path) -> Result<FileResult, InputError> {
-        let err = |error| InputError { path: path.to_path_buf(), error };
+        let err = |error| InputError {
+            path: path.to_path_buf(),
+            error,
+        };
         let mut f = std::fs::File::open(path).map_err(err)?;
         let len = f.metadata().map_err(err)?.len();
         let mut job = Job::new(self);
@@ -240,7 +262,10 @@ impl<R: Read> Read for Capped<R> {
             return Err(io::Error::other("decompressed size limit reached"));
         }
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
+        let Some(window) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
+        let n = self.inner.read(window)?;
         self.budget.left.set(left - n as u64);
         Ok(n)
     }
@@ -265,18 +290,28 @@ enum Kind {
 }
 
 fn tar_checksum_ok(h: &[u8]) -> bool {
-    let Some(field) = h.get(148..156) else { return false };
+    let Some(field) = h.get(148..156) else {
+        return false;
+    };
     let text: String = field
         .iter()
         .take_while(|&&c| c != 0)
         .map(|&c| c as char)
         .collect();
-    let Ok(want) = u32::from_str_radix(text.trim(), 8) else { return false };
+    let Ok(want) = u32::from_str_radix(text.trim(), 8) else {
+        return false;
+    };
     let sum: u32 = h
         .iter()
         .take(512)
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
     h.len() >= 512 && sum == want && h.first().is_some_and(|&c| c != 0)
 }
@@ -288,7 +323,7 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::SevenZ
     } else if head.starts_with(&[0x1f, 0x8b]) {
         Kind::Gzip
-    } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+    } else if matches!(head, [b'B', b'Z', b'h', b'1'..=b'9', ..]) {
         Kind::Bzip2
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         Kind::Xz
@@ -312,9 +347,12 @@ fn sniff(head: &[u8]) -> Kind {
 /// The legacy `.lzma` container (joblib's `lzma` compressor): properties
 /// byte, a dictionary size that liblzma would write, and a size field.
 fn is_lzma_alone(h: &[u8]) -> bool {
-    let (Some(&props), Some(d)) = (h.first(), h.get(1..5)) else { return false };
-    let dict = u32::from_le_bytes([d[0], d[1], d[2], d[3]]);
-    props == 0x5d && dict >= 4096 && (dict.is_power_of_two() || (dict / 3).is_power_of_two() && dict % 3 == 0)
+    let (Some(&props), Some(dict)) = (h.first(), le_u32(h, 1)) else {
+        return false;
+    };
+    props == 0x5d
+        && dict >= 4096
+        && (dict.is_power_of_two() || (dict / 3).is_power_of_two() && dict % 3 == 0)
 }
 
 /// First bytes of the legacy (pre-1.6) torch format: protocol 2, LONG1
@@ -364,29 +402,51 @@ impl<'s> Job<'s> {
 
     fn incomplete(&mut self, loc: &Location, what: impl Into<String>) {
         let what = what.into();
-        self.add(Finding::new(SCAN_INCOMPLETE, Severity::High, loc.clone(), format!("not fully scanned: {what}")).with("limit", what));
+        self.add(
+            Finding::new(
+                SCAN_INCOMPLETE,
+                Severity::High,
+                loc.clone(),
+                format!("not fully scanned: {what}"),
+            )
+            .with("limit", what),
+        );
     }
 
     fn corrupt(&mut self, loc: &Location, what: impl std::fmt::Display) {
         if self.budget.hit.get() {
             let max = self.scanner.limits.max_decompressed;
-            self.incomplete(loc, format!("decompressed size limit of {max} bytes reached"));
+            self.incomplete(
+                loc,
+                format!("decompressed size limit of {max} bytes reached"),
+            );
             return;
         }
-        self.add(Finding::new(SCAN_CORRUPT, Severity::High, loc.clone(), format!("cannot decode: {what}")));
+        self.add(Finding::new(
+            SCAN_CORRUPT,
+            Severity::High,
+            loc.clone(),
+            format!("cannot decode: {what}"),
+        ));
     }
 
     fn too_deep(&mut self, loc: &Location, depth: u32) -> bool {
         if depth > self.scanner.limits.max_depth {
             let max = self.scanner.limits.max_depth;
-            self.incomplete(loc, format!("nested deeper than {max} archives or compression layers"));
+            self.incomplete(
+                loc,
+                format!("nested deeper than {max} archives or compression layers"),
+            );
             return true;
         }
         false
     }
 
     fn capped<R: Read>(&self, r: R) -> Capped<R> {
-        Capped { inner: r, budget: self.budget.clone() }
+        Capped {
+            inner: r,
+            budget: self.budget.clone(),
+        }
     }
 
     /// Scans a seekable input of `len` bytes.
@@ -457,7 +517,15 @@ impl<'s> Job<'s> {
 
     /// Dispatches a stream whose first bytes are `head`. Returns whether a
     /// pickle was found at its start.
-    fn stream_kind(&mut self, kind: Kind, src: &mut dyn Source, head: &[u8], loc: &Location, depth: u32, report_unknown: bool) {
+    fn stream_kind(
+        &mut self,
+        kind: Kind,
+        src: &mut dyn Source,
+        head: &[u8],
+        loc: &Location,
+        depth: u32,
+        report_unknown: bool,
+    ) {
         macro_rules! unwrap_with {
             ($name:literal, $dec:expr) => {{
                 let mut r = Reading(self.capped($dec));
@@ -493,15 +561,30 @@ impl<'s> Job<'s> {
 
     /// Runs the VM; reports an unknown format when it is not a pickle and
     /// `report_unknown` is set.
-    fn pickle(&mut self, src: &mut dyn Source, loc: &Location, opts: &RunOptions, report_unknown: bool) {
+    fn pickle(
+        &mut self,
+        src: &mut dyn Source,
+        loc: &Location,
+        opts: &RunOptions,
+        report_unknown: bool,
+    ) {
         let mut stream = Stream::new(src);
         let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, opts);
         let size = stream.offset();
         self.metric("opcodes", out.opcodes);
         if !out.is_pickle {
             if report_unknown {
-                let what = if size == 0 { "empty file" } else { "not a recognised model format" };
-                self.add(Finding::new(SCAN_UNKNOWN_FORMAT, Severity::Info, loc.clone(), format!("{what}; not analysed")));
+                let what = if size == 0 {
+                    "empty file"
+                } else {
+                    "not a recognised model format"
+                };
+                self.add(Finding::new(
+                    SCAN_UNKNOWN_FORMAT,
+                    Severity::Info,
+                    loc.clone(),
+                    format!("{what}; not analysed"),
+                ));
             }
             return;
         }
@@ -517,15 +600,27 @@ impl<'s> Job<'s> {
             let verdict = self.scanner.classifier.classify(&g.module, &g.name);
             let (rule, sev, why) = match verdict {
                 Verdict::Safe => continue,
-                Verdict::Unknown => (PICKLE_UNKNOWN_GLOBAL, Severity::Medium, "not on the allowlist"),
+                Verdict::Unknown => (
+                    PICKLE_UNKNOWN_GLOBAL,
+                    Severity::Medium,
+                    "not on the allowlist",
+                ),
                 Verdict::Dangerous(d) => match d {
                     Danger::Exec => (PICKLE_EXEC, Severity::Critical, "runs code or processes"),
                     Danger::Import => (PICKLE_IMPORT, Severity::Critical, "import machinery"),
-                    Danger::Reflection => (PICKLE_REFLECTION, Severity::Critical, "reflection or call gadget"),
+                    Danger::Reflection => (
+                        PICKLE_REFLECTION,
+                        Severity::Critical,
+                        "reflection or call gadget",
+                    ),
                     Danger::File => (PICKLE_FILE, Severity::High, "file-system access"),
                     Danger::Network => (PICKLE_NETWORK, Severity::High, "network access"),
-                    Danger::NestedLoad => (PICKLE_NESTED_LOAD, Severity::High, "nested deserialization"),
-                    Danger::PolicyDenied => (PICKLE_POLICY_DENIED, Severity::Critical, "denied by policy"),
+                    Danger::NestedLoad => {
+                        (PICKLE_NESTED_LOAD, Severity::High, "nested deserialization")
+                    }
+                    Danger::PolicyDenied => {
+                        (PICKLE_POLICY_DENIED, Severity::Critical, "denied by policy")
+                    }
                 },
             };
             let full = format!("{}.{}", g.module, g.name);
@@ -548,37 +643,104 @@ impl<'s> Job<'s> {
         }
         for e in out.events {
             let f = match e {
-                Event::Malformed { offset, what, context } => {
+                Event::Malformed {
+                    offset,
+                    what,
+                    context,
+                } => {
                     if self.budget.hit.get() {
                         let max = self.scanner.limits.max_decompressed;
-                        self.incomplete(&at(loc, offset), format!("decompressed size limit of {max} bytes reached"));
+                        self.incomplete(
+                            &at(loc, offset),
+                            format!("decompressed size limit of {max} bytes reached"),
+                        );
                         continue;
                     }
-                    with_context(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, offset), format!("malformed pickle: {what}")), context)
+                    with_context(
+                        Finding::new(
+                            PICKLE_MALFORMED,
+                            Severity::High,
+                            at(loc, offset),
+                            format!("malformed pickle: {what}"),
+                        ),
+                        context,
+                    )
                 }
-                Event::Limit { offset, what, context } => with_context(
-                    Finding::new(SCAN_INCOMPLETE, Severity::High, at(loc, offset), format!("not fully scanned: {what}")).with("limit", what),
+                Event::Limit {
+                    offset,
+                    what,
+                    context,
+                } => with_context(
+                    Finding::new(
+                        SCAN_INCOMPLETE,
+                        Severity::High,
+                        at(loc, offset),
+                        format!("not fully scanned: {what}"),
+                    )
+                    .with("limit", what),
                     context,
                 ),
-                Event::Computed { offset, what, context } => with_context(
-                    Finding::new(PICKLE_COMPUTED_GLOBAL, Severity::Critical, at(loc, offset), format!("global imported from computed values: {what}")),
+                Event::Computed {
+                    offset,
+                    what,
+                    context,
+                } => with_context(
+                    Finding::new(
+                        PICKLE_COMPUTED_GLOBAL,
+                        Severity::Critical,
+                        at(loc, offset),
+                        format!("global imported from computed values: {what}"),
+                    ),
                     context,
                 ),
-                Event::Extension { offset, code, context } => with_context(
-                    Finding::new(PICKLE_EXTENSION, Severity::High, at(loc, offset), format!("imports extension code {code} from the copyreg registry"))
-                        .with("code", code.to_string()),
+                Event::Extension {
+                    offset,
+                    code,
+                    context,
+                } => with_context(
+                    Finding::new(
+                        PICKLE_EXTENSION,
+                        Severity::High,
+                        at(loc, offset),
+                        format!("imports extension code {code} from the copyreg registry"),
+                    )
+                    .with("code", code.to_string()),
                     context,
                 ),
-                Event::IndirectCall { offset, what, context } => with_context(
-                    Finding::new(PICKLE_INDIRECT_CALL, Severity::Medium, at(loc, offset), what),
+                Event::IndirectCall {
+                    offset,
+                    what,
+                    context,
+                } => with_context(
+                    Finding::new(
+                        PICKLE_INDIRECT_CALL,
+                        Severity::Medium,
+                        at(loc, offset),
+                        what,
+                    ),
                     context,
                 ),
-                Event::Nested { offset, encoding, len, context } => with_context(
-                    Finding::new(PICKLE_NESTED, Severity::Info, at(loc, offset), format!("embedded {encoding} pickle of {len} bytes, scanned")),
+                Event::Nested {
+                    offset,
+                    encoding,
+                    len,
+                    context,
+                } => with_context(
+                    Finding::new(
+                        PICKLE_NESTED,
+                        Severity::Info,
+                        at(loc, offset),
+                        format!("embedded {encoding} pickle of {len} bytes, scanned"),
+                    ),
                     context,
                 ),
                 Event::Trailing { offset, context } => with_context(
-                    Finding::new(PICKLE_TRAILING_DATA, Severity::Low, at(loc, offset), "bytes after the last pickle are not a pickle"),
+                    Finding::new(
+                        PICKLE_TRAILING_DATA,
+                        Severity::Low,
+                        at(loc, offset),
+                        "bytes after the last pickle are not a pickle",
+                    ),
                     context,
                 ),
             };
@@ -597,17 +759,28 @@ impl<'s> Job<'s> {
             Ok(h) if h.has_object => {
                 self.metric("npy_object_arrays", 1);
                 let _ = stream.skip(h.data_offset);
-                let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, &RunOptions::default());
+                let out =
+                    vm::scan_stream(&mut stream, &self.scanner.limits.vm, &RunOptions::default());
                 self.metric("opcodes", out.opcodes);
                 self.metric("pickles", u64::from(out.pickles));
                 if !out.is_pickle {
-                    self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, h.data_offset), "object array data is not a pickle"));
+                    self.add(Finding::new(
+                        PICKLE_MALFORMED,
+                        Severity::High,
+                        at(loc, h.data_offset),
+                        "object array data is not a pickle",
+                    ));
                 }
                 let shifted = shift(out, h.data_offset);
                 self.outcome(shifted, loc);
             }
             Ok(_) => self.metric("npy_numeric_arrays", 1),
-            Err(e) => self.add(Finding::new(SCAN_CORRUPT, Severity::High, loc.clone(), format!("invalid .npy header: {e}"))),
+            Err(e) => self.add(Finding::new(
+                SCAN_CORRUPT,
+                Severity::High,
+                loc.clone(),
+                format!("invalid .npy header: {e}"),
+            )),
         }
     }
 
@@ -648,20 +821,25 @@ impl<'s> Job<'s> {
     fn legacy_torch_records(&mut self, src: &mut dyn Source, loc: &Location, storages: bool) {
         let mut stream = Stream::new(src);
         let limits = &self.scanner.limits.vm;
-        let one = RunOptions { joblib: false, max_pickles: Some(1) };
+        let one = RunOptions {
+            joblib: false,
+            max_pickles: Some(1),
+        };
         let count_out = vm::scan_stream(&mut stream, limits, &one);
         let count = count_out.last_int;
         self.outcome(count_out, loc);
         let Some(count) = count.filter(|c| *c >= 0) else {
-            return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, loc.clone(), "legacy torch record count is not an integer"));
+            return self.add(Finding::new(
+                PICKLE_MALFORMED,
+                Severity::High,
+                loc.clone(),
+                "legacy torch record count is not an integer",
+            ));
         };
         for i in 0..count {
             let start = stream.offset();
             let rec = vm::scan_stream(&mut stream, limits, &one);
-            let elem = rec
-                .globals
-                .iter()
-                .find_map(|g| element_size(&g.name));
+            let elem = rec.globals.iter().find_map(|g| element_size(&g.name));
             let ok = rec.pickles == 1;
             let shifted = shift(rec, 0);
             self.outcome(shifted, loc);
@@ -671,7 +849,12 @@ impl<'s> Job<'s> {
             let skip = if storages {
                 let mut b = Vec::new();
                 if !stream.read_into(8, &mut b).unwrap_or(false) {
-                    return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, start), format!("storage {i} truncated")));
+                    return self.add(Finding::new(
+                        PICKLE_MALFORMED,
+                        Severity::High,
+                        at(loc, start),
+                        format!("storage {i} truncated"),
+                    ));
                 }
                 let n = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
                 match elem {
@@ -681,16 +864,29 @@ impl<'s> Job<'s> {
             } else {
                 let mut b = Vec::new();
                 if !stream.read_into(8, &mut b).unwrap_or(false) {
-                    return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, start), format!("tensor {i} truncated")));
+                    return self.add(Finding::new(
+                        PICKLE_MALFORMED,
+                        Severity::High,
+                        at(loc, start),
+                        format!("tensor {i} truncated"),
+                    ));
                 }
-                let ndim = u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                let ndim = u64::from(le_u32(&b, 0).unwrap_or(0));
                 ndim.checked_mul(16).and_then(|v| v.checked_add(8))
             };
             let Some(skip) = skip else {
-                return self.incomplete(&at(loc, start), "legacy torch record of unknown element size");
+                return self.incomplete(
+                    &at(loc, start),
+                    "legacy torch record of unknown element size",
+                );
             };
             if stream.skip(skip).unwrap_or(0) < skip {
-                return self.add(Finding::new(PICKLE_MALFORMED, Severity::High, at(loc, start), format!("record {i} data truncated")));
+                return self.add(Finding::new(
+                    PICKLE_MALFORMED,
+                    Severity::High,
+                    at(loc, start),
+                    format!("record {i} data truncated"),
+                ));
             }
         }
         if storages {
@@ -711,7 +907,11 @@ impl<'s> Job<'s> {
             self.incomplete(loc, format!("more than {max} archive members"));
         }
         if dir.prepended > 0 {
-            self.differential(loc, "prepended_bytes", format!("{} bytes before the first zip member", dir.prepended));
+            self.differential(
+                loc,
+                "prepended_bytes",
+                format!("{} bytes before the first zip member", dir.prepended),
+            );
         }
         let torch_roots: Vec<String> = dir
             .members
@@ -723,7 +923,10 @@ impl<'s> Job<'s> {
                 continue;
             }
             let mloc = child(loc, m.name.clone());
-            if torch_roots.iter().any(|root| is_torch_payload(root, &m.name)) {
+            if torch_roots
+                .iter()
+                .any(|root| is_torch_payload(root, &m.name))
+            {
                 // The loader reads these as raw tensor bytes or small text
                 // fields, never unpickles them: skip without reading.
                 self.metric("tensor_members_skipped", 1);
@@ -734,7 +937,11 @@ impl<'s> Job<'s> {
                 self.differential(&mloc, "flags", format!("general-purpose flags 0x{:04x} (encryption/patch bits) on a member that loaders read", m.flags));
             }
             if let Some(ln) = &m.local_name {
-                self.differential(&mloc, "name_mismatch", format!("local header names it {ln:?}"));
+                self.differential(
+                    &mloc,
+                    "name_mismatch",
+                    format!("local header names it {ln:?}"),
+                );
             }
             if m.data_offset.saturating_add(m.compressed_size) > len {
                 self.corrupt(&mloc, "member data extends past the end of the archive");
@@ -765,7 +972,10 @@ impl<'s> Job<'s> {
                     }
                     Err(e) => self.corrupt(&mloc, e),
                 },
-                other => self.incomplete(&mloc, format!("zip compression method {other} is not supported")),
+                other => self.incomplete(
+                    &mloc,
+                    format!("zip compression method {other} is not supported"),
+                ),
             }
         }
     }
@@ -776,7 +986,9 @@ impl<'s> Job<'s> {
         if m.method != 0 || m.compressed_size > 16 << 20 {
             return;
         }
-        let Ok(mut sec) = Section::new(src, m.data_offset, m.compressed_size) else { return };
+        let Ok(mut sec) = Section::new(src, m.data_offset, m.compressed_size) else {
+            return;
+        };
         let mut h = crc32fast::Hasher::new();
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -788,18 +1000,32 @@ impl<'s> Job<'s> {
         }
         let got = h.finalize();
         if got != m.crc32 {
-            self.differential(loc, "crc_mismatch", format!("CRC-32 is {got:08x}, the directory says {:08x}", m.crc32));
+            self.differential(
+                loc,
+                "crc_mismatch",
+                format!("CRC-32 is {got:08x}, the directory says {:08x}", m.crc32),
+            );
         }
     }
 
     fn differential(&mut self, loc: &Location, kind: &str, msg: String) {
         self.add(
-            Finding::new(ZIP_DIFFERENTIAL, Severity::Medium, loc.clone(), format!("zip parser differential: {msg}")).with("kind", kind),
+            Finding::new(
+                ZIP_DIFFERENTIAL,
+                Severity::Medium,
+                loc.clone(),
+                format!("zip parser differential: {msg}"),
+            )
+            .with("kind", kind),
         );
     }
 
     fn sevenz(&mut self, src: &mut dyn SeekSource, loc: &Location, depth: u32) {
-        let mut reader = match sevenz_rust2::ArchiveReader::new_with_memory_limit(&mut *src, sevenz_rust2::Password::empty(), 256 * 1024) {
+        let mut reader = match sevenz_rust2::ArchiveReader::new_with_memory_limit(
+            &mut *src,
+            sevenz_rust2::Password::empty(),
+            256 * 1024,
+        ) {
             Ok(r) => r,
             Err(e) => return self.corrupt(loc, format!("7z: {e}")),
         };
@@ -858,14 +1084,28 @@ fn shift(mut out: Outcome, by: u64) -> Outcome {
 /// Members of a torch zip that the loader never unpickles: tensor storages
 /// (`<root>data/<key>`) and small metadata fields.
 fn is_torch_payload(root: &str, name: &str) -> bool {
-    let Some(rest) = name.strip_prefix(root) else { return false };
+    let Some(rest) = name.strip_prefix(root) else {
+        return false;
+    };
     if let Some(key) = rest.strip_prefix("data/") {
         return !key.is_empty() && !key.contains('/');
     }
     matches!(
         rest,
-        "version" | "byteorder" | ".data/version" | ".data/serialization_id" | ".format_version" | ".storage_alignment"
+        "version"
+            | "byteorder"
+            | ".data/version"
+            | ".data/serialization_id"
+            | ".format_version"
+            | ".storage_alignment"
     )
+}
+
+/// The little-endian u32 at `at`, if `b` is long enough.
+pub(crate) fn le_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 /// Bytes per element of a legacy torch storage class.

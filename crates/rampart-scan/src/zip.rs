@@ -75,7 +75,11 @@ pub fn find_eocd(src: &mut dyn SeekSource, len: u64) -> io::Result<Option<u64>> 
 }
 
 /// Reads the central directory, listing at most `max_members` members.
-pub fn read_directory(src: &mut dyn SeekSource, len: u64, max_members: u64) -> io::Result<Directory> {
+pub fn read_directory(
+    src: &mut dyn SeekSource,
+    len: u64,
+    max_members: u64,
+) -> io::Result<Directory> {
     let eocd_pos = find_eocd(src, len)?.ok_or_else(|| bad("no end-of-central-directory record"))?;
     let eocd = read_at(src, eocd_pos, 22)?;
     let mut entries = u64::from(u16_at(&eocd, 10).ok_or_else(|| bad("short EOCD"))?);
@@ -123,7 +127,9 @@ pub fn read_directory(src: &mut dyn SeekSource, len: u64, max_members: u64) -> i
             truncated = true;
             break;
         }
-        let h = cd.get(i..i + 46).ok_or_else(|| bad("central directory entry truncated"))?;
+        let h = cd
+            .get(i..i + 46)
+            .ok_or_else(|| bad("central directory entry truncated"))?;
         let flags = u16_at(h, 8).unwrap_or(0);
         let method = u16_at(h, 10).unwrap_or(0);
         let crc32 = u32_at(h, 16).unwrap_or(0);
@@ -133,7 +139,9 @@ pub fn read_directory(src: &mut dyn SeekSource, len: u64, max_members: u64) -> i
         let xlen = usize::from(u16_at(h, 30).unwrap_or(0));
         let clen = usize::from(u16_at(h, 32).unwrap_or(0));
         let mut local = u64::from(u32_at(h, 42).unwrap_or(0));
-        let name_b = cd.get(i + 46..i + 46 + nlen).ok_or_else(|| bad("entry name truncated"))?;
+        let name_b = cd
+            .get(i + 46..i + 46 + nlen)
+            .ok_or_else(|| bad("entry name truncated"))?;
         let extra = cd.get(i + 46 + nlen..i + 46 + nlen + xlen).unwrap_or(&[]);
         // ZIP64 extra field: only the fields that were 0xFFFFFFFF, in order.
         let mut j = 0;
@@ -160,7 +168,9 @@ pub fn read_directory(src: &mut dyn SeekSource, len: u64, max_members: u64) -> i
         let lh_pos = local.saturating_add(base);
         let lh = read_at(src, lh_pos, 30)?;
         if lh.get(0..4) != Some(LOCAL) {
-            return Err(bad(format!("member {name}: no local header at offset {lh_pos}")));
+            return Err(bad(format!(
+                "member {name}: no local header at offset {lh_pos}"
+            )));
         }
         let lnlen = u64::from(u16_at(&lh, 26).unwrap_or(0));
         let lxlen = u64::from(u16_at(&lh, 28).unwrap_or(0));

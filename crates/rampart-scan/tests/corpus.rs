@@ -15,9 +15,12 @@ fn every_example_verdict_matches() {
     let dir = examples();
     let exp = Expectations::load(&dir.join("expected.json")).unwrap();
     assert!(exp.files.len() > 60, "corpus unexpectedly small");
-    let (mut report, errors) = Scanner::default().scan_paths(std::slice::from_ref(&dir), &NoProgress);
+    let (mut report, errors) =
+        Scanner::default().scan_paths(std::slice::from_ref(&dir), &NoProgress);
     assert!(errors.is_empty(), "{errors:?}");
-    report.findings.retain(|f| !f.location.path.ends_with("expected.json"));
+    report
+        .findings
+        .retain(|f| !f.location.path.ends_with("expected.json"));
     let mismatches = exp.check(&dir, &report);
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
@@ -34,7 +37,14 @@ fn benign_examples_have_nothing_at_medium_or_above() {
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
     // The torch zips were scanned without reading their tensor members.
-    assert!(report.metrics.get("tensor_members_skipped").copied().unwrap_or(0) >= 6);
+    assert!(
+        report
+            .metrics
+            .get("tensor_members_skipped")
+            .copied()
+            .unwrap_or(0)
+            >= 6
+    );
 }
 
 #[test]

@@ -95,8 +95,12 @@ fn payload_in_a_zip_is_found_at_default_limits() {
 
 #[test]
 fn member_count_limit() {
-    let members: Vec<(String, Vec<u8>)> = (0..20).map(|i| (format!("m{i}"), b"N.".to_vec())).collect();
-    let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    let members: Vec<(String, Vec<u8>)> =
+        (0..20).map(|i| (format!("m{i}"), b"N.".to_vec())).collect();
+    let refs: Vec<(&str, &[u8])> = members
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
     let z = zip_of(&refs, false);
     let f = scanner(|l| l.max_members = 5).scan_bytes("many.zip", &z);
     assert!(rules(&f).contains(&"SCAN-INCOMPLETE"), "{f:#?}");
@@ -110,7 +114,10 @@ fn nesting_depth_limit() {
         e.write_all(&data).unwrap();
         data = e.finish().unwrap();
     }
-    assert_eq!(rules(&Scanner::default().scan_bytes("d.gz", &data)), vec!["PICKLE-EXEC"]);
+    assert_eq!(
+        rules(&Scanner::default().scan_bytes("d.gz", &data)),
+        vec!["PICKLE-EXEC"]
+    );
     let f = scanner(|l| l.max_depth = 2).scan_bytes("d.gz", &data);
     assert_eq!(rules(&f), vec!["SCAN-INCOMPLETE"]);
 }
@@ -118,9 +125,7 @@ fn nesting_depth_limit() {
 #[test]
 fn memo_limit() {
     let mut p = b"\x80\x04]".to_vec();
-    for _ in 0..100 {
-        p.push(0x94); // MEMOIZE
-    }
+    p.extend(std::iter::repeat_n(0x94, 100)); // MEMOIZE
     p.push(b'.');
     let f = scanner(|l| l.vm.max_memo = 10).scan_bytes("memo.pkl", &p);
     assert_eq!(rules(&f), vec!["SCAN-INCOMPLETE"]);
@@ -203,10 +208,19 @@ fn truncated_zip_is_corrupt_not_clean() {
 #[test]
 fn policy_allow_and_deny_lists_change_verdicts() {
     let unknown = b"\x80\x04\x8c\x05mypkg\x8c\x03Net\x93)\x81.";
-    assert_eq!(rules(&Scanner::default().scan_bytes("u.pkl", unknown)), vec!["PICKLE-UNKNOWN-GLOBAL"]);
-    let allowed = Scanner::new(ScanLimits::default(), Classifier::new(&["mypkg.Net".into()], &[]));
+    assert_eq!(
+        rules(&Scanner::default().scan_bytes("u.pkl", unknown)),
+        vec!["PICKLE-UNKNOWN-GLOBAL"]
+    );
+    let allowed = Scanner::new(
+        ScanLimits::default(),
+        Classifier::new(&["mypkg.Net".into()], &[]),
+    );
     assert!(allowed.scan_bytes("u.pkl", unknown).is_empty());
-    let denied = Scanner::new(ScanLimits::default(), Classifier::new(&[], &["mypkg".into()]));
+    let denied = Scanner::new(
+        ScanLimits::default(),
+        Classifier::new(&[], &["mypkg".into()]),
+    );
     let f = denied.scan_bytes("u.pkl", unknown);
     assert_eq!(rules(&f), vec!["PICKLE-POLICY-DENIED"]);
     assert_eq!(f[0].severity, Severity::Critical);

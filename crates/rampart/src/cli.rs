@@ -126,7 +126,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 pub fn load_policy(config: Option<&Path>) -> Result<Policy> {
     let path = match config {
         Some(p) => Some(p.to_path_buf()),
-        None => Policy::discover(&std::env::current_dir().context("cannot read the current directory")?),
+        None => {
+            Policy::discover(&std::env::current_dir().context("cannot read the current directory")?)
+        }
     };
     match path {
         Some(p) => Ok(Policy::load(&p)?),
@@ -137,7 +139,11 @@ pub fn load_policy(config: Option<&Path>) -> Result<Policy> {
 /// Runs the scanner with the policy applied; errors for unreadable inputs.
 pub fn scan_report(paths: &[PathBuf], policy: &Policy, quiet: bool) -> Result<Report> {
     let scanner = Scanner::from_policy(&policy.scan).map_err(|e| {
-        let src = policy.source.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+        let src = policy
+            .source
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         anyhow::anyhow!("invalid policy {src}: {e}")
     })?;
     let bar = Bar::new(!quiet);
@@ -164,7 +170,9 @@ fn emit(report: &Report, policy: &Policy, out: &OutputArgs) -> Result<ExitCode> 
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            out.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            out.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
         }
     };
     let text = match out.format {
@@ -177,10 +185,16 @@ fn emit(report: &Report, policy: &Policy, out: &OutputArgs) -> Result<ExitCode> 
             .with_context(|| format!("cannot write the report to {}", path.display()))?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes()).context("cannot write to stdout")?;
+            stdout
+                .write_all(text.as_bytes())
+                .context("cannot write to stdout")?;
         }
     }
-    Ok(if report.fails(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.fails(fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn rules(id: Option<&str>, format: RulesFormat) -> Result<ExitCode> {
@@ -208,14 +222,23 @@ fn rules(id: Option<&str>, format: RulesFormat) -> Result<ExitCode> {
         }
         RulesFormat::Table if id.is_none() => {
             for r in &selected {
-                s.push_str(&format!("{:<24} {:<9} {}\n", r.id, r.default_severity, r.summary));
+                s.push_str(&format!(
+                    "{:<24} {:<9} {}\n",
+                    r.id, r.default_severity, r.summary
+                ));
             }
             s.push_str("\n`rampart rules ID` explains one rule.\n");
         }
         RulesFormat::Table => {
             for r in &selected {
-                s.push_str(&format!("{} ({}): {}\n\n", r.id, r.name, r.default_severity));
-                s.push_str(&format!("{}\n\n{}\n\nFix: {}\n", r.summary, r.description, r.fix));
+                s.push_str(&format!(
+                    "{} ({}): {}\n\n",
+                    r.id, r.name, r.default_severity
+                ));
+                s.push_str(&format!(
+                    "{}\n\n{}\n\nFix: {}\n",
+                    r.summary, r.description, r.fix
+                ));
                 if !r.references.is_empty() {
                     s.push_str("\nReferences:\n");
                     for refr in r.references {

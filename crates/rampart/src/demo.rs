@@ -26,7 +26,8 @@ fn examples_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
 
 pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
     let dir = examples_dir(dir)?;
-    let expectations = Expectations::load(&dir.join("expected.json")).map_err(anyhow::Error::msg)?;
+    let expectations =
+        Expectations::load(&dir.join("expected.json")).map_err(anyhow::Error::msg)?;
     let policy = load_policy(None)?;
     let mut report = scan_report(std::slice::from_ref(&dir), &policy, false)?;
     // The expectations file describes the samples; it is not one.
@@ -42,11 +43,22 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
         "demo: scanned {} samples in {}; {} of {} verdicts as expected (examples/expected.json)",
         report.metrics.get("files").copied().unwrap_or(0),
         dir.display(),
-        total - mismatches.iter().filter(|m| expectations.files.contains_key(&m.file)).count(),
+        total
+            - mismatches
+                .iter()
+                .filter(|m| expectations.files.contains_key(&m.file))
+                .count(),
         total
     );
     for m in &mismatches {
-        println!("  MISMATCH {}: expected {}, got {}", m.file, m.expected, m.actual);
+        println!(
+            "  MISMATCH {}: expected {}, got {}",
+            m.file, m.expected, m.actual
+        );
     }
-    Ok(if mismatches.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if mismatches.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

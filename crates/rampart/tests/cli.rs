@@ -17,7 +17,11 @@ fn rampart(args: &[&str], cwd: &Path) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn ex(rel: &str) -> String {
@@ -30,12 +34,19 @@ fn exit_codes_follow_the_gate() {
     let clean = rampart(&["scan", &ex("benign/torch/state_dict.pt")], d.path());
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
     assert!(text(&clean).contains("PASS"));
-    let bad = rampart(&["scan", &ex("malicious/exec/os_system_protocol4.pkl")], d.path());
+    let bad = rampart(
+        &["scan", &ex("malicious/exec/os_system_protocol4.pkl")],
+        d.path(),
+    );
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     assert!(text(&bad).contains("PICKLE-EXEC"));
     let missing = rampart(&["scan", "no/such/model.pt"], d.path());
     assert_eq!(missing.status.code(), Some(2));
-    assert!(text(&missing).contains("no/such/model.pt"), "{}", text(&missing));
+    assert!(
+        text(&missing).contains("no/such/model.pt"),
+        "{}",
+        text(&missing)
+    );
     let usage = rampart(&["scan"], d.path());
     assert_eq!(usage.status.code(), Some(2));
 }
@@ -45,7 +56,12 @@ fn fail_on_moves_the_threshold() {
     let d = tempfile::tempdir().unwrap();
     let medium = ex("malicious/unknown/custom_class.pkl");
     assert_eq!(rampart(&["scan", &medium], d.path()).status.code(), Some(1));
-    assert_eq!(rampart(&["scan", &medium, "--fail-on", "high"], d.path()).status.code(), Some(0));
+    assert_eq!(
+        rampart(&["scan", &medium, "--fail-on", "high"], d.path())
+            .status
+            .code(),
+        Some(0)
+    );
     let bad = rampart(&["scan", &medium, "--fail-on", "severe"], d.path());
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -53,12 +69,23 @@ fn fail_on_moves_the_threshold() {
 #[test]
 fn json_output_is_machine_readable() {
     let d = tempfile::tempdir().unwrap();
-    let o = rampart(&["scan", &ex("malicious/torch/state_dict_payload.pt"), "--format", "json"], d.path());
+    let o = rampart(
+        &[
+            "scan",
+            &ex("malicious/torch/state_dict_payload.pt"),
+            "--format",
+            "json",
+        ],
+        d.path(),
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["passed"], false);
     assert_eq!(v["counts"]["critical"], 1);
     assert_eq!(v["findings"][0]["rule"], "PICKLE-EXEC");
-    assert_eq!(v["findings"][0]["location"]["members"][0], "archive/data.pkl");
+    assert_eq!(
+        v["findings"][0]["location"]["members"][0],
+        "archive/data.pkl"
+    );
     assert_eq!(v["findings"][0]["evidence"]["global"], "posix.system");
 }
 
@@ -67,12 +94,20 @@ fn sarif_goes_to_a_file_atomically() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("scan.sarif");
     let o = rampart(
-        &["scan", &ex("malicious/exec"), "--format", "sarif", "--output", out.to_str().unwrap()],
+        &[
+            "scan",
+            &ex("malicious/exec"),
+            "--format",
+            "sarif",
+            "--output",
+            out.to_str().unwrap(),
+        ],
         d.path(),
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(v["version"], "2.1.0");
     assert!(v["runs"][0]["results"].as_array().unwrap().len() >= 6);
     assert!(v["runs"][0]["tool"]["driver"]["rules"][0]["fullDescription"]["text"].is_string());
@@ -80,7 +115,15 @@ fn sarif_goes_to_a_file_atomically() {
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     // An unwritable destination is an I/O error (2), not a half file.
     let bad = d.path().join("missing/dir/out.sarif");
-    let o = rampart(&["scan", &ex("benign/numpy"), "--output", bad.to_str().unwrap()], d.path());
+    let o = rampart(
+        &[
+            "scan",
+            &ex("benign/numpy"),
+            "--output",
+            bad.to_str().unwrap(),
+        ],
+        d.path(),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(!bad.exists());
 }
@@ -100,19 +143,35 @@ fn policy_is_discovered_and_applied() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // --config overrides discovery.
     std::fs::write(d.path().join("strict.toml"), "fail_on = \"info\"\n").unwrap();
-    let o = rampart(&["scan", &medium, "--config", d.path().join("strict.toml").to_str().unwrap()], &sub);
+    let o = rampart(
+        &[
+            "scan",
+            &medium,
+            "--config",
+            d.path().join("strict.toml").to_str().unwrap(),
+        ],
+        &sub,
+    );
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn malformed_policy_names_file_and_line() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("rampart.toml"), "fail_on = \"high\"\n\n[scan]\nallow = 3\n").unwrap();
+    std::fs::write(
+        d.path().join("rampart.toml"),
+        "fail_on = \"high\"\n\n[scan]\nallow = 3\n",
+    )
+    .unwrap();
     let o = rampart(&["scan", &ex("benign/numpy")], d.path());
     assert_eq!(o.status.code(), Some(2));
     let t = text(&o);
     assert!(t.contains("rampart.toml") && t.contains("line 4"), "{t}");
-    std::fs::write(d.path().join("rampart.toml"), "[scan.limits]\nmax_deepness = 3\n").unwrap();
+    std::fs::write(
+        d.path().join("rampart.toml"),
+        "[scan.limits]\nmax_deepness = 3\n",
+    )
+    .unwrap();
     let o = rampart(&["scan", &ex("benign/numpy")], d.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("max_deepness"), "{}", text(&o));
@@ -123,11 +182,20 @@ fn rules_lists_and_explains() {
     let d = tempfile::tempdir().unwrap();
     let o = rampart(&["rules"], d.path());
     assert_eq!(o.status.code(), Some(0));
-    for id in ["PICKLE-EXEC", "PICKLE-UNKNOWN-GLOBAL", "SCAN-INCOMPLETE", "ZIP-DIFFERENTIAL"] {
+    for id in [
+        "PICKLE-EXEC",
+        "PICKLE-UNKNOWN-GLOBAL",
+        "SCAN-INCOMPLETE",
+        "ZIP-DIFFERENTIAL",
+    ] {
         assert!(text(&o).contains(id), "{id}");
     }
     let o = rampart(&["rules", "pickle-exec"], d.path());
-    assert!(text(&o).contains("Fix:") && text(&o).contains("References"), "{}", text(&o));
+    assert!(
+        text(&o).contains("Fix:") && text(&o).contains("References"),
+        "{}",
+        text(&o)
+    );
     let o = rampart(&["rules", "PICKLE-NOPE"], d.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("did you mean"), "{}", text(&o));

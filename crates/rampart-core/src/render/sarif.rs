@@ -92,7 +92,10 @@ pub fn sarif(report: &Report, catalog: &Catalog) -> String {
             }
             let mut props = Map::new();
             props.insert("severity".into(), json!(f.severity));
-            props.insert("security-severity".into(), json!(security_severity(f.severity)));
+            props.insert(
+                "security-severity".into(),
+                json!(security_severity(f.severity)),
+            );
             if let Some(off) = f.location.offset {
                 props.insert("byteOffset".into(), json!(off));
             }

@@ -30,7 +30,11 @@ pub fn table(report: &Report, fail_on: Severity, color: bool) -> String {
         );
         let _ = writeln!(out, "         {}", f.message);
         // Evidence the message already states is not repeated.
-        for (k, v) in f.evidence.iter().filter(|(_, v)| !f.message.contains(v.as_str())) {
+        for (k, v) in f
+            .evidence
+            .iter()
+            .filter(|(_, v)| !f.message.contains(v.as_str()))
+        {
             let _ = writeln!(out, "           {k}: {v}");
         }
     }
@@ -80,14 +84,22 @@ mod tests {
     fn shows_findings_and_verdict() {
         let mut r = Report::new("scan");
         r.findings.push(
-            Finding::new("PICKLE-EXEC", Severity::Critical, Location::file("a.pkl"), "calls os.system")
-                .with("global", "os.system")
-                .with("args", "(\"id\")"),
+            Finding::new(
+                "PICKLE-EXEC",
+                Severity::Critical,
+                Location::file("a.pkl"),
+                "calls os.system",
+            )
+            .with("global", "os.system")
+            .with("args", "(\"id\")"),
         );
         let t = table(&r, Severity::Medium, false);
         assert!(t.contains("CRITICAL PICKLE-EXEC"), "{t}");
         assert!(t.contains("args: (\"id\")"), "{t}");
-        assert!(!t.contains("global: os.system"), "evidence repeated from the message: {t}");
+        assert!(
+            !t.contains("global: os.system"),
+            "evidence repeated from the message: {t}"
+        );
         assert!(t.contains("FAIL"));
         assert!(!t.contains('\x1b'));
         assert!(table(&r, Severity::Medium, true).contains('\x1b'));

@@ -492,17 +492,32 @@ mod tests {
         assert_eq!(v("torch._utils", "_rebuild_tensor_v2"), Verdict::Safe);
         assert_eq!(v("collections", "OrderedDict"), Verdict::Safe);
         assert_eq!(v("torch", "FloatStorage"), Verdict::Safe);
-        assert_eq!(v("sklearn.linear_model._logistic", "LogisticRegression"), Verdict::Safe);
+        assert_eq!(
+            v("sklearn.linear_model._logistic", "LogisticRegression"),
+            Verdict::Safe
+        );
         assert_eq!(v("mypkg", "Thing"), Verdict::Unknown);
         assert_eq!(v("torch._utils", "_something_new"), Verdict::Unknown);
     }
 
     #[test]
     fn attribute_escapes() {
-        assert_eq!(v("builtins", "object.__subclasses__"), Verdict::Dangerous(Reflection));
-        assert_eq!(v("collections", "OrderedDict.__init__.__globals__"), Verdict::Dangerous(Reflection));
-        assert_eq!(v("torch.nn.modules.linear", "F.os.system"), Verdict::Dangerous(Exec));
-        assert_eq!(v("sklearn", "Foo.__class__"), Verdict::Dangerous(Reflection));
+        assert_eq!(
+            v("builtins", "object.__subclasses__"),
+            Verdict::Dangerous(Reflection)
+        );
+        assert_eq!(
+            v("collections", "OrderedDict.__init__.__globals__"),
+            Verdict::Dangerous(Reflection)
+        );
+        assert_eq!(
+            v("torch.nn.modules.linear", "F.os.system"),
+            Verdict::Dangerous(Exec)
+        );
+        assert_eq!(
+            v("sklearn", "Foo.__class__"),
+            Verdict::Dangerous(Reflection)
+        );
         assert_eq!(v("mymod", "helper.eval"), Verdict::Dangerous(Exec));
     }
 
@@ -510,7 +525,10 @@ mod tests {
     fn classes_only_not_functions() {
         assert_eq!(v("sklearn.utils", "eval"), Verdict::Dangerous(Exec));
         assert_eq!(v("sklearn.utils", "some_function"), Verdict::Unknown);
-        assert_eq!(v("torch", "Tensor.__reduce_ex__"), Verdict::Dangerous(Reflection));
+        assert_eq!(
+            v("torch", "Tensor.__reduce_ex__"),
+            Verdict::Dangerous(Reflection)
+        );
     }
 
     #[test]

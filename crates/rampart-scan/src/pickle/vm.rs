@@ -100,17 +100,42 @@ pub struct GlobalSeen {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// The stream is not a well-formed pickle at `offset`.
-    Malformed { offset: u64, what: String, context: String },
+    Malformed {
+        offset: u64,
+        what: String,
+        context: String,
+    },
     /// A bound was hit; the rest of the stream was not analysed.
-    Limit { offset: u64, what: String, context: String },
+    Limit {
+        offset: u64,
+        what: String,
+        context: String,
+    },
     /// STACK_GLOBAL with a module or name that is not a constant string.
-    Computed { offset: u64, what: String, context: String },
+    Computed {
+        offset: u64,
+        what: String,
+        context: String,
+    },
     /// EXT1/2/4: a global taken from the copyreg extension registry.
-    Extension { offset: u64, code: u32, context: String },
+    Extension {
+        offset: u64,
+        code: u32,
+        context: String,
+    },
     /// A call whose callable is not an imported global.
-    IndirectCall { offset: u64, what: String, context: String },
+    IndirectCall {
+        offset: u64,
+        what: String,
+        context: String,
+    },
     /// A pickle found inside a byte or text string.
-    Nested { offset: u64, encoding: &'static str, len: u64, context: String },
+    Nested {
+        offset: u64,
+        encoding: &'static str,
+        len: u64,
+        context: String,
+    },
     /// Bytes after the last STOP that are not a pickle.
     Trailing { offset: u64, context: String },
 }
@@ -295,7 +320,8 @@ impl Arena {
     }
 
     fn text(&self, sym: u32) -> Option<String> {
-        self.get(sym).map(|b| String::from_utf8_lossy(b).into_owned())
+        self.get(sym)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 }
 
@@ -331,7 +357,9 @@ impl Machine {
         if self.stack.len() <= self.fence() {
             return malformed("unpickling stack underflow");
         }
-        self.stack.pop().map_or_else(|| malformed("unpickling stack underflow"), Ok)
+        self.stack
+            .pop()
+            .map_or_else(|| malformed("unpickling stack underflow"), Ok)
     }
 
     fn top(&mut self) -> R<&mut V> {
@@ -395,7 +423,12 @@ impl Machine {
 
 fn seq(kind: SeqKind, items: Vec<V>) -> V {
     let len = items.len() as u64;
-    let depth = items.iter().map(V::depth).max().unwrap_or(0).saturating_add(1);
+    let depth = items
+        .iter()
+        .map(V::depth)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1);
     let mut items = items;
     items.truncate(MAX_ITEMS);
     if depth > MAX_DEPTH {
@@ -568,7 +601,11 @@ fn nested_pickle(b: &[u8]) -> Option<(&'static str, Vec<u8>)> {
     if looks_like_pickle_head(b) {
         return Some(("raw", b.to_vec()));
     }
-    let trimmed: Vec<u8> = b.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
+    let trimmed: Vec<u8> = b
+        .iter()
+        .copied()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     if trimmed.len() >= 8 && trimmed.len() % 2 == 0 && trimmed.iter().all(u8::is_ascii_hexdigit) {
         if let Ok(d) = hex::decode(&trimmed) {
             if looks_like_pickle_head(&d) {
@@ -620,9 +657,16 @@ impl Ctx<'_> {
             }
             if count >= self.limits.max_pickles {
                 let offset = s.offset();
-                let what = format!("more than {} pickles in one stream", self.limits.max_pickles);
+                let what = format!(
+                    "more than {} pickles in one stream",
+                    self.limits.max_pickles
+                );
                 let context = self.context.clone();
-                self.event(Event::Limit { offset, what, context });
+                self.event(Event::Limit {
+                    offset,
+                    what,
+                    context,
+                });
                 return;
             }
             let start = s.offset();
@@ -646,20 +690,31 @@ impl Ctx<'_> {
                     }
                     if count > 0 && !looked_like {
                         let context = self.context.clone();
-                        self.event(Event::Trailing { offset: start, context });
+                        self.event(Event::Trailing {
+                            offset: start,
+                            context,
+                        });
                         return;
                     }
                     self.out.is_pickle = true;
                     let offset = s.offset();
                     let context = self.context.clone();
-                    self.event(Event::Malformed { offset, what, context });
+                    self.event(Event::Malformed {
+                        offset,
+                        what,
+                        context,
+                    });
                     return;
                 }
                 End::Limit(what) => {
                     self.out.is_pickle = true;
                     let offset = s.offset();
                     let context = self.context.clone();
-                    self.event(Event::Limit { offset, what, context });
+                    self.event(Event::Limit {
+                        offset,
+                        what,
+                        context,
+                    });
                     return;
                 }
                 End::Io(e) => {
@@ -678,7 +733,13 @@ impl Ctx<'_> {
         }
     }
 
-    fn add_global(&mut self, module: String, name: String, opcode: &'static str, offset: u64) -> R<u32> {
+    fn add_global(
+        &mut self,
+        module: String,
+        name: String,
+        opcode: &'static str,
+        offset: u64,
+    ) -> R<u32> {
         let key = (module, name, self.context.clone());
         if let Some(&i) = self.out.index.get(&key) {
             return Ok(i as u32);
@@ -728,7 +789,9 @@ impl Ctx<'_> {
                 None => out.push_str("<long str>"),
             },
             V::Bytes(sym, len) => match m.arena.get(*sym) {
-                Some(b) if b.len() <= 64 => out.push_str(&format!("b{:?}", String::from_utf8_lossy(b))),
+                Some(b) if b.len() <= 64 => {
+                    out.push_str(&format!("b{:?}", String::from_utf8_lossy(b)))
+                }
                 _ => out.push_str(&format!("<{len} bytes>")),
             },
             V::Seq(s) => {
@@ -744,7 +807,11 @@ impl Ctx<'_> {
                 } else {
                     for (i, it) in s.items.iter().take(6).enumerate() {
                         if i > 0 {
-                            out.push_str(if s.kind == SeqKind::Dict && i % 2 == 1 { ": " } else { ", " });
+                            out.push_str(if s.kind == SeqKind::Dict && i % 2 == 1 {
+                                ": "
+                            } else {
+                                ", "
+                            });
                         }
                         self.render(m, it, depth + 1, out);
                     }
@@ -820,13 +887,21 @@ impl Ctx<'_> {
                 }
                 let what = format!("calls {}", self.callable_name(&callee));
                 let context = self.context.clone();
-                self.event(Event::IndirectCall { offset, what, context });
+                self.event(Event::IndirectCall {
+                    offset,
+                    what,
+                    context,
+                });
                 obj(NO_GLOBAL, args)
             }
             other => {
                 let what = format!("calls {}", self.callable_name(other));
                 let context = self.context.clone();
-                self.event(Event::IndirectCall { offset, what, context });
+                self.event(Event::IndirectCall {
+                    offset,
+                    what,
+                    context,
+                });
                 obj(NO_GLOBAL, args)
             }
         }
@@ -842,7 +917,8 @@ impl Ctx<'_> {
                 Ok(V::Global(g))
             }
             (a, b) => {
-                let budget = matches!(module, V::Str(SYM_BUDGET)) || matches!(name, V::Str(SYM_BUDGET));
+                let budget =
+                    matches!(module, V::Str(SYM_BUDGET)) || matches!(name, V::Str(SYM_BUDGET));
                 let describe = |r: Result<String, &str>, v: &V| match r {
                     Ok(s) => format!("{s:?}"),
                     Err(_) => self.callable_name(v).replace("a value of type ", "a "),
@@ -860,14 +936,24 @@ impl Ctx<'_> {
                         context,
                     });
                 } else {
-                    self.event(Event::Computed { offset, what, context });
+                    self.event(Event::Computed {
+                        offset,
+                        what,
+                        context,
+                    });
                 }
                 Ok(V::Unknown)
             }
         }
     }
 
-    fn text_global(&mut self, s: &mut Stream<'_>, m: &mut Machine, op: &'static str, offset: u64) -> R<u32> {
+    fn text_global(
+        &mut self,
+        s: &mut Stream<'_>,
+        m: &mut Machine,
+        op: &'static str,
+        offset: u64,
+    ) -> R<u32> {
         let mut line = Vec::new();
         if s.line(self.limits.max_line, &mut line)?.is_none() {
             return malformed(format!("{op}: module line not terminated"));
@@ -877,10 +963,15 @@ impl Ctx<'_> {
             return malformed(format!("{op}: name line not terminated"));
         }
         let name = String::from_utf8_lossy(&line).into_owned();
-        if !m.saw_global && m.proto == 0 && (!is_identifier_path(&module) || !is_identifier_path(&name)) {
+        if !m.saw_global
+            && m.proto == 0
+            && (!is_identifier_path(&module) || !is_identifier_path(&name))
+        {
             // Text that merely starts with `c` or `i` is not a pickle: no
             // module with such a name can be imported by it.
-            return malformed(format!("{op}: {module:?} {name:?} is not a module and name"));
+            return malformed(format!(
+                "{op}: {module:?} {name:?} is not a module and name"
+            ));
         }
         m.saw_global = true;
         self.add_global(module, name, op, offset)
@@ -904,7 +995,11 @@ impl Ctx<'_> {
                 });
             }
             let sym = m.arena.add(&buf, self.limits.string_budget);
-            return Ok(if is_text { V::Str(sym) } else { V::Bytes(sym, len) });
+            return Ok(if is_text {
+                V::Str(sym)
+            } else {
+                V::Bytes(sym, len)
+            });
         }
         let head = s.peek(2)?.to_vec();
         if looks_like_pickle_head(&head) {
@@ -920,10 +1015,20 @@ impl Ctx<'_> {
         } else if s.skip(len)? < len {
             return malformed(format!("payload of {len} bytes truncated"));
         }
-        Ok(if is_text { V::Str(SYM_LONG) } else { V::Bytes(SYM_LONG, len) })
+        Ok(if is_text {
+            V::Str(SYM_LONG)
+        } else {
+            V::Bytes(SYM_LONG, len)
+        })
     }
 
-    fn nested(&mut self, encoding: &'static str, offset: u64, len: u64, f: impl FnOnce(&mut Ctx<'_>)) {
+    fn nested(
+        &mut self,
+        encoding: &'static str,
+        offset: u64,
+        len: u64,
+        f: impl FnOnce(&mut Ctx<'_>),
+    ) {
         let context = self.context.clone();
         if self.depth >= self.limits.max_nested_depth {
             self.event(Event::Limit {
@@ -933,10 +1038,22 @@ impl Ctx<'_> {
             });
             return;
         }
-        self.event(Event::Nested { offset, encoding, len, context: context.clone() });
+        self.event(Event::Nested {
+            offset,
+            encoding,
+            len,
+            context: context.clone(),
+        });
         let saved_ctx = std::mem::replace(
             &mut self.context,
-            format!("{}nested {encoding} pickle at offset {offset}", if context.is_empty() { String::new() } else { format!("{context} > ") }),
+            format!(
+                "{}nested {encoding} pickle at offset {offset}",
+                if context.is_empty() {
+                    String::new()
+                } else {
+                    format!("{context} > ")
+                }
+            ),
         );
         self.depth += 1;
         f(self);
@@ -965,7 +1082,10 @@ impl Ctx<'_> {
 
     fn push(&self, m: &mut Machine, v: V) -> R<()> {
         if m.stack.len() >= self.limits.max_stack {
-            return Err(End::Limit(format!("stack deeper than {}", self.limits.max_stack)));
+            return Err(End::Limit(format!(
+                "stack deeper than {}",
+                self.limits.max_stack
+            )));
         }
         m.stack.push(v);
         Ok(())
@@ -992,7 +1112,10 @@ impl Ctx<'_> {
             first = false;
             self.out.opcodes += 1;
             if self.out.opcodes > self.limits.max_opcodes {
-                return Err(End::Limit(format!("more than {} opcodes", self.limits.max_opcodes)));
+                return Err(End::Limit(format!(
+                    "more than {} opcodes",
+                    self.limits.max_opcodes
+                )));
             }
             match op {
                 b'.' => return Ok(()),
@@ -1011,7 +1134,10 @@ impl Ctx<'_> {
                 }
                 b'(' => {
                     if m.marks.len() >= self.limits.max_marks {
-                        return Err(End::Limit(format!("more than {} marks", self.limits.max_marks)));
+                        return Err(End::Limit(format!(
+                            "more than {} marks",
+                            self.limits.max_marks
+                        )));
                     }
                     m.marks.push(m.stack.len());
                 }
@@ -1040,7 +1166,14 @@ impl Ctx<'_> {
                         "01" => V::Bool(true),
                         _ => match t.parse::<i64>() {
                             Ok(i) => V::Int(i),
-                            Err(_) if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|c| c.is_ascii_digit()) => V::Long,
+                            Err(_)
+                                if !t.is_empty()
+                                    && t.trim_start_matches(['-', '+'])
+                                        .bytes()
+                                        .all(|c| c.is_ascii_digit()) =>
+                            {
+                                V::Long
+                            }
                             Err(_) => return malformed(format!("INT: invalid literal {t:?}")),
                         },
                     };
@@ -1051,7 +1184,14 @@ impl Ctx<'_> {
                     let t = t.strip_suffix('L').unwrap_or(&t);
                     let v = match t.parse::<i64>() {
                         Ok(i) => V::Int(i),
-                        Err(_) if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|c| c.is_ascii_digit()) => V::Long,
+                        Err(_)
+                            if !t.is_empty()
+                                && t.trim_start_matches(['-', '+'])
+                                    .bytes()
+                                    .all(|c| c.is_ascii_digit()) =>
+                        {
+                            V::Long
+                        }
                         Err(_) => return malformed(format!("LONG: invalid literal {t:?}")),
                     };
                     self.push(m, v)?;
@@ -1082,7 +1222,11 @@ impl Ctx<'_> {
                         return malformed("LONG1: truncated");
                     }
                     let v = if n <= 8 && n > 0 {
-                        let mut arr = if buf.last().is_some_and(|l| l & 0x80 != 0) { [0xffu8; 8] } else { [0u8; 8] };
+                        let mut arr = if buf.last().is_some_and(|l| l & 0x80 != 0) {
+                            [0xffu8; 8]
+                        } else {
+                            [0u8; 8]
+                        };
                         for (d, s) in arr.iter_mut().zip(&buf) {
                             *d = *s;
                         }
@@ -1214,7 +1358,9 @@ impl Ctx<'_> {
                 }
                 b'g' => {
                     let t = self.int_line(s, "GET")?;
-                    let idx = t.parse::<u64>().map_or_else(|_| malformed(format!("GET: invalid index {t:?}")), Ok)?;
+                    let idx = t
+                        .parse::<u64>()
+                        .map_or_else(|_| malformed(format!("GET: invalid index {t:?}")), Ok)?;
                     let v = m.memo_get(idx)?;
                     self.push(m, v)?;
                 }
@@ -1230,7 +1376,9 @@ impl Ctx<'_> {
                 }
                 b'p' => {
                     let t = self.int_line(s, "PUT")?;
-                    let idx = t.parse::<u64>().map_or_else(|_| malformed(format!("PUT: invalid index {t:?}")), Ok)?;
+                    let idx = t
+                        .parse::<u64>()
+                        .map_or_else(|_| malformed(format!("PUT: invalid index {t:?}")), Ok)?;
                     let v = m.top()?.clone();
                     m.memo_put(idx, v, self.limits)?;
                 }
@@ -1260,7 +1408,13 @@ impl Ctx<'_> {
                 b'i' => {
                     let g = self.text_global(s, m, "INST", offset)?;
                     let args = m.pop_mark()?;
-                    let r = self.call(m, V::Global(g), seq(SeqKind::Tuple, args), Call::New, offset);
+                    let r = self.call(
+                        m,
+                        V::Global(g),
+                        seq(SeqKind::Tuple, args),
+                        Call::New,
+                        offset,
+                    );
                     self.push(m, r)?;
                 }
                 b'o' => {
@@ -1282,7 +1436,13 @@ impl Ctx<'_> {
                     let kwargs = m.pop()?;
                     let args = m.pop()?;
                     let cls = m.pop()?;
-                    let r = self.call(m, cls, seq(SeqKind::Tuple, vec![args, kwargs]), Call::New, offset);
+                    let r = self.call(
+                        m,
+                        cls,
+                        seq(SeqKind::Tuple, vec![args, kwargs]),
+                        Call::New,
+                        offset,
+                    );
                     self.push(m, r)?;
                 }
                 b'R' => {
@@ -1320,7 +1480,11 @@ impl Ctx<'_> {
                     }
                     m.saw_global = true;
                     let context = self.context.clone();
-                    self.event(Event::Extension { offset, code, context });
+                    self.event(Event::Extension {
+                        offset,
+                        code,
+                        context,
+                    });
                     self.push(m, V::Unknown)?;
                 }
                 other => {
@@ -1354,7 +1518,9 @@ impl Ctx<'_> {
             let spec = array_spec(m, &state);
             m.pop()?;
             match spec {
-                Some(ArraySpec { has_object: true, .. }) => {
+                Some(ArraySpec {
+                    has_object: true, ..
+                }) => {
                     self.out.joblib_arrays += 1;
                     if self.depth >= self.limits.max_nested_depth {
                         return Err(End::Limit("joblib object array nested too deep".into()));
@@ -1437,8 +1603,13 @@ fn array_spec(m: &Machine, state: &V) -> Option<ArraySpec> {
         }
         _ => return None,
     };
-    let aligned = matches!(dict_get(m, state, "numpy_array_alignment_bytes"), Some(V::Int(_)));
-    let V::Obj(dt) = dict_get(m, state, "dtype")? else { return None };
+    let aligned = matches!(
+        dict_get(m, state, "numpy_array_alignment_bytes"),
+        Some(V::Int(_))
+    );
+    let V::Obj(dt) = dict_get(m, state, "dtype")? else {
+        return None;
+    };
     let V::Seq(args) = &dt.args else { return None };
     let code = m.str_of(args.items.first()?).ok()?;
     let dstate = match &dt.state {
@@ -1454,7 +1625,10 @@ fn array_spec(m: &Machine, state: &V) -> Option<ArraySpec> {
         _ => None,
     });
     let has_object = code.starts_with('O') || flags.is_some_and(|f| f & 1 != 0);
-    let digits: String = code.chars().skip_while(|c| c.is_ascii_alphabetic()).collect();
+    let digits: String = code
+        .chars()
+        .skip_while(|c| c.is_ascii_alphabetic())
+        .collect();
     let n: u64 = digits.parse().unwrap_or(0);
     let itemsize = match code.chars().next()? {
         'U' => n.checked_mul(4)?,
@@ -1483,7 +1657,10 @@ mod tests {
     }
 
     fn names(o: &Outcome) -> Vec<String> {
-        o.globals.iter().map(|g| format!("{}.{}", g.module, g.name)).collect()
+        o.globals
+            .iter()
+            .map(|g| format!("{}.{}", g.module, g.name))
+            .collect()
     }
 
     #[test]
@@ -1510,12 +1687,21 @@ mod tests {
         // module is the result of a call: getattr-like computed name.
         let p = b"\x80\x04cbuiltins\nstr\n)R\x8c\x06system\x93.";
         let o = run(p);
-        assert!(o.events.iter().any(|e| matches!(e, Event::Computed { .. })), "{:?}", o.events);
+        assert!(
+            o.events.iter().any(|e| matches!(e, Event::Computed { .. })),
+            "{:?}",
+            o.events
+        );
     }
 
     #[test]
     fn text_is_not_a_pickle() {
-        for t in [&b"hello world\n"[..], b"col1,col2\n1,2\n", b"import os\nprint(1)\n", b"{\"a\": 1}"] {
+        for t in [
+            &b"hello world\n"[..],
+            b"col1,col2\n1,2\n",
+            b"import os\nprint(1)\n",
+            b"{\"a\": 1}",
+        ] {
             let o = run(t);
             assert!(!o.is_pickle, "{:?}", String::from_utf8_lossy(t));
             assert!(o.globals.is_empty());
