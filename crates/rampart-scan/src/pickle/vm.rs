@@ -254,6 +254,10 @@ enum V {
     Int(i64),
     Long,
     Float,
+    /// A text string of at most 14 bytes, held inline (no allocation: a
+    /// memo of millions of dict keys stays small).
+    Short(Short),
+    /// A longer text string in the arena, or SYM_LONG / SYM_BUDGET.
     Str(u32),
     Bytes(u32, u64),
     Seq(Rc<Seq>),
@@ -277,7 +281,7 @@ impl V {
             V::Bool(_) => "bool",
             V::Int(_) | V::Long => "int",
             V::Float => "float",
-            V::Str(_) => "str",
+            V::Str(_) | V::Short(_) => "str",
             V::Bytes(..) => "bytes",
             V::Seq(s) => match s.kind {
                 SeqKind::Tuple => "tuple",
@@ -293,11 +297,34 @@ impl V {
     }
 }
 
-/// Short strings of one pickle, kept in one buffer.
+const SHORT_MAX: usize = 14;
+
+#[derive(Clone, Copy, Debug)]
+struct Short {
+    len: u8,
+    bytes: [u8; SHORT_MAX],
+}
+
+impl Short {
+    fn new(s: &[u8]) -> Option<Short> {
+        let mut bytes = [0u8; SHORT_MAX];
+        bytes.get_mut(..s.len())?.copy_from_slice(s);
+        Some(Short {
+            len: s.len() as u8,
+            bytes,
+        })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+/// Strings of one pickle kept in one buffer, each as a 2-byte length and
+/// its bytes; a symbol is the offset of the length.
 #[derive(Default)]
 struct Arena {
     data: Vec<u8>,
-    spans: Vec<(u32, u32)>,
 }
 
 impl Arena {
@@ -305,18 +332,20 @@ impl Arena {
         if s.len() > MAX_KEPT_STR {
             return SYM_LONG;
         }
-        if self.data.len() + s.len() > budget || self.spans.len() >= (u32::MAX - 2) as usize {
+        if self.data.len() + s.len() + 2 > budget.min(SYM_BUDGET as usize) {
             return SYM_BUDGET;
         }
         let start = self.data.len() as u32;
+        self.data.extend_from_slice(&(s.len() as u16).to_le_bytes());
         self.data.extend_from_slice(s);
-        self.spans.push((start, s.len() as u32));
-        (self.spans.len() - 1) as u32
+        start
     }
 
     fn get(&self, sym: u32) -> Option<&[u8]> {
-        let &(start, len) = self.spans.get(sym as usize)?;
-        self.data.get(start as usize..(start + len) as usize)
+        let at = sym as usize;
+        let len: [u8; 2] = self.data.get(at..at + 2)?.try_into().ok()?;
+        self.data
+            .get(at + 2..at + 2 + usize::from(u16::from_le_bytes(len)))
     }
 
     fn text(&self, sym: u32) -> Option<String> {
@@ -411,11 +440,20 @@ impl Machine {
         Ok(())
     }
 
+    /// A text value for `s`: inline when short, else in the arena.
+    fn text(&mut self, s: &[u8], budget: usize) -> V {
+        match Short::new(s) {
+            Some(short) => V::Short(short),
+            None => V::Str(self.arena.add(s, budget)),
+        }
+    }
+
     fn str_of(&self, v: &V) -> Result<String, &'static str> {
         match v {
             V::Str(SYM_LONG) => Err("a string too long to be a name"),
             V::Str(SYM_BUDGET) => Err("a string not kept (string budget exhausted)"),
             V::Str(sym) => self.arena.text(*sym).ok_or("an unknown string"),
+            V::Short(s) => Ok(String::from_utf8_lossy(s.as_bytes()).into_owned()),
             _ => Err("not a string"),
         }
     }
@@ -781,6 +819,9 @@ impl Ctx<'_> {
             V::Int(i) => out.push_str(&i.to_string()),
             V::Long => out.push_str("<int>"),
             V::Float => out.push_str("<float>"),
+            V::Short(short) => {
+                out.push_str(&format!("{:?}", String::from_utf8_lossy(short.as_bytes())))
+            }
             V::Str(sym) => match m.arena.text(*sym) {
                 Some(t) => {
                     let t: String = t.chars().take(120).collect();
@@ -994,11 +1035,10 @@ impl Ctx<'_> {
                     ctx.run_sequence(&mut inner);
                 });
             }
-            let sym = m.arena.add(&buf, self.limits.string_budget);
             return Ok(if is_text {
-                V::Str(sym)
+                m.text(&buf, self.limits.string_budget)
             } else {
-                V::Bytes(sym, len)
+                V::Bytes(m.arena.add(&buf, self.limits.string_budget), len)
             });
         }
         let head = s.peek(2)?.to_vec();
@@ -1263,8 +1303,8 @@ impl Ctx<'_> {
                         _ => return malformed("STRING: the argument must be quoted"),
                     };
                     let decoded = escape_decode(body);
-                    let sym = m.arena.add(&decoded, self.limits.string_budget);
-                    self.push(m, V::Str(sym))?;
+                    let v = m.text(&decoded, self.limits.string_budget);
+                    self.push(m, v)?;
                 }
                 b'V' => {
                     let mut line = Vec::new();
@@ -1272,8 +1312,8 @@ impl Ctx<'_> {
                         return malformed("UNICODE: line not terminated");
                     }
                     let text = raw_unicode_escape(&line);
-                    let sym = m.arena.add(text.as_bytes(), self.limits.string_budget);
-                    self.push(m, V::Str(sym))?;
+                    let v = m.text(text.as_bytes(), self.limits.string_budget);
+                    self.push(m, v)?;
                 }
                 b'T' | b'X' | b'B' => {
                     let b = Self::fixed::<4>(s, "length")?;
@@ -1661,6 +1701,25 @@ mod tests {
             .iter()
             .map(|g| format!("{}.{}", g.module, g.name))
             .collect()
+    }
+
+    #[test]
+    fn values_stay_small() {
+        assert_eq!(std::mem::size_of::<V>(), 16);
+        assert_eq!(std::mem::size_of::<Option<V>>(), 16);
+    }
+
+    #[test]
+    fn arena_and_inline_strings_round_trip() {
+        let mut m = Machine::new();
+        let short = m.text(b"torch._utils", 1 << 20);
+        let long = m.text(b"_rebuild_tensor_v2_and_more", 1 << 20);
+        assert!(matches!(short, V::Short(_)));
+        assert!(matches!(long, V::Str(_)));
+        assert_eq!(m.str_of(&short).unwrap(), "torch._utils");
+        assert_eq!(m.str_of(&long).unwrap(), "_rebuild_tensor_v2_and_more");
+        let over = m.text(&[b'x'; 40], 30);
+        assert!(matches!(over, V::Str(SYM_BUDGET)));
     }
 
     #[test]

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Benchmark inputs, written to bench/out/ (not committed). Stdlib only.
+
+- big_bytes.pkl: one pickle of a single 500 MiB bytes object (BINBYTES8).
+- dense_dict.pkl: a dict of 2,000,000 small items (str key -> int), protocol 4:
+  opcode-dense (about 6 opcodes per item).
+- torch_large.pt: a PyTorch-layout zip (archive/data.pkl + 8 tensor
+  members of 64 MiB each, stored) as torch.save writes it.
+"""
+import collections
+import os
+import pickle
+import sys
+import types
+import zipfile
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+os.makedirs(OUT, exist_ok=True)
+
+
+def big_bytes(path, mib=500):
+    payload = os.urandom(1 << 20) * mib
+    with open(path, "wb") as f:
+        pickle.dump(payload, f, protocol=4)
+
+
+def dense_dict(path, n=2_000_000):
+    d = {f"k{i}": i for i in range(n)}
+    with open(path, "wb") as f:
+        pickle.dump(d, f, protocol=4)
+
+
+def torch_large(path, tensors=8, mib=64):
+    torch = types.ModuleType("torch")
+    utils = types.ModuleType("torch._utils")
+    sys.modules["torch"], sys.modules["torch._utils"] = torch, utils
+
+    def _rebuild_tensor_v2(*a):
+        return None
+
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+
+    class FloatStorage:
+        pass
+
+    FloatStorage.__module__ = "torch"
+    FloatStorage.__qualname__ = "FloatStorage"
+    torch.FloatStorage = FloatStorage
+
+    class Key:
+        def __init__(self, k):
+            self.k = k
+
+    class T:
+        def __init__(self, k):
+            self.k = k
+
+        def __reduce__(self):
+            return (_rebuild_tensor_v2, (Key(self.k), 0, (mib << 18,), (1,), False, collections.OrderedDict()))
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, Key):
+                return ("storage", FloatStorage, str(obj.k), "cpu", mib << 18)
+            return None
+
+    import io
+    buf = io.BytesIO()
+    P(buf, protocol=2).dump(collections.OrderedDict((f"layer{i}.weight", T(i)) for i in range(tensors)))
+    block = os.urandom(1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", buf.getvalue())
+        for i in range(tensors):
+            with z.open(f"archive/data/{i}", "w", force_zip64=True) as w:
+                for _ in range(mib):
+                    w.write(block)
+        z.writestr("archive/version", "3\n")
+
+
+if __name__ == "__main__":
+    targets = {
+        "big_bytes.pkl": big_bytes,
+        "dense_dict.pkl": dense_dict,
+        "torch_large.pt": torch_large,
+    }
+    for name, fn in targets.items():
+        path = os.path.join(OUT, name)
+        if not os.path.exists(path):
+            fn(path)
+        print(f"{path}: {os.path.getsize(path) / (1 << 20):.1f} MiB")

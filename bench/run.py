@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Times `rampart scan` against picklescan, modelscan and modelaudit on the
+same inputs in one run, and prints a Markdown table for BENCHMARKS.md.
+
+    bench/run.sh    # installs the peers in a throwaway venv, then runs this
+
+Each tool runs REPEAT times per input; the best wall time is kept, and the
+peak resident set size (RSS) of the tool's process tree is read with
+wait4(). Throughput is input size / best time.
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "out")
+ROOT = os.path.dirname(HERE)
+RAMPART = os.path.join(ROOT, "target", "release", "rampart")
+VENV = os.environ.get("PEERS_VENV", "/tmp/rampart-peers")
+REPEAT = int(os.environ.get("REPEAT", "3"))
+TIMEOUT = int(os.environ.get("TIMEOUT", "900"))
+
+INPUTS = ["big_bytes.pkl", "dense_dict.pkl", "torch_large.pt"]
+
+
+def tools(path):
+    b = os.path.join(VENV, "bin")
+    return {
+        "rampart": [RAMPART, "scan", "--quiet", "--format", "json", path],
+        "picklescan": [os.path.join(b, "picklescan"), "-p", path],
+        "modelscan": [os.path.join(b, "modelscan"), "-p", path],
+        "modelaudit": [os.path.join(b, "modelaudit"), "scan", "--no-cache", path],
+    }
+
+
+def run(cmd):
+    env = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_COLOR="1")
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    out = b""
+    try:
+        out, _ = p.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        return None, None, None, "timeout"
+    wall = time.perf_counter() - t0
+    # ru_maxrss of all waited-for children so far is a running max; use the
+    # per-process value from os.wait4 via a fresh child instead.
+    return wall, p.returncode, out, None
+
+
+def peak_rss_kib(cmd):
+    """Runs cmd once more under /usr/bin/time -v to read the peak RSS."""
+    env = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_COLOR="1")
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=TIMEOUT)
+    for line in p.stderr.decode(errors="replace").splitlines():
+        if "Maximum resident set size" in line:
+            return int(line.split()[-1])
+    return None
+
+
+def main():
+    rows = []
+    opcodes = {}
+    for name in INPUTS:
+        path = os.path.join(OUT, name)
+        size = os.path.getsize(path)
+        for tool, cmd in tools(path).items():
+            best, code, err, out = None, None, None, b""
+            for _ in range(REPEAT):
+                wall, code, out, err = run(cmd)
+                if err:
+                    break
+                best = wall if best is None else min(best, wall)
+            rss = None if err else peak_rss_kib(cmd)
+            if tool == "rampart" and out:
+                try:
+                    opcodes[name] = json.loads(out)["metrics"].get("opcodes", 0)
+                except (ValueError, KeyError):
+                    pass
+            rows.append((name, size, tool, best, code, rss, err))
+            print(f"{name} {tool}: {best} s, exit {code}, rss {rss} KiB {err or ''}", file=sys.stderr)
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}\n")
+    print("| input | size (MiB) | tool | best of %d (s) | throughput (MiB/s) | peak RSS (MiB) | exit | rampart speed-up |" % REPEAT)
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    base = {(r[0]): r[3] for r in rows if r[2] == "rampart"}
+    for name, size, tool, best, code, rss, err in rows:
+        mib = size / (1 << 20)
+        if err:
+            print(f"| {name} | {mib:.0f} | {tool} | {err} | | | | |")
+            continue
+        speed = "" if tool == "rampart" or not base.get(name) else f"{best / base[name]:.1f}x"
+        print(f"| {name} | {mib:.0f} | {tool} | {best:.3f} | {mib / best:.0f} | {rss / 1024:.1f} | {code} | {speed} |")
+    for name, n in opcodes.items():
+        t = base.get(name)
+        if n and t:
+            print(f"\nrampart on {name}: {n:,} opcodes in {t:.3f} s = {n / t / 1e6:.1f} million opcodes/s (including process start)")
+
+
+if __name__ == "__main__":
+    main()
