@@ -13,6 +13,18 @@ Exit codes:
   1  findings at or above it
   2  usage, I/O or internal error (a file that cannot be read, a bad policy)";
 
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  rampart scan model.pt
+  rampart scan ./checkpoints --format sarif --output scan.sarif
+  rampart scan model.pkl --fail-on high --format json
+  rampart rules PICKLE-EXEC          explain a finding
+
+Exit codes:
+  0  nothing at or above the failing severity (--fail-on, default medium)
+  1  findings at or above it
+  2  usage, I/O or internal error (a file that cannot be read, a bad policy)";
+
 /// Security gates for every stage of the ML lifecycle.
 ///
 /// Rampart scans model artifacts for code that runs when they are loaded,
@@ -34,12 +46,7 @@ enum Command {
     /// wrappers around any of them, nested. Folders are walked recursively;
     /// symbolic links are not followed. Files in no known format are listed
     /// as SCAN-UNKNOWN-FORMAT (info), never skipped silently.
-    ///
-    /// Examples:
-    ///   rampart scan model.pt
-    ///   rampart scan ./checkpoints --format sarif --output scan.sarif
-    ///   rampart scan model.pkl --fail-on high --format json
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
     /// List every rule, or explain one (`rampart rules PICKLE-EXEC`).
     Rules {
@@ -224,7 +231,9 @@ fn rules(id: Option<&str>, format: RulesFormat) -> Result<ExitCode> {
             for r in &selected {
                 s.push_str(&format!(
                     "{:<24} {:<9} {}\n",
-                    r.id, r.default_severity, r.summary
+                    r.id,
+                    r.default_severity.as_str(),
+                    r.summary
                 ));
             }
             s.push_str("\n`rampart rules ID` explains one rule.\n");

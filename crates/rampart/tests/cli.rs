@@ -221,3 +221,25 @@ fn help_documents_exit_codes() {
         assert!(text(&o).contains("Exit codes"), "{}", text(&o));
     }
 }
+
+#[test]
+fn readme_documents_every_rule_and_exit_code() {
+    let d = tempfile::tempdir().unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let o = rampart(&["rules", "--format", "json"], d.path());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for r in v.as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        assert!(
+            readme.contains(&format!("| `{id}` |")),
+            "README does not document {id}"
+        );
+    }
+    for code in ["| 0 |", "| 1 |", "| 2 |"] {
+        assert!(readme.contains(code), "README exit code row {code}");
+    }
+    assert!(readme.contains("cargo run --release -- demo"));
+    assert!(readme.contains("cargo test --workspace"));
+}

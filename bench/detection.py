@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Detection comparison on the bundled corpus (examples/, expected.json):
+how many malicious samples each scanner flags, and how many benign ones it
+flags wrongly. Every tool sees the same files in the same run.
+
+Flagged means: rampart exit 1 (findings at or above medium); picklescan,
+modelscan and modelaudit exit 1 (their "issues found"). Other exit codes
+are counted as errors or "nothing scanned" (modelscan exit 3).
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+EX = os.path.join(ROOT, "examples")
+RAMPART = os.path.join(ROOT, "target", "release", "rampart")
+VENV = os.environ.get("PEERS_VENV", "/tmp/rampart-peers")
+
+
+def cmd(tool, path):
+    b = os.path.join(VENV, "bin")
+    return {
+        "rampart": [RAMPART, "scan", "--quiet", path],
+        "picklescan": [os.path.join(b, "picklescan"), "-p", path],
+        "modelscan": [os.path.join(b, "modelscan"), "-p", path],
+        "modelaudit": [os.path.join(b, "modelaudit"), "scan", "--no-cache", path],
+    }[tool]
+
+
+def main():
+    expected = json.load(open(os.path.join(EX, "expected.json")))["files"]
+    env = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_COLOR="1")
+    tools = ["rampart", "picklescan", "modelscan", "modelaudit"]
+    stats = {t: {"tp": 0, "fn": [], "fp": [], "err": 0} for t in tools}
+    n_mal = sum(1 for e in expected.values() if e["verdict"] not in ("clean", "low", "info"))
+    n_ben = len(expected) - n_mal
+    for rel, exp in sorted(expected.items()):
+        path = os.path.join(EX, rel)
+        malicious = exp["verdict"] not in ("clean", "low", "info")
+        for t in tools:
+            try:
+                code = subprocess.run(cmd(t, path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, timeout=300).returncode
+            except subprocess.TimeoutExpired:
+                code = -1
+            flagged = code == 1
+            s = stats[t]
+            if code not in (0, 1):
+                s["err"] += 1
+            if malicious and flagged:
+                s["tp"] += 1
+            elif malicious:
+                s["fn"].append(f"{rel} (exit {code})")
+            elif flagged:
+                s["fp"].append(rel)
+        print(rel, file=sys.stderr)
+    print(f"| tool | malicious flagged (of {n_mal}) | benign flagged (of {n_ben}) | other exit codes (errors, nothing scanned) |")
+    print("|---|---:|---:|---:|")
+    for t in tools:
+        s = stats[t]
+        print(f"| {t} | {s['tp']} | {len(s['fp'])} | {s['err']} |")
+    for t in tools:
+        s = stats[t]
+        if s["fn"]:
+            print(f"\n{t} missed: " + ", ".join(s["fn"]))
+        if s["fp"]:
+            print(f"\n{t} flagged benign: " + ", ".join(s["fp"]))
+
+
+if __name__ == "__main__":
+    main()
