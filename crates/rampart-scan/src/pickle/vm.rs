@@ -28,23 +28,28 @@ pub struct VmLimits {
     pub max_inline: usize,
     /// Nested pickles (inside byte strings, joblib object arrays).
     pub max_nested_depth: u32,
-    /// Bytes of short strings kept per pickle (for global names, evidence).
+    /// Bytes of strings kept (for global names, evidence), shared by a
+    /// pickle and the pickles nested in it.
     pub string_budget: usize,
+    /// Bytes of container contents kept for evidence, shared likewise.
+    /// Past it containers are still tracked, but without their items.
+    pub container_budget: usize,
 }
 
 impl Default for VmLimits {
     fn default() -> Self {
         VmLimits {
             max_opcodes: 1_000_000_000,
-            max_stack: 1_000_000,
+            max_stack: 256 * 1024,
             max_marks: 100_000,
-            max_memo: 4_000_000,
+            max_memo: 2_500_000,
             max_line: 64 * 1024,
             max_globals: 10_000,
             max_pickles: 1_000,
             max_inline: 1 << 20,
             max_nested_depth: 4,
-            string_budget: 16 << 20,
+            string_budget: 6 << 20,
+            container_budget: 6 << 20,
         }
     }
 }
@@ -174,6 +179,11 @@ pub fn scan_stream(stream: &mut Stream<'_>, limits: &VmLimits, opts: &RunOptions
     let mut out = Outcome::default();
     let mut ctx = Ctx {
         limits,
+        budget: Budget {
+            memo: limits.max_memo,
+            strings: limits.string_budget,
+            containers: limits.container_budget,
+        },
         opts,
         out: &mut out,
         context: String::new(),
@@ -185,6 +195,9 @@ pub fn scan_stream(stream: &mut Stream<'_>, limits: &VmLimits, opts: &RunOptions
 
 struct Ctx<'a> {
     limits: &'a VmLimits,
+    /// What machines created now may use: the limits, minus what the
+    /// machines of enclosing pickles hold.
+    budget: Budget,
     opts: &'a RunOptions,
     out: &'a mut Outcome,
     context: String,
@@ -229,6 +242,18 @@ enum SeqKind {
     FrozenSet,
 }
 
+impl SeqKind {
+    fn name(self) -> &'static str {
+        match self {
+            SeqKind::Tuple => "tuple",
+            SeqKind::List => "list",
+            SeqKind::Dict => "dict",
+            SeqKind::Set => "set",
+            SeqKind::FrozenSet => "frozenset",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Seq {
     kind: SeqKind,
@@ -263,6 +288,8 @@ enum V {
     Seq(Rc<Seq>),
     Global(u32),
     Obj(Rc<Obj>),
+    /// A container kept without its items (container budget exhausted).
+    Opaque(SeqKind),
     Unknown,
 }
 
@@ -283,13 +310,8 @@ impl V {
             V::Float => "float",
             V::Str(_) | V::Short(_) => "str",
             V::Bytes(..) => "bytes",
-            V::Seq(s) => match s.kind {
-                SeqKind::Tuple => "tuple",
-                SeqKind::List => "list",
-                SeqKind::Dict => "dict",
-                SeqKind::Set => "set",
-                SeqKind::FrozenSet => "frozenset",
-            },
+            V::Seq(s) => s.kind.name(),
+            V::Opaque(k) => k.name(),
             V::Global(_) => "global",
             V::Obj(_) => "object",
             V::Unknown => "unknown value",
@@ -355,7 +377,19 @@ impl Arena {
 }
 
 /// State of one pickle (one `Unpickler.load()`).
+/// Memory a machine may use. Every live machine (a pickle and those nested
+/// in it) shares one budget, so nesting does not multiply memory.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    memo: usize,
+    strings: usize,
+    containers: usize,
+}
+
 struct Machine {
+    budget: Budget,
+    /// Bytes charged for container contents.
+    container_bytes: usize,
     stack: Vec<V>,
     marks: Vec<usize>,
     memo: Vec<Option<V>>,
@@ -366,8 +400,10 @@ struct Machine {
 }
 
 impl Machine {
-    fn new() -> Self {
+    fn new(budget: Budget) -> Self {
         Machine {
+            budget,
+            container_bytes: 0,
             stack: Vec::new(),
             marks: Vec::new(),
             memo: Vec::new(),
@@ -376,6 +412,92 @@ impl Machine {
             saw_global: false,
             proto: 0,
         }
+    }
+
+    /// What is left for machines nested inside this one.
+    fn remaining(&self) -> Budget {
+        Budget {
+            memo: self
+                .budget
+                .memo
+                .saturating_sub(self.memo.len() + self.sparse_memo.len()),
+            strings: self.budget.strings.saturating_sub(self.arena.data.len()),
+            containers: self.budget.containers.saturating_sub(self.container_bytes),
+        }
+    }
+
+    /// Charges `bytes` of container contents; false when over budget.
+    fn charge(&mut self, bytes: usize) -> bool {
+        if self.container_bytes.saturating_add(bytes) > self.budget.containers {
+            return false;
+        }
+        self.container_bytes += bytes;
+        true
+    }
+
+    fn seq(&mut self, kind: SeqKind, mut items: Vec<V>) -> V {
+        let len = items.len() as u64;
+        let depth = items
+            .iter()
+            .map(V::depth)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        items.truncate(MAX_ITEMS);
+        if depth > MAX_DEPTH {
+            return V::Unknown;
+        }
+        if !self.charge(64 + items.len() * std::mem::size_of::<V>()) {
+            return V::Opaque(kind);
+        }
+        V::Seq(Rc::new(Seq {
+            kind,
+            items,
+            len,
+            depth,
+        }))
+    }
+
+    fn obj(&mut self, global: u32, args: V) -> V {
+        let args = if args.depth() >= MAX_DEPTH || !self.charge(64) {
+            V::Unknown
+        } else {
+            args
+        };
+        let depth = args.depth().saturating_add(1);
+        V::Obj(Rc::new(Obj {
+            global,
+            args,
+            state: None,
+            depth,
+        }))
+    }
+
+    /// Appends items to the list/dict/set on top of the stack (copy on
+    /// write when the memo shares it).
+    fn extend_top(&mut self, items: Vec<V>) -> R<()> {
+        let room = self.charge(items.len() * std::mem::size_of::<V>());
+        let target = self.top()?;
+        if let V::Seq(s) = target {
+            let s = Rc::make_mut(s);
+            s.len = s.len.saturating_add(items.len() as u64);
+            if !room {
+                return Ok(());
+            }
+            for it in items {
+                if s.items.len() >= MAX_ITEMS {
+                    break;
+                }
+                let d = it.depth().saturating_add(1);
+                if d > MAX_DEPTH {
+                    s.items.push(V::Unknown);
+                } else {
+                    s.depth = s.depth.max(d);
+                    s.items.push(it);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn fence(&self) -> usize {
@@ -420,11 +542,17 @@ impl Machine {
     }
 
     fn memo_put(&mut self, idx: u64, v: V, limits: &VmLimits) -> R<()> {
-        if self.memo.len() + self.sparse_memo.len() >= limits.max_memo {
+        if self.memo.len() + self.sparse_memo.len() >= self.budget.memo {
             return Err(End::Limit(format!(
-                "memo holds more than {} entries",
+                "memo holds more than {} entries (max_memo, shared with enclosing pickles)",
                 limits.max_memo
             )));
+        }
+        if self.memo.len() == self.memo.capacity() {
+            // Grow by doubling, but never past the budget: Vec's own
+            // growth could overshoot the limit by almost 2x.
+            let extra = self.memo.len().max(1024).min(self.budget.memo);
+            self.memo.reserve_exact(extra);
         }
         match usize::try_from(idx) {
             Ok(i) if i < self.memo.len() => {
@@ -441,11 +569,15 @@ impl Machine {
     }
 
     /// A text value for `s`: inline when short, else in the arena.
-    fn text(&mut self, s: &[u8], budget: usize) -> V {
+    fn text(&mut self, s: &[u8]) -> V {
         match Short::new(s) {
             Some(short) => V::Short(short),
-            None => V::Str(self.arena.add(s, budget)),
+            None => V::Str(self.arena.add(s, self.budget.strings)),
         }
+    }
+
+    fn bytes(&mut self, s: &[u8]) -> V {
+        V::Bytes(self.arena.add(s, self.budget.strings), s.len() as u64)
     }
 
     fn str_of(&self, v: &V) -> Result<String, &'static str> {
@@ -455,65 +587,6 @@ impl Machine {
             V::Str(sym) => self.arena.text(*sym).ok_or("an unknown string"),
             V::Short(s) => Ok(String::from_utf8_lossy(s.as_bytes()).into_owned()),
             _ => Err("not a string"),
-        }
-    }
-}
-
-fn seq(kind: SeqKind, items: Vec<V>) -> V {
-    let len = items.len() as u64;
-    let depth = items
-        .iter()
-        .map(V::depth)
-        .max()
-        .unwrap_or(0)
-        .saturating_add(1);
-    let mut items = items;
-    items.truncate(MAX_ITEMS);
-    if depth > MAX_DEPTH {
-        return V::Unknown;
-    }
-    V::Seq(Rc::new(Seq {
-        kind,
-        items,
-        len,
-        depth,
-    }))
-}
-
-fn obj(global: u32, args: V) -> V {
-    let depth = args.depth().saturating_add(1);
-    if depth > MAX_DEPTH {
-        return V::Obj(Rc::new(Obj {
-            global,
-            args: V::Unknown,
-            state: None,
-            depth: 1,
-        }));
-    }
-    V::Obj(Rc::new(Obj {
-        global,
-        args,
-        state: None,
-        depth,
-    }))
-}
-
-/// Appends items to a list/dict/set value in place (copy on write).
-fn extend(target: &mut V, items: Vec<V>) {
-    if let V::Seq(s) = target {
-        let s = Rc::make_mut(s);
-        s.len = s.len.saturating_add(items.len() as u64);
-        for it in items {
-            if s.items.len() >= MAX_ITEMS {
-                break;
-            }
-            let d = it.depth().saturating_add(1);
-            if d > MAX_DEPTH {
-                s.items.push(V::Unknown);
-            } else {
-                s.depth = s.depth.max(d);
-                s.items.push(it);
-            }
         }
     }
 }
@@ -708,7 +781,7 @@ impl Ctx<'_> {
                 return;
             }
             let start = s.offset();
-            let mut m = Machine::new();
+            let mut m = Machine::new(self.budget);
             let end = self.run_one(s, &mut m);
             let looked_like = m.saw_global || m.proto > 0;
             match end {
@@ -870,6 +943,7 @@ impl Ctx<'_> {
                 Some(gs) => out.push_str(&format!("<{}.{}(...)>", gs.module, gs.name)),
                 None => out.push_str("<object>"),
             },
+            V::Opaque(_) => out.push_str("<container>"),
             V::Unknown => out.push('?'),
         }
     }
@@ -885,7 +959,7 @@ impl Ctx<'_> {
     }
 
     /// Records a call of `callee` with `args`; returns the result value.
-    fn call(&mut self, m: &Machine, callee: V, args: V, how: Call, offset: u64) -> V {
+    fn call(&mut self, m: &mut Machine, callee: V, args: V, how: Call, offset: u64) -> V {
         match &callee {
             V::Global(g) => {
                 let g = *g;
@@ -917,9 +991,9 @@ impl Ctx<'_> {
                     if let Some(gs) = self.global_mut(c) {
                         gs.uses.instantiated = true;
                     }
-                    return obj(c, args);
+                    return m.obj(c, args);
                 }
-                obj(g, args)
+                m.obj(g, args)
             }
             V::Obj(o) => {
                 let inner = o.global;
@@ -933,7 +1007,7 @@ impl Ctx<'_> {
                     what,
                     context,
                 });
-                obj(NO_GLOBAL, args)
+                m.obj(NO_GLOBAL, args)
             }
             other => {
                 let what = format!("calls {}", self.callable_name(other));
@@ -943,7 +1017,7 @@ impl Ctx<'_> {
                     what,
                     context,
                 });
-                obj(NO_GLOBAL, args)
+                m.obj(NO_GLOBAL, args)
             }
         }
     }
@@ -1029,23 +1103,21 @@ impl Ctx<'_> {
                 return malformed(format!("payload of {len} bytes truncated"));
             }
             if let Some((encoding, decoded)) = nested_pickle(&buf) {
-                self.nested(encoding, offset, decoded.len() as u64, |ctx| {
+                let budget = m.remaining();
+                self.nested(encoding, offset, decoded.len() as u64, budget, |ctx| {
                     let mut cur = io::Cursor::new(decoded);
                     let mut inner = Stream::new(&mut cur);
                     ctx.run_sequence(&mut inner);
                 });
             }
-            return Ok(if is_text {
-                m.text(&buf, self.limits.string_budget)
-            } else {
-                V::Bytes(m.arena.add(&buf, self.limits.string_budget), len)
-            });
+            return Ok(if is_text { m.text(&buf) } else { m.bytes(&buf) });
         }
         let head = s.peek(2)?.to_vec();
         if looks_like_pickle_head(&head) {
             let prev = s.push_limit(len);
             let start = s.offset();
-            self.nested("raw", offset, len, |ctx| ctx.run_sequence(s));
+            let budget = m.remaining();
+            self.nested("raw", offset, len, budget, |ctx| ctx.run_sequence(s));
             let used = s.offset() - start;
             s.restore_limit(prev, used);
             let rest = len.saturating_sub(used);
@@ -1067,6 +1139,7 @@ impl Ctx<'_> {
         encoding: &'static str,
         offset: u64,
         len: u64,
+        budget: Budget,
         f: impl FnOnce(&mut Ctx<'_>),
     ) {
         let context = self.context.clone();
@@ -1096,7 +1169,9 @@ impl Ctx<'_> {
             ),
         );
         self.depth += 1;
+        let saved_budget = std::mem::replace(&mut self.budget, budget);
         f(self);
+        self.budget = saved_budget;
         self.depth -= 1;
         self.context = saved_ctx;
     }
@@ -1303,7 +1378,7 @@ impl Ctx<'_> {
                         _ => return malformed("STRING: the argument must be quoted"),
                     };
                     let decoded = escape_decode(body);
-                    let v = m.text(&decoded, self.limits.string_budget);
+                    let v = m.text(&decoded);
                     self.push(m, v)?;
                 }
                 b'V' => {
@@ -1312,7 +1387,7 @@ impl Ctx<'_> {
                         return malformed("UNICODE: line not terminated");
                     }
                     let text = raw_unicode_escape(&line);
-                    let v = m.text(text.as_bytes(), self.limits.string_budget);
+                    let v = m.text(text.as_bytes());
                     self.push(m, v)?;
                 }
                 b'T' | b'X' | b'B' => {
@@ -1344,13 +1419,28 @@ impl Ctx<'_> {
                 0x98 => {
                     m.top()?;
                 }
-                b')' => self.push(m, seq(SeqKind::Tuple, Vec::new()))?,
-                b']' => self.push(m, seq(SeqKind::List, Vec::new()))?,
-                b'}' => self.push(m, seq(SeqKind::Dict, Vec::new()))?,
-                0x8f => self.push(m, seq(SeqKind::Set, Vec::new()))?,
+                b')' => {
+                    let v = m.seq(SeqKind::Tuple, Vec::new());
+                    self.push(m, v)?
+                }
+                b']' => {
+                    let v = m.seq(SeqKind::List, Vec::new());
+                    self.push(m, v)?
+                }
+                b'}' => {
+                    let v = m.seq(SeqKind::Dict, Vec::new());
+                    self.push(m, v)?
+                }
+                0x8f => {
+                    let v = m.seq(SeqKind::Set, Vec::new());
+                    self.push(m, v)?
+                }
                 b't' => {
                     let items = m.pop_mark()?;
-                    self.push(m, seq(SeqKind::Tuple, items))?;
+                    {
+                        let v = m.seq(SeqKind::Tuple, items);
+                        self.push(m, v)?
+                    };
                 }
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
@@ -1359,42 +1449,54 @@ impl Ctx<'_> {
                         items.push(m.pop()?);
                     }
                     items.reverse();
-                    self.push(m, seq(SeqKind::Tuple, items))?;
+                    {
+                        let v = m.seq(SeqKind::Tuple, items);
+                        self.push(m, v)?
+                    };
                 }
                 b'l' => {
                     let items = m.pop_mark()?;
-                    self.push(m, seq(SeqKind::List, items))?;
+                    {
+                        let v = m.seq(SeqKind::List, items);
+                        self.push(m, v)?
+                    };
                 }
                 b'd' => {
                     let items = m.pop_mark()?;
                     if items.len() % 2 != 0 {
                         return malformed("DICT: odd number of items");
                     }
-                    self.push(m, seq(SeqKind::Dict, items))?;
+                    {
+                        let v = m.seq(SeqKind::Dict, items);
+                        self.push(m, v)?
+                    };
                 }
                 0x91 => {
                     let items = m.pop_mark()?;
-                    self.push(m, seq(SeqKind::FrozenSet, items))?;
+                    {
+                        let v = m.seq(SeqKind::FrozenSet, items);
+                        self.push(m, v)?
+                    };
                 }
                 b'a' => {
                     let v = m.pop()?;
-                    extend(m.top()?, vec![v]);
+                    m.extend_top(vec![v])?;
                 }
                 b'e' | 0x90 => {
                     let items = m.pop_mark()?;
-                    extend(m.top()?, items);
+                    m.extend_top(items)?;
                 }
                 b's' => {
                     let v = m.pop()?;
                     let k = m.pop()?;
-                    extend(m.top()?, vec![k, v]);
+                    m.extend_top(vec![k, v])?;
                 }
                 b'u' => {
                     let items = m.pop_mark()?;
                     if items.len() % 2 != 0 {
                         return malformed("SETITEMS: odd number of items");
                     }
-                    extend(m.top()?, items);
+                    m.extend_top(items)?;
                 }
                 b'g' => {
                     let t = self.int_line(s, "GET")?;
@@ -1448,13 +1550,8 @@ impl Ctx<'_> {
                 b'i' => {
                     let g = self.text_global(s, m, "INST", offset)?;
                     let args = m.pop_mark()?;
-                    let r = self.call(
-                        m,
-                        V::Global(g),
-                        seq(SeqKind::Tuple, args),
-                        Call::New,
-                        offset,
-                    );
+                    let t = m.seq(SeqKind::Tuple, args);
+                    let r = self.call(m, V::Global(g), t, Call::New, offset);
                     self.push(m, r)?;
                 }
                 b'o' => {
@@ -1463,7 +1560,8 @@ impl Ctx<'_> {
                         return malformed("OBJ: no class after MARK");
                     }
                     let cls = items.remove(0);
-                    let r = self.call(m, cls, seq(SeqKind::Tuple, items), Call::New, offset);
+                    let t = m.seq(SeqKind::Tuple, items);
+                    let r = self.call(m, cls, t, Call::New, offset);
                     self.push(m, r)?;
                 }
                 0x81 => {
@@ -1476,13 +1574,8 @@ impl Ctx<'_> {
                     let kwargs = m.pop()?;
                     let args = m.pop()?;
                     let cls = m.pop()?;
-                    let r = self.call(
-                        m,
-                        cls,
-                        seq(SeqKind::Tuple, vec![args, kwargs]),
-                        Call::New,
-                        offset,
-                    );
+                    let t = m.seq(SeqKind::Tuple, vec![args, kwargs]);
+                    let r = self.call(m, cls, t, Call::New, offset);
                     self.push(m, r)?;
                 }
                 b'R' => {
@@ -1570,7 +1663,7 @@ impl Ctx<'_> {
                         format!("joblib object array at offset {}", s.offset()),
                     );
                     self.depth += 1;
-                    let mut inner = Machine::new();
+                    let mut inner = Machine::new(m.remaining());
                     let end = self.run_one(s, &mut inner);
                     self.depth -= 1;
                     self.context = saved;
@@ -1711,14 +1804,19 @@ mod tests {
 
     #[test]
     fn arena_and_inline_strings_round_trip() {
-        let mut m = Machine::new();
-        let short = m.text(b"torch._utils", 1 << 20);
-        let long = m.text(b"_rebuild_tensor_v2_and_more", 1 << 20);
+        let mut m = Machine::new(Budget {
+            memo: 10,
+            strings: 1 << 20,
+            containers: 1 << 20,
+        });
+        let short = m.text(b"torch._utils");
+        let long = m.text(b"_rebuild_tensor_v2_and_more");
         assert!(matches!(short, V::Short(_)));
         assert!(matches!(long, V::Str(_)));
         assert_eq!(m.str_of(&short).unwrap(), "torch._utils");
         assert_eq!(m.str_of(&long).unwrap(), "_rebuild_tensor_v2_and_more");
-        let over = m.text(&[b'x'; 40], 30);
+        m.budget.strings = 30;
+        let over = m.text(&[b'x'; 40]);
         assert!(matches!(over, V::Str(SYM_BUDGET)));
     }
 
@@ -1802,6 +1900,70 @@ mod tests {
         let o = run(&p);
         assert_eq!(names(&o), vec!["os.system"]);
         assert!(o.globals[0].context.contains("base64"));
+    }
+
+    #[test]
+    fn nested_hex_pickle() {
+        let inner = b"\x80\x02cos\nsystem\n.";
+        let hexed = hex::encode(inner);
+        let mut p = b"\x80\x03X".to_vec();
+        p.extend_from_slice(&(hexed.len() as u32).to_le_bytes());
+        p.extend_from_slice(hexed.as_bytes());
+        p.extend_from_slice(b".");
+        let o = run(&p);
+        assert_eq!(names(&o), vec!["os.system"]);
+        assert!(o.globals[0].context.contains("hex"));
+    }
+
+    #[test]
+    fn container_budget_keeps_tracking_without_items() {
+        // 10,000 memoized 2-tuples with a 64 KiB container budget.
+        let mut p = b"\x80\x04]".to_vec();
+        for _ in 0..10_000 {
+            p.extend_from_slice(b"K\x01K\x02\x86\x94a");
+        }
+        p.extend_from_slice(b"cos\nsystem\n\x8c\x02id\x85R.");
+        let limits = VmLimits {
+            container_budget: 64 * 1024,
+            ..VmLimits::default()
+        };
+        let mut cur = io::Cursor::new(p);
+        let mut s = Stream::new(&mut cur);
+        let o = scan_stream(&mut s, &limits, &RunOptions::default());
+        assert!(o.events.is_empty(), "{:?}", o.events);
+        assert_eq!(names(&o), vec!["os.system"]);
+        // Arguments built past the budget are not kept, but the call is.
+        assert!(o.globals[0].uses.called);
+    }
+
+    #[test]
+    fn nested_pickles_share_the_memo_budget() {
+        // Outer memoizes 8 values; the nested pickle may use only the rest.
+        let mut inner = b"\x80\x04]".to_vec();
+        inner.extend(std::iter::repeat_n(0x94, 5));
+        inner.push(b'.');
+        let mut p = b"\x80\x04".to_vec();
+        for _ in 0..8 {
+            p.extend_from_slice(b"N\x94");
+        }
+        p.push(b'C');
+        p.push(inner.len() as u8);
+        p.extend_from_slice(&inner);
+        p.push(b'.');
+        let limits = VmLimits {
+            max_memo: 10,
+            ..VmLimits::default()
+        };
+        let mut cur = io::Cursor::new(p);
+        let mut s = Stream::new(&mut cur);
+        let o = scan_stream(&mut s, &limits, &RunOptions::default());
+        assert!(
+            o.events
+                .iter()
+                .any(|e| matches!(e, Event::Limit { what, .. } if what.contains("memo"))),
+            "{:?}",
+            o.events
+        );
     }
 
     #[test]
