@@ -4,6 +4,9 @@
 - big_bytes.pkl: one pickle of a single 500 MiB bytes object (BINBYTES8).
 - dense_dict.pkl: a dict of 2,000,000 small items (str key -> int), protocol 4:
   opcode-dense (about 6 opcodes per item).
+- tuple_list.pkl: a list of 2,000,000 memoized (int, str) tuples: the
+  memory worst case for a symbolic VM (every item is a memo entry and a
+  container).
 - torch_large.pt: a PyTorch-layout zip (archive/data.pkl + 8 tensor
   members of 64 MiB each, stored) as torch.save writes it.
 """
@@ -28,6 +31,11 @@ def dense_dict(path, n=2_000_000):
     d = {f"k{i}": i for i in range(n)}
     with open(path, "wb") as f:
         pickle.dump(d, f, protocol=4)
+
+
+def tuple_list(path, n=2_000_000):
+    with open(path, "wb") as f:
+        pickle.dump([(i, str(i)) for i in range(n)], f, protocol=4)
 
 
 def torch_large(path, tensors=8, mib=64):
@@ -83,6 +91,7 @@ if __name__ == "__main__":
     targets = {
         "big_bytes.pkl": big_bytes,
         "dense_dict.pkl": dense_dict,
+        "tuple_list.pkl": tuple_list,
         "torch_large.pt": torch_large,
     }
     for name, fn in targets.items():

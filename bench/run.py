@@ -4,9 +4,10 @@ same inputs in one run, and prints a Markdown table for BENCHMARKS.md.
 
     bench/run.sh    # installs the peers in a throwaway venv, then runs this
 
-Each tool runs REPEAT times per input; the best wall time is kept, and the
-peak resident set size (RSS) of the tool's process tree is read with
-wait4(). Throughput is input size / best time.
+rampart runs REPEAT (5) times per input and each peer PEER_REPEAT (2) times
+(they are slow); the best wall time is kept. Each run is under
+/usr/bin/time -v, which gives the peak resident set size (RSS). Throughput
+is input size / best wall time, process start included.
 """
 import json
 import os
@@ -20,10 +21,11 @@ OUT = os.path.join(HERE, "out")
 ROOT = os.path.dirname(HERE)
 RAMPART = os.path.join(ROOT, "target", "release", "rampart")
 VENV = os.environ.get("PEERS_VENV", "/tmp/rampart-peers")
-REPEAT = int(os.environ.get("REPEAT", "3"))
+REPEAT = int(os.environ.get("REPEAT", "5"))
+PEER_REPEAT = int(os.environ.get("PEER_REPEAT", "2"))
 TIMEOUT = int(os.environ.get("TIMEOUT", "900"))
 
-INPUTS = ["big_bytes.pkl", "dense_dict.pkl", "torch_large.pt"]
+INPUTS = ["big_bytes.pkl", "dense_dict.pkl", "tuple_list.pkl", "torch_large.pt"]
 
 
 def tools(path):
@@ -37,30 +39,19 @@ def tools(path):
 
 
 def run(cmd):
+    """One run under /usr/bin/time -v: (wall seconds, exit code, peak RSS KiB, stdout)."""
     env = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_COLOR="1")
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    out = b""
     try:
-        out, _ = p.communicate(timeout=TIMEOUT)
+        p = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        return None, None, None, "timeout"
+        return None, None, None, b"", "timeout"
     wall = time.perf_counter() - t0
-    # ru_maxrss of all waited-for children so far is a running max; use the
-    # per-process value from os.wait4 via a fresh child instead.
-    return wall, p.returncode, out, None
-
-
-def peak_rss_kib(cmd):
-    """Runs cmd once more under /usr/bin/time -v to read the peak RSS."""
-    env = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_COLOR="1")
-    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=TIMEOUT)
+    rss = None
     for line in p.stderr.decode(errors="replace").splitlines():
         if "Maximum resident set size" in line:
-            return int(line.split()[-1])
-    return None
+            rss = int(line.split()[-1])
+    return wall, p.returncode, rss, p.stdout, None
 
 
 def main():
@@ -70,13 +61,13 @@ def main():
         path = os.path.join(OUT, name)
         size = os.path.getsize(path)
         for tool, cmd in tools(path).items():
-            best, code, err, out = None, None, None, b""
-            for _ in range(REPEAT):
-                wall, code, out, err = run(cmd)
+            best, code, rss, out, err = None, None, 0, b"", None
+            for _ in range(REPEAT if tool == "rampart" else PEER_REPEAT):
+                wall, code, r, out, err = run(cmd)
                 if err:
                     break
                 best = wall if best is None else min(best, wall)
-            rss = None if err else peak_rss_kib(cmd)
+                rss = max(rss, r or 0)
             if tool == "rampart" and out:
                 try:
                     opcodes[name] = json.loads(out)["metrics"].get("opcodes", 0)
@@ -85,7 +76,7 @@ def main():
             rows.append((name, size, tool, best, code, rss, err))
             print(f"{name} {tool}: {best} s, exit {code}, rss {rss} KiB {err or ''}", file=sys.stderr)
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}\n")
-    print("| input | size (MiB) | tool | best of %d (s) | throughput (MiB/s) | peak RSS (MiB) | exit | rampart speed-up |" % REPEAT)
+    print("| input | size (MiB) | tool | best wall time (s) | throughput (MiB/s) | peak RSS (MiB) | exit | rampart is faster by |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     base = {(r[0]): r[3] for r in rows if r[2] == "rampart"}
     for name, size, tool, best, code, rss, err in rows:

@@ -135,20 +135,26 @@ def state_dict(evil=False):
     return sd, storages
 
 
+def _put_member(zf, name, data):
+    """Adds a stored member with a fixed timestamp (reproducible output)."""
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    zf.writestr(info, data)
+
+
 def torch_zip(evil=False, extra=None, root="archive"):
     sd, storages = state_dict(evil)
     buf = io.BytesIO()
     TorchPickler(buf, protocol=2).dump(sd)
     z = io.BytesIO()
     with zipfile.ZipFile(z, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr(f"{root}/data.pkl", buf.getvalue())
-        zf.writestr(f"{root}/byteorder", "little")
+        _put_member(zf, f"{root}/data.pkl", buf.getvalue())
+        _put_member(zf, f"{root}/byteorder", "little")
         for st in storages:
-            zf.writestr(f"{root}/data/{st.key}", st.data)
-        zf.writestr(f"{root}/version", "3\n")
-        zf.writestr(f"{root}/.data/serialization_id", "1234567890")
+            _put_member(zf, f"{root}/data/{st.key}", st.data)
+        _put_member(zf, f"{root}/version", "3\n")
+        _put_member(zf, f"{root}/.data/serialization_id", "1234567890")
         for name, data in (extra or {}).items():
-            zf.writestr(name, data)
+            _put_member(zf, name, data)
     return z.getvalue()
 
 
@@ -242,6 +248,32 @@ def u(text):
     data = text.encode()
     assert len(data) < 256
     return b"\x8c" + bytes([len(data)]) + data
+
+
+class NoTell(io.RawIOBase):
+    """A write-only stream without tell(): joblib then writes arrays with no
+    alignment padding, straight after the wrapper's BUILD opcode."""
+
+    def __init__(self):
+        self.buf = io.BytesIO()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        return self.buf.write(b)
+
+    def tell(self):
+        raise io.UnsupportedOperation("no tell")
+
+
+def joblib_differential():
+    payload = b"cposix\nsystem\n(S'echo rampart-example'\ntR0" + b"N0" * 8
+    out = NoTell()
+    joblib.dump({"w": np.frombuffer(payload, dtype=np.uint8).copy()}, out)
+    data = out.buf.getvalue()
+    assert payload in data
+    return data
 
 
 def sklearn_model():
@@ -369,6 +401,8 @@ def main():
     f = io.BytesIO()
     joblib.dump({"w": np.arange(4.0), "o": np.array([Evil()], dtype=object)}, f)
     put(m + "joblib/object_array.joblib", f.getvalue(), "critical", ["PICKLE-EXEC"], "joblib object array (pickle inline after the wrapper)")
+    put(m + "joblib/array_bytes_are_opcodes.joblib", joblib_differential(), "critical", ["PICKLE-EXEC"],
+        "joblib file whose array bytes are opcodes for pickle.load (benign to joblib.load, a payload to pickle.load)")
     f = io.BytesIO()
     joblib.dump({"model": Evil()}, f, compress=("zlib", 3))
     put(m + "joblib/payload.zlib.joblib", f.getvalue(), "critical", ["PICKLE-EXEC"], "zlib-compressed joblib with a payload")

@@ -5,7 +5,7 @@ use crate::pickle::vm::{self, Event, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{Reading, Section, SeekSource, Source, Stream};
 use crate::{npy, zip};
-use rampart_core::{Finding, Location, Progress, Report, ScanPolicy, Severity};
+use rampart_core::{Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity};
 use rayon::prelude::*;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -229,6 +229,33 @@ impl Scanner {
         let mut cur = io::Cursor::new(bytes);
         job.scan_seekable(&mut cur, bytes.len() as u64, &Location::file(name), 0);
         job.findings
+    }
+}
+
+/// The scanner as a gate: `rampart run` and embedders drive every check
+/// through this one interface.
+impl Check for Scanner {
+    fn id(&self) -> &'static str {
+        "scan"
+    }
+
+    fn rules(&self) -> &'static [Rule] {
+        crate::RULES
+    }
+
+    /// Content problems are findings; inputs that cannot be read at all
+    /// make the run fail, each error naming its path.
+    fn run(&self, inputs: &[PathBuf], progress: &dyn Progress) -> Result<Report, String> {
+        let (report, errors) = self.scan_paths(inputs, progress);
+        if errors.is_empty() {
+            Ok(report)
+        } else {
+            Err(errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
     }
 }
 
@@ -477,7 +504,11 @@ impl<'s> Job<'s> {
                 if src.seek(SeekFrom::Start(0)).is_err() {
                     return self.corrupt(loc, "cannot seek");
                 }
-                self.stream_kind(kind, src, &head, loc, depth, !polyglot);
+                if kind == Kind::Other {
+                    self.pickle_views(src, &head, loc, !polyglot);
+                } else {
+                    self.stream_kind(kind, src, &head, loc, depth, !polyglot);
+                }
                 if polyglot {
                     self.zip(src, len, loc, depth);
                 }
@@ -550,24 +581,59 @@ impl<'s> Job<'s> {
             Kind::Tar => self.tar(src, loc, depth),
             Kind::Npy => self.npy(src, loc),
             Kind::Zip | Kind::SevenZ | Kind::Other => {
-                let opts = RunOptions {
-                    joblib: true,
-                    max_pickles: head.starts_with(TORCH_LEGACY_MAGIC).then_some(5),
-                };
-                self.pickle(src, loc, &opts, report_unknown);
+                let _ = self.pickle(src, loc, &pickle_options(head), report_unknown);
             }
         }
     }
 
+    /// A seekable pickle is read the way joblib reads it; when that skipped
+    /// joblib array data, it is read again the way `pickle.load` would (the
+    /// array bytes as opcodes), so that a file benign to one loader cannot
+    /// hide a payload from the other.
+    fn pickle_views(
+        &mut self,
+        src: &mut dyn SeekSource,
+        head: &[u8],
+        loc: &Location,
+        report_unknown: bool,
+    ) {
+        let joblib_arrays = self.pickle(src, loc, &pickle_options(head), report_unknown);
+        if joblib_arrays == 0 || src.seek(SeekFrom::Start(0)).is_err() {
+            return;
+        }
+        let seen: Vec<String> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.evidence.get("global").cloned())
+            .collect();
+        let plain = vm::scan_stream(
+            &mut Stream::new(src),
+            &self.scanner.limits.vm,
+            &RunOptions::default(),
+        );
+        let globals = plain
+            .globals
+            .into_iter()
+            .filter(|g| !seen.contains(&format!("{}.{}", g.module, g.name)))
+            .map(|mut g| {
+                g.context = "the file read by pickle.load instead of joblib.load".into();
+                g
+            })
+            .collect();
+        let mut extra = Outcome::default();
+        extra.globals = globals;
+        self.outcome(extra, loc);
+    }
+
     /// Runs the VM; reports an unknown format when it is not a pickle and
-    /// `report_unknown` is set.
+    /// `report_unknown` is set. Returns how many joblib arrays it skipped.
     fn pickle(
         &mut self,
         src: &mut dyn Source,
         loc: &Location,
         opts: &RunOptions,
         report_unknown: bool,
-    ) {
+    ) -> u32 {
         let mut stream = Stream::new(src);
         let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, opts);
         let size = stream.offset();
@@ -586,13 +652,15 @@ impl<'s> Job<'s> {
                     format!("{what}; not analysed"),
                 ));
             }
-            return;
+            return 0;
         }
+        let joblib_arrays = out.joblib_arrays;
         self.metric("pickles", u64::from(out.pickles.max(1)));
         if opts.max_pickles == Some(5) {
             self.metric("legacy_torch_files", 1);
         }
         self.outcome(out, loc);
+        joblib_arrays
     }
 
     fn outcome(&mut self, out: Outcome, loc: &Location) {
@@ -1099,6 +1167,15 @@ fn is_torch_payload(root: &str, name: &str) -> bool {
             | ".format_version"
             | ".storage_alignment"
     )
+}
+
+/// How to run the VM on a stream whose first bytes are `head`: joblib's
+/// array convention on, and only the five pickles of a legacy torch file.
+fn pickle_options(head: &[u8]) -> RunOptions {
+    RunOptions {
+        joblib: true,
+        max_pickles: head.starts_with(TORCH_LEGACY_MAGIC).then_some(5),
+    }
 }
 
 /// The little-endian u32 at `at`, if `b` is long enough.

@@ -1,7 +1,7 @@
 use crate::progress::Bar;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rampart_core::{render, write_atomic, Catalog, Policy, Report, Severity};
+use rampart_core::{render, write_atomic, Catalog, Check, Policy, Report, Severity};
 use rampart_scan::Scanner;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -154,12 +154,9 @@ pub fn scan_report(paths: &[PathBuf], policy: &Policy, quiet: bool) -> Result<Re
         anyhow::anyhow!("invalid policy {src}: {e}")
     })?;
     let bar = Bar::new(!quiet);
-    let (mut report, errors) = scanner.scan_paths(paths, &bar);
+    let result = scanner.run(paths, &bar);
     bar.finish();
-    if !errors.is_empty() {
-        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        bail!("{}", list.join("\n"));
-    }
+    let mut report = result.map_err(anyhow::Error::msg)?;
     policy.apply(&mut report);
     Ok(report)
 }

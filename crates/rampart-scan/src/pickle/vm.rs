@@ -42,7 +42,7 @@ impl Default for VmLimits {
             max_opcodes: 1_000_000_000,
             max_stack: 256 * 1024,
             max_marks: 100_000,
-            max_memo: 2_500_000,
+            max_memo: 5_000_000,
             max_line: 64 * 1024,
             max_globals: 10_000,
             max_pickles: 1_000,
@@ -205,6 +205,7 @@ struct Ctx<'a> {
 }
 
 /// Why a single pickle ended.
+#[derive(Debug)]
 enum End {
     Stop,
     /// End of input before the first opcode.
@@ -243,6 +244,16 @@ enum SeqKind {
 }
 
 impl SeqKind {
+    fn from_index(i: u64) -> SeqKind {
+        match i {
+            0 => SeqKind::Tuple,
+            1 => SeqKind::List,
+            2 => SeqKind::Dict,
+            3 => SeqKind::Set,
+            _ => SeqKind::FrozenSet,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             SeqKind::Tuple => "tuple",
@@ -290,6 +301,9 @@ enum V {
     Obj(Rc<Obj>),
     /// A container kept without its items (container budget exhausted).
     Opaque(SeqKind),
+    /// An object of a known class kept without its arguments and state
+    /// (container budget exhausted).
+    Inst(u32),
     Unknown,
 }
 
@@ -313,10 +327,32 @@ impl V {
             V::Seq(s) => s.kind.name(),
             V::Opaque(k) => k.name(),
             V::Global(_) => "global",
-            V::Obj(_) => "object",
+            V::Obj(_) | V::Inst(_) => "object",
             V::Unknown => "unknown value",
         }
     }
+}
+
+/// A memo entry in 8 bytes: a 4-bit tag and a 60-bit payload, so that a
+/// memo of millions of entries stays small.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Slot(u64);
+
+impl Slot {
+    const EMPTY: Slot = Slot(0);
+    const NONE: u64 = 1;
+    const BOOL: u64 = 2;
+    const INT: u64 = 3;
+    const LONG: u64 = 4;
+    const FLOAT: u64 = 5;
+    const SHORT: u64 = 6;
+    const STR: u64 = 7;
+    const BYTES: u64 = 8;
+    const GLOBAL: u64 = 9;
+    const INST: u64 = 10;
+    const OPAQUE: u64 = 11;
+    const UNKNOWN: u64 = 12;
+    const SIDE: u64 = 13;
 }
 
 const SHORT_MAX: usize = 14;
@@ -392,8 +428,11 @@ struct Machine {
     container_bytes: usize,
     stack: Vec<V>,
     marks: Vec<usize>,
-    memo: Vec<Option<V>>,
-    sparse_memo: HashMap<u64, V>,
+    memo: Vec<Slot>,
+    sparse_memo: HashMap<u64, Slot>,
+    /// Memoized values that do not fit in a slot (containers, objects);
+    /// bounded by the container budget.
+    side: Vec<V>,
     arena: Arena,
     saw_global: bool,
     proto: u8,
@@ -408,6 +447,7 @@ impl Machine {
             marks: Vec::new(),
             memo: Vec::new(),
             sparse_memo: HashMap::new(),
+            side: Vec::new(),
             arena: Arena::default(),
             saw_global: false,
             proto: 0,
@@ -459,7 +499,10 @@ impl Machine {
     }
 
     fn obj(&mut self, global: u32, args: V) -> V {
-        let args = if args.depth() >= MAX_DEPTH || !self.charge(64) {
+        if !self.charge(64) {
+            return V::Inst(global);
+        }
+        let args = if args.depth() >= MAX_DEPTH {
             V::Unknown
         } else {
             args
@@ -533,12 +576,80 @@ impl Machine {
     }
 
     fn memo_get(&self, idx: u64) -> R<V> {
-        let v = usize::try_from(idx)
+        let slot = usize::try_from(idx)
             .ok()
             .and_then(|i| self.memo.get(i))
-            .and_then(|v| v.clone())
-            .or_else(|| self.sparse_memo.get(&idx).cloned());
-        v.map_or_else(|| malformed(format!("memo key {idx} not found")), Ok)
+            .copied()
+            .filter(|s| s.0 != Slot::EMPTY.0)
+            .or_else(|| self.sparse_memo.get(&idx).copied());
+        match slot.and_then(|s| self.decode(s)) {
+            Some(v) => Ok(v),
+            None => malformed(format!("memo key {idx} not found")),
+        }
+    }
+
+    /// Packs a value into 8 bytes. Strings of 8 to 14 bytes move to the
+    /// arena; containers and objects go to the side table.
+    fn encode(&mut self, v: V) -> Slot {
+        let tagged = |tag: u64, payload: u64| Slot(tag | (payload << 4));
+        match v {
+            V::None => tagged(Slot::NONE, 0),
+            V::Bool(b) => tagged(Slot::BOOL, u64::from(b)),
+            V::Int(i) if (-(1i64 << 59)..(1i64 << 59)).contains(&i) => {
+                Slot(Slot::INT | ((i as u64) << 4))
+            }
+            V::Int(_) | V::Long => tagged(Slot::LONG, 0),
+            V::Float => tagged(Slot::FLOAT, 0),
+            V::Short(s) if s.len <= 7 => {
+                let mut b = [0u8; 8];
+                b.get_mut(..7)
+                    .unwrap_or(&mut [])
+                    .copy_from_slice(s.bytes.get(..7).unwrap_or(&[0; 7]));
+                tagged(Slot::SHORT, u64::from(s.len) | (u64::from_le_bytes(b) << 3))
+            }
+            V::Short(s) => tagged(
+                Slot::STR,
+                u64::from(self.arena.add(s.as_bytes(), self.budget.strings)),
+            ),
+            V::Str(sym) => tagged(Slot::STR, u64::from(sym)),
+            V::Bytes(sym, _) => tagged(Slot::BYTES, u64::from(sym)),
+            V::Global(g) => tagged(Slot::GLOBAL, u64::from(g)),
+            V::Inst(g) => tagged(Slot::INST, u64::from(g)),
+            V::Opaque(k) => tagged(Slot::OPAQUE, k as u64),
+            V::Unknown => tagged(Slot::UNKNOWN, 0),
+            v @ (V::Seq(_) | V::Obj(_)) => {
+                self.side.push(v);
+                tagged(Slot::SIDE, (self.side.len() - 1) as u64)
+            }
+        }
+    }
+
+    fn decode(&self, s: Slot) -> Option<V> {
+        let payload = s.0 >> 4;
+        Some(match s.0 & 0xf {
+            Slot::NONE => V::None,
+            Slot::BOOL => V::Bool(payload != 0),
+            Slot::INT => V::Int((s.0 as i64) >> 4),
+            Slot::LONG => V::Long,
+            Slot::FLOAT => V::Float,
+            Slot::SHORT => {
+                let len = (payload & 7) as usize;
+                let bytes = (payload >> 3).to_le_bytes();
+                V::Short(Short::new(bytes.get(..len)?)?)
+            }
+            Slot::STR => V::Str(payload as u32),
+            Slot::BYTES => {
+                let sym = payload as u32;
+                let len = self.arena.get(sym).map_or(0, |b| b.len() as u64);
+                V::Bytes(sym, len)
+            }
+            Slot::GLOBAL => V::Global(payload as u32),
+            Slot::INST => V::Inst(payload as u32),
+            Slot::OPAQUE => V::Opaque(SeqKind::from_index(payload)),
+            Slot::UNKNOWN => V::Unknown,
+            Slot::SIDE => self.side.get(usize::try_from(payload).ok()?)?.clone(),
+            _ => return None,
+        })
     }
 
     fn memo_put(&mut self, idx: u64, v: V, limits: &VmLimits) -> R<()> {
@@ -554,15 +665,16 @@ impl Machine {
             let extra = self.memo.len().max(1024).min(self.budget.memo);
             self.memo.reserve_exact(extra);
         }
+        let slot = self.encode(v);
         match usize::try_from(idx) {
             Ok(i) if i < self.memo.len() => {
-                if let Some(slot) = self.memo.get_mut(i) {
-                    *slot = Some(v);
+                if let Some(s) = self.memo.get_mut(i) {
+                    *s = slot;
                 }
             }
-            Ok(i) if i == self.memo.len() => self.memo.push(Some(v)),
+            Ok(i) if i == self.memo.len() => self.memo.push(slot),
             _ => {
-                self.sparse_memo.insert(idx, v);
+                self.sparse_memo.insert(idx, slot);
             }
         }
         Ok(())
@@ -588,6 +700,15 @@ impl Machine {
             V::Short(s) => Ok(String::from_utf8_lossy(s.as_bytes()).into_owned()),
             _ => Err("not a string"),
         }
+    }
+}
+
+/// The class (global index) of an object value.
+fn class_of(v: &V) -> u32 {
+    match v {
+        V::Obj(o) => o.global,
+        V::Inst(g) => *g,
+        _ => NO_GLOBAL,
     }
 }
 
@@ -939,7 +1060,7 @@ impl Ctx<'_> {
                 Some(gs) => out.push_str(&format!("{}.{}", gs.module, gs.name)),
                 None => out.push_str("<global>"),
             },
-            V::Obj(o) => match self.out.globals.get(o.global as usize) {
+            V::Obj(_) | V::Inst(_) => match self.out.globals.get(class_of(v) as usize) {
                 Some(gs) => out.push_str(&format!("<{}.{}(...)>", gs.module, gs.name)),
                 None => out.push_str("<object>"),
             },
@@ -950,7 +1071,7 @@ impl Ctx<'_> {
 
     fn callable_name(&self, v: &V) -> String {
         match v {
-            V::Obj(o) => match self.out.globals.get(o.global as usize) {
+            V::Obj(_) | V::Inst(_) => match self.out.globals.get(class_of(v) as usize) {
                 Some(g) => format!("the result of {}.{}", g.module, g.name),
                 None => "the result of an indirect call".into(),
             },
@@ -995,8 +1116,8 @@ impl Ctx<'_> {
                 }
                 m.obj(g, args)
             }
-            V::Obj(o) => {
-                let inner = o.global;
+            V::Obj(_) | V::Inst(_) => {
+                let inner = class_of(&callee);
                 if let Some(gs) = self.global_mut(inner) {
                     gs.uses.result_called = true;
                 }
@@ -1637,7 +1758,7 @@ impl Ctx<'_> {
                 o.state = Some(state.clone());
                 o.global
             }
-            V::Global(g) => *g,
+            V::Global(g) | V::Inst(g) => *g,
             _ => NO_GLOBAL,
         };
         let is_wrapper = match self.global_mut(g) {
@@ -1799,7 +1920,48 @@ mod tests {
     #[test]
     fn values_stay_small() {
         assert_eq!(std::mem::size_of::<V>(), 16);
-        assert_eq!(std::mem::size_of::<Option<V>>(), 16);
+        assert_eq!(std::mem::size_of::<Slot>(), 8);
+    }
+
+    #[test]
+    fn memo_slots_round_trip() {
+        let mut m = Machine::new(Budget {
+            memo: 100,
+            strings: 1 << 20,
+            containers: 1 << 20,
+        });
+        let list = m.seq(SeqKind::List, vec![V::Int(1)]);
+        let values = vec![
+            V::None,
+            V::Bool(true),
+            V::Int(-5),
+            V::Int(1 << 58),
+            m.text(b"posix"),
+            m.text(b"exactly7"),
+            m.text(b"fourteen bytes"),
+            m.text(b"a string longer than fourteen bytes"),
+            V::Global(7),
+            V::Inst(3),
+            V::Opaque(SeqKind::Dict),
+            list,
+        ];
+        for (i, v) in values.iter().enumerate() {
+            m.memo_put(i as u64, v.clone(), &VmLimits::default())
+                .unwrap();
+        }
+        for (i, v) in values.iter().enumerate() {
+            let got = m.memo_get(i as u64).unwrap();
+            assert_eq!(
+                format!("{:?}", m.str_of(&got)),
+                format!("{:?}", m.str_of(v)),
+                "{i}"
+            );
+            assert_eq!(got.kind(), v.kind(), "{i}");
+        }
+        assert!(matches!(m.memo_get(2).unwrap(), V::Int(-5)));
+        assert!(matches!(m.memo_get(3).unwrap(), V::Int(i) if i == 1 << 58));
+        assert!(matches!(m.memo_get(8).unwrap(), V::Global(7)));
+        assert!(m.memo_get(99).is_err());
     }
 
     #[test]
