@@ -1,7 +1,7 @@
 //! The walker: files and folders in, findings out.
 
 use crate::pickle::globals::{Classifier, Danger, Verdict};
-use crate::pickle::vm::{self, Event, Outcome, RunOptions, VmLimits};
+use crate::pickle::vm::{self, clip, Event, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{Reading, Section, SeekSource, Source, Stream};
 use crate::{npy, zip};
@@ -614,7 +614,7 @@ impl<'s> Job<'s> {
         let globals = plain
             .globals
             .into_iter()
-            .filter(|g| !seen.contains(&format!("{}.{}", g.module, g.name)))
+            .filter(|g| !seen.contains(&clip(&format!("{}.{}", g.module, g.name), 300)))
             .map(|mut g| {
                 g.context = "the file read by pickle.load instead of joblib.load".into();
                 g
@@ -691,7 +691,8 @@ impl<'s> Job<'s> {
                     }
                 },
             };
-            let full = format!("{}.{}", g.module, g.name);
+            // Names from text opcodes can be 64 KiB long; reports show 300 chars.
+            let full = clip(&format!("{}.{}", g.module, g.name), 300);
             let mut f = Finding::new(
                 rule,
                 sev,

@@ -225,3 +225,35 @@ fn policy_allow_and_deny_lists_change_verdicts() {
     assert_eq!(rules(&f), vec!["PICKLE-POLICY-DENIED"]);
     assert_eq!(f[0].severity, Severity::Critical);
 }
+
+#[test]
+fn long_global_names_are_bounded_in_total() {
+    // 200 distinct GLOBALs whose module names are 60 KiB each: 12 MB of
+    // names, over the 4 MiB budget.
+    let mut p = b"\x80\x02".to_vec();
+    for i in 0..200 {
+        p.push(b'c');
+        p.extend(std::iter::repeat_n(b'a', 60 * 1024));
+        p.extend_from_slice(format!("{i}\nname\n0").as_bytes());
+    }
+    p.push(b'.');
+    let f = Scanner::default().scan_bytes("names.pkl", &p);
+    assert!(rules(&f).contains(&"SCAN-INCOMPLETE"), "{:?}", rules(&f));
+    // Messages stay short even when names are long.
+    assert!(f.iter().all(|f| f.message.len() < 2_000));
+}
+
+#[test]
+fn sparse_memo_entries_cost_more() {
+    // LONG_BINPUT at far-apart indices lands in the sparse map.
+    let mut p = b"\x80\x02N".to_vec();
+    for i in 0u32..100 {
+        p.push(b'r');
+        p.extend_from_slice(&(0x4000_0000 + i * 7).to_le_bytes());
+    }
+    p.push(b'.');
+    let f = scanner(|l| l.vm.max_memo = 200).scan_bytes("sparse.pkl", &p);
+    assert_eq!(rules(&f), vec!["SCAN-INCOMPLETE"]);
+    let f = scanner(|l| l.vm.max_memo = 400).scan_bytes("sparse.pkl", &p);
+    assert!(f.is_empty(), "{f:#?}");
+}

@@ -158,6 +158,8 @@ pub struct Outcome {
     pub is_pickle: bool,
     /// Arrays whose raw data joblib reads from between pickle opcodes.
     pub joblib_arrays: u32,
+    /// Bytes of distinct global names recorded.
+    name_bytes: usize,
     /// The value of the last complete pickle, when it was an integer.
     pub last_int: Option<i64>,
     index: HashMap<(String, String, String), usize>,
@@ -457,10 +459,7 @@ impl Machine {
     /// What is left for machines nested inside this one.
     fn remaining(&self) -> Budget {
         Budget {
-            memo: self
-                .budget
-                .memo
-                .saturating_sub(self.memo.len() + self.sparse_memo.len()),
+            memo: self.budget.memo.saturating_sub(self.memo_cost()),
             strings: self.budget.strings.saturating_sub(self.arena.data.len()),
             containers: self.budget.containers.saturating_sub(self.container_bytes),
         }
@@ -588,6 +587,12 @@ impl Machine {
         }
     }
 
+    /// Memo size in slots. A sparse entry (a PUT far past the end, which
+    /// Python's pickler never writes) costs four: it lives in a hash map.
+    fn memo_cost(&self) -> usize {
+        self.memo.len() + 4 * self.sparse_memo.len()
+    }
+
     /// Packs a value into 8 bytes. Strings of 8 to 14 bytes move to the
     /// arena; containers and objects go to the side table.
     fn encode(&mut self, v: V) -> Slot {
@@ -653,7 +658,7 @@ impl Machine {
     }
 
     fn memo_put(&mut self, idx: u64, v: V, limits: &VmLimits) -> R<()> {
-        if self.memo.len() + self.sparse_memo.len() >= self.budget.memo {
+        if self.memo_cost() >= self.budget.memo {
             return Err(End::Limit(format!(
                 "memo holds more than {} entries (max_memo, shared with enclosing pickles)",
                 limits.max_memo
@@ -710,6 +715,20 @@ fn class_of(v: &V) -> u32 {
         V::Inst(g) => *g,
         _ => NO_GLOBAL,
     }
+}
+
+/// Total bytes of distinct global names kept per stream.
+const MAX_NAME_BYTES: usize = 4 << 20;
+
+/// At most `max` characters of `s`, marked when cut: names from text
+/// opcodes can be 64 KiB long, reports show a readable prefix.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push_str("...");
+    out
 }
 
 fn le_u64(b: &[u8]) -> u64 {
@@ -982,6 +1001,13 @@ impl Ctx<'_> {
                 self.limits.max_globals
             )));
         }
+        // Text opcodes allow names up to max_line each: bound their sum too.
+        self.out.name_bytes += key.0.len() + key.1.len() + key.2.len();
+        if self.out.name_bytes > MAX_NAME_BYTES {
+            return Err(End::Limit(format!(
+                "global names longer than {MAX_NAME_BYTES} bytes in all"
+            )));
+        }
         let i = self.out.globals.len();
         self.out.globals.push(GlobalSeen {
             module: key.0.clone(),
@@ -1206,7 +1232,9 @@ impl Ctx<'_> {
             // Text that merely starts with `c` or `i` is not a pickle: no
             // module with such a name can be imported by it.
             return malformed(format!(
-                "{op}: {module:?} {name:?} is not a module and name"
+                "{op}: {:?} {:?} is not a module and name",
+                clip(&module, 200),
+                clip(&name, 200)
             ));
         }
         m.saw_global = true;
