@@ -29,6 +29,8 @@ pub trait Check {
     fn id(&self) -> &'static str;
     /// Every rule this check can emit.
     fn rules(&self) -> &'static [Rule];
-    /// Examine `inputs` and report.
+    /// Examine `inputs` and report. Inputs that cannot be read are listed
+    /// in `Report::errors` (the rest is still examined); `Err` means the
+    /// check could not run at all.
     fn run(&self, inputs: &[PathBuf], progress: &dyn Progress) -> Result<Report, String>;
 }

@@ -179,6 +179,11 @@ pub struct Report {
     /// Findings removed by the policy, by rule id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub suppressed: BTreeMap<String, usize>,
+    /// Inputs that could not be examined at all (missing, unreadable),
+    /// each naming the path. A report with errors is incomplete: the gate
+    /// fails with exit code 2 whatever the findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 impl Report {

@@ -85,3 +85,16 @@ fn validator_rejects_broken_sarif() {
     v.as_object_mut().unwrap().remove("version");
     assert!(validate(&v.to_string()).is_err());
 }
+
+#[test]
+fn unreadable_inputs_are_tool_notifications() {
+    let mut r = report();
+    r.errors
+        .push("cannot read models/x.pt: permission denied".into());
+    let text = render::sarif(&r, &Catalog::new(&[RULES]));
+    validate(&text).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let inv = &v["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert_eq!(inv["toolExecutionNotifications"][0]["level"], "error");
+}

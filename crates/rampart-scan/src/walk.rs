@@ -244,18 +244,11 @@ impl Check for Scanner {
     }
 
     /// Content problems are findings; inputs that cannot be read at all
-    /// make the run fail, each error naming its path.
+    /// are listed in the report's errors, each naming its path.
     fn run(&self, inputs: &[PathBuf], progress: &dyn Progress) -> Result<Report, String> {
-        let (report, errors) = self.scan_paths(inputs, progress);
-        if errors.is_empty() {
-            Ok(report)
-        } else {
-            Err(errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"))
-        }
+        let (mut report, errors) = self.scan_paths(inputs, progress);
+        report.errors = errors.iter().map(ToString::to_string).collect();
+        Ok(report)
     }
 }
 

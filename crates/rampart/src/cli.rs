@@ -48,12 +48,16 @@ enum Command {
     /// as SCAN-UNKNOWN-FORMAT (info), never skipped silently.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
-    /// List every rule, or explain one (`rampart rules PICKLE-EXEC`).
+    /// Explain every rule (description, fix, references), or one
+    /// (`rampart rules PICKLE-EXEC`); `--short` lists one line per rule.
     Rules {
         /// A rule id to explain.
         id: Option<String>,
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
         format: RulesFormat,
+        /// One line per rule: id, default severity, summary.
+        #[arg(long)]
+        short: bool,
     },
     /// Scan the bundled examples/ folder of benign and malicious samples and
     /// check every verdict against examples/expected.json.
@@ -125,7 +129,7 @@ pub fn catalog() -> Catalog {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan(&args),
-        Command::Rules { id, format } => rules(id.as_deref(), format),
+        Command::Rules { id, format, short } => rules(id.as_deref(), format, short),
         Command::Demo { dir } => crate::demo::run(dir),
     }
 }
@@ -194,6 +198,14 @@ fn emit(report: &Report, policy: &Policy, out: &OutputArgs) -> Result<ExitCode> 
                 .context("cannot write to stdout")?;
         }
     }
+    // Inputs that could not be read make the gate an error (2), after the
+    // report of everything that could be read has been written.
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    if !report.errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
     Ok(if report.fails(fail_on) {
         ExitCode::from(1)
     } else {
@@ -201,7 +213,7 @@ fn emit(report: &Report, policy: &Policy, out: &OutputArgs) -> Result<ExitCode> 
     })
 }
 
-fn rules(id: Option<&str>, format: RulesFormat) -> Result<ExitCode> {
+fn rules(id: Option<&str>, format: RulesFormat, short: bool) -> Result<ExitCode> {
     let cat = catalog();
     let selected: Vec<&rampart_core::Rule> = match id {
         Some(id) => match cat.get(id) {
@@ -224,7 +236,7 @@ fn rules(id: Option<&str>, format: RulesFormat) -> Result<ExitCode> {
             s = serde_json::to_string_pretty(&selected)?;
             s.push('\n');
         }
-        RulesFormat::Table if id.is_none() => {
+        RulesFormat::Table if short => {
             for r in &selected {
                 s.push_str(&format!(
                     "{:<24} {:<9} {}\n",
@@ -233,10 +245,13 @@ fn rules(id: Option<&str>, format: RulesFormat) -> Result<ExitCode> {
                     r.summary
                 ));
             }
-            s.push_str("\n`rampart rules ID` explains one rule.\n");
+            s.push_str("\n`rampart rules ID` explains one rule; `rampart rules` explains all.\n");
         }
         RulesFormat::Table => {
-            for r in &selected {
+            for (i, r) in selected.iter().enumerate() {
+                if i > 0 {
+                    s.push_str("\n────────\n\n");
+                }
                 s.push_str(&format!(
                     "{} ({}): {}\n\n",
                     r.id, r.name, r.default_severity

@@ -49,6 +49,26 @@ fn exit_codes_follow_the_gate() {
     );
     let usage = rampart(&["scan"], d.path());
     assert_eq!(usage.status.code(), Some(2));
+    // One unreadable input among readable ones: the others are still
+    // scanned and reported, and the run is an error (2).
+    let mixed = rampart(
+        &[
+            "scan",
+            &ex("malicious/exec/os_system_protocol4.pkl"),
+            "no/such/other.pt",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    );
+    assert_eq!(mixed.status.code(), Some(2), "{}", text(&mixed));
+    let v: serde_json::Value = serde_json::from_slice(&mixed.stdout).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "PICKLE-EXEC");
+    assert_eq!(v["passed"], false);
+    assert!(v["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("no/such/other.pt"));
 }
 
 #[test]
@@ -190,6 +210,15 @@ fn rules_lists_and_explains() {
     ] {
         assert!(text(&o).contains(id), "{id}");
     }
+    // The full listing explains every rule; --short is one line each.
+    assert!(text(&o).matches("Fix:").count() >= 19, "{}", text(&o));
+    let short = rampart(&["rules", "--short"], d.path());
+    assert!(!text(&short).contains("Fix:"));
+    let lines = text(&short)
+        .lines()
+        .filter(|l| l.starts_with("PICKLE-") || l.starts_with("SCAN-") || l.starts_with("ZIP-"))
+        .count();
+    assert!(lines >= 19, "{}", text(&short));
     let o = rampart(&["rules", "pickle-exec"], d.path());
     assert!(
         text(&o).contains("Fix:") && text(&o).contains("References"),

@@ -16,11 +16,12 @@ pub fn json(report: &Report, fail_on: crate::Severity) -> String {
         "tool_version": report.tool_version,
         "inputs": report.inputs,
         "fail_on": fail_on,
-        "passed": !report.fails(fail_on),
+        "passed": !report.fails(fail_on) && report.errors.is_empty(),
         "counts": report.counts(),
         "metrics": report.metrics,
         "suppressed": report.suppressed,
         "findings": report.findings,
+        "errors": report.errors,
     });
     // Serializing a `Value` built from plain data cannot fail.
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();

@@ -123,7 +123,13 @@ pub fn sarif(report: &Report, catalog: &Catalog) -> String {
                 "semanticVersion": report.tool_version,
                 "rules": rules,
             }},
-            "invocations": [{"executionSuccessful": true}],
+            "invocations": [{
+                "executionSuccessful": report.errors.is_empty(),
+                "toolExecutionNotifications": report.errors.iter().map(|e| json!({
+                    "level": "error",
+                    "message": {"text": e},
+                })).collect::<Vec<_>>(),
+            }],
             "results": results,
         }],
     });

@@ -66,7 +66,15 @@ pub fn table(report: &Report, fail_on: Severity, color: bool) -> String {
     if suppressed > 0 {
         let _ = writeln!(out, "{suppressed} findings suppressed by policy");
     }
-    let verdict = if report.fails(fail_on) {
+    for e in &report.errors {
+        let _ = writeln!(out, "ERROR: {e}");
+    }
+    let verdict = if !report.errors.is_empty() {
+        format!(
+            "INCOMPLETE: {} inputs could not be read",
+            report.errors.len()
+        )
+    } else if report.fails(fail_on) {
         format!("FAIL: findings at or above {fail_on}")
     } else {
         format!("PASS: nothing at or above {fail_on}")
