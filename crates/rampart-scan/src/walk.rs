@@ -903,37 +903,28 @@ impl<'s> Job<'s> {
             let rec = vm::scan_stream(&mut stream, limits, &one);
             let elem = rec.globals.iter().find_map(|g| element_size(&g.name));
             let ok = rec.pickles == 1;
-            let shifted = shift(rec, 0);
-            self.outcome(shifted, loc);
+            self.outcome(rec, loc);
             if !ok {
                 return;
             }
+            // storages: an 8-byte element count, then the elements;
+            // tensors: ndim (4 bytes) and 4 unused bytes, then numel and
+            // stride (8 bytes per dimension each) and an 8-byte offset.
+            let mut head = Vec::new();
+            if !stream.read_into(8, &mut head).unwrap_or(false) {
+                let what = if storages { "storage" } else { "tensor" };
+                return self.add(Finding::new(
+                    PICKLE_MALFORMED,
+                    Severity::High,
+                    at(loc, start),
+                    format!("{what} {i} truncated"),
+                ));
+            }
             let skip = if storages {
-                let mut b = Vec::new();
-                if !stream.read_into(8, &mut b).unwrap_or(false) {
-                    return self.add(Finding::new(
-                        PICKLE_MALFORMED,
-                        Severity::High,
-                        at(loc, start),
-                        format!("storage {i} truncated"),
-                    ));
-                }
-                let n = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-                match elem {
-                    Some(e) => n.checked_mul(e),
-                    None => None,
-                }
+                let n = u64::from_le_bytes(head.try_into().unwrap_or([0; 8]));
+                elem.and_then(|e| n.checked_mul(e))
             } else {
-                let mut b = Vec::new();
-                if !stream.read_into(8, &mut b).unwrap_or(false) {
-                    return self.add(Finding::new(
-                        PICKLE_MALFORMED,
-                        Severity::High,
-                        at(loc, start),
-                        format!("tensor {i} truncated"),
-                    ));
-                }
-                let ndim = u64::from(le_u32(&b, 0).unwrap_or(0));
+                let ndim = u64::from(le_u32(&head, 0).unwrap_or(0));
                 ndim.checked_mul(16).and_then(|v| v.checked_add(8))
             };
             let Some(skip) = skip else {

@@ -717,6 +717,39 @@ fn class_of(v: &V) -> u32 {
     }
 }
 
+/// An integer as CPython's unpickler accepts it in INT and LONG:
+/// `strtol(s, 0)` or `int(s, 0)`, so also `0x1f`, `0o17`, `0b1`, `1_000`
+/// and surrounding spaces. Accepting a little more than CPython is safe
+/// (the scan goes on); accepting less would stop the scan where the loader
+/// goes on.
+fn int_literal(t: &str) -> Option<V> {
+    let t = t.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(V::Int(i));
+    }
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let lower = body.to_ascii_lowercase();
+    let (digits, radix) = match lower.get(..2) {
+        Some("0x") => (lower.get(2..)?, 16),
+        Some("0o") => (lower.get(2..)?, 8),
+        Some("0b") => (lower.get(2..)?, 2),
+        _ => (lower.as_str(), 10),
+    };
+    let ok = digits.chars().any(|c| c.is_digit(radix))
+        && digits.chars().all(|c| c == '_' || c.is_digit(radix));
+    ok.then_some(V::Long)
+}
+
+/// A memo index as `PyLong_FromString(s, NULL, 10)` reads it (spaces and
+/// digit-separating underscores allowed).
+fn memo_index(t: &str) -> Option<u64> {
+    let t = t.trim();
+    if t.starts_with('_') || t.ends_with('_') || t.contains("__") {
+        return None;
+    }
+    t.replace('_', "").parse().ok()
+}
+
 /// Total bytes of distinct global names kept per stream.
 const MAX_NAME_BYTES: usize = 4 << 20;
 
@@ -1428,17 +1461,14 @@ impl Ctx<'_> {
                     let v = match t.as_str() {
                         "00" => V::Bool(false),
                         "01" => V::Bool(true),
-                        _ => match t.parse::<i64>() {
-                            Ok(i) => V::Int(i),
-                            Err(_)
-                                if !t.is_empty()
-                                    && t.trim_start_matches(['-', '+'])
-                                        .bytes()
-                                        .all(|c| c.is_ascii_digit()) =>
-                            {
-                                V::Long
+                        _ => match int_literal(&t) {
+                            Some(v) => v,
+                            None => {
+                                return malformed(format!(
+                                    "INT: invalid literal {:?}",
+                                    clip(&t, 100)
+                                ))
                             }
-                            Err(_) => return malformed(format!("INT: invalid literal {t:?}")),
                         },
                     };
                     self.push(m, v)?;
@@ -1446,17 +1476,8 @@ impl Ctx<'_> {
                 b'L' => {
                     let t = self.int_line(s, "LONG")?;
                     let t = t.strip_suffix('L').unwrap_or(&t);
-                    let v = match t.parse::<i64>() {
-                        Ok(i) => V::Int(i),
-                        Err(_)
-                            if !t.is_empty()
-                                && t.trim_start_matches(['-', '+'])
-                                    .bytes()
-                                    .all(|c| c.is_ascii_digit()) =>
-                        {
-                            V::Long
-                        }
-                        Err(_) => return malformed(format!("LONG: invalid literal {t:?}")),
+                    let Some(v) = int_literal(t) else {
+                        return malformed(format!("LONG: invalid literal {:?}", clip(t, 100)));
                     };
                     self.push(m, v)?;
                 }
@@ -1649,9 +1670,9 @@ impl Ctx<'_> {
                 }
                 b'g' => {
                     let t = self.int_line(s, "GET")?;
-                    let idx = t
-                        .parse::<u64>()
-                        .map_or_else(|_| malformed(format!("GET: invalid index {t:?}")), Ok)?;
+                    let Some(idx) = memo_index(&t) else {
+                        return malformed(format!("GET: invalid index {:?}", clip(&t, 100)));
+                    };
                     let v = m.memo_get(idx)?;
                     self.push(m, v)?;
                 }
@@ -1667,9 +1688,9 @@ impl Ctx<'_> {
                 }
                 b'p' => {
                     let t = self.int_line(s, "PUT")?;
-                    let idx = t
-                        .parse::<u64>()
-                        .map_or_else(|_| malformed(format!("PUT: invalid index {t:?}")), Ok)?;
+                    let Some(idx) = memo_index(&t) else {
+                        return malformed(format!("PUT: invalid index {:?}", clip(&t, 100)));
+                    };
                     let v = m.top()?.clone();
                     m.memo_put(idx, v, self.limits)?;
                 }
@@ -2154,6 +2175,17 @@ mod tests {
             "{:?}",
             o.events
         );
+    }
+
+    #[test]
+    fn text_integers_as_cpython_reads_them() {
+        // INT/LONG go through strtol(s, 0) or int(s, 0); GET/PUT through
+        // int(s, 10): all of these load in CPython, so the scan goes on.
+        let o = run(b"I0x1f\nI0o17\nI1_000\nL0b101L\nI 12\n0000p1_0\ng10\ncos\nsystem\n.");
+        assert!(o.events.is_empty(), "{:?}", o.events);
+        assert_eq!(names(&o), vec!["os.system"]);
+        let o = run(b"I12abc\n.");
+        assert!(matches!(o.events.first(), Some(Event::Malformed { .. })) || !o.is_pickle);
     }
 
     #[test]
