@@ -192,7 +192,15 @@ impl Scanner {
                     files.push((e.into_path(), len));
                 }
                 Ok(e) if e.file_type().is_symlink() => findings.push(symlink_finding(e.path())),
-                Ok(_) => {}
+                Ok(e) if e.file_type().is_dir() => {}
+                // FIFOs, sockets, devices: never read (a FIFO would block),
+                // but never skipped silently either.
+                Ok(e) => findings.push(Finding::new(
+                    SCAN_UNKNOWN_FORMAT,
+                    Severity::Info,
+                    Location::file(e.path().display().to_string()),
+                    "not a regular file (FIFO, socket or device); not read",
+                )),
                 Err(err) => {
                     let path = err
                         .path()

@@ -257,3 +257,29 @@ fn sparse_memo_entries_cost_more() {
     let f = scanner(|l| l.vm.max_memo = 400).scan_bytes("sparse.pkl", &p);
     assert!(f.is_empty(), "{f:#?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn special_files_in_a_folder_are_listed_not_read() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("pipe");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        return; // no mkfifo on this system
+    }
+    std::fs::write(d.path().join("m.pkl"), EVIL).unwrap();
+    let (report, errors) =
+        Scanner::default().scan_paths(&[d.path().to_path_buf()], &rampart_core::NoProgress);
+    assert!(errors.is_empty());
+    let r: Vec<(&str, bool)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.location.path.ends_with("pipe")))
+        .collect();
+    assert!(r.contains(&("SCAN-UNKNOWN-FORMAT", true)), "{r:?}");
+    assert!(r.contains(&("PICKLE-EXEC", false)), "{r:?}");
+}

@@ -40,7 +40,7 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
     let total = expectations.files.len();
     println!();
     println!(
-        "demo: scanned {} samples in {}; {} of {} verdicts as expected (examples/expected.json)",
+        "demo: scanned {} files in {}; {} of {} sample verdicts as expected (expected.json)",
         report.metrics.get("files").copied().unwrap_or(0),
         dir.display(),
         total
@@ -49,6 +49,10 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
                 .filter(|m| expectations.files.contains_key(&m.file))
                 .count(),
         total
+    );
+    println!(
+        "(The FAIL above is the scanner's verdict: the malicious samples fail the gate, as they should. \
+The demo passes when every sample gets the verdict it was built for.)"
     );
     for m in &mismatches {
         println!(
