@@ -1,7 +1,7 @@
 //! The walker: files and folders in, findings out.
 
 use crate::pickle::globals::{Classifier, Danger, Verdict};
-use crate::pickle::vm::{self, clip, Event, Outcome, RunOptions, VmLimits};
+use crate::pickle::vm::{self, clip, EventKind, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{Reading, Section, SeekSource, Source, Stream};
 use crate::{npy, zip};
@@ -712,109 +712,58 @@ impl<'s> Job<'s> {
             self.add(f);
         }
         for e in out.events {
-            let f = match e {
-                Event::Malformed {
-                    offset,
-                    what,
-                    context,
-                } => {
-                    if self.budget.hit.get() {
-                        let max = self.scanner.limits.max_decompressed;
-                        self.incomplete(
-                            &at(loc, offset),
-                            format!("decompressed size limit of {max} bytes reached"),
-                        );
-                        continue;
-                    }
-                    with_context(
-                        Finding::new(
-                            PICKLE_MALFORMED,
-                            Severity::High,
-                            at(loc, offset),
-                            format!("malformed pickle: {what}"),
-                        ),
-                        context,
-                    )
+            let here = at(loc, e.offset);
+            let (rule, severity, message) = match e.kind {
+                EventKind::Malformed(_) if self.budget.hit.get() => {
+                    let max = self.scanner.limits.max_decompressed;
+                    self.incomplete(
+                        &here,
+                        format!("decompressed size limit of {max} bytes reached"),
+                    );
+                    continue;
                 }
-                Event::Limit {
-                    offset,
-                    what,
-                    context,
-                } => with_context(
-                    Finding::new(
+                EventKind::Malformed(what) => (
+                    PICKLE_MALFORMED,
+                    Severity::High,
+                    format!("malformed pickle: {what}"),
+                ),
+                EventKind::Limit(what) => {
+                    let f = Finding::new(
                         SCAN_INCOMPLETE,
                         Severity::High,
-                        at(loc, offset),
+                        here,
                         format!("not fully scanned: {what}"),
                     )
-                    .with("limit", what),
-                    context,
+                    .with("limit", what);
+                    self.add(with_context(f, e.context));
+                    continue;
+                }
+                EventKind::Computed(what) => (
+                    PICKLE_COMPUTED_GLOBAL,
+                    Severity::Critical,
+                    format!("global imported from computed values: {what}"),
                 ),
-                Event::Computed {
-                    offset,
-                    what,
-                    context,
-                } => with_context(
-                    Finding::new(
-                        PICKLE_COMPUTED_GLOBAL,
-                        Severity::Critical,
-                        at(loc, offset),
-                        format!("global imported from computed values: {what}"),
-                    ),
-                    context,
+                EventKind::Extension(code) => (
+                    PICKLE_EXTENSION,
+                    Severity::High,
+                    format!("imports extension code {code} from the copyreg registry"),
                 ),
-                Event::Extension {
-                    offset,
-                    code,
-                    context,
-                } => with_context(
-                    Finding::new(
-                        PICKLE_EXTENSION,
-                        Severity::High,
-                        at(loc, offset),
-                        format!("imports extension code {code} from the copyreg registry"),
-                    )
-                    .with("code", code.to_string()),
-                    context,
+                EventKind::IndirectCall(what) => (PICKLE_INDIRECT_CALL, Severity::Medium, what),
+                EventKind::Nested { encoding, len } => (
+                    PICKLE_NESTED,
+                    Severity::Info,
+                    format!("embedded {encoding} pickle of {len} bytes, scanned"),
                 ),
-                Event::IndirectCall {
-                    offset,
-                    what,
-                    context,
-                } => with_context(
-                    Finding::new(
-                        PICKLE_INDIRECT_CALL,
-                        Severity::Medium,
-                        at(loc, offset),
-                        what,
-                    ),
-                    context,
-                ),
-                Event::Nested {
-                    offset,
-                    encoding,
-                    len,
-                    context,
-                } => with_context(
-                    Finding::new(
-                        PICKLE_NESTED,
-                        Severity::Info,
-                        at(loc, offset),
-                        format!("embedded {encoding} pickle of {len} bytes, scanned"),
-                    ),
-                    context,
-                ),
-                Event::Trailing { offset, context } => with_context(
-                    Finding::new(
-                        PICKLE_TRAILING_DATA,
-                        Severity::Low,
-                        at(loc, offset),
-                        "bytes after the last pickle are not a pickle",
-                    ),
-                    context,
+                EventKind::Trailing => (
+                    PICKLE_TRAILING_DATA,
+                    Severity::Low,
+                    "bytes after the last pickle are not a pickle".to_string(),
                 ),
             };
-            self.add(f);
+            self.add(with_context(
+                Finding::new(rule, severity, here, message),
+                e.context,
+            ));
         }
     }
 
@@ -1129,15 +1078,7 @@ fn shift(mut out: Outcome, by: u64) -> Outcome {
         g.offset += by;
     }
     for e in &mut out.events {
-        match e {
-            Event::Malformed { offset, .. }
-            | Event::Limit { offset, .. }
-            | Event::Computed { offset, .. }
-            | Event::Extension { offset, .. }
-            | Event::IndirectCall { offset, .. }
-            | Event::Nested { offset, .. }
-            | Event::Trailing { offset, .. } => *offset += by,
-        }
+        e.offset += by;
     }
     out
 }

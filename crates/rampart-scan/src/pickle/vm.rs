@@ -14,7 +14,7 @@ use std::io;
 use std::rc::Rc;
 
 /// Bounds of one VM run. Hitting one ends the stream with a
-/// [`Event::Limit`], never a panic or unbounded memory.
+/// [`EventKind::Limit`], never a panic or unbounded memory.
 #[derive(Debug, Clone)]
 pub struct VmLimits {
     pub max_opcodes: u64,
@@ -101,48 +101,31 @@ pub struct GlobalSeen {
     pub context: String,
 }
 
-/// Something the VM noticed other than a global.
+/// Something the VM noticed other than a global: what, where in the
+/// stream, and inside which nested pickle (`context`, empty at top level).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// The stream is not a well-formed pickle at `offset`.
-    Malformed {
-        offset: u64,
-        what: String,
-        context: String,
-    },
+pub struct Event {
+    pub offset: u64,
+    pub context: String,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// The stream is not a well-formed pickle.
+    Malformed(String),
     /// A bound was hit; the rest of the stream was not analysed.
-    Limit {
-        offset: u64,
-        what: String,
-        context: String,
-    },
+    Limit(String),
     /// STACK_GLOBAL with a module or name that is not a constant string.
-    Computed {
-        offset: u64,
-        what: String,
-        context: String,
-    },
+    Computed(String),
     /// EXT1/2/4: a global taken from the copyreg extension registry.
-    Extension {
-        offset: u64,
-        code: u32,
-        context: String,
-    },
+    Extension(u32),
     /// A call whose callable is not an imported global.
-    IndirectCall {
-        offset: u64,
-        what: String,
-        context: String,
-    },
-    /// A pickle found inside a byte or text string.
-    Nested {
-        offset: u64,
-        encoding: &'static str,
-        len: u64,
-        context: String,
-    },
+    IndirectCall(String),
+    /// A pickle found inside a byte or text string (and scanned).
+    Nested { encoding: &'static str, len: u64 },
     /// Bytes after the last STOP that are not a pickle.
-    Trailing { offset: u64, context: String },
+    Trailing,
 }
 
 /// Everything one VM run found.
@@ -920,9 +903,14 @@ fn nested_pickle(b: &[u8]) -> Option<(&'static str, Vec<u8>)> {
 }
 
 impl Ctx<'_> {
-    fn event(&mut self, e: Event) {
+    fn event(&mut self, offset: u64, kind: EventKind) {
         if self.out.events.len() < 1_000 {
-            self.out.events.push(e);
+            let context = self.context.clone();
+            self.out.events.push(Event {
+                offset,
+                context,
+                kind,
+            });
         }
     }
 
@@ -945,12 +933,7 @@ impl Ctx<'_> {
                     "more than {} pickles in one stream",
                     self.limits.max_pickles
                 );
-                let context = self.context.clone();
-                self.event(Event::Limit {
-                    offset,
-                    what,
-                    context,
-                });
+                self.event(offset, EventKind::Limit(what));
                 return;
             }
             let start = s.offset();
@@ -973,43 +956,24 @@ impl Ctx<'_> {
                         return;
                     }
                     if count > 0 && !looked_like {
-                        let context = self.context.clone();
-                        self.event(Event::Trailing {
-                            offset: start,
-                            context,
-                        });
+                        self.event(start, EventKind::Trailing);
                         return;
                     }
                     self.out.is_pickle = true;
                     let offset = s.offset();
-                    let context = self.context.clone();
-                    self.event(Event::Malformed {
-                        offset,
-                        what,
-                        context,
-                    });
+                    self.event(offset, EventKind::Malformed(what));
                     return;
                 }
                 End::Limit(what) => {
                     self.out.is_pickle = true;
                     let offset = s.offset();
-                    let context = self.context.clone();
-                    self.event(Event::Limit {
-                        offset,
-                        what,
-                        context,
-                    });
+                    self.event(offset, EventKind::Limit(what));
                     return;
                 }
                 End::Io(e) => {
                     self.out.is_pickle |= looked_like;
                     let offset = s.offset();
-                    let context = self.context.clone();
-                    self.event(Event::Malformed {
-                        offset,
-                        what: format!("read error: {e}"),
-                        context,
-                    });
+                    self.event(offset, EventKind::Malformed(format!("read error: {e}")));
                     return;
                 }
             }
@@ -1181,22 +1145,12 @@ impl Ctx<'_> {
                     gs.uses.result_called = true;
                 }
                 let what = format!("calls {}", self.callable_name(&callee));
-                let context = self.context.clone();
-                self.event(Event::IndirectCall {
-                    offset,
-                    what,
-                    context,
-                });
+                self.event(offset, EventKind::IndirectCall(what));
                 m.obj(NO_GLOBAL, args)
             }
             other => {
                 let what = format!("calls {}", self.callable_name(other));
-                let context = self.context.clone();
-                self.event(Event::IndirectCall {
-                    offset,
-                    what,
-                    context,
-                });
+                self.event(offset, EventKind::IndirectCall(what));
                 m.obj(NO_GLOBAL, args)
             }
         }
@@ -1223,19 +1177,13 @@ impl Ctx<'_> {
                     describe(a, &module),
                     describe(b, &name)
                 );
-                let context = self.context.clone();
                 if budget {
-                    self.event(Event::Limit {
+                    self.event(
                         offset,
-                        what: format!("global name not kept (string budget): {what}"),
-                        context,
-                    });
+                        EventKind::Limit(format!("global name not kept (string budget): {what}")),
+                    );
                 } else {
-                    self.event(Event::Computed {
-                        offset,
-                        what,
-                        context,
-                    });
+                    self.event(offset, EventKind::Computed(what));
                 }
                 Ok(V::Unknown)
             }
@@ -1326,19 +1274,16 @@ impl Ctx<'_> {
     ) {
         let context = self.context.clone();
         if self.depth >= self.limits.max_nested_depth {
-            self.event(Event::Limit {
+            self.event(
                 offset,
-                what: format!("nested pickle deeper than {}", self.limits.max_nested_depth),
-                context,
-            });
+                EventKind::Limit(format!(
+                    "nested pickle deeper than {}",
+                    self.limits.max_nested_depth
+                )),
+            );
             return;
         }
-        self.event(Event::Nested {
-            offset,
-            encoding,
-            len,
-            context: context.clone(),
-        });
+        self.event(offset, EventKind::Nested { encoding, len });
         let saved_ctx = std::mem::replace(
             &mut self.context,
             format!(
@@ -1782,12 +1727,7 @@ impl Ctx<'_> {
                         return malformed("EXT: code 0 is invalid");
                     }
                     m.saw_global = true;
-                    let context = self.context.clone();
-                    self.event(Event::Extension {
-                        offset,
-                        code,
-                        context,
-                    });
+                    self.event(offset, EventKind::Extension(code));
                     self.push(m, V::Unknown)?;
                 }
                 other => {
@@ -2056,7 +1996,9 @@ mod tests {
         let p = b"\x80\x04cbuiltins\nstr\n)R\x8c\x06system\x93.";
         let o = run(p);
         assert!(
-            o.events.iter().any(|e| matches!(e, Event::Computed { .. })),
+            o.events
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Computed(_))),
             "{:?}",
             o.events
         );
@@ -2081,7 +2023,7 @@ mod tests {
         let o = run(b"\x80\x02cos\nsystem\n");
         assert!(o.is_pickle);
         assert_eq!(names(&o), vec!["os.system"]);
-        assert!(matches!(o.events[0], Event::Malformed { .. }));
+        assert!(matches!(o.events[0].kind, EventKind::Malformed(_)));
     }
 
     #[test]
@@ -2097,7 +2039,7 @@ mod tests {
         let o = run(b"\x80\x02(0N.");
         assert!(o.events.is_empty(), "{:?}", o.events);
         let o = run(b"\x80\x02(0t.");
-        assert!(matches!(o.events[0], Event::Malformed { .. }));
+        assert!(matches!(o.events[0].kind, EventKind::Malformed(_)));
     }
 
     #[test]
@@ -2171,7 +2113,7 @@ mod tests {
         assert!(
             o.events
                 .iter()
-                .any(|e| matches!(e, Event::Limit { what, .. } if what.contains("memo"))),
+                .any(|e| matches!(&e.kind, EventKind::Limit(what) if what.contains("memo"))),
             "{:?}",
             o.events
         );
@@ -2185,7 +2127,12 @@ mod tests {
         assert!(o.events.is_empty(), "{:?}", o.events);
         assert_eq!(names(&o), vec!["os.system"]);
         let o = run(b"I12abc\n.");
-        assert!(matches!(o.events.first(), Some(Event::Malformed { .. })) || !o.is_pickle);
+        assert!(
+            matches!(
+                o.events.first().map(|e| &e.kind),
+                Some(EventKind::Malformed(_))
+            ) || !o.is_pickle
+        );
     }
 
     #[test]
