@@ -42,7 +42,7 @@ impl Default for VmLimits {
             max_opcodes: 1_000_000_000,
             max_stack: 256 * 1024,
             max_marks: 100_000,
-            max_memo: 5_000_000,
+            max_memo: 4_500_000,
             max_line: 64 * 1024,
             max_globals: 10_000,
             max_pickles: 1_000,
