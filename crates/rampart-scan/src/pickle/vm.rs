@@ -1109,11 +1109,11 @@ impl Ctx<'_> {
                 let g = *g;
                 let mut rendered = String::new();
                 self.render(m, &args, 0, &mut rendered);
-                // copyreg helpers instantiate the class passed first.
+                // copyreg's _reconstructor and __newobj__ instantiate the
+                // class passed first.
                 let first_class = match (&args, self.out.globals.get(g as usize)) {
                     (V::Seq(s), Some(gs))
-                        if gs.module == "copyreg"
-                            || (gs.module == "copy_reg" && gs.name.starts_with('_')) =>
+                        if matches!(gs.module.as_str(), "copyreg" | "copy_reg") =>
                     {
                         match s.items.first() {
                             Some(V::Global(c)) => Some(*c),
