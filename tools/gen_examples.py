@@ -276,6 +276,21 @@ def joblib_differential():
     return data
 
 
+def safetensors_bytes(tensors, metadata=None, header_text=None, trailing=b""):
+    """A safetensors file: tensors is [(name, dtype, shape, data)], offsets
+    assigned in order. header_text replaces the JSON header verbatim."""
+    header, data, at = {}, b"", 0
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for name, dtype, shape, blob in tensors:
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [at, at + len(blob)]}
+        data += blob
+        at += len(blob)
+    text = (header_text if header_text is not None else json.dumps(header, separators=(",", ":"))).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data + trailing
+
+
 def sklearn_model():
     X, y = load_iris(return_X_y=True)
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)).fit(X, y)
@@ -406,6 +421,34 @@ def main():
     f = io.BytesIO()
     joblib.dump({"model": Evil()}, f, compress=("zlib", 3))
     put(m + "joblib/payload.zlib.joblib", f.getvalue(), "critical", ["PICKLE-EXEC"], "zlib-compressed joblib with a payload")
+
+    # ---- safetensors ----
+    w = np.arange(6, dtype="<f4").tobytes()
+    bias = np.arange(2, dtype="<f4").tobytes()
+    good = [("fc.weight", "F32", (2, 3), w), ("fc.bias", "F32", (2,), bias)]
+    put(b + "safetensors/model.safetensors", safetensors_bytes(good, {"format": "pt"}), "clean",
+        technique="valid safetensors: header only is read")
+    put(m + "safetensors/trailing_pickle.safetensors", safetensors_bytes(good, trailing=EVIL), "critical",
+        ["SAFETENSORS-TRAILING-DATA", "PICKLE-EXEC"], "pickle appended after the tensor data (polyglot)")
+    put(m + "safetensors/trailing_zip.safetensors", safetensors_bytes(good, trailing=zip_bytes({"m.pkl": EVIL})), "critical",
+        ["SAFETENSORS-TRAILING-DATA", "PICKLE-EXEC"], "zip appended after the tensor data (polyglot)")
+    put(m + "safetensors/overlapping_offsets.safetensors", safetensors_bytes([], header_text=
+        '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[4],"data_offsets":[4,20]}}') + bytes(20),
+        "high", ["SAFETENSORS-INVALID"], "overlapping data_offsets")
+    put(m + "safetensors/duplicate_keys.safetensors", safetensors_bytes([], header_text=
+        '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}') + bytes(4),
+        "high", ["SAFETENSORS-INVALID"], "duplicate tensor names in the header")
+    put(m + "safetensors/size_mismatch.safetensors", safetensors_bytes([], header_text=
+        '{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}') + bytes(8),
+        "high", ["SAFETENSORS-INVALID"], "shape x dtype does not match data_offsets")
+    put(m + "safetensors/unknown_dtype.safetensors", safetensors_bytes([], header_text=
+        '{"a":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}') + bytes(4),
+        "high", ["SAFETENSORS-INVALID"], "unknown dtype")
+    put(m + "safetensors/metadata_not_strings.safetensors", safetensors_bytes([], header_text=
+        '{"__metadata__":{"n":1},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}') + bytes(1),
+        "high", ["SAFETENSORS-INVALID"], "__metadata__ values that are not strings")
+    put(m + "wrapped/safetensors_trailing.gz", gzip.compress(safetensors_bytes(good, trailing=EVIL), mtime=0), "critical",
+        ["SAFETENSORS-TRAILING-DATA", "PICKLE-EXEC"], "safetensors polyglot inside gzip")
 
     # ---- malicious: wrappers ----
     put(m + "wrapped/payload.pkl.gz", gzip.compress(EVIL, mtime=0), "critical", ["PICKLE-EXEC"], "gzip")

@@ -22,6 +22,7 @@
 pub mod expect;
 pub mod pickle;
 pub mod rules;
+pub mod safetensors;
 pub mod source;
 
 mod npy;

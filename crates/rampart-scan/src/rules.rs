@@ -26,6 +26,8 @@ pub const SCAN_CORRUPT: &str = "SCAN-CORRUPT";
 pub const SCAN_UNKNOWN_FORMAT: &str = "SCAN-UNKNOWN-FORMAT";
 pub const SCAN_SYMLINK: &str = "SCAN-SYMLINK";
 pub const ZIP_DIFFERENTIAL: &str = "ZIP-DIFFERENTIAL";
+pub const SAFETENSORS_INVALID: &str = "SAFETENSORS-INVALID";
+pub const SAFETENSORS_TRAILING_DATA: &str = "SAFETENSORS-TRAILING-DATA";
 
 const fn rule(
     id: &'static str,
@@ -127,4 +129,14 @@ pub static RULES: &[Rule] = &[
         "The zip has a structure that zip readers disagree on (CRC mismatch, encryption or patch flags on readable data, local and central names that differ, prepended bytes).",
         "Scanners that use a strict zip library skip such members while PyTorch's lenient reader still loads them (CVE-2025-10156). Rampart reads them anyway and reports the anomaly.",
         "Re-create the archive with a standard tool.", &["CVE-2025-10156", OWASP_ML06]),
+    rule(SAFETENSORS_INVALID, "safetensors-invalid", Severity::High,
+        "The safetensors header breaks the format's rules.",
+        "A safetensors file is an 8-byte header length, a JSON header and the tensor data. Duplicate keys, unknown dtypes, offsets out of bounds, overlapping or leaving gaps, sizes that do not match shape x dtype, or a __metadata__ that is not a string map are read differently by different loaders, the root of parser-differential attacks.",
+        "Re-export the tensors with the reference safetensors library.",
+        &["https://github.com/huggingface/safetensors", OWASP_ML06]),
+    rule(SAFETENSORS_TRAILING_DATA, "safetensors-trailing-data", Severity::High,
+        "Bytes follow the tensor data of a safetensors file.",
+        "The data section must end with the last tensor. Bytes after it are how a zip or pickle is appended to make a polyglot that another loader opens as a different format; they are scanned as a file of their own.",
+        "Re-export the tensors with the reference safetensors library; treat the appended content as hostile.",
+        &[OWASP_ML06, ATLAS_T0010]),
 ];

@@ -4,7 +4,7 @@ use crate::pickle::globals::{Classifier, Danger, Verdict};
 use crate::pickle::vm::{self, clip, EventKind, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{Reading, Section, SeekSource, Source, Stream};
-use crate::{npy, zip};
+use crate::{npy, safetensors, zip};
 use rampart_core::{Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity};
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -313,6 +313,7 @@ enum Kind {
     Zstd,
     Lz4,
     Npy,
+    Safetensors,
     /// Anything else: tried as a pickle.
     Other,
 }
@@ -361,6 +362,8 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Lz4
     } else if head.starts_with(npy::MAGIC) {
         Kind::Npy
+    } else if safetensors::sniff(head, None) {
+        Kind::Safetensors
     } else if head.get(257..262) == Some(b"ustar") || tar_checksum_ok(head) {
         Kind::Tar
     } else if matches!(head, [0x78, b, ..] if (0x7800u16 | u16::from(*b)) % 31 == 0) {
@@ -494,6 +497,15 @@ impl<'s> Job<'s> {
         match sniff(&head) {
             Kind::Zip => self.zip(src, len, loc, depth),
             Kind::SevenZ => self.sevenz(src, loc, depth),
+            Kind::Safetensors if safetensors::sniff(&head, Some(len)) => {
+                self.safetensors(src, len, loc, depth);
+                // A file can be a valid safetensors and a pickle at once
+                // (the header inside a pickle string): read it as a
+                // pickle too, reporting it only if it imports something.
+                if src.seek(SeekFrom::Start(0)).is_ok() {
+                    self.pickle_views(src, &head, loc, Expect::Probe);
+                }
+            }
             kind => {
                 // A zip appended to another file (a polyglot) is still read
                 // by Python's zipfile, which looks for the directory at the
@@ -506,9 +518,29 @@ impl<'s> Job<'s> {
                     return self.corrupt(loc, "cannot seek");
                 }
                 if kind == Kind::Other {
-                    self.pickle_views(src, &head, loc, !polyglot);
+                    self.pickle_views(
+                        src,
+                        &head,
+                        loc,
+                        if polyglot {
+                            Expect::Maybe
+                        } else {
+                            Expect::Pickle
+                        },
+                    );
                 } else {
-                    self.stream_kind(kind, src, &head, loc, depth, !polyglot);
+                    self.stream_kind(
+                        kind,
+                        src,
+                        &head,
+                        loc,
+                        depth,
+                        if polyglot {
+                            Expect::Maybe
+                        } else {
+                            Expect::Pickle
+                        },
+                    );
                 }
                 if polyglot {
                     self.zip(src, len, loc, depth);
@@ -528,8 +560,9 @@ impl<'s> Job<'s> {
             return;
         }
         let kind = sniff(&head);
-        if matches!(kind, Kind::Zip | Kind::SevenZ) {
-            // Archives with a directory at the end need random access.
+        if matches!(kind, Kind::Zip | Kind::SevenZ | Kind::Safetensors) {
+            // Archives with a directory at the end, and safetensors (read
+            // both as itself and as a pickle), need random access.
             let spooled = tempfile::tempfile().and_then(|mut f| {
                 io::copy(&mut io::Cursor::new(&head), &mut f)?;
                 io::copy(src, &mut f)?;
@@ -544,7 +577,7 @@ impl<'s> Job<'s> {
             return;
         }
         let mut chained = Reading(io::Cursor::new(head.clone()).chain(src));
-        self.stream_kind(kind, &mut chained, &head, loc, depth, true);
+        self.stream_kind(kind, &mut chained, &head, loc, depth, Expect::Pickle);
     }
 
     /// Dispatches a stream whose first bytes are `head`. Returns whether a
@@ -556,7 +589,7 @@ impl<'s> Job<'s> {
         head: &[u8],
         loc: &Location,
         depth: u32,
-        report_unknown: bool,
+        expect: Expect,
     ) {
         macro_rules! unwrap_with {
             ($name:literal, $dec:expr) => {{
@@ -581,8 +614,8 @@ impl<'s> Job<'s> {
             },
             Kind::Tar => self.tar(src, loc, depth),
             Kind::Npy => self.npy(src, loc),
-            Kind::Zip | Kind::SevenZ | Kind::Other => {
-                let _ = self.pickle(src, loc, &pickle_options(head), report_unknown);
+            Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Other => {
+                let _ = self.pickle(src, loc, &pickle_options(head), expect);
             }
         }
     }
@@ -596,9 +629,9 @@ impl<'s> Job<'s> {
         src: &mut dyn SeekSource,
         head: &[u8],
         loc: &Location,
-        report_unknown: bool,
+        expect: Expect,
     ) {
-        let joblib_arrays = self.pickle(src, loc, &pickle_options(head), report_unknown);
+        let joblib_arrays = self.pickle(src, loc, &pickle_options(head), expect);
         if joblib_arrays == 0 || src.seek(SeekFrom::Start(0)).is_err() {
             return;
         }
@@ -627,20 +660,25 @@ impl<'s> Job<'s> {
     }
 
     /// Runs the VM; reports an unknown format when it is not a pickle and
-    /// `report_unknown` is set. Returns how many joblib arrays it skipped.
+    /// `expect` says so. Returns how many joblib arrays it skipped.
     fn pickle(
         &mut self,
         src: &mut dyn Source,
         loc: &Location,
         opts: &RunOptions,
-        report_unknown: bool,
+        expect: Expect,
     ) -> u32 {
         let mut stream = Stream::new(src);
         let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, opts);
         let size = stream.offset();
         self.metric("opcodes", out.opcodes);
+        if expect == Expect::Probe && out.globals.is_empty() {
+            // A probe of another format's bytes: only an import makes it
+            // a pickle worth reporting (header bytes often parse a little).
+            return 0;
+        }
         if !out.is_pickle {
-            if report_unknown {
+            if expect == Expect::Pickle {
                 let what = if size == 0 {
                     "empty file"
                 } else {
@@ -764,6 +802,71 @@ impl<'s> Job<'s> {
                 Finding::new(rule, severity, here, message),
                 e.context,
             ));
+        }
+    }
+
+    /// Validates a safetensors header (never the tensor bytes) and scans
+    /// any bytes after the data section, where polyglots hide a payload.
+    fn safetensors(&mut self, src: &mut dyn SeekSource, len: u64, loc: &Location, depth: u32) {
+        self.metric("safetensors_files", 1);
+        let n = match read_exact_at(src, 0, 8)
+            .ok()
+            .and_then(|h| safetensors::header_len(&h))
+        {
+            Some(n) => n,
+            None => return self.corrupt(loc, "safetensors header length unreadable"),
+        };
+        let invalid = |what: String, key: Option<String>| {
+            let f = Finding::new(
+                SAFETENSORS_INVALID,
+                Severity::High,
+                at(loc, 8),
+                format!("invalid safetensors: {what}"),
+            );
+            match key {
+                Some(k) => f.with("key", k),
+                None => f,
+            }
+        };
+        if n > safetensors::MAX_HEADER {
+            let max = safetensors::MAX_HEADER;
+            return self.add(invalid(
+                format!("header of {n} bytes is over the {max}-byte limit"),
+                None,
+            ));
+        }
+        let header = match read_exact_at(src, 8, n as usize) {
+            Ok(h) => h,
+            Err(e) => return self.corrupt(loc, format!("safetensors header: {e}")),
+        };
+        let data_start = 8 + n;
+        let data_len = len.saturating_sub(data_start);
+        let (summary, problems) = safetensors::validate(&header, data_len);
+        self.metric("tensors", summary.tensors as u64);
+        for p in problems {
+            self.add(invalid(p.what, p.key));
+        }
+        let trailing = data_len.saturating_sub(summary.data_end);
+        if trailing > 0 {
+            let start = data_start + summary.data_end;
+            self.add(
+                Finding::new(
+                    SAFETENSORS_TRAILING_DATA,
+                    Severity::High,
+                    at(loc, start),
+                    format!("{trailing} bytes after the tensor data (a polyglot: another format appended)"),
+                )
+                .with("bytes", trailing.to_string()),
+            );
+            match Section::new(src, start, trailing) {
+                Ok(mut sec) => self.scan_seekable(
+                    &mut sec,
+                    trailing,
+                    &child(loc, "(after safetensors data)"),
+                    depth + 1,
+                ),
+                Err(e) => self.corrupt(loc, e),
+            }
         }
     }
 
@@ -1101,6 +1204,34 @@ fn is_torch_payload(root: &str, name: &str) -> bool {
             | ".format_version"
             | ".storage_alignment"
     )
+}
+
+/// Reads exactly `len` bytes at `at`.
+fn read_exact_at(src: &mut dyn SeekSource, at: u64, len: usize) -> io::Result<Vec<u8>> {
+    src.seek(SeekFrom::Start(at))?;
+    let mut v = Vec::with_capacity(len.min(1 << 20));
+    (&mut *src).take(len as u64).read_to_end(&mut v)?;
+    if v.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("{len} bytes expected at offset {at}, file ends first"),
+        ));
+    }
+    Ok(v)
+}
+
+/// What a pickle reading of some bytes is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    /// The bytes have no other known format: if they are not a pickle
+    /// either, say so (SCAN-UNKNOWN-FORMAT).
+    Pickle,
+    /// Another reading of the bytes exists (a zip directory at the end):
+    /// not being a pickle is no news.
+    Maybe,
+    /// The bytes are another format (safetensors) read as a pickle in
+    /// case they are both: report only if the pickle imports something.
+    Probe,
 }
 
 /// How to run the VM on a stream whose first bytes are `head`: joblib's

@@ -23,6 +23,7 @@ const MAGICS: &[&[u8]] = &[
     b"\x80\x05",
     b"(",
     b"c",
+    b"\x40\x00\x00\x00\x00\x00\x00\x00{",
 ];
 
 fn corpus() -> Vec<Vec<u8>> {
