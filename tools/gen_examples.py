@@ -335,7 +335,7 @@ def main():
     np.save(f, np.array([1, "x", None], dtype=object), allow_pickle=True)
     put(b + "numpy/object_plain.npy", f.getvalue(), "clean", technique="object .npy holding only plain values")
     put(b + "docs/README.txt", b"This folder holds example model artifacts.\n", "clean", ["SCAN-UNKNOWN-FORMAT"], "text file: listed as unknown format (info), not skipped silently")
-    put(b + "docs/config.json", json.dumps({"hidden_size": 8}).encode(), "clean", ["SCAN-UNKNOWN-FORMAT"], "JSON config")
+    put(b + "docs/config.json", json.dumps({"hidden_size": 8}).encode(), "clean", technique="JSON config (valid JSON, no auto_map)")
     put(b + "wrapped/state_dict.pt.gz", gzip.compress(torch_zip(), mtime=0), "clean", technique="gzip around a torch zip")
 
     # ---- malicious: plain pickles ----
@@ -449,6 +449,25 @@ def main():
         "high", ["SAFETENSORS-INVALID"], "__metadata__ values that are not strings")
     put(m + "wrapped/safetensors_trailing.gz", gzip.compress(safetensors_bytes(good, trailing=EVIL), mtime=0), "critical",
         ["SAFETENSORS-TRAILING-DATA", "PICKLE-EXEC"], "safetensors polyglot inside gzip")
+
+    # ---- model repository folders and formats not analysed yet ----
+    put(m + "repo/config.json", json.dumps({"model_type": "evil", "auto_map": {
+        "AutoModel": "modeling_evil.EvilModel", "AutoConfig": "configuration_evil.EvilConfig"}}).encode(),
+        "high", ["REPO-REMOTE-CODE"], "config.json with auto_map (needs trust_remote_code=True)")
+    put(m + "repo/modeling_evil.py", b"import os\nos.system('echo rampart-example')\n", "high", ["REPO-CODE-FILE"],
+        "Python module named by auto_map")
+    put(m + "repo/libcustom_op.so", b"\x7fELF\x02\x01\x01" + bytes(57), "high", ["REPO-CODE-FILE"],
+        "ELF shared library (by content)")
+    put(m + "repo/setup_model", b"#!/bin/sh\necho rampart-example\n", "high", ["REPO-CODE-FILE"],
+        "script without extension (by its #! line)")
+    put(m + "repo/tokenizer.json", b'{"version": "1.0", "truncation": ', "low", ["REPO-INVALID-JSON"],
+        "truncated tokenizer JSON")
+    put(b + "unsupported/model.gguf", b"GGUF" + struct.pack("<IQQ", 3, 0, 0), "low", ["SCAN-UNSUPPORTED"],
+        "GGUF: recognised, not analysed yet")
+    put(b + "unsupported/model.h5", b"\x89HDF\r\n\x1a\n" + bytes(64), "low", ["SCAN-UNSUPPORTED"],
+        "HDF5 (legacy Keras): recognised, not analysed yet")
+    put(b + "unsupported/model.tflite", struct.pack("<I", 28) + b"TFL3" + bytes(32), "low", ["SCAN-UNSUPPORTED"],
+        "TensorFlow Lite: recognised, not analysed yet")
 
     # ---- malicious: wrappers ----
     put(m + "wrapped/payload.pkl.gz", gzip.compress(EVIL, mtime=0), "critical", ["PICKLE-EXEC"], "gzip")

@@ -26,6 +26,7 @@ pub mod safetensors;
 pub mod source;
 
 mod npy;
+mod repo;
 mod walk;
 mod zip;
 

@@ -26,6 +26,10 @@ pub const SCAN_CORRUPT: &str = "SCAN-CORRUPT";
 pub const SCAN_UNKNOWN_FORMAT: &str = "SCAN-UNKNOWN-FORMAT";
 pub const SCAN_SYMLINK: &str = "SCAN-SYMLINK";
 pub const ZIP_DIFFERENTIAL: &str = "ZIP-DIFFERENTIAL";
+pub const SCAN_UNSUPPORTED: &str = "SCAN-UNSUPPORTED";
+pub const REPO_CODE_FILE: &str = "REPO-CODE-FILE";
+pub const REPO_REMOTE_CODE: &str = "REPO-REMOTE-CODE";
+pub const REPO_INVALID_JSON: &str = "REPO-INVALID-JSON";
 pub const SAFETENSORS_INVALID: &str = "SAFETENSORS-INVALID";
 pub const SAFETENSORS_TRAILING_DATA: &str = "SAFETENSORS-TRAILING-DATA";
 
@@ -129,6 +133,22 @@ pub static RULES: &[Rule] = &[
         "The zip has a structure that zip readers disagree on (CRC mismatch, encryption or patch flags on readable data, local and central names that differ, prepended bytes).",
         "Scanners that use a strict zip library skip such members while PyTorch's lenient reader still loads them (CVE-2025-10156). Rampart reads them anyway and reports the anomaly.",
         "Re-create the archive with a standard tool.", &["CVE-2025-10156", OWASP_ML06]),
+    rule(SCAN_UNSUPPORTED, "scan-unsupported", Severity::Low,
+        "A model format was recognised but is not analysed by this version.",
+        "GGUF, HDF5 (legacy Keras) and TensorFlow Lite files are identified by their first bytes. Rampart does not analyse them yet, so it says so instead of calling them clean.",
+        "Review the file by other means, or set the rule's severity in rampart.toml to fail or pass such files.", &[]),
+    rule(REPO_CODE_FILE, "repo-code-file", Severity::High,
+        "The model folder holds code: Python sources or bytecode, scripts, shared libraries or executables.",
+        "Code shipped with a model runs when a loader imports it (trust_remote_code, custom ops) or when a user runs it. It is identified by name (.py, .pyc, .sh, .so, .dll...) and by content (ELF, PE, Mach-O, #! lines).",
+        "Review the code, or remove it from the model folder.", &[OWASP_ML06, ATLAS_T0010]),
+    rule(REPO_REMOTE_CODE, "repo-remote-code", Severity::High,
+        "A config.json has auto_map: loading the model needs trust_remote_code=True.",
+        "transformers imports the Python modules that auto_map names from the repository and runs them with the loader's privileges.",
+        "Load without trust_remote_code, or review every module auto_map names.", &[OWASP_ML06, ATLAS_T0011]),
+    rule(REPO_INVALID_JSON, "repo-invalid-json", Severity::Low,
+        "A .json file in the model folder is not valid JSON.",
+        "Tokenizer and config files that do not parse are read differently (or not at all) by different loaders.",
+        "Re-create the file.", &[]),
     rule(SAFETENSORS_INVALID, "safetensors-invalid", Severity::High,
         "The safetensors header breaks the format's rules.",
         "A safetensors file is an 8-byte header length, a JSON header and the tensor data. Duplicate keys, unknown dtypes, offsets out of bounds, overlapping or leaving gaps, sizes that do not match shape x dtype, or a __metadata__ that is not a string map are read differently by different loaders, the root of parser-differential attacks.",

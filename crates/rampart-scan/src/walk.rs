@@ -224,6 +224,7 @@ impl Scanner {
         let len = f.metadata().map_err(err)?.len();
         let mut job = Job::new(self);
         job.scan_seekable(&mut f, len, &Location::file(path.display().to_string()), 0);
+        crate::repo::check_file(path, &mut job.findings);
         Ok(FileResult {
             findings: job.findings,
             metrics: job.metrics,
@@ -314,6 +315,8 @@ enum Kind {
     Lz4,
     Npy,
     Safetensors,
+    /// Recognised by its first bytes, not analysed (or native code).
+    Sniffed(&'static str, bool),
     /// Anything else: tried as a pickle.
     Other,
 }
@@ -364,6 +367,8 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Npy
     } else if safetensors::sniff(head, None) {
         Kind::Safetensors
+    } else if let Some((name, native)) = crate::repo::sniff_other(head) {
+        Kind::Sniffed(name, native)
     } else if head.get(257..262) == Some(b"ustar") || tar_checksum_ok(head) {
         Kind::Tar
     } else if matches!(head, [0x78, b, ..] if (0x7800u16 | u16::from(*b)) % 31 == 0) {
@@ -613,6 +618,12 @@ impl<'s> Job<'s> {
                 Err(e) => self.corrupt(loc, e),
             },
             Kind::Tar => self.tar(src, loc, depth),
+            Kind::Sniffed(name, native) => {
+                self.add(crate::repo::sniffed_finding(name, native, loc));
+                // "GGUF" and "MZ" are also pickle opcodes: read the bytes
+                // as a pickle too, reporting only if they import anything.
+                let _ = self.pickle(src, loc, &pickle_options(head), Expect::Probe);
+            }
             Kind::Npy => self.npy(src, loc),
             Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Other => {
                 let _ = self.pickle(src, loc, &pickle_options(head), expect);
