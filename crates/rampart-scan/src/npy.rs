@@ -155,7 +155,7 @@ pub fn parse(head: &[u8]) -> Result<NpyHeader, String> {
             (usize::from(u16::from_le_bytes(b)), 10)
         }
         2 | 3 => (
-            crate::walk::le_u32(head, 8).ok_or("truncated header")? as usize,
+            crate::source::le_u32(head, 8).ok_or("truncated header")? as usize,
             12,
         ),
         v => return Err(format!("unsupported .npy version {v}")),
@@ -199,7 +199,7 @@ pub fn header_need(head: &[u8]) -> usize {
             .and_then(|b| b.try_into().ok())
             .map_or(10, |b: [u8; 2]| 10 + usize::from(u16::from_le_bytes(b))),
         Some(2 | 3) => {
-            crate::walk::le_u32(head, 8).map_or(12, |n| 12usize.saturating_add(n as usize))
+            crate::source::le_u32(head, 8).map_or(12, |n| 12usize.saturating_add(n as usize))
         }
         _ => 12,
     }

@@ -36,7 +36,7 @@ pub fn sniff(head: &[u8], len: Option<u64>) -> bool {
 
 /// The declared header length.
 pub fn header_len(head: &[u8]) -> Option<u64> {
-    Some(u64::from_le_bytes(head.get(..8)?.try_into().ok()?))
+    crate::source::le_u64(head, 0)
 }
 
 /// Bytes per element times 8 (some dtypes are narrower than a byte).

@@ -56,6 +56,47 @@ fn seek_skip<S: Seek>(s: &mut S, n: u64) -> io::Result<u64> {
     Ok(to - pos)
 }
 
+/// The little-endian integer at byte `at` of `b`; `None` past the end.
+pub fn le_u16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+
+/// See [`le_u16`].
+pub fn le_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+/// See [`le_u16`].
+pub fn le_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
+}
+
+/// Up to `len` bytes at offset `at` (fewer at the end of the input).
+pub fn read_at(src: &mut dyn SeekSource, at: u64, len: usize) -> io::Result<Vec<u8>> {
+    src.seek(SeekFrom::Start(at))?;
+    let mut v = Vec::with_capacity(len.min(1 << 20));
+    src.take(len as u64).read_to_end(&mut v)?;
+    Ok(v)
+}
+
+/// Exactly `len` bytes at offset `at`, or an error saying the input ends.
+pub fn read_exact_at(src: &mut dyn SeekSource, at: u64, len: usize) -> io::Result<Vec<u8>> {
+    let v = read_at(src, at, len)?;
+    if v.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("{len} bytes expected at offset {at}, file ends first"),
+        ));
+    }
+    Ok(v)
+}
+
 /// A window `[start, start+len)` of a seekable source, itself seekable:
 /// a stored zip member read in place.
 pub struct Section<'a> {

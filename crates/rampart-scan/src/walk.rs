@@ -3,7 +3,7 @@
 use crate::pickle::globals::{Classifier, Danger, Verdict};
 use crate::pickle::vm::{self, clip, EventKind, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
-use crate::source::{Reading, Section, SeekSource, Source, Stream};
+use crate::source::{le_u32, read_exact_at, Reading, Section, SeekSource, Source, Stream};
 use crate::{npy, safetensors, zip};
 use rampart_core::{Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity};
 use rayon::prelude::*;
@@ -1217,20 +1217,6 @@ fn is_torch_payload(root: &str, name: &str) -> bool {
     )
 }
 
-/// Reads exactly `len` bytes at `at`.
-fn read_exact_at(src: &mut dyn SeekSource, at: u64, len: usize) -> io::Result<Vec<u8>> {
-    src.seek(SeekFrom::Start(at))?;
-    let mut v = Vec::with_capacity(len.min(1 << 20));
-    (&mut *src).take(len as u64).read_to_end(&mut v)?;
-    if v.len() < len {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("{len} bytes expected at offset {at}, file ends first"),
-        ));
-    }
-    Ok(v)
-}
-
 /// What a pickle reading of some bytes is for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Expect {
@@ -1252,13 +1238,6 @@ fn pickle_options(head: &[u8]) -> RunOptions {
         joblib: true,
         max_pickles: head.starts_with(TORCH_LEGACY_MAGIC).then_some(5),
     }
-}
-
-/// The little-endian u32 at `at`, if `b` is long enough.
-pub(crate) fn le_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
 }
 
 /// Bytes per element of a legacy torch storage class.

@@ -5,8 +5,8 @@
 //! prepended bytes never make a member unreadable; each is reported as a
 //! parser-differential finding instead.
 
-use crate::source::SeekSource;
-use std::io::{self, Read, SeekFrom};
+use crate::source::{le_u16, le_u32, le_u64, read_at, SeekSource};
+use std::io;
 
 const EOCD: &[u8; 4] = b"PK\x05\x06";
 const EOCD64_LOCATOR: &[u8; 4] = b"PK\x06\x07";
@@ -38,25 +38,8 @@ pub struct Directory {
     pub truncated: bool,
 }
 
-fn u16_at(b: &[u8], i: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(i..i + 2)?.try_into().ok()?))
-}
-fn u32_at(b: &[u8], i: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
-}
-fn u64_at(b: &[u8], i: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
-}
-
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
-}
-
-fn read_at(src: &mut dyn SeekSource, at: u64, len: usize) -> io::Result<Vec<u8>> {
-    src.seek(SeekFrom::Start(at))?;
-    let mut v = Vec::with_capacity(len.min(1 << 20));
-    src.take(len as u64).read_to_end(&mut v)?;
-    Ok(v)
 }
 
 /// Position of the end-of-central-directory record, if the input has one.
@@ -82,14 +65,14 @@ pub fn read_directory(
 ) -> io::Result<Directory> {
     let eocd_pos = find_eocd(src, len)?.ok_or_else(|| bad("no end-of-central-directory record"))?;
     let eocd = read_at(src, eocd_pos, 22)?;
-    let mut entries = u64::from(u16_at(&eocd, 10).ok_or_else(|| bad("short EOCD"))?);
-    let mut cd_size = u64::from(u32_at(&eocd, 12).ok_or_else(|| bad("short EOCD"))?);
-    let mut cd_offset = u64::from(u32_at(&eocd, 16).ok_or_else(|| bad("short EOCD"))?);
+    let mut entries = u64::from(le_u16(&eocd, 10).ok_or_else(|| bad("short EOCD"))?);
+    let mut cd_size = u64::from(le_u32(&eocd, 12).ok_or_else(|| bad("short EOCD"))?);
+    let mut cd_offset = u64::from(le_u32(&eocd, 16).ok_or_else(|| bad("short EOCD"))?);
     let mut cd_end = eocd_pos;
     if eocd_pos >= 20 {
         let loc = read_at(src, eocd_pos - 20, 20)?;
         if loc.get(0..4) == Some(EOCD64_LOCATOR) {
-            let rec_off = u64_at(&loc, 8).ok_or_else(|| bad("short ZIP64 locator"))?;
+            let rec_off = le_u64(&loc, 8).ok_or_else(|| bad("short ZIP64 locator"))?;
             // The ZIP64 record sits just before the locator; with prepended
             // bytes its stored offset is off by the same delta.
             let rec_pos = eocd_pos - 20;
@@ -100,9 +83,9 @@ pub fn read_directory(
                 read_at(src, rec_off, 56)?
             };
             if rec.get(0..4) == Some(EOCD64) {
-                entries = u64_at(&rec, 32).unwrap_or(entries);
-                cd_size = u64_at(&rec, 40).unwrap_or(cd_size);
-                cd_offset = u64_at(&rec, 48).unwrap_or(cd_offset);
+                entries = le_u64(&rec, 32).unwrap_or(entries);
+                cd_size = le_u64(&rec, 40).unwrap_or(cd_size);
+                cd_offset = le_u64(&rec, 48).unwrap_or(cd_offset);
                 cd_end = rec_pos.saturating_sub(56);
             }
         }
@@ -130,35 +113,35 @@ pub fn read_directory(
         let h = cd
             .get(i..i + 46)
             .ok_or_else(|| bad("central directory entry truncated"))?;
-        let flags = u16_at(h, 8).unwrap_or(0);
-        let method = u16_at(h, 10).unwrap_or(0);
-        let crc32 = u32_at(h, 16).unwrap_or(0);
-        let mut csize = u64::from(u32_at(h, 20).unwrap_or(0));
-        let mut usize_ = u64::from(u32_at(h, 24).unwrap_or(0));
-        let nlen = usize::from(u16_at(h, 28).unwrap_or(0));
-        let xlen = usize::from(u16_at(h, 30).unwrap_or(0));
-        let clen = usize::from(u16_at(h, 32).unwrap_or(0));
-        let mut local = u64::from(u32_at(h, 42).unwrap_or(0));
+        let flags = le_u16(h, 8).unwrap_or(0);
+        let method = le_u16(h, 10).unwrap_or(0);
+        let crc32 = le_u32(h, 16).unwrap_or(0);
+        let mut csize = u64::from(le_u32(h, 20).unwrap_or(0));
+        let mut usize_ = u64::from(le_u32(h, 24).unwrap_or(0));
+        let nlen = usize::from(le_u16(h, 28).unwrap_or(0));
+        let xlen = usize::from(le_u16(h, 30).unwrap_or(0));
+        let clen = usize::from(le_u16(h, 32).unwrap_or(0));
+        let mut local = u64::from(le_u32(h, 42).unwrap_or(0));
         let name_b = cd
             .get(i + 46..i + 46 + nlen)
             .ok_or_else(|| bad("entry name truncated"))?;
         let extra = cd.get(i + 46 + nlen..i + 46 + nlen + xlen).unwrap_or(&[]);
         // ZIP64 extra field: only the fields that were 0xFFFFFFFF, in order.
         let mut j = 0;
-        while let (Some(id), Some(sz)) = (u16_at(extra, j), u16_at(extra, j + 2)) {
+        while let (Some(id), Some(sz)) = (le_u16(extra, j), le_u16(extra, j + 2)) {
             let body = extra.get(j + 4..j + 4 + usize::from(sz)).unwrap_or(&[]);
             if id == 1 {
                 let mut k = 0;
                 if usize_ == 0xFFFF_FFFF {
-                    usize_ = u64_at(body, k).unwrap_or(usize_);
+                    usize_ = le_u64(body, k).unwrap_or(usize_);
                     k += 8;
                 }
                 if csize == 0xFFFF_FFFF {
-                    csize = u64_at(body, k).unwrap_or(csize);
+                    csize = le_u64(body, k).unwrap_or(csize);
                     k += 8;
                 }
                 if local == 0xFFFF_FFFF {
-                    local = u64_at(body, k).unwrap_or(local);
+                    local = le_u64(body, k).unwrap_or(local);
                 }
             }
             j += 4 + usize::from(sz);
@@ -172,8 +155,8 @@ pub fn read_directory(
                 "member {name}: no local header at offset {lh_pos}"
             )));
         }
-        let lnlen = u64::from(u16_at(&lh, 26).unwrap_or(0));
-        let lxlen = u64::from(u16_at(&lh, 28).unwrap_or(0));
+        let lnlen = u64::from(le_u16(&lh, 26).unwrap_or(0));
+        let lxlen = u64::from(le_u16(&lh, 28).unwrap_or(0));
         let local_name_b = read_at(src, lh_pos + 30, lnlen as usize)?;
         let local_name = String::from_utf8_lossy(&local_name_b).into_owned();
         members.push(Member {
