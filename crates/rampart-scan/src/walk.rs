@@ -515,10 +515,8 @@ impl<'s> Job<'s> {
                 // A zip appended to another file (a polyglot) is still read
                 // by Python's zipfile, which looks for the directory at the
                 // end: scan that view too.
-                let polyglot = kind != Kind::Tar
-                    && len > 22
-                    && matches!(zip::find_eocd(src, len), Ok(Some(_)))
-                    && zip::read_directory(src, len, 1).is_ok();
+                let polyglot =
+                    kind != Kind::Tar && len > 22 && zip::read_directory(src, len, 1).is_ok();
                 if src.seek(SeekFrom::Start(0)).is_err() {
                     return self.corrupt(loc, "cannot seek");
                 }
