@@ -296,9 +296,21 @@ def sklearn_model():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)).fit(X, y)
 
 
+# Folders (under benign/ and malicious/) written by gen_model_formats.py.
+FORMATS = ("gguf", "keras", "onnx", "tensorflow", "tflite", "torchscript", "templates")
+
+
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+    kept = {}
+    if os.path.exists(os.path.join(OUT, "expected.json")):
+        with open(os.path.join(OUT, "expected.json")) as f:
+            kept = {k: v for k, v in json.load(f)["files"].items() if k.split("/")[1] in FORMATS}
+    for top in ("benign", "malicious"):
+        for d in os.listdir(os.path.join(OUT, top)) if os.path.isdir(os.path.join(OUT, top)) else ():
+            if d not in FORMATS:
+                shutil.rmtree(os.path.join(OUT, top, d))
+    EXPECTED.update(kept)
+    os.makedirs(OUT, exist_ok=True)
     b = "benign/"
     m = "malicious/"
 
@@ -462,13 +474,6 @@ def main():
         "script without extension (by its #! line)")
     put(m + "repo/tokenizer.json", b'{"version": "1.0", "truncation": ', "low", ["REPO-INVALID-JSON"],
         "truncated tokenizer JSON")
-    put(b + "unsupported/model.gguf", b"GGUF" + struct.pack("<IQQ", 3, 0, 0), "low", ["SCAN-UNSUPPORTED"],
-        "GGUF: recognised, not analysed yet")
-    put(b + "unsupported/model.h5", b"\x89HDF\r\n\x1a\n" + bytes(64), "low", ["SCAN-UNSUPPORTED"],
-        "HDF5 (legacy Keras): recognised, not analysed yet")
-    put(b + "unsupported/model.tflite", struct.pack("<I", 28) + b"TFL3" + bytes(32), "low", ["SCAN-UNSUPPORTED"],
-        "TensorFlow Lite: recognised, not analysed yet")
-
     # ---- malicious: wrappers ----
     put(m + "wrapped/payload.pkl.gz", gzip.compress(EVIL, mtime=0), "critical", ["PICKLE-EXEC"], "gzip")
     put(m + "wrapped/payload.pkl.bz2", bz2.compress(EVIL), "critical", ["PICKLE-EXEC"], "bzip2")

@@ -184,6 +184,24 @@ pub struct Report {
     /// fails with exit code 2 whatever the findings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// What was examined: one entry per file and archive member, with its
+    /// format. The base of an ML bill of materials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inventory: Vec<Artifact>,
+}
+
+/// One examined file or archive member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub location: Location,
+    /// Format identified from the content, e.g. `gguf v3`, `pickle`.
+    pub format: String,
+    /// Bytes, when known without decompressing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Tensors declared, where a header says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensors: Option<u64>,
 }
 
 impl Report {
@@ -221,6 +239,9 @@ impl Report {
                 .then_with(|| a.location.members.cmp(&b.location.members))
                 .then_with(|| a.location.offset.cmp(&b.location.offset))
                 .then_with(|| a.rule.cmp(&b.rule))
+        });
+        self.inventory.sort_by(|a, b| {
+            (&a.location.path, &a.location.members).cmp(&(&b.location.path, &b.location.members))
         });
     }
 }

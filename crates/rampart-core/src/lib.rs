@@ -25,7 +25,7 @@ pub mod render;
 mod rules;
 
 pub use check::{Check, NoProgress, Progress};
-pub use finding::{Finding, Location, Report, Severity, SeverityCounts};
+pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
 pub use fs::write_atomic;
 pub use policy::{Policy, PolicyError, RulePolicy, ScanPolicy, Suppression, POLICY_FILE_NAME};
 pub use rules::{Catalog, Rule};

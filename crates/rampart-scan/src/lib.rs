@@ -24,7 +24,9 @@ pub mod pickle;
 pub mod rules;
 pub mod safetensors;
 pub mod source;
+pub mod template;
 
+mod gguf;
 mod npy;
 mod repo;
 mod walk;

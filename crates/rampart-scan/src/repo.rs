@@ -42,8 +42,6 @@ pub fn sniff_other(head: &[u8]) -> Option<(&'static str, bool)> {
         native("Mach-O executable or library")
     } else if head.starts_with(b"#!") {
         native("script with an interpreter line (#!)")
-    } else if head.starts_with(b"GGUF") {
-        unsupported("GGUF model")
     } else if head.starts_with(b"\x89HDF\r\n\x1a\n") {
         unsupported("HDF5 file (legacy Keras .h5)")
     } else if head.get(4..8) == Some(b"TFL3") {
@@ -130,6 +128,7 @@ fn check_json(path: &Path, loc: &Location, findings: &mut Vec<Finding>) {
     };
     // Valid JSON is a known format: no need to list it as unknown.
     findings.retain(|f| !(f.rule == crate::rules::SCAN_UNKNOWN_FORMAT && &f.location == loc));
+    chat_templates(&value, loc, findings);
     let Some(map) = value.get("auto_map").and_then(|m| m.as_object()) else {
         return;
     };
@@ -155,4 +154,24 @@ fn check_json(path: &Path, loc: &Location, findings: &mut Vec<Finding>) {
         )
         .with("auto_map", targets.join("; ")),
     );
+}
+
+/// `chat_template` in `tokenizer_config.json`: one template, or a list of
+/// `{"name", "template"}` pairs; each is checked for template injection.
+fn chat_templates(value: &serde_json::Value, loc: &Location, findings: &mut Vec<Finding>) {
+    match value.get("chat_template") {
+        Some(serde_json::Value::String(t)) => {
+            findings.extend(crate::template::findings(t, "chat_template", loc));
+        }
+        Some(serde_json::Value::Array(list)) => {
+            for item in list.iter().take(64) {
+                if let Some(t) = item.get("template").and_then(|t| t.as_str()) {
+                    let name = item.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+                    let key = format!("chat_template[{name}]");
+                    findings.extend(crate::template::findings(t, &key, loc));
+                }
+            }
+        }
+        _ => {}
+    }
 }

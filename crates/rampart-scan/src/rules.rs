@@ -32,6 +32,11 @@ pub const REPO_REMOTE_CODE: &str = "REPO-REMOTE-CODE";
 pub const REPO_INVALID_JSON: &str = "REPO-INVALID-JSON";
 pub const SAFETENSORS_INVALID: &str = "SAFETENSORS-INVALID";
 pub const SAFETENSORS_TRAILING_DATA: &str = "SAFETENSORS-TRAILING-DATA";
+pub const TEMPLATE_INJECTION: &str = "TEMPLATE-INJECTION";
+pub const TEMPLATE_DYNAMIC_ATTR: &str = "TEMPLATE-DYNAMIC-ATTR";
+pub const TEMPLATE_LOAD: &str = "TEMPLATE-LOAD";
+pub const TEMPLATE_UNPARSED: &str = "TEMPLATE-UNPARSED";
+pub const GGUF_INVALID: &str = "GGUF-INVALID";
 
 const fn rule(
     id: &'static str,
@@ -159,4 +164,27 @@ pub static RULES: &[Rule] = &[
         "The data section must end with the last tensor. Bytes after it are how a zip or pickle is appended to make a polyglot that another loader opens as a different format; they are scanned as a file of their own.",
         "Re-export the tensors with the reference safetensors library; treat the appended content as hostile.",
         &[OWASP_ML06, ATLAS_T0010]),
+    rule(TEMPLATE_INJECTION, "template-injection", Severity::Critical,
+        "A Jinja template shipped with the model reaches Python internals (server-side template injection).",
+        "Chat templates (GGUF tokenizer.chat_template, tokenizer_config.json) are rendered with Jinja2 when the model is used. Attribute access to dunders (__class__, __mro__, __subclasses__, __globals__, __builtins__), private names or command gadgets (popen, system, eval) climbs from any string to os and runs commands when the environment is not sandboxed (CVE-2024-34359 in llama-cpp-python). Names built from literals ('__cla'+'ss__', '_'*2, |join, |reverse, {% set %}) are folded before they are judged.",
+        "Do not load the model; replace the template with the one from the model's original publisher, and render templates only in jinja2.sandbox.ImmutableSandboxedEnvironment.",
+        &["CVE-2024-34359", "https://jinja.palletsprojects.com/en/stable/sandbox/", OWASP_ML06, ATLAS_T0011]),
+    rule(TEMPLATE_DYNAMIC_ATTR, "template-dynamic-attribute", Severity::High,
+        "A Jinja template looks up an attribute whose name is computed when it runs.",
+        "`x|attr(name)` with a name that is not a literal (a request parameter, a variable built at run time) can reach any attribute, dunders included; ordinary chat templates never need it.",
+        "Review the template; replace it with the publisher's original.",
+        &["CVE-2024-34359", OWASP_ML06]),
+    rule(TEMPLATE_LOAD, "template-load", Severity::High,
+        "A Jinja template imports, includes or extends another template.",
+        "With a file-system loader, {% include %} and {% import %} read files on the server that renders the template; chat templates have no reason to load others.",
+        "Remove the statement, or render the template in an environment without a loader.", &[OWASP_ML06]),
+    rule(TEMPLATE_UNPARSED, "template-unparsed", Severity::Medium,
+        "A Jinja template could not be parsed, or was over the size limit, and was only checked token by token.",
+        "The template may use syntax the analyser does not know (extensions such as {% generation %}) or be malformed on purpose; its names and strings were still checked one by one, but obfuscation built across tokens is not seen.",
+        "Review the template by hand.", &[]),
+    rule(GGUF_INVALID, "gguf-invalid", Severity::High,
+        "The GGUF header breaks the format's rules.",
+        "A GGUF file is a header (version, counts, metadata key/value pairs, tensor infos) then aligned tensor data. Bad value types, counts over limits, more than 4 dimensions, unknown tensor types, tensors out of bounds, misaligned or overlapping are how parser bugs in llama.cpp and its bindings are reached (heap overflows in gguf_init_from_file).",
+        "Re-convert the model with llama.cpp's convert tools from a trusted source.",
+        &["https://github.com/ggml-org/ggml/blob/master/docs/gguf.md", OWASP_ML06]),
 ];

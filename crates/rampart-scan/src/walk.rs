@@ -4,8 +4,10 @@ use crate::pickle::globals::{Classifier, Danger, Verdict};
 use crate::pickle::vm::{self, clip, EventKind, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{le_u32, read_exact_at, Reading, Section, SeekSource, Source, Stream};
-use crate::{npy, safetensors, zip};
-use rampart_core::{Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity};
+use crate::{gguf, npy, safetensors, zip};
+use rampart_core::{
+    Artifact, Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity,
+};
 use rayon::prelude::*;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -91,6 +93,7 @@ impl std::fmt::Display for InputError {
 struct FileResult {
     findings: Vec<Finding>,
     metrics: BTreeMap<&'static str, u64>,
+    inventory: Vec<Artifact>,
 }
 
 impl Scanner {
@@ -137,6 +140,7 @@ impl Scanner {
             match r {
                 Ok(fr) => {
                     report.findings.extend(fr.findings);
+                    report.inventory.extend(fr.inventory);
                     for (k, v) in fr.metrics {
                         *report.metrics.entry(k.to_string()).or_default() += v;
                     }
@@ -228,6 +232,7 @@ impl Scanner {
         Ok(FileResult {
             findings: job.findings,
             metrics: job.metrics,
+            inventory: job.inventory,
         })
     }
 
@@ -315,10 +320,34 @@ enum Kind {
     Lz4,
     Npy,
     Safetensors,
+    Gguf,
     /// Recognised by its first bytes, not analysed (or native code).
     Sniffed(&'static str, bool),
     /// Anything else: tried as a pickle.
     Other,
+}
+
+impl Kind {
+    /// The format's name in the inventory.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Zip => "zip",
+            Kind::SevenZ => "7z",
+            Kind::Tar => "tar",
+            Kind::Gzip => "gzip",
+            Kind::Bzip2 => "bzip2",
+            Kind::Xz => "xz",
+            Kind::Lzma => "lzma",
+            Kind::Zlib => "zlib",
+            Kind::Zstd => "zstd",
+            Kind::Lz4 => "lz4",
+            Kind::Npy => "npy",
+            Kind::Safetensors => "safetensors",
+            Kind::Gguf => "gguf",
+            Kind::Sniffed(name, _) => name,
+            Kind::Other => "unknown",
+        }
+    }
 }
 
 fn tar_checksum_ok(h: &[u8]) -> bool {
@@ -367,6 +396,8 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Npy
     } else if safetensors::sniff(head, None) {
         Kind::Safetensors
+    } else if head.starts_with(gguf::MAGIC) {
+        Kind::Gguf
     } else if let Some((name, native)) = crate::repo::sniff_other(head) {
         Kind::Sniffed(name, native)
     } else if head.get(257..262) == Some(b"ustar") || tar_checksum_ok(head) {
@@ -398,6 +429,7 @@ const TORCH_LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a
 struct Job<'s> {
     scanner: &'s Scanner,
     findings: Vec<Finding>,
+    inventory: Vec<Artifact>,
     metrics: BTreeMap<&'static str, u64>,
     budget: Budget,
 }
@@ -420,6 +452,7 @@ impl<'s> Job<'s> {
         Job {
             scanner,
             findings: Vec::new(),
+            inventory: Vec::new(),
             metrics: BTreeMap::new(),
             budget: Budget {
                 left: Rc::new(Cell::new(scanner.limits.max_decompressed)),
@@ -430,6 +463,35 @@ impl<'s> Job<'s> {
 
     fn add(&mut self, f: Finding) {
         self.findings.push(f);
+    }
+
+    /// Lists a file or member in the inventory.
+    fn artifact(&mut self, loc: &Location, kind: Kind, size: Option<u64>) {
+        let mut location = loc.clone();
+        location.offset = None;
+        self.inventory.push(Artifact {
+            location,
+            format: kind.name().to_string(),
+            size,
+            tensors: None,
+        });
+    }
+
+    /// Refines the inventory entry of `loc` once its content is known.
+    fn describe(&mut self, loc: &Location, format: Option<String>, tensors: Option<u64>) {
+        let entry = self
+            .inventory
+            .iter_mut()
+            .rev()
+            .find(|a| a.location.path == loc.path && a.location.members == loc.members);
+        if let Some(a) = entry {
+            if let Some(f) = format {
+                a.format = f;
+            }
+            if tensors.is_some() {
+                a.tensors = tensors;
+            }
+        }
     }
 
     fn metric(&mut self, k: &'static str, v: u64) {
@@ -499,9 +561,18 @@ impl<'s> Job<'s> {
             self.corrupt(loc, e);
             return;
         }
-        match sniff(&head) {
+        let kind = sniff(&head);
+        self.artifact(loc, kind, Some(len));
+        match kind {
             Kind::Zip => self.zip(src, len, loc, depth),
             Kind::SevenZ => self.sevenz(src, loc, depth),
+            Kind::Gguf => {
+                self.gguf(src, Some(len), loc);
+                // `GGUF` is also a run of pickle opcodes: probe the file.
+                if src.seek(SeekFrom::Start(0)).is_ok() {
+                    let _ = self.pickle(src, loc, &pickle_options(&head), Expect::Probe);
+                }
+            }
             Kind::Safetensors if safetensors::sniff(&head, Some(len)) => {
                 self.safetensors(src, len, loc, depth);
                 // A file can be a valid safetensors and a pickle at once
@@ -563,7 +634,9 @@ impl<'s> Job<'s> {
             return;
         }
         let kind = sniff(&head);
-        if matches!(kind, Kind::Zip | Kind::SevenZ | Kind::Safetensors) {
+        if !matches!(kind, Kind::Zip | Kind::SevenZ | Kind::Safetensors) {
+            self.artifact(loc, kind, None);
+        } else {
             // Archives with a directory at the end, and safetensors (read
             // both as itself and as a pickle), need random access.
             let spooled = tempfile::tempfile().and_then(|mut f| {
@@ -623,6 +696,11 @@ impl<'s> Job<'s> {
                 let _ = self.pickle(src, loc, &pickle_options(head), Expect::Probe);
             }
             Kind::Npy => self.npy(src, loc),
+            Kind::Gguf => {
+                self.gguf(src, None, loc);
+                let mut again = Reading(io::Cursor::new(head.to_vec()));
+                let _ = self.pickle(&mut again, loc, &pickle_options(head), Expect::Probe);
+            }
             Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Other => {
                 let _ = self.pickle(src, loc, &pickle_options(head), expect);
             }
@@ -703,6 +781,7 @@ impl<'s> Job<'s> {
             return 0;
         }
         let joblib_arrays = out.joblib_arrays;
+        self.describe(loc, Some("pickle".into()), None);
         self.metric("pickles", u64::from(out.pickles.max(1)));
         if opts.max_pickles == Some(5) {
             self.metric("legacy_torch_files", 1);
@@ -852,6 +931,7 @@ impl<'s> Job<'s> {
         let data_len = len.saturating_sub(data_start);
         let (summary, problems) = safetensors::validate(&header, data_len);
         self.metric("tensors", summary.tensors as u64);
+        self.describe(loc, None, Some(summary.tensors as u64));
         for p in problems {
             self.add(invalid(p.what, p.key));
         }
@@ -877,6 +957,22 @@ impl<'s> Job<'s> {
                 Err(e) => self.corrupt(loc, e),
             }
         }
+    }
+
+    /// Reads a GGUF header, never the tensor data.
+    fn gguf(&mut self, src: &mut dyn Source, len: Option<u64>, loc: &Location) {
+        self.metric("gguf_files", 1);
+        let (findings, header) = gguf::scan(&mut Stream::new(src), len, loc);
+        if let Some(h) = header {
+            self.metric("tensors", h.tensors);
+            let order = if h.big_endian { ", big-endian" } else { "" };
+            self.describe(
+                loc,
+                Some(format!("gguf v{}{order}", h.version)),
+                Some(h.tensors),
+            );
+        }
+        self.findings.extend(findings);
     }
 
     fn npy(&mut self, src: &mut dyn Source, loc: &Location) {
@@ -1040,6 +1136,9 @@ impl<'s> Job<'s> {
             .iter()
             .filter_map(|m| m.name.strip_suffix("data.pkl").map(str::to_string))
             .collect();
+        if !torch_roots.is_empty() {
+            self.describe(loc, Some("pytorch zip".into()), None);
+        }
         for m in &dir.members {
             if m.name.ends_with('/') && m.size == 0 {
                 continue;

@@ -11,7 +11,7 @@ use crate::Report;
 
 /// The report as pretty JSON, with a summary of counts and the verdict.
 pub fn json(report: &Report, fail_on: crate::Severity) -> String {
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "check": report.check,
         "tool_version": report.tool_version,
         "inputs": report.inputs,
@@ -23,6 +23,9 @@ pub fn json(report: &Report, fail_on: crate::Severity) -> String {
         "findings": report.findings,
         "errors": report.errors,
     });
+    if let (false, Some(map)) = (report.inventory.is_empty(), value.as_object_mut()) {
+        map.insert("inventory".into(), serde_json::json!(report.inventory));
+    }
     // Serializing a `Value` built from plain data cannot fail.
     let mut s = serde_json::to_string_pretty(&value).unwrap_or_default();
     s.push('\n');

@@ -20,6 +20,25 @@ fn paint(sev: Severity, color: bool) -> String {
 /// summary line and the verdict against `fail_on`.
 pub fn table(report: &Report, fail_on: Severity, color: bool) -> String {
     let mut out = String::new();
+    if !report.inventory.is_empty() {
+        let _ = writeln!(
+            out,
+            "{:<22} {:>14} {:>8}  LOCATION",
+            "FORMAT", "BYTES", "TENSORS"
+        );
+        for a in &report.inventory {
+            let opt = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+            let _ = writeln!(
+                out,
+                "{:<22} {:>14} {:>8}  {}",
+                a.format,
+                opt(a.size),
+                opt(a.tensors),
+                a.location
+            );
+        }
+        out.push('\n');
+    }
     for f in &report.findings {
         let _ = writeln!(
             out,
