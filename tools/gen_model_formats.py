@@ -119,12 +119,115 @@ def template_cases(b, m):
         "tokenizer_config.json whose named 'rag' template is injected")
 
 
+# --- Keras ------------------------------------------------------------------
+def keras_models():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    dense = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu", name="hidden"), keras.layers.Dense(2, name="out")], name="dense")
+    evil = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Lambda(lambda x: __import__("os").system("echo pwned") or x, name="payload"),
+        keras.layers.Dense(2, name="out"),
+    ], name="lambda")
+    return keras, dense, evil
+
+
+def saved(model, suffix):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m" + suffix)
+        model.save(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def rewrite_keras_config(archive, edit):
+    """A .keras archive with its config.json edited (the weights kept)."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(archive))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "config.json":
+                cfg = json.loads(data)
+                edit(cfg)
+                data = json.dumps(cfg).encode()
+            info.date_time = (2024, 1, 1, 0, 0, 0)
+            z.writestr(info, data)
+    return out.getvalue()
+
+
+def h5_with_config(config, vlen=False, libver="earliest", extra_attrs=0):
+    """An HDF5 file with a model_config root attribute, written by h5py."""
+    import h5py
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.h5")
+        with h5py.File(path, "w", libver=libver, track_order=False) as f:
+            for i in range(extra_attrs):
+                f.attrs[f"note_{i}"] = f"attribute {i}"
+            text = json.dumps({"class_name": "Sequential", "config": config})
+            f.attrs["model_config"] = text if vlen else text.encode()
+            f.attrs["keras_version"] = "2.15.0"
+            f.attrs["backend"] = "tensorflow"
+            f.create_dataset("model_weights/out/kernel", data=np.zeros((4, 2), dtype="f4"))
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def keras_cases(b, m):
+    keras, dense, evil = keras_models()
+    good = saved(dense, ".keras")
+    put(b + "keras/dense.keras", rewrite_keras_config(good, lambda c: None), "clean", technique="Keras 3 .keras archive, Dense layers only")
+    put(b + "keras/dense.h5", saved(dense, ".h5"), "clean", technique="legacy HDF5 .h5 written by Keras (fixed-length model_config)")
+    put(b + "keras/model.json", dense.to_json(indent=1).encode(), "clean", technique="model.to_json() config")
+    layers = json.loads(dense.to_json())["config"]["layers"]
+    put(b + "keras/latest_format.h5", h5_with_config({"name": "s", "layers": layers}, vlen=True, libver="latest"), "clean",
+        technique="HDF5 superblock v3 / object header v2, model_config as a variable-length string")
+
+    put(m + "keras/lambda.keras", rewrite_keras_config(saved(evil, ".keras"), lambda c: None), "critical", ["KERAS-LAMBDA"],
+        "Lambda layer with marshalled bytecode calling os.system (CVE-2024-3660)")
+    put(m + "keras/lambda.h5", saved(evil, ".h5"), "critical", ["KERAS-LAMBDA"],
+        "legacy HDF5 Lambda layer: runs on load whatever safe_mode says (CVE-2025-9905)")
+
+    def popen(cfg):
+        cfg["config"]["layers"].append({"module": "subprocess", "class_name": "Popen", "config": {"args": ["echo", "pwned"]}, "registered_name": "subprocess>Popen"})
+    put(m + "keras/subprocess_popen.keras", rewrite_keras_config(good, popen), "critical", ["KERAS-EXTERNAL-MODULE"],
+        "object whose module is subprocess (CVE-2025-1550)")
+
+    def get_file(cfg):
+        cfg["config"]["layers"][1]["config"]["activation"] = {"module": "keras.utils", "class_name": "function", "config": "get_file", "registered_name": None}
+    put(m + "keras/get_file_gadget.keras", rewrite_keras_config(good, get_file), "critical", ["KERAS-GADGET"],
+        "activation resolved to keras.utils.get_file (CVE-2025-8747)")
+
+    def unsafe(cfg):
+        cfg["config"]["layers"].insert(0, {"module": "keras.config", "class_name": "function", "config": "enable_unsafe_deserialization", "registered_name": None})
+    put(m + "keras/enable_unsafe.keras", rewrite_keras_config(good, unsafe), "critical", ["KERAS-GADGET"],
+        "config that calls keras.config.enable_unsafe_deserialization (CVE-2025-9906)")
+
+    def custom(cfg):
+        cfg["config"]["layers"][1]["module"] = "acme_layers"
+        cfg["config"]["layers"][1]["registered_name"] = "acme_layers>Hidden"
+    put(m + "keras/custom_module.keras", rewrite_keras_config(good, custom), "medium", ["KERAS-EXTERNAL-MODULE"],
+        "layer from a module outside Keras (custom code imported on load)")
+    tfop = layers + [{"class_name": "TFOpLambda", "config": {"name": "w", "function": "io.write_file", "trainable": False}}]
+    put(m + "keras/tfoplambda_write_file.h5", h5_with_config({"name": "s", "layers": tfop}), "critical", ["KERAS-GADGET"],
+        "TFOpLambda layer calling tf.io.write_file")
+    put(m + "keras/dense_attribute_storage.h5", h5_with_config({"name": "s", "layers": layers}, vlen=True, libver="latest", extra_attrs=12),
+        "high", ["SCAN-INCOMPLETE"], "root attributes in dense storage (fractal heap), which this reader does not read: incomplete, not clean")
+
+
 def main():
     b, m = "benign/", "malicious/"
     for top in (b, m):
         for d in OWNED:
             shutil.rmtree(os.path.join(OUT, top, d), ignore_errors=True)
     gguf_cases(b, m)
+    keras_cases(b, m)
     template_cases(b, m)
 
     path = os.path.join(OUT, "expected.json")

@@ -27,6 +27,8 @@ pub mod source;
 pub mod template;
 
 mod gguf;
+mod hdf5;
+mod keras;
 mod npy;
 mod repo;
 mod walk;

@@ -5,10 +5,11 @@
 use rampart_core::{Finding, Location, Severity};
 use std::path::Path;
 
-use crate::rules::{REPO_CODE_FILE, REPO_INVALID_JSON, REPO_REMOTE_CODE, SCAN_UNSUPPORTED};
+use crate::rules::{REPO_CODE_FILE, REPO_REMOTE_CODE, SCAN_UNSUPPORTED};
 
-/// Largest JSON file parsed for `auto_map` (configs are small).
-const MAX_JSON: u64 = 16 << 20;
+/// Largest JSON document parsed (configs and tokenizers are small; a
+/// tokenizer.json with a large vocabulary is tens of MiB).
+pub const MAX_JSON: u64 = 64 << 20;
 
 /// Extensions of files that run as code when a repository is used.
 const CODE_EXTENSIONS: &[(&str, &str)] = &[
@@ -42,8 +43,6 @@ pub fn sniff_other(head: &[u8]) -> Option<(&'static str, bool)> {
         native("Mach-O executable or library")
     } else if head.starts_with(b"#!") {
         native("script with an interpreter line (#!)")
-    } else if head.starts_with(b"\x89HDF\r\n\x1a\n") {
-        unsupported("HDF5 file (legacy Keras .h5)")
     } else if head.get(4..8) == Some(b"TFL3") {
         unsupported("TensorFlow Lite model")
     } else {
@@ -99,52 +98,50 @@ pub fn check_file(path: &Path, findings: &mut Vec<Finding>) {
         // The content was not a model format; a code file says enough.
         findings.retain(|f| !(f.rule == crate::rules::SCAN_UNKNOWN_FORMAT && f.location == loc));
     }
-    if ext == "json" {
-        check_json(path, &loc, findings);
-    }
 }
 
-fn check_json(path: &Path, loc: &Location, findings: &mut Vec<Finding>) {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return;
-    };
-    if meta.len() > MAX_JSON {
-        return;
+/// Checks on a JSON document (a file or an archive member): chat
+/// templates, `auto_map` (with the Python files it names, when `dir` is the
+/// folder the document is in), and Keras model configs.
+pub fn json_findings(
+    value: &serde_json::Value,
+    loc: &Location,
+    dir: Option<&Path>,
+    classifier: &crate::pickle::globals::Classifier,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    chat_templates(value, loc, &mut findings);
+    if crate::keras::looks_like_keras(value) {
+        findings.extend(crate::keras::findings(value, loc, classifier));
     }
-    let Ok(text) = std::fs::read(path) else {
-        return;
-    };
-    let value: serde_json::Value = match serde_json::from_slice(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            findings.push(Finding::new(
-                REPO_INVALID_JSON,
-                Severity::Low,
-                loc.clone(),
-                format!("not valid JSON: {e}"),
-            ));
-            return;
-        }
-    };
-    // Valid JSON is a known format: no need to list it as unknown.
-    findings.retain(|f| !(f.rule == crate::rules::SCAN_UNKNOWN_FORMAT && &f.location == loc));
-    chat_templates(&value, loc, findings);
-    let Some(map) = value.get("auto_map").and_then(|m| m.as_object()) else {
-        return;
-    };
-    let mut targets: Vec<String> = map
+    if let Some(map) = value.get("auto_map").and_then(|m| m.as_object()) {
+        auto_map(map, loc, dir, &mut findings);
+    }
+    findings
+}
+
+/// `auto_map` values are `module.Class` (a file of this repository) or
+/// `owner/repo--module.Class` (code fetched from another repository).
+fn auto_map(
+    map: &serde_json::Map<String, serde_json::Value>,
+    loc: &Location,
+    dir: Option<&Path>,
+    findings: &mut Vec<Finding>,
+) {
+    let targets: Vec<(&str, &str)> = map
         .iter()
         .flat_map(|(k, v)| match v {
             serde_json::Value::Array(a) => a
                 .iter()
                 .filter_map(|x| x.as_str())
-                .map(|s| format!("{k} -> {s}"))
+                .map(|s| (k.as_str(), s))
                 .collect(),
-            serde_json::Value::String(s) => vec![format!("{k} -> {s}")],
+            serde_json::Value::String(s) => vec![(k.as_str(), s.as_str())],
             _ => Vec::new(),
         })
+        .take(50)
         .collect();
-    targets.truncate(20);
+    let listed: Vec<String> = targets.iter().map(|(k, s)| format!("{k} -> {s}")).collect();
     findings.push(
         Finding::new(
             REPO_REMOTE_CODE,
@@ -152,8 +149,50 @@ fn check_json(path: &Path, loc: &Location, findings: &mut Vec<Finding>) {
             loc.clone(),
             "auto_map: loading this model needs trust_remote_code=True, which runs the repository's Python code",
         )
-        .with("auto_map", targets.join("; ")),
+        .with("auto_map", listed.join("; ")),
     );
+    let mut modules: Vec<String> = Vec::new();
+    for (_, target) in &targets {
+        let (repo, path) = match target.split_once("--") {
+            Some((repo, rest)) => (Some(repo), rest),
+            None => (None, *target),
+        };
+        let Some((module, _class)) = path.rsplit_once('.') else {
+            continue;
+        };
+        let file = format!("{}.py", module.replace('.', "/"));
+        if let Some(repo) = repo {
+            findings.push(
+                Finding::new(
+                    REPO_REMOTE_CODE,
+                    Severity::High,
+                    loc.clone(),
+                    format!("auto_map loads {file} from another repository, {repo}: code that is not in this folder and was not scanned"),
+                )
+                .with("repository", repo),
+            );
+        } else if !modules.contains(&file) {
+            modules.push(file);
+        }
+    }
+    let Some(dir) = dir else {
+        return;
+    };
+    for file in modules {
+        let path = dir.join(&file);
+        // Only plain relative names: never follow `..` out of the folder.
+        let inside = Path::new(&file)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if inside && path.is_file() {
+            findings.push(Finding::new(
+                REPO_REMOTE_CODE,
+                Severity::High,
+                Location::file(path.display().to_string()),
+                format!("Python module named by auto_map in {}: it runs when the model is loaded with trust_remote_code=True", loc.path),
+            ));
+        }
+    }
 }
 
 /// `chat_template` in `tokenizer_config.json`: one template, or a list of

@@ -37,6 +37,10 @@ pub const TEMPLATE_DYNAMIC_ATTR: &str = "TEMPLATE-DYNAMIC-ATTR";
 pub const TEMPLATE_LOAD: &str = "TEMPLATE-LOAD";
 pub const TEMPLATE_UNPARSED: &str = "TEMPLATE-UNPARSED";
 pub const GGUF_INVALID: &str = "GGUF-INVALID";
+pub const KERAS_LAMBDA: &str = "KERAS-LAMBDA";
+pub const KERAS_EXTERNAL_MODULE: &str = "KERAS-EXTERNAL-MODULE";
+pub const KERAS_GADGET: &str = "KERAS-GADGET";
+pub const KERAS_INVALID: &str = "KERAS-INVALID";
 
 const fn rule(
     id: &'static str,
@@ -187,4 +191,23 @@ pub static RULES: &[Rule] = &[
         "A GGUF file is a header (version, counts, metadata key/value pairs, tensor infos) then aligned tensor data. Bad value types, counts over limits, more than 4 dimensions, unknown tensor types, tensors out of bounds, misaligned or overlapping are how parser bugs in llama.cpp and its bindings are reached (heap overflows in gguf_init_from_file).",
         "Re-convert the model with llama.cpp's convert tools from a trusted source.",
         &["https://github.com/ggml-org/ggml/blob/master/docs/gguf.md", OWASP_ML06]),
+    rule(KERAS_LAMBDA, "keras-lambda", Severity::Critical,
+        "A Keras model has a Lambda layer with serialized Python bytecode.",
+        "Lambda layers store the function as marshalled bytecode (base64). Legacy HDF5 loaders run it on load whatever safe_mode says (CVE-2024-3660, CVE-2025-9905); .keras archives run it when safe_mode=False. Names the bytecode mentions (os, system, eval...) are listed.",
+        "Do not load the model. Rebuild it with the Lambda replaced by a registered custom layer whose code you review.",
+        &["CVE-2024-3660", "CVE-2025-9905", OWASP_ML06, ATLAS_T0011]),
+    rule(KERAS_EXTERNAL_MODULE, "keras-external-module", Severity::Medium,
+        "A Keras config names a module, class or registered object outside Keras.",
+        "Keras imports the `module` (and resolves `registered_name`) of every serialized object when loading, which runs that module's code; a name such as subprocess.Popen is critical (CVE-2025-1550). Custom layers from the model's own package need that code installed and reviewed.",
+        "Review the custom code the model needs; never load a config that names os, subprocess, builtins.eval or similar.",
+        &["CVE-2025-1550", OWASP_ML06, ATLAS_T0011]),
+    rule(KERAS_GADGET, "keras-gadget", Severity::Critical,
+        "A Keras config calls a Keras or TensorFlow function that reaches outside the model.",
+        "Safe mode allows Keras functions, some of which are gadgets: keras.utils.get_file downloads files (CVE-2025-8747), keras.config.enable_unsafe_deserialization turns safe mode off for what follows (CVE-2025-9906), load_model/load_img read further files; TFOpLambda layers calling tf.io.write_file or tf.py_function reach the file system or Python.",
+        "Do not load the model; remove the layer or object that calls the function.",
+        &["CVE-2025-8747", "CVE-2025-9906", OWASP_ML06]),
+    rule(KERAS_INVALID, "keras-invalid", Severity::Medium,
+        "A Keras model config could not be read.",
+        "The config.json of a .keras archive, or the model_config attribute of an HDF5 file, is not valid JSON or not readable; Keras may still load parts of it differently.",
+        "Re-save the model with Keras from a trusted source.", &[]),
 ];

@@ -4,7 +4,7 @@ use crate::pickle::globals::{Classifier, Danger, Verdict};
 use crate::pickle::vm::{self, clip, EventKind, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{le_u32, read_exact_at, Reading, Section, SeekSource, Source, Stream};
-use crate::{gguf, npy, safetensors, zip};
+use crate::{gguf, hdf5, npy, safetensors, zip};
 use rampart_core::{
     Artifact, Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity,
 };
@@ -321,6 +321,8 @@ enum Kind {
     Npy,
     Safetensors,
     Gguf,
+    Hdf5,
+    Json,
     /// Recognised by its first bytes, not analysed (or native code).
     Sniffed(&'static str, bool),
     /// Anything else: tried as a pickle.
@@ -344,6 +346,8 @@ impl Kind {
             Kind::Npy => "npy",
             Kind::Safetensors => "safetensors",
             Kind::Gguf => "gguf",
+            Kind::Hdf5 => "hdf5",
+            Kind::Json => "json",
             Kind::Sniffed(name, _) => name,
             Kind::Other => "unknown",
         }
@@ -398,6 +402,8 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Safetensors
     } else if head.starts_with(gguf::MAGIC) {
         Kind::Gguf
+    } else if head.starts_with(hdf5::SIGNATURE) {
+        Kind::Hdf5
     } else if let Some((name, native)) = crate::repo::sniff_other(head) {
         Kind::Sniffed(name, native)
     } else if head.get(257..262) == Some(b"ustar") || tar_checksum_ok(head) {
@@ -406,6 +412,12 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Zlib
     } else if is_lzma_alone(head) {
         Kind::Lzma
+    } else if matches!(
+        head.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    ) {
+        // Neither byte is a pickle opcode: nothing else to try.
+        Kind::Json
     } else {
         Kind::Other
     }
@@ -566,6 +578,7 @@ impl<'s> Job<'s> {
         match kind {
             Kind::Zip => self.zip(src, len, loc, depth),
             Kind::SevenZ => self.sevenz(src, loc, depth),
+            Kind::Hdf5 => self.hdf5(src, len, loc),
             Kind::Gguf => {
                 self.gguf(src, Some(len), loc);
                 // `GGUF` is also a run of pickle opcodes: probe the file.
@@ -634,7 +647,10 @@ impl<'s> Job<'s> {
             return;
         }
         let kind = sniff(&head);
-        if !matches!(kind, Kind::Zip | Kind::SevenZ | Kind::Safetensors) {
+        if !matches!(
+            kind,
+            Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Hdf5
+        ) {
             self.artifact(loc, kind, None);
         } else {
             // Archives with a directory at the end, and safetensors (read
@@ -701,7 +717,8 @@ impl<'s> Job<'s> {
                 let mut again = Reading(io::Cursor::new(head.to_vec()));
                 let _ = self.pickle(&mut again, loc, &pickle_options(head), Expect::Probe);
             }
-            Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Other => {
+            Kind::Json => self.json(src, loc),
+            Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Hdf5 | Kind::Other => {
                 let _ = self.pickle(src, loc, &pickle_options(head), expect);
             }
         }
@@ -800,23 +817,18 @@ impl<'s> Job<'s> {
                     Severity::Medium,
                     "not on the allowlist",
                 ),
-                Verdict::Dangerous(d) => match d {
-                    Danger::Exec => (PICKLE_EXEC, Severity::Critical, "runs code or processes"),
-                    Danger::Import => (PICKLE_IMPORT, Severity::Critical, "import machinery"),
-                    Danger::Reflection => (
-                        PICKLE_REFLECTION,
-                        Severity::Critical,
-                        "reflection or call gadget",
-                    ),
-                    Danger::File => (PICKLE_FILE, Severity::High, "file-system access"),
-                    Danger::Network => (PICKLE_NETWORK, Severity::High, "network access"),
-                    Danger::NestedLoad => {
-                        (PICKLE_NESTED_LOAD, Severity::High, "nested deserialization")
-                    }
-                    Danger::PolicyDenied => {
-                        (PICKLE_POLICY_DENIED, Severity::Critical, "denied by policy")
-                    }
-                },
+                Verdict::Dangerous(d) => {
+                    let (rule, sev) = match d {
+                        Danger::Exec => (PICKLE_EXEC, Severity::Critical),
+                        Danger::Import => (PICKLE_IMPORT, Severity::Critical),
+                        Danger::Reflection => (PICKLE_REFLECTION, Severity::Critical),
+                        Danger::File => (PICKLE_FILE, Severity::High),
+                        Danger::Network => (PICKLE_NETWORK, Severity::High),
+                        Danger::NestedLoad => (PICKLE_NESTED_LOAD, Severity::High),
+                        Danger::PolicyDenied => (PICKLE_POLICY_DENIED, Severity::Critical),
+                    };
+                    (rule, sev, d.what())
+                }
             };
             // Names from text opcodes can be 64 KiB long; reports show 300 chars.
             let full = clip(&format!("{}.{}", g.module, g.name), 300);
@@ -957,6 +969,104 @@ impl<'s> Job<'s> {
                 Err(e) => self.corrupt(loc, e),
             }
         }
+    }
+
+    /// A legacy Keras HDF5 file: the model config in the root attributes.
+    fn hdf5(&mut self, src: &mut dyn SeekSource, len: u64, loc: &Location) {
+        self.metric("hdf5_files", 1);
+        let root = match hdf5::read_root(src, len) {
+            Ok(r) => r,
+            Err(e) => return self.corrupt(loc, format!("HDF5: {e}")),
+        };
+        let mut keras = false;
+        for attr in &root.attributes {
+            let name = attr.name.as_str();
+            if !matches!(name, "model_config" | "training_config") {
+                continue;
+            }
+            keras = true;
+            let parsed = attr
+                .value
+                .as_deref()
+                .map(serde_json::from_slice::<serde_json::Value>);
+            match parsed {
+                Some(Ok(v)) => {
+                    let found = crate::keras::findings(&v, loc, &self.scanner.classifier);
+                    self.findings
+                        .extend(found.into_iter().map(|f| f.with("attribute", name)));
+                }
+                Some(Err(e)) => self.add(
+                    Finding::new(
+                        KERAS_INVALID,
+                        Severity::Medium,
+                        loc.clone(),
+                        format!("the {name} attribute is not valid JSON: {e}"),
+                    )
+                    .with("attribute", name),
+                ),
+                None => self.incomplete(
+                    loc,
+                    format!("the {name} attribute is not a string this reader decodes"),
+                ),
+            }
+        }
+        if keras {
+            self.describe(loc, Some("keras hdf5".into()), None);
+        } else if root.dense_attributes {
+            self.incomplete(
+                loc,
+                "HDF5 root attributes kept in dense storage (fractal heap) are not read",
+            );
+        } else {
+            self.add(Finding::new(
+                SCAN_UNSUPPORTED,
+                Severity::Info,
+                loc.clone(),
+                "HDF5 file without a Keras model config: its datasets are not analysed",
+            ));
+        }
+    }
+
+    /// A JSON document: chat templates, auto_map, Keras configs. A file
+    /// named `.json` that does not parse is reported.
+    fn json(&mut self, src: &mut dyn Source, loc: &Location) {
+        let mut text = Vec::new();
+        let max = crate::repo::MAX_JSON;
+        if let Err(e) = src.take(max + 1).read_to_end(&mut text) {
+            return self.corrupt(loc, e);
+        }
+        if text.len() as u64 > max {
+            return self.incomplete(loc, format!("JSON document over {max} bytes"));
+        }
+        let name = loc.members.last().unwrap_or(&loc.path);
+        let value: serde_json::Value = match serde_json::from_slice(&text) {
+            Ok(v) => v,
+            Err(e) if name.to_ascii_lowercase().ends_with(".json") => {
+                return self.add(Finding::new(
+                    REPO_INVALID_JSON,
+                    Severity::Low,
+                    loc.clone(),
+                    format!("not valid JSON: {e}"),
+                ));
+            }
+            Err(_) => {
+                return self.add(Finding::new(
+                    SCAN_UNKNOWN_FORMAT,
+                    Severity::Info,
+                    loc.clone(),
+                    "text that is not JSON; not analysed",
+                ));
+            }
+        };
+        let dir = match loc.members.is_empty() {
+            true => Path::new(&loc.path).parent(),
+            false => None,
+        };
+        let found = crate::repo::json_findings(&value, loc, dir, &self.scanner.classifier);
+        if crate::keras::looks_like_keras(&value) {
+            self.describe(loc, Some("keras config".into()), None);
+        }
+        self.findings.extend(found);
     }
 
     /// Reads a GGUF header, never the tensor data.
@@ -1136,8 +1246,11 @@ impl<'s> Job<'s> {
             .iter()
             .filter_map(|m| m.name.strip_suffix("data.pkl").map(str::to_string))
             .collect();
+        let has = |name: &str| dir.members.iter().any(|m| m.name == name);
         if !torch_roots.is_empty() {
             self.describe(loc, Some("pytorch zip".into()), None);
+        } else if has("config.json") && has("metadata.json") {
+            self.describe(loc, Some("keras v3".into()), None);
         }
         for m in &dir.members {
             if m.name.ends_with('/') && m.size == 0 {

@@ -27,6 +27,21 @@ pub enum Danger {
     PolicyDenied,
 }
 
+impl Danger {
+    /// What the global does, in a few words.
+    pub fn what(self) -> &'static str {
+        match self {
+            Danger::Exec => "runs code or processes",
+            Danger::Import => "import machinery",
+            Danger::Reflection => "reflection or call gadget",
+            Danger::File => "file-system access",
+            Danger::Network => "network access",
+            Danger::NestedLoad => "nested deserialization",
+            Danger::PolicyDenied => "denied by policy",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Safe,
