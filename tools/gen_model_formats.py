@@ -221,6 +221,180 @@ def keras_cases(b, m):
         "high", ["SCAN-INCOMPLETE"], "root attributes in dense storage (fractal heap), which this reader does not read: incomplete, not clean")
 
 
+# --- ONNX -------------------------------------------------------------------
+def onnx_model(nodes, inits=(), inputs=None, outputs=None, functions=(), opsets=None):
+    import onnx
+    from onnx import TensorProto, helper
+
+    inputs = inputs or [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])]
+    outputs = outputs or [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])]
+    g = helper.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=opsets or [helper.make_opsetid("", 17)], functions=list(functions), producer_name="rampart-gen")
+    m.ir_version = 8
+    return m
+
+
+def classifier():
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((4, 3)).astype("f4"), "w")
+    b = numpy_helper.from_array(np.zeros(3, dtype="f4"), "b")
+    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["h"], name="gemm"),
+             helper.make_node("Relu", ["h"], ["r"], name="relu"),
+             helper.make_node("Softmax", ["r"], ["y"], name="softmax")]
+    return onnx_model(nodes, [w, b])
+
+
+def external(model, tensor, location, length=None):
+    from onnx import TensorProto
+
+    for t in model.graph.initializer:
+        if t.name == tensor:
+            t.ClearField("raw_data")
+            t.data_location = TensorProto.EXTERNAL
+            del t.external_data[:]
+            e = t.external_data.add()
+            e.key, e.value = "location", location
+            if length is not None:
+                e = t.external_data.add()
+                e.key, e.value = "length", str(length)
+    return model
+
+
+def if_model(then_nodes, then_inits=()):
+    from onnx import TensorProto, helper
+
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    then_g = helper.make_graph(then_nodes, "then", [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, [1, 4])], initializer=list(then_inits))
+    else_g = helper.make_graph([helper.make_node("Identity", ["x"], ["e"], name="ident")], "else", [], [helper.make_tensor_value_info("e", TensorProto.FLOAT, [1, 4])])
+    cond = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+    node = helper.make_node("If", ["c"], ["y"], name="branch", then_branch=then_g, else_branch=else_g)
+    return onnx_model([node], inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4]), cond], outputs=[out])
+
+
+def onnx_cases(b, m):
+    import onnx
+    from onnx import helper, numpy_helper
+
+    ser = lambda model: model.SerializeToString()
+    put(b + "onnx/classifier.onnx", ser(classifier()), "clean", technique="ordinary ONNX classifier (Gemm, Relu, Softmax) with in-file initializers")
+    model = classifier()
+    raw = numpy_helper.to_array(model.graph.initializer[0]).tobytes()
+    put(b + "onnx/external/weights.bin", raw, "clean", ["SCAN-UNKNOWN-FORMAT"], technique="external tensor data file (raw bytes)")
+    EXPECTED[b + "onnx/external/weights.bin"]["verdict"] = "clean"
+    put(b + "onnx/external/model.onnx", ser(external(model, "w", "weights.bin", len(raw))), "clean",
+        technique="external data next to the model, length matching the tensor")
+    put(b + "onnx/if_subgraph.onnx", ser(if_model([helper.make_node("Identity", ["x"], ["t"], name="then_ident")])), "clean",
+        technique="If node with then/else subgraphs")
+    fn = helper.make_function("local.fns", "Double", ["a"], ["b"], [helper.make_node("Add", ["a", "a"], ["b"])], [helper.make_opsetid("", 17)])
+    put(b + "onnx/local_function.onnx", ser(onnx_model([helper.make_node("Double", ["x"], ["y"], domain="local.fns", name="dbl")],
+        functions=[fn], opsets=[helper.make_opsetid("", 17), helper.make_opsetid("local.fns", 1)])), "clean",
+        technique="node calling a function the model defines in its own domain")
+
+    put(m + "onnx/traversal.onnx", ser(external(classifier(), "w", "../../../../etc/passwd")), "critical", ["ONNX-EXTERNAL-DATA"],
+        "external data location with ../ (CVE-2022-25882)")
+    put(m + "onnx/absolute.onnx", ser(external(classifier(), "b", "/etc/shadow")), "critical", ["ONNX-EXTERNAL-DATA"],
+        "absolute external data location (CVE-2024-27318)")
+    inner = numpy_helper.from_array(np.zeros((1, 4), dtype="f4"), "t")
+    inner.ClearField("raw_data")
+    inner.data_location = onnx.TensorProto.EXTERNAL
+    e = inner.external_data.add()
+    e.key, e.value = "location", "../../home/user/.ssh/id_rsa"
+    put(m + "onnx/nested_traversal.onnx", ser(if_model([], [inner])), "critical", ["ONNX-EXTERNAL-DATA"],
+        "traversal in an initializer of an If branch (nested graph)")
+    put(m + "onnx/missing_external.onnx", ser(external(classifier(), "w", "weights-not-shipped.bin")), "medium", ["ONNX-EXTERNAL-DATA"],
+        "external data file that is not in the folder")
+    custom = classifier()
+    custom.graph.node.append(helper.make_node("Backdoor", ["y"], ["z"], domain="com.evil.ops", name="backdoor"))
+    put(m + "onnx/custom_op.onnx", ser(custom), "medium", ["ONNX-CUSTOM-OP"], "operator from a custom domain (needs a native library)")
+    put(m + "onnx/nested_custom_op.onnx", ser(if_model([helper.make_node("Exfil", ["x"], ["t"], domain="com.evil.ops", name="exfil")])),
+        "medium", ["ONNX-CUSTOM-OP"], "custom operator inside an If branch")
+    short = classifier()
+    short.graph.initializer[0].raw_data = short.graph.initializer[0].raw_data[:-8]
+    put(m + "onnx/size_mismatch.onnx", ser(short), "high", ["ONNX-TENSOR-SIZE"], "initializer with fewer raw bytes than its shape declares")
+    put(m + "onnx/truncated.onnx", ser(classifier())[:-7], "high", ["ONNX-INVALID"], "truncated protobuf")
+
+
+# --- TensorFlow ---------------------------------------------------------------
+def tf_saved(module_fn, keep_variables=False):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    with tempfile.TemporaryDirectory() as d:
+        tf.saved_model.save(module_fn(tf), d)
+        files = {}
+        for root, _, names in os.walk(d):
+            for n in names:
+                rel = os.path.relpath(os.path.join(root, n), d)
+                if keep_variables or rel == "saved_model.pb":
+                    with open(os.path.join(root, n), "rb") as f:
+                        files[rel] = f.read()
+        return files
+
+
+def tf_cases(b, m):
+    def dense(tf):
+        class M(tf.Module):
+            def __init__(self):
+                self.w = tf.Variable(tf.ones((4, 2)))
+
+            @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32)])
+            def __call__(self, x):
+                return tf.nn.relu(tf.matmul(x, self.w))
+        return M()
+
+    def reader(tf):
+        class M(tf.Module):
+            @tf.function(input_signature=[])
+            def __call__(self):
+                return tf.io.read_file("/etc/passwd")
+        return M()
+
+    def writer(tf):
+        class M(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
+            def __call__(self, s):
+                tf.io.write_file("/tmp/pwned", s)
+                return s
+        return M()
+
+    def pyfunc(tf):
+        class M(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([], tf.float32)])
+            def __call__(self, x):
+                return tf.py_function(lambda v: v, [x], tf.float32)
+        return M()
+
+    for rel, data in tf_saved(dense, keep_variables=True).items():
+        verdict = "clean"
+        rules = [] if rel.endswith("saved_model.pb") else ["SCAN-UNKNOWN-FORMAT"]
+        put(b + f"tensorflow/savedmodel/{rel}", data, verdict, rules, "TensorFlow SavedModel of a Dense layer (SaveV2/RestoreV2 on the saver's placeholder path)")
+    put(m + "tensorflow/read_file/saved_model.pb", tf_saved(reader)["saved_model.pb"], "high", ["TF-DANGEROUS-OP"], "tf.io.read_file in a SavedModel function")
+    put(m + "tensorflow/write_file/saved_model.pb", tf_saved(writer)["saved_model.pb"], "high", ["TF-DANGEROUS-OP"], "tf.io.write_file in a SavedModel function")
+    put(m + "tensorflow/py_function/saved_model.pb", tf_saved(pyfunc)["saved_model.pb"], "critical", ["TF-DANGEROUS-OP"], "tf.py_function (EagerPyFunc) in a SavedModel")
+
+    from tensorflow.core.framework import graph_pb2
+    g = graph_pb2.GraphDef()
+    n = g.node.add(name="x", op="Placeholder")
+    n.attr["dtype"].type = 1
+    n = g.node.add(name="y", op="Relu", input=["x"])
+    n.attr["T"].type = 1
+    put(b + "tensorflow/frozen_graph.pb", g.SerializeToString(), "clean", technique="frozen GraphDef with standard ops")
+    g2 = graph_pb2.GraphDef()
+    g2.CopyFrom(g)
+    g2.node.add(name="evil", op="EvilCustomOp", input=["y"])
+    put(m + "tensorflow/custom_op.pb", g2.SerializeToString(), "medium", ["TF-CUSTOM-OP"], "op not registered by TensorFlow (custom-op library)")
+    g3 = graph_pb2.GraphDef()
+    g3.CopyFrom(g)
+    c = g3.node.add(name="path", op="Const")
+    c.attr["dtype"].type = 7
+    c.attr["value"].tensor.dtype = 7
+    c.attr["value"].tensor.string_val.append(b"../../../../etc/cron.d/job")
+    g3.node.add(name="save", op="SaveV2", input=["path", "names", "slices", "y"])
+    put(m + "tensorflow/save_traversal.pb", g3.SerializeToString(), "high", ["TF-DANGEROUS-OP"], "SaveV2 writing to a constant path with ../")
+
+
 def main():
     b, m = "benign/", "malicious/"
     for top in (b, m):
@@ -228,6 +402,8 @@ def main():
             shutil.rmtree(os.path.join(OUT, top, d), ignore_errors=True)
     gguf_cases(b, m)
     keras_cases(b, m)
+    onnx_cases(b, m)
+    tf_cases(b, m)
     template_cases(b, m)
 
     path = os.path.join(OUT, "expected.json")

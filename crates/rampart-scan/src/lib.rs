@@ -30,7 +30,10 @@ mod gguf;
 mod hdf5;
 mod keras;
 mod npy;
+mod onnx;
+mod protobuf;
 mod repo;
+mod tf;
 mod walk;
 mod zip;
 

@@ -37,6 +37,13 @@ pub const TEMPLATE_DYNAMIC_ATTR: &str = "TEMPLATE-DYNAMIC-ATTR";
 pub const TEMPLATE_LOAD: &str = "TEMPLATE-LOAD";
 pub const TEMPLATE_UNPARSED: &str = "TEMPLATE-UNPARSED";
 pub const GGUF_INVALID: &str = "GGUF-INVALID";
+pub const ONNX_EXTERNAL_DATA: &str = "ONNX-EXTERNAL-DATA";
+pub const ONNX_CUSTOM_OP: &str = "ONNX-CUSTOM-OP";
+pub const ONNX_TENSOR_SIZE: &str = "ONNX-TENSOR-SIZE";
+pub const ONNX_INVALID: &str = "ONNX-INVALID";
+pub const TF_DANGEROUS_OP: &str = "TF-DANGEROUS-OP";
+pub const TF_CUSTOM_OP: &str = "TF-CUSTOM-OP";
+pub const TF_INVALID: &str = "TF-INVALID";
 pub const KERAS_LAMBDA: &str = "KERAS-LAMBDA";
 pub const KERAS_EXTERNAL_MODULE: &str = "KERAS-EXTERNAL-MODULE";
 pub const KERAS_GADGET: &str = "KERAS-GADGET";
@@ -210,4 +217,34 @@ pub static RULES: &[Rule] = &[
         "A Keras model config could not be read.",
         "The config.json of a .keras archive, or the model_config attribute of an HDF5 file, is not valid JSON or not readable; Keras may still load parts of it differently.",
         "Re-save the model with Keras from a trusted source.", &[]),
+    rule(ONNX_EXTERNAL_DATA, "onnx-external-data", Severity::Critical,
+        "An ONNX tensor's external data is absolute, leaves the model folder, is a link, is missing or is too short.",
+        "Large ONNX models keep tensors in files named by external_data `location`. onnx.load and runtimes join that name to the model folder: an absolute path or `..` reads any file on the machine into the model (CVE-2022-25882, CVE-2024-27318), and onnx.save writes there. A symbolic link does the same. Missing files and ranges past the end of the file are reported at lower severity.",
+        "Do not load the model; re-export it with every tensor inside its folder.",
+        &["CVE-2022-25882", "CVE-2024-27318", OWASP_ML06]),
+    rule(ONNX_CUSTOM_OP, "onnx-custom-op", Severity::Medium,
+        "An ONNX node uses an operator domain that is neither standard nor defined by the model.",
+        "Operators outside ai.onnx, ai.onnx.ml and ONNX Runtime's com.microsoft domains are implemented by a shared library the user must load (register_custom_ops_library), which runs native code.",
+        "Review where the custom-op library comes from before loading it.", &[OWASP_ML06]),
+    rule(ONNX_TENSOR_SIZE, "onnx-tensor-size", Severity::High,
+        "An ONNX tensor declares a shape and type whose size differs from the data it holds.",
+        "Runtimes that trust dims x type read past the data (out-of-bounds reads) while others reject the model: a parser differential, and a known way to crash or probe runtimes.",
+        "Re-export the model with the reference onnx library.", &[OWASP_ML06]),
+    rule(ONNX_INVALID, "onnx-invalid", Severity::High,
+        "The ONNX file is not a valid protobuf message.",
+        "A truncated or malformed model is read differently, or not at all, by different runtimes; nothing after the error was checked.",
+        "Re-export the model.", &[]),
+    rule(TF_DANGEROUS_OP, "tensorflow-dangerous-op", Severity::Critical,
+        "A TensorFlow graph has ops that run Python or touch the file system.",
+        "PyFunc, EagerPyFunc and PyFuncStateless call Python functions when the graph runs (critical); ReadFile, WriteFile, MatchingFiles, readers and dataset ops read, list or write files named at run time (high); Save/Restore ops whose constant path is absolute or has `..` write or read outside the model (high).",
+        "Do not serve the model; remove the ops, or run it in a sandbox without file-system access.",
+        &["https://github.com/tensorflow/tensorflow/blob/master/SECURITY.md", OWASP_ML06, ATLAS_T0011]),
+    rule(TF_CUSTOM_OP, "tensorflow-custom-op", Severity::Medium,
+        "A TensorFlow graph uses an op that TensorFlow does not register.",
+        "Custom ops are implemented by a shared library loaded with tf.load_op_library, which runs native code; the op list is TensorFlow's own (tools/gen_tf_ops.py), and functions defined in the graph's library are not custom ops.",
+        "Review where the custom-op library comes from before loading it.", &[OWASP_ML06]),
+    rule(TF_INVALID, "tensorflow-invalid", Severity::High,
+        "The TensorFlow graph file is not a valid protobuf message.",
+        "A truncated or malformed graph is read differently by different tools; nothing after the error was checked.",
+        "Re-export the model.", &[]),
 ];

@@ -4,7 +4,7 @@ use crate::pickle::globals::{Classifier, Danger, Verdict};
 use crate::pickle::vm::{self, clip, EventKind, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{le_u32, read_exact_at, Reading, Section, SeekSource, Source, Stream};
-use crate::{gguf, hdf5, npy, safetensors, zip};
+use crate::{gguf, hdf5, npy, onnx, safetensors, tf, zip};
 use rampart_core::{
     Artifact, Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity,
 };
@@ -323,6 +323,9 @@ enum Kind {
     Gguf,
     Hdf5,
     Json,
+    Onnx,
+    TfSavedModel,
+    TfGraph,
     /// Recognised by its first bytes, not analysed (or native code).
     Sniffed(&'static str, bool),
     /// Anything else: tried as a pickle.
@@ -348,6 +351,9 @@ impl Kind {
             Kind::Gguf => "gguf",
             Kind::Hdf5 => "hdf5",
             Kind::Json => "json",
+            Kind::Onnx => "onnx",
+            Kind::TfSavedModel => "tensorflow savedmodel",
+            Kind::TfGraph => "tensorflow graphdef",
             Kind::Sniffed(name, _) => name,
             Kind::Other => "unknown",
         }
@@ -420,6 +426,27 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Json
     } else {
         Kind::Other
+    }
+}
+
+/// Protobuf formats have no magic: they are told by their first fields
+/// and by name. ONNX starts with ir_version (field 1, 3 or more) and
+/// another ModelProto field; a SavedModel with schema version 1 and its
+/// first MetaGraphDef; a frozen GraphDef with a node (field 1).
+fn refine(kind: Kind, head: &[u8], loc: &Location) -> Kind {
+    if kind != Kind::Other {
+        return kind;
+    }
+    let name = loc.members.last().unwrap_or(&loc.path).to_ascii_lowercase();
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(&name);
+    let onnx_fields = [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72];
+    match head {
+        [0x08, 0x01, 0x12, ..] if base.ends_with(".pb") => Kind::TfSavedModel,
+        [0x08, v, t, ..] if (3..=30).contains(v) && onnx_fields.contains(t) => Kind::Onnx,
+        _ if base.ends_with(".onnx") => Kind::Onnx,
+        _ if base == "saved_model.pb" => Kind::TfSavedModel,
+        [0x0a, ..] if base.ends_with(".pb") => Kind::TfGraph,
+        _ => Kind::Other,
     }
 }
 
@@ -573,7 +600,7 @@ impl<'s> Job<'s> {
             self.corrupt(loc, e);
             return;
         }
-        let kind = sniff(&head);
+        let kind = refine(sniff(&head), &head, loc);
         self.artifact(loc, kind, Some(len));
         match kind {
             Kind::Zip => self.zip(src, len, loc, depth),
@@ -718,6 +745,9 @@ impl<'s> Job<'s> {
                 let _ = self.pickle(&mut again, loc, &pickle_options(head), Expect::Probe);
             }
             Kind::Json => self.json(src, loc),
+            Kind::Onnx => self.onnx(src, loc),
+            Kind::TfSavedModel => self.tf(src, tf::Root::SavedModel, loc),
+            Kind::TfGraph => self.tf(src, tf::Root::GraphDef, loc),
             Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Hdf5 | Kind::Other => {
                 let _ = self.pickle(src, loc, &pickle_options(head), expect);
             }
@@ -1067,6 +1097,28 @@ impl<'s> Job<'s> {
             self.describe(loc, Some("keras config".into()), None);
         }
         self.findings.extend(found);
+    }
+
+    /// An ONNX model, walked without reading tensor data; external data
+    /// is resolved against the model's folder when it is a file.
+    fn onnx(&mut self, src: &mut dyn Source, loc: &Location) {
+        self.metric("onnx_files", 1);
+        let dir = match loc.members.is_empty() {
+            true => Path::new(&loc.path).parent(),
+            false => None,
+        };
+        let (findings, summary) = onnx::scan(&mut Stream::new(src), loc, dir);
+        self.metric("tensors", summary.tensors);
+        let format = format!("onnx ir {}", summary.ir_version);
+        self.describe(loc, Some(format), Some(summary.tensors));
+        self.findings.extend(findings);
+    }
+
+    fn tf(&mut self, src: &mut dyn Source, root: tf::Root, loc: &Location) {
+        self.metric("tensorflow_files", 1);
+        let (findings, summary) = tf::scan(&mut Stream::new(src), root, loc);
+        self.metric("tensorflow_nodes", summary.nodes);
+        self.findings.extend(findings);
     }
 
     /// Reads a GGUF header, never the tensor data.

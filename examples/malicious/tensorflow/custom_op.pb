@@ -1,0 +1,9 @@
+
+
+xPlaceholder*
+dtype0
+
+yRelux*
+T0
+
+evilEvilCustomOpy
