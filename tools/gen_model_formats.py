@@ -395,6 +395,95 @@ def tf_cases(b, m):
     put(m + "tensorflow/save_traversal.pb", g3.SerializeToString(), "high", ["TF-DANGEROUS-OP"], "SaveV2 writing to a constant path with ../")
 
 
+# --- TFLite -----------------------------------------------------------------
+def tflite_bytes(fn_module, flex=False, custom=False):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+
+    m = fn_module(tf)
+    c = tf.lite.TFLiteConverter.from_concrete_functions([m.f.get_concrete_function()], m)
+    if flex:
+        c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+    c.allow_custom_ops = custom
+    return c.convert()
+
+
+def tflite_cases(b, m):
+    def dense(tf):
+        class M(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+            def f(self, x):
+                return tf.nn.relu(tf.matmul(x, tf.ones((4, 2))))
+        return M()
+
+    def reads(tf):
+        class M(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
+            def f(self, s):
+                return tf.strings.length(tf.io.read_file(s))
+        return M()
+
+    put(b + "tflite/dense.tflite", tflite_bytes(dense), "clean", technique="TFLite model with builtin ops only")
+    put(m + "tflite/flex_read_file.tflite", tflite_bytes(reads, flex=True), "high", ["TF-DANGEROUS-OP"],
+        "Flex delegate op FlexReadFile (a TensorFlow file op inside TFLite)")
+    put(m + "tflite/custom_op.tflite", tflite_bytes(reads, custom=True), "medium", ["TFLITE-CUSTOM-OP"],
+        "custom operator (needs a native implementation registered)")
+
+
+# --- TorchScript ------------------------------------------------------------
+TS_CODE = (
+    "class Net(Module):\n"
+    "  __parameters__ = [\"weight\", ]\n"
+    "  __buffers__ = []\n"
+    "  weight : Tensor\n"
+    "  def forward(self: __torch__.Net,\n"
+    "    x: Tensor) -> Tensor:\n"
+    "    _0 = torch.linear(x, self.weight)\n"
+    "    return torch.relu(_0)\n"
+)
+
+
+def torchscript_zip(code=TS_CODE, constants=None):
+    """A torch.jit.save archive laid out by hand: data.pkl names the
+    compiled class __torch__.Net, code/ holds its TorchScript source."""
+    import pickle
+    import types
+    import zipfile
+
+    ts = types.ModuleType("__torch__")
+
+    class Net:
+        pass
+
+    Net.__module__ = "__torch__"
+    Net.__qualname__ = "Net"
+    ts.Net = Net
+    sys.modules["__torch__"] = ts
+    net = Net()
+    net.training = False
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        def put_member(name, data):
+            info = zipfile.ZipInfo("net/" + name, date_time=(2024, 1, 1, 0, 0, 0))
+            z.writestr(info, data)
+        put_member("data.pkl", pickle.dumps(net, protocol=2))
+        put_member("code/__torch__.py", code.encode())
+        put_member("code/__torch__.py.debug_pkl", pickle.dumps((0, ("", 0, 0)), protocol=2))
+        put_member("constants.pkl", constants if constants is not None else pickle.dumps((), protocol=2))
+        put_member("version", b"3\n")
+    return out.getvalue()
+
+
+def torchscript_cases(b, m):
+    put(b + "torchscript/net.pt", torchscript_zip(), "clean", technique="TorchScript archive: __torch__ class, code/ source calling torch only")
+    edited = "import os\n" + TS_CODE + "    _1 = os.system(\"echo pwned\")\n"
+    put(m + "torchscript/edited_code.pt", torchscript_zip(edited), "high", ["TORCHSCRIPT-CALL"],
+        "TorchScript source edited to import os and call os.system")
+    payload = b"cos\nsystem\n(S'echo pwned'\ntR."
+    put(m + "torchscript/constants_payload.pt", torchscript_zip(constants=payload), "critical", ["PICKLE-EXEC"],
+        "constants.pkl of a TorchScript archive with a pickle payload")
+
+
 def main():
     b, m = "benign/", "malicious/"
     for top in (b, m):
@@ -404,6 +493,8 @@ def main():
     keras_cases(b, m)
     onnx_cases(b, m)
     tf_cases(b, m)
+    tflite_cases(b, m)
+    torchscript_cases(b, m)
     template_cases(b, m)
 
     path = os.path.join(OUT, "expected.json")

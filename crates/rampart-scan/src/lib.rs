@@ -34,6 +34,8 @@ mod onnx;
 mod protobuf;
 mod repo;
 mod tf;
+mod tflite;
+mod torchscript;
 mod walk;
 mod zip;
 

@@ -5,7 +5,7 @@
 use rampart_core::{Finding, Location, Severity};
 use std::path::Path;
 
-use crate::rules::{REPO_CODE_FILE, REPO_REMOTE_CODE, SCAN_UNSUPPORTED};
+use crate::rules::{REPO_CODE_FILE, REPO_REMOTE_CODE};
 
 /// Largest JSON document parsed (configs and tokenizers are small; a
 /// tokenizer.json with a large vocabulary is tens of MiB).
@@ -27,48 +27,33 @@ const CODE_EXTENSIONS: &[(&str, &str)] = &[
     ("exe", "Windows executable"),
 ];
 
-/// A format recognised by its first bytes that this scanner cannot
-/// analyse yet, or native code.
-pub fn sniff_other(head: &[u8]) -> Option<(&'static str, bool)> {
-    let native = |n| Some((n, true));
-    let unsupported = |n| Some((n, false));
+/// Native code or a script, recognised by its first bytes.
+pub fn sniff_code(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"\x7fELF") {
-        native("ELF executable or shared library")
+        Some("ELF executable or shared library")
     } else if head.starts_with(b"MZ") && head.len() >= 64 {
-        native("Windows PE executable or DLL")
+        Some("Windows PE executable or DLL")
     } else if matches!(
         head.get(..4),
         Some([0xcf | 0xce, 0xfa, 0xed, 0xfe] | [0xfe, 0xed, 0xfa, 0xce | 0xcf])
     ) {
-        native("Mach-O executable or library")
+        Some("Mach-O executable or library")
     } else if head.starts_with(b"#!") {
-        native("script with an interpreter line (#!)")
-    } else if head.get(4..8) == Some(b"TFL3") {
-        unsupported("TensorFlow Lite model")
+        Some("script with an interpreter line (#!)")
     } else {
         None
     }
 }
 
-/// The finding for a sniffed format.
-pub fn sniffed_finding(name: &'static str, native: bool, loc: &Location) -> Finding {
-    if native {
-        Finding::new(
-            REPO_CODE_FILE,
-            Severity::High,
-            loc.clone(),
-            format!("{name}: native code that runs when loaded or executed"),
-        )
-        .with("kind", name)
-    } else {
-        Finding::new(
-            SCAN_UNSUPPORTED,
-            Severity::Low,
-            loc.clone(),
-            format!("{name}: recognised, but not analysed by this version"),
-        )
-        .with("format", name)
-    }
+/// The finding for code recognised by content.
+pub fn code_finding(name: &'static str, loc: &Location) -> Finding {
+    Finding::new(
+        REPO_CODE_FILE,
+        Severity::High,
+        loc.clone(),
+        format!("{name}: native code that runs when loaded or executed"),
+    )
+    .with("kind", name)
 }
 
 /// Checks that depend on a file's place in a repository: code files by

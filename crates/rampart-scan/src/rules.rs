@@ -44,6 +44,9 @@ pub const ONNX_INVALID: &str = "ONNX-INVALID";
 pub const TF_DANGEROUS_OP: &str = "TF-DANGEROUS-OP";
 pub const TF_CUSTOM_OP: &str = "TF-CUSTOM-OP";
 pub const TF_INVALID: &str = "TF-INVALID";
+pub const TFLITE_CUSTOM_OP: &str = "TFLITE-CUSTOM-OP";
+pub const TFLITE_INVALID: &str = "TFLITE-INVALID";
+pub const TORCHSCRIPT_CALL: &str = "TORCHSCRIPT-CALL";
 pub const KERAS_LAMBDA: &str = "KERAS-LAMBDA";
 pub const KERAS_EXTERNAL_MODULE: &str = "KERAS-EXTERNAL-MODULE";
 pub const KERAS_GADGET: &str = "KERAS-GADGET";
@@ -151,7 +154,7 @@ pub static RULES: &[Rule] = &[
         "Re-create the archive with a standard tool.", &["CVE-2025-10156", OWASP_ML06]),
     rule(SCAN_UNSUPPORTED, "scan-unsupported", Severity::Low,
         "A model format was recognised but is not analysed by this version.",
-        "GGUF, HDF5 (legacy Keras) and TensorFlow Lite files are identified by their first bytes. Rampart does not analyse them yet, so it says so instead of calling them clean.",
+        "A file identified by its content that Rampart cannot analyse (fully) says so instead of being called clean. Today: HDF5 files without a Keras model config, whose datasets are not read (listed at info).",
         "Review the file by other means, or set the rule's severity in rampart.toml to fail or pass such files.", &[]),
     rule(REPO_CODE_FILE, "repo-code-file", Severity::High,
         "The model folder holds code: Python sources or bytecode, scripts, shared libraries or executables.",
@@ -247,4 +250,16 @@ pub static RULES: &[Rule] = &[
         "The TensorFlow graph file is not a valid protobuf message.",
         "A truncated or malformed graph is read differently by different tools; nothing after the error was checked.",
         "Re-export the model.", &[]),
+    rule(TFLITE_CUSTOM_OP, "tflite-custom-op", Severity::Medium,
+        "A TensorFlow Lite model uses a custom operator.",
+        "Custom operators have no built-in kernel: the application registers a native implementation for them. Flex ops (TensorFlow ops run by the Flex delegate) are judged as TensorFlow ops instead: FlexReadFile is TF-DANGEROUS-OP.",
+        "Review where the custom-op implementation comes from.", &[OWASP_ML06]),
+    rule(TFLITE_INVALID, "tflite-invalid", Severity::High,
+        "The TensorFlow Lite FlatBuffer is malformed, or a buffer points outside the file.",
+        "Offsets that leave the file, or buffers whose offset and size run past its end, are read differently (or out of bounds) by interpreters.",
+        "Re-convert the model with the TFLite converter.", &[]),
+    rule(TORCHSCRIPT_CALL, "torchscript-call", Severity::High,
+        "TorchScript source in a model archive calls or imports something outside torch and ops.",
+        "A TorchScript archive stores the model's code as Python source (code/*.py) that torch.jit.load compiles. Calls whose root is not torch, ops, __torch__, a TorchScript builtin or a local name, and imports of other modules, are not what torch.jit.save writes: the archive was edited.",
+        "Do not load the archive; re-export it from trusted source code.", &[OWASP_ML06, ATLAS_T0011]),
 ];

@@ -72,6 +72,30 @@ const CHECKPOINT_OPS: &[&str] = &[
     "MergeV2Checkpoints",
 ];
 
+/// True when TensorFlow registers `op`.
+pub fn is_registered(op: &str) -> bool {
+    static OPS: std::sync::OnceLock<BTreeSet<&'static str>> = std::sync::OnceLock::new();
+    OPS.get_or_init(|| KNOWN_OPS.lines().filter(|l| !l.starts_with('#')).collect())
+        .contains(op)
+}
+
+/// How dangerous an op is by itself: Python ops critical, file ops high.
+pub fn op_danger(op: &str) -> Option<(Severity, String)> {
+    if PYTHON_OPS.contains(&op) {
+        Some((
+            Severity::Critical,
+            format!("{op} runs a Python function when the graph executes"),
+        ))
+    } else if FILE_OPS.contains(&op) {
+        Some((
+            Severity::High,
+            format!("{op} reads, lists or writes files named when the graph runs"),
+        ))
+    } else {
+        None
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Summary {
     pub nodes: u64,
@@ -91,7 +115,6 @@ struct Walk<'a> {
     loc: &'a Location,
     findings: Vec<Finding>,
     summary: Summary,
-    known: BTreeSet<&'static str>,
     /// Function names of the graph libraries: callable as ops.
     functions: BTreeSet<String>,
     /// Ops not registered, checked against `functions` at the end.
@@ -114,7 +137,6 @@ pub fn scan(s: &mut Stream<'_>, root: Root, loc: &Location) -> (Vec<Finding>, Su
         loc,
         findings: Vec::new(),
         summary: Summary::default(),
-        known: KNOWN_OPS.lines().filter(|l| !l.starts_with('#')).collect(),
         functions: BTreeSet::new(),
         unknown: BTreeMap::new(),
         consts: BTreeMap::new(),
@@ -165,24 +187,13 @@ impl Walk<'_> {
                 .with("node", n.name.clone())
                 .with("op", op.to_string())
         };
-        if PYTHON_OPS.contains(&op) {
-            let f = finding(
-                TF_DANGEROUS_OP,
-                Severity::Critical,
-                format!("{op} runs a Python function when the graph executes"),
-            );
-            self.push(f);
-        } else if FILE_OPS.contains(&op) {
-            let f = finding(
-                TF_DANGEROUS_OP,
-                Severity::High,
-                format!("{op} reads, lists or writes files named when the graph runs"),
-            );
+        if let Some((sev, why)) = op_danger(op) {
+            let f = finding(TF_DANGEROUS_OP, sev, why);
             self.push(f);
         } else if CHECKPOINT_OPS.contains(&op) {
             let input = n.inputs.first().cloned().unwrap_or_default();
             self.checkpoints.push((n.name.clone(), n.op.clone(), input));
-        } else if !self.known.contains(op) && self.unknown.len() < MAX_FINDINGS {
+        } else if !is_registered(op) && self.unknown.len() < MAX_FINDINGS {
             self.unknown.insert(n.op.clone(), n.name.clone());
         }
         if op == "Const" && !n.strings.is_empty() && self.consts.len() < MAX_CONSTS {

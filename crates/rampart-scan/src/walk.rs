@@ -4,7 +4,7 @@ use crate::pickle::globals::{Classifier, Danger, Verdict};
 use crate::pickle::vm::{self, clip, EventKind, Outcome, RunOptions, VmLimits};
 use crate::rules::*;
 use crate::source::{le_u32, read_exact_at, Reading, Section, SeekSource, Source, Stream};
-use crate::{gguf, hdf5, npy, onnx, safetensors, tf, zip};
+use crate::{gguf, hdf5, npy, onnx, safetensors, tf, tflite, zip};
 use rampart_core::{
     Artifact, Check, Finding, Location, Progress, Report, Rule, ScanPolicy, Severity,
 };
@@ -324,10 +324,12 @@ enum Kind {
     Hdf5,
     Json,
     Onnx,
+    TorchScript,
+    Tflite,
     TfSavedModel,
     TfGraph,
-    /// Recognised by its first bytes, not analysed (or native code).
-    Sniffed(&'static str, bool),
+    /// Native code or a script, recognised by its first bytes.
+    Code(&'static str),
     /// Anything else: tried as a pickle.
     Other,
 }
@@ -352,9 +354,11 @@ impl Kind {
             Kind::Hdf5 => "hdf5",
             Kind::Json => "json",
             Kind::Onnx => "onnx",
+            Kind::TorchScript => "torchscript source",
+            Kind::Tflite => "tflite",
             Kind::TfSavedModel => "tensorflow savedmodel",
             Kind::TfGraph => "tensorflow graphdef",
-            Kind::Sniffed(name, _) => name,
+            Kind::Code(name) => name,
             Kind::Other => "unknown",
         }
     }
@@ -410,8 +414,10 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Gguf
     } else if head.starts_with(hdf5::SIGNATURE) {
         Kind::Hdf5
-    } else if let Some((name, native)) = crate::repo::sniff_other(head) {
-        Kind::Sniffed(name, native)
+    } else if head.get(4..8) == Some(tflite::IDENTIFIER) {
+        Kind::Tflite
+    } else if let Some(name) = crate::repo::sniff_code(head) {
+        Kind::Code(name)
     } else if head.get(257..262) == Some(b"ustar") || tar_checksum_ok(head) {
         Kind::Tar
     } else if matches!(head, [0x78, b, ..] if (0x7800u16 | u16::from(*b)) % 31 == 0) {
@@ -441,6 +447,9 @@ fn refine(kind: Kind, head: &[u8], loc: &Location) -> Kind {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(&name);
     let onnx_fields = [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72];
     match head {
+        _ if name.contains("code/") && base.ends_with(".py") && !loc.members.is_empty() => {
+            Kind::TorchScript
+        }
         [0x08, 0x01, 0x12, ..] if base.ends_with(".pb") => Kind::TfSavedModel,
         [0x08, v, t, ..] if (3..=30).contains(v) && onnx_fields.contains(t) => Kind::Onnx,
         _ if base.ends_with(".onnx") => Kind::Onnx,
@@ -606,6 +615,13 @@ impl<'s> Job<'s> {
             Kind::Zip => self.zip(src, len, loc, depth),
             Kind::SevenZ => self.sevenz(src, loc, depth),
             Kind::Hdf5 => self.hdf5(src, len, loc),
+            Kind::Tflite => {
+                self.metric("tflite_files", 1);
+                let (findings, summary) = tflite::scan(src, len, loc);
+                let format = format!("tflite v{}", summary.version);
+                self.describe(loc, Some(format), Some(summary.tensors));
+                self.findings.extend(findings);
+            }
             Kind::Gguf => {
                 self.gguf(src, Some(len), loc);
                 // `GGUF` is also a run of pickle opcodes: probe the file.
@@ -732,9 +748,9 @@ impl<'s> Job<'s> {
                 Err(e) => self.corrupt(loc, e),
             },
             Kind::Tar => self.tar(src, loc, depth),
-            Kind::Sniffed(name, native) => {
-                self.add(crate::repo::sniffed_finding(name, native, loc));
-                // "GGUF" and "MZ" are also pickle opcodes: read the bytes
+            Kind::Code(name) => {
+                self.add(crate::repo::code_finding(name, loc));
+                // "MZ" is also a run of pickle opcodes: read the bytes
                 // as a pickle too, reporting only if they import anything.
                 let _ = self.pickle(src, loc, &pickle_options(head), Expect::Probe);
             }
@@ -746,9 +762,15 @@ impl<'s> Job<'s> {
             }
             Kind::Json => self.json(src, loc),
             Kind::Onnx => self.onnx(src, loc),
+            Kind::TorchScript => self.torchscript(src, loc),
             Kind::TfSavedModel => self.tf(src, tf::Root::SavedModel, loc),
             Kind::TfGraph => self.tf(src, tf::Root::GraphDef, loc),
-            Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Hdf5 | Kind::Other => {
+            Kind::Zip
+            | Kind::SevenZ
+            | Kind::Safetensors
+            | Kind::Hdf5
+            | Kind::Tflite
+            | Kind::Other => {
                 let _ = self.pickle(src, loc, &pickle_options(head), expect);
             }
         }
@@ -1112,6 +1134,35 @@ impl<'s> Job<'s> {
         let format = format!("onnx ir {}", summary.ir_version);
         self.describe(loc, Some(format), Some(summary.tensors));
         self.findings.extend(findings);
+    }
+
+    /// TorchScript source inside a model archive.
+    fn torchscript(&mut self, src: &mut dyn Source, loc: &Location) {
+        let mut text = Vec::new();
+        let max = crate::repo::MAX_JSON;
+        if let Err(e) = src.take(max + 1).read_to_end(&mut text) {
+            return self.corrupt(loc, e);
+        }
+        if text.len() as u64 > max {
+            return self.incomplete(loc, format!("TorchScript source over {max} bytes"));
+        }
+        let calls = crate::torchscript::check(&String::from_utf8_lossy(&text));
+        let Some(first) = calls.first() else {
+            return;
+        };
+        let listed: Vec<String> = calls
+            .iter()
+            .map(|c| format!("{} (line {})", c.what, c.line))
+            .collect();
+        self.add(
+            Finding::new(
+                TORCHSCRIPT_CALL,
+                Severity::High,
+                loc.clone(),
+                format!("TorchScript source {}", listed.join("; ")),
+            )
+            .with("line", first.line.to_string()),
+        );
     }
 
     fn tf(&mut self, src: &mut dyn Source, root: tf::Root, loc: &Location) {

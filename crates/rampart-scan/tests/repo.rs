@@ -66,9 +66,17 @@ fn broken_json_is_reported() {
 }
 
 #[test]
-fn recognised_formats_are_unsupported_not_clean() {
-    let found = scan_dir(&[("m.tflite", b"\x1c\x00\x00\x00TFL3\x00\x00")]);
-    assert!(has(&found, "m.tflite", "SCAN-UNSUPPORTED"), "{found:?}");
+fn broken_headers_of_recognised_formats_are_never_clean() {
+    let found = scan_dir(&[
+        ("m.tflite", b"\x1c\x00\x00\x00TFL3\x00\x00"),
+        ("m.h5", b"\x89HDF\r\n\x1a\n\x00\x00"),
+        ("m.gguf", b"GGUF\x03\x00\x00\x00\x01"),
+        ("m.onnx", b"\x08\x08\x3a\x7f"),
+    ]);
+    assert!(has(&found, "m.tflite", "TFLITE-INVALID"), "{found:?}");
+    assert!(has(&found, "m.h5", "SCAN-CORRUPT"), "{found:?}");
+    assert!(has(&found, "m.gguf", "GGUF-INVALID"), "{found:?}");
+    assert!(has(&found, "m.onnx", "ONNX-INVALID"), "{found:?}");
 }
 
 #[test]

@@ -6,8 +6,8 @@
 yRelux*
 T0
 E
-pathConst*
-dtype0*)
-value BB../../../../etc/cron.d/job
+pathConst*)
+value BB../../../../etc/cron.d/job*
+dtype0
 &
 saveSaveV2pathnamesslicesy

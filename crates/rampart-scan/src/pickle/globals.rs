@@ -368,9 +368,25 @@ const ALLOW: &[&str] = &[
     "joblib.numpy_pickle.ZNDArrayWrapper",
 ];
 
+/// Container builders that torch.jit.save writes into TorchScript
+/// pickles: exceptions to the `torch.jit` deny prefix (whose compiler
+/// entry points run code), matched exactly.
+const TORCHSCRIPT_PICKLE: &[&str] = &[
+    "torch.jit._pickle.build_intlist",
+    "torch.jit._pickle.build_tensorlist",
+    "torch.jit._pickle.build_doublelist",
+    "torch.jit._pickle.build_boollist",
+    "torch.jit._pickle.build_complexlist",
+    "torch.jit._pickle.build_tensor_from_id",
+    "torch.jit._pickle.restore_type_tag",
+];
+
 /// Modules whose classes (a single capitalised name, no attribute chain)
 /// are safe to construct. A trailing `.` means "and its submodules".
 const ALLOW_CLASSES_IN: &[&str] = &[
+    // TorchScript classes: resolved to the archive's compiled code by
+    // torch.jit.load, never imported.
+    "__torch__.",
     "torch",
     "torch.storage",
     "torch.nn.parameter",
@@ -440,6 +456,9 @@ impl Classifier {
         if self.user_deny.iter().any(|d| has_prefix(&full, d)) {
             return Verdict::Dangerous(PolicyDenied);
         }
+        if TORCHSCRIPT_PICKLE.contains(&full.as_str()) && module == "torch.jit._pickle" {
+            return Verdict::Safe;
+        }
         // Every dotted prefix of the full path, so that `numpy` +
         // `testing._private.utils.runstring` and `os.path` + `sys` are seen.
         if let Some((_, d)) = DENY.iter().find(|(p, _)| has_prefix(&full, p)) {
@@ -448,7 +467,13 @@ impl Classifier {
         if ALLOW.contains(&full.as_str()) || self.user_allow_exact.contains(&full) {
             return Verdict::Safe;
         }
-        if name.split('.').any(is_dunder) || module.split('.').any(is_dunder) {
+        // `__torch__` is TorchScript's namespace for compiled classes, the
+        // one dunder that is not an escape.
+        let module_dunder = module
+            .split('.')
+            .enumerate()
+            .any(|(i, seg)| is_dunder(seg) && !(i == 0 && seg == "__torch__"));
+        if name.split('.').any(is_dunder) || module_dunder {
             return Verdict::Dangerous(Reflection);
         }
         // A segment anywhere in the chain that names a dangerous module
