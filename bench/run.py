@@ -25,7 +25,9 @@ REPEAT = int(os.environ.get("REPEAT", "5"))
 PEER_REPEAT = int(os.environ.get("PEER_REPEAT", "2"))
 TIMEOUT = int(os.environ.get("TIMEOUT", "900"))
 
-INPUTS = ["big_bytes.pkl", "dense_dict.pkl", "tuple_list.pkl", "torch_large.pt"]
+ALL = ["big_bytes.pkl", "dense_dict.pkl", "tuple_list.pkl", "torch_large.pt", "huge.gguf", "huge.safetensors", "big.onnx"]
+# INPUTS=huge.gguf,big.onnx bench/run.py runs a subset.
+INPUTS = [i for i in os.environ.get("INPUTS", ",".join(ALL)).split(",") if i]
 
 
 def tools(path):

@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Seeds both fuzz corpora with every file of examples/ (flat copies).
+# Seeds every fuzz corpus from examples/ (flat copies): the whole corpus
+# for the scanner-wide targets, the samples of its format for each parser.
 set -euo pipefail
 cd "$(dirname "$0")"
-for t in pickle_vm archive_walker; do
+seed() { # target, find -name patterns...
+  local t=$1; shift
   mkdir -p "corpus/$t"
-  find ../examples -type f ! -name expected.json | while read -r f; do
+  find ../examples -type f ! -name expected.json \( "$@" \) | while read -r f; do
     cp "$f" "corpus/$t/$(echo "$f" | sed 's|^\.\./examples/||; s|/|_|g')"
   done
-done
-echo "seeded $(ls corpus/pickle_vm | wc -l) files per target"
+  echo "$t: $(ls "corpus/$t" | wc -l) seeds"
+}
+seed pickle_vm -name '*'
+seed archive_walker -name '*'
+seed safetensors_header -name '*.safetensors'
+seed gguf_header -name '*.gguf'
+seed onnx_model -name '*.onnx'
+seed tensorflow_graph -name '*.pb'
+seed tflite_model -name '*.tflite'
+seed hdf5_root -name '*.h5'
+seed keras_config -name '*.json'
+seed chat_template -name 'tokenizer_config.json' -o -name '*.py'

@@ -41,3 +41,69 @@ mod zip;
 
 pub use rules::RULES;
 pub use walk::{ScanLimits, Scanner};
+
+/// Entry points of each format parser on bytes in memory, for fuzz
+/// targets and property tests: each must return, never panic, on any
+/// input.
+pub mod fuzzing {
+    use crate::source::Stream;
+    use rampart_core::{Finding, Location};
+    use std::io::Cursor;
+
+    fn loc() -> Location {
+        Location::file("fuzz")
+    }
+
+    /// The GGUF header reader and template analysis.
+    pub fn gguf(data: &[u8]) -> Vec<Finding> {
+        let mut cur = Cursor::new(data);
+        crate::gguf::scan(&mut Stream::new(&mut cur), Some(data.len() as u64), &loc()).0
+    }
+
+    /// The ONNX walker (no folder: external data is not resolved).
+    pub fn onnx(data: &[u8]) -> Vec<Finding> {
+        let mut cur = Cursor::new(data);
+        crate::onnx::scan(&mut Stream::new(&mut cur), &loc(), None).0
+    }
+
+    /// The TensorFlow walker, as a SavedModel and as a GraphDef.
+    pub fn tensorflow(data: &[u8]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for root in [crate::tf::Root::SavedModel, crate::tf::Root::GraphDef] {
+            let mut cur = Cursor::new(data);
+            out.extend(crate::tf::scan(&mut Stream::new(&mut cur), root, &loc()).0);
+        }
+        out
+    }
+
+    /// The TFLite FlatBuffer reader.
+    pub fn tflite(data: &[u8]) -> Vec<Finding> {
+        let mut cur = Cursor::new(data);
+        crate::tflite::scan(&mut cur, data.len() as u64, &loc()).0
+    }
+
+    /// The HDF5 root-attribute reader; the attribute names it found.
+    pub fn hdf5(data: &[u8]) -> Result<Vec<String>, String> {
+        let mut cur = Cursor::new(data);
+        crate::hdf5::read_root(&mut cur, data.len() as u64)
+            .map(|r| r.attributes.into_iter().map(|a| a.name).collect())
+    }
+
+    /// A Keras model config (JSON text).
+    pub fn keras_config(data: &[u8]) -> Vec<Finding> {
+        match serde_json::from_slice::<serde_json::Value>(data) {
+            Ok(v) => crate::keras::findings(&v, &loc(), &Default::default()),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The Jinja template analyser.
+    pub fn template(text: &str) -> Vec<Finding> {
+        crate::template::findings(text, "fuzz", &loc())
+    }
+
+    /// TorchScript source checks: the calls found.
+    pub fn torchscript(text: &str) -> usize {
+        crate::torchscript::check(text).len()
+    }
+}

@@ -24,6 +24,12 @@ const MAGICS: &[&[u8]] = &[
     b"(",
     b"c",
     b"\x40\x00\x00\x00\x00\x00\x00\x00{",
+    b"GGUF\x03\x00\x00\x00",
+    b"\x89HDF\r\n\x1a\n",
+    b"\x18\x00\x00\x00TFL3",
+    b"\x08\x08\x3a",
+    b"\x08\x01\x12",
+    b"{\"class_name\": \"Sequential\", \"config\": {",
 ];
 
 fn corpus() -> Vec<Vec<u8>> {

@@ -41,6 +41,11 @@ fn remote_code_and_code_files() {
     ]);
     assert!(has(&found, "config.json", "REPO-REMOTE-CODE"), "{found:?}");
     assert!(has(&found, "modeling_x.py", "REPO-CODE-FILE"), "{found:?}");
+    // The module auto_map names is reported as remote code too.
+    assert!(
+        has(&found, "modeling_x.py", "REPO-REMOTE-CODE"),
+        "{found:?}"
+    );
     assert!(has(&found, "weights.bin.so", "REPO-CODE-FILE"), "{found:?}");
     assert!(has(&found, "run", "REPO-CODE-FILE"), "{found:?}");
     // Valid JSON without auto_map is neither a finding nor "unknown".
@@ -88,4 +93,78 @@ fn a_pickle_dressed_as_gguf_is_still_read_as_a_pickle() {
     let rules: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
     assert!(rules.contains(&"GGUF-INVALID"), "{rules:?}");
     assert!(rules.contains(&"PICKLE-EXEC"), "{rules:?}");
+}
+
+#[test]
+fn auto_map_into_another_repository_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg =
+        br#"{"auto_map": {"AutoModel": "evil/repo--modeling.M", "AutoConfig": "../../etc/x.C"}}"#;
+    std::fs::write(d.path().join("config.json"), cfg).unwrap();
+    let (report, _) = Scanner::default().scan_paths(&[d.path().to_path_buf()], &NoProgress);
+    let remote: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.evidence.get("repository").map(String::as_str) == Some("evil/repo"))
+        .collect();
+    assert_eq!(remote.len(), 1, "{:#?}", report.findings);
+    // A module path with `..` is never looked up outside the folder.
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| !f.location.path.contains("etc")));
+}
+
+/// A minimal ONNX model, hand-encoded: one float initializer `w` of four
+/// elements whose data is external at `location`.
+fn onnx_external(location: &str) -> Vec<u8> {
+    fn field(num: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = vec![num << 3 | 2, payload.len() as u8];
+        v.extend_from_slice(payload);
+        v
+    }
+    let mut entry = field(1, b"location");
+    entry.extend(field(2, location.as_bytes()));
+    let mut tensor = vec![0x08, 4, 0x10, 1]; // dims [4], FLOAT
+    tensor.extend(field(8, b"w"));
+    tensor.extend(field(13, &entry));
+    tensor.extend([14 << 3, 1]); // data_location EXTERNAL
+    let graph = field(5, &tensor);
+    let mut model = vec![0x08, 8]; // ir_version 8
+    model.extend(field(7, &graph));
+    model
+}
+
+#[cfg(unix)]
+#[test]
+fn onnx_external_data_links_and_ranges() {
+    let d = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", d.path().join("link.bin")).unwrap();
+    std::fs::write(d.path().join("short.bin"), [0u8; 8]).unwrap();
+    std::fs::write(d.path().join("ok.bin"), [0u8; 16]).unwrap();
+    std::fs::write(d.path().join("a.onnx"), onnx_external("link.bin")).unwrap();
+    std::fs::write(d.path().join("b.onnx"), onnx_external("short.bin")).unwrap();
+    std::fs::write(d.path().join("c.onnx"), onnx_external("ok.bin")).unwrap();
+    let (report, _) = Scanner::default().scan_paths(&[d.path().to_path_buf()], &NoProgress);
+    let sev = |file: &str| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.location.path.ends_with(file) && f.rule == "ONNX-EXTERNAL-DATA")
+            .map(|f| f.severity)
+            .max()
+    };
+    assert_eq!(
+        sev("a.onnx"),
+        Some(rampart_core::Severity::Critical),
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(
+        sev("b.onnx"),
+        Some(rampart_core::Severity::High),
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(sev("c.onnx"), None, "{:#?}", report.findings);
 }

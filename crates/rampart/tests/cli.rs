@@ -87,6 +87,48 @@ fn fail_on_moves_the_threshold() {
 }
 
 #[test]
+fn inventory_lists_formats_only_when_asked() {
+    let d = tempfile::tempdir().unwrap();
+    let gguf = ex("benign/gguf/model.gguf");
+    let keras = ex("benign/keras/dense.keras");
+    let o = rampart(
+        &["scan", &gguf, &keras, "--inventory", "--format", "json"],
+        d.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let inv = v["inventory"].as_array().unwrap();
+    let format_of = |suffix: &str| {
+        inv.iter()
+            .find(|a| {
+                let members = a["location"]["members"].as_array().map_or(0, Vec::len);
+                a["location"]["path"].as_str().unwrap().ends_with(suffix) && members == 0
+            })
+            .map(|a| {
+                (
+                    a["format"].as_str().unwrap().to_string(),
+                    a["tensors"].as_u64(),
+                )
+            })
+    };
+    assert_eq!(format_of("model.gguf"), Some(("gguf v3".into(), Some(2))));
+    assert_eq!(
+        format_of("dense.keras").map(|f| f.0),
+        Some("keras v3".into())
+    );
+    assert!(inv
+        .iter()
+        .any(|a| a["location"]["members"][0] == "config.json" && a["format"] == "keras config"));
+    let table = text(&rampart(
+        &["scan", &gguf, "--inventory", "--quiet"],
+        d.path(),
+    ));
+    assert!(table.starts_with("FORMAT"), "{table}");
+    let plain = rampart(&["scan", &gguf, "--format", "json"], d.path());
+    let v: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert!(v.get("inventory").is_none());
+}
+
+#[test]
 fn json_output_is_machine_readable() {
     let d = tempfile::tempdir().unwrap();
     let o = rampart(
