@@ -34,6 +34,9 @@ def main():
     env = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_COLOR="1")
     tools = ["rampart", "picklescan", "modelscan", "modelaudit"]
     stats = {t: {"tp": 0, "fn": [], "fp": [], "err": 0} for t in tools}
+    # Per sample folder (gguf, keras, onnx...): [malicious, benign] counts
+    # and, per tool, [malicious flagged, benign flagged].
+    groups = {}
     n_mal = sum(1 for e in expected.values() if e["verdict"] not in ("clean", "low", "info"))
     n_ben = len(expected) - n_mal
     for rel, exp in sorted(expected.items()):
@@ -45,6 +48,8 @@ def main():
             except subprocess.TimeoutExpired:
                 code = -1
             flagged = code == 1
+            g = groups.setdefault(rel.split("/")[1], {"n": [0, 0], **{x: [0, 0] for x in tools}})
+            g[t][0 if malicious else 1] += int(flagged)
             s = stats[t]
             if code not in (0, 1):
                 s["err"] += 1
@@ -54,12 +59,19 @@ def main():
                 s["fn"].append(f"{rel} (exit {code})")
             elif flagged:
                 s["fp"].append(rel)
+        groups[rel.split("/")[1]]["n"][0 if malicious else 1] += 1
         print(rel, file=sys.stderr)
     print(f"| tool | malicious flagged (of {n_mal}) | benign flagged (of {n_ben}) | other exit codes (errors, nothing scanned) |")
     print("|---|---:|---:|---:|")
     for t in tools:
         s = stats[t]
         print(f"| {t} | {s['tp']} | {len(s['fp'])} | {s['err']} |")
+    print("\nBy sample folder: malicious flagged / malicious, benign flagged / benign.\n")
+    print("| folder | " + " | ".join(tools) + " |")
+    print("|---|" + "---:|" * len(tools))
+    for name, g in sorted(groups.items()):
+        cells = [f"{g[t][0]}/{g['n'][0]}, {g[t][1]}/{g['n'][1]}" for t in tools]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     for t in tools:
         s = stats[t]
         if s["fn"]:

@@ -90,7 +90,7 @@ def main():
         print(f"| {name} | {mib:.0f} | {tool} | {best:.3f} | {mib / best:.0f} | {rss / 1024:.1f} | {code} | {speed} |")
     for name, n in opcodes.items():
         t = base.get(name)
-        if n and t:
+        if n and t and name.endswith(".pkl"):
             print(f"\nrampart on {name}: {n:,} opcodes in {t:.3f} s = {n / t / 1e6:.1f} million opcodes/s (including process start)")
 
 

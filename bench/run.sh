@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 VENV=${PEERS_VENV:-/tmp/rampart-peers}
 if [ ! -x "$VENV/bin/modelaudit" ]; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q picklescan modelscan modelaudit fickling
+  # onnx, h5py and tensorflow give modelaudit and modelscan their full
+  # coverage of ONNX, Keras and TensorFlow files.
+  "$VENV/bin/pip" install -q picklescan modelscan modelaudit fickling onnx h5py tensorflow-cpu
 fi
 "$VENV/bin/pip" list 2>/dev/null | grep -iE '^(picklescan|modelscan|modelaudit|fickling) '
 cargo build --release -q

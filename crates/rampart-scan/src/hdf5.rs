@@ -26,6 +26,11 @@ const MAX_CHUNKS: usize = 256;
 const MAX_MESSAGES: usize = 65_536;
 /// Attribute values kept, in total.
 const MAX_KEPT: usize = 128 << 20;
+/// Bytes read from the file in all (structures may point at the same
+/// bytes many times: the budget bounds the work, not only the memory).
+const MAX_READ: u64 = 256 << 20;
+/// Attribute messages decoded.
+const MAX_ATTRIBUTES: usize = 4096;
 
 /// A root attribute: its name and, for string attributes, the bytes.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +51,8 @@ type R<T> = Result<T, String>;
 struct File<'a> {
     src: &'a mut dyn SeekSource,
     len: u64,
+    /// Bytes still allowed to be read.
+    budget: u64,
     base: u64,
     offset_size: usize,
     length_size: usize,
@@ -75,6 +82,10 @@ impl File<'_> {
                 "structure of {len} bytes at {addr} is over the limit"
             ));
         }
+        self.budget = self
+            .budget
+            .checked_sub(len)
+            .ok_or("the file's structures point at more than 256 MiB of reads")?;
         let at = self.base.checked_add(addr).ok_or("address overflows")?;
         if at.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(format!(
@@ -132,6 +143,7 @@ pub fn read_root(src: &mut dyn SeekSource, len: u64) -> R<Root> {
     let mut f = File {
         src,
         len,
+        budget: MAX_READ,
         base,
         offset_size,
         length_size,
@@ -233,7 +245,7 @@ fn keep(f: &File<'_>, ty: u16, data: &[u8], (out, pending): Sink<'_>) -> R<()> {
         let at = uint(data, 0, f.offset_size)?;
         let len = uint(data, f.offset_size, f.length_size)?;
         pending.push((at, len));
-    } else if matches!(ty, 0x000C | 0x0015) {
+    } else if matches!(ty, 0x000C | 0x0015) && out.len() < MAX_ATTRIBUTES {
         out.push((ty, data.to_vec()));
     }
     Ok(())

@@ -7,9 +7,6 @@ use std::path::Path;
 
 use crate::rules::{REPO_CODE_FILE, REPO_REMOTE_CODE};
 
-/// Largest JSON document parsed (configs and tokenizers are small; a
-/// tokenizer.json with a large vocabulary is tens of MiB).
-pub const MAX_JSON: u64 = 64 << 20;
 
 /// Extensions of files that run as code when a repository is used.
 const CODE_EXTENSIONS: &[(&str, &str)] = &[

@@ -482,6 +482,18 @@ struct Job<'s> {
     budget: Budget,
 }
 
+/// The folder a file is in, for formats that name sibling files (ONNX
+/// external data, `auto_map` modules); `None` inside archives.
+fn folder(loc: &Location) -> Option<&Path> {
+    match loc.members.is_empty() {
+        true => Path::new(&loc.path).parent(),
+        false => None,
+    }
+}
+
+/// Largest text document (config, template, source) read whole.
+const MAX_TEXT: u64 = 64 << 20;
+
 fn child(loc: &Location, member: impl Into<String>) -> Location {
     let mut l = loc.clone();
     l.members.push(member.into());
@@ -1082,14 +1094,9 @@ impl<'s> Job<'s> {
     /// A JSON document: chat templates, auto_map, Keras configs. A file
     /// named `.json` that does not parse is reported.
     fn json(&mut self, src: &mut dyn Source, loc: &Location) {
-        let mut text = Vec::new();
-        let max = crate::repo::MAX_JSON;
-        if let Err(e) = src.take(max + 1).read_to_end(&mut text) {
-            return self.corrupt(loc, e);
-        }
-        if text.len() as u64 > max {
-            return self.incomplete(loc, format!("JSON document over {max} bytes"));
-        }
+        let Some(text) = self.read_text(src, loc, "JSON document") else {
+            return;
+        };
         let name = loc.members.last().unwrap_or(&loc.path);
         let value: serde_json::Value = match serde_json::from_slice(&text) {
             Ok(v) => v,
@@ -1110,11 +1117,7 @@ impl<'s> Job<'s> {
                 ));
             }
         };
-        let dir = match loc.members.is_empty() {
-            true => Path::new(&loc.path).parent(),
-            false => None,
-        };
-        let found = crate::repo::json_findings(&value, loc, dir, &self.scanner.classifier);
+        let found = crate::repo::json_findings(&value, loc, folder(loc), &self.scanner.classifier);
         if crate::keras::looks_like_keras(&value) {
             self.describe(loc, Some("keras config".into()), None);
         }
@@ -1125,27 +1128,33 @@ impl<'s> Job<'s> {
     /// is resolved against the model's folder when it is a file.
     fn onnx(&mut self, src: &mut dyn Source, loc: &Location) {
         self.metric("onnx_files", 1);
-        let dir = match loc.members.is_empty() {
-            true => Path::new(&loc.path).parent(),
-            false => None,
-        };
-        let (findings, summary) = onnx::scan(&mut Stream::new(src), loc, dir);
+        let (findings, summary) = onnx::scan(&mut Stream::new(src), loc, folder(loc));
         self.metric("tensors", summary.tensors);
         let format = format!("onnx ir {}", summary.ir_version);
         self.describe(loc, Some(format), Some(summary.tensors));
         self.findings.extend(findings);
     }
 
+    /// Reads a whole text document (configs, sources) of at most
+    /// `MAX_TEXT` bytes; longer ones are reported as incomplete.
+    fn read_text(&mut self, src: &mut dyn Source, loc: &Location, what: &str) -> Option<Vec<u8>> {
+        let mut text = Vec::new();
+        if let Err(e) = src.take(MAX_TEXT + 1).read_to_end(&mut text) {
+            self.corrupt(loc, e);
+            return None;
+        }
+        if text.len() as u64 > MAX_TEXT {
+            self.incomplete(loc, format!("{what} over {MAX_TEXT} bytes"));
+            return None;
+        }
+        Some(text)
+    }
+
     /// TorchScript source inside a model archive.
     fn torchscript(&mut self, src: &mut dyn Source, loc: &Location) {
-        let mut text = Vec::new();
-        let max = crate::repo::MAX_JSON;
-        if let Err(e) = src.take(max + 1).read_to_end(&mut text) {
-            return self.corrupt(loc, e);
-        }
-        if text.len() as u64 > max {
-            return self.incomplete(loc, format!("TorchScript source over {max} bytes"));
-        }
+        let Some(text) = self.read_text(src, loc, "TorchScript source") else {
+            return;
+        };
         let calls = crate::torchscript::check(&String::from_utf8_lossy(&text));
         let Some(first) = calls.first() else {
             return;
