@@ -146,18 +146,18 @@ fn graph(
     })
 }
 
+/// Reads a name field into `slot`.
+fn set(s: &mut Stream<'_>, len: u64, slot: &mut String) -> Result<(), Error> {
+    *slot = string(s, len, MAX_NAME)?;
+    Ok(())
+}
+
 /// FunctionProto: name 1, node 7, domain 10.
 fn function(s: &mut Stream<'_>, len: u64, depth: u32, w: &mut Walk<'_>) -> Result<(), Error> {
     let (mut name, mut domain) = (String::new(), String::new());
     message(s, len, depth, &mut |s, field, v| match (field, v) {
-        (1, Value::Len(n)) => {
-            name = string(s, n, MAX_NAME)?;
-            Ok(())
-        }
-        (10, Value::Len(n)) => {
-            domain = string(s, n, MAX_NAME)?;
-            Ok(())
-        }
+        (1, Value::Len(n)) => set(s, n, &mut name),
+        (10, Value::Len(n)) => set(s, n, &mut domain),
         (7, Value::Len(n)) => node(s, n, depth + 1, "function", w),
         _ => Ok(()),
     })?;
@@ -176,18 +176,9 @@ fn node(
     w.summary.nodes += 1;
     let (mut name, mut op, mut domain) = (String::new(), String::new(), String::new());
     message(s, len, depth, &mut |s, field, v| match (field, v) {
-        (3, Value::Len(n)) => {
-            name = string(s, n, MAX_NAME)?;
-            Ok(())
-        }
-        (4, Value::Len(n)) => {
-            op = string(s, n, MAX_NAME)?;
-            Ok(())
-        }
-        (7, Value::Len(n)) => {
-            domain = string(s, n, MAX_NAME)?;
-            Ok(())
-        }
+        (3, Value::Len(n)) => set(s, n, &mut name),
+        (4, Value::Len(n)) => set(s, n, &mut op),
+        (7, Value::Len(n)) => set(s, n, &mut domain),
         (5, Value::Len(n)) => attribute(s, n, depth + 1, &format!("{path}/{name}"), w),
         _ => Ok(()),
     })?;
@@ -207,10 +198,7 @@ fn attribute(
 ) -> Result<(), Error> {
     let mut name = String::new();
     message(s, len, depth, &mut |s, field, v| match (field, v) {
-        (1, Value::Len(n)) => {
-            name = string(s, n, MAX_NAME)?;
-            Ok(())
-        }
+        (1, Value::Len(n)) => set(s, n, &mut name),
         (5 | 10, Value::Len(n)) => tensor(s, n, depth + 1, path, w),
         (6 | 11, Value::Len(n)) => graph(s, n, depth + 1, &format!("{path}.{name}"), w),
         _ => Ok(()),

@@ -7,7 +7,6 @@ use std::path::Path;
 
 use crate::rules::{REPO_CODE_FILE, REPO_REMOTE_CODE};
 
-
 /// Extensions of files that run as code when a repository is used.
 const CODE_EXTENSIONS: &[(&str, &str)] = &[
     ("py", "Python source"),
