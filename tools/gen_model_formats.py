@@ -11,7 +11,11 @@ tools/requirements-formats.txt:
 
 Files are written with the reference libraries (gguf-py, h5py, keras,
 onnx, tensorflow) where they can write the technique; a few malformed
-headers are written by hand. Payloads only run `echo`; nothing is loaded.
+headers are written by hand. Payloads only run `echo`; nothing is loaded
+(building the Keras Lambda model calls its function once: it echoes).
+Files that Keras and TensorFlow write themselves (the HDF5 files of
+model.save, the .keras weights, fingerprint.pb) carry save times and
+differ from run to run; the rest is reproducible.
 """
 import io
 import json
@@ -156,6 +160,10 @@ def rewrite_keras_config(archive, edit):
                 cfg = json.loads(data)
                 edit(cfg)
                 data = json.dumps(cfg).encode()
+            if info.filename == "metadata.json":
+                meta = json.loads(data)
+                meta["date_saved"] = "2024-01-01@00:00:00"
+                data = json.dumps(meta).encode()
             info.date_time = (2024, 1, 1, 0, 0, 0)
             z.writestr(info, data)
     return out.getvalue()
@@ -174,7 +182,7 @@ def h5_with_config(config, vlen=False, libver="earliest", extra_attrs=0):
             f.attrs["model_config"] = text if vlen else text.encode()
             f.attrs["keras_version"] = "2.15.0"
             f.attrs["backend"] = "tensorflow"
-            f.create_dataset("model_weights/out/kernel", data=np.zeros((4, 2), dtype="f4"))
+            f.create_dataset("model_weights/out/kernel", data=np.zeros((4, 2), dtype="f4"), track_times=False)
         with open(path, "rb") as f:
             return f.read()
 
