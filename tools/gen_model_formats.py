@@ -14,7 +14,8 @@ onnx, tensorflow) where they can write the technique; a few malformed
 headers are written by hand. Payloads only run `echo`; nothing is loaded
 (building the Keras Lambda model calls its function once: it echoes).
 Files that Keras and TensorFlow write themselves (the HDF5 files of
-model.save, the .keras weights, fingerprint.pb) carry save times and
+model.save, the .keras weights, fingerprint.pb, and HDF5 files in the
+latest format, whose root group records times) carry save times and
 differ from run to run; the rest is reproducible.
 """
 import io
