@@ -182,6 +182,10 @@ impl Walker<'_> {
             }
         }
         let module = s("module");
+        // Keras 2 configs have no `module`; a dotted class name is a path.
+        if let (None, Some((m, name))) = (module, class.rsplit_once('.')) {
+            self.reference(m, name, path, layer);
+        }
         if let Some(module) = module {
             let name = match (class, v.get("config")) {
                 ("function", Some(Value::String(f))) => f.as_str(),
@@ -367,6 +371,11 @@ mod tests {
         assert_eq!(
             rules(&get_file),
             vec![(KERAS_GADGET.to_string(), Severity::Critical)]
+        );
+        let dotted = json!({"class_name": "os.system", "config": {"command": "id"}});
+        assert_eq!(
+            rules(&dotted),
+            vec![(KERAS_EXTERNAL_MODULE.to_string(), Severity::Critical)]
         );
         let tfop = json!({"class_name": "TFOpLambda", "config": {"name": "w", "function": "io.write_file"}});
         assert_eq!(
