@@ -38,12 +38,15 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Scan model files, folders and archives for unsafe pickle content.
+    /// Scan model files, folders and archives for code that runs on load.
     ///
     /// Every file is identified by its content, never its extension:
-    /// pickles (protocols 0-5), PyTorch zip and legacy checkpoints, NumPy
-    /// .npy/.npz, joblib, and gzip/bz2/xz/lzma/zlib/zstd/lz4/zip/tar/7z
-    /// wrappers around any of them, nested. Folders are walked recursively;
+    /// pickles (protocols 0-5), PyTorch zip and legacy checkpoints,
+    /// TorchScript, NumPy .npy/.npz, joblib, safetensors, GGUF (and its
+    /// chat templates), Keras .keras/.h5, ONNX, TensorFlow SavedModel and
+    /// GraphDef, TFLite, model-folder code and configs, and
+    /// gzip/bz2/xz/lzma/zlib/zstd/lz4/zip/tar/7z wrappers, nested. Headers
+    /// are read, tensor data is not. Folders are walked recursively;
     /// symbolic links are not followed. Files in no known format are listed
     /// as SCAN-UNKNOWN-FORMAT (info), never skipped silently.
     #[command(after_help = SCAN_EXAMPLES)]
@@ -59,6 +62,19 @@ enum Command {
         #[arg(long)]
         short: bool,
     },
+    /// Write a signing key pair: PREFIX.key (private, mode 0600) and
+    /// PREFIX.pub. Never overwrites.
+    Keygen(crate::signing::KeygenArgs),
+    /// Sign a model file or folder: an OpenSSF model-signing v1.0 bundle
+    /// (Sigstore bundle v0.3, DSSE, in-toto) of every file's digest.
+    #[command(after_help = crate::signing::SIGN_EXIT_CODES)]
+    Sign(crate::signing::SignArgs),
+    /// Verify a signature, then re-hash and compare: names the files
+    /// modified, added, removed or renamed.
+    #[command(after_help = crate::signing::SIGN_EXIT_CODES)]
+    Verify(crate::signing::VerifyArgs),
+    /// Print the manifest (every file's digest) as JSON, without signing.
+    Digest(crate::signing::DigestArgs),
     /// Scan the bundled examples/ folder of benign and malicious samples and
     /// check every verdict against examples/expected.json.
     Demo {
@@ -136,6 +152,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(args) => scan(&args),
         Command::Rules { id, format, short } => rules(id.as_deref(), format, short),
         Command::Demo { dir } => crate::demo::run(dir),
+        Command::Keygen(a) => crate::signing::keygen(&a),
+        Command::Sign(a) => crate::signing::sign(&a),
+        Command::Verify(a) => crate::signing::verify(&a),
+        Command::Digest(a) => crate::signing::digest(&a),
     }
 }
 

@@ -5,6 +5,7 @@
 mod cli;
 mod demo;
 mod progress;
+mod signing;
 
 use clap::Parser;
 use std::process::ExitCode;

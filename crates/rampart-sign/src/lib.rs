@@ -1,0 +1,52 @@
+//! Manifests of model folders and datasets in the OpenSSF model-signing
+//! v1.0 format, and their signatures.
+//!
+//! A manifest lists every file (method `files`) or every fixed-size shard
+//! of every file (method `shards`) with its digest, in the order
+//! model-signing sorts them (by path components, then offsets). The signed
+//! statement's subject digest is SHA-256 over the concatenated raw
+//! resource digests; its predicate records the serialization parameters,
+//! so that a verifier re-hashes exactly as the signer did.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        unsafe_code
+    )
+)]
+
+mod hash;
+mod manifest;
+mod sign;
+
+pub use hash::{digest, Options};
+pub use manifest::{Diff, HashType, Manifest, Method, Resource, Serialization};
+pub use sign::{sign, verify, Verified, PREDICATE_TYPE};
+
+use std::path::PathBuf;
+
+/// Paths model-signing ignores by default (`--ignore-git-paths`).
+pub const GIT_PATHS: &[&str] = &[".git", ".gitattributes", ".github", ".gitignore"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{0}: symbolic link refused (pass --allow-symlinks to follow links that stay inside the folder)")]
+    Symlink(PathBuf),
+    #[error("{0}: symbolic link points outside the folder; refused")]
+    Escapes(PathBuf),
+    #[error("{0}: the file changed while it was being hashed; sign again when it is stable")]
+    Changed(PathBuf),
+    #[error("{0}")]
+    Attest(#[from] rampart_attest::Error),
+    #[error("the signed manifest is not valid: {0}")]
+    Manifest(String),
+}

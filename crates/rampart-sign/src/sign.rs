@@ -1,0 +1,108 @@
+//! Signing a manifest into a model-signing bundle, and verifying one.
+
+use rampart_attest::{
+    Bundle, PublicKey, ResourceDescriptor, SigningKey, Statement, IN_TOTO_PAYLOAD_TYPE,
+};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::hash::{digest, Options};
+use crate::manifest::{Diff, Manifest, Resource, Serialization};
+use crate::Error;
+
+/// The OpenSSF model-signing v1.0 predicate.
+pub const PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
+
+fn statement(m: &Manifest) -> Result<Statement, Error> {
+    let subject = ResourceDescriptor {
+        name: m.model_name.clone(),
+        digest: BTreeMap::from([("sha256".to_string(), m.root_digest()?)]),
+    };
+    let predicate = json!({
+        "serialization": m.serialization.to_json(),
+        "resources": m.resources,
+    });
+    Ok(Statement::new(vec![subject], PREDICATE_TYPE, predicate))
+}
+
+/// Signs a manifest: a Sigstore bundle holding the DSSE-signed statement.
+pub fn sign(m: &Manifest, key: &SigningKey) -> Result<Bundle, Error> {
+    let payload = statement(m)?.to_payload();
+    Ok(Bundle::sign(IN_TOTO_PAYLOAD_TYPE, payload, key)?)
+}
+
+/// The outcome of a verification whose signature was good.
+#[derive(Debug)]
+pub struct Verified {
+    /// What was signed.
+    pub signed: Manifest,
+    /// The files as they are now.
+    pub actual: Manifest,
+    /// Empty when the files match the signature.
+    pub diff: Diff,
+}
+
+/// Reads the manifest a verified statement carries.
+fn manifest_of(st: &Statement) -> Result<Manifest, Error> {
+    let bad = |what: &str| Error::Manifest(what.to_string());
+    let subject = match st.subject.as_slice() {
+        [one] => one,
+        _ => return Err(bad("expected exactly one subject")),
+    };
+    let serialization = Serialization::from_json(
+        st.predicate
+            .get("serialization")
+            .ok_or_else(|| bad("no serialization"))?,
+    )?;
+    let resources: Vec<Resource> = serde_json::from_value(
+        st.predicate
+            .get("resources")
+            .cloned()
+            .ok_or_else(|| bad("no resources"))?,
+    )
+    .map_err(|e| Error::Manifest(format!("resources: {e}")))?;
+    let mut m = Manifest {
+        model_name: subject.name.clone(),
+        serialization,
+        resources,
+    };
+    m.sort();
+    let root = subject
+        .digest
+        .get("sha256")
+        .ok_or_else(|| bad("the subject has no sha256 digest"))?;
+    if *root != m.root_digest()? {
+        return Err(bad("the subject digest does not match the resources"));
+    }
+    Ok(m)
+}
+
+/// Verifies the bundle with `key`, then re-hashes `root` the way the
+/// signer did (plus `extra_ignore`) and compares.
+pub fn verify(
+    bundle: &Bundle,
+    key: &PublicKey,
+    root: &Path,
+    extra_ignore: &[String],
+    ignore_unsigned: bool,
+) -> Result<Verified, Error> {
+    let payload = bundle.verify(key, IN_TOTO_PAYLOAD_TYPE)?;
+    let st = Statement::from_payload(payload, Some(PREDICATE_TYPE))?;
+    let signed = manifest_of(&st)?;
+    let mut ignore = signed.serialization.ignore_paths.clone();
+    ignore.extend(extra_ignore.iter().cloned());
+    let opts = Options {
+        method: signed.serialization.method,
+        hash_type: signed.serialization.hash_type,
+        allow_symlinks: signed.serialization.allow_symlinks,
+        ignore_paths: ignore,
+    };
+    let actual = digest(root, &opts)?;
+    let diff = actual.diff(&signed, ignore_unsigned);
+    Ok(Verified {
+        signed,
+        actual,
+        diff,
+    })
+}

@@ -1,0 +1,362 @@
+//! `rampart keygen | sign | verify | digest`: thin commands over
+//! rampart-sign and rampart-attest.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use rampart_attest::{Bundle, KeyKind, PublicKey, SigningKey};
+use rampart_sign::{HashType, Method, Options};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub const SIGN_EXIT_CODES: &str = "\
+Exit codes:
+  0  signed / verified: the signature is good and every file matches
+  1  verification failed: wrong key, bad signature, changed payload type,
+     or files modified, added, removed or renamed
+  2  usage or input error: a key, signature or file that cannot be read";
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum Algorithm {
+    /// ECDSA on NIST P-256 with SHA-256 (model-signing's default curve).
+    P256,
+    /// ECDSA on NIST P-384 with SHA-384.
+    P384,
+    /// Ed25519 (not read by model-signing's key method).
+    Ed25519,
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Writes PREFIX.key (private, mode 0600) and PREFIX.pub.
+    #[arg(default_value = "rampart")]
+    prefix: PathBuf,
+    #[arg(long, value_enum, default_value_t = Algorithm::P256)]
+    algorithm: Algorithm,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum MethodArg {
+    /// One digest per file.
+    Files,
+    /// One digest per shard of --shard-size bytes.
+    Shards,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum HashArg {
+    Sha256,
+    Blake3,
+}
+
+/// How to hash: shared by `sign` and `digest`.
+#[derive(Args, Debug)]
+pub struct HashArgs {
+    #[arg(long, value_enum, default_value_t = MethodArg::Files)]
+    method: MethodArg,
+    /// Shard size in bytes for --method shards.
+    #[arg(long, default_value_t = 1_000_000_000)]
+    shard_size: u64,
+    #[arg(long = "hash", value_enum, default_value_t = HashArg::Sha256)]
+    hash: HashArg,
+    /// Follow symbolic links that stay inside the folder (links that leave
+    /// it are always refused).
+    #[arg(long)]
+    allow_symlinks: bool,
+    /// Paths (relative to the folder) to leave out; repeatable.
+    #[arg(long = "ignore-paths", value_name = "PATH")]
+    ignore_paths: Vec<String>,
+    /// Include .git, .gitattributes, .github and .gitignore.
+    #[arg(long)]
+    no_ignore_git_paths: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The model file or folder.
+    path: PathBuf,
+    /// Private key (PEM: PKCS#8, or SEC1 for EC keys).
+    #[arg(long)]
+    key: PathBuf,
+    /// Signature file [default: PATH/model.sig for a folder, PATH.sig for a file].
+    #[arg(long, short = 's')]
+    signature: Option<PathBuf>,
+    #[command(flatten)]
+    hash: HashArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The model file or folder.
+    path: PathBuf,
+    /// Public key (SPKI PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// Signature file [default: PATH/model.sig for a folder, PATH.sig for a file].
+    #[arg(long, short = 's')]
+    signature: Option<PathBuf>,
+    /// More paths to leave out, besides those the signature lists.
+    #[arg(long = "ignore-paths", value_name = "PATH")]
+    ignore_paths: Vec<String>,
+    /// Files the signature does not list are not an error.
+    #[arg(long)]
+    ignore_unsigned_files: bool,
+    /// After a good verification, scan the folder (`rampart scan`) and
+    /// check that it did not change during the scan.
+    #[arg(long)]
+    scan: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DigestArgs {
+    /// The model file or folder.
+    path: PathBuf,
+    #[command(flatten)]
+    hash: HashArgs,
+}
+
+fn default_signature(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("model.sig")
+    } else {
+        let mut s = path.as_os_str().to_owned();
+        s.push(".sig");
+        PathBuf::from(s)
+    }
+}
+
+/// The signature's path relative to the folder, when it lies inside it.
+fn inside(root: &Path, sig: &Path) -> Option<String> {
+    let root = root.canonicalize().ok()?;
+    let parent = sig
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = parent.canonicalize().ok()?;
+    let rel = dir.strip_prefix(&root).ok()?.join(sig.file_name()?);
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+fn options(h: &HashArgs) -> Result<Options> {
+    if h.method == MethodArg::Shards && h.shard_size == 0 {
+        bail!("--shard-size must be positive");
+    }
+    let mut ignore: Vec<String> = if h.no_ignore_git_paths {
+        Vec::new()
+    } else {
+        rampart_sign::GIT_PATHS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    ignore.extend(
+        h.ignore_paths
+            .iter()
+            .map(|p| p.trim_start_matches("./").to_string()),
+    );
+    Ok(Options {
+        method: match h.method {
+            MethodArg::Files => Method::Files,
+            MethodArg::Shards => Method::Shards {
+                shard_size: h.shard_size,
+            },
+        },
+        hash_type: match h.hash {
+            HashArg::Sha256 => HashType::Sha256,
+            HashArg::Blake3 => HashType::Blake3,
+        },
+        allow_symlinks: h.allow_symlinks,
+        ignore_paths: ignore,
+    })
+}
+
+fn read(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
+    let kind = match a.algorithm {
+        Algorithm::P256 => KeyKind::P256,
+        Algorithm::P384 => KeyKind::P384,
+        Algorithm::Ed25519 => KeyKind::Ed25519,
+    };
+    let key = SigningKey::generate(kind);
+    let private = PathBuf::from(format!("{}.key", a.prefix.display()));
+    let public = PathBuf::from(format!("{}.pub", a.prefix.display()));
+    for p in [&private, &public] {
+        if p.exists() {
+            bail!(
+                "{} exists; refusing to overwrite a key (choose another prefix)",
+                p.display()
+            );
+        }
+    }
+    write_new(&private, key.to_pem()?.as_bytes(), 0o600)?;
+    write_new(&public, key.public().to_pem()?.as_bytes(), 0o644)?;
+    println!(
+        "{kind} key pair: {} (private, keep it secret) and {} (public)",
+        private.display(),
+        public.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates a file that must not exist yet, with `mode` on Unix.
+fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(data)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn sign(a: &SignArgs) -> Result<ExitCode> {
+    let key = SigningKey::from_pem(&read(&a.key, "private key")?)
+        .with_context(|| format!("{}", a.key.display()))?;
+    let sig_path = a
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature(&a.path));
+    let mut opts = options(&a.hash)?;
+    if let Some(rel) = inside(&a.path, &sig_path) {
+        opts.ignore_paths.push(rel);
+    }
+    let manifest = rampart_sign::digest(&a.path, &opts)?;
+    let bundle = rampart_sign::sign(&manifest, &key)?;
+    rampart_core::write_atomic(&sig_path, &bundle.to_json())
+        .with_context(|| format!("cannot write the signature {}", sig_path.display()))?;
+    println!(
+        "signed {} ({} resources, root sha256 {}) with a {} key: {}",
+        a.path.display(),
+        manifest.resources.len(),
+        manifest.root_digest()?,
+        key.kind(),
+        sig_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
+    let m = rampart_sign::digest(&a.path, &options(&a.hash)?)?;
+    println!("{}", serde_json::to_string_pretty(&m.to_json()?)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Verification problems that mean "not what was signed" (exit 1) rather
+/// than "cannot tell" (exit 2).
+fn is_verification_failure(e: &rampart_sign::Error) -> bool {
+    use rampart_attest::Error as A;
+    match e {
+        rampart_sign::Error::Attest(a) => matches!(
+            a,
+            A::BadSignature(_) | A::WrongKey(_) | A::PayloadType { .. } | A::Statement(_)
+        ),
+        rampart_sign::Error::Manifest(_) => true,
+        _ => false,
+    }
+}
+
+pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
+    let key = PublicKey::from_pem(&read(&a.key, "public key")?)
+        .with_context(|| format!("{}", a.key.display()))?;
+    let sig_path = a
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature(&a.path));
+    let bytes = std::fs::read(&sig_path)
+        .with_context(|| format!("cannot read the signature {}", sig_path.display()))?;
+    let bundle = Bundle::from_json(&bytes).with_context(|| format!("{}", sig_path.display()))?;
+    let mut ignore = a.ignore_paths.clone();
+    if let Some(rel) = inside(&a.path, &sig_path) {
+        ignore.push(rel);
+    }
+    let verified =
+        match rampart_sign::verify(&bundle, &key, &a.path, &ignore, a.ignore_unsigned_files) {
+            Ok(v) => v,
+            Err(e) if is_verification_failure(&e) => {
+                return failed(a, &format!("{}: {e}", sig_path.display()), None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+    if !verified.diff.is_empty() {
+        let msg = format!(
+            "{} does not match its signature: {}",
+            a.path.display(),
+            verified.diff
+        );
+        return failed(a, &msg, Some(&verified.diff));
+    }
+    if a.json {
+        let v = serde_json::json!({"verified": true, "path": a.path, "signature": sig_path, "resources": verified.signed.resources.len(), "root_digest": verified.signed.root_digest()?});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "verified {}: {} resources match the signature {} ({} key)",
+            a.path.display(),
+            verified.signed.resources.len(),
+            sig_path.display(),
+            key.kind()
+        );
+    }
+    if !a.scan {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let policy = crate::cli::load_policy(None)?;
+    let report = crate::cli::scan_report(std::slice::from_ref(&a.path), &policy, true)?;
+    // The scan read the files after the verification: check they are
+    // still the verified ones.
+    let again = rampart_sign::digest(&a.path, &options_of(&verified.signed, &ignore))?;
+    if again.resources != verified.actual.resources {
+        return failed(
+            a,
+            "the files changed while they were scanned; verify again",
+            None,
+        );
+    }
+    print!(
+        "{}",
+        rampart_core::render::table(&report, policy.fail_on, false)
+    );
+    if !report.errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if report.fails(policy.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn options_of(m: &rampart_sign::Manifest, extra: &[String]) -> Options {
+    let mut ignore = m.serialization.ignore_paths.clone();
+    ignore.extend(extra.iter().cloned());
+    Options {
+        method: m.serialization.method,
+        hash_type: m.serialization.hash_type,
+        allow_symlinks: m.serialization.allow_symlinks,
+        ignore_paths: ignore,
+    }
+}
+
+fn failed(a: &VerifyArgs, msg: &str, diff: Option<&rampart_sign::Diff>) -> Result<ExitCode> {
+    if a.json {
+        let v = serde_json::json!({"verified": false, "path": a.path, "error": msg, "diff": diff});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    }
+    eprintln!("verification FAILED: {msg}");
+    Ok(ExitCode::from(1))
+}
