@@ -21,3 +21,9 @@ seed tflite_model -name '*.tflite'
 seed hdf5_root -name '*.h5'
 seed keras_config -name '*.json'
 seed chat_template -name 'tokenizer_config.json' -o -name '*.py'
+mkdir -p corpus/signature_bundle
+for k in p256 ed25519; do
+  t=$(mktemp -d); ../target/release/rampart keygen "$t/k" --algorithm $k >/dev/null
+  ../target/release/rampart sign ../examples/benign/gguf --key "$t/k.key" -s "corpus/signature_bundle/$k.sig" >/dev/null
+  rm -r "$t"
+done

@@ -1,0 +1,16 @@
+//! The Sigstore bundle / DSSE envelope / in-toto statement parsers, and
+//! verification with a fixed key, on arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rampart_attest::{Bundle, KeyKind, SigningKey, Statement, IN_TOTO_PAYLOAD_TYPE};
+use std::sync::OnceLock;
+
+fuzz_target!(|data: &[u8]| {
+    static KEY: OnceLock<SigningKey> = OnceLock::new();
+    let key = KEY.get_or_init(|| SigningKey::generate(KeyKind::P256));
+    if let Ok(b) = Bundle::from_json(data) {
+        let _ = b.verify(&key.public(), IN_TOTO_PAYLOAD_TYPE);
+        let _ = Statement::from_payload(&b.dsse_envelope.payload, None);
+    }
+});
