@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
+use crate::cache::Cache;
 use crate::manifest::{HashType, Manifest, Method, Resource, Serialization};
 use crate::Error;
 
@@ -157,11 +158,22 @@ fn stamp(path: &Path) -> Result<(u64, Option<std::time::SystemTime>), Error> {
 
 /// Hashes `root` into a manifest.
 pub fn digest(root: &Path, opts: &Options) -> Result<Manifest, Error> {
+    digest_cached(root, opts, None)
+}
+
+/// Hashes `root`, reusing and recording digests in `cache`.
+pub fn digest_cached(root: &Path, opts: &Options, cache: Option<&Cache>) -> Result<Manifest, Error> {
     let files = entries(root, opts)?;
     let alg = opts.hash_type.resource_algorithm(opts.method);
     let resources: Vec<Vec<Resource>> = files
         .par_iter()
         .map(|e| {
+            let key = cache.and_then(|_| Cache::key(&e.path, &format!("{}|{}", alg, e.name)));
+            if let (Some(c), Some(k)) = (cache, &key) {
+                if let Some(hit) = c.get(k) {
+                    return Ok(hit);
+                }
+            }
             let before = stamp(&e.path)?;
             let out = match opts.method {
                 Method::Files => vec![Resource {
@@ -182,6 +194,9 @@ pub fn digest(root: &Path, opts: &Options) -> Result<Manifest, Error> {
             };
             if stamp(&e.path)? != before {
                 return Err(Error::Changed(e.path.clone()));
+            }
+            if let (Some(c), Some(k)) = (cache, key) {
+                c.put(k, out.clone());
             }
             Ok(out)
         })

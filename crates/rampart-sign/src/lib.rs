@@ -19,11 +19,13 @@
     )
 )]
 
+mod cache;
 mod hash;
 mod manifest;
 mod sign;
 
-pub use hash::{digest, Options};
+pub use cache::Cache;
+pub use hash::{digest, digest_cached, Options};
 pub use manifest::{Diff, HashType, Manifest, Method, Resource, Serialization};
 pub use sign::{sign, verify, Verified, PREDICATE_TYPE};
 

@@ -7,7 +7,8 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::hash::{digest, Options};
+use crate::cache::Cache;
+use crate::hash::{digest_cached, Options};
 use crate::manifest::{Diff, Manifest, Resource, Serialization};
 use crate::Error;
 
@@ -86,6 +87,7 @@ pub fn verify(
     root: &Path,
     extra_ignore: &[String],
     ignore_unsigned: bool,
+    cache: Option<&Cache>,
 ) -> Result<Verified, Error> {
     let payload = bundle.verify(key, IN_TOTO_PAYLOAD_TYPE)?;
     let st = Statement::from_payload(payload, Some(PREDICATE_TYPE))?;
@@ -98,7 +100,7 @@ pub fn verify(
         allow_symlinks: signed.serialization.allow_symlinks,
         ignore_paths: ignore,
     };
-    let actual = digest(root, &opts)?;
+    let actual = digest_cached(root, &opts, cache)?;
     let diff = actual.diff(&signed, ignore_unsigned);
     Ok(Verified {
         signed,

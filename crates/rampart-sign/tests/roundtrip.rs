@@ -37,7 +37,7 @@ fn round_trips_for_every_method_key_and_hash() {
         for kind in [KeyKind::P256, KeyKind::P384, KeyKind::Ed25519] {
             let (key, bundle) = signed(d.path(), method, kind);
             let back = Bundle::from_json(&bundle.to_json()).unwrap();
-            let v = verify(&back, &key.public(), d.path(), &[], false).unwrap();
+            let v = verify(&back, &key.public(), d.path(), &[], false, None).unwrap();
             assert!(v.diff.is_empty(), "{:?}", v.diff);
             // .git is ignored by default; the empty file is listed (files).
             assert!(v
@@ -79,7 +79,7 @@ fn file_changes_are_named() {
     model(d.path());
     let (key, bundle) = signed(d.path(), Method::Files, KeyKind::P256);
     let check = |expect: &str| {
-        let v = verify(&bundle, &key.public(), d.path(), &[], false).unwrap();
+        let v = verify(&bundle, &key.public(), d.path(), &[], false, None).unwrap();
         assert_eq!(v.diff.to_string(), expect);
     };
     fs::write(d.path().join("config.json"), b"{\"a\": 2}").unwrap();
@@ -88,7 +88,7 @@ fn file_changes_are_named() {
     fs::write(d.path().join("extra.py"), b"import os").unwrap();
     check("added (not signed): extra.py");
     // --ignore-unsigned-files and --ignore-paths both accept it.
-    assert!(verify(&bundle, &key.public(), d.path(), &[], true)
+    assert!(verify(&bundle, &key.public(), d.path(), &[], true, None)
         .unwrap()
         .diff
         .is_empty());
@@ -97,7 +97,8 @@ fn file_changes_are_named() {
         &key.public(),
         d.path(),
         &["extra.py".into()],
-        false
+        false,
+        None
     )
     .unwrap()
     .diff
@@ -116,7 +117,7 @@ fn wrong_key_bad_signature_and_edited_bundles_fail() {
     model(d.path());
     let (key, bundle) = signed(d.path(), Method::Files, KeyKind::P256);
     let other = SigningKey::generate(KeyKind::P256);
-    let err = verify(&bundle, &other.public(), d.path(), &[], false).unwrap_err();
+    let err = verify(&bundle, &other.public(), d.path(), &[], false, None).unwrap_err();
     assert!(err.to_string().contains("wrong key"), "{err}");
 
     // A signature over another payload.
@@ -125,7 +126,7 @@ fn wrong_key_bad_signature_and_edited_bundles_fail() {
         .unwrap()
         .replace("config.json", "config.jsoN")
         .into_bytes();
-    let err = verify(&edited, &key.public(), d.path(), &[], false).unwrap_err();
+    let err = verify(&edited, &key.public(), d.path(), &[], false, None).unwrap_err();
     assert!(
         matches!(err, Error::Attest(rampart_attest::Error::BadSignature(_))),
         "{err}"
@@ -134,7 +135,7 @@ fn wrong_key_bad_signature_and_edited_bundles_fail() {
     // Payload type changed.
     let mut retyped = bundle.clone();
     retyped.dsse_envelope.payload_type = "application/json".into();
-    assert!(verify(&retyped, &key.public(), d.path(), &[], false).is_err());
+    assert!(verify(&retyped, &key.public(), d.path(), &[], false, None).is_err());
 
     // Truncated or edited JSON.
     let json = bundle.to_json();
@@ -177,4 +178,26 @@ fn a_single_file_is_named_dot() {
         m.resources[0].digest,
         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
     );
+}
+
+#[test]
+fn the_cache_reuses_digests_and_misses_on_any_change() {
+    let d = tempfile::tempdir().unwrap();
+    model(d.path());
+    let cache_file = d.path().join("../cache-test.json");
+    let cache = rampart_sign::Cache::open(cache_file.clone());
+    let first = rampart_sign::digest_cached(d.path(), &Options::default(), Some(&cache)).unwrap();
+    cache.save().unwrap();
+    // A stale entry would be served if the key ignored the content: the
+    // file is rewritten with the same size and its old mtime.
+    let f = d.path().join("config.json");
+    let mtime = fs::metadata(&f).unwrap().modified().unwrap();
+    fs::write(&f, b"{\"a\": 9}").unwrap();
+    fs::File::options().write(true).open(&f).unwrap().set_modified(mtime).unwrap();
+    let reopened = rampart_sign::Cache::open(cache_file.clone());
+    let second = rampart_sign::digest_cached(d.path(), &Options::default(), Some(&reopened)).unwrap();
+    let changed: Vec<_> = first.resources.iter().zip(&second.resources).filter(|(a, b)| a != b).map(|(a, _)| a.name.clone()).collect();
+    assert_eq!(changed, vec!["config.json"]);
+    assert_eq!(second, rampart_sign::digest(d.path(), &Options::default()).unwrap());
+    let _ = fs::remove_file(cache_file);
 }

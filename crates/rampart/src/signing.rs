@@ -82,6 +82,10 @@ pub struct SignArgs {
     signature: Option<PathBuf>,
     #[command(flatten)]
     hash: HashArgs,
+    /// Hash every file again instead of reusing digests of unchanged files
+    /// (cached by path, size, mtime, ctime and inode under ~/.cache/rampart).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Args, Debug)]
@@ -107,6 +111,23 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Hash every file again instead of reusing digests of unchanged files.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// The digest cache, unless disabled or there is no cache folder.
+fn cache(disabled: bool) -> Option<rampart_sign::Cache> {
+    if disabled {
+        return None;
+    }
+    rampart_sign::Cache::default_path().map(rampart_sign::Cache::open)
+}
+
+fn save(cache: Option<&rampart_sign::Cache>) {
+    if let Some(Err(e)) = cache.map(rampart_sign::Cache::save) {
+        eprintln!("warning: cannot save the digest cache: {e}");
+    }
 }
 
 #[derive(Args, Debug)]
@@ -235,7 +256,9 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
     if let Some(rel) = inside(&a.path, &sig_path) {
         opts.ignore_paths.push(rel);
     }
-    let manifest = rampart_sign::digest(&a.path, &opts)?;
+    let cache = cache(a.no_cache);
+    let manifest = rampart_sign::digest_cached(&a.path, &opts, cache.as_ref())?;
+    save(cache.as_ref());
     let bundle = rampart_sign::sign(&manifest, &key)?;
     rampart_core::write_atomic(&sig_path, &bundle.to_json())
         .with_context(|| format!("cannot write the signature {}", sig_path.display()))?;
@@ -284,14 +307,23 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     if let Some(rel) = inside(&a.path, &sig_path) {
         ignore.push(rel);
     }
-    let verified =
-        match rampart_sign::verify(&bundle, &key, &a.path, &ignore, a.ignore_unsigned_files) {
-            Ok(v) => v,
-            Err(e) if is_verification_failure(&e) => {
-                return failed(a, &format!("{}: {e}", sig_path.display()), None)
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let cache = cache(a.no_cache);
+    let result = rampart_sign::verify(
+        &bundle,
+        &key,
+        &a.path,
+        &ignore,
+        a.ignore_unsigned_files,
+        cache.as_ref(),
+    );
+    save(cache.as_ref());
+    let verified = match result {
+        Ok(v) => v,
+        Err(e) if is_verification_failure(&e) => {
+            return failed(a, &format!("{}: {e}", sig_path.display()), None)
+        }
+        Err(e) => return Err(e.into()),
+    };
     if !verified.diff.is_empty() {
         let msg = format!(
             "{} does not match its signature: {}",
