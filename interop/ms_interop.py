@@ -127,6 +127,58 @@ def tampers(model, sig, other_pub):
             ("edited digest in the signature", edited_digest), ("payload type changed", payload_type)]
 
 
+CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates", "rampart-attest", "tests", "fixtures")
+
+
+def cert(name):
+    return os.path.join(CERTS, name)
+
+
+def cert_cases(work, src):
+    """The certificate method on one folder: both directions, a changed
+    byte and an untrusted root refused by both, and a signing certificate
+    without the code-signing usage (Rampart refuses it; model_signing does
+    not check the usage)."""
+    rows, bad = [], 0
+    for leaf in ("leaf", "noeku"):
+        for signer in ("model_signing", "rampart"):
+            model = os.path.join(work, "c")
+            shutil.rmtree(model, ignore_errors=True)
+            shutil.copytree(src, model)
+            sig = os.path.join(work, "c.sig")
+            if signer == "model_signing":
+                assert run([MS_CLI, "sign", "certificate", model, "--private_key", cert(leaf + ".key"), "--signing_certificate", cert(leaf + ".pem"),
+                            "--certificate_chain", cert("intermediate.pem"), "--signature", sig]) == 0
+            else:
+                code = run([RAMPART, "sign", model, "--key", cert(leaf + ".key"), "--cert", cert(leaf + ".pem"), "--chain", cert("intermediate.pem"), "-s", sig])
+                if leaf == "noeku":
+                    rows.append(("certificate", "rampart signs with a certificate without code signing", "rampart sign refused" if code == 2 else f"ACCEPTED ({code})"))
+                    bad += code != 2
+                    continue
+                assert code == 0
+            def both(root):
+                rp = run([RAMPART, "verify", model, "--ca", cert(root), "-s", sig]) == 0
+                ms = run([MS_CLI, "verify", "certificate", model, "--signature", sig, "--certificate_chain", cert(root)]) == 0
+                return rp, ms
+            word = lambda ok: "accepted" if ok else "refused"
+            rp, ms = both("root.pem")
+            if leaf == "leaf":
+                rows.append(("certificate", f"{signer} signs (code-signing certificate)", f"rampart {word(rp)}, model_signing {word(ms)}"))
+                bad += not (rp and ms)
+                rp, ms = both("other-root.pem")
+                rows.append(("certificate", f"{signer}'s signature, untrusted root", f"rampart {word(rp)}, model_signing {word(ms)}"))
+                bad += rp or ms
+                with open(os.path.join(model, "x.txt"), "ab") as f:
+                    f.write(b"!")
+                rp, ms = both("root.pem")
+                rows.append(("certificate", f"{signer}'s signature, byte changed", f"rampart {word(rp)}, model_signing {word(ms)}"))
+                bad += rp or ms
+            else:
+                rows.append(("certificate", f"{signer} signs with a certificate without code signing", f"rampart {word(rp)}, model_signing {word(ms)} (it does not check the usage)"))
+                bad += rp
+    return rows, bad
+
+
 def main():
     work = tempfile.mkdtemp(prefix="rampart-ms-")
     keys = os.path.join(work, "keys")
@@ -166,6 +218,9 @@ def main():
                     rows.append((os.path.basename(src), method, f"{signer}'s signature, {name}",
                                  f"rampart {'refused' if refused[0] else 'ACCEPTED'}, model_signing {'refused' if refused[1] else 'ACCEPTED'}"))
                     bad += not all(refused)
+    crows, cbad = cert_cases(work, os.path.join(work, "src", "nested"))
+    rows += [("nested",) + r for r in crows]
+    bad += cbad
     print(f"model_signing {model_signing.__version__}\n")
     print("| folder | method | case | outcome |\n|---|---|---|---|")
     for r in rows:

@@ -56,6 +56,78 @@ impl Bundle {
         })
     }
 
+    /// Signs with a key whose certificate (`chain[0]`, DER) and chain are
+    /// carried in the bundle (model-signing's certificate method).
+    pub fn sign_with_certificate(
+        payload_type: &str,
+        payload: Vec<u8>,
+        key: &SigningKey,
+        chain: &[Vec<u8>],
+    ) -> Result<Bundle, Error> {
+        let leaf = chain
+            .first()
+            .ok_or_else(|| Error::Certificate("no signing certificate".into()))?;
+        crate::x509::check_signing_der(leaf)?;
+        if crate::x509::certified_key(leaf)? != key.public() {
+            return Err(Error::Certificate(
+                "the signing certificate does not certify this private key".into(),
+            ));
+        }
+        use base64::Engine;
+        let certs: Vec<serde_json::Value> = chain
+            .iter()
+            .map(|d| serde_json::json!({"rawBytes": base64::engine::general_purpose::STANDARD.encode(d)}))
+            .collect();
+        Ok(Bundle {
+            media_type: BUNDLE_MEDIA_TYPE.to_string(),
+            verification_material: VerificationMaterial {
+                public_key: None,
+                tlog_entries: Vec::new(),
+                certificate: None,
+                x509_certificate_chain: Some(serde_json::json!({ "certificates": certs })),
+            },
+            dsse_envelope: Envelope::sign(payload_type, payload, key),
+        })
+    }
+
+    /// The DER certificates the bundle carries (signing certificate first).
+    pub fn certificates(&self) -> Result<Vec<Vec<u8>>, Error> {
+        use base64::Engine;
+        let vm = &self.verification_material;
+        let list: Vec<&serde_json::Value> = match (&vm.x509_certificate_chain, &vm.certificate) {
+            (Some(c), _) => c
+                .get("certificates")
+                .and_then(|l| l.as_array())
+                .map(|a| a.iter().collect())
+                .unwrap_or_default(),
+            (None, Some(one)) => vec![one],
+            (None, None) => Vec::new(),
+        };
+        if list.is_empty() {
+            return Err(Error::Certificate(
+                "the bundle carries no certificate (signed with a key: use --key)".into(),
+            ));
+        }
+        list.iter()
+            .map(|c| {
+                let raw = c
+                    .get("rawBytes")
+                    .and_then(|r| r.as_str())
+                    .ok_or_else(|| Error::Bundle("certificate without rawBytes".into()))?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(raw.trim())
+                    .map_err(|e| Error::Bundle(format!("certificate rawBytes: {e}")))
+            })
+            .collect()
+    }
+
+    /// Verifies the certificate chain to one of `roots` (DER), then the
+    /// envelope with the signing certificate's key.
+    pub fn verify_with_roots(&self, roots: &[Vec<u8>], payload_type: &str) -> Result<&[u8], Error> {
+        let key = crate::x509::verify_chain(&self.certificates()?, roots)?;
+        self.dsse_envelope.verify(&key, payload_type)
+    }
+
     /// Parses a bundle, refusing other media types.
     pub fn from_json(bytes: &[u8]) -> Result<Bundle, Error> {
         if bytes.len() > MAX_BUNDLE {

@@ -168,6 +168,21 @@ impl PublicKey {
             })
     }
 
+    /// Reads a DER SubjectPublicKeyInfo (from a certificate).
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, Error> {
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(PublicKey::P256(k));
+        }
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(PublicKey::P384(k));
+        }
+        ed25519_dalek::VerifyingKey::from_public_key_der(der)
+            .map(PublicKey::Ed25519)
+            .map_err(|_| {
+                Error::Key("a certificate key that is not ECDSA P-256, P-384 or Ed25519".into())
+            })
+    }
+
     pub fn kind(&self) -> KeyKind {
         match self {
             PublicKey::P256(_) => KeyKind::P256,

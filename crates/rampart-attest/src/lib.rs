@@ -25,11 +25,13 @@ mod bundle;
 mod dsse;
 mod keys;
 mod statement;
+mod x509;
 
 pub use bundle::{Bundle, BUNDLE_MEDIA_TYPE};
 pub use dsse::{pae, Envelope, Signature};
 pub use keys::{KeyKind, PublicKey, SigningKey};
 pub use statement::{ResourceDescriptor, Statement, STATEMENT_TYPE};
+pub use x509::{certificates_from_pem, certified_key, verify_chain};
 
 /// Payload type of an in-toto statement in a DSSE envelope.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -50,4 +52,6 @@ pub enum Error {
     PayloadType { found: String, expected: String },
     #[error("the signed statement is not valid: {0}")]
     Statement(String),
+    #[error("certificate: {0}")]
+    Certificate(String),
 }

@@ -63,7 +63,15 @@ impl Cache {
         #[cfg(unix)]
         let id = {
             use std::os::unix::fs::MetadataExt;
-            format!("{}.{}|{}.{}|{}|{}", m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec(), m.ino(), m.dev())
+            format!(
+                "{}.{}|{}.{}|{}|{}",
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec(),
+                m.ino(),
+                m.dev()
+            )
         };
         #[cfg(not(unix))]
         let id = format!("{:?}", m.modified().ok()?);
@@ -86,11 +94,17 @@ impl Cache {
         if entries.len() > MAX_ENTRIES {
             entries.clear();
         }
-        let data = serde_json::to_vec(&Stored { version: VERSION, entries }).map_err(std::io::Error::other)?;
+        let data = serde_json::to_vec(&Stored {
+            version: VERSION,
+            entries,
+        })
+        .map_err(std::io::Error::other)?;
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
+        let tmp = self
+            .path
+            .with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, data)?;
         std::fs::rename(&tmp, &self.path)
     }

@@ -162,7 +162,11 @@ pub fn digest(root: &Path, opts: &Options) -> Result<Manifest, Error> {
 }
 
 /// Hashes `root`, reusing and recording digests in `cache`.
-pub fn digest_cached(root: &Path, opts: &Options, cache: Option<&Cache>) -> Result<Manifest, Error> {
+pub fn digest_cached(
+    root: &Path,
+    opts: &Options,
+    cache: Option<&Cache>,
+) -> Result<Manifest, Error> {
     let files = entries(root, opts)?;
     let alg = opts.hash_type.resource_algorithm(opts.method);
     let resources: Vec<Vec<Resource>> = files

@@ -27,7 +27,7 @@ mod sign;
 pub use cache::Cache;
 pub use hash::{digest, digest_cached, Options};
 pub use manifest::{Diff, HashType, Manifest, Method, Resource, Serialization};
-pub use sign::{sign, verify, Verified, PREDICATE_TYPE};
+pub use sign::{sign, sign_with_certificate, verify, Trust, Verified, PREDICATE_TYPE};
 
 use std::path::PathBuf;
 

@@ -33,6 +33,30 @@ pub fn sign(m: &Manifest, key: &SigningKey) -> Result<Bundle, Error> {
     Ok(Bundle::sign(IN_TOTO_PAYLOAD_TYPE, payload, key)?)
 }
 
+/// Signs with a key whose certificate chain (DER, signing certificate
+/// first) goes into the bundle: model-signing's certificate method.
+pub fn sign_with_certificate(
+    m: &Manifest,
+    key: &SigningKey,
+    chain: &[Vec<u8>],
+) -> Result<Bundle, Error> {
+    let payload = statement(m)?.to_payload();
+    Ok(Bundle::sign_with_certificate(
+        IN_TOTO_PAYLOAD_TYPE,
+        payload,
+        key,
+        chain,
+    )?)
+}
+
+/// What a verifier trusts.
+pub enum Trust {
+    /// The signer's public key (key method).
+    Key(PublicKey),
+    /// Root certificates (DER) the bundle's chain must lead to.
+    Roots(Vec<Vec<u8>>),
+}
+
 /// The outcome of a verification whose signature was good.
 #[derive(Debug)]
 pub struct Verified {
@@ -83,13 +107,16 @@ fn manifest_of(st: &Statement) -> Result<Manifest, Error> {
 /// signer did (plus `extra_ignore`) and compares.
 pub fn verify(
     bundle: &Bundle,
-    key: &PublicKey,
+    trust: &Trust,
     root: &Path,
     extra_ignore: &[String],
     ignore_unsigned: bool,
     cache: Option<&Cache>,
 ) -> Result<Verified, Error> {
-    let payload = bundle.verify(key, IN_TOTO_PAYLOAD_TYPE)?;
+    let payload = match trust {
+        Trust::Key(key) => bundle.verify(key, IN_TOTO_PAYLOAD_TYPE)?,
+        Trust::Roots(roots) => bundle.verify_with_roots(roots, IN_TOTO_PAYLOAD_TYPE)?,
+    };
     let st = Statement::from_payload(payload, Some(PREDICATE_TYPE))?;
     let signed = manifest_of(&st)?;
     let mut ignore = signed.serialization.ignore_paths.clone();

@@ -2,7 +2,18 @@
 //! each must fail, and say what differs.
 
 use rampart_attest::{Bundle, KeyKind, SigningKey};
-use rampart_sign::{digest, sign, verify, Error, HashType, Method, Options};
+use rampart_sign::{digest, sign, Error, HashType, Method, Options, Trust};
+
+fn verify(
+    b: &Bundle,
+    key: &rampart_attest::PublicKey,
+    root: &Path,
+    ignore: &[String],
+    unsigned: bool,
+    cache: Option<&rampart_sign::Cache>,
+) -> Result<rampart_sign::Verified, Error> {
+    rampart_sign::verify(b, &Trust::Key(key.clone()), root, ignore, unsigned, cache)
+}
 use std::fs;
 use std::path::Path;
 
@@ -193,11 +204,26 @@ fn the_cache_reuses_digests_and_misses_on_any_change() {
     let f = d.path().join("config.json");
     let mtime = fs::metadata(&f).unwrap().modified().unwrap();
     fs::write(&f, b"{\"a\": 9}").unwrap();
-    fs::File::options().write(true).open(&f).unwrap().set_modified(mtime).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
     let reopened = rampart_sign::Cache::open(cache_file.clone());
-    let second = rampart_sign::digest_cached(d.path(), &Options::default(), Some(&reopened)).unwrap();
-    let changed: Vec<_> = first.resources.iter().zip(&second.resources).filter(|(a, b)| a != b).map(|(a, _)| a.name.clone()).collect();
+    let second =
+        rampart_sign::digest_cached(d.path(), &Options::default(), Some(&reopened)).unwrap();
+    let changed: Vec<_> = first
+        .resources
+        .iter()
+        .zip(&second.resources)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.name.clone())
+        .collect();
     assert_eq!(changed, vec!["config.json"]);
-    assert_eq!(second, rampart_sign::digest(d.path(), &Options::default()).unwrap());
+    assert_eq!(
+        second,
+        rampart_sign::digest(d.path(), &Options::default()).unwrap()
+    );
     let _ = fs::remove_file(cache_file);
 }

@@ -4,7 +4,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use rampart_attest::{Bundle, KeyKind, PublicKey, SigningKey};
-use rampart_sign::{HashType, Method, Options};
+use rampart_sign::{HashType, Method, Options, Trust};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -77,6 +77,14 @@ pub struct SignArgs {
     /// Private key (PEM: PKCS#8, or SEC1 for EC keys).
     #[arg(long)]
     key: PathBuf,
+    /// Certificate method: the signing certificate (PEM) of --key, put in
+    /// the signature with --chain, for verifiers that trust a root.
+    #[arg(long)]
+    cert: Option<PathBuf>,
+    /// Intermediate certificates (PEM) between --cert and the root;
+    /// repeatable.
+    #[arg(long, requires = "cert")]
+    chain: Vec<PathBuf>,
     /// Signature file [default: PATH/model.sig for a folder, PATH.sig for a file].
     #[arg(long, short = 's')]
     signature: Option<PathBuf>,
@@ -92,9 +100,14 @@ pub struct SignArgs {
 pub struct VerifyArgs {
     /// The model file or folder.
     path: PathBuf,
-    /// Public key (SPKI PEM).
+    /// Public key (SPKI PEM): the key method.
+    #[arg(long, required_unless_present = "ca", conflicts_with = "ca")]
+    key: Option<PathBuf>,
+    /// Trusted root certificates (PEM; repeatable): the certificate
+    /// method. The signature's chain must lead to one of them, and its
+    /// signing certificate must be for code signing.
     #[arg(long)]
-    key: PathBuf,
+    ca: Vec<PathBuf>,
     /// Signature file [default: PATH/model.sig for a folder, PATH.sig for a file].
     #[arg(long, short = 's')]
     signature: Option<PathBuf>,
@@ -259,7 +272,17 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
     let cache = cache(a.no_cache);
     let manifest = rampart_sign::digest_cached(&a.path, &opts, cache.as_ref())?;
     save(cache.as_ref());
-    let bundle = rampart_sign::sign(&manifest, &key)?;
+    let bundle = match &a.cert {
+        None => rampart_sign::sign(&manifest, &key)?,
+        Some(cert) => {
+            let mut chain = pem_certificates(cert)?;
+            for c in &a.chain {
+                chain.extend(pem_certificates(c)?);
+            }
+            rampart_sign::sign_with_certificate(&manifest, &key, &chain)
+                .with_context(|| format!("{}", cert.display()))?
+        }
+    };
     rampart_core::write_atomic(&sig_path, &bundle.to_json())
         .with_context(|| format!("cannot write the signature {}", sig_path.display()))?;
     println!(
@@ -286,16 +309,40 @@ fn is_verification_failure(e: &rampart_sign::Error) -> bool {
     match e {
         rampart_sign::Error::Attest(a) => matches!(
             a,
-            A::BadSignature(_) | A::WrongKey(_) | A::PayloadType { .. } | A::Statement(_)
+            A::BadSignature(_)
+                | A::WrongKey(_)
+                | A::PayloadType { .. }
+                | A::Statement(_)
+                | A::Certificate(_)
         ),
         rampart_sign::Error::Manifest(_) => true,
         _ => false,
     }
 }
 
+fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
+    rampart_attest::certificates_from_pem(&read(path, "certificate")?)
+        .with_context(|| format!("{}", path.display()))
+}
+
 pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
-    let key = PublicKey::from_pem(&read(&a.key, "public key")?)
-        .with_context(|| format!("{}", a.key.display()))?;
+    let trust = match &a.key {
+        Some(k) => Trust::Key(
+            PublicKey::from_pem(&read(k, "public key")?)
+                .with_context(|| format!("{}", k.display()))?,
+        ),
+        None => {
+            let mut roots = Vec::new();
+            for c in &a.ca {
+                roots.extend(pem_certificates(c)?);
+            }
+            Trust::Roots(roots)
+        }
+    };
+    let method = match &trust {
+        Trust::Key(k) => format!("{} key", k.kind()),
+        Trust::Roots(r) => format!("certificate chain to one of {} trusted roots", r.len()),
+    };
     let sig_path = a
         .signature
         .clone()
@@ -310,7 +357,7 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     let cache = cache(a.no_cache);
     let result = rampart_sign::verify(
         &bundle,
-        &key,
+        &trust,
         &a.path,
         &ignore,
         a.ignore_unsigned_files,
@@ -337,11 +384,10 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         println!(
-            "verified {}: {} resources match the signature {} ({} key)",
+            "verified {}: {} resources match the signature {} ({method})",
             a.path.display(),
             verified.signed.resources.len(),
             sig_path.display(),
-            key.kind()
         );
     }
     if !a.scan {
