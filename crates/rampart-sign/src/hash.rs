@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::cache::Cache;
 use crate::manifest::{HashType, Manifest, Method, Resource, Serialization};
 use crate::Error;
+use rampart_core::{NoProgress, Progress};
 
 const BLOCK: usize = 1 << 20;
 
@@ -118,8 +119,14 @@ fn entries(root: &Path, opts: &Options) -> Result<Vec<Entry>, Error> {
     Ok(out)
 }
 
-/// Digest of `len` bytes from `start` of `path`.
-fn hash_range(path: &Path, start: u64, len: Option<u64>, ty: HashType) -> Result<String, Error> {
+/// Digest of `len` bytes from `start` of `path`, reporting progress.
+fn hash_range(
+    path: &Path,
+    start: u64,
+    len: Option<u64>,
+    ty: HashType,
+    progress: &dyn Progress,
+) -> Result<String, Error> {
     let mut f = File::open(path).map_err(io(path))?;
     if start > 0 {
         f.seek(SeekFrom::Start(start)).map_err(io(path))?;
@@ -137,6 +144,7 @@ fn hash_range(path: &Path, start: u64, len: Option<u64>, ty: HashType) -> Result
         if n == 0 {
             break;
         }
+        progress.advance(n as u64);
         match ty {
             HashType::Sha256 => sha.update(chunk),
             HashType::Blake3 => {
@@ -167,7 +175,23 @@ pub fn digest_cached(
     opts: &Options,
     cache: Option<&Cache>,
 ) -> Result<Manifest, Error> {
+    digest_with(root, opts, cache, &NoProgress)
+}
+
+/// Hashes `root` with a cache and a progress report (in bytes).
+pub fn digest_with(
+    root: &Path,
+    opts: &Options,
+    cache: Option<&Cache>,
+    progress: &dyn Progress,
+) -> Result<Manifest, Error> {
     let files = entries(root, opts)?;
+    let total: u64 = files
+        .iter()
+        .filter_map(|e| std::fs::metadata(&e.path).ok())
+        .map(|m| m.len())
+        .sum();
+    progress.add_total(total);
     let alg = opts.hash_type.resource_algorithm(opts.method);
     let resources: Vec<Vec<Resource>> = files
         .par_iter()
@@ -175,6 +199,7 @@ pub fn digest_cached(
             let key = cache.and_then(|_| Cache::key(&e.path, &format!("{}|{}", alg, e.name)));
             if let (Some(c), Some(k)) = (cache, &key) {
                 if let Some(hit) = c.get(k) {
+                    progress.advance(std::fs::metadata(&e.path).map(|m| m.len()).unwrap_or(0));
                     return Ok(hit);
                 }
             }
@@ -183,7 +208,7 @@ pub fn digest_cached(
                 Method::Files => vec![Resource {
                     name: e.name.clone(),
                     algorithm: alg.clone(),
-                    digest: hash_range(&e.path, 0, None, opts.hash_type)?,
+                    digest: hash_range(&e.path, 0, None, opts.hash_type, progress)?,
                 }],
                 Method::Shards { shard_size } => shards(&e.path, &e.name, before.0, shard_size)
                     .par_iter()
@@ -191,7 +216,13 @@ pub fn digest_cached(
                         Ok(Resource {
                             name: format!("{}:{start}:{end}", e.name),
                             algorithm: alg.clone(),
-                            digest: hash_range(&e.path, start, Some(end - start), opts.hash_type)?,
+                            digest: hash_range(
+                                &e.path,
+                                start,
+                                Some(end - start),
+                                opts.hash_type,
+                                progress,
+                            )?,
                         })
                     })
                     .collect::<Result<Vec<_>, Error>>()?,
@@ -222,6 +253,31 @@ pub fn digest_cached(
     };
     m.sort();
     Ok(m)
+}
+
+/// Copies the files `root` is made of (as `opts` selects them) into the
+/// empty folder `dest`, and returns the copy's root: a private snapshot
+/// that can be verified and then scanned without anyone changing it in
+/// between.
+pub fn snapshot(root: &Path, dest: &Path, opts: &Options) -> Result<PathBuf, Error> {
+    let files = entries(root, opts)?;
+    let single = std::fs::symlink_metadata(root).map_err(io(root))?.is_file();
+    let base = match (single, root.file_name()) {
+        (true, Some(name)) => dest.join(name),
+        _ => dest.to_path_buf(),
+    };
+    for e in &files {
+        let to = if single {
+            base.clone()
+        } else {
+            base.join(&e.name)
+        };
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        std::fs::copy(&e.path, &to).map_err(io(&e.path))?;
+    }
+    Ok(base)
 }
 
 /// Shard boundaries as model-signing draws them: [0, s), [s, 2s), ... the

@@ -25,7 +25,7 @@ mod manifest;
 mod sign;
 
 pub use cache::Cache;
-pub use hash::{digest, digest_cached, Options};
+pub use hash::{digest, digest_cached, digest_with, snapshot, Options};
 pub use manifest::{Diff, HashType, Manifest, Method, Resource, Serialization};
 pub use sign::{sign, sign_with_certificate, verify, Trust, Verified, PREDICATE_TYPE};
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::cache::Cache;
-use crate::hash::{digest_cached, Options};
+use crate::hash::{digest_with, Options};
 use crate::manifest::{Diff, Manifest, Resource, Serialization};
 use crate::Error;
 
@@ -112,6 +112,7 @@ pub fn verify(
     extra_ignore: &[String],
     ignore_unsigned: bool,
     cache: Option<&Cache>,
+    progress: &dyn rampart_core::Progress,
 ) -> Result<Verified, Error> {
     let payload = match trust {
         Trust::Key(key) => bundle.verify(key, IN_TOTO_PAYLOAD_TYPE)?,
@@ -127,7 +128,7 @@ pub fn verify(
         allow_symlinks: signed.serialization.allow_symlinks,
         ignore_paths: ignore,
     };
-    let actual = digest_cached(root, &opts, cache)?;
+    let actual = digest_with(root, &opts, cache, progress)?;
     let diff = actual.diff(&signed, ignore_unsigned);
     Ok(Verified {
         signed,

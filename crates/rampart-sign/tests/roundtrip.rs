@@ -12,7 +12,15 @@ fn verify(
     unsigned: bool,
     cache: Option<&rampart_sign::Cache>,
 ) -> Result<rampart_sign::Verified, Error> {
-    rampart_sign::verify(b, &Trust::Key(key.clone()), root, ignore, unsigned, cache)
+    rampart_sign::verify(
+        b,
+        &Trust::Key(key.clone()),
+        root,
+        ignore,
+        unsigned,
+        cache,
+        &rampart_core::NoProgress,
+    )
 }
 use std::fs;
 use std::path::Path;

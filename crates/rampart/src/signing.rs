@@ -117,8 +117,9 @@ pub struct VerifyArgs {
     /// Files the signature does not list are not an error.
     #[arg(long)]
     ignore_unsigned_files: bool,
-    /// After a good verification, scan the folder (`rampart scan`) and
-    /// check that it did not change during the scan.
+    /// After a good verification, scan exactly the verified bytes: the
+    /// files are copied to a private snapshot, verified again, and scanned
+    /// (`rampart scan`); exit 1 if the scan fails the gate.
     #[arg(long)]
     scan: bool,
     /// Print the result as JSON.
@@ -270,7 +271,10 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
         opts.ignore_paths.push(rel);
     }
     let cache = cache(a.no_cache);
-    let manifest = rampart_sign::digest_cached(&a.path, &opts, cache.as_ref())?;
+    let bar = crate::progress::Bar::new(true);
+    let manifest = rampart_sign::digest_with(&a.path, &opts, cache.as_ref(), &bar);
+    bar.finish();
+    let manifest = manifest?;
     save(cache.as_ref());
     let bundle = match &a.cert {
         None => rampart_sign::sign(&manifest, &key)?,
@@ -297,7 +301,10 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
 }
 
 pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
-    let m = rampart_sign::digest(&a.path, &options(&a.hash)?)?;
+    let bar = crate::progress::Bar::new(true);
+    let m = rampart_sign::digest_with(&a.path, &options(&a.hash)?, None, &bar);
+    bar.finish();
+    let m = m?;
     println!("{}", serde_json::to_string_pretty(&m.to_json()?)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -355,6 +362,7 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         ignore.push(rel);
     }
     let cache = cache(a.no_cache);
+    let bar = crate::progress::Bar::new(true);
     let result = rampart_sign::verify(
         &bundle,
         &trust,
@@ -362,7 +370,9 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         &ignore,
         a.ignore_unsigned_files,
         cache.as_ref(),
+        &bar,
     );
+    bar.finish();
     save(cache.as_ref());
     let verified = match result {
         Ok(v) => v,
@@ -393,18 +403,29 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     if !a.scan {
         return Ok(ExitCode::SUCCESS);
     }
-    let policy = crate::cli::load_policy(None)?;
-    let report = crate::cli::scan_report(std::slice::from_ref(&a.path), &policy, true)?;
-    // The scan read the files after the verification: check they are
-    // still the verified ones.
-    let again = rampart_sign::digest(&a.path, &options_of(&verified.signed, &ignore))?;
-    if again.resources != verified.actual.resources {
+    // Scan a private copy of the files, verified again: the bytes scanned
+    // are the bytes verified, whatever happens to the folder meanwhile.
+    let tmp = tempfile::tempdir().context("cannot create a temporary folder for the snapshot")?;
+    let opts = options_of(&verified.signed, &ignore);
+    let snap = rampart_sign::snapshot(&a.path, tmp.path(), &opts)?;
+    let copy = rampart_sign::digest(&snap, &opts)?;
+    if copy.resources != verified.actual.resources {
         return failed(
             a,
-            "the files changed while they were scanned; verify again",
+            "the files changed while they were copied for the scan; verify again",
             None,
         );
     }
+    let policy = crate::cli::load_policy(None)?;
+    let mut report = crate::cli::scan_report(std::slice::from_ref(&snap), &policy, true)?;
+    let (from, to) = (snap.display().to_string(), a.path.display().to_string());
+    for f in &mut report.findings {
+        if let Some(rest) = f.location.path.strip_prefix(&from) {
+            f.location.path = format!("{to}{rest}");
+        }
+    }
+    report.inputs = vec![to];
+    report.inventory.clear();
     print!(
         "{}",
         rampart_core::render::table(&report, policy.fail_on, false)
