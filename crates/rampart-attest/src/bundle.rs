@@ -73,21 +73,18 @@ impl Bundle {
                 "the signing certificate does not certify this private key".into(),
             ));
         }
-        use base64::Engine;
-        let certs: Vec<serde_json::Value> = chain
-            .iter()
-            .map(|d| serde_json::json!({"rawBytes": base64::engine::general_purpose::STANDARD.encode(d)}))
-            .collect();
-        Ok(Bundle {
+        let mut b = Bundle {
             media_type: BUNDLE_MEDIA_TYPE.to_string(),
             verification_material: VerificationMaterial {
                 public_key: None,
                 tlog_entries: Vec::new(),
                 certificate: None,
-                x509_certificate_chain: Some(serde_json::json!({ "certificates": certs })),
+                x509_certificate_chain: None,
             },
             dsse_envelope: Envelope::sign(payload_type, payload, key),
-        })
+        };
+        b.set_certificates(chain);
+        Ok(b)
     }
 
     /// The DER certificates the bundle carries (signing certificate first).
@@ -119,6 +116,19 @@ impl Bundle {
                     .map_err(|e| Error::Bundle(format!("certificate rawBytes: {e}")))
             })
             .collect()
+    }
+
+    /// Replaces the certificates the bundle carries (signing certificate
+    /// first, DER): a verifier's own copy of the chain.
+    pub fn set_certificates(&mut self, chain: &[Vec<u8>]) {
+        use base64::Engine;
+        let certs: Vec<serde_json::Value> = chain
+            .iter()
+            .map(|d| serde_json::json!({"rawBytes": base64::engine::general_purpose::STANDARD.encode(d)}))
+            .collect();
+        self.verification_material.certificate = None;
+        self.verification_material.x509_certificate_chain =
+            Some(serde_json::json!({ "certificates": certs }));
     }
 
     /// Verifies the certificate chain to one of `roots` (DER), then the

@@ -108,6 +108,10 @@ pub struct VerifyArgs {
     /// signing certificate must be for code signing.
     #[arg(long)]
     ca: Vec<PathBuf>,
+    /// The signing certificate and its chain (PEM, signing certificate
+    /// first) to verify with --ca, instead of those in the signature.
+    #[arg(long, requires = "ca")]
+    cert: Option<PathBuf>,
     /// Signature file [default: PATH/model.sig for a folder, PATH.sig for a file].
     #[arg(long, short = 's')]
     signature: Option<PathBuf>,
@@ -356,7 +360,12 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| default_signature(&a.path));
     let bytes = std::fs::read(&sig_path)
         .with_context(|| format!("cannot read the signature {}", sig_path.display()))?;
-    let bundle = Bundle::from_json(&bytes).with_context(|| format!("{}", sig_path.display()))?;
+    let mut bundle =
+        Bundle::from_json(&bytes).with_context(|| format!("{}", sig_path.display()))?;
+    if let Some(cert) = &a.cert {
+        let chain = pem_certificates(cert)?;
+        bundle.set_certificates(&chain);
+    }
     let mut ignore = a.ignore_paths.clone();
     if let Some(rel) = inside(&a.path, &sig_path) {
         ignore.push(rel);

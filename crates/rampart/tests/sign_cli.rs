@@ -158,3 +158,69 @@ fn verify_scan_scans_the_verified_files_and_fails_on_findings() {
         "findings name the snapshot, not the folder: {t}"
     );
 }
+
+#[test]
+fn the_certificate_method_end_to_end() {
+    let d = tempfile::tempdir().unwrap();
+    folder(d.path());
+    let p = d.path();
+    let fx = |n: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../rampart-attest/tests/fixtures")
+            .join(n)
+            .display()
+            .to_string()
+    };
+    let s = rampart(
+        &[
+            "sign",
+            "model",
+            "--key",
+            &fx("leaf.key"),
+            "--cert",
+            &fx("leaf.pem"),
+            "--chain",
+            &fx("intermediate.pem"),
+        ],
+        p,
+    );
+    assert_eq!(code(&s), 0, "{}", text(&s));
+    let ok = rampart(&["verify", "model", "--ca", &fx("root.pem")], p);
+    assert_eq!(code(&ok), 0, "{}", text(&ok));
+    assert!(text(&ok).contains("certificate chain"), "{}", text(&ok));
+    let untrusted = rampart(&["verify", "model", "--ca", &fx("other-root.pem")], p);
+    assert_eq!(code(&untrusted), 1, "{}", text(&untrusted));
+    // The verifier's own copy of the chain, without the intermediate: the
+    // root alone cannot reach the signing certificate.
+    let leaf_only = rampart(
+        &[
+            "verify",
+            "model",
+            "--ca",
+            &fx("root.pem"),
+            "--cert",
+            &fx("leaf.pem"),
+        ],
+        p,
+    );
+    assert_eq!(code(&leaf_only), 1, "{}", text(&leaf_only));
+    let refused = rampart(
+        &[
+            "sign",
+            "model",
+            "--key",
+            &fx("noeku.key"),
+            "--cert",
+            &fx("noeku.pem"),
+            "-s",
+            "x.sig",
+        ],
+        p,
+    );
+    assert_eq!(code(&refused), 2);
+    assert!(
+        text(&refused).contains("code-signing"),
+        "{}",
+        text(&refused)
+    );
+}
