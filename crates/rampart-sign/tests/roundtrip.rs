@@ -235,3 +235,27 @@ fn the_cache_reuses_digests_and_misses_on_any_change() {
     );
     let _ = fs::remove_file(cache_file);
 }
+
+#[test]
+fn a_file_written_during_hashing_is_not_signed() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("growing.bin");
+    fs::write(&f, vec![0u8; 64 << 20]).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (f, stop) = (f.clone(), stop.clone());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut h = fs::OpenOptions::new().append(true).open(&f).unwrap();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                h.write_all(b"x").unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let r = digest(d.path(), &Options::default());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(matches!(r, Err(Error::Changed(_))), "{r:?}");
+}
