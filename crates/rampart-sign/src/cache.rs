@@ -8,6 +8,7 @@
 //! place with its old mtime still misses the cache. Whoever can write the
 //! cache file itself can make `verify` accept anything, so the cache lives
 //! in the user's own cache folder, and `--no-cache` hashes everything.
+//! Each folder has its own cache file holding only its current files.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -30,15 +31,27 @@ struct Stored {
 pub struct Cache {
     path: PathBuf,
     entries: Mutex<HashMap<String, Vec<Resource>>>,
+    /// Keys read or written in this run: the only ones saved, so that a
+    /// folder's cache holds its current files and nothing stale.
+    used: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Cache {
-    /// `$XDG_CACHE_HOME/rampart/digests.json`, else `~/.cache/...`.
-    pub fn default_path() -> Option<PathBuf> {
+    /// The cache of one folder (or file):
+    /// `$XDG_CACHE_HOME/rampart/digests/<hash of its canonical path>.json`,
+    /// else under `~/.cache`.
+    pub fn path_for(root: &Path) -> Option<PathBuf> {
+        use sha2::{Digest, Sha256};
         let base = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-        Some(base.join("rampart").join("digests.json"))
+        let canon = root.canonicalize().ok()?;
+        let id = hex::encode(Sha256::digest(canon.to_string_lossy().as_bytes()));
+        Some(
+            base.join("rampart")
+                .join("digests")
+                .join(format!("{}.json", id.get(..32)?)),
+        )
     }
 
     /// Opens the cache at `path`; an unreadable or old cache is empty.
@@ -52,6 +65,7 @@ impl Cache {
         Cache {
             path,
             entries: Mutex::new(entries),
+            used: Mutex::new(Default::default()),
         }
     }
 
@@ -79,10 +93,19 @@ impl Cache {
     }
 
     pub fn get(&self, key: &str) -> Option<Vec<Resource>> {
-        self.entries.lock().ok()?.get(key).cloned()
+        let hit = self.entries.lock().ok()?.get(key).cloned();
+        if hit.is_some() {
+            if let Ok(mut u) = self.used.lock() {
+                u.insert(key.to_string());
+            }
+        }
+        hit
     }
 
     pub fn put(&self, key: String, value: Vec<Resource>) {
+        if let Ok(mut u) = self.used.lock() {
+            u.insert(key.clone());
+        }
         if let Ok(mut e) = self.entries.lock() {
             e.insert(key, value);
         }
@@ -90,7 +113,17 @@ impl Cache {
 
     /// Writes the cache (whole or not at all: a temporary file renamed).
     pub fn save(&self) -> std::io::Result<()> {
-        let mut entries = self.entries.lock().map(|e| e.clone()).unwrap_or_default();
+        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        let mut entries: HashMap<String, Vec<Resource>> = self
+            .entries
+            .lock()
+            .map(|e| {
+                e.iter()
+                    .filter(|(k, _)| used.contains(*k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
         if entries.len() > MAX_ENTRIES {
             entries.clear();
         }

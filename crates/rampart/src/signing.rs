@@ -134,12 +134,12 @@ pub struct VerifyArgs {
     no_cache: bool,
 }
 
-/// The digest cache, unless disabled or there is no cache folder.
-fn cache(disabled: bool) -> Option<rampart_sign::Cache> {
+/// The digest cache of `root`, unless disabled or there is no cache folder.
+fn cache(root: &Path, disabled: bool) -> Option<rampart_sign::Cache> {
     if disabled {
         return None;
     }
-    rampart_sign::Cache::default_path().map(rampart_sign::Cache::open)
+    rampart_sign::Cache::path_for(root).map(rampart_sign::Cache::open)
 }
 
 fn save(cache: Option<&rampart_sign::Cache>) {
@@ -274,7 +274,7 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
     if let Some(rel) = inside(&a.path, &sig_path) {
         opts.ignore_paths.push(rel);
     }
-    let cache = cache(a.no_cache);
+    let cache = cache(&a.path, a.no_cache);
     let bar = crate::progress::Bar::new(true);
     let manifest = rampart_sign::digest_with(&a.path, &opts, cache.as_ref(), &bar);
     bar.finish();
@@ -370,7 +370,7 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     if let Some(rel) = inside(&a.path, &sig_path) {
         ignore.push(rel);
     }
-    let cache = cache(a.no_cache);
+    let cache = cache(&a.path, a.no_cache);
     let bar = crate::progress::Bar::new(true);
     let result = rampart_sign::verify(
         &bundle,
