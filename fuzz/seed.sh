@@ -27,3 +27,5 @@ for k in p256 ed25519; do
   ../target/release/rampart sign ../examples/benign/gguf --key "$t/k.key" -s "corpus/signature_bundle/$k.sig" >/dev/null
   rm -r "$t"
 done
+F=../crates/rampart-attest/tests/fixtures
+../target/release/rampart sign ../examples/benign/gguf --key $F/leaf.key --cert $F/leaf.pem --chain $F/intermediate.pem -s corpus/signature_bundle/cert.sig >/dev/null
