@@ -1,0 +1,23 @@
+//! Rampart's evidence log: an append-only Merkle tree (RFC 6962 / RFC 9162
+//! hashing, inclusion and consistency proofs) whose states are published
+//! as signed checkpoints in the C2SP `tlog-checkpoint` format on
+//! `signed-note`.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        unsafe_code
+    )
+)]
+
+pub mod checkpoint;
+pub mod merkle;
+
+pub use checkpoint::{Checkpoint, NoteKey, NoteVerifier};
+pub use merkle::{
+    leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, ProofError, Tree,
+};
