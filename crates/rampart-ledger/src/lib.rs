@@ -16,6 +16,7 @@
 
 pub mod checkpoint;
 pub mod merkle;
+pub mod store;
 
 pub use checkpoint::{Checkpoint, NoteKey, NoteVerifier};
 pub use merkle::{
