@@ -22,3 +22,4 @@ pub use checkpoint::{Checkpoint, NoteKey, NoteVerifier};
 pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, ProofError, Tree,
 };
+pub use store::{Audit, Ledger, StoreError};

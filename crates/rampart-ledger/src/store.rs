@@ -51,6 +51,18 @@ fn hash_of(blob: Vec<u8>) -> Option<Hash> {
     blob.try_into().ok()
 }
 
+/// A column as bytes whatever SQLite type a direct edit gave it, so that
+/// an edited row is reported as edited rather than failing the read.
+fn bytes(row: &rusqlite::Row<'_>, i: usize) -> Result<Vec<u8>, rusqlite::Error> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        ValueRef::Integer(n) => n.to_string().into_bytes(),
+        ValueRef::Real(f) => f.to_string().into_bytes(),
+        ValueRef::Null => Vec::new(),
+    })
+}
+
 impl Ledger {
     fn connect(path: &Path) -> Result<Connection, StoreError> {
         let db = Connection::open(path)?;
@@ -120,7 +132,7 @@ impl Ledger {
         let mut rows = stmt.query(params![self.tree.size() as i64])?;
         while let Some(row) = rows.next()? {
             let idx: i64 = row.get(0)?;
-            let hash = hash_of(row.get(1)?).ok_or_else(|| {
+            let hash = hash_of(bytes(row, 1)?).ok_or_else(|| {
                 StoreError::Tampered(format!("entry {idx}: stored leaf hash is not 32 bytes"))
             })?;
             if idx as u64 != self.tree.size() {
@@ -234,8 +246,8 @@ impl Ledger {
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let idx: i64 = row.get(0)?;
-            let data: Vec<u8> = row.get(1)?;
-            let stored: Vec<u8> = row.get(2)?;
+            let data = bytes(row, 1)?;
+            let stored = bytes(row, 2)?;
             let expect = tree.size();
             if idx as u64 != expect {
                 audit.problems.push(if (idx as u64) > expect {
@@ -259,8 +271,8 @@ impl Ledger {
         let mut rows = cps.query([])?;
         while let Some(row) = rows.next()? {
             let size: i64 = row.get(0)?;
-            let root: Vec<u8> = row.get(1)?;
-            let note: String = row.get(2)?;
+            let root = bytes(row, 1)?;
+            let note = String::from_utf8_lossy(&bytes(row, 2)?).into_owned();
             audit.checkpoints += 1;
             match tree.root_at(size as u64) {
                 Ok(r) if r.as_slice() == root.as_slice() => {}

@@ -75,6 +75,9 @@ enum Command {
     Verify(crate::signing::VerifyArgs),
     /// Print the manifest (every file's digest) as JSON, without signing.
     Digest(crate::signing::DigestArgs),
+    /// The tamper-evident evidence log (an RFC 6962 Merkle tree in SQLite,
+    /// with C2SP signed checkpoints).
+    Ledger(crate::ledger::LedgerArgs),
     /// Scan the bundled examples/ folder of benign and malicious samples and
     /// check every verdict against examples/expected.json.
     Demo {
@@ -156,6 +159,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sign(a) => crate::signing::sign(&a),
         Command::Verify(a) => crate::signing::verify(&a),
         Command::Digest(a) => crate::signing::digest(&a),
+        Command::Ledger(a) => crate::ledger::run(&a),
     }
 }
 

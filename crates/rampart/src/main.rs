@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod ledger;
 mod progress;
 mod signing;
 

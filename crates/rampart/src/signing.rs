@@ -244,7 +244,7 @@ pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
 }
 
 /// Creates a file that must not exist yet, with `mode` on Unix.
-fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+pub fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     use std::io::Write;
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);

@@ -1,0 +1,166 @@
+//! `rampart ledger init | append | show | checkpoint | verify`: the
+//! evidence log in `.rampart/` (SQLite), over rampart-ledger.
+
+use anyhow::{bail, Context, Result};
+use base64::Engine;
+use clap::{Args, Subcommand};
+use rampart_ledger::checkpoint::{NoteKey, NoteVerifier};
+use rampart_ledger::Ledger;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct LedgerArgs {
+    /// The folder holding ledger.db, ledger.key and ledger.vkey.
+    #[arg(long, global = true, default_value = ".rampart")]
+    dir: PathBuf,
+    #[command(subcommand)]
+    command: LedgerCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum LedgerCommand {
+    /// Create the ledger and its checkpoint signing key (Ed25519, mode
+    /// 0600); never overwrites.
+    Init {
+        /// The log's name in its checkpoints (C2SP origin), e.g.
+        /// example.com/ml/ledger.
+        #[arg(long, default_value = "rampart.local/ledger")]
+        origin: String,
+    },
+    /// Append entries: each FILE's bytes (or stdin with `-`) is one entry.
+    /// Prints each index once the append is durable.
+    Append {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show the log's size and root, or one entry.
+    Show { index: Option<u64> },
+    /// Sign a checkpoint of the current tree (C2SP tlog-checkpoint) and
+    /// print it.
+    Checkpoint,
+    /// Recompute the tree from every entry and check every checkpoint:
+    /// edited, deleted, reordered or inserted rows are named. Exit 1 if
+    /// anything is wrong.
+    Verify {
+        /// More verifier keys (name+id+key) whose signatures count.
+        #[arg(long = "vkey")]
+        vkeys: Vec<String>,
+    },
+}
+
+fn db(dir: &Path) -> PathBuf {
+    dir.join("ledger.db")
+}
+
+fn open(dir: &Path) -> Result<Ledger> {
+    Ledger::open(&db(dir)).with_context(|| format!("cannot open the ledger in {}", dir.display()))
+}
+
+fn note_key(dir: &Path) -> Result<NoteKey> {
+    let p = dir.join("ledger.key");
+    let text = std::fs::read_to_string(&p)
+        .with_context(|| format!("cannot read the checkpoint key {}", p.display()))?;
+    NoteKey::parse(&text).with_context(|| format!("{}", p.display()))
+}
+
+pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
+    let dir = &a.dir;
+    match &a.command {
+        LedgerCommand::Init { origin } => {
+            if db(dir).exists() {
+                bail!(
+                    "{} exists; refusing to overwrite a ledger",
+                    db(dir).display()
+                );
+            }
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let key = NoteKey::new(
+                origin,
+                ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng),
+            )
+            .with_context(|| format!("origin {origin:?}"))?;
+            crate::signing::write_new(
+                &dir.join("ledger.key"),
+                key.to_string_secret().as_bytes(),
+                0o600,
+            )?;
+            crate::signing::write_new(
+                &dir.join("ledger.vkey"),
+                format!("{}\n", key.verifier()).as_bytes(),
+                0o644,
+            )?;
+            Ledger::init(&db(dir), origin)?;
+            println!(
+                "ledger {} created in {} (checkpoint key {})",
+                origin,
+                dir.display(),
+                key.verifier()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Append { files } => {
+            let mut entries = Vec::new();
+            for f in files {
+                let mut data = Vec::new();
+                if f.as_os_str() == "-" {
+                    std::io::stdin()
+                        .read_to_end(&mut data)
+                        .context("cannot read stdin")?;
+                } else {
+                    data =
+                        std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+                }
+                entries.push(data);
+            }
+            let mut l = open(dir)?;
+            let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+            for (i, f) in l.append(&refs)?.iter().zip(files) {
+                println!("{i}\t{}", f.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Show { index } => {
+            let l = open(dir)?;
+            match index {
+                None => {
+                    let root = base64::engine::general_purpose::STANDARD.encode(l.tree().root());
+                    println!("origin {}\nsize {}\nroot {root}", l.origin(), l.size());
+                }
+                Some(i) => match l.entry(*i)? {
+                    Some(data) => println!("{}", String::from_utf8_lossy(&data)),
+                    None => bail!("no entry {i}: the ledger has {} entries", l.size()),
+                },
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Checkpoint => {
+            let key = note_key(dir)?;
+            let mut l = open(dir)?;
+            print!("{}", l.checkpoint(&key)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Verify { vkeys } => {
+            let l = open(dir)?;
+            let mut verifiers = vec![note_key(dir)?.verifier()];
+            for v in vkeys {
+                verifiers.push(NoteVerifier::parse(v).with_context(|| format!("--vkey {v}"))?);
+            }
+            let audit = l.verify(&verifiers)?;
+            if audit.problems.is_empty() {
+                println!(
+                    "ledger OK: {} entries, {} checkpoints verified",
+                    audit.entries, audit.checkpoints
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &audit.problems {
+                    eprintln!("TAMPERED: {p}");
+                }
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
