@@ -16,10 +16,12 @@
 
 pub mod checkpoint;
 pub mod merkle;
+pub mod proof;
 pub mod store;
 
 pub use checkpoint::{Checkpoint, NoteKey, NoteVerifier};
 pub use merkle::{
     leaf_hash, node_hash, verify_consistency, verify_inclusion, Hash, ProofError, Tree,
 };
+pub use proof::{ProofFileError, TlogProof};
 pub use store::{Audit, Ledger, StoreError};

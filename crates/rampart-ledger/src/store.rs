@@ -234,6 +234,37 @@ impl Ledger {
         Ok(note)
     }
 
+    /// An offline proof that entry `index` is in the log, as of the last
+    /// signed checkpoint.
+    pub fn proof(&mut self, index: u64) -> Result<crate::proof::TlogProof, StoreError> {
+        self.catch_up()?;
+        let (size, root, note) = self.last_checkpoint()?.ok_or_else(|| {
+            StoreError::Checkpoint(
+                "no checkpoint yet; run `rampart ledger checkpoint` first".into(),
+            )
+        })?;
+        if index >= size {
+            return Err(StoreError::Checkpoint(format!(
+                "entry {index} is not covered by the last checkpoint (size {size}); run `rampart ledger checkpoint`"
+            )));
+        }
+        if self.tree.root_at(size).ok() != Some(root) {
+            return Err(StoreError::Tampered(format!(
+                "the entries no longer hash to checkpoint {size}"
+            )));
+        }
+        let path = self
+            .tree
+            .inclusion_proof(index, size)
+            .map_err(|e| StoreError::Checkpoint(e.to_string()))?;
+        Ok(crate::proof::TlogProof {
+            extra: None,
+            index,
+            path,
+            checkpoint: note,
+        })
+    }
+
     /// Recomputes the whole tree from the stored entries and checks every
     /// leaf hash, the order, and every stored checkpoint (root and, with
     /// `verifiers`, signature). Problems are named by entry or checkpoint.
@@ -410,6 +441,32 @@ mod tests {
         reopened.append(&[b"c"]).unwrap();
         let err = reopened.checkpoint(&k).unwrap_err();
         assert!(err.to_string().contains("inconsistent"), "{err}");
+    }
+
+    #[test]
+    fn offline_proofs_round_trip_and_fail_for_other_entries() {
+        let d = tempfile::tempdir().unwrap();
+        let mut l = Ledger::init(&d.path().join("l.db"), "o").unwrap();
+        let k = key();
+        let entries: Vec<Vec<u8>> = (0..13u8).map(|i| vec![i; 3]).collect();
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        l.append(&refs).unwrap();
+        assert!(l.proof(0).is_err(), "no checkpoint yet");
+        l.checkpoint(&k).unwrap();
+        for i in 0..13u64 {
+            let p = l.proof(i).unwrap();
+            let back = crate::proof::TlogProof::parse(&p.to_text()).unwrap();
+            assert_eq!(back, p);
+            let cp = back.verify(&entries[i as usize], &[k.verifier()]).unwrap();
+            assert_eq!(cp.size, 13);
+            assert!(back.verify(b"other", &[k.verifier()]).is_err());
+        }
+        let other = key();
+        assert!(l
+            .proof(3)
+            .unwrap()
+            .verify(&entries[3], &[other.verifier()])
+            .is_err());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use clap::{Args, Subcommand};
-use rampart_ledger::checkpoint::{NoteKey, NoteVerifier};
-use rampart_ledger::Ledger;
+use rampart_ledger::checkpoint::{Checkpoint, NoteKey, NoteVerifier};
+use rampart_ledger::{Ledger, TlogProof};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +40,29 @@ enum LedgerCommand {
     /// Sign a checkpoint of the current tree (C2SP tlog-checkpoint) and
     /// print it.
     Checkpoint,
+    /// Write an offline proof (C2SP tlog-proof) that entry INDEX is in the
+    /// log as of the last checkpoint.
+    Proof {
+        index: u64,
+        /// Where to write it [default: stdout].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Check a tlog-proof against the entry's bytes, without the database:
+    /// the checkpoint's signature (with --vkey or .rampart/ledger.vkey),
+    /// then the inclusion.
+    VerifyProof {
+        proof: PathBuf,
+        /// The entry's bytes.
+        #[arg(long)]
+        entry: PathBuf,
+        /// Trusted verifier keys (name+id+key); repeatable.
+        #[arg(long = "vkey")]
+        vkeys: Vec<String>,
+    },
+    /// Prove that checkpoint NEW extends checkpoint OLD (both signed
+    /// notes): prints the consistency proof and checks it.
+    Consistency { old: PathBuf, new: PathBuf },
     /// Recompute the tree from every entry and check every checkpoint:
     /// edited, deleted, reordered or inserted rows are named. Exit 1 if
     /// anything is wrong.
@@ -48,6 +71,21 @@ enum LedgerCommand {
         #[arg(long = "vkey")]
         vkeys: Vec<String>,
     },
+}
+
+/// Trusted checkpoint keys: the given ones, else the ledger's own.
+fn verifiers(dir: &Path, vkeys: &[String]) -> Result<Vec<NoteVerifier>> {
+    let mut out = Vec::new();
+    for v in vkeys {
+        out.push(NoteVerifier::parse(v).with_context(|| format!("--vkey {v}"))?);
+    }
+    if out.is_empty() {
+        let p = dir.join("ledger.vkey");
+        let text = std::fs::read_to_string(&p)
+            .with_context(|| format!("no --vkey given and cannot read {}", p.display()))?;
+        out.push(NoteVerifier::parse(&text).with_context(|| format!("{}", p.display()))?);
+    }
+    Ok(out)
 }
 
 fn db(dir: &Path) -> PathBuf {
@@ -141,6 +179,76 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
             let mut l = open(dir)?;
             print!("{}", l.checkpoint(&key)?);
             Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::Proof { index, out } => {
+            let mut l = open(dir)?;
+            let text = l.proof(*index)?.to_text();
+            match out {
+                Some(p) => rampart_core::write_atomic(p, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LedgerCommand::VerifyProof {
+            proof,
+            entry,
+            vkeys,
+        } => {
+            let text = std::fs::read_to_string(proof)
+                .with_context(|| format!("cannot read {}", proof.display()))?;
+            let p = TlogProof::parse(&text).with_context(|| format!("{}", proof.display()))?;
+            let data =
+                std::fs::read(entry).with_context(|| format!("cannot read {}", entry.display()))?;
+            let verifiers = verifiers(dir, vkeys)?;
+            match p.verify(&data, &verifiers) {
+                Ok(cp) => {
+                    println!(
+                        "{} is entry {} of {} (checkpoint of size {})",
+                        entry.display(),
+                        p.index,
+                        cp.origin,
+                        cp.size
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("proof FAILED: {}: {e}", proof.display());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        LedgerCommand::Consistency { old, new } => {
+            let l = open(dir)?;
+            let verifiers = verifiers(dir, &[])?;
+            let read = |p: &PathBuf| -> Result<Checkpoint> {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                Ok(Checkpoint::verify(&text, &verifiers)
+                    .with_context(|| format!("{}", p.display()))?
+                    .0)
+            };
+            let (a, b) = (read(old)?, read(new)?);
+            let proof = l
+                .tree()
+                .consistency_proof(a.size, b.size)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match rampart_ledger::verify_consistency(a.size, b.size, &proof, &a.root, &b.root) {
+                Ok(()) => {
+                    for h in &proof {
+                        println!("{}", base64::engine::general_purpose::STANDARD.encode(h));
+                    }
+                    eprintln!("checkpoint {} extends checkpoint {}", b.size, a.size);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!(
+                        "INCONSISTENT: checkpoint {} does not extend checkpoint {}: {e}",
+                        b.size, a.size
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
         LedgerCommand::Verify { vkeys } => {
             let l = open(dir)?;

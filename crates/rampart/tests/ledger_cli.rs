@@ -49,6 +49,52 @@ fn a_ledger_from_init_to_tamper_detection() {
         text(&ok)
     );
 
+    std::fs::write(p.join("cp2"), &cp.stdout).unwrap();
+
+    // Offline proofs, checked without the database.
+    assert!(rampart(&["ledger", "proof", "1", "-o", "b.tlog-proof"], p)
+        .status
+        .success());
+    let proof = std::fs::read_to_string(p.join("b.tlog-proof")).unwrap();
+    assert!(
+        proof.starts_with("c2sp.org/tlog-proof@v1\nindex 1\n"),
+        "{proof}"
+    );
+    let good = rampart(
+        &[
+            "ledger",
+            "verify-proof",
+            "b.tlog-proof",
+            "--entry",
+            "b.json",
+        ],
+        p,
+    );
+    assert!(good.status.success(), "{}", text(&good));
+    let wrong = rampart(
+        &[
+            "ledger",
+            "verify-proof",
+            "b.tlog-proof",
+            "--entry",
+            "a.json",
+        ],
+        p,
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+
+    // A later checkpoint extends this one.
+    std::fs::write(p.join("c.json"), b"{}").unwrap();
+    rampart(&["ledger", "append", "c.json"], p);
+    std::fs::write(p.join("cp3"), rampart(&["ledger", "checkpoint"], p).stdout).unwrap();
+    let cons = rampart(&["ledger", "consistency", "cp2", "cp3"], p);
+    assert!(cons.status.success(), "{}", text(&cons));
+    assert!(
+        text(&cons).contains("checkpoint 3 extends checkpoint 2"),
+        "{}",
+        text(&cons)
+    );
+
     let db = rusqlite::Connection::open(p.join(".rampart/ledger.db")).unwrap();
     db.execute("UPDATE leaves SET data = 'forged' WHERE idx = 0", [])
         .unwrap();
@@ -56,7 +102,10 @@ fn a_ledger_from_init_to_tamper_detection() {
     let bad = rampart(&["ledger", "verify"], p);
     assert_eq!(bad.status.code(), Some(1));
     let t = text(&bad);
-    assert!(t.contains("entry 0") && t.contains("checkpoint 2"), "{t}");
+    assert!(
+        t.contains("entry 0") && t.contains("checkpoint 2") && t.contains("checkpoint 3"),
+        "{t}"
+    );
 }
 
 #[test]
