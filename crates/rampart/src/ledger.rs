@@ -34,6 +34,10 @@ enum LedgerCommand {
     Append {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// One transaction per file, each index printed as soon as that
+        /// entry is durable (default: one transaction for all).
+        #[arg(long)]
+        one_by_one: bool,
     },
     /// Show the log's size and root, or one entry.
     Show { index: Option<u64> },
@@ -139,7 +143,7 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        LedgerCommand::Append { files } => {
+        LedgerCommand::Append { files, one_by_one } => {
             let mut entries = Vec::new();
             for f in files {
                 let mut data = Vec::new();
@@ -154,6 +158,14 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
                 entries.push(data);
             }
             let mut l = open(dir)?;
+            if *one_by_one {
+                for (e, f) in entries.iter().zip(files) {
+                    for i in l.append(&[e.as_slice()])? {
+                        println!("{i}\t{}", f.display());
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
             for (i, f) in l.append(&refs)?.iter().zip(files) {
                 println!("{i}\t{}", f.display());
