@@ -1,0 +1,119 @@
+//! Ledger speed at 10^6 entries: batched and single appends, opening
+//! (loading the tree), inclusion and consistency proofs, checkpoint
+//! signing, and a full verification. Run by bench/ledger.sh:
+//!
+//!     cargo run --release -p rampart-ledger --example ledger_bench -- [ENTRIES]
+//!
+//! Entries are 200-byte JSON-like records, appended in batches of 1,000.
+
+use rampart_ledger::checkpoint::NoteKey;
+use rampart_ledger::{verify_consistency, verify_inclusion, Ledger};
+use std::time::Instant;
+
+fn main() {
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = std::env::temp_dir().join(format!("rampart-ledger-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ledger.db");
+    let mut l = Ledger::init(&path, "bench.example/log").unwrap();
+    let key = NoteKey::new(
+        "bench.example/log",
+        ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+    )
+    .unwrap();
+    let record = |i: u64| {
+        format!(
+            "{{\"gate\":\"scan\",\"i\":{i:012},\"digest\":\"{:064x}\",\"pad\":\"{}\"}}",
+            i,
+            "x".repeat(80)
+        )
+        .into_bytes()
+    };
+
+    let batch = 1000u64;
+    let t = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let recs: Vec<Vec<u8>> = (i..(i + batch).min(n)).map(record).collect();
+        let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
+        l.append(&refs).unwrap();
+        i += batch;
+    }
+    let batched = t.elapsed().as_secs_f64();
+
+    let singles = 1000;
+    let t = Instant::now();
+    for j in 0..singles {
+        l.append(&[record(n + j).as_slice()]).unwrap();
+    }
+    let single = t.elapsed().as_secs_f64();
+    let size = l.size();
+
+    let t = Instant::now();
+    let note = l.checkpoint(&key).unwrap();
+    let checkpoint = t.elapsed().as_secs_f64();
+    drop(l);
+
+    let t = Instant::now();
+    let mut l = Ledger::open(&path).unwrap();
+    let open = t.elapsed().as_secs_f64();
+
+    let root = l.tree().root();
+    let probes = 10_000u64;
+    let t = Instant::now();
+    let mut total_hashes = 0;
+    for k in 0..probes {
+        let idx = (k * 7919 + 13) % size;
+        let p = l.tree().inclusion_proof(idx, size).unwrap();
+        total_hashes += p.len();
+        verify_inclusion(&l.tree().leaf(idx).unwrap(), idx, size, &p, &root).unwrap();
+    }
+    let proof = t.elapsed().as_secs_f64() / probes as f64;
+    let t = Instant::now();
+    for k in 1..=1000u64 {
+        let old = (k * 997) % size + 1;
+        let p = l.tree().consistency_proof(old, size).unwrap();
+        verify_consistency(old, size, &p, &l.tree().root_at(old).unwrap(), &root).unwrap();
+    }
+    let consistency = t.elapsed().as_secs_f64() / 1000.0;
+    let t = Instant::now();
+    let full = l.proof(size / 2).unwrap();
+    let tlog = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let audit = l.verify(&[key.verifier()]).unwrap();
+    let verify = t.elapsed().as_secs_f64();
+    assert!(audit.problems.is_empty());
+    let db_size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    std::fs::remove_dir_all(&dir).ok();
+
+    println!("| measurement | result |\n|---|---:|");
+    println!("| batched appends ({n} entries of ~200 bytes, 1,000 per durable transaction) | {:.0} entries/s ({batched:.2} s) |", n as f64 / batched);
+    println!(
+        "| single appends (one durable transaction each, 1,000 of them) | {:.0} entries/s |",
+        singles as f64 / single
+    );
+    println!("| open (load the tree of {size} leaves) | {open:.3} s |");
+    println!(
+        "| sign a checkpoint at {size} entries | {:.2} ms |",
+        checkpoint * 1e3
+    );
+    println!("| inclusion proof + verification at {size} (10,000 random, {:.1} hashes each) | {:.1} us |", total_hashes as f64 / probes as f64, proof * 1e6);
+    println!(
+        "| consistency proof + verification (1,000 random old sizes) | {:.1} us |",
+        consistency * 1e6
+    );
+    println!(
+        "| tlog-proof of one entry (proof + stored checkpoint) | {:.2} ms |",
+        tlog * 1e3
+    );
+    println!("| full verification (every entry re-hashed, every checkpoint) | {verify:.2} s |");
+    println!(
+        "| database size | {:.0} MiB |",
+        db_size as f64 / (1 << 20) as f64
+    );
+    let _ = (note, full);
+}
