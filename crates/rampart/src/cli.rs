@@ -75,6 +75,16 @@ enum Command {
     Verify(crate::signing::VerifyArgs),
     /// Print the manifest (every file's digest) as JSON, without signing.
     Digest(crate::signing::DigestArgs),
+    /// Every attestation about an artifact (a file or folder, by digest)
+    /// in the ledger: which gates it passed and failed, each signature and
+    /// checkpoint inclusion checked. Exit 1 if a signature does not verify.
+    Evidence {
+        artifact: PathBuf,
+        #[arg(long, default_value = ".rampart")]
+        ledger: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// The tamper-evident evidence log (an RFC 6962 Merkle tree in SQLite,
     /// with C2SP signed checkpoints).
     Ledger(crate::ledger::LedgerArgs),
@@ -98,6 +108,10 @@ pub struct ScanArgs {
     /// table before the findings, in JSON as `inventory`.
     #[arg(long)]
     inventory: bool,
+    /// Record a signed attestation of this run in the ledger in DIR
+    /// [default: .rampart when it holds a ledger].
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -160,6 +174,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(a) => crate::signing::verify(&a),
         Command::Digest(a) => crate::signing::digest(&a),
         Command::Ledger(a) => crate::ledger::run(&a),
+        Command::Evidence {
+            artifact,
+            ledger,
+            json,
+        } => crate::attest::evidence(&artifact, &ledger, json),
     }
 }
 
@@ -200,7 +219,34 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
     if !args.inventory {
         report.inventory.clear();
     }
-    emit(&report, &policy, &args.out)
+    let code = emit(&report, &policy, &args.out)?;
+    if let Some(dir) = crate::attest::ledger_dir(args.ledger.as_deref()) {
+        let fail_on = args.out.fail_on.unwrap_or(policy.fail_on);
+        let policy_digest = match &policy.source {
+            Some(p) => std::fs::read(p)
+                .map(|b| rampart_attest_digest(&b))
+                .unwrap_or_default(),
+            None => "default".into(),
+        };
+        let predicate = serde_json::json!({
+            "passed": !report.fails(fail_on) && report.errors.is_empty(),
+            "fail_on": fail_on,
+            "counts": report.counts(),
+            "policy_sha256": policy_digest,
+        });
+        let idx = crate::attest::record(&dir, "scan", &args.paths, predicate)?;
+        eprintln!(
+            "attestation: entry {idx} of the ledger in {}",
+            dir.display()
+        );
+    }
+    Ok(code)
+}
+
+/// SHA-256 (hex) of some bytes.
+fn rampart_attest_digest(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
 }
 
 /// Renders the report where asked and returns the gate's exit code.

@@ -134,6 +134,13 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
                 format!("{}\n", key.verifier()).as_bytes(),
                 0o644,
             )?;
+            let attest = rampart_attest::SigningKey::generate(rampart_attest::KeyKind::P256);
+            crate::signing::write_new(&dir.join("attest.key"), attest.to_pem()?.as_bytes(), 0o600)?;
+            crate::signing::write_new(
+                &dir.join("attest.pub"),
+                attest.public().to_pem()?.as_bytes(),
+                0o644,
+            )?;
             Ledger::init(&db(dir), origin)?;
             println!(
                 "ledger {} created in {} (checkpoint key {})",

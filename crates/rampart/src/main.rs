@@ -2,6 +2,7 @@
 //! arguments, loads the policy, calls a check, renders the report and sets
 //! the exit code; the libraries do the work.
 
+mod attest;
 mod cli;
 mod demo;
 mod ledger;

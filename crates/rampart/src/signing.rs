@@ -293,6 +293,19 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
     };
     rampart_core::write_atomic(&sig_path, &bundle.to_json())
         .with_context(|| format!("cannot write the signature {}", sig_path.display()))?;
+    if let Some(dir) = crate::attest::ledger_dir(None) {
+        let predicate = serde_json::json!({
+            "passed": true,
+            "signature": sig_path,
+            "resources": manifest.resources.len(),
+            "root_digest": manifest.root_digest()?,
+        });
+        let idx = crate::attest::record(&dir, "sign", std::slice::from_ref(&a.path), predicate)?;
+        eprintln!(
+            "attestation: entry {idx} of the ledger in {}",
+            dir.display()
+        );
+    }
     println!(
         "signed {} ({} resources, root sha256 {}) with a {} key: {}",
         a.path.display(),
@@ -390,6 +403,19 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(dir) = crate::attest::ledger_dir(None) {
+        let predicate = serde_json::json!({
+            "passed": verified.diff.is_empty(),
+            "signature": sig_path,
+            "trust": method,
+            "diff": verified.diff,
+        });
+        let idx = crate::attest::record(&dir, "verify", std::slice::from_ref(&a.path), predicate)?;
+        eprintln!(
+            "attestation: entry {idx} of the ledger in {}",
+            dir.display()
+        );
+    }
     if !verified.diff.is_empty() {
         let msg = format!(
             "{} does not match its signature: {}",

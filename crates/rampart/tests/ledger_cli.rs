@@ -115,3 +115,84 @@ fn a_missing_ledger_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("rampart ledger init"), "{}", text(&o));
 }
+
+#[test]
+fn gate_runs_are_attested_and_evidence_lists_them() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    std::fs::create_dir_all(p.join("model")).unwrap();
+    std::fs::write(p.join("model/config.json"), b"{}").unwrap();
+    std::fs::write(p.join("bad.pkl"), b"cos\nsystem\n(S'echo'\ntR.").unwrap();
+    let good = rampart(&["scan", "-q", "model"], p);
+    assert!(good.status.success(), "{}", text(&good));
+    assert!(
+        text(&good).contains("attestation: entry 0"),
+        "{}",
+        text(&good)
+    );
+    let bad = rampart(&["scan", "-q", "bad.pkl"], p);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(rampart(&["keygen", "k"], p).status.success());
+    assert!(rampart(&["sign", "model", "--key", "k.key"], p)
+        .status
+        .success());
+    assert!(rampart(&["ledger", "checkpoint"], p).status.success());
+
+    let ev = rampart(&["evidence", "model", "--json"], p);
+    assert!(ev.status.success(), "{}", text(&ev));
+    let v: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+    let gates: Vec<(&str, bool, bool, bool)> = v["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["gate"].as_str().unwrap(),
+                a["passed"].as_bool().unwrap(),
+                a["signature_verified"].as_bool().unwrap(),
+                a["in_checkpoint"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // The folder has one digest before and after model.sig is written.
+    assert_eq!(
+        gates,
+        vec![("scan", true, true, true), ("sign", true, true, true)]
+    );
+    let ev = rampart(&["evidence", "bad.pkl", "--json"], p);
+    let v: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+    assert_eq!(v["attestations"][0]["passed"], false);
+
+    // A forged attestation (signed by another key) is found and refused.
+    let db = rusqlite::Connection::open(p.join(".rampart/ledger.db")).unwrap();
+    let entry: Vec<u8> = db
+        .query_row("SELECT data FROM leaves WHERE idx = 1", [], |r| r.get(0))
+        .unwrap();
+    let mut env: serde_json::Value = serde_json::from_slice(&entry).unwrap();
+    let sig = env["signatures"][0]["sig"].as_str().unwrap().to_string();
+    let mid = sig.len() / 2;
+    let flipped = if &sig[mid..mid + 1] == "A" { "B" } else { "A" };
+    env["signatures"][0]["sig"] =
+        serde_json::json!(format!("{}{flipped}{}", &sig[..mid], &sig[mid + 1..]));
+    let forged = serde_json::to_vec(&env).unwrap();
+    let count: i64 = db
+        .query_row("SELECT COUNT(*) FROM leaves", [], |r| r.get(0))
+        .unwrap();
+    let h = {
+        use sha2::Digest;
+        let mut s = sha2::Sha256::new();
+        s.update([0u8]);
+        s.update(&forged);
+        s.finalize().to_vec()
+    };
+    db.execute(
+        "INSERT INTO leaves (idx, data, hash, time) VALUES (?1, ?2, ?3, 0)",
+        rusqlite::params![count, forged, h],
+    )
+    .unwrap();
+    drop(db);
+    let ev = rampart(&["evidence", "bad.pkl"], p);
+    assert_eq!(ev.status.code(), Some(1), "{}", text(&ev));
+    assert!(text(&ev).contains("signature BAD"), "{}", text(&ev));
+}
