@@ -78,7 +78,13 @@ pub fn record(dir: &Path, gate: &str, inputs: &[PathBuf], mut predicate: Value) 
         map.insert("time".into(), json!(now()));
     }
     let st = Statement::new(subject, &predicate_type(gate), predicate);
-    let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, st.to_payload(), &key);
+    let mut env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, st.to_payload(), &key);
+    // The key ID names the signing key (SHA-256 of its SPKI PEM, as
+    // model-signing's hint), so that verifiers can pick among keys.
+    let keyid = key.public().hint()?;
+    for s in &mut env.signatures {
+        s.keyid = keyid.clone();
+    }
     let entry = serde_json::to_vec(&env)?;
     let mut l = Ledger::open(&dir.join("ledger.db"))
         .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
