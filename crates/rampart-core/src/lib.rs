@@ -27,5 +27,8 @@ mod rules;
 pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
 pub use fs::write_atomic;
-pub use policy::{Policy, PolicyError, RulePolicy, ScanPolicy, Suppression, POLICY_FILE_NAME};
+pub use policy::{
+    GateKind, GateSpec, Policy, PolicyError, RulePolicy, ScanPolicy, Stage, Suppression,
+    POLICY_FILE_NAME,
+};
 pub use rules::{Catalog, Rule};

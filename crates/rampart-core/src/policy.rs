@@ -41,6 +41,10 @@ pub struct Policy {
     pub suppress: Vec<Suppression>,
     #[serde(default)]
     pub scan: ScanPolicy,
+    /// The pipeline: stages run in order by `rampart run`, each a list of
+    /// gates.
+    #[serde(default, rename = "stage")]
+    pub stages: Vec<Stage>,
     /// Where the policy was read from, if a file.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -57,6 +61,7 @@ impl Default for Policy {
             rules: BTreeMap::new(),
             suppress: Vec::new(),
             scan: ScanPolicy::default(),
+            stages: Vec::new(),
             source: None,
         }
     }
@@ -88,6 +93,41 @@ pub struct Suppression {
     pub contains: Option<String>,
     /// Why this is accepted; required so that reviews can see it.
     pub reason: String,
+}
+
+/// A pipeline stage (`[[stage]]`): a name and its gates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub name: String,
+    #[serde(default, rename = "gate")]
+    pub gates: Vec<GateSpec>,
+}
+
+/// The gates a stage can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateKind {
+    /// `rampart scan` on `inputs`.
+    Scan,
+    /// `rampart verify` of `inputs` (one path) with `key` or `ca`.
+    Verify,
+}
+
+/// One gate of a stage (`[[stage.gate]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSpec {
+    pub gate: GateKind,
+    /// Files or folders the gate examines, relative to the policy file.
+    pub inputs: Vec<PathBuf>,
+    /// Overrides the policy's fail_on for this gate.
+    pub fail_on: Option<Severity>,
+    /// verify: the signer's public key, or trusted roots.
+    pub key: Option<PathBuf>,
+    pub ca: Option<PathBuf>,
+    /// verify: the signature file [default: INPUT/model.sig or INPUT.sig].
+    pub signature: Option<PathBuf>,
 }
 
 /// Scanner settings.

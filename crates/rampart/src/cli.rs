@@ -75,6 +75,11 @@ enum Command {
     Verify(crate::signing::VerifyArgs),
     /// Print the manifest (every file's digest) as JSON, without signing.
     Digest(crate::signing::DigestArgs),
+    /// Run the pipeline of rampart.toml: its stages in order ([[stage]]
+    /// with [[stage.gate]] entries), each gate attested in the ledger;
+    /// stops at the first failing stage unless --keep-going. Output as a
+    /// table, JSON, JUnit XML or a self-contained HTML page.
+    Run(crate::pipeline::RunArgs),
     /// Every attestation about an artifact (a file or folder, by digest)
     /// in the ledger: which gates it passed and failed, each signature and
     /// checkpoint inclusion checked. Exit 1 if a signature does not verify.
@@ -174,6 +179,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(a) => crate::signing::verify(&a),
         Command::Digest(a) => crate::signing::digest(&a),
         Command::Ledger(a) => crate::ledger::run(&a),
+        Command::Run(a) => crate::pipeline::run(&a),
         Command::Evidence {
             artifact,
             ledger,

@@ -6,6 +6,7 @@ mod attest;
 mod cli;
 mod demo;
 mod ledger;
+mod pipeline;
 mod progress;
 mod signing;
 

@@ -196,3 +196,79 @@ fn gate_runs_are_attested_and_evidence_lists_them() {
     assert_eq!(ev.status.code(), Some(1), "{}", text(&ev));
     assert!(text(&ev).contains("signature BAD"), "{}", text(&ev));
 }
+
+#[test]
+fn a_pipeline_runs_stages_in_order_and_reports_for_ci() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    std::fs::create_dir_all(p.join("model")).unwrap();
+    std::fs::write(p.join("model/config.json"), b"{}").unwrap();
+    std::fs::write(p.join("extra.pkl"), b"cos\nsystem\n(S'echo'\ntR.").unwrap();
+    assert!(rampart(&["keygen", "k"], p).status.success());
+    assert!(rampart(&["sign", "model", "--key", "k.key"], p)
+        .status
+        .success());
+    std::fs::write(
+        p.join("rampart.toml"),
+        "[[stage]]\nname = \"model\"\n[[stage.gate]]\ngate = \"verify\"\ninputs = [\"model\"]\nkey = \"k.pub\"\n\
+         [[stage.gate]]\ngate = \"scan\"\ninputs = [\"model\"]\n\
+         [[stage]]\nname = \"extras\"\n[[stage.gate]]\ngate = \"scan\"\ninputs = [\"extra.pkl\"]\n\
+         [[stage]]\nname = \"deploy\"\n[[stage.gate]]\ngate = \"scan\"\ninputs = [\"model\"]\n",
+    )
+    .unwrap();
+    let o = rampart(&["run", "--format", "json"], p);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let stages: Vec<(&str, bool)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["passed"].as_bool().unwrap()))
+        .collect();
+    // Stops at the first failing stage.
+    assert_eq!(stages, vec![("model", true), ("extras", false)]);
+    assert!(v[0]["gates"][0]["ledger_index"].is_u64());
+
+    let all = rampart(
+        &["run", "--keep-going", "--format", "junit", "-o", "r.xml"],
+        p,
+    );
+    assert_eq!(all.status.code(), Some(1));
+    let xml = std::fs::read_to_string(p.join("r.xml")).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"deploy\" tests=\"1\" failures=\"0\">"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=") && xml.contains("PICKLE-EXEC"),
+        "{xml}"
+    );
+
+    assert!(
+        rampart(&["run", "model", "--format", "html", "-o", "r.html"], p)
+            .status
+            .success()
+    );
+    let html = std::fs::read_to_string(p.join("r.html")).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && !html.contains("http"),
+        "self-contained: {html}"
+    );
+
+    let unknown = rampart(&["run", "nope"], p);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown).contains("no stage \"nope\""),
+        "{}",
+        text(&unknown)
+    );
+    std::fs::write(
+        p.join("bad.toml"),
+        "[[stage]]\nname = \"x\"\n[[stage.gate]]\ngate = \"deploy\"\ninputs = []\n",
+    )
+    .unwrap();
+    let bad = rampart(&["run", "--config", "bad.toml"], p);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("line 4"), "{}", text(&bad));
+}
