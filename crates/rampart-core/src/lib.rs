@@ -28,7 +28,7 @@ pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
 pub use fs::write_atomic;
 pub use policy::{
-    GateKind, GateSpec, Policy, PolicyError, RulePolicy, ScanPolicy, Stage, Suppression,
+    Admission, GateKind, GateSpec, Policy, PolicyError, RulePolicy, ScanPolicy, Stage, Suppression,
     POLICY_FILE_NAME,
 };
 pub use rules::{Catalog, Rule};

@@ -45,6 +45,9 @@ pub struct Policy {
     /// gates.
     #[serde(default, rename = "stage")]
     pub stages: Vec<Stage>,
+    /// What `rampart check` requires of an artifact.
+    #[serde(default)]
+    pub admission: Admission,
     /// Where the policy was read from, if a file.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -62,6 +65,7 @@ impl Default for Policy {
             suppress: Vec::new(),
             scan: ScanPolicy::default(),
             stages: Vec::new(),
+            admission: Admission::default(),
             source: None,
         }
     }
@@ -95,6 +99,14 @@ pub struct Suppression {
     pub reason: String,
 }
 
+/// `[admission]`: the gates whose passing evidence an artifact needs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Admission {
+    #[serde(default)]
+    pub require: Vec<GateKind>,
+}
+
 /// A pipeline stage (`[[stage]]`): a name and its gates.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,10 +116,12 @@ pub struct Stage {
     pub gates: Vec<GateSpec>,
 }
 
-/// The gates a stage can run.
+/// The gates: what a stage can run and admission can require.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GateKind {
+    /// `rampart sign` (recorded when a model is signed; not a stage gate).
+    Sign,
     /// `rampart scan` on `inputs`.
     Scan,
     /// `rampart verify` of `inputs` (one path) with `key` or `ca`.
@@ -144,6 +158,16 @@ pub struct ScanPolicy {
     /// Limit overrides, e.g. `max_depth = 8`.
     #[serde(default)]
     pub limits: BTreeMap<String, u64>,
+}
+
+impl GateKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            GateKind::Sign => "sign",
+            GateKind::Scan => "scan",
+            GateKind::Verify => "verify",
+        }
+    }
 }
 
 impl Policy {

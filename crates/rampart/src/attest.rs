@@ -57,6 +57,9 @@ fn now() -> String {
 /// Signs a statement about `inputs` and appends it to the ledger in
 /// `dir`; returns the entry's index.
 pub fn record(dir: &Path, gate: &str, inputs: &[PathBuf], mut predicate: Value) -> Result<u64> {
+    if let Some(map) = predicate.as_object_mut() {
+        map.entry("started").or_insert_with(|| json!(now()));
+    }
     let key_path = dir.join("attest.key");
     let key = SigningKey::from_pem(
         &std::fs::read_to_string(&key_path)
@@ -75,7 +78,7 @@ pub fn record(dir: &Path, gate: &str, inputs: &[PathBuf], mut predicate: Value) 
     if let Some(map) = predicate.as_object_mut() {
         map.insert("gate".into(), json!(gate));
         map.insert("tool_version".into(), json!(env!("CARGO_PKG_VERSION")));
-        map.insert("time".into(), json!(now()));
+        map.insert("finished".into(), json!(now()));
     }
     let st = Statement::new(subject, &predicate_type(gate), predicate);
     let mut env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, st.to_payload(), &key);
@@ -102,8 +105,9 @@ struct Found {
     time: String,
 }
 
-/// `rampart evidence ARTIFACT`: every attestation about its digest.
-pub fn evidence(path: &Path, dir: &Path, json_out: bool) -> Result<ExitCode> {
+/// Every attestation in the ledger about `path`'s digest, each with its
+/// signature and checkpoint inclusion checked.
+fn collect(path: &Path, dir: &Path) -> Result<(String, Vec<Found>)> {
     let digest = artifact_digest(path)?;
     let l = Ledger::open(&dir.join("ledger.db"))
         .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
@@ -164,12 +168,18 @@ pub fn evidence(path: &Path, dir: &Path, json_out: bool) -> Result<ExitCode> {
             included,
             time: st
                 .predicate
-                .get("time")
+                .get("finished")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
         });
     }
+    Ok((digest, found))
+}
+
+/// `rampart evidence ARTIFACT`: every attestation about its digest.
+pub fn evidence(path: &Path, dir: &Path, json_out: bool) -> Result<ExitCode> {
+    let (digest, found) = collect(path, dir)?;
     if json_out {
         let list: Vec<Value> = found
             .iter()
@@ -212,4 +222,42 @@ pub fn evidence(path: &Path, dir: &Path, json_out: bool) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `rampart check ARTIFACT --require gates`: does this exact artifact have
+/// valid, passing evidence for every required gate? The newest attestation
+/// of each gate counts; it must verify and be in the last checkpoint.
+pub fn check(path: &Path, dir: &Path, required: &[String]) -> Result<ExitCode> {
+    if required.is_empty() {
+        anyhow::bail!("no gate required: pass --require scan,verify or set [admission] require in rampart.toml");
+    }
+    let (digest, found) = collect(path, dir)?;
+    let mut reasons = Vec::new();
+    for gate in required {
+        match found.iter().rev().find(|f| &f.gate == gate) {
+            None => reasons.push(format!("no {gate} attestation for this artifact")),
+            Some(f) if !f.signature_ok => reasons.push(format!("the {gate} attestation (entry {}) has a bad signature", f.index)),
+            Some(f) if !f.included => reasons.push(format!(
+                "the {gate} attestation (entry {}) is not in a checkpoint yet (run `rampart ledger checkpoint`)",
+                f.index
+            )),
+            Some(f) if f.passed != Some(true) => reasons.push(format!("the latest {gate} run (entry {}) failed", f.index)),
+            Some(_) => {}
+        }
+    }
+    if reasons.is_empty() {
+        println!(
+            "ADMITTED {} (sha256 {digest}): passing evidence for {}",
+            path.display(),
+            required.join(", ")
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "REFUSED {} (sha256 {digest}): {}",
+            path.display(),
+            reasons.join("; ")
+        );
+        Ok(ExitCode::from(1))
+    }
 }

@@ -87,9 +87,24 @@ enum Command {
         artifact: PathBuf,
         #[arg(long, default_value = ".rampart")]
         ledger: PathBuf,
-        #[arg(long)]
-        json: bool,
+        #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+        format: RulesFormat,
     },
+    /// Admission: does this exact artifact have valid, passing evidence
+    /// (signature verified, in the last checkpoint, latest run passed) for
+    /// every required gate? Exit 0 or 1, with the reason.
+    Check {
+        artifact: PathBuf,
+        /// Gates required, e.g. scan,verify [default: [admission] require
+        /// in rampart.toml].
+        #[arg(long, value_delimiter = ',')]
+        require: Vec<String>,
+        #[arg(long, default_value = ".rampart")]
+        ledger: PathBuf,
+    },
+    /// Start a project: a commented rampart.toml and a ledger with its
+    /// keys in .rampart/. Never overwrites.
+    Init,
     /// The tamper-evident evidence log (an RFC 6962 Merkle tree in SQLite,
     /// with C2SP signed checkpoints).
     Ledger(crate::ledger::LedgerArgs),
@@ -183,8 +198,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Evidence {
             artifact,
             ledger,
-            json,
-        } => crate::attest::evidence(&artifact, &ledger, json),
+            format,
+        } => crate::attest::evidence(&artifact, &ledger, format == RulesFormat::Json),
+        Command::Check {
+            artifact,
+            require,
+            ledger,
+        } => {
+            let required = if require.is_empty() {
+                load_policy(None)?
+                    .admission
+                    .require
+                    .iter()
+                    .map(|g| g.name().to_string())
+                    .collect()
+            } else {
+                require
+            };
+            crate::attest::check(&artifact, &ledger, &required)
+        }
+        Command::Init => crate::ledger::init_project(),
     }
 }
 

@@ -107,6 +107,79 @@ fn note_key(dir: &Path) -> Result<NoteKey> {
     NoteKey::parse(&text).with_context(|| format!("{}", p.display()))
 }
 
+/// Signs a checkpoint of the ledger in `dir`; returns its size.
+pub fn checkpoint_now(dir: &Path) -> Result<u64> {
+    let key = note_key(dir)?;
+    let mut l = open(dir)?;
+    l.checkpoint(&key)?;
+    Ok(l.size())
+}
+
+/// A commented starter policy for `rampart init`.
+const STARTER: &str = r#"# rampart.toml: what the gates check and what fails them.
+# Docs: rampart --help, rampart rules, README.
+
+# Findings at or above this severity fail a gate (exit 1):
+# info, low, medium, high, critical.
+fail_on = "medium"
+
+# Per-rule overrides:
+# [rules.SCAN-UNKNOWN-FORMAT]
+# severity = "low"
+
+# Accepted findings, each with its reason:
+# [[suppress]]
+# rule = "PICKLE-UNKNOWN-GLOBAL"
+# path = "models/legacy/"
+# reason = "reviewed on 2026-01-01: our own class"
+
+# The pipeline run by `rampart run`, stage by stage.
+[[stage]]
+name = "model"
+
+# Is this the model we signed? (`rampart keygen release`, then
+# `rampart sign model --key release.key`)
+# [[stage.gate]]
+# gate = "verify"
+# inputs = ["model"]
+# key = "release.pub"
+
+[[stage.gate]]
+gate = "scan"
+inputs = ["model"]
+
+# What `rampart check ARTIFACT` requires before deployment.
+[admission]
+require = ["scan"]
+"#;
+
+/// `rampart init`: rampart.toml and the ledger with its keys.
+pub fn init_project() -> Result<ExitCode> {
+    let policy = PathBuf::from(rampart_core::POLICY_FILE_NAME);
+    if policy.exists() {
+        bail!("{} exists; refusing to overwrite it", policy.display());
+    }
+    let dir = PathBuf::from(".rampart");
+    if db(&dir).exists() {
+        bail!(
+            "{} exists; refusing to overwrite a ledger",
+            db(&dir).display()
+        );
+    }
+    crate::signing::write_new(&policy, STARTER.as_bytes(), 0o644)?;
+    run(&LedgerArgs {
+        dir,
+        command: LedgerCommand::Init {
+            origin: "rampart.local/ledger".into(),
+        },
+    })?;
+    println!(
+        "wrote {} (edit its stages and admission), and the ledger and keys in .rampart/",
+        policy.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
     let dir = &a.dir;
     match &a.command {

@@ -66,6 +66,9 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
     let inputs: Vec<PathBuf> = g.inputs.iter().map(|p| resolve(base, p)).collect();
     let names: Vec<String> = g.inputs.iter().map(|p| p.display().to_string()).collect();
     let (gate, passed, summary, findings, predicate) = match g.gate {
+        GateKind::Sign => {
+            bail!("`sign` is not a pipeline gate: sign with `rampart sign`, then verify in a stage")
+        }
         GateKind::Scan => {
             let mut report: Report = crate::cli::scan_report(&inputs, policy, true)?;
             report.inventory.clear();
@@ -215,6 +218,14 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
             );
             break;
         }
+    }
+    // Checkpoint the ledger, so that the run's attestations can be proven.
+    if let Some(dir) = crate::attest::ledger_dir(None) {
+        let size = crate::ledger::checkpoint_now(&dir)?;
+        eprintln!(
+            "ledger checkpoint signed at size {size} ({})",
+            dir.display()
+        );
     }
     let text = match a.format {
         RunFormat::Table => table(&results),

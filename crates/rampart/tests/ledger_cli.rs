@@ -139,7 +139,7 @@ fn gate_runs_are_attested_and_evidence_lists_them() {
         .success());
     assert!(rampart(&["ledger", "checkpoint"], p).status.success());
 
-    let ev = rampart(&["evidence", "model", "--json"], p);
+    let ev = rampart(&["evidence", "model", "--format", "json"], p);
     assert!(ev.status.success(), "{}", text(&ev));
     let v: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
     let gates: Vec<(&str, bool, bool, bool)> = v["attestations"]
@@ -160,7 +160,7 @@ fn gate_runs_are_attested_and_evidence_lists_them() {
         gates,
         vec![("scan", true, true, true), ("sign", true, true, true)]
     );
-    let ev = rampart(&["evidence", "bad.pkl", "--json"], p);
+    let ev = rampart(&["evidence", "bad.pkl", "--format", "json"], p);
     let v: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
     assert_eq!(v["attestations"][0]["passed"], false);
 
@@ -271,4 +271,41 @@ fn a_pipeline_runs_stages_in_order_and_reports_for_ci() {
     let bad = rampart(&["run", "--config", "bad.toml"], p);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad).contains("line 4"), "{}", text(&bad));
+}
+
+#[test]
+fn init_then_admission_with_check() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["init"], p).status.success());
+    assert!(p.join("rampart.toml").is_file() && p.join(".rampart/attest.key").is_file());
+    assert_eq!(
+        rampart(&["init"], p).status.code(),
+        Some(2),
+        "init never overwrites"
+    );
+    std::fs::create_dir_all(p.join("model")).unwrap();
+    std::fs::write(p.join("model/config.json"), b"{}").unwrap();
+    let refused = rampart(&["check", "model"], p);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused).contains("no scan attestation"),
+        "{}",
+        text(&refused)
+    );
+    // The starter pipeline scans model/ and checkpoints the ledger.
+    assert!(rampart(&["run"], p).status.success());
+    let ok = rampart(&["check", "model"], p);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).starts_with("ADMITTED"), "{}", text(&ok));
+    let more = rampart(&["check", "model", "--require", "scan,verify"], p);
+    assert_eq!(more.status.code(), Some(1));
+    assert!(
+        text(&more).contains("no verify attestation"),
+        "{}",
+        text(&more)
+    );
+    // Another artifact (one byte changed) has no evidence.
+    std::fs::write(p.join("model/config.json"), b"{ }").unwrap();
+    assert_eq!(rampart(&["check", "model"], p).status.code(), Some(1));
 }
