@@ -60,9 +60,105 @@ The demo passes when every sample gets the verdict it was built for.)"
             m.file, m.expected, m.actual
         );
     }
+    if mismatches.is_empty() {
+        pipeline(&dir)?;
+    }
     Ok(if mismatches.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+const DEMO_POLICY: &str = r#"# The demo project's pipeline (written by `rampart demo`).
+[[stage]]
+name = "model"
+[[stage.gate]]
+gate = "verify"
+inputs = ["model"]
+key = "release.pub"
+[[stage.gate]]
+gate = "scan"
+inputs = ["model"]
+
+[[stage]]
+name = "incoming"
+[[stage.gate]]
+gate = "scan"
+inputs = ["incoming"]
+
+[admission]
+require = ["verify", "scan"]
+"#;
+
+/// The whole pipeline on a demo project made from the examples: a signed
+/// model folder and an incoming GGUF with an injected chat template, a
+/// ledger, `rampart run`, an HTML report and admission checks.
+fn pipeline(examples: &std::path::Path) -> Result<()> {
+    use anyhow::Context;
+    let examples = examples.canonicalize()?;
+    let project = std::env::temp_dir().join("rampart-demo");
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(project.join("model"))?;
+    std::fs::create_dir_all(project.join("incoming"))?;
+    for (from, to) in [
+        ("benign/keras/dense.keras", "model/dense.keras"),
+        ("benign/onnx/classifier.onnx", "model/classifier.onnx"),
+        (
+            "benign/templates/tokenizer_config.json",
+            "model/tokenizer_config.json",
+        ),
+        (
+            "malicious/gguf/ssti_chat_template.gguf",
+            "incoming/chat.gguf",
+        ),
+    ] {
+        std::fs::copy(examples.join(from), project.join(to))
+            .with_context(|| format!("cannot copy {from}"))?;
+    }
+    std::env::set_current_dir(&project)?;
+    std::fs::write("rampart.toml", DEMO_POLICY)?;
+    println!("\n== pipeline demo in {} ==", project.display());
+    crate::ledger::run(&crate::ledger::LedgerArgs::init_default())?;
+    let key = rampart_attest::SigningKey::generate(rampart_attest::KeyKind::P256);
+    crate::signing::write_new(
+        std::path::Path::new("release.key"),
+        key.to_pem()?.as_bytes(),
+        0o600,
+    )?;
+    std::fs::write("release.pub", key.public().to_pem()?)?;
+    let manifest = rampart_sign::digest(
+        std::path::Path::new("model"),
+        &rampart_sign::Options {
+            ignore_paths: vec!["model.sig".into()],
+            ..rampart_sign::Options::default()
+        },
+    )?;
+    std::fs::write(
+        "model/model.sig",
+        rampart_sign::sign(&manifest, &key)?.to_json(),
+    )?;
+    println!(
+        "signed model/ ({} files) with release.key",
+        manifest.resources.len()
+    );
+    let report = project.join("report.html");
+    let _ = crate::pipeline::run(&crate::pipeline::RunArgs::all(
+        crate::pipeline::RunFormat::Html,
+        report.clone(),
+    ))?;
+    for artifact in ["model", "incoming"] {
+        let _ = crate::attest::check(
+            std::path::Path::new(artifact),
+            std::path::Path::new(".rampart"),
+            &["verify".into(), "scan".into()],
+        );
+    }
+    println!(
+        "report: {}\nledger: {}",
+        report.display(),
+        project.join(".rampart/ledger.db").display()
+    );
+    println!("(incoming/ fails its stage and is refused admission, as it should: its chat template is injected.)");
+    Ok(())
 }

@@ -107,6 +107,18 @@ fn note_key(dir: &Path) -> Result<NoteKey> {
     NoteKey::parse(&text).with_context(|| format!("{}", p.display()))
 }
 
+impl LedgerArgs {
+    /// `ledger init` in `.rampart` with the default origin.
+    pub fn init_default() -> Self {
+        LedgerArgs {
+            dir: PathBuf::from(".rampart"),
+            command: LedgerCommand::Init {
+                origin: "rampart.local/ledger".into(),
+            },
+        }
+    }
+}
+
 /// Signs a checkpoint of the ledger in `dir`; returns its size.
 pub fn checkpoint_now(dir: &Path) -> Result<u64> {
     let key = note_key(dir)?;
@@ -167,12 +179,8 @@ pub fn init_project() -> Result<ExitCode> {
         );
     }
     crate::signing::write_new(&policy, STARTER.as_bytes(), 0o644)?;
-    run(&LedgerArgs {
-        dir,
-        command: LedgerCommand::Init {
-            origin: "rampart.local/ledger".into(),
-        },
-    })?;
+    let _ = dir;
+    run(&LedgerArgs::init_default())?;
     println!(
         "wrote {} (edit its stages and admission), and the ledger and keys in .rampart/",
         policy.display()

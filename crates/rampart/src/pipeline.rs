@@ -166,6 +166,19 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
     })
 }
 
+impl RunArgs {
+    /// Every stage, kept going, written as `format` to `output`.
+    pub fn all(format: RunFormat, output: PathBuf) -> Self {
+        RunArgs {
+            stages: Vec::new(),
+            keep_going: true,
+            format,
+            output: Some(output),
+            config: None,
+        }
+    }
+}
+
 pub fn run(a: &RunArgs) -> Result<ExitCode> {
     let policy = crate::cli::load_policy(a.config.as_deref())?;
     if policy.stages.is_empty() {
