@@ -15,6 +15,7 @@ pub enum RunFormat {
     Json,
     Junit,
     Html,
+    Sarif,
 }
 
 #[derive(Args, Debug)]
@@ -245,6 +246,14 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
         RunFormat::Json => serde_json::to_string_pretty(&results)? + "\n",
         RunFormat::Junit => junit(&results),
         RunFormat::Html => html(&results),
+        RunFormat::Sarif => {
+            let mut report = Report::new("run");
+            for g in results.iter().flat_map(|s| &s.gates) {
+                report.inputs.extend(g.inputs.iter().cloned());
+                report.findings.extend(g.findings.iter().cloned());
+            }
+            rampart_core::render::sarif(&report, &crate::cli::catalog())
+        }
     };
     match &a.output {
         Some(p) => rampart_core::write_atomic(p, text.as_bytes())
