@@ -52,7 +52,7 @@ def rampart_key(cwd):
     # Rampart's key ID is SHA-256 of the SPKI PEM text (model-signing's
     # key hint); securesystemslib matches signatures to keys by key ID.
     keyid = hashlib.sha256(pem).hexdigest()
-    return SSlibKey(keyid, "ecdsa", "ecdsa-sha2-nistp256", {"public": pem.decode()})
+    return SSlibKey.from_crypto(serialization.load_pem_public_key(pem), keyid=keyid)
 
 
 def dsse_from_rampart(cwd):
@@ -104,7 +104,7 @@ def dsse_into_rampart(cwd):
         path = os.path.join(cwd, f"env-{expect_ok}.json")
         open(path, "w").write(json.dumps(env.to_dict()))
         assert run(["ledger", "append", path], cwd).returncode == 0
-        out = run(["evidence", "artifact.bin", "--json"], cwd)
+        out = run(["evidence", "artifact.bin", "--format", "json"], cwd)
         found = json.loads(out.stdout)["attestations"]
         last = found[-1] if found else {}
         ok = last.get("signature_verified") is expect_ok

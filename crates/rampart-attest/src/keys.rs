@@ -114,7 +114,13 @@ impl SigningKey {
         let doc = match self {
             SigningKey::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
             SigningKey::P384(k) => k.to_pkcs8_pem(LineEnding::LF),
-            SigningKey::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
+            // PKCS#8 v1 (no public key inside), which every reader takes:
+            // Python's cryptography refuses the v2 form.
+            SigningKey::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_pem(LineEnding::LF),
         }
         .map_err(key_err)?;
         Ok(doc.to_string())

@@ -215,7 +215,7 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
                 format!("{}\n", key.verifier()).as_bytes(),
                 0o644,
             )?;
-            let attest = rampart_attest::SigningKey::generate(rampart_attest::KeyKind::P256);
+            let attest = rampart_attest::SigningKey::generate(rampart_attest::KeyKind::Ed25519);
             crate::signing::write_new(&dir.join("attest.key"), attest.to_pem()?.as_bytes(), 0o600)?;
             crate::signing::write_new(
                 &dir.join("attest.pub"),

@@ -99,3 +99,84 @@ fn kill_9_during_appends_loses_no_acknowledged_entry() {
     idx.dedup();
     assert_eq!(idx.len(), acknowledged.len());
 }
+
+#[test]
+fn concurrent_appenders_are_serialised() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    let files: Vec<Vec<String>> = (0..4)
+        .map(|w| {
+            (0..50)
+                .map(|i| {
+                    let name = format!("w{w}-{i}");
+                    std::fs::write(p.join(&name), format!("writer {w} entry {i}")).unwrap();
+                    name
+                })
+                .collect()
+        })
+        .collect();
+    let children: Vec<_> = files
+        .iter()
+        .map(|names| {
+            let mut args = vec!["ledger", "append", "--one-by-one"];
+            args.extend(names.iter().map(String::as_str));
+            Command::new(env!("CARGO_BIN_EXE_rampart"))
+                .args(&args)
+                .current_dir(p)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut indexes = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success());
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            indexes.push(line.split('\t').next().unwrap().parse::<u64>().unwrap());
+        }
+    }
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..200).collect::<Vec<u64>>(), "every index once");
+    let v = rampart(&["ledger", "verify"], p);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+}
+
+#[test]
+fn a_truncated_database_is_an_error_not_ok() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    let names: Vec<String> = (0..300)
+        .map(|i| {
+            let n = format!("e{i}");
+            std::fs::write(p.join(&n), vec![b'x'; 2000]).unwrap();
+            n
+        })
+        .collect();
+    let mut args = vec!["ledger", "append"];
+    args.extend(names.iter().map(String::as_str));
+    assert!(rampart(&args, p).status.success());
+    // Fold the WAL into the main file, then cut the file in half.
+    let db = p.join(".rampart/ledger.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let v = rampart(&["ledger", "verify"], p);
+    assert_ne!(
+        v.status.code(),
+        Some(0),
+        "a truncated ledger must not verify"
+    );
+    let err = String::from_utf8_lossy(&v.stderr);
+    assert!(err.contains("ledger"), "{err}");
+}
