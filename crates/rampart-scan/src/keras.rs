@@ -75,14 +75,11 @@ const TF_GADGETS: &[&str] = &[
 pub fn looks_like_keras(v: &Value) -> bool {
     let class = v.get("class_name").and_then(Value::as_str);
     let has_config = v.get("config").is_some_and(Value::is_object);
-    let keras_module = v
-        .get("module")
-        .and_then(Value::as_str)
-        .is_some_and(|m| m.starts_with("keras"));
-    has_config && (keras_module || class.is_some_and(|c| MODEL_CLASSES.contains(&c)))
+    let module = v.get("module").and_then(Value::as_str);
+    // A serialized Keras object: a class name with a config object; a
+    // subclassed model names its own module (`my_pkg`, class `MyModel`).
+    has_config && (module.is_some() || class.is_some_and(|c| !c.is_empty()))
 }
-
-const MODEL_CLASSES: &[&str] = &["Sequential", "Functional", "Model"];
 
 /// Findings for one config document at `loc`.
 pub fn findings(config: &Value, loc: &Location, classifier: &Classifier) -> Vec<Finding> {
@@ -339,6 +336,13 @@ mod tests {
               "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null}, "registered_name": null},
               "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}}}]}});
         assert!(looks_like_keras(&v));
+        // A subclassed model from its own package is a Keras config too,
+        // and its module is reported.
+        let sub = json!({"module": "my_pkg.models", "class_name": "MyModel", "config": {"units": 2}, "registered_name": "my_pkg>MyModel"});
+        assert!(looks_like_keras(&sub));
+        assert!(!looks_like_keras(
+            &json!({"architectures": ["BertModel"], "hidden_size": 768})
+        ));
         assert_eq!(rules(&v), vec![]);
     }
 

@@ -1144,7 +1144,19 @@ impl<'s> Job<'s> {
             return None;
         }
         if text.len() as u64 > MAX_TEXT {
-            self.incomplete(loc, format!("{what} over {MAX_TEXT} bytes"));
+            // A config or source that large is unusual enough to need a
+            // look; large JSON Lines datasets are only listed.
+            let name = loc.members.last().unwrap_or(&loc.path).to_ascii_lowercase();
+            if name.ends_with(".json") || name.ends_with(".py") {
+                self.incomplete(loc, format!("{what} over {MAX_TEXT} bytes"));
+            } else {
+                self.add(Finding::new(
+                    SCAN_UNKNOWN_FORMAT,
+                    Severity::Info,
+                    loc.clone(),
+                    format!("text over {MAX_TEXT} bytes (a dataset?); not analysed"),
+                ));
+            }
             return None;
         }
         Some(text)

@@ -168,3 +168,19 @@ fn onnx_external_data_links_and_ranges() {
     );
     assert_eq!(sev("c.onnx"), None, "{:#?}", report.findings);
 }
+
+#[test]
+fn a_large_json_lines_dataset_is_listed_not_failed() {
+    let line = b"{\"text\": \"an ordinary training example\", \"label\": 1}\n";
+    let data: Vec<u8> = line
+        .iter()
+        .copied()
+        .cycle()
+        .take((64 << 20) + 100)
+        .collect();
+    let found = scan_dir(&[("train.jsonl", &data)]);
+    assert_eq!(
+        found,
+        vec![("train.jsonl".to_string(), "SCAN-UNKNOWN-FORMAT".to_string())]
+    );
+}
