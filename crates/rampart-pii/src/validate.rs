@@ -1,0 +1,361 @@
+//! Validators: a candidate the patterns found is reported only when its
+//! structure is valid (check digits, number ranges, network prefixes).
+
+/// Digits of `s`, ignoring spaces and dashes; `None` if anything else.
+pub fn digits(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '0'..='9' => out.push(c as u8 - b'0'),
+            ' ' | '-' => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The Luhn check (ISO/IEC 7812-1).
+pub fn luhn(d: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, &x) in d.iter().rev().enumerate() {
+        let mut v = u32::from(x);
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    !d.is_empty() && sum % 10 == 0
+}
+
+fn prefix(d: &[u8], n: usize) -> u32 {
+    d.iter().take(n).fold(0, |a, &x| a * 10 + u32::from(x))
+}
+
+/// The card network a number belongs to, by issuer prefix and length
+/// (current IIN ranges), when its Luhn check passes.
+pub fn card_network(d: &[u8]) -> Option<&'static str> {
+    let len = d.len();
+    if !(12..=19).contains(&len) || !luhn(d) {
+        return None;
+    }
+    let p1 = prefix(d, 1);
+    let p2 = prefix(d, 2);
+    let p3 = prefix(d, 3);
+    let p4 = prefix(d, 4);
+    let p6 = prefix(d, 6);
+    if p2 == 34 || p2 == 37 {
+        (len == 15).then_some("American Express")
+    } else if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) {
+        (len == 16).then_some("Mastercard")
+    } else if p1 == 4 {
+        matches!(len, 13 | 16 | 19).then_some("Visa")
+    } else if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6)
+    {
+        (16..=19).contains(&len).then_some("Discover")
+    } else if (3528..=3589).contains(&p4) {
+        (16..=19).contains(&len).then_some("JCB")
+    } else if p4 == 2131 || p4 == 1800 {
+        (len == 15).then_some("JCB")
+    } else if (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39 {
+        (14..=19).contains(&len).then_some("Diners Club")
+    } else if p2 == 62 {
+        (16..=19).contains(&len).then_some("UnionPay")
+    } else if p2 == 50 || (56..=69).contains(&p2) {
+        (12..=19).contains(&len).then_some("Maestro")
+    } else {
+        None
+    }
+}
+
+/// IBAN lengths by country (the SWIFT registry, common countries).
+const IBAN_LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BR", 29),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NL", 18),
+    ("NO", 15),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("SA", 24),
+    ("SC", 31),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+];
+
+/// An IBAN: known country, its length, and the ISO 13616 mod-97 check.
+pub fn iban(s: &str) -> bool {
+    let compact: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let Some(country) = compact.get(..2) else {
+        return false;
+    };
+    let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == country) else {
+        return false;
+    };
+    if compact.len() != len || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let (head, tail) = compact.split_at(4);
+    let mut rem = 0u32;
+    for c in tail.chars().chain(head.chars()) {
+        let v = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// A US SSN (area not 000, 666 or 900-999; group not 00; serial not 0000)
+/// or, with area 9xx and group 50-65, 70-88, 90-92 or 94-99, an ITIN.
+pub fn ssn_or_itin(s: &str) -> Option<&'static str> {
+    let d = digits(s)?;
+    if d.len() != 9 {
+        return None;
+    }
+    let area = prefix(&d, 3);
+    let group = prefix(d.get(3..)?, 2);
+    let serial = prefix(d.get(5..)?, 4);
+    if serial == 0 || group == 0 {
+        return None;
+    }
+    if area >= 900 {
+        let itin = matches!(group, 50..=65 | 70..=88 | 90..=92 | 94..=99);
+        return itin.then_some("US_ITIN");
+    }
+    (area != 0 && area != 666).then_some("US_SSN")
+}
+
+/// A UK National Insurance number (HMRC's prefix rules).
+pub fn nino(s: &str) -> bool {
+    let c: Vec<char> = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let [a, b, n @ .., suffix] = c.as_slice() else {
+        return false;
+    };
+    let pair: String = [*a, *b].iter().collect();
+    c.len() == 9
+        && a.is_ascii_uppercase()
+        && b.is_ascii_uppercase()
+        && !"DFIQUV".contains(*a)
+        && !"DFIOQUV".contains(*b)
+        && !["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"].contains(&pair.as_str())
+        && n.iter().all(char::is_ascii_digit)
+        && ('A'..='D').contains(suffix)
+}
+
+/// An NHS number: ten digits whose last is the mod-11 check digit.
+pub fn nhs(s: &str) -> bool {
+    let Some(d) = digits(s) else {
+        return false;
+    };
+    if d.len() != 10 {
+        return false;
+    }
+    let sum: u32 = d
+        .iter()
+        .take(9)
+        .enumerate()
+        .map(|(i, &x)| u32::from(x) * (10 - i as u32))
+        .sum();
+    let check = 11 - sum % 11;
+    let check = if check == 11 { 0 } else { check };
+    check != 10 && d.get(9).is_some_and(|&last| u32::from(last) == check)
+}
+
+/// An IPv4 address with every octet at most 255 and no leading zeros.
+pub fn ipv4(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && !(p.len() > 1 && p.starts_with('0'))
+                && p.parse::<u16>().is_ok_and(|v| v <= 255)
+        })
+}
+
+pub fn ipv6(s: &str) -> bool {
+    s.contains(':') && s.parse::<std::net::Ipv6Addr>().is_ok() && s.matches(':').count() >= 2
+}
+
+/// An email address: a local part and a dotted domain with an alphabetic
+/// top-level label.
+pub fn email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'))
+        && labels
+            .last()
+            .is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// A JWT: three base64url parts whose first two decode to JSON objects.
+pub fn jwt(s: &str) -> bool {
+    use base64::Engine;
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() != 3 {
+        return false;
+    }
+    let dec = |p: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p.trim_end_matches('='))
+            .ok()
+    };
+    parts.iter().take(2).all(|p| {
+        dec(p)
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.is_object())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cards_of_every_network_and_length() {
+        for (number, network) in [
+            ("4111 1111 1111 1111", "Visa"),
+            ("4222222222222", "Visa"),
+            ("4111111111111111110", "Visa"),
+            ("5555 5555 5555 4444", "Mastercard"),
+            ("2223003122003222", "Mastercard"),
+            ("3782 822463 10005", "American Express"),
+            ("6011111111111117", "Discover"),
+            ("3530111333300000", "JCB"),
+            ("213100000000001", "JCB"),
+            ("30569309025904", "Diners Club"),
+            ("6759649826438453", "Maestro"),
+            ("501800000009", "Maestro"),
+        ] {
+            assert_eq!(
+                card_network(&digits(number).unwrap()),
+                Some(network),
+                "{number}"
+            );
+        }
+        assert_eq!(
+            card_network(&digits("4111 1111 1111 1112").unwrap()),
+            None,
+            "Luhn"
+        );
+        assert_eq!(
+            card_network(&digits("1234567812345670").unwrap()),
+            None,
+            "no network"
+        );
+    }
+
+    #[test]
+    fn ibans_ssns_ninos_nhs() {
+        assert!(iban("GB82 WEST 1234 5698 7654 32"));
+        assert!(iban("DE89370400440532013000"));
+        assert!(!iban("GB82 WEST 1234 5698 7654 33"));
+        assert!(!iban("XX82WEST12345698765432"));
+        assert_eq!(ssn_or_itin("078-05-1120"), Some("US_SSN"));
+        assert_eq!(ssn_or_itin("666-12-3456"), None);
+        assert_eq!(ssn_or_itin("123-00-4567"), None);
+        assert_eq!(ssn_or_itin("912-70-1234"), Some("US_ITIN"));
+        assert_eq!(ssn_or_itin("912-40-1234"), None);
+        assert!(nino("AB 12 34 56 C"));
+        assert!(!nino("BG 12 34 56 C"));
+        assert!(!nino("DA123456A"));
+        assert!(nhs("943 476 5919"));
+        assert!(!nhs("943 476 5918"));
+    }
+
+    #[test]
+    fn addresses_and_tokens() {
+        assert!(ipv4("192.168.0.1") && !ipv4("256.1.1.1") && !ipv4("01.2.3.4"));
+        assert!(ipv6("2001:db8::1") && !ipv6("12:34"));
+        assert!(email("jane.doe+ml@example.co.uk") && !email("a@b") && !email("x@1.2.3.4"));
+        assert!(jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"));
+        assert!(!jwt("eyJub3Q.json.x"));
+    }
+}
