@@ -102,6 +102,8 @@ enum Command {
         #[arg(long, default_value = ".rampart")]
         ledger: PathBuf,
     },
+    /// Data gates: personal data and secrets in datasets.
+    Data(crate::data::DataArgs),
     /// Start a project: a commented rampart.toml and a ledger with its
     /// keys in .rampart/. Never overwrites.
     Init,
@@ -218,6 +220,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             crate::attest::check(&artifact, &ledger, &required)
         }
         Command::Init => crate::ledger::init_project(),
+        Command::Data(a) => crate::data::run(&a),
     }
 }
 
