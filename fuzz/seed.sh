@@ -21,6 +21,7 @@ seed tflite_model -name '*.tflite'
 seed hdf5_root -name '*.h5'
 seed keras_config -name '*.json'
 seed chat_template -name 'tokenizer_config.json' -o -name '*.py'
+seed pii_text -name '*.json' -o -name '*.txt'
 mkdir -p corpus/signature_bundle
 for k in p256 ed25519; do
   t=$(mktemp -d); ../target/release/rampart keygen "$t/k" --algorithm $k >/dev/null
