@@ -160,11 +160,30 @@ fn has_context(text: &str, start: usize, words: &[&str]) -> bool {
     words.iter().any(|w| window.contains(w))
 }
 
+/// All patterns in one automaton: one pass over the text says which
+/// recognizers can match at all, and only those search for spans.
+fn prefilter() -> Option<&'static regex::RegexSet> {
+    static SET: OnceLock<Option<regex::RegexSet>> = OnceLock::new();
+    SET.get_or_init(|| {
+        let patterns: Vec<&str> = recognizers()
+            .iter()
+            .filter_map(|r| r.pattern.as_ref().map(Regex::as_str))
+            .collect();
+        regex::RegexSet::new(patterns).ok()
+    })
+    .as_ref()
+}
+
 /// Every validated entity in `text`, sorted by position; a match inside
 /// a larger match of another entity is dropped.
 pub fn scan_text(text: &str) -> Vec<Match> {
     let mut found: Vec<Match> = Vec::new();
-    for r in recognizers() {
+    let candidates = prefilter().map(|set| set.matches(text));
+    let with_pattern = recognizers().iter().filter(|r| r.pattern.is_some());
+    for (i, r) in with_pattern.enumerate() {
+        if candidates.as_ref().is_some_and(|c| !c.matched(i)) {
+            continue;
+        }
         let Some(pattern) = &r.pattern else {
             continue;
         };
