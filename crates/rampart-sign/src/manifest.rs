@@ -58,6 +58,19 @@ pub struct Serialization {
 }
 
 impl Serialization {
+    /// Hashing options that reproduce this serialization, leaving out
+    /// `extra_ignore` too.
+    pub fn options(&self, extra_ignore: &[String]) -> crate::Options {
+        let mut ignore_paths = self.ignore_paths.clone();
+        ignore_paths.extend(extra_ignore.iter().cloned());
+        crate::Options {
+            method: self.method,
+            hash_type: self.hash_type,
+            allow_symlinks: self.allow_symlinks,
+            ignore_paths,
+        }
+    }
+
     pub fn to_json(&self) -> Value {
         let mut v = json!({
             "method": match self.method { Method::Files => "files", Method::Shards { .. } => "shards" },

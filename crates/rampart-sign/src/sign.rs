@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::cache::Cache;
-use crate::hash::{digest_with, Options};
+use crate::hash::digest_with;
 use crate::manifest::{Diff, Manifest, Resource, Serialization};
 use crate::Error;
 
@@ -120,14 +120,7 @@ pub fn verify(
     };
     let st = Statement::from_payload(payload, Some(PREDICATE_TYPE))?;
     let signed = manifest_of(&st)?;
-    let mut ignore = signed.serialization.ignore_paths.clone();
-    ignore.extend(extra_ignore.iter().cloned());
-    let opts = Options {
-        method: signed.serialization.method,
-        hash_type: signed.serialization.hash_type,
-        allow_symlinks: signed.serialization.allow_symlinks,
-        ignore_paths: ignore,
-    };
+    let opts = signed.serialization.options(extra_ignore);
     let actual = digest_with(root, &opts, cache, progress)?;
     let diff = actual.diff(&signed, ignore_unsigned);
     Ok(Verified {

@@ -102,37 +102,18 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
             let [path] = inputs.as_slice() else {
                 bail!("a verify gate takes exactly one input (the model folder or file)");
             };
-            let trust = match (&g.key, &g.ca) {
-                (Some(k), None) => rampart_sign::Trust::Key(
-                    rampart_attest::PublicKey::from_pem(
-                        &std::fs::read_to_string(resolve(base, k))
-                            .with_context(|| format!("cannot read {}", k.display()))?,
-                    )
-                    .with_context(|| format!("{}", k.display()))?,
-                ),
-                (None, Some(ca)) => rampart_sign::Trust::Roots(
-                    rampart_attest::certificates_from_pem(
-                        &std::fs::read_to_string(resolve(base, ca))
-                            .with_context(|| format!("cannot read {}", ca.display()))?,
-                    )
-                    .with_context(|| format!("{}", ca.display()))?,
-                ),
-                _ => bail!("a verify gate needs exactly one of key or ca"),
-            };
+            let key = g.key.as_deref().map(|k| resolve(base, k));
+            let ca: Vec<PathBuf> = g.ca.iter().map(|c| resolve(base, c)).collect();
+            if key.is_some() != ca.is_empty() {
+                bail!("a verify gate needs exactly one of key or ca");
+            }
+            let trust = crate::signing::trust(key.as_deref(), &ca)?;
             let sig = match &g.signature {
                 Some(s) => resolve(base, s),
-                None if path.is_dir() => path.join("model.sig"),
-                None => PathBuf::from(format!("{}.sig", path.display())),
+                None => crate::signing::default_signature(path),
             };
-            let bytes = std::fs::read(&sig)
-                .with_context(|| format!("cannot read the signature {}", sig.display()))?;
-            let bundle = rampart_attest::Bundle::from_json(&bytes)
-                .with_context(|| format!("{}", sig.display()))?;
-            let ignore: Vec<String> = sig
-                .strip_prefix(path)
-                .ok()
-                .map(|r| vec![r.display().to_string()])
-                .unwrap_or_default();
+            let bundle = crate::signing::read_bundle(&sig)?;
+            let ignore: Vec<String> = crate::signing::inside(path, &sig).into_iter().collect();
             let (passed, summary) = match rampart_sign::verify(
                 &bundle,
                 &trust,

@@ -156,7 +156,7 @@ pub struct DigestArgs {
     hash: HashArgs,
 }
 
-fn default_signature(path: &Path) -> PathBuf {
+pub fn default_signature(path: &Path) -> PathBuf {
     if path.is_dir() {
         path.join("model.sig")
     } else {
@@ -167,7 +167,7 @@ fn default_signature(path: &Path) -> PathBuf {
 }
 
 /// The signature's path relative to the folder, when it lies inside it.
-fn inside(root: &Path, sig: &Path) -> Option<String> {
+pub fn inside(root: &Path, sig: &Path) -> Option<String> {
     let root = root.canonicalize().ok()?;
     let parent = sig
         .parent()
@@ -349,20 +349,33 @@ fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
         .with_context(|| format!("{}", path.display()))
 }
 
-pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
-    let trust = match &a.key {
+/// What a verifier trusts: the public key in `key`, else the root
+/// certificates in `ca`.
+pub fn trust(key: Option<&Path>, ca: &[PathBuf]) -> Result<Trust> {
+    Ok(match key {
         Some(k) => Trust::Key(
             PublicKey::from_pem(&read(k, "public key")?)
                 .with_context(|| format!("{}", k.display()))?,
         ),
         None => {
             let mut roots = Vec::new();
-            for c in &a.ca {
+            for c in ca {
                 roots.extend(pem_certificates(c)?);
             }
             Trust::Roots(roots)
         }
-    };
+    })
+}
+
+/// Reads and parses a signature file.
+pub fn read_bundle(path: &Path) -> Result<Bundle> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the signature {}", path.display()))?;
+    Bundle::from_json(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
+    let trust = trust(a.key.as_deref(), &a.ca)?;
     let method = match &trust {
         Trust::Key(k) => format!("{} key", k.kind()),
         Trust::Roots(r) => format!("certificate chain to one of {} trusted roots", r.len()),
@@ -371,10 +384,7 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         .signature
         .clone()
         .unwrap_or_else(|| default_signature(&a.path));
-    let bytes = std::fs::read(&sig_path)
-        .with_context(|| format!("cannot read the signature {}", sig_path.display()))?;
-    let mut bundle =
-        Bundle::from_json(&bytes).with_context(|| format!("{}", sig_path.display()))?;
+    let mut bundle = read_bundle(&sig_path)?;
     if let Some(cert) = &a.cert {
         let chain = pem_certificates(cert)?;
         bundle.set_certificates(&chain);
@@ -441,7 +451,7 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     // Scan a private copy of the files, verified again: the bytes scanned
     // are the bytes verified, whatever happens to the folder meanwhile.
     let tmp = tempfile::tempdir().context("cannot create a temporary folder for the snapshot")?;
-    let opts = options_of(&verified.signed, &ignore);
+    let opts = verified.signed.serialization.options(&ignore);
     let snap = rampart_sign::snapshot(&a.path, tmp.path(), &opts)?;
     let copy = rampart_sign::digest(&snap, &opts)?;
     if copy.resources != verified.actual.resources {
@@ -473,17 +483,6 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn options_of(m: &rampart_sign::Manifest, extra: &[String]) -> Options {
-    let mut ignore = m.serialization.ignore_paths.clone();
-    ignore.extend(extra.iter().cloned());
-    Options {
-        method: m.serialization.method,
-        hash_type: m.serialization.hash_type,
-        allow_symlinks: m.serialization.allow_symlinks,
-        ignore_paths: ignore,
-    }
 }
 
 fn failed(a: &VerifyArgs, msg: &str, diff: Option<&rampart_sign::Diff>) -> Result<ExitCode> {
