@@ -47,6 +47,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 struct Entry {
     path: PathBuf,
     name: String,
+    /// Bytes, as listed (for progress; hashing checks it again).
+    size: u64,
 }
 
 /// True when `rel` is an ignored path or lies under one.
@@ -65,6 +67,7 @@ fn entries(root: &Path, opts: &Options) -> Result<Vec<Entry>, Error> {
         return Ok(vec![Entry {
             path: root.to_path_buf(),
             name: ".".into(),
+            size: meta.len(),
         }]);
     }
     let base = root.canonicalize().map_err(io(root))?;
@@ -103,16 +106,20 @@ fn entries(root: &Path, opts: &Options) -> Result<Vec<Entry>, Error> {
             if !target.starts_with(&base) {
                 return Err(Error::Escapes(e.path().to_path_buf()));
             }
-            if target.is_file() {
+            let meta = std::fs::metadata(&target).map_err(io(e.path()))?;
+            if meta.is_file() {
                 out.push(Entry {
                     path: e.path().to_path_buf(),
                     name,
+                    size: meta.len(),
                 });
             }
         } else if ft.is_file() {
+            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
             out.push(Entry {
                 path: e.path().to_path_buf(),
                 name,
+                size,
             });
         }
     }
@@ -186,12 +193,7 @@ pub fn digest_with(
     progress: &dyn Progress,
 ) -> Result<Manifest, Error> {
     let files = entries(root, opts)?;
-    let total: u64 = files
-        .iter()
-        .filter_map(|e| std::fs::metadata(&e.path).ok())
-        .map(|m| m.len())
-        .sum();
-    progress.add_total(total);
+    progress.add_total(files.iter().map(|e| e.size).sum());
     let alg = opts.hash_type.resource_algorithm(opts.method);
     let resources: Vec<Vec<Resource>> = files
         .par_iter()
@@ -199,7 +201,7 @@ pub fn digest_with(
             let key = cache.and_then(|_| Cache::key(&e.path, &format!("{}|{}", alg, e.name)));
             if let (Some(c), Some(k)) = (cache, &key) {
                 if let Some(hit) = c.get(k) {
-                    progress.advance(std::fs::metadata(&e.path).map(|m| m.len()).unwrap_or(0));
+                    progress.advance(e.size);
                     return Ok(hit);
                 }
             }
