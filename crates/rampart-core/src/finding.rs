@@ -76,6 +76,14 @@ impl Location {
         }
     }
 
+    /// The same place, at byte `offset` of its innermost stream.
+    pub fn at(&self, offset: u64) -> Location {
+        Location {
+            offset: Some(offset),
+            ..self.clone()
+        }
+    }
+
     /// `model.zip!/archive/data.pkl` style name of the innermost stream.
     pub fn display_name(&self) -> String {
         let mut s = self.path.clone();

@@ -473,16 +473,11 @@ pub fn scan(
     file_len: Option<u64>,
     loc: &Location,
 ) -> (Vec<Finding>, Option<Header>) {
-    let at = |offset: u64| {
-        let mut l = loc.clone();
-        l.offset = Some(offset);
-        l
-    };
     let invalid = |p: &Problem, sev: Severity| {
         let f = Finding::new(
             GGUF_INVALID,
             sev,
-            at(p.offset),
+            loc.at(p.offset),
             format!("invalid GGUF: {}", p.what),
         );
         match &p.key {
@@ -537,12 +532,12 @@ pub fn scan(
     for (key, offset, text) in std::mem::take(&mut h.templates) {
         let (key, offset) = (&key, &offset);
         match text {
-            Some(t) => out.extend(crate::template::findings(&t, key, &at(*offset))),
+            Some(t) => out.extend(crate::template::findings(&t, key, &loc.at(*offset))),
             None => out.push(
                 Finding::new(
                     TEMPLATE_UNPARSED,
                     Severity::Medium,
-                    at(*offset),
+                    loc.at(*offset),
                     format!("template `{key}` is too long to analyse"),
                 )
                 .with("key", key.clone()),

@@ -66,18 +66,7 @@ pub fn scan(s: &mut Stream<'_>, loc: &Location, dir: Option<&Path>) -> (Vec<Find
         functions: BTreeSet::new(),
     };
     if let Err(e) = model(s, &mut w) {
-        let at = match &e {
-            Error::Malformed(_, at) => Some(*at),
-            Error::Io(_) => None,
-        };
-        let mut l = loc.clone();
-        l.offset = at;
-        w.findings.push(Finding::new(
-            ONNX_INVALID,
-            Severity::High,
-            l,
-            format!("not a valid ONNX protobuf: {e}"),
-        ));
+        w.findings.push(e.finding(ONNX_INVALID, "ONNX", loc));
     }
     let custom = std::mem::take(&mut w.custom);
     for (domain, op, graph, node) in custom {

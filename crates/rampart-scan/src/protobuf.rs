@@ -13,6 +13,8 @@
 
 use std::io;
 
+use rampart_core::{Finding, Location, Severity};
+
 use crate::source::Stream;
 
 /// Deepest message nesting followed (protobuf's own default is 100).
@@ -38,6 +40,28 @@ pub enum Error {
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
         Error::Io(e)
+    }
+}
+
+impl Error {
+    /// Where in the input the message broke, when known.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            Error::Malformed(_, at) => Some(*at),
+            Error::Io(_) => None,
+        }
+    }
+
+    /// The finding for a `format` file this error stopped: `rule`, high,
+    /// at the offset where it broke.
+    pub fn finding(&self, rule: &'static str, format: &str, loc: &Location) -> Finding {
+        let here = self.offset().map_or_else(|| loc.clone(), |at| loc.at(at));
+        Finding::new(
+            rule,
+            Severity::High,
+            here,
+            format!("not a valid {format} protobuf: {self}"),
+        )
     }
 }
 

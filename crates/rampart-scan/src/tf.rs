@@ -157,16 +157,7 @@ pub fn scan(s: &mut Stream<'_>, root: Root, loc: &Location) -> (Vec<Finding>, Su
         Root::GraphDef => graph(s, u64::MAX, 0, &mut w),
     };
     if let Err(e) = r {
-        let mut l = loc.clone();
-        if let Error::Malformed(_, at) = &e {
-            l.offset = Some(*at);
-        }
-        w.findings.push(Finding::new(
-            TF_INVALID,
-            Severity::High,
-            l,
-            format!("not a valid TensorFlow protobuf: {e}"),
-        ));
+        w.findings.push(e.finding(TF_INVALID, "TensorFlow", loc));
     }
     w.finish();
     (w.findings, w.summary)

@@ -501,12 +501,6 @@ fn child(loc: &Location, member: impl Into<String>) -> Location {
     l
 }
 
-fn at(loc: &Location, offset: u64) -> Location {
-    let mut l = loc.clone();
-    l.offset = Some(offset);
-    l
-}
-
 impl<'s> Job<'s> {
     fn new(scanner: &'s Scanner) -> Self {
         Job {
@@ -899,7 +893,7 @@ impl<'s> Job<'s> {
             let mut f = Finding::new(
                 rule,
                 sev,
-                at(loc, g.offset),
+                loc.at(g.offset),
                 format!("imports {full} ({why}); {}", g.uses.describe()),
             )
             .with("global", full)
@@ -914,7 +908,7 @@ impl<'s> Job<'s> {
             self.add(f);
         }
         for e in out.events {
-            let here = at(loc, e.offset);
+            let here = loc.at(e.offset);
             let (rule, severity, message) = match e.kind {
                 EventKind::Malformed(_) if self.budget.hit.get() => {
                     let max = self.scanner.limits.max_decompressed;
@@ -984,7 +978,7 @@ impl<'s> Job<'s> {
             let f = Finding::new(
                 SAFETENSORS_INVALID,
                 Severity::High,
-                at(loc, 8),
+                loc.at(8),
                 format!("invalid safetensors: {what}"),
             );
             match key {
@@ -1018,7 +1012,7 @@ impl<'s> Job<'s> {
                 Finding::new(
                     SAFETENSORS_TRAILING_DATA,
                     Severity::High,
-                    at(loc, start),
+                    loc.at(start),
                     format!("{trailing} bytes after the tensor data (a polyglot: another format appended)"),
                 )
                 .with("bytes", trailing.to_string()),
@@ -1228,7 +1222,7 @@ impl<'s> Job<'s> {
                     self.add(Finding::new(
                         PICKLE_MALFORMED,
                         Severity::High,
-                        at(loc, h.data_offset),
+                        loc.at(h.data_offset),
                         "object array data is not a pickle",
                     ));
                 }
@@ -1315,7 +1309,7 @@ impl<'s> Job<'s> {
                 return self.add(Finding::new(
                     PICKLE_MALFORMED,
                     Severity::High,
-                    at(loc, start),
+                    loc.at(start),
                     format!("{what} {i} truncated"),
                 ));
             }
@@ -1328,7 +1322,7 @@ impl<'s> Job<'s> {
             };
             let Some(skip) = skip else {
                 return self.incomplete(
-                    &at(loc, start),
+                    &loc.at(start),
                     "legacy torch record of unknown element size",
                 );
             };
@@ -1336,7 +1330,7 @@ impl<'s> Job<'s> {
                 return self.add(Finding::new(
                     PICKLE_MALFORMED,
                     Severity::High,
-                    at(loc, start),
+                    loc.at(start),
                     format!("record {i} data truncated"),
                 ));
             }
