@@ -68,18 +68,18 @@ fn mask(v: &str) -> String {
         .collect()
 }
 
+/// The file's lines, through gzip when its first bytes say so.
 fn open(path: &PathBuf) -> Result<Box<dyn BufRead>> {
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut magic = [0u8; 2];
-    let n = f
-        .read(&mut magic)
-        .with_context(|| format!("cannot read {}", path.display()))?;
     let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(if n == 2 && magic == [0x1f, 0x8b] {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(f)))
+    let mut r = BufReader::new(f);
+    let gzip = r
+        .fill_buf()
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(r)))
     } else {
-        Box::new(BufReader::new(f))
+        Box::new(r)
     })
 }
 
