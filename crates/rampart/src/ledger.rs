@@ -92,6 +92,9 @@ fn verifiers(dir: &Path, vkeys: &[String]) -> Result<Vec<NoteVerifier>> {
     Ok(out)
 }
 
+/// Largest entry appended (attestations are kilobytes).
+const MAX_ENTRY: u64 = 16 << 20;
+
 fn db(dir: &Path) -> PathBuf {
     dir.join("ledger.db")
 }
@@ -235,13 +238,15 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
             let mut entries = Vec::new();
             for f in files {
                 let mut data = Vec::new();
-                if f.as_os_str() == "-" {
-                    std::io::stdin()
-                        .read_to_end(&mut data)
-                        .context("cannot read stdin")?;
+                let read = if f.as_os_str() == "-" {
+                    std::io::stdin().take(MAX_ENTRY + 1).read_to_end(&mut data)
                 } else {
-                    data =
-                        std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+                    std::fs::File::open(f)
+                        .and_then(|h| h.take(MAX_ENTRY + 1).read_to_end(&mut data))
+                };
+                read.with_context(|| format!("cannot read {}", f.display()))?;
+                if data.len() as u64 > MAX_ENTRY {
+                    bail!("{}: over {MAX_ENTRY} bytes; a ledger entry is evidence, not the artifact (append its digest or attestation)", f.display());
                 }
                 entries.push(data);
             }
