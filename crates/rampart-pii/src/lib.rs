@@ -15,6 +15,8 @@
     )
 )]
 
+pub mod names;
+pub mod phone;
 pub mod validate;
 
 use regex::Regex;
@@ -41,124 +43,369 @@ type Verdict = Option<(f32, Option<&'static str>)>;
 struct Recognizer {
     entity: &'static str,
     pattern: Option<Regex>,
+    /// The capture group that is the value (0: the whole match); patterns
+    /// that carry their own context ("passport no.") capture the value.
+    group: usize,
     /// Returns the score and detail for a candidate, or `None`.
     validate: fn(&str) -> Verdict,
     context: &'static [&'static str],
+    /// When the whole candidate fails, retry without its last
+    /// space-separated group (a phone number followed by another number).
+    trim: bool,
+    /// Words just before a match that say it is something else (an order
+    /// number, a SKU): they lower the score by [`CONTEXT_BOOST`].
+    negative: &'static [&'static str],
+    /// Characters that may not come just before a match: a candidate
+    /// after them is the tail of something longer (the seconds of a
+    /// timestamp, a version).
+    not_after: &'static [char],
 }
 
 /// The patterns are constants; a test checks that every one compiles (a
-/// recognizer whose pattern did not would be left out).
+/// recognizer whose pattern did not would be left out). Word boundaries
+/// are ASCII ones: a Unicode `\b` makes the regex engine leave its DFA for
+/// a much slower one on every non-ASCII byte.
 fn re(p: &str) -> Option<Regex> {
-    Regex::new(p).ok()
+    regex::RegexBuilder::new(&ascii_boundaries(p))
+        .dfa_size_limit(8 << 20)
+        .build()
+        .ok()
 }
+
+fn ascii_boundaries(p: &str) -> String {
+    p.replace(r"\b", r"(?-u:\b)")
+}
+
+fn simple(
+    entity: &'static str,
+    pattern: &str,
+    validate: fn(&str) -> Verdict,
+    context: &'static [&'static str],
+) -> Recognizer {
+    Recognizer {
+        entity,
+        pattern: re(pattern),
+        group: 0,
+        validate,
+        context,
+        trim: false,
+        negative: &[],
+        not_after: &[],
+    }
+}
+
+/// Words before a number that say what it is, and that it is not a phone
+/// or card number.
+const NOT_PERSONAL_NUMBERS: &[&str] = &[
+    "sku",
+    "order",
+    "invoice",
+    "ref",
+    "reference",
+    "ticket",
+    "id",
+    "tracking",
+    "serial",
+    "isbn",
+    "requests",
+    "units",
+    "transaction",
+    "batch",
+    "lot",
+    "product",
+    "item",
+    "part",
+];
+
+/// A date written in any of the forms [`validate::birth_date`] accepts.
+const DATE: &str = r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|\d{1,2}\.? \p{L}{3,9}\.? \d{4}|\p{L}{3,9}\.? \d{1,2},? \d{4})";
+
+const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Terrace|Way|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Trail|Crossing|Ridge|Hills?|Park|Point|Pike|Plaza|Route|Row|Run|Path|Pass|Loop|Alley|Mall|Manor|Meadows?|Mills?|Springs?|Station|Summit|View|Villages?|Vista|Walk|Wells?|Creek|Crest|Estates?|Falls|Ferry|Fields?|Forest|Fort|Gardens?|Gateway|Glen|Green|Grove|Harbor|Haven|Heights|Islands?|Junction|Keys?|Knolls?|Lakes?|Landing|Lights?|Locks?|Lodge|Orchard|Pines|Ports?|Prairie|Ranch|Shores?|Stream|Turnpike|Union|Valley|Viaduct|Close|Crescent|Gardens|Mews|Parade|Rise|Walk|Wharf|Hill)";
 
 fn recognizers() -> &'static [Recognizer] {
     static R: OnceLock<Vec<Recognizer>> = OnceLock::new();
     R.get_or_init(|| {
         vec![
+            simple(
+                "EMAIL_ADDRESS",
+                r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+\b",
+                |s| validate::email(s).then_some((0.95, None)),
+                &["email", "e-mail", "mail", "contact"],
+            ),
             Recognizer {
-                entity: "EMAIL_ADDRESS",
-                pattern: re(r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+\b"),
-                validate: |s| validate::email(s).then_some((0.95, None)),
-                context: &["email", "e-mail", "mail", "contact"],
+                negative: NOT_PERSONAL_NUMBERS,
+                ..simple(
+                    "CREDIT_CARD",
+                    r"\b\d(?:[ -]?\d){11,18}\b",
+                    |s| {
+                        let d = validate::digits(s)?;
+                        let network = validate::card_network(&d)?;
+                        // 12- to 15-digit Maestro numbers are common
+                        // lengths for other identifiers too.
+                        let score = if network == "Maestro" && d.len() < 16 { 0.6 } else { 0.9 };
+                        Some((score, Some(network)))
+                    },
+                    &["card", "credit", "visa", "mastercard", "amex", "payment", "cc", "maestro"],
+                )
             },
+            simple(
+                "IBAN_CODE",
+                r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b",
+                |s| validate::iban(s).then_some((0.95, None)),
+                &["iban", "account", "bank"],
+            ),
+            simple(
+                "US_SSN",
+                r"\b\d{3}-\d{2}-\d{4}\b",
+                |s| validate::ssn_or_itin(s).map(|k| (0.85, Some(k))),
+                &["ssn", "social security", "itin", "tax"],
+            ),
+            simple(
+                "UK_NINO",
+                r"(?i)\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+                |s| validate::nino(s).then_some((0.85, None)),
+                &["national insurance", "nino", "ni number"],
+            ),
+            // Ten digits pass mod 11 one time in eleven: context needed.
+            simple(
+                "UK_NHS",
+                r"\b\d{3} ?\d{3} ?\d{4}\b",
+                |s| validate::nhs(s).then_some((0.4, None)),
+                &["nhs", "health", "patient"],
+            ),
             Recognizer {
-                entity: "CREDIT_CARD",
-                pattern: re(r"\b\d(?:[ -]?\d){11,18}\b"),
+                entity: "PHONE_NUMBER",
+                pattern: re(r"(?i)(?:\+\d|\(\d|\b\d)[\d(). /-]{5,22}\d(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?\b"),
+                group: 0,
                 validate: |s| {
-                    let d = validate::digits(s)?;
-                    validate::card_network(&d).map(|n| (0.9, Some(n)))
+                    if validate::birth_date(s) {
+                        return None;
+                    }
+                    match phone::validate(s)? {
+                        phone::Form::International => Some((0.8, None)),
+                        phone::Form::National { formatted: true } => Some((0.65, None)),
+                        phone::Form::National { formatted: false } => Some((0.5, None)),
+                    }
                 },
-                context: &["card", "credit", "visa", "mastercard", "amex", "payment", "cc"],
+                context: &["phone", "tel", "telephone", "mobile", "cell", "call", "fax", "contact", "whatsapp"],
+                trim: true,
+                negative: NOT_PERSONAL_NUMBERS,
+                not_after: &[':', '.', ',', '/', '_', '-', '#', '$', '€', '£'],
             },
+            simple(
+                "IP_ADDRESS",
+                r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}\b",
+                |s| (validate::ipv4(s) || validate::ipv6(s)).then_some((0.8, None)),
+                &["ip", "address", "host", "server"],
+            ),
+            simple(
+                "MAC_ADDRESS",
+                r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b",
+                |_| Some((0.8, None)),
+                &["mac", "ethernet", "device"],
+            ),
             Recognizer {
-                entity: "IBAN_CODE",
-                pattern: re(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
-                validate: |s| validate::iban(s).then_some((0.95, None)),
-                context: &["iban", "account", "bank"],
-            },
-            Recognizer {
-                entity: "US_SSN",
-                pattern: re(r"\b\d{3}-\d{2}-\d{4}\b"),
-                validate: |s| validate::ssn_or_itin(s).map(|k| (0.85, Some(k))),
-                context: &["ssn", "social security", "itin", "tax"],
-            },
-            Recognizer {
-                entity: "UK_NINO",
-                pattern: re(r"(?i)\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
-                validate: |s| validate::nino(s).then_some((0.85, None)),
-                context: &["national insurance", "nino", "ni number"],
-            },
-            Recognizer {
-                entity: "UK_NHS",
-                pattern: re(r"\b\d{3} ?\d{3} ?\d{4}\b"),
-                // Ten digits pass mod 11 one time in eleven: context needed.
-                validate: |s| validate::nhs(s).then_some((0.4, None)),
-                context: &["nhs", "health", "patient"],
-            },
-            Recognizer {
-                entity: "IP_ADDRESS",
-                pattern: re(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}\b"),
-                validate: |s| (validate::ipv4(s) || validate::ipv6(s)).then_some((0.8, None)),
-                context: &["ip", "address", "host", "server"],
-            },
-            Recognizer {
-                entity: "MAC_ADDRESS",
-                pattern: re(r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b"),
-                validate: |_| Some((0.8, None)),
-                context: &["mac", "ethernet", "device"],
-            },
-            Recognizer {
-                entity: "AWS_ACCESS_KEY",
-                pattern: re(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"),
-                validate: |_| Some((0.95, None)),
-                context: &["aws", "access", "key"],
-            },
-            Recognizer {
-                entity: "GITHUB_TOKEN",
-                pattern: re(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
-                validate: |_| Some((0.95, None)),
-                context: &["github", "token"],
-            },
-            Recognizer {
-                entity: "SLACK_TOKEN",
-                pattern: re(r"\bxox[baprs]-[A-Za-z0-9-]{10,250}\b"),
-                validate: |_| Some((0.9, None)),
-                context: &["slack", "token"],
-            },
-            Recognizer {
-                entity: "STRIPE_KEY",
-                pattern: re(r"\b(?:sk|rk)_live_[0-9A-Za-z]{24,99}\b"),
-                validate: |_| Some((0.95, None)),
-                context: &["stripe", "key"],
-            },
-            Recognizer {
-                entity: "JWT",
-                pattern: re(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{4,}"),
-                validate: |s| validate::jwt(s).then_some((0.9, None)),
-                context: &["token", "bearer", "authorization"],
-            },
-            Recognizer {
-                entity: "PRIVATE_KEY",
-                pattern: re(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"),
-                validate: |_| Some((1.0, None)),
+                entity: "DATE_OF_BIRTH",
+                pattern: re(&format!(
+                    r"(?i)\b(?:born(?: on)?|d\.?o\.?b\.?|date of birth|birth ?date|birthday|geboren(?: am)?|née? le)\s*[:\-]?\s*({DATE})"
+                )),
+                group: 1,
+                validate: |s| validate::birth_date(s).then_some((0.85, None)),
                 context: &[],
+                trim: false,
+                negative: &[],
+                not_after: &[],
+            },
+            Recognizer {
+                entity: "PASSPORT",
+                pattern: re(r"(?i)\b(?:passport|reisepass|passeport)(?: ?(?:no\.?|number|num|nr\.?|numéro|#))?\s*[:#]?\s*([A-Z0-9]{6,9})\b"),
+                group: 1,
+                validate: |s| s.bytes().any(|b| b.is_ascii_digit()).then_some((0.8, None)),
+                context: &[],
+                trim: false,
+                negative: &[],
+                not_after: &[],
+            },
+            Recognizer {
+                entity: "DRIVER_LICENSE",
+                pattern: re(r"(?i)\b(?:driver'?s? licen[cs]e|driving licen[cs]e|führerschein|permis de conduire|DL)(?: ?(?:no\.?|number|nr\.?|#))?\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{4,17}[A-Z0-9])\b"),
+                group: 1,
+                validate: |s| s.bytes().any(|b| b.is_ascii_digit()).then_some((0.8, None)),
+                context: &[],
+                trim: false,
+                negative: &[],
+                not_after: &[],
+            },
+            simple(
+                "STREET_ADDRESS",
+                &format!(
+                    r"\b\d{{1,6}}[A-Za-z]? (?:[A-Z][a-z]+ ){{1,4}}{STREET_SUFFIX}\.?(?:,? (?:Apt\.|Suite|Unit|Flat|#) ?\w+)?(?:,? [A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}},? [A-Z]{{2}} \d{{5}}(?:-\d{{4}})?)?\b|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm) \d{{1,4}}[a-z]?(?:,? \d{{5}} [A-ZÄÖÜ][a-zäöüß]+)?\b|\b\d{{1,4}},? (?:rue|avenue|boulevard|chemin|place|impasse|allée|quai|route|cours) (?:[\p{{L}}'-]+ ){{0,4}}[\p{{L}}'-]+(?:,? \d{{5}} [\p{{L}}-]+)?"
+                ),
+                |s| {
+                    let full = s.bytes().filter(u8::is_ascii_digit).count() >= 5;
+                    Some((if full { 0.85 } else { 0.6 }, None))
+                },
+                &["address", "addr", "lives", "resides", "located", "street", "ship to", "adresse", "anschrift"],
+            ),
+            simple(
+                "CRYPTO_WALLET",
+                r"\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b|\b(?i:bc1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}\b|\b0x[0-9a-fA-F]{40}\b",
+                |s| {
+                    if s.starts_with("0x") {
+                        return match validate::ethereum(s)? {
+                            true => Some((0.9, Some("Ethereum"))),
+                            false => Some((0.4, Some("Ethereum"))),
+                        };
+                    }
+                    validate::bitcoin(s).then_some((0.9, Some("Bitcoin")))
+                },
+                &["wallet", "bitcoin", "btc", "ethereum", "eth", "crypto"],
+            ),
+            simple(
+                "AWS_ACCESS_KEY",
+                r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b",
+                |_| Some((0.95, None)),
+                &["aws", "access", "key"],
+            ),
+            simple(
+                "GCP_API_KEY",
+                r"\bAIza[0-9A-Za-z_-]{35}\b",
+                |_| Some((0.9, None)),
+                &["google", "gcp", "api", "key"],
+            ),
+            Recognizer {
+                entity: "GCP_SERVICE_ACCOUNT_KEY",
+                pattern: re(r#""private_key_id"\s*:\s*"([0-9a-f]{40})""#),
+                group: 1,
+                validate: |_| Some((0.95, None)),
+                context: &[],
+                trim: false,
+                negative: &[],
+                not_after: &[],
+            },
+            Recognizer {
+                entity: "AZURE_STORAGE_KEY",
+                pattern: re(r"(?i)AccountKey=([A-Za-z0-9+/]{86}==)"),
+                group: 1,
+                validate: |_| Some((0.95, None)),
+                context: &[],
+                trim: false,
+                negative: &[],
+                not_after: &[],
+            },
+            simple(
+                "GITHUB_TOKEN",
+                r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
+                |_| Some((0.95, None)),
+                &["github", "token"],
+            ),
+            simple(
+                "GITLAB_TOKEN",
+                r"\bgl(?:pat|dt|rt|cbt|ptt|ft)-[0-9A-Za-z_-]{20,64}\b",
+                |_| Some((0.95, None)),
+                &["gitlab", "token"],
+            ),
+            simple(
+                "SLACK_TOKEN",
+                r"\bxox[baprs]-[A-Za-z0-9-]{10,250}\b",
+                |_| Some((0.9, None)),
+                &["slack", "token"],
+            ),
+            simple(
+                "STRIPE_KEY",
+                r"\b(?:sk|rk)_live_[0-9A-Za-z]{24,99}\b",
+                |_| Some((0.95, None)),
+                &["stripe", "key"],
+            ),
+            simple(
+                "JWT",
+                r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{4,}",
+                |s| validate::jwt(s).then_some((0.9, None)),
+                &["token", "bearer", "authorization"],
+            ),
+            simple(
+                "PRIVATE_KEY",
+                r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----",
+                |_| Some((1.0, None)),
+                &[],
+            ),
+            // A high-entropy value assigned to a name that says it is secret.
+            Recognizer {
+                entity: "SECRET",
+                pattern: re(r#"(?i)(?:secret|passw(?:or)?d|pwd|token|api[_-]?key|access[_-]?key|auth[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([A-Za-z0-9+/_=.~-]{16,128})"#),
+                group: 1,
+                validate: |s| validate::secret(s).then_some((0.8, None)),
+                context: &[],
+                trim: false,
+                negative: &[],
+                not_after: &[],
             },
         ]
     })
 }
 
-/// Bytes before a match searched for context words.
-const CONTEXT_WINDOW: usize = 60;
+/// Bytes before and after a match searched for context words.
+const CONTEXT_BEFORE: usize = 60;
+const CONTEXT_AFTER: usize = 24;
 
-fn has_context(text: &str, start: usize, words: &[&str]) -> bool {
-    let mut from = start.saturating_sub(CONTEXT_WINDOW);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    let window = text.get(from..start).unwrap_or("").to_ascii_lowercase();
-    words.iter().any(|w| window.contains(w))
+/// Whether `word` occurs in `window` (lowercase) as a whole word.
+fn contains_word(window: &str, word: &str) -> bool {
+    let bytes = window.as_bytes();
+    window.match_indices(word).any(|(i, _)| {
+        let before = i.checked_sub(1).and_then(|j| bytes.get(j));
+        let after = bytes.get(i + word.len());
+        !before.is_some_and(u8::is_ascii_alphanumeric)
+            && !after.is_some_and(u8::is_ascii_alphanumeric)
+    })
 }
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Where a window that should start at `i` starts: on a character
+/// boundary and not inside a word (a window cut through "oblot" must not
+/// read "lot").
+fn window_start(text: &str, i: usize) -> usize {
+    let mut i = floor_boundary(text, i);
+    let bytes = text.as_bytes();
+    let mut steps = 0;
+    while i > 0 && steps < 32 && bytes.get(i - 1).is_some_and(u8::is_ascii_alphanumeric) {
+        i -= 1;
+        steps += 1;
+    }
+    i
+}
+
+fn has_context(text: &str, start: usize, end: usize, words: &[&str], extra: &str) -> bool {
+    if words.is_empty() {
+        return false;
+    }
+    let from = window_start(text, start.saturating_sub(CONTEXT_BEFORE));
+    let to = floor_boundary(text, (end + CONTEXT_AFTER).min(text.len()));
+    let before = text.get(from..start).unwrap_or("").to_lowercase();
+    let after = text.get(end..to).unwrap_or("").to_lowercase();
+    words
+        .iter()
+        .any(|w| contains_word(&before, w) || contains_word(&after, w) || contains_word(extra, w))
+}
+
+/// Whether one of `words` is among the few words just before `start`.
+fn preceded_by(text: &str, start: usize, words: &[&str]) -> bool {
+    if words.is_empty() {
+        return false;
+    }
+    let from = window_start(text, start.saturating_sub(NEGATIVE_BEFORE));
+    let before = text.get(from..start).unwrap_or("").to_lowercase();
+    words.iter().any(|w| contains_word(&before, w))
+}
+
+/// Bytes before a match searched for negative context words: only the
+/// nearest words, so that "order 123, call 0161 496 0000" is a phone.
+const NEGATIVE_BEFORE: usize = 16;
 
 /// All patterns in one automaton: one pass over the text says which
 /// recognizers can match at all, and only those search for spans.
@@ -169,14 +416,43 @@ fn prefilter() -> Option<&'static regex::RegexSet> {
             .iter()
             .filter_map(|r| r.pattern.as_ref().map(Regex::as_str))
             .collect();
-        regex::RegexSet::new(patterns).ok()
+        regex::RegexSetBuilder::new(patterns)
+            .dfa_size_limit(32 << 20)
+            .build()
+            .ok()
     })
     .as_ref()
 }
 
-/// Every validated entity in `text`, sorted by position; a match inside
-/// a larger match of another entity is dropped.
-pub fn scan_text(text: &str) -> Vec<Match> {
+/// The candidate, then shorter ones without trailing space-separated
+/// groups when `trim` is set: the first one the validator accepts.
+fn accept<'t>(r: &Recognizer, value: &'t str) -> Option<(&'t str, f32, Option<&'static str>)> {
+    let mut candidate = value;
+    for _ in 0..4 {
+        if let Some((score, detail)) = (r.validate)(candidate) {
+            return Some((candidate, score, detail));
+        }
+        if !r.trim {
+            return None;
+        }
+        candidate = candidate.rsplit_once(' ')?.0.trim_end();
+    }
+    None
+}
+
+/// How much a context word adds to a score.
+const CONTEXT_BOOST: f32 = 0.3;
+
+/// Every entity in `text` scoring at least `threshold`, sorted by
+/// position. `column` is the name of the column the text came from, if
+/// any: its words count as context for every match (a column called
+/// `phone` makes ten bare digits a phone number). Matches under the
+/// threshold are dropped before overlaps are resolved, so that they never
+/// hide a match that is reported.
+pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
+    let extra = column
+        .map(|c| c.to_lowercase().replace(['_', '-', '.'], " "))
+        .unwrap_or_default();
     let mut found: Vec<Match> = Vec::new();
     let candidates = prefilter().map(|set| set.matches(text));
     let with_pattern = recognizers().iter().filter(|r| r.pattern.is_some());
@@ -187,15 +463,27 @@ pub fn scan_text(text: &str) -> Vec<Match> {
         let Some(pattern) = &r.pattern else {
             continue;
         };
-        for m in pattern.find_iter(text) {
-            let Some((base, detail)) = (r.validate)(m.as_str()) else {
+        for caps in pattern.captures_iter(text) {
+            let Some(m) = caps.get(r.group) else {
                 continue;
             };
-            let score = if has_context(text, m.start(), r.context) {
-                (base + 0.3).min(1.0)
-            } else {
-                base
+            let before = text.get(..m.start()).and_then(|t| t.chars().next_back());
+            if before.is_some_and(|c| {
+                r.not_after.contains(&c) || c.is_alphanumeric() && !r.not_after.is_empty()
+            }) {
+                continue;
+            }
+            let Some((value, base, detail)) = accept(r, m.as_str()) else {
+                continue;
             };
+            let end = m.start() + value.len();
+            let mut score = base;
+            if has_context(text, m.start(), end, r.context, &extra) {
+                score = (score + CONTEXT_BOOST).min(1.0);
+            }
+            if preceded_by(text, m.start(), r.negative) {
+                score -= CONTEXT_BOOST;
+            }
             let entity = match detail {
                 Some("US_ITIN") => "US_ITIN",
                 _ => r.entity,
@@ -203,35 +491,55 @@ pub fn scan_text(text: &str) -> Vec<Match> {
             found.push(Match {
                 entity,
                 start: m.start(),
-                end: m.end(),
+                end,
                 score,
                 detail,
             });
         }
     }
-    // Longer matches first, so that contained ones are dropped.
-    found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+    let mut people = Vec::new();
+    names::find(text, &mut people);
+    for mut m in people {
+        if has_context(text, m.start, m.end, names::CONTEXT, &extra) {
+            m.score = (m.score + CONTEXT_BOOST).min(1.0);
+        }
+        found.push(m);
+    }
+    found.retain(|m| m.score >= threshold);
+    resolve_overlaps(found)
+}
+
+/// Sorted by position; of overlapping matches of different entities, the
+/// one that contains the other (or, for the same span, the higher score)
+/// is kept.
+fn resolve_overlaps(mut found: Vec<Match>) -> Vec<Match> {
+    found.sort_by(|a, b| {
+        (a.start, std::cmp::Reverse(a.end))
+            .cmp(&(b.start, std::cmp::Reverse(b.end)))
+            .then(b.score.total_cmp(&a.score))
+    });
     let mut kept: Vec<Match> = Vec::new();
     for m in found {
-        let inside = kept
+        let covered = kept
             .iter()
-            .any(|k| k.start <= m.start && m.end <= k.end && k.entity != m.entity);
-        let same = kept
-            .iter()
-            .any(|k| k.start == m.start && k.end == m.end && k.entity == m.entity);
-        if !inside && !same {
+            .rev()
+            .take(8)
+            .any(|k| k.start <= m.start && m.end <= k.end);
+        if !covered {
             kept.push(m);
         }
     }
     kept
 }
 
+/// Every entity in `text`, whatever its score, sorted by position.
+pub fn scan_text(text: &str) -> Vec<Match> {
+    scan(text, None, 0.0)
+}
+
 /// Matches at or above `threshold`.
 pub fn scan_text_above(text: &str, threshold: f32) -> Vec<Match> {
-    scan_text(text)
-        .into_iter()
-        .filter(|m| m.score >= threshold)
-        .collect()
+    scan(text, None, threshold)
 }
 
 #[cfg(test)]
@@ -247,7 +555,7 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        assert_eq!(recognizers().len(), 14);
+        assert_eq!(recognizers().len(), 25);
         assert!(recognizers().iter().all(|r| r.pattern.is_some()));
     }
 
@@ -279,7 +587,10 @@ mod tests {
     #[test]
     fn context_raises_scores_and_bare_nhs_like_numbers_stay_low() {
         let bare = scan_text("ref 943 476 5919");
-        assert!(bare.iter().all(|m| m.score < 0.5), "{bare:?}");
+        assert!(
+            bare.iter().all(|m| m.entity != "UK_NHS" || m.score < 0.5),
+            "{bare:?}"
+        );
         let with = scan_text("NHS number 943 476 5919");
         assert!(
             with.iter().any(|m| m.entity == "UK_NHS" && m.score >= 0.5),

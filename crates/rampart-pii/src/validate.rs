@@ -55,7 +55,9 @@ pub fn card_network(d: &[u8]) -> Option<&'static str> {
     } else if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622126..=622925).contains(&p6)
     {
         (16..=19).contains(&len).then_some("Discover")
-    } else if (3528..=3589).contains(&p4) {
+    } else if p2 == 35 {
+        // JCB's registered range is 3528-3589, but test and generated
+        // numbers (Faker's among them) use all of 35.
         (16..=19).contains(&len).then_some("JCB")
     } else if p4 == 2131 || p4 == 1800 {
         (len == 15).then_some("JCB")
@@ -63,7 +65,7 @@ pub fn card_network(d: &[u8]) -> Option<&'static str> {
         (14..=19).contains(&len).then_some("Diners Club")
     } else if p2 == 62 {
         (16..=19).contains(&len).then_some("UnionPay")
-    } else if p2 == 50 || (56..=69).contains(&p2) {
+    } else if p2 == 50 || (56..=69).contains(&p2) || p4 == 604 {
         (12..=19).contains(&len).then_some("Maestro")
     } else {
         None
@@ -294,6 +296,158 @@ pub fn jwt(s: &str) -> bool {
     })
 }
 
+/// Month names (English, German, French) and their numbers, for dates
+/// written out.
+const MONTHS: &[(&str, u32)] = &[
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("may", 5),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+    ("januar", 1),
+    ("februar", 2),
+    ("märz", 3),
+    ("mai", 5),
+    ("juni", 6),
+    ("juli", 7),
+    ("okt", 10),
+    ("dez", 12),
+    ("janvier", 1),
+    ("février", 2),
+    ("mars", 3),
+    ("avril", 4),
+    ("juin", 6),
+    ("juillet", 7),
+    ("août", 8),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("décembre", 12),
+];
+
+fn month(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    MONTHS
+        .iter()
+        .find(|(name, _)| w == *name || (w.len() >= 3 && name.len() == 3 && w.starts_with(name)))
+        .map(|&(_, m)| m)
+}
+
+fn days_in(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// A calendar date that can be a date of birth: a real day, in a year from
+/// 1900 to 2026. Accepts `1985-03-12`, `12/03/1985`, `03/12/1985` (either
+/// order when both read as dates), `12.03.1985`, `12 March 1985` and
+/// `March 12, 1985`.
+pub fn birth_date(s: &str) -> bool {
+    let parts: Vec<&str> = s
+        .split(['-', '/', '.', ' ', ','])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let [a, b, c] = parts.as_slice() else {
+        return false;
+    };
+    let num = |p: &str| p.parse::<u32>().ok();
+    let ok = |y: u32, m: u32, d: u32| (1900..=2026).contains(&y) && d >= 1 && d <= days_in(y, m);
+    match (num(a), num(b), num(c)) {
+        (Some(y), Some(m), Some(d)) if a.len() == 4 => ok(y, m, d),
+        (Some(x), Some(y2), Some(y)) if c.len() == 4 => ok(y, y2, x) || ok(y, x, y2),
+        (Some(d), None, Some(y)) => month(b).is_some_and(|m| ok(y, m, d)),
+        (None, Some(d), Some(y)) => month(a).is_some_and(|m| ok(y, m, d)),
+        _ => false,
+    }
+}
+
+/// A Bitcoin address: base58check (P2PKH `1…`, P2SH `3…`) with its double
+/// SHA-256 checksum, or a segwit address (`bc1…`) with its bech32/bech32m
+/// checksum and a valid witness program.
+pub fn bitcoin(s: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    if s.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("bc1")) {
+        return bech32::segwit::decode(s).is_ok();
+    }
+    let Ok(raw) = bs58::decode(s).into_vec() else {
+        return false;
+    };
+    if raw.len() != 25 || !matches!(raw.first(), Some(0x00 | 0x05)) {
+        return false;
+    }
+    let (body, check) = raw.split_at(21);
+    let digest = Sha256::digest(Sha256::digest(body));
+    digest.get(..4) == Some(check)
+}
+
+/// An Ethereum address whose mixed case is its EIP-55 checksum. An
+/// all-lowercase or all-uppercase address has no checksum: `Some(false)`.
+pub fn ethereum(s: &str) -> Option<bool> {
+    use sha3::{Digest, Keccak256};
+    let hex = s.strip_prefix("0x")?;
+    if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let lower = hex.to_ascii_lowercase();
+    if hex == lower || hex == hex.to_ascii_uppercase() {
+        return Some(false);
+    }
+    let hash = Keccak256::digest(lower.as_bytes());
+    let checksummed = hex.bytes().enumerate().all(|(i, b)| {
+        let nibble = hash
+            .get(i / 2)
+            .map_or(0, |h| if i % 2 == 0 { h >> 4 } else { h & 0xf });
+        if b.is_ascii_digit() {
+            true
+        } else {
+            b.is_ascii_uppercase() == (nibble >= 8)
+        }
+    });
+    checksummed.then_some(true)
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f32 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        if let Some(c) = counts.get_mut(usize::from(b)) {
+            *c += 1;
+        }
+    }
+    let n = s.len() as f32;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f32 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// A secret value: long, varied (not a word, a date or a run of one
+/// character class) and with at least 3.5 bits of entropy per character.
+pub fn secret(s: &str) -> bool {
+    let classes = [
+        s.bytes().any(|b| b.is_ascii_lowercase()),
+        s.bytes().any(|b| b.is_ascii_uppercase()),
+        s.bytes().any(|b| b.is_ascii_digit()),
+    ];
+    s.len() >= 16 && classes.iter().filter(|&&c| c).count() >= 2 && entropy(s) >= 3.5
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +467,8 @@ mod tests {
             ("30569309025904", "Diners Club"),
             ("6759649826438453", "Maestro"),
             ("501800000009", "Maestro"),
+            ("060428675585", "Maestro"),
+            ("3591019085001096", "JCB"),
         ] {
             assert_eq!(
                 card_network(&digits(number).unwrap()),
@@ -357,5 +513,51 @@ mod tests {
         assert!(email("jane.doe+ml@example.co.uk") && !email("a@b") && !email("x@1.2.3.4"));
         assert!(jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"));
         assert!(!jwt("eyJub3Q.json.x"));
+    }
+
+    #[test]
+    fn dates_wallets_secrets() {
+        for d in [
+            "1985-03-12",
+            "12/03/1985",
+            "03/31/1985",
+            "12.03.1985",
+            "12 March 1985",
+            "March 12, 1985",
+            "29 Feb 2000",
+            "3 août 1990",
+        ] {
+            assert!(birth_date(d), "{d}");
+        }
+        for d in [
+            "1985-02-30",
+            "31/31/1985",
+            "12 Foo 1985",
+            "29 Feb 1900",
+            "1850-01-01",
+            "12/03/85",
+        ] {
+            assert!(!birth_date(d), "{d}");
+        }
+        assert!(bitcoin("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"));
+        assert!(bitcoin("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"));
+        assert!(bitcoin("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"));
+        assert!(!bitcoin("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3"));
+        assert!(!bitcoin("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr"));
+        assert_eq!(
+            ethereum("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            Some(true)
+        );
+        assert_eq!(
+            ethereum("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"),
+            Some(false)
+        );
+        assert_eq!(ethereum("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"), None);
+        assert!(secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert!(
+            !secret("aaaaaaaaaaaaaaaaaaaa")
+                && !secret("passwordpassword")
+                && !secret("2021-03-04T10:11:12")
+        );
     }
 }

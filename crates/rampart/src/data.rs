@@ -37,6 +37,9 @@ enum PiiCommand {
         /// JSON output.
         #[arg(long)]
         json: bool,
+        /// Most matches listed (all are counted); 0 lists every one.
+        #[arg(long, default_value_t = 10_000)]
+        max_matches: usize,
     },
 }
 
@@ -48,6 +51,8 @@ struct Hit {
     file: String,
     line: u64,
     column: usize,
+    /// Byte offset in the line just past the match.
+    end: usize,
     entity: &'static str,
     score: f32,
     /// The value with all but its last four characters masked.
@@ -88,6 +93,7 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
         paths,
         threshold,
         json,
+        max_matches,
     }) = &a.command;
     let mut hits = Vec::new();
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -119,11 +125,12 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
             let text = String::from_utf8_lossy(&buf);
             for m in rampart_pii::scan_text_above(&text, *threshold) {
                 *counts.entry(m.entity).or_default() += 1;
-                if hits.len() < 10_000 {
+                if *max_matches == 0 || hits.len() < *max_matches {
                     hits.push(Hit {
                         file: path.display().to_string(),
                         line: line_no,
                         column: m.start + 1,
+                        end: m.end,
                         entity: m.entity,
                         score: m.score,
                         masked: mask(text.get(m.start..m.end).unwrap_or("")),
