@@ -15,8 +15,10 @@
     )
 )]
 
+pub mod columns;
 pub mod names;
 pub mod phone;
+pub mod transform;
 pub mod validate;
 
 use regex::Regex;

@@ -355,21 +355,29 @@ fn days_in(year: u32, month: u32) -> u32 {
 /// order when both read as dates), `12.03.1985`, `12 March 1985` and
 /// `March 12, 1985`.
 pub fn birth_date(s: &str) -> bool {
+    parse_date(s).is_some()
+}
+
+/// The year, month and day of a date in the forms [`birth_date`] accepts;
+/// day-first is preferred when both orders are dates.
+pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
     let parts: Vec<&str> = s
         .split(['-', '/', '.', ' ', ','])
         .filter(|p| !p.is_empty())
         .collect();
     let [a, b, c] = parts.as_slice() else {
-        return false;
+        return None;
     };
     let num = |p: &str| p.parse::<u32>().ok();
-    let ok = |y: u32, m: u32, d: u32| (1900..=2026).contains(&y) && d >= 1 && d <= days_in(y, m);
+    let ok = |y: u32, m: u32, d: u32| {
+        ((1900..=2026).contains(&y) && d >= 1 && d <= days_in(y, m)).then_some((y, m, d))
+    };
     match (num(a), num(b), num(c)) {
         (Some(y), Some(m), Some(d)) if a.len() == 4 => ok(y, m, d),
-        (Some(x), Some(y2), Some(y)) if c.len() == 4 => ok(y, y2, x) || ok(y, x, y2),
-        (Some(d), None, Some(y)) => month(b).is_some_and(|m| ok(y, m, d)),
-        (None, Some(d), Some(y)) => month(a).is_some_and(|m| ok(y, m, d)),
-        _ => false,
+        (Some(x), Some(y2), Some(y)) if c.len() == 4 => ok(y, y2, x).or_else(|| ok(y, x, y2)),
+        (Some(d), None, Some(y)) => month(b).and_then(|m| ok(y, m, d)),
+        (None, Some(d), Some(y)) => month(a).and_then(|m| ok(y, m, d)),
+        _ => None,
     }
 }
 

@@ -1,0 +1,251 @@
+//! Tables: a column's name says what its values are likely to be
+//! (`email`, `dob`, `passport_no`), and the share of its values that hold
+//! each entity says what they are. [`scan_cell`] uses the name as context;
+//! [`Columns`] tallies the shares and lists the columns that hold
+//! personal data, with masked examples.
+
+use crate::{scan, validate, Match};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// What a column's name suggests, by the words in it.
+pub fn name_hint(column: &str) -> Option<&'static str> {
+    let c = column.to_lowercase().replace(['-', ' ', '.'], "_");
+    let has = |words: &[&str]| {
+        words
+            .iter()
+            .any(|w| c.split('_').any(|p| p == *w) || c.contains(w) && w.len() > 4)
+    };
+    let hints: &[(&[&str], &str)] = &[
+        (&["email", "e_mail", "mail"], "EMAIL_ADDRESS"),
+        (
+            &["phone", "tel", "mobile", "cell", "fax", "msisdn"],
+            "PHONE_NUMBER",
+        ),
+        (
+            &["dob", "birth", "birthdate", "birthday", "geburtsdatum"],
+            "DATE_OF_BIRTH",
+        ),
+        (&["ssn", "social_security"], "US_SSN"),
+        (&["passport"], "PASSPORT"),
+        (&["licence", "license", "dl_number"], "DRIVER_LICENSE"),
+        (
+            &["card", "cc", "pan", "card_number", "ccnum"],
+            "CREDIT_CARD",
+        ),
+        (&["iban"], "IBAN_CODE"),
+        (&["address", "street", "addr"], "STREET_ADDRESS"),
+        (&["ip", "ip_address", "ipv4", "ipv6"], "IP_ADDRESS"),
+        (
+            &[
+                "name",
+                "first",
+                "last",
+                "surname",
+                "firstname",
+                "lastname",
+                "fullname",
+                "forename",
+            ],
+            "PERSON",
+        ),
+        (&["zip", "postcode", "postal", "zipcode", "plz"], "POSTCODE"),
+    ];
+    hints.iter().find(|(words, _)| has(words)).map(|&(_, e)| e)
+}
+
+/// Entities in one table value, with the column name as context. A value
+/// that is nothing but a date, a document number or a capitalised name
+/// counts as that entity when its column's name says so ("dob",
+/// "passport", "first_name"): alone, such values are too common to report.
+pub fn scan_cell(value: &str, column: &str, threshold: f32) -> Vec<Match> {
+    let mut found = scan(value, Some(column), threshold);
+    if found.is_empty() {
+        if let Some(entity) = name_hint(column).and_then(|hint| shaped(hint, value.trim())) {
+            let start = value.len() - value.trim_start().len();
+            found.push(Match {
+                entity,
+                start,
+                end: start + value.trim().len(),
+                score: 0.8,
+                detail: Some("column name"),
+            });
+        }
+    }
+    found.retain(|m| m.score >= threshold);
+    found
+}
+
+/// Whether a whole value has the shape of the entity its column names.
+fn shaped(hint: &'static str, v: &str) -> Option<&'static str> {
+    let ok = match hint {
+        "DATE_OF_BIRTH" => validate::birth_date(v),
+        "PASSPORT" | "DRIVER_LICENSE" => {
+            (5..=20).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b' ')
+                && v.bytes().any(|b| b.is_ascii_digit())
+        }
+        "PERSON" => {
+            let words: Vec<&str> = v.split_whitespace().collect();
+            (1..=4).contains(&words.len())
+                && words.iter().all(|w| {
+                    let mut c = w.chars();
+                    c.next().is_some_and(char::is_uppercase)
+                        && c.all(|c| c.is_alphabetic() || "'-.’".contains(c))
+                })
+        }
+        "POSTCODE" => (3..=10).contains(&v.len()) && v.bytes().any(|b| b.is_ascii_digit()),
+        _ => false,
+    };
+    ok.then_some(hint)
+}
+
+/// All but the last four characters replaced with `*` (separators kept),
+/// for showing an example without showing the value.
+pub fn mask_example(v: &str) -> String {
+    mask_example_keep(v, 4)
+}
+
+/// All but the last `keep` characters replaced with `*`, separators kept.
+pub fn mask_example_keep(v: &str, keep: usize) -> String {
+    let n = v.chars().count();
+    v.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i + keep < n && !c.is_whitespace() && c != '-' {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Tally {
+    values: u64,
+    entities: BTreeMap<&'static str, (u64, Vec<String>)>,
+}
+
+/// Per-column counts of values holding each entity.
+#[derive(Default)]
+pub struct Columns {
+    order: Vec<String>,
+    tallies: HashMap<String, Tally>,
+}
+
+/// A column that holds personal data.
+#[derive(Debug, Serialize)]
+pub struct PiiColumn {
+    pub column: String,
+    pub entity: &'static str,
+    /// Values holding the entity, of the column's non-empty values.
+    pub share: f64,
+    pub values: u64,
+    /// Whether the column's name suggests the entity.
+    pub name_hint: bool,
+    /// Up to three values, masked.
+    pub examples: Vec<String>,
+}
+
+/// Columns are reported when at least this share of their values hold an
+/// entity (or, with a name that suggests it, any value does).
+pub const MIN_SHARE: f64 = 0.1;
+
+/// Most distinct columns tallied (JSON paths can be many).
+const MAX_COLUMNS: usize = 10_000;
+
+impl Columns {
+    /// Records one value of `column` and the entities found in it.
+    pub fn observe(&mut self, column: &str, value: &str, found: &[Match]) {
+        if value.trim().is_empty() {
+            return;
+        }
+        if !self.tallies.contains_key(column) {
+            if self.tallies.len() >= MAX_COLUMNS {
+                return;
+            }
+            self.order.push(column.to_string());
+        }
+        let tally = self.tallies.entry(column.to_string()).or_default();
+        tally.values += 1;
+        let mut seen: Vec<&'static str> = Vec::new();
+        for m in found {
+            if seen.contains(&m.entity) {
+                continue;
+            }
+            seen.push(m.entity);
+            let (count, examples) = tally.entities.entry(m.entity).or_default();
+            *count += 1;
+            if examples.len() < 3 {
+                examples.push(mask_example(value.get(m.start..m.end).unwrap_or("")));
+            }
+        }
+    }
+
+    /// The columns holding personal data, in column order; for each, its
+    /// most frequent entity.
+    pub fn report(&self) -> Vec<PiiColumn> {
+        let mut out = Vec::new();
+        for name in &self.order {
+            let Some(t) = self.tallies.get(name) else {
+                continue;
+            };
+            let hint = name_hint(name);
+            let best = t.entities.iter().max_by_key(|(_, (n, _))| *n);
+            let Some((&entity, (n, examples))) = best else {
+                continue;
+            };
+            let share = *n as f64 / t.values.max(1) as f64;
+            let hinted = hint == Some(entity);
+            if share >= MIN_SHARE || hinted {
+                out.push(PiiColumn {
+                    column: name.clone(),
+                    entity,
+                    share,
+                    values: t.values,
+                    name_hint: hinted,
+                    examples: examples.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_values_and_shares() {
+        assert_eq!(name_hint("customer_email"), Some("EMAIL_ADDRESS"));
+        assert_eq!(name_hint("DOB"), Some("DATE_OF_BIRTH"));
+        assert_eq!(name_hint("first_name"), Some("PERSON"));
+        assert_eq!(name_hint("amount"), None);
+        // A bare date is a date of birth only in a column that says so.
+        assert!(scan_cell("1985-03-12", "created", 0.5).is_empty());
+        assert_eq!(
+            scan_cell("1985-03-12", "dob", 0.5)[0].entity,
+            "DATE_OF_BIRTH"
+        );
+        assert_eq!(scan_cell("Zoé", "first_name", 0.5)[0].entity, "PERSON");
+        let mut c = Columns::default();
+        for (i, v) in ["a@example.com", "b@example.org", "", "n/a"]
+            .iter()
+            .enumerate()
+        {
+            c.observe("contact", v, &scan_cell(v, "contact", 0.5));
+            c.observe("id", &i.to_string(), &[]);
+        }
+        let r = c.report();
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            (r[0].column.as_str(), r[0].entity),
+            ("contact", "EMAIL_ADDRESS")
+        );
+        assert!((r[0].share - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(r[0].examples[0], "*********.com");
+    }
+}

@@ -1,0 +1,135 @@
+//! CSV and TSV: the first row names the columns; rows whose field count
+//! differs from the header's, or that are not UTF-8, are bad records.
+
+use crate::{Cell, Error, Options, Tracker, Visitor};
+use std::io::{BufRead, Read, Write};
+
+/// Fails a read once a line runs past `max` bytes, so that an unclosed
+/// quote or a huge field cannot grow a record without bound.
+struct LineGuard<R> {
+    inner: R,
+    max: usize,
+    since_newline: usize,
+}
+
+impl<R: Read> Read for LineGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in buf.get(..n).unwrap_or(&[]) {
+            if b == b'\n' {
+                self.since_newline = 0;
+            } else {
+                self.since_newline += 1;
+                if self.since_newline > self.max {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("a line longer than {} bytes (an unclosed quote?)", self.max),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+pub fn process(
+    reader: Box<dyn BufRead>,
+    delimiter: u8,
+    options: &Options,
+    tracker: &mut Tracker,
+    visitor: &mut dyn Visitor,
+    out: Option<&mut (dyn Write + Send)>,
+) -> Result<(), Error> {
+    let guarded = LineGuard {
+        inner: reader,
+        max: options.max_record,
+        since_newline: 0,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(guarded);
+    let csv_error = |tracker: &Tracker, e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        Error::Bad {
+            path: tracker.path.to_string(),
+            line,
+            message: e.to_string(),
+        }
+    };
+    let mut record = csv::ByteRecord::new();
+    if !rdr
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(tracker, e))?
+    {
+        return Ok(());
+    }
+    let header: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    let keep: Vec<bool> = header.iter().map(|h| visitor.keep_column(h)).collect();
+    tracker.summary.columns = header.clone();
+    let mut writer = out.map(|w| {
+        csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(w)
+    });
+    let write_error = |e: csv::Error| Error::Write(std::io::Error::other(e.to_string()));
+    if let Some(w) = writer.as_mut() {
+        let kept = header
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(h, _)| h);
+        w.write_record(kept).map_err(write_error)?;
+    }
+    let mut values: Vec<String> = Vec::with_capacity(header.len());
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(tracker, e)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != header.len() {
+            let message = format!(
+                "{} fields where the header has {}",
+                record.len(),
+                header.len()
+            );
+            tracker.bad(line, message)?;
+            continue;
+        }
+        if record.iter().any(|f| std::str::from_utf8(f).is_err()) {
+            tracker.bad(line, "invalid UTF-8".into())?;
+            continue;
+        }
+        tracker.summary.records += 1;
+        values.clear();
+        for (field, column) in record.iter().zip(&header) {
+            let value = std::str::from_utf8(field).unwrap_or("");
+            let cell = Cell {
+                record: tracker.summary.records,
+                line,
+                column,
+                value,
+            };
+            let replaced = visitor.cell(&cell);
+            values.push(replaced.unwrap_or_else(|| value.to_string()));
+        }
+        if let Some(w) = writer.as_mut() {
+            let kept = values
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| v);
+            w.write_record(kept).map_err(write_error)?;
+        }
+    }
+    if let Some(mut w) = writer {
+        w.flush().map_err(Error::Write)?;
+    }
+    Ok(())
+}

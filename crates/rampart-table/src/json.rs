@@ -1,0 +1,280 @@
+//! JSON Lines, and JSON documents: a top-level array is split into its
+//! elements by a byte scanner (strings and escapes respected) so that each
+//! is parsed alone and memory stays bounded; any other document is one
+//! record. Values are named by their path: `user.email`, `tags[]`.
+
+use crate::read::{Line, Lines};
+use crate::{Cell, Error, Options, Tracker, Visitor};
+use serde_json::Value;
+use std::io::{BufRead, Write};
+
+/// Shows every string and number in `value` to the visitor, replacing
+/// and dropping as it says. Numbers it replaces become strings.
+fn walk(
+    value: &mut Value,
+    path: &mut String,
+    at: (u64, u64),
+    visitor: &mut dyn Visitor,
+    columns: &mut Vec<String>,
+) {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&key);
+                if !visitor.keep_column(path) {
+                    map.remove(&key);
+                } else if let Some(v) = map.get_mut(&key) {
+                    walk(v, path, at, visitor, columns);
+                }
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            let len = path.len();
+            path.push_str("[]");
+            for v in items.iter_mut() {
+                walk(v, path, at, visitor, columns);
+            }
+            path.truncate(len);
+        }
+        Value::String(s) => {
+            if let Some(new) = visit(s, path, at, visitor, columns) {
+                *s = new;
+            }
+        }
+        Value::Number(n) => {
+            let text = n.to_string();
+            if let Some(new) = visit(&text, path, at, visitor, columns) {
+                *value = Value::String(new);
+            }
+        }
+        Value::Bool(_) | Value::Null => {}
+    }
+}
+
+fn visit(
+    value: &str,
+    path: &str,
+    (record, line): (u64, u64),
+    visitor: &mut dyn Visitor,
+    columns: &mut Vec<String>,
+) -> Option<String> {
+    if columns.len() < 1000 && !columns.iter().any(|c| c == path) {
+        columns.push(path.to_string());
+    }
+    visitor.cell(&Cell {
+        record,
+        line,
+        column: path,
+        value,
+    })
+}
+
+/// Parses one record and walks it; a record that does not parse is bad.
+fn record(
+    bytes: &[u8],
+    line: u64,
+    tracker: &mut Tracker,
+    visitor: &mut dyn Visitor,
+) -> Result<Option<Value>, Error> {
+    let mut value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            tracker.bad(
+                line + e.line().saturating_sub(1) as u64,
+                format!("invalid JSON: {e}"),
+            )?;
+            return Ok(None);
+        }
+    };
+    tracker.summary.records += 1;
+    let at = (tracker.summary.records, line);
+    walk(
+        &mut value,
+        &mut String::new(),
+        at,
+        visitor,
+        &mut tracker.summary.columns,
+    );
+    Ok(Some(value))
+}
+
+pub fn lines(
+    mut reader: Box<dyn BufRead>,
+    options: &Options,
+    tracker: &mut Tracker,
+    visitor: &mut dyn Visitor,
+    mut out: Option<&mut (dyn Write + Send)>,
+) -> Result<(), Error> {
+    let mut lines = Lines::new(options.max_record);
+    while let Some(line) = lines.next(&mut reader).map_err(|e| tracker.io(e))? {
+        let (no, bytes) = match line {
+            Line::Ok { no, bytes, .. } => (no, bytes),
+            Line::TooLong { no } => {
+                tracker.bad(no, format!("line longer than {} bytes", options.max_record))?;
+                continue;
+            }
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Some(value) = record(bytes, no, tracker, visitor)? {
+            if let Some(w) = out.as_deref_mut() {
+                serde_json::to_writer(&mut *w, &value)
+                    .map_err(|e| Error::Write(e.into()))
+                    .and_then(|()| w.write_all(b"\n").map_err(Error::Write))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Splits a top-level JSON array into element byte strings.
+struct Splitter {
+    line: u64,
+    max: usize,
+}
+
+enum Element {
+    Item { bytes: Vec<u8>, line: u64 },
+    TooLong { line: u64 },
+    End,
+}
+
+impl Splitter {
+    fn byte(&mut self, r: &mut dyn BufRead) -> std::io::Result<Option<u8>> {
+        let b = match r.fill_buf()?.first() {
+            Some(&b) => b,
+            None => return Ok(None),
+        };
+        r.consume(1);
+        if b == b'\n' {
+            self.line += 1;
+        }
+        Ok(Some(b))
+    }
+
+    /// The next element, after skipping the separator before it.
+    fn next(&mut self, r: &mut dyn BufRead) -> std::io::Result<Element> {
+        let mut bytes = Vec::new();
+        let (mut depth, mut in_string, mut escaped, mut too_long) = (0usize, false, false, false);
+        let mut start_line = self.line;
+        while let Some(b) = self.byte(r)? {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else {
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => depth -= 1,
+                    b']' if bytes.is_empty() => return Ok(Element::End),
+                    b']' | b',' if depth == 0 => {
+                        return Ok(if too_long {
+                            Element::TooLong { line: start_line }
+                        } else {
+                            Element::Item {
+                                bytes,
+                                line: start_line,
+                            }
+                        })
+                    }
+                    _ if bytes.is_empty() && b.is_ascii_whitespace() => {
+                        start_line = self.line;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if bytes.len() < self.max {
+                bytes.push(b);
+            } else {
+                too_long = true;
+            }
+        }
+        Ok(Element::End)
+    }
+}
+
+pub fn document(
+    mut reader: Box<dyn BufRead>,
+    options: &Options,
+    tracker: &mut Tracker,
+    visitor: &mut dyn Visitor,
+    mut out: Option<&mut (dyn Write + Send)>,
+) -> Result<(), Error> {
+    let mut splitter = Splitter {
+        line: 1,
+        max: options.max_record,
+    };
+    // Up to the first non-space byte.
+    let first = loop {
+        match splitter.byte(&mut reader).map_err(|e| tracker.io(e))? {
+            Some(b) if b.is_ascii_whitespace() => continue,
+            other => break other,
+        }
+    };
+    if first != Some(b'[') {
+        // One document, bounded like a record.
+        let mut bytes: Vec<u8> = first.into_iter().collect();
+        let limit = options.max_record as u64;
+        let rest = crate::read::head(&mut reader, limit).map_err(|e| tracker.io(e))?;
+        bytes.extend_from_slice(&rest);
+        if bytes.len() as u64 >= limit {
+            return Err(Error::Bad {
+                path: tracker.path.to_string(),
+                line: 1,
+                message: format!(
+                    "a JSON document over {limit} bytes that is not an array (use JSON Lines)"
+                ),
+            });
+        }
+        if let Some(value) = record(&bytes, 1, tracker, visitor)? {
+            if let Some(w) = out.as_deref_mut() {
+                serde_json::to_writer(&mut *w, &value).map_err(|e| Error::Write(e.into()))?;
+                w.write_all(b"\n").map_err(Error::Write)?;
+            }
+        }
+        return Ok(());
+    }
+    let mut written = 0u64;
+    if let Some(w) = out.as_deref_mut() {
+        w.write_all(b"[").map_err(Error::Write)?;
+    }
+    loop {
+        let element = splitter.next(&mut reader).map_err(|e| tracker.io(e))?;
+        let (bytes, line) = match element {
+            Element::End => break,
+            Element::TooLong { line } => {
+                tracker.bad(
+                    line,
+                    format!("array element longer than {} bytes", options.max_record),
+                )?;
+                continue;
+            }
+            Element::Item { bytes, line } => (bytes, line),
+        };
+        if let Some(value) = record(&bytes, line, tracker, visitor)? {
+            if let Some(w) = out.as_deref_mut() {
+                w.write_all(if written == 0 { b"\n" } else { b",\n" })
+                    .map_err(Error::Write)?;
+                serde_json::to_writer(&mut *w, &value).map_err(|e| Error::Write(e.into()))?;
+                written += 1;
+            }
+        }
+    }
+    if let Some(w) = out {
+        w.write_all(b"\n]\n").map_err(Error::Write)?;
+    }
+    Ok(())
+}

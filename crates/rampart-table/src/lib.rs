@@ -1,0 +1,342 @@
+//! Datasets as records of named values, read as a stream and, when an
+//! output is given, rewritten value by value in the same format: CSV and
+//! TSV (delimiter sniffed), JSON Lines, JSON (a top-level array is split
+//! into its elements, so it streams too), Parquet, and plain text (each
+//! line one value). Text formats may be gzip- or zstd-compressed.
+//!
+//! Every record is bounded ([`Options::max_record`]), JSON nesting is
+//! bounded by serde_json's recursion limit, the decompressed size is
+//! bounded ([`Options::max_bytes`]), and bad input (a malformed row,
+//! invalid UTF-8, an over-long line, JSON that does not parse) is either
+//! skipped and counted or fails the run, as [`BadInput`] says. A skipped
+//! record is left out of the rewritten output too: nothing passes through
+//! unread.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        unsafe_code
+    )
+)]
+
+mod csv_format;
+mod json;
+mod parquet_format;
+mod read;
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+pub use read::Compression;
+
+/// How the records of a file are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Each line is one value, in a column with no name.
+    Text,
+    /// CSV with this delimiter; the first row names the columns.
+    Delimited(u8),
+    JsonLines,
+    Json,
+    Parquet,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Delimited(b'\t') => "tsv",
+            Format::Delimited(_) => "csv",
+            Format::JsonLines => "jsonl",
+            Format::Json => "json",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// What to do with a record that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BadInput {
+    /// Leave it out, count it and report its line.
+    #[default]
+    Skip,
+    /// Stop with an error naming the line.
+    Fail,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bad_input: BadInput,
+    /// Longest line (text, CSV, JSON Lines) or JSON array element.
+    pub max_record: usize,
+    /// Most bytes read after decompression.
+    pub max_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bad_input: BadInput::Skip,
+            max_record: 16 << 20,
+            max_bytes: 1 << 40,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Bad {
+        path: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Unsupported { path: String, message: String },
+    #[error("cannot write the output: {0}")]
+    Write(#[source] std::io::Error),
+}
+
+/// One value, where it was, and the column it is in.
+#[derive(Debug)]
+pub struct Cell<'a> {
+    /// 1-based record number (data rows; a CSV header is not a record).
+    pub record: u64,
+    /// 1-based line where the record starts (the row number for Parquet).
+    pub line: u64,
+    /// The column name; JSON values are named by their path (`a.b[].c`);
+    /// text lines have the empty name.
+    pub column: &'a str,
+    pub value: &'a str,
+}
+
+/// Sees every value; returns a replacement when rewriting.
+pub trait Visitor {
+    fn cell(&mut self, cell: &Cell) -> Option<String>;
+    /// Whether a column is kept in the rewritten output.
+    fn keep_column(&self, _column: &str) -> bool {
+        true
+    }
+}
+
+/// A record that was skipped or a value that could not be rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: u64,
+    pub message: String,
+}
+
+/// Problems listed in a summary; all are counted.
+const MAX_PROBLEMS: usize = 100;
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub records: u64,
+    pub skipped: u64,
+    pub problems: Vec<Problem>,
+    /// Column names in order (first JSON record's paths for JSON).
+    pub columns: Vec<String>,
+}
+
+/// Records skipped or failed on, by the policy: shared by every format.
+pub(crate) struct Tracker<'a> {
+    pub path: &'a str,
+    pub bad_input: BadInput,
+    pub summary: Summary,
+}
+
+impl Tracker<'_> {
+    /// A record that cannot be read: an error under [`BadInput::Fail`],
+    /// otherwise counted and skipped.
+    pub fn bad(&mut self, line: u64, message: String) -> Result<(), Error> {
+        if self.bad_input == BadInput::Fail {
+            return Err(Error::Bad {
+                path: self.path.to_string(),
+                line,
+                message: format!("{message} (set bad_input = \"skip\" to skip such records)"),
+            });
+        }
+        self.summary.skipped += 1;
+        if self.summary.problems.len() < MAX_PROBLEMS {
+            self.summary.problems.push(Problem { line, message });
+        }
+        Ok(())
+    }
+
+    pub fn io(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            path: self.path.to_string(),
+            source,
+        }
+    }
+}
+
+/// A file and how to read it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub format: Format,
+    pub compression: Compression,
+}
+
+/// Opens `path` and works out its compression and format from its bytes
+/// (its name only breaks ties: `.tsv` for tabs, `.txt` for text).
+pub fn detect(path: &Path) -> Result<Source, Error> {
+    let display = path.display().to_string();
+    let io = |source| Error::Io {
+        path: display.clone(),
+        source,
+    };
+    let compression = read::sniff_compression(path).map_err(io)?;
+    if compression == Compression::None && parquet_format::is_parquet(path).map_err(io)? {
+        return Ok(Source {
+            path: path.to_path_buf(),
+            format: Format::Parquet,
+            compression,
+        });
+    }
+    let mut reader = read::open(path, compression, u64::MAX).map_err(io)?;
+    let head = read::head(&mut reader, 64 << 10).map_err(io)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    Ok(Source {
+        path: path.to_path_buf(),
+        format: sniff_format(&head, &name),
+        compression,
+    })
+}
+
+/// The format of a text file from its first bytes.
+fn sniff_format(head: &[u8], name: &str) -> Format {
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start();
+    let lines: Vec<&str> = text.lines().take(6).collect();
+    if trimmed.starts_with('[') {
+        return Format::Json;
+    }
+    if trimmed.starts_with('{') {
+        let first = lines.first().copied().unwrap_or("");
+        let is_object =
+            serde_json::from_str::<serde_json::Value>(first).is_ok_and(|v| v.is_object());
+        return if is_object && lines.len() > 1
+            || name.ends_with(".jsonl")
+            || name.ends_with(".ndjson")
+        {
+            Format::JsonLines
+        } else {
+            Format::Json
+        };
+    }
+    if name.contains(".txt") || name.contains(".log") || name.contains(".md") {
+        return Format::Text;
+    }
+    // A delimiter that appears the same number of times (at least once) on
+    // each of the first lines; the last line may be cut short.
+    let complete = if lines.len() > 1 && !text.ends_with('\n') {
+        lines.get(..lines.len() - 1).unwrap_or(&[])
+    } else {
+        &lines[..]
+    };
+    let candidates: &[u8] = if name.contains(".tsv") {
+        b"\t"
+    } else {
+        b",\t;|"
+    };
+    for &d in candidates {
+        let counts: Vec<usize> = complete
+            .iter()
+            .map(|l| l.bytes().filter(|&b| b == d).count())
+            .collect();
+        if let Some(&first) = counts.first() {
+            if first > 0 && counts.iter().all(|&c| c == first) {
+                return Format::Delimited(d);
+            }
+        }
+    }
+    Format::Text
+}
+
+/// Reads every record of `source`, showing each value to `visitor`; with
+/// `out`, writes the records again with the visitor's replacements and
+/// without the columns it drops.
+pub fn process(
+    source: &Source,
+    options: &Options,
+    visitor: &mut dyn Visitor,
+    out: Option<&mut (dyn Write + Send)>,
+) -> Result<Summary, Error> {
+    let path = source.path.display().to_string();
+    let mut tracker = Tracker {
+        path: &path,
+        bad_input: options.bad_input,
+        summary: Summary::default(),
+    };
+    if source.format == Format::Parquet {
+        parquet_format::process(&source.path, &mut tracker, visitor, out)?;
+        return Ok(tracker.summary);
+    }
+    let reader = read::open(&source.path, source.compression, options.max_bytes)
+        .map_err(|e| tracker.io(e))?;
+    match source.format {
+        Format::Text => text(reader, options, &mut tracker, visitor, out)?,
+        Format::Delimited(d) => {
+            csv_format::process(reader, d, options, &mut tracker, visitor, out)?
+        }
+        Format::JsonLines => json::lines(reader, options, &mut tracker, visitor, out)?,
+        Format::Json => json::document(reader, options, &mut tracker, visitor, out)?,
+        Format::Parquet => {}
+    }
+    Ok(tracker.summary)
+}
+
+/// Plain text: each line is a value.
+fn text(
+    mut reader: Box<dyn BufRead>,
+    options: &Options,
+    tracker: &mut Tracker,
+    visitor: &mut dyn Visitor,
+    mut out: Option<&mut (dyn Write + Send)>,
+) -> Result<(), Error> {
+    tracker.summary.columns = vec![String::new()];
+    let mut lines = read::Lines::new(options.max_record);
+    while let Some(line) = lines.next(&mut reader).map_err(|e| tracker.io(e))? {
+        let (no, bytes, ending) = match line {
+            read::Line::Ok { no, bytes, ending } => (no, bytes, ending),
+            read::Line::TooLong { no } => {
+                tracker.bad(no, format!("line longer than {} bytes", options.max_record))?;
+                continue;
+            }
+        };
+        let Ok(value) = std::str::from_utf8(bytes) else {
+            tracker.bad(no, "invalid UTF-8".into())?;
+            continue;
+        };
+        tracker.summary.records += 1;
+        let cell = Cell {
+            record: tracker.summary.records,
+            line: no,
+            column: "",
+            value,
+        };
+        let replaced = visitor.cell(&cell);
+        if let Some(w) = out.as_deref_mut() {
+            let text = replaced.as_deref().unwrap_or(value);
+            w.write_all(text.as_bytes())
+                .and_then(|()| w.write_all(ending))
+                .map_err(Error::Write)?;
+        }
+    }
+    Ok(())
+}

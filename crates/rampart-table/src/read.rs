@@ -1,0 +1,148 @@
+//! Opening files through their compression, with the decompressed size
+//! capped, and reading lines with their length capped.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// The compression a file's first bytes announce.
+pub fn sniff_compression(path: &Path) -> std::io::Result<Compression> {
+    let mut magic = [0u8; 4];
+    let mut f = File::open(path)?;
+    let n = f.read(&mut magic)?;
+    Ok(match magic.get(..n) {
+        Some([0x1f, 0x8b, ..]) => Compression::Gzip,
+        Some([0x28, 0xb5, 0x2f, 0xfd]) => Compression::Zstd,
+        _ => Compression::None,
+    })
+}
+
+/// A reader that fails, rather than stopping quietly, past `limit` bytes.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "more than {} bytes after decompression (raise max_bytes if this is expected)",
+                    self.limit
+                ),
+            )
+        })?;
+        Ok(n)
+    }
+}
+
+/// The file's bytes, decompressed, failing past `max_bytes`.
+pub fn open(
+    path: &Path,
+    compression: Compression,
+    max_bytes: u64,
+) -> std::io::Result<Box<dyn BufRead>> {
+    let f = BufReader::with_capacity(1 << 16, File::open(path)?);
+    let inner: Box<dyn Read> = match compression {
+        Compression::None => Box::new(f),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(f)),
+        Compression::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(f).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("zstd: {e}"))
+        })?),
+    };
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 16,
+        Capped {
+            inner,
+            left: max_bytes,
+            limit: max_bytes,
+        },
+    )))
+}
+
+/// Up to `n` first bytes.
+pub fn head(r: &mut dyn BufRead, n: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    r.take(n).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+pub enum Line<'a> {
+    Ok {
+        no: u64,
+        bytes: &'a [u8],
+        ending: &'a [u8],
+    },
+    TooLong {
+        no: u64,
+    },
+}
+
+/// Lines of at most `max` bytes; a longer one is reported and skipped
+/// without being held in memory.
+pub struct Lines {
+    max: usize,
+    no: u64,
+    buf: Vec<u8>,
+}
+
+impl Lines {
+    pub fn new(max: usize) -> Self {
+        Lines {
+            max,
+            no: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn next(&mut self, r: &mut dyn BufRead) -> std::io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let n = r
+            .take(self.max as u64 + 1)
+            .read_until(b'\n', &mut self.buf)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.no += 1;
+        if self.buf.len() > self.max && !self.buf.ends_with(b"\n") {
+            // Skip the rest of the line in bounded pieces.
+            loop {
+                let chunk = r.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                if let Some(i) = chunk.iter().position(|&b| b == b'\n') {
+                    r.consume(i + 1);
+                    break;
+                }
+                let len = chunk.len();
+                r.consume(len);
+            }
+            return Ok(Some(Line::TooLong { no: self.no }));
+        }
+        let body = if self.buf.ends_with(b"\r\n") {
+            self.buf.len() - 2
+        } else if self.buf.ends_with(b"\n") {
+            self.buf.len() - 1
+        } else {
+            self.buf.len()
+        };
+        let (bytes, ending) = self.buf.split_at(body);
+        Ok(Some(Line::Ok {
+            no: self.no,
+            bytes,
+            ending,
+        }))
+    }
+}
