@@ -192,7 +192,7 @@ fn recognizers() -> &'static [Recognizer] {
                 context: &["phone", "tel", "telephone", "mobile", "cell", "call", "fax", "contact", "whatsapp"],
                 trim: true,
                 negative: NOT_PERSONAL_NUMBERS,
-                not_after: &[':', '.', ',', '/', '_', '-', '#', '$', '€', '£'],
+                not_after: &[':', '.', '/', '_', '-', '#', '$', '€', '£'],
             },
             simple(
                 "IP_ADDRESS",

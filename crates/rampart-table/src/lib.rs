@@ -242,23 +242,22 @@ fn sniff_format(head: &[u8], name: &str) -> Format {
     if name.contains(".txt") || name.contains(".log") || name.contains(".md") {
         return Format::Text;
     }
-    // A delimiter that appears the same number of times (at least once) on
-    // each of the first lines; the last line may be cut short.
+    if name.contains(".tsv") || name.contains(".tab") {
+        return Format::Delimited(b'\t');
+    }
+    if name.contains(".csv") {
+        return Format::Delimited(b',');
+    }
+    // A delimiter that appears (outside quotes) the same number of times,
+    // at least once, on each of the first lines; the last line may be cut
+    // short.
     let complete = if lines.len() > 1 && !text.ends_with('\n') {
         lines.get(..lines.len() - 1).unwrap_or(&[])
     } else {
         &lines[..]
     };
-    let candidates: &[u8] = if name.contains(".tsv") {
-        b"\t"
-    } else {
-        b",\t;|"
-    };
-    for &d in candidates {
-        let counts: Vec<usize> = complete
-            .iter()
-            .map(|l| l.bytes().filter(|&b| b == d).count())
-            .collect();
+    for &d in b",\t;|" {
+        let counts: Vec<usize> = complete.iter().map(|l| unquoted_count(l, d)).collect();
         if let Some(&first) = counts.first() {
             if first > 0 && counts.iter().all(|&c| c == first) {
                 return Format::Delimited(d);
@@ -266,6 +265,19 @@ fn sniff_format(head: &[u8], name: &str) -> Format {
         }
     }
     Format::Text
+}
+
+/// How many times `d` occurs in a line outside double quotes.
+fn unquoted_count(line: &str, d: u8) -> usize {
+    let mut quoted = false;
+    line.bytes()
+        .filter(|&b| {
+            if b == b'"' {
+                quoted = !quoted;
+            }
+            b == d && !quoted
+        })
+        .count()
 }
 
 /// Reads every record of `source`, showing each value to `visitor`; with

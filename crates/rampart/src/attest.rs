@@ -13,6 +13,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// SHA-256 (hex) of some bytes.
+pub fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
 /// Predicate types: one per gate, versioned.
 pub fn predicate_type(gate: &str) -> String {
     format!("https://rampart.dev/attestation/{gate}/v1")

@@ -266,7 +266,7 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         let fail_on = args.out.fail_on.unwrap_or(policy.fail_on);
         let policy_digest = match &policy.source {
             Some(p) => std::fs::read(p)
-                .map(|b| rampart_attest_digest(&b))
+                .map(|b| crate::attest::sha256_hex(&b))
                 .unwrap_or_default(),
             None => "default".into(),
         };
@@ -283,12 +283,6 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         );
     }
     Ok(code)
-}
-
-/// SHA-256 (hex) of some bytes.
-fn rampart_attest_digest(b: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(b))
 }
 
 /// Renders the report where asked and returns the gate's exit code.

@@ -1,13 +1,20 @@
-//! `rampart data pii scan PATH...`: personal data and secrets in text,
-//! CSV and JSON Lines files, read line by line (bounded memory), with
-//! every match named by file, line and entity, values masked.
+//! `rampart data ...`: personal data in datasets. `pii scan` finds it
+//! (value by value, with columns classified), `pii mask` rewrites a
+//! dataset with it removed or pseudonymised, `pii unmask` reverses the
+//! reversible tokens, `risk` measures re-identification risk
+//! (k-anonymity, l-diversity). Datasets are read by `rampart-table`:
+//! streamed, bounded, in their own format.
 
-use anyhow::{Context, Result};
-use clap::{Args, Subcommand};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use rampart_pii::columns::{scan_cell, Columns, PiiColumn};
+use rampart_pii::transform::{apply, Action, Keys, Policy};
+use rampart_table::{BadInput, Cell, Options, Source, Visitor};
 use serde::Serialize;
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
@@ -18,40 +25,198 @@ pub struct DataArgs {
 
 #[derive(Subcommand, Debug)]
 enum DataCommand {
-    /// Personal data and secrets.
+    /// Personal data and secrets: find, mask, unmask.
     #[command(subcommand)]
     Pii(PiiCommand),
+    /// Re-identification risk: k-anonymity over quasi-identifier columns
+    /// and l-diversity of a sensitive column. Exit 1 when k (or l) is
+    /// below the minimum.
+    ///
+    /// Example: rampart data risk people.csv --quasi age,zip,sex --sensitive diagnosis --k 5
+    Risk(RiskArgs),
 }
 
 #[derive(Subcommand, Debug)]
 enum PiiCommand {
-    /// Find personal data and secrets in text, CSV or JSON Lines files
-    /// (gzip-compressed too), line by line. Exit 1 if anything at or above
-    /// the score threshold is found.
-    Scan {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Matches below this score (0 to 1) are not reported.
-        #[arg(long, default_value_t = 0.5)]
-        threshold: f32,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-        /// Most matches listed (all are counted); 0 lists every one.
-        #[arg(long, default_value_t = 10_000)]
-        max_matches: usize,
-    },
+    /// Find personal data and secrets in CSV/TSV, JSON Lines, JSON,
+    /// Parquet or text files (gzip or zstd too), and list the table
+    /// columns that hold them. Exit 1 if anything at or above the score
+    /// threshold is found, 2 on an error.
+    ///
+    /// Example: rampart data pii scan customers.csv --json
+    Scan(ScanArgs),
+    /// Write a copy of a dataset with personal data transformed as a
+    /// policy says, in the same format. Written to a temporary file and
+    /// renamed only when complete.
+    ///
+    /// Example: rampart data pii mask in.csv out.csv --policy mask.toml --key pii.key
+    Mask(MaskArgs),
+    /// Reverse `siv` tokens and `ff1` columns of a masked dataset (with the
+    /// key and policy it was masked with). `hmac` pseudonyms cannot be
+    /// reversed.
+    Unmask(MaskArgs),
+    /// Write a new random 32-byte masking key (hex, mode 0600). Never
+    /// overwrites.
+    Keygen { path: PathBuf },
 }
 
-/// Longest line read; longer lines are reported and skipped.
-const MAX_LINE: usize = 4 << 20;
+#[derive(Args, Debug)]
+struct Common {
+    /// Masking policy (TOML): threshold, bad_input, and actions per
+    /// entity and column. See the README.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Matches below this score (0 to 1) are ignored [default: the
+    /// policy's, else 0.5].
+    #[arg(long)]
+    threshold: Option<f32>,
+    /// Records that cannot be read (malformed rows, invalid UTF-8, lines
+    /// over 16 MiB, invalid JSON): skip and count them, or fail.
+    /// [default: the policy's, else skip]
+    #[arg(long, value_enum)]
+    bad_input: Option<BadInputArg>,
+    /// Ledger folder to record an attestation in [default: .rampart when
+    /// it holds a ledger].
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BadInputArg {
+    Skip,
+    Fail,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+    /// Most matches listed (all are counted); 0 lists every one.
+    #[arg(long, default_value_t = 10_000)]
+    max_matches: usize,
+}
+
+#[derive(Args, Debug)]
+struct MaskArgs {
+    input: PathBuf,
+    output: PathBuf,
+    #[command(flatten)]
+    common: Common,
+    /// Key file for hmac, siv and ff1 (see `rampart data pii keygen`).
+    #[arg(long)]
+    key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct RiskArgs {
+    path: PathBuf,
+    /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
+    #[arg(long, value_delimiter = ',', required = true)]
+    quasi: Vec<String>,
+    /// A sensitive column whose values should be diverse in every class.
+    #[arg(long)]
+    sensitive: Option<String>,
+    /// Smallest acceptable equivalence class.
+    #[arg(long, default_value_t = 5)]
+    k: u64,
+    /// Fewest acceptable distinct sensitive values per class.
+    #[arg(long, default_value_t = 2)]
+    l: u64,
+    /// Most row numbers listed for classes under k.
+    #[arg(long, default_value_t = 20)]
+    max_rows: usize,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run(a: &DataArgs) -> Result<ExitCode> {
+    match &a.command {
+        DataCommand::Pii(PiiCommand::Scan(s)) => scan(s),
+        DataCommand::Pii(PiiCommand::Mask(m)) => mask(m, false),
+        DataCommand::Pii(PiiCommand::Unmask(m)) => mask(m, true),
+        DataCommand::Pii(PiiCommand::Keygen { path }) => keygen(path),
+        DataCommand::Risk(r) => risk(r),
+    }
+}
+
+/// The policy, with the command line's overrides applied.
+fn load_policy(c: &Common) -> Result<(Policy, String)> {
+    let (mut policy, digest) = match &c.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the policy {}", p.display()))?;
+            let policy =
+                Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            (policy, crate::attest::sha256_hex(text.as_bytes()))
+        }
+        None => (Policy::default(), "default".into()),
+    };
+    if let Some(t) = c.threshold {
+        if !(0.0..=1.0).contains(&t) {
+            bail!("--threshold {t} is not between 0 and 1");
+        }
+        policy.threshold = t;
+    }
+    if let Some(b) = c.bad_input {
+        policy.bad_input = match b {
+            BadInputArg::Skip => "skip",
+            BadInputArg::Fail => "fail",
+        }
+        .into();
+    }
+    Ok((policy, digest))
+}
+
+fn options(policy: &Policy) -> Options {
+    Options {
+        bad_input: if policy.bad_input == "fail" {
+            BadInput::Fail
+        } else {
+            BadInput::Skip
+        },
+        ..Options::default()
+    }
+}
+
+fn detect(path: &Path) -> Result<Source> {
+    if path.is_dir() {
+        bail!("{} is a folder: give the dataset files", path.display());
+    }
+    Ok(rampart_table::detect(path)?)
+}
+
+fn record_attestation(
+    c: &Common,
+    gate: &str,
+    inputs: &[PathBuf],
+    predicate: serde_json::Value,
+) -> Result<()> {
+    if let Some(dir) = crate::attest::ledger_dir(c.ledger.as_deref()) {
+        let idx = crate::attest::record(&dir, gate, inputs, predicate)?;
+        eprintln!(
+            "attestation: entry {idx} of the ledger in {}",
+            dir.display()
+        );
+    }
+    Ok(())
+}
 
 #[derive(Serialize)]
 struct Hit {
     file: String,
     line: u64,
-    column: usize,
-    /// Byte offset in the line just past the match.
+    record: u64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    column: String,
+    /// Byte offset of the match in the value (1-based) and just past it.
+    start: usize,
     end: usize,
     entity: &'static str,
     score: f32,
@@ -59,111 +224,648 @@ struct Hit {
     masked: String,
 }
 
-fn mask(v: &str) -> String {
-    let n = v.chars().count();
-    v.chars()
-        .enumerate()
-        .map(|(i, c)| {
-            if i + 4 < n && !c.is_whitespace() && c != '-' {
-                '*'
-            } else {
-                c
-            }
-        })
-        .collect()
+struct ScanVisitor<'a> {
+    file: &'a str,
+    threshold: f32,
+    max: usize,
+    hits: &'a mut Vec<Hit>,
+    counts: &'a mut BTreeMap<&'static str, u64>,
+    columns: Columns,
 }
 
-/// The file's lines, through gzip when its first bytes say so.
-fn open(path: &PathBuf) -> Result<Box<dyn BufRead>> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut r = BufReader::new(f);
-    let gzip = r
-        .fill_buf()
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .starts_with(&[0x1f, 0x8b]);
-    Ok(if gzip {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(r)))
+impl Visitor for ScanVisitor<'_> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        let found = if cell.column.is_empty() {
+            rampart_pii::scan(cell.value, None, self.threshold)
+        } else {
+            scan_cell(cell.value, cell.column, self.threshold)
+        };
+        if !cell.column.is_empty() {
+            self.columns.observe(cell.column, cell.value, &found);
+        }
+        for m in found {
+            *self.counts.entry(m.entity).or_default() += 1;
+            if self.max == 0 || self.hits.len() < self.max {
+                self.hits.push(Hit {
+                    file: self.file.to_string(),
+                    line: cell.line,
+                    record: cell.record,
+                    column: cell.column.to_string(),
+                    start: m.start + 1,
+                    end: m.end,
+                    entity: m.entity,
+                    score: m.score,
+                    masked: rampart_pii::columns::mask_example(
+                        cell.value.get(m.start..m.end).unwrap_or(""),
+                    ),
+                });
+            }
+        }
+        None
+    }
+}
+
+#[derive(Serialize)]
+struct FileSummary {
+    file: String,
+    format: &'static str,
+    records: u64,
+    skipped: u64,
+    problems: Vec<String>,
+    pii_columns: Vec<PiiColumn>,
+}
+
+fn scan(a: &ScanArgs) -> Result<ExitCode> {
+    let (policy, policy_digest) = load_policy(&a.common)?;
+    let mut hits = Vec::new();
+    let mut counts = BTreeMap::new();
+    let mut files = Vec::new();
+    for path in &a.paths {
+        let source = detect(path)?;
+        let file = path.display().to_string();
+        let mut v = ScanVisitor {
+            file: &file,
+            threshold: policy.threshold,
+            max: a.max_matches,
+            hits: &mut hits,
+            counts: &mut counts,
+            columns: Columns::default(),
+        };
+        let progress = crate::progress::spinner(&format!("scanning {file}"));
+        let summary = rampart_table::process(&source, &options(&policy), &mut v, None)?;
+        progress.finish_and_clear();
+        files.push(FileSummary {
+            format: source.format.name(),
+            records: summary.records,
+            skipped: summary.skipped,
+            problems: summary
+                .problems
+                .iter()
+                .map(|p| format!("{file}:{}: {}", p.line, p.message))
+                .collect(),
+            pii_columns: v.columns.report(),
+            file,
+        });
+    }
+    if a.json {
+        let v = json!({"files": files, "counts": counts, "matches": hits});
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        Box::new(r)
+        print_scan(&files, &hits, &counts);
+    }
+    let predicate = json!({
+        "passed": counts.is_empty(),
+        "counts": counts,
+        "threshold": policy.threshold,
+        "policy_sha256": policy_digest,
+        "files": files.iter().map(|f| json!({
+            "file": f.file, "format": f.format, "records": f.records, "skipped": f.skipped,
+            "pii_columns": f.pii_columns.iter().map(|c| json!({"column": c.column, "entity": c.entity, "share": c.share})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    record_attestation(&a.common, "pii-scan", &a.paths, predicate)?;
+    Ok(if counts.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
 
-pub fn run(a: &DataArgs) -> Result<ExitCode> {
-    let DataCommand::Pii(PiiCommand::Scan {
-        paths,
-        threshold,
-        json,
-        max_matches,
-    }) = &a.command;
-    let mut hits = Vec::new();
-    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut problems = Vec::new();
-    for path in paths {
-        let mut r = open(path)?;
-        let mut buf = Vec::new();
-        let mut line_no = 0u64;
-        loop {
-            buf.clear();
-            let n = (&mut r)
-                .take(MAX_LINE as u64 + 1)
-                .read_until(b'\n', &mut buf)
-                .with_context(|| format!("{}: read error after line {line_no}", path.display()))?;
-            if n == 0 {
-                break;
-            }
-            line_no += 1;
-            if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
-                problems.push(format!(
-                    "{}:{line_no}: line over {MAX_LINE} bytes skipped",
-                    path.display()
-                ));
-                // Skip the rest of the line.
-                let mut rest = Vec::new();
-                let _ = r.read_until(b'\n', &mut rest);
-                continue;
-            }
-            let text = String::from_utf8_lossy(&buf);
-            for m in rampart_pii::scan_text_above(&text, *threshold) {
-                *counts.entry(m.entity).or_default() += 1;
-                if *max_matches == 0 || hits.len() < *max_matches {
-                    hits.push(Hit {
-                        file: path.display().to_string(),
-                        line: line_no,
-                        column: m.start + 1,
-                        end: m.end,
-                        entity: m.entity,
-                        score: m.score,
-                        masked: mask(text.get(m.start..m.end).unwrap_or("")),
-                    });
-                }
-            }
-        }
-    }
-    if *json {
-        let v = serde_json::json!({"counts": counts, "matches": hits, "problems": problems});
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        for h in &hits {
-            println!(
-                "{}:{}:{}  {:<16} {:.2}  {}",
-                h.file, h.line, h.column, h.entity, h.score, h.masked
-            );
-        }
-        for p in &problems {
-            eprintln!("warning: {p}");
-        }
-        let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+fn print_scan(files: &[FileSummary], hits: &[Hit], counts: &BTreeMap<&'static str, u64>) {
+    for h in hits {
+        let column = if h.column.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", h.column)
+        };
         println!(
-            "{} matches{}",
-            counts.values().sum::<u64>(),
-            if summary.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", summary.join(", "))
-            }
+            "{}:{}:{}{column}  {:<16} {:.2}  {}",
+            h.file, h.line, h.start, h.entity, h.score, h.masked
         );
     }
-    Ok(if counts.is_empty() {
+    for f in files {
+        if !f.pii_columns.is_empty() {
+            println!(
+                "\n{} ({}, {} records): columns with personal data",
+                f.file, f.format, f.records
+            );
+            for c in &f.pii_columns {
+                println!(
+                    "  {:<24} {:<16} {:>5.1}% of {} values{}  e.g. {}",
+                    c.column,
+                    c.entity,
+                    c.share * 100.0,
+                    c.values,
+                    if c.name_hint { ", named so" } else { "" },
+                    c.examples.join(", ")
+                );
+            }
+        }
+        for p in &f.problems {
+            eprintln!("warning: {p} (skipped)");
+        }
+        if f.skipped as usize > f.problems.len() {
+            eprintln!("warning: {}: {} records skipped in all", f.file, f.skipped);
+        }
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "{} matches{}",
+        counts.values().sum::<u64>(),
+        if summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", summary.join(", "))
+        }
+    );
+}
+
+/// What masking did, by target (`entity:X` or `column:Y`) and action.
+type Tally = BTreeMap<(String, String), u64>;
+
+fn action_name(a: &Action) -> String {
+    match a {
+        Action::Mask { keep } => format!("mask(keep {keep})"),
+        Action::Generalise { to } => format!("generalise({to:?})").to_lowercase(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+struct MaskVisitor<'a> {
+    policy: &'a Policy,
+    keys: Option<&'a Keys>,
+    unmask: bool,
+    tally: Tally,
+    /// Values that could not be transformed and were redacted instead.
+    failed: Vec<String>,
+    failed_count: u64,
+}
+
+impl MaskVisitor<'_> {
+    fn count(&mut self, target: String, action: &Action) {
+        *self.tally.entry((target, action_name(action))).or_default() += 1;
+    }
+
+    fn fail(&mut self, cell: &Cell, why: String) {
+        self.failed_count += 1;
+        if self.failed.len() < 20 {
+            self.failed.push(format!(
+                "line {} column {:?}: {why}; the value was redacted",
+                cell.line, cell.column
+            ));
+        }
+    }
+
+    fn unmask(&mut self, cell: &Cell) -> Option<String> {
+        let keys = self.keys?;
+        let mut value = cell.value.to_string();
+        let mut changed = false;
+        if self.policy.columns.get(cell.column) == Some(&Action::Ff1) {
+            match keys.ff1(cell.value, cell.column, true) {
+                Ok(v) => {
+                    value = v;
+                    changed = true;
+                    self.count(format!("column:{}", cell.column), &Action::Ff1);
+                }
+                Err(e) => self.fail(cell, e.0),
+            }
+        }
+        if value.contains("siv:") {
+            let re = siv_token_pattern()?;
+            let mut opened = 0u64;
+            let replaced = re.replace_all(&value, |c: &regex::Captures| {
+                let token = c.get(0).map_or("", |m| m.as_str());
+                match keys.siv_open(token) {
+                    Some(v) => {
+                        opened += 1;
+                        v
+                    }
+                    None => token.to_string(),
+                }
+            });
+            if opened > 0 {
+                value = replaced.into_owned();
+                changed = true;
+                *self
+                    .tally
+                    .entry(("tokens".into(), "siv".into()))
+                    .or_default() += opened;
+            }
+        }
+        changed.then_some(value)
+    }
+}
+
+fn siv_token_pattern() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"siv:[A-Za-z0-9_-]{22,}").ok())
+        .as_ref()
+}
+
+impl Visitor for MaskVisitor<'_> {
+    fn keep_column(&self, column: &str) -> bool {
+        self.unmask || self.policy.columns.get(column) != Some(&Action::Drop)
+    }
+
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        if self.unmask {
+            return self.unmask(cell);
+        }
+        if let Some(action) = self.policy.columns.get(cell.column) {
+            let hint = rampart_pii::columns::name_hint(cell.column).unwrap_or("VALUE");
+            if cell.value.is_empty() || *action == Action::Keep {
+                return None;
+            }
+            return match apply(action, cell.value, hint, cell.column, self.keys) {
+                Ok(v) => {
+                    self.count(format!("column:{}", cell.column), action);
+                    v
+                }
+                Err(e) => {
+                    self.fail(cell, e.0);
+                    Some(format!("<{hint}>"))
+                }
+            };
+        }
+        let found = if cell.column.is_empty() {
+            rampart_pii::scan(cell.value, None, self.policy.threshold)
+        } else {
+            scan_cell(cell.value, cell.column, self.policy.threshold)
+        };
+        if found.is_empty() {
+            return None;
+        }
+        let mut out = cell.value.to_string();
+        let mut changed = false;
+        // Right to left, so that earlier offsets stay valid.
+        for m in found.iter().rev() {
+            let action = self.policy.entity_action(m.entity).clone();
+            let Some(span) = cell.value.get(m.start..m.end) else {
+                continue;
+            };
+            let new = match apply(&action, span, m.entity, cell.column, self.keys) {
+                Ok(Some(v)) => v,
+                Ok(None) => continue,
+                Err(e) => {
+                    self.fail(cell, e.0);
+                    format!("<{}>", m.entity)
+                }
+            };
+            out.replace_range(m.start..m.end, &new);
+            changed = true;
+            self.count(format!("entity:{}", m.entity), &action);
+        }
+        changed.then_some(out)
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
+    let (policy, policy_digest) = load_policy(&a.common)?;
+    if same_file(&a.input, &a.output) {
+        bail!(
+            "the output {} is the input: write to another file",
+            a.output.display()
+        );
+    }
+    let keys = match &a.key {
+        Some(k) => Some(
+            Keys::parse(
+                &std::fs::read_to_string(k)
+                    .with_context(|| format!("cannot read the key {}", k.display()))?,
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", k.display()))?,
+        ),
+        None if unmask => bail!("unmask needs the key the data was masked with (--key)"),
+        None if policy.needs_key() => {
+            bail!("the policy uses hmac, siv or ff1, which need a key: --key FILE (make one with `rampart data pii keygen FILE`)")
+        }
+        None => None,
+    };
+    let source = detect(&a.input)?;
+    let dir = match a.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".rampart-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let file = tmp.as_file().try_clone()?;
+    let buffered = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut v = MaskVisitor {
+        policy: &policy,
+        keys: keys.as_ref(),
+        unmask,
+        tally: Tally::new(),
+        failed: Vec::new(),
+        failed_count: 0,
+    };
+    let progress = crate::progress::spinner(&format!(
+        "{} {}",
+        if unmask { "unmasking" } else { "masking" },
+        a.input.display()
+    ));
+    let summary = match source.compression {
+        rampart_table::Compression::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::default());
+            let s = rampart_table::process(&source, &options(&policy), &mut v, Some(&mut gz))?;
+            gz.finish()?.flush()?;
+            s
+        }
+        _ => {
+            let mut w = buffered;
+            let s = rampart_table::process(&source, &options(&policy), &mut v, Some(&mut w))?;
+            w.flush()?;
+            s
+        }
+    };
+    progress.finish_and_clear();
+    tmp.as_file().sync_all()?;
+    tmp.persist(&a.output)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
+    let dropped: Vec<&String> = policy
+        .columns
+        .iter()
+        .filter(|(_, a)| **a == Action::Drop)
+        .map(|(c, _)| c)
+        .collect();
+    let transformed: Vec<serde_json::Value> = v
+        .tally
+        .iter()
+        .map(|((target, action), n)| json!({"target": target, "action": action, "values": n}))
+        .collect();
+    for ((target, action), n) in &v.tally {
+        println!("{target:<32} {action:<20} {n} values");
+    }
+    if !unmask {
+        for c in &dropped {
+            println!("column:{c:<25} drop");
+        }
+    }
+    for f in &v.failed {
+        eprintln!("warning: {f}");
+    }
+    for p in &summary.problems {
+        eprintln!(
+            "warning: {}:{}: {} (skipped)",
+            a.input.display(),
+            p.line,
+            p.message
+        );
+    }
+    if source.compression == rampart_table::Compression::Zstd {
+        eprintln!("note: the input was zstd-compressed; the output is written uncompressed");
+    }
+    println!(
+        "{} records written to {} ({}{} skipped)",
+        summary.records,
+        a.output.display(),
+        source.format.name(),
+        format_args!(", {}", summary.skipped)
+    );
+    let predicate = json!({
+        "passed": v.failed_count == 0,
+        "direction": if unmask { "unmask" } else { "mask" },
+        "transformed": transformed,
+        "dropped_columns": if unmask { Vec::new() } else { dropped },
+        "records": summary.records,
+        "skipped": summary.skipped,
+        "failed_values": v.failed_count,
+        "threshold": policy.threshold,
+        "policy_sha256": policy_digest,
+    });
+    record_attestation(
+        &a.common,
+        if unmask { "pii-unmask" } else { "pii-mask" },
+        &[a.input.clone(), a.output.clone()],
+        predicate,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keygen(path: &Path) -> Result<ExitCode> {
+    use rand_core::RngCore;
+    let mut key = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut key);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| {
+        format!(
+            "cannot create {} (an existing key is never overwritten)",
+            path.display()
+        )
+    })?;
+    writeln!(f, "{}", hex::encode(key))?;
+    f.sync_all()?;
+    println!(
+        "wrote a new masking key to {} (keep it secret: it links pseudonyms and opens tokens)",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One equivalence class: rows sharing the quasi-identifier values.
+#[derive(Default)]
+struct Class {
+    rows: u64,
+    first_rows: Vec<u64>,
+    sensitive: HashSet<String>,
+}
+
+/// Distinct sensitive values remembered per class (l is reported as at
+/// least this many beyond it).
+const MAX_DIVERSITY: usize = 64;
+
+struct RiskVisitor<'a> {
+    quasi: &'a [String],
+    sensitive: Option<&'a str>,
+    record: u64,
+    line: u64,
+    current: Vec<Option<String>>,
+    current_sensitive: Option<String>,
+    classes: HashMap<Vec<String>, Class>,
+    seen: HashSet<String>,
+    keep_rows: usize,
+}
+
+impl RiskVisitor<'_> {
+    fn finish_record(&mut self) {
+        if self.record == 0 {
+            return;
+        }
+        let key: Vec<String> = self
+            .current
+            .iter_mut()
+            .map(|v| v.take().unwrap_or_default())
+            .collect();
+        let class = self.classes.entry(key).or_default();
+        class.rows += 1;
+        if class.first_rows.len() < self.keep_rows {
+            class.first_rows.push(self.line);
+        }
+        if let Some(s) = self.current_sensitive.take() {
+            if class.sensitive.len() < MAX_DIVERSITY {
+                class.sensitive.insert(s);
+            }
+        }
+    }
+}
+
+impl Visitor for RiskVisitor<'_> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        if cell.record != self.record {
+            self.finish_record();
+            self.record = cell.record;
+            self.line = cell.line;
+        }
+        if self.seen.len() < 10_000 {
+            self.seen.insert(cell.column.to_string());
+        }
+        if let Some(i) = self.quasi.iter().position(|q| q == cell.column) {
+            if let Some(slot) = self.current.get_mut(i) {
+                *slot = Some(cell.value.to_string());
+            }
+        }
+        if self.sensitive == Some(cell.column) {
+            self.current_sensitive = Some(cell.value.to_string());
+        }
+        None
+    }
+}
+
+fn risk(a: &RiskArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    let source = detect(&a.path)?;
+    let mut v = RiskVisitor {
+        quasi: &a.quasi,
+        sensitive: a.sensitive.as_deref(),
+        record: 0,
+        line: 0,
+        current: vec![None; a.quasi.len()],
+        current_sensitive: None,
+        classes: HashMap::new(),
+        seen: HashSet::new(),
+        keep_rows: a.max_rows,
+    };
+    let summary = rampart_table::process(&source, &options(&policy), &mut v, None)?;
+    v.finish_record();
+    let missing: Vec<&String> = a
+        .quasi
+        .iter()
+        .chain(a.sensitive.iter())
+        .filter(|c| !v.seen.contains(*c) && !summary.columns.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{}: no column {} (columns: {})",
+            a.path.display(),
+            missing
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            summary.columns.join(", ")
+        );
+    }
+    let rows: u64 = v.classes.values().map(|c| c.rows).sum();
+    let k_min = v.classes.values().map(|c| c.rows).min().unwrap_or(0);
+    let below: Vec<&Class> = v.classes.values().filter(|c| c.rows < a.k).collect();
+    let rows_below: u64 = below.iter().map(|c| c.rows).sum();
+    let mut at_risk: Vec<u64> = below
+        .iter()
+        .flat_map(|c| c.first_rows.iter().copied())
+        .collect();
+    at_risk.sort_unstable();
+    at_risk.truncate(a.max_rows);
+    let l_min = a.sensitive.as_ref().map(|_| {
+        v.classes
+            .values()
+            .map(|c| c.sensitive.len() as u64)
+            .min()
+            .unwrap_or(0)
+    });
+    let classes_below_l = a.sensitive.as_ref().map(|_| {
+        v.classes
+            .values()
+            .filter(|c| (c.sensitive.len() as u64) < a.l)
+            .count()
+    });
+    let passed = k_min >= a.k && l_min.is_none_or(|l| l >= a.l);
+    let share = if rows == 0 {
+        0.0
+    } else {
+        rows_below as f64 / rows as f64
+    };
+    let report = json!({
+        "file": a.path.display().to_string(),
+        "rows": rows,
+        "quasi_identifiers": a.quasi,
+        "classes": v.classes.len(),
+        "k": k_min,
+        "min_k": a.k,
+        "classes_below_k": below.len(),
+        "rows_below_k": rows_below,
+        "share_below_k": share,
+        "rows_at_risk": at_risk,
+        "sensitive": a.sensitive,
+        "l": l_min,
+        "min_l": a.sensitive.as_ref().map(|_| a.l),
+        "classes_below_l": classes_below_l,
+        "passed": passed,
+        "skipped": summary.skipped,
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{}: {rows} rows in {} classes over {}",
+            a.path.display(),
+            v.classes.len(),
+            a.quasi.join(", ")
+        );
+        println!(
+            "k-anonymity: k = {k_min} (minimum {}); {} classes and {rows_below} rows ({:.1}%) below it",
+            a.k,
+            below.len(),
+            share * 100.0
+        );
+        if let (Some(l), Some(s), Some(n)) = (l_min, &a.sensitive, classes_below_l) {
+            println!(
+                "l-diversity of {s}: l = {l} (minimum {}); {n} classes below it",
+                a.l
+            );
+        }
+        if !at_risk.is_empty() {
+            let list: Vec<String> = at_risk.iter().map(u64::to_string).collect();
+            println!(
+                "rows at risk (line numbers, first {}): {}",
+                a.max_rows,
+                list.join(", ")
+            );
+        }
+        println!("{}", if passed { "PASS" } else { "FAIL" });
+    }
+    record_attestation(
+        &a.common,
+        "reid-risk",
+        std::slice::from_ref(&a.path),
+        report,
+    )?;
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

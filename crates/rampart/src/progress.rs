@@ -38,3 +38,19 @@ impl Progress for Bar {
         self.0.set_message(msg.to_string());
     }
 }
+
+/// A spinner with the elapsed time, on stderr when it is a terminal, for
+/// work whose total is not known up front (a compressed dataset).
+pub fn spinner(message: &str) -> ProgressBar {
+    let pb = if std::io::stderr().is_terminal() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_msg}") {
+        pb.set_style(style);
+    }
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
