@@ -104,6 +104,18 @@ enum Command {
     },
     /// Data gates: personal data and secrets in datasets.
     Data(crate::data::DataArgs),
+    /// Encrypt a file or folder in the age format (X25519 recipients or a
+    /// passphrase), readable by the age and rage tools.
+    ///
+    /// Example: rampart encrypt data/ -o data.age -r age1...
+    Encrypt(crate::crypt::EncryptArgs),
+    /// Decrypt an age file (a folder comes back as a folder). Nothing is
+    /// written unless the whole file decrypts and authenticates.
+    ///
+    /// Example: rampart decrypt data.age -o data/ -i key.txt
+    Decrypt(crate::crypt::DecryptArgs),
+    /// Make an age X25519 identity; prints its public key (the recipient).
+    AgeKeygen(crate::crypt::AgeKeygenArgs),
     /// Start a project: a commented rampart.toml and a ledger with its
     /// keys in .rampart/. Never overwrites.
     Init,
@@ -221,6 +233,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Init => crate::ledger::init_project(),
         Command::Data(a) => crate::data::run(&a),
+        Command::Encrypt(a) => crate::crypt::encrypt(&a),
+        Command::Decrypt(a) => crate::crypt::decrypt(&a),
+        Command::AgeKeygen(a) => crate::crypt::age_keygen(&a),
     }
 }
 

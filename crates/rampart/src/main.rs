@@ -4,6 +4,7 @@
 
 mod attest;
 mod cli;
+mod crypt;
 mod data;
 mod demo;
 mod ledger;

@@ -1,0 +1,365 @@
+//! `rampart encrypt` / `rampart decrypt`: datasets and models at rest in
+//! the age format (X25519 recipients or an scrypt passphrase), streamed,
+//! so that files interoperate with the `age` and `rage` tools. A folder is
+//! encrypted as a tar of it and decrypted back into a folder. Output is
+//! written beside its destination and renamed only when complete: a wrong
+//! key or a corrupted file leaves no plaintext behind.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct EncryptArgs {
+    /// A file or a folder (encrypted as a tar of it).
+    input: PathBuf,
+    /// The encrypted file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// A recipient's public key (age1...); repeat for several.
+    #[arg(short, long = "recipient")]
+    recipients: Vec<String>,
+    /// A file of recipients, one per line (# comments allowed).
+    #[arg(short = 'R', long)]
+    recipients_file: Option<PathBuf>,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DecryptArgs {
+    /// An age-encrypted file.
+    input: PathBuf,
+    /// Where to write the plaintext: a file, or for an encrypted folder a
+    /// new folder. Must not exist yet.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// An identity file (AGE-SECRET-KEY-1..., as `rampart age-keygen` or
+    /// `age-keygen` write).
+    #[arg(short, long = "identity")]
+    identities: Vec<PathBuf>,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+}
+
+#[derive(Args, Debug)]
+struct PassphraseArgs {
+    /// Use a passphrase (scrypt) read from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    passphrase_env: Option<String>,
+    /// Use a passphrase (scrypt) read from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+}
+
+impl PassphraseArgs {
+    fn get(&self) -> Result<Option<age::secrecy::SecretString>> {
+        let p = match (&self.passphrase_env, &self.passphrase_file) {
+            (Some(var), _) => std::env::var(var)
+                .with_context(|| format!("the environment variable {var} is not set"))?,
+            (None, Some(f)) => std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read {}", f.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+            (None, None) => return Ok(None),
+        };
+        if p.is_empty() {
+            bail!("the passphrase is empty");
+        }
+        Ok(Some(p.into()))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AgeKeygenArgs {
+    /// Where to write the identity (mode 0600; never overwritten). Its
+    /// public key is printed.
+    output: PathBuf,
+}
+
+/// A temporary file beside `dest`, persisted only by [`Partial::commit`].
+fn partial_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".rampart-")
+        .suffix(".partial")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+}
+
+fn commit(tmp: tempfile::NamedTempFile, dest: &Path) -> Result<()> {
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(dest)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {} (it must not exist yet)", dest.display()))?;
+    Ok(())
+}
+
+fn recipients(a: &EncryptArgs) -> Result<Vec<Box<dyn age::Recipient + Send>>> {
+    let mut out: Vec<Box<dyn age::Recipient + Send>> = Vec::new();
+    let mut lines: Vec<(String, String)> = a
+        .recipients
+        .iter()
+        .map(|r| ("--recipient".to_string(), r.clone()))
+        .collect();
+    if let Some(f) = &a.recipients_file {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        for (i, l) in text.lines().enumerate() {
+            let l = l.trim();
+            if !l.is_empty() && !l.starts_with('#') {
+                lines.push((format!("{}:{}", f.display(), i + 1), l.to_string()));
+            }
+        }
+    }
+    for (from, r) in lines {
+        let key: age::x25519::Recipient = r.parse().map_err(|e| {
+            anyhow::anyhow!("{from}: {r:?} is not an age X25519 recipient (age1...): {e}")
+        })?;
+        out.push(Box::new(key));
+    }
+    Ok(out)
+}
+
+pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
+    let passphrase = a.passphrase.get()?;
+    let recipients = recipients(a)?;
+    let encryptor = match (passphrase, recipients.is_empty()) {
+        (Some(_), false) => {
+            bail!("give recipients or a passphrase, not both (age files use one or the other)")
+        }
+        (None, true) => bail!(
+            "nothing to encrypt to: give --recipient age1..., --recipients-file, or a passphrase"
+        ),
+        (Some(p), true) => age::Encryptor::with_user_passphrase(p),
+        (None, false) => age::Encryptor::with_recipients(
+            recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let meta = std::fs::symlink_metadata(&a.input)
+        .with_context(|| format!("cannot read {}", a.input.display()))?;
+    let tmp = partial_beside(&a.output)?;
+    let out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
+    let mut writer = encryptor.wrap_output(out)?;
+    let bytes = if meta.is_dir() {
+        tar_folder(&a.input, &mut writer)?
+    } else if meta.is_file() {
+        let mut f = std::fs::File::open(&a.input)
+            .with_context(|| format!("cannot read {}", a.input.display()))?;
+        std::io::copy(&mut f, &mut writer)
+            .with_context(|| format!("cannot read {}", a.input.display()))?
+    } else {
+        bail!(
+            "{} is neither a file nor a folder (links are not followed)",
+            a.input.display()
+        );
+    };
+    writer.finish()?.flush()?;
+    commit(tmp, &a.output)?;
+    println!(
+        "encrypted {} ({bytes} bytes{}) to {}",
+        a.input.display(),
+        if meta.is_dir() { " of tar" } else { "" },
+        a.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A tar of the folder's regular files and folders, in name order (links
+/// are left out and named on stderr). Returns the bytes written.
+fn tar_folder(dir: &Path, w: &mut dyn Write) -> Result<u64> {
+    let mut counter = Counting { inner: w, n: 0 };
+    {
+        let mut b = tar::Builder::new(&mut counter);
+        b.follow_symlinks(false);
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name().min_depth(1) {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            let t = entry.file_type();
+            if t.is_dir() {
+                b.append_dir(rel, entry.path())?;
+            } else if t.is_file() {
+                let mut f = std::fs::File::open(entry.path())
+                    .with_context(|| format!("cannot read {}", entry.path().display()))?;
+                b.append_file(rel, &mut f)?;
+            } else {
+                eprintln!(
+                    "warning: {} is a link or special file: left out",
+                    entry.path().display()
+                );
+            }
+        }
+        b.finish()?;
+    }
+    Ok(counter.n)
+}
+
+struct Counting<'a> {
+    inner: &'a mut dyn Write,
+    n: u64,
+}
+
+impl Write for Counting<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn identities(a: &DecryptArgs) -> Result<Vec<Box<dyn age::Identity>>> {
+    let mut out: Vec<Box<dyn age::Identity>> = Vec::new();
+    for path in &a.identities {
+        let file = age::IdentityFile::from_file(path.display().to_string())
+            .with_context(|| format!("cannot read the identity file {}", path.display()))?;
+        out.extend(
+            file.into_identities()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        );
+    }
+    if let Some(p) = a.passphrase.get()? {
+        out.push(Box::new(age::scrypt::Identity::new(p)));
+    }
+    if out.is_empty() {
+        bail!("nothing to decrypt with: give --identity FILE or a passphrase");
+    }
+    Ok(out)
+}
+
+/// Most entries and bytes unpacked from an encrypted folder.
+const MAX_ENTRIES: u64 = 1_000_000;
+
+pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
+    let ids = identities(a)?;
+    if a.output.exists() {
+        bail!("{} exists: decrypt to a new path", a.output.display());
+    }
+    let file = std::fs::File::open(&a.input)
+        .with_context(|| format!("cannot read {}", a.input.display()))?;
+    let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
+        .map_err(|e| anyhow::anyhow!("{}: not a readable age file: {e}", a.input.display()))?;
+    let reader = decryptor.decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity)).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => anyhow::anyhow!(
+            "{}: none of the identities or passphrases given can decrypt it (it was encrypted to other recipients)",
+            a.input.display()
+        ),
+        other => anyhow::anyhow!("{}: {other}", a.input.display()),
+    })?;
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let corrupt = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "{}: {e} (the file is corrupted or was altered; nothing was written)",
+            a.input.display()
+        )
+    };
+    let head = reader.fill_buf().map_err(corrupt)?;
+    let is_tar = head.get(257..262) == Some(b"ustar");
+    if is_tar {
+        untar(reader, &a.output)
+            .map_err(|e| anyhow::anyhow!("{}: {e:#} (nothing was written)", a.input.display()))?;
+        println!(
+            "decrypted {} into the folder {}",
+            a.input.display(),
+            a.output.display()
+        );
+    } else {
+        let tmp = partial_beside(&a.output)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
+        let n = std::io::copy(&mut reader, &mut out).map_err(corrupt)?;
+        out.flush()?;
+        commit(tmp, &a.output)?;
+        println!(
+            "decrypted {} ({n} bytes) to {}",
+            a.input.display(),
+            a.output.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Unpacks regular files and folders into a temporary folder beside
+/// `dest` and renames it into place when the whole archive has been
+/// read (and so authenticated). Entries that would leave the folder
+/// (absolute, `..`) and links are refused.
+fn untar(reader: impl Read, dest: &Path) -> Result<()> {
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".rampart-")
+        .suffix(".partial")
+        .tempdir_in(&parent)?;
+    let mut archive = tar::Archive::new(reader);
+    let mut n = 0u64;
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        n += 1;
+        if n > MAX_ENTRIES {
+            bail!("more than {MAX_ENTRIES} entries");
+        }
+        let path = entry.path()?.into_owned();
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_dir()) {
+            bail!("{} is a link or special file: refused", path.display());
+        }
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            bail!(
+                "{} would be written outside the folder: refused",
+                path.display()
+            );
+        }
+        if !entry.unpack_in(tmp.path())? {
+            bail!(
+                "{} would be written outside the folder: refused",
+                path.display()
+            );
+        }
+    }
+    let kept = tmp.keep();
+    std::fs::rename(&kept, dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    Ok(())
+}
+
+pub fn age_keygen(a: &AgeKeygenArgs) -> Result<ExitCode> {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    let public = id.to_public().to_string();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&a.output).with_context(|| {
+        format!(
+            "cannot create {} (an existing identity is never overwritten)",
+            a.output.display()
+        )
+    })?;
+    writeln!(f, "# public key: {public}")?;
+    writeln!(f, "{}", id.to_string().expose_secret())?;
+    f.sync_all()?;
+    println!("{public}");
+    eprintln!(
+        "wrote the identity to {}; encrypt to it with --recipient {public}",
+        a.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
