@@ -313,6 +313,39 @@ pub fn process(
     Ok(tracker.summary)
 }
 
+/// [`process`] over bytes in memory, for the text formats (tests and
+/// fuzzing; Parquet needs a file).
+pub fn process_bytes(
+    format: Format,
+    bytes: &[u8],
+    options: &Options,
+    visitor: &mut dyn Visitor,
+    out: Option<&mut (dyn Write + Send)>,
+) -> Result<Summary, Error> {
+    let mut tracker = Tracker {
+        path: "<memory>",
+        bad_input: options.bad_input,
+        summary: Summary::default(),
+    };
+    // The readers take owned boxes: copy the bytes.
+    let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+    match format {
+        Format::Text => text(reader, options, &mut tracker, visitor, out)?,
+        Format::Delimited(d) => {
+            csv_format::process(reader, d, options, &mut tracker, visitor, out)?
+        }
+        Format::JsonLines => json::lines(reader, options, &mut tracker, visitor, out)?,
+        Format::Json => json::document(reader, options, &mut tracker, visitor, out)?,
+        Format::Parquet => {
+            return Err(Error::Unsupported {
+                path: "<memory>".into(),
+                message: "Parquet is read from files".into(),
+            })
+        }
+    }
+    Ok(tracker.summary)
+}
+
 /// Plain text: each line is a value.
 fn text(
     mut reader: Box<dyn BufRead>,

@@ -42,3 +42,425 @@ fn finds_masks_and_fails_on_pii_and_passes_clean_text() {
         String::from_utf8_lossy(&clean.stdout)
     );
 }
+
+fn rampart(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    c.args(args).current_dir(dir);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const PEOPLE: &str = "id,name,email,dob,card,notes\n\
+1,Mary Johnson,mary@example.com,1985-03-12,4111 1111 1111 1111,call 020 7946 0958\n\
+2,Rahul Sharma,rahul@example.in,12/03/1990,5555555555554444,SSN 078-05-1120\n";
+
+#[test]
+fn tables_are_classified_by_column() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("people.csv"), PEOPLE).unwrap();
+    let o = rampart(
+        d.path(),
+        &["data", "pii", "scan", "people.csv", "--json"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cols: Vec<(String, String)> = v["files"][0]["pii_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["column"].as_str().unwrap().into(),
+                c["entity"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for want in [
+        ("name", "PERSON"),
+        ("email", "EMAIL_ADDRESS"),
+        ("dob", "DATE_OF_BIRTH"),
+        ("card", "CREDIT_CARD"),
+    ] {
+        assert!(
+            cols.contains(&(want.0.into(), want.1.into())),
+            "{want:?} in {cols:?}"
+        );
+    }
+    assert!(!cols.iter().any(|(c, _)| c == "id"), "{cols:?}");
+    assert_eq!(v["files"][0]["format"], "csv");
+    assert!(
+        !stdout(&o).contains("mary@example.com"),
+        "examples are masked"
+    );
+}
+
+#[test]
+fn mask_applies_the_policy_keeps_the_format_and_unmask_reverses_tokens() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("people.csv"), PEOPLE).unwrap();
+    std::fs::write(
+        p.join("mask.toml"),
+        "default = \"replace\"\n[entities]\nEMAIL_ADDRESS = \"hmac\"\nPHONE_NUMBER = { action = \"mask\", keep = 4 }\n\
+         [columns]\nid = \"keep\"\nname = \"siv\"\ndob = { action = \"generalise\", to = \"year\" }\ncard = \"ff1\"\n",
+    )
+    .unwrap();
+    // Keyed actions without a key: a clear error, no output.
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "mask",
+            "people.csv",
+            "out.csv",
+            "--policy",
+            "mask.toml",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("need a key"));
+    assert!(!p.join("out.csv").exists());
+    assert!(rampart(p, &["data", "pii", "keygen", "k.key"], &[])
+        .status
+        .success());
+    assert!(
+        !rampart(p, &["data", "pii", "keygen", "k.key"], &[])
+            .status
+            .success(),
+        "never overwrites"
+    );
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "mask",
+            "people.csv",
+            "out.csv",
+            "--policy",
+            "mask.toml",
+            "--key",
+            "k.key",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = std::fs::read_to_string(p.join("out.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = out.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["id", "name", "email", "dob", "card", "notes"]);
+    assert_eq!(rows[1][0], "1");
+    assert!(rows[1][1].starts_with("siv:"));
+    assert_eq!(rows[1][2].len(), 20, "an HMAC pseudonym");
+    assert_eq!((rows[1][3], rows[2][3]), ("1985", "1990"));
+    assert_eq!(rows[1][4].len(), "4111 1111 1111 1111".len());
+    assert_ne!(rows[1][4], "4111 1111 1111 1111");
+    assert_eq!(rows[1][5], "call *** **** 0958");
+    assert_eq!(rows[2][5], "SSN <US_SSN>");
+    for secret in [
+        "Mary",
+        "mary@example.com",
+        "078-05-1120",
+        "1985-03-12",
+        "4111 1111",
+    ] {
+        assert!(!out.contains(secret), "{secret} leaked: {out}");
+    }
+    // The same key gives the same pseudonyms; another key different ones.
+    let again = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "mask",
+            "people.csv",
+            "out2.csv",
+            "--policy",
+            "mask.toml",
+            "--key",
+            "k.key",
+        ],
+        &[],
+    );
+    assert!(again.status.success());
+    assert_eq!(std::fs::read_to_string(p.join("out2.csv")).unwrap(), out);
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "unmask",
+            "out.csv",
+            "back.csv",
+            "--policy",
+            "mask.toml",
+            "--key",
+            "k.key",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let back = std::fs::read_to_string(p.join("back.csv")).unwrap();
+    assert!(
+        back.contains("1,Mary Johnson,") && back.contains("4111 1111 1111 1111"),
+        "{back}"
+    );
+    let none = std::fs::read_dir(p)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial")
+        })
+        .count();
+    assert_eq!(none, 0, "no temporary files left");
+}
+
+#[test]
+fn bad_rows_are_skipped_with_their_line_or_fail_and_leave_no_output() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(
+        p.join("bad.csv"),
+        "a,b\n1,x@example.com\n2,3,4\n\"unclosed,5\n",
+    )
+    .unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "bad.csv"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.csv:3: 3 fields where the header has 2"),
+        "{err}"
+    );
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "mask",
+            "bad.csv",
+            "out.csv",
+            "--bad-input",
+            "fail",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(":3:"));
+    assert!(!p.join("out.csv").exists(), "a failed run leaves no output");
+    assert_eq!(
+        std::fs::read_dir(p).unwrap().count(),
+        1,
+        "nor temporary files"
+    );
+}
+
+#[test]
+fn risk_measures_k_and_l_and_fails_below_the_minimum() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("age,zip,sex,diagnosis\n");
+    for i in 0..6 {
+        csv.push_str(&format!("30,94107,F,{}\n", ["flu", "cold"][i % 2]));
+    }
+    csv.push_str("71,10001,M,gout\n");
+    std::fs::write(p.join("d.csv"), &csv).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "risk",
+            "d.csv",
+            "--quasi",
+            "age,zip,sex",
+            "--sensitive",
+            "diagnosis",
+            "--k",
+            "5",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            v["k"].as_u64(),
+            v["classes"].as_u64(),
+            v["rows_below_k"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1))
+    );
+    assert_eq!(v["rows_at_risk"], serde_json::json!([8]));
+    assert_eq!(v["l"], 1);
+    let o = rampart(
+        p,
+        &["data", "risk", "d.csv", "--quasi", "zip", "--k", "1"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    let o = rampart(p, &["data", "risk", "d.csv", "--quasi", "postcode"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no column \"postcode\""));
+}
+
+#[test]
+fn encrypt_and_decrypt_files_and_folders_with_nothing_left_on_failure() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir_all(p.join("data/sub")).unwrap();
+    std::fs::write(p.join("data/a.csv"), PEOPLE).unwrap();
+    std::fs::write(p.join("data/sub/b.bin"), [0u8, 1, 2, 255]).unwrap();
+    let o = rampart(p, &["age-keygen", "id.txt"], &[]);
+    let recipient = stdout(&o).trim().to_string();
+    assert!(recipient.starts_with("age1"), "{recipient}");
+    assert!(rampart(
+        p,
+        &["encrypt", "data/a.csv", "-o", "a.age", "-r", &recipient],
+        &[]
+    )
+    .status
+    .success());
+    assert!(!std::fs::read(p.join("a.age"))
+        .unwrap()
+        .windows(4)
+        .any(|w| w == b"Mary"));
+    assert!(
+        rampart(p, &["decrypt", "a.age", "-o", "a.csv", "-i", "id.txt"], &[])
+            .status
+            .success()
+    );
+    assert_eq!(std::fs::read_to_string(p.join("a.csv")).unwrap(), PEOPLE);
+    assert!(rampart(
+        p,
+        &["encrypt", "data", "-o", "d.age", "-r", &recipient],
+        &[]
+    )
+    .status
+    .success());
+    assert!(
+        rampart(p, &["decrypt", "d.age", "-o", "back", "-i", "id.txt"], &[])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read(p.join("back/sub/b.bin")).unwrap(),
+        [0u8, 1, 2, 255]
+    );
+    // Another identity, a corrupted file: exit 2, no plaintext.
+    rampart(p, &["age-keygen", "other.txt"], &[]);
+    let o = rampart(
+        p,
+        &["decrypt", "a.age", "-o", "x.csv", "-i", "other.txt"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("none of the identities"));
+    let mut bytes = std::fs::read(p.join("a.age")).unwrap();
+    let last = bytes.len() - 5;
+    bytes[last] ^= 1;
+    std::fs::write(p.join("bad.age"), &bytes).unwrap();
+    let o = rampart(
+        p,
+        &["decrypt", "bad.age", "-o", "y.csv", "-i", "id.txt"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!p.join("y.csv").exists() && !p.join("x.csv").exists());
+    // A passphrase instead of recipients.
+    let env = [("PW", "correct horse")];
+    assert!(rampart(
+        p,
+        &[
+            "encrypt",
+            "data/a.csv",
+            "-o",
+            "pw.age",
+            "--passphrase-env",
+            "PW"
+        ],
+        &env
+    )
+    .status
+    .success());
+    let o = rampart(
+        p,
+        &[
+            "decrypt",
+            "pw.age",
+            "-o",
+            "pw.csv",
+            "--passphrase-env",
+            "PW",
+        ],
+        &[("PW", "wrong")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(rampart(
+        p,
+        &[
+            "decrypt",
+            "pw.age",
+            "-o",
+            "pw.csv",
+            "--passphrase-env",
+            "PW"
+        ],
+        &env
+    )
+    .status
+    .success());
+    let leftovers = std::fs::read_dir(p)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn data_gates_record_attestations_in_the_ledger() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(p, &["init"], &[]).status.success());
+    std::fs::write(p.join("people.csv"), PEOPLE).unwrap();
+    let o = rampart(p, &["data", "pii", "mask", "people.csv", "out.csv"], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("attestation: entry"));
+    let o = rampart(p, &["evidence", "out.csv", "--format", "json"], &[]);
+    assert!(
+        stdout(&o).contains("\"gate\": \"pii-mask\""),
+        "{}",
+        stdout(&o)
+    );
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&rampart(p, &["ledger", "show", "0"], &[]).stdout).unwrap();
+    use base64::Engine;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    let text = String::from_utf8(payload).unwrap();
+    assert!(
+        text.contains("entity:EMAIL_ADDRESS") && text.contains("\"records\": 2"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("mary@example.com"),
+        "values never reach the ledger"
+    );
+}

@@ -1,0 +1,240 @@
+//! Every format read and rewritten: an identity rewrite keeps the data,
+//! a replacing visitor changes exactly the values it names, dropped
+//! columns disappear, bad records are skipped with their line or fail the
+//! run, and arbitrary bytes never panic.
+
+use proptest::prelude::*;
+use rampart_table::{process, process_bytes, BadInput, Cell, Format, Options, Visitor};
+use std::io::Write;
+
+/// Upper-cases values of the column `upper` and drops `drop`; records
+/// every value seen.
+#[derive(Default)]
+struct Upper {
+    seen: Vec<(u64, u64, String, String)>,
+}
+
+impl Visitor for Upper {
+    fn cell(&mut self, c: &Cell) -> Option<String> {
+        self.seen
+            .push((c.record, c.line, c.column.to_string(), c.value.to_string()));
+        (c.column == "name" || c.column == "user.name").then(|| c.value.to_uppercase())
+    }
+    fn keep_column(&self, column: &str) -> bool {
+        column != "secret" && column != "user.secret"
+    }
+}
+
+fn rewrite(
+    format: Format,
+    input: &str,
+    options: &Options,
+) -> (String, Upper, rampart_table::Summary) {
+    let mut v = Upper::default();
+    let mut out: Vec<u8> = Vec::new();
+    let s = process_bytes(format, input.as_bytes(), options, &mut v, Some(&mut out)).unwrap();
+    (String::from_utf8(out).unwrap(), v, s)
+}
+
+#[test]
+fn csv_rewrite_replaces_drops_and_reports_bad_rows() {
+    let input = "id,name,secret\n1,ann,x\n2,\"bo, b\",y\n3,too,many,fields\n4,cy,z\n";
+    let (out, v, s) = rewrite(Format::Delimited(b','), input, &Options::default());
+    assert_eq!(out, "id,name\n1,ANN\n2,\"BO, B\"\n4,CY\n");
+    assert_eq!((s.records, s.skipped), (3, 1));
+    assert_eq!(s.problems[0].line, 4);
+    assert!(s.problems[0]
+        .message
+        .contains("4 fields where the header has 3"));
+    assert!(v.seen.contains(&(2, 3, "name".into(), "bo, b".into())));
+    let fail = Options {
+        bad_input: BadInput::Fail,
+        ..Options::default()
+    };
+    let err = process_bytes(
+        Format::Delimited(b','),
+        input.as_bytes(),
+        &fail,
+        &mut Upper::default(),
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains(":4:"), "{err}");
+}
+
+#[test]
+fn invalid_utf8_and_long_lines_are_bad_records() {
+    let mut input = b"a\n".to_vec();
+    input.extend_from_slice(b"\xff\xfe\n");
+    input.extend_from_slice(&vec![b'x'; 100]);
+    input.extend_from_slice(b"\nlast");
+    let options = Options {
+        max_record: 50,
+        ..Options::default()
+    };
+    let mut v = Upper::default();
+    let mut out: Vec<u8> = Vec::new();
+    let s = process_bytes(Format::Text, &input, &options, &mut v, Some(&mut out)).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "a\nlast");
+    assert_eq!(
+        s.problems.iter().map(|p| p.line).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+}
+
+#[test]
+fn json_lines_and_arrays_by_path() {
+    let input = "{\"user\":{\"name\":\"ann\",\"secret\":1},\"n\":5}\nnot json\n{\"user\":{\"name\":\"bo\"}}\n";
+    let (out, v, s) = rewrite(Format::JsonLines, input, &Options::default());
+    assert_eq!(
+        out,
+        "{\"n\":5,\"user\":{\"name\":\"ANN\"}}\n{\"user\":{\"name\":\"BO\"}}\n"
+    );
+    assert_eq!((s.records, s.skipped, s.problems[0].line), (2, 1, 2));
+    assert!(v.seen.iter().any(|(_, _, c, val)| c == "n" && val == "5"));
+    let array = "[\n {\"user\": {\"name\": \"a]\\\"b\"}},\n {\"user\": {\"name\": \"c\", \"secret\": \"s\"}}\n]";
+    let (out, v, s) = rewrite(Format::Json, array, &Options::default());
+    assert_eq!(s.records, 2);
+    assert_eq!(
+        out,
+        "[\n{\"user\":{\"name\":\"A]\\\"B\"}},\n{\"user\":{\"name\":\"C\"}}\n]\n"
+    );
+    assert_eq!(v.seen[1].1, 3, "line of the second element");
+    let deep = format!("[{}{}]", "[".repeat(5000), "]".repeat(5000));
+    let s = process_bytes(
+        Format::Json,
+        deep.as_bytes(),
+        &Options::default(),
+        &mut Upper::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        s.skipped, 1,
+        "nesting beyond serde_json's limit is a bad record"
+    );
+}
+
+#[test]
+fn parquet_round_trip_and_detection() {
+    use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("people.parquet");
+    let batch = RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+        (
+            "name",
+            Arc::new(StringArray::from(vec![Some("ann"), None])) as ArrayRef,
+        ),
+        (
+            "secret",
+            Arc::new(StringArray::from(vec!["x", "y"])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let source = rampart_table::detect(&path).unwrap();
+    assert_eq!(source.format, Format::Parquet);
+    let out_path = dir.path().join("out.parquet");
+    let mut out = std::fs::File::create(&out_path).unwrap();
+    let mut v = Upper::default();
+    let s = process(&source, &Options::default(), &mut v, Some(&mut out)).unwrap();
+    out.flush().unwrap();
+    assert_eq!(s.records, 2);
+    assert!(v.seen.contains(&(1, 1, "id".into(), "1".into())));
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&out_path).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    let b = &batches[0];
+    assert_eq!(
+        b.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>(),
+        vec!["id", "name"]
+    );
+    let names = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!((names.value(0), names.is_null(1)), ("ANN", true));
+}
+
+#[test]
+fn detection_by_content_and_compression() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        rampart_table::detect(&p).unwrap()
+    };
+    assert_eq!(write("a", b"x;y\n1;2\n").format, Format::Delimited(b';'));
+    assert_eq!(
+        write("b", b"{\"a\":1}\n{\"a\":2}\n").format,
+        Format::JsonLines
+    );
+    assert_eq!(write("c", b"[{\"a\":1}]").format, Format::Json);
+    assert_eq!(write("d", b"hello world\nbye\n").format, Format::Text);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"name,x\nann,1\n").unwrap();
+    let s = write("e.csv.gz", &gz.finish().unwrap());
+    assert_eq!(
+        (s.format, s.compression),
+        (Format::Delimited(b','), rampart_table::Compression::Gzip)
+    );
+    let mut v = Upper::default();
+    assert_eq!(
+        process(&s, &Options::default(), &mut v, None)
+            .unwrap()
+            .records,
+        1
+    );
+    // A gzip bomb is stopped at the cap, as an error rather than a short read.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b'a'; 1 << 20]).unwrap();
+    let s = write("f.txt.gz", &gz.finish().unwrap());
+    let capped = Options {
+        max_bytes: 1000,
+        ..Options::default()
+    };
+    let err = process(&s, &capped, &mut Upper::default(), None).unwrap_err();
+    assert!(err.to_string().contains("more than 1000 bytes"), "{err}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600), which in 0usize..5) {
+        let format = [Format::Text, Format::Delimited(b','), Format::Delimited(b'\t'), Format::JsonLines, Format::Json][which];
+        let options = Options { max_record: 64, ..Options::default() };
+        let mut out: Vec<u8> = Vec::new();
+        let _ = process_bytes(format, &bytes, &options, &mut Upper::default(), Some(&mut out));
+    }
+
+    #[test]
+    fn mutated_csv_and_json_never_panic(pos in 0usize..200, byte in any::<u8>(), which in 0usize..2) {
+        let base: &[u8] = if which == 0 {
+            b"id,name,secret\n1,\"a,b\",x\n2,c,\"d\"\"e\"\n"
+        } else {
+            b"[{\"user\":{\"name\":\"a\\\"b\"}},{\"n\":[1,2,{\"x\":null}]}]"
+        };
+        let mut bytes = base.to_vec();
+        if let Some(b) = bytes.get_mut(pos % base.len()) {
+            *b = byte;
+        }
+        let format = if which == 0 { Format::Delimited(b',') } else { Format::Json };
+        let mut out: Vec<u8> = Vec::new();
+        let _ = process_bytes(format, &bytes, &Options::default(), &mut Upper::default(), Some(&mut out));
+    }
+}
