@@ -66,7 +66,7 @@ fn csv_rewrite_replaces_drops_and_reports_bad_rows() {
 fn invalid_utf8_and_long_lines_are_bad_records() {
     let mut input = b"a\n".to_vec();
     input.extend_from_slice(b"\xff\xfe\n");
-    input.extend_from_slice(&vec![b'x'; 100]);
+    input.extend_from_slice(&[b'x'; 100]);
     input.extend_from_slice(b"\nlast");
     let options = Options {
         max_record: 50,
