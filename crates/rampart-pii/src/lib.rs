@@ -382,17 +382,34 @@ fn window_start(text: &str, i: usize) -> usize {
     i
 }
 
+/// Whether one of `words` (lowercase) is a whole word in `window`, in any
+/// case. Plain words are compared token by token without allocating;
+/// the few with spaces or punctuation ("e-mail", "ship to") are searched
+/// in a lowercased copy.
+fn window_has(window: &str, words: &[&str]) -> bool {
+    let plain = |w: &str| w.bytes().all(|b| b.is_ascii_alphanumeric());
+    if window
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|t| !t.is_empty() && words.iter().any(|w| plain(w) && t.eq_ignore_ascii_case(w)))
+    {
+        return true;
+    }
+    let mut lower: Option<String> = None;
+    words.iter().filter(|w| !plain(w)).any(|w| {
+        let l = lower.get_or_insert_with(|| window.to_lowercase());
+        contains_word(l, w)
+    })
+}
+
 fn has_context(text: &str, start: usize, end: usize, words: &[&str], extra: &str) -> bool {
     if words.is_empty() {
         return false;
     }
     let from = window_start(text, start.saturating_sub(CONTEXT_BEFORE));
     let to = floor_boundary(text, (end + CONTEXT_AFTER).min(text.len()));
-    let before = text.get(from..start).unwrap_or("").to_lowercase();
-    let after = text.get(end..to).unwrap_or("").to_lowercase();
-    words
-        .iter()
-        .any(|w| contains_word(&before, w) || contains_word(&after, w) || contains_word(extra, w))
+    window_has(text.get(from..start).unwrap_or(""), words)
+        || window_has(text.get(end..to).unwrap_or(""), words)
+        || (!extra.is_empty() && window_has(extra, words))
 }
 
 /// Whether one of `words` is among the few words just before `start`.
@@ -401,8 +418,7 @@ fn preceded_by(text: &str, start: usize, words: &[&str]) -> bool {
         return false;
     }
     let from = window_start(text, start.saturating_sub(NEGATIVE_BEFORE));
-    let before = text.get(from..start).unwrap_or("").to_lowercase();
-    words.iter().any(|w| contains_word(&before, w))
+    window_has(text.get(from..start).unwrap_or(""), words)
 }
 
 /// Bytes before a match searched for negative context words: only the

@@ -147,6 +147,17 @@ fn fold(word: &str) -> String {
 
 /// Whether a word, or a part of a hyphenated one, is in `set`.
 fn known(set: &HashSet<&str>, word: &str) -> bool {
+    // Most words are short ASCII: lowercase them on the stack.
+    if word.len() <= 32 && word.bytes().all(|b| b.is_ascii_alphabetic()) {
+        let mut buf = [0u8; 32];
+        for (d, s) in buf.iter_mut().zip(word.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        return buf
+            .get(..word.len())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .is_some_and(|w| set.contains(w));
+    }
     let f = fold(word);
     set.contains(f.as_str()) || (f.contains('-') && f.split('-').any(|p| set.contains(p)))
 }
@@ -185,7 +196,8 @@ fn runs<'t>(d: &Dictionaries, text: &'t str) -> Vec<Vec<Word<'t>>> {
     out
 }
 
-/// The title word just before `start`, if any ("Dr. ", "Mrs ").
+/// Whether a capitalised title word is just before `start` ("Dr. ",
+/// "Mrs ").
 fn titled(text: &str, start: usize) -> bool {
     let before = text.get(..start).unwrap_or("").trim_end();
     let before = before.strip_suffix('.').unwrap_or(before);
@@ -197,7 +209,9 @@ fn titled(text: &str, start: usize) -> bool {
         .into_iter()
         .rev()
         .collect();
-    !word.is_empty() && TITLES.contains(&word.to_lowercase().as_str())
+    // Titles are capitalised: "miss. Pm" is not "Miss Pm".
+    word.chars().next().is_some_and(char::is_uppercase)
+        && TITLES.contains(&word.to_lowercase().as_str())
 }
 
 /// Person names in `text`, each with a base score (context is added by
