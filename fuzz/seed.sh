@@ -22,6 +22,17 @@ seed hdf5_root -name '*.h5'
 seed keras_config -name '*.json'
 seed chat_template -name 'tokenizer_config.json' -o -name '*.py'
 seed pii_text -name '*.json' -o -name '*.txt'
+# Table readers: the first byte picks the format (see the target).
+mkdir -p corpus/table_reader corpus/pii_mask
+i=0
+for f in ../crates/rampart-pii/tests/data/pii_sample.jsonl ../examples/*/*.json; do
+  [ -f "$f" ] || continue
+  for fmt in 0 1 3 4; do printf "\\x0$fmt" | cat - <(head -c 4000 "$f") > "corpus/table_reader/seed-$i-$fmt"; done
+  i=$((i+1))
+done
+printf '\x01id,name,email\n1,"Ann, B",a@example.com\n2,x\n' > corpus/table_reader/csv
+head -c 2000 ../crates/rampart-pii/tests/data/pii_sample.jsonl > corpus/pii_mask/sample
+echo "table_reader: $(ls corpus/table_reader | wc -l) seeds"
 mkdir -p corpus/signature_bundle
 for k in p256 ed25519; do
   t=$(mktemp -d); ../target/release/rampart keygen "$t/k" --algorithm $k >/dev/null

@@ -263,19 +263,21 @@ impl Keys {
     }
 
     /// FF1 over the value's digits (radix 10) or, if it has letters, over
-    /// its ASCII letters and digits (radix 62); other characters stay.
+    /// its ASCII letters and digits (radix 62); other characters stay. A
+    /// radix-62 result must keep at least one letter (or decryption would
+    /// take it for digits): it is encrypted again until it does, which is
+    /// cycle-walking and keeps FF1 a permutation of such values.
     pub fn ff1(&self, value: &str, tweak: &str, decrypt: bool) -> Result<String, Unmaskable> {
         use fpe::ff1::{FlexibleNumeralString, FF1};
-        const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         let numeric = value.bytes().all(|b| !b.is_ascii_alphabetic());
         let radix: u32 = if numeric { 10 } else { 62 };
-        let digits: Vec<u16> = value
+        let mut numerals: Vec<u16> = value
             .bytes()
             .filter(u8::is_ascii_alphanumeric)
-            .filter_map(|b| ALPHABET.iter().position(|&a| a == b).map(|p| p as u16))
+            .filter_map(|b| FF1_ALPHABET.iter().position(|&a| a == b).map(|p| p as u16))
             .collect();
         let min = if numeric { 6 } else { 4 };
-        if digits.len() < min {
+        if numerals.len() < min {
             return Err(Unmaskable(format!(
                 "ff1 needs at least {min} {} (FF1's minimum domain of a million values)",
                 if numeric {
@@ -287,28 +289,48 @@ impl Keys {
         }
         let ff1 =
             FF1::<aes::Aes256>::new(&self.ff1, radix).map_err(|e| Unmaskable(format!("{e:?}")))?;
-        let ns = FlexibleNumeralString::from(digits);
-        let out = if decrypt {
-            ff1.decrypt(tweak.as_bytes(), &ns)
-        } else {
-            ff1.encrypt(tweak.as_bytes(), &ns)
+        let has_letter = |n: &[u16]| n.iter().any(|&d| d >= 10);
+        for _ in 0..MAX_CYCLE_WALK {
+            let ns = FlexibleNumeralString::from(numerals);
+            let out = if decrypt {
+                ff1.decrypt(tweak.as_bytes(), &ns)
+            } else {
+                ff1.encrypt(tweak.as_bytes(), &ns)
+            }
+            .map_err(|e| Unmaskable(format!("{e:?}")))?;
+            numerals = Vec::<u16>::from(out);
+            if numeric || has_letter(&numerals) {
+                return Ok(place(value, &numerals));
+            }
         }
-        .map_err(|e| Unmaskable(format!("{e:?}")))?;
-        let mut numerals = Vec::<u16>::from(out).into_iter();
-        Ok(value
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    numerals
-                        .next()
-                        .and_then(|n| ALPHABET.get(usize::from(n)))
-                        .map_or(c, |&b| char::from(b))
-                } else {
-                    c
-                }
-            })
-            .collect())
+        Err(Unmaskable(
+            "ff1: no value with a letter within the cycle-walking bound".into(),
+        ))
     }
+}
+
+/// Radix-62 numerals: digits, then upper- and lowercase letters.
+const FF1_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Re-encryptions allowed to leave the all-digit values; each needed one
+/// has a probability of at most (10/62)^4.
+const MAX_CYCLE_WALK: usize = 64;
+
+/// `value` with its ASCII letters and digits replaced by `numerals`.
+fn place(value: &str, numerals: &[u16]) -> String {
+    let mut it = numerals.iter();
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                it.next()
+                    .and_then(|&n| FF1_ALPHABET.get(usize::from(n)))
+                    .map_or(c, |&b| char::from(b))
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Applies an action to one value (`entity` names it in `<ENTITY>`
@@ -455,6 +477,13 @@ mod tests {
         let p = k.ff1("X1234567", "passport", false).unwrap();
         assert_eq!(k.ff1(&p, "passport", true).unwrap(), "X1234567");
         assert!(k.ff1("12345", "c", false).is_err(), "too short");
+        // Letters stay present, so that decryption uses the same radix.
+        for i in 0..300 {
+            let v = format!("a{i:03}");
+            let t = k.ff1(&v, "c", false).unwrap();
+            assert!(t.bytes().any(|b| b.is_ascii_alphabetic()), "{v} -> {t}");
+            assert_eq!(k.ff1(&t, "c", true).unwrap(), v);
+        }
     }
 
     #[test]
