@@ -126,6 +126,12 @@ pub enum GateKind {
     Scan,
     /// `rampart verify` of `inputs` (one path) with `key` or `ca`.
     Verify,
+    /// `rampart data pii scan` of `inputs`: passes when no personal data
+    /// scores `threshold` or more (a gate before training on masked data).
+    Pii,
+    /// `rampart data risk` of `inputs` (one dataset) over `quasi`: passes
+    /// when k >= `min_k` (and l >= `min_l` for a `sensitive` column).
+    Risk,
 }
 
 /// One gate of a stage (`[[stage.gate]]`).
@@ -142,6 +148,17 @@ pub struct GateSpec {
     pub ca: Option<PathBuf>,
     /// verify: the signature file [default: INPUT/model.sig or INPUT.sig].
     pub signature: Option<PathBuf>,
+    /// pii: the score threshold [default 0.5].
+    pub threshold: Option<f32>,
+    /// risk: quasi-identifier columns.
+    #[serde(default)]
+    pub quasi: Vec<String>,
+    /// risk: a sensitive column for l-diversity.
+    pub sensitive: Option<String>,
+    /// risk: the smallest acceptable class [default 5].
+    pub min_k: Option<u64>,
+    /// risk: the fewest distinct sensitive values per class [default 2].
+    pub min_l: Option<u64>,
 }
 
 /// Scanner settings.
@@ -166,6 +183,8 @@ impl GateKind {
             GateKind::Sign => "sign",
             GateKind::Scan => "scan",
             GateKind::Verify => "verify",
+            GateKind::Pii => "pii-scan",
+            GateKind::Risk => "reid-risk",
         }
     }
 }

@@ -209,7 +209,7 @@ fn record_attestation(
 }
 
 #[derive(Serialize)]
-struct Hit {
+pub struct Hit {
     file: String,
     line: u64,
     record: u64,
@@ -266,7 +266,7 @@ impl Visitor for ScanVisitor<'_> {
 }
 
 #[derive(Serialize)]
-struct FileSummary {
+pub struct FileSummary {
     file: String,
     format: &'static str,
     records: u64,
@@ -275,24 +275,27 @@ struct FileSummary {
     pii_columns: Vec<PiiColumn>,
 }
 
-fn scan(a: &ScanArgs) -> Result<ExitCode> {
-    let (policy, policy_digest) = load_policy(&a.common)?;
+/// Matches listed, counts by entity, and per-file summaries.
+pub type ScanResult = (Vec<Hit>, BTreeMap<&'static str, u64>, Vec<FileSummary>);
+
+/// Scans datasets as `policy` says (threshold, bad input).
+pub fn scan_files(paths: &[PathBuf], policy: &Policy, max_matches: usize) -> Result<ScanResult> {
     let mut hits = Vec::new();
     let mut counts = BTreeMap::new();
     let mut files = Vec::new();
-    for path in &a.paths {
+    for path in paths {
         let source = detect(path)?;
         let file = path.display().to_string();
         let mut v = ScanVisitor {
             file: &file,
             threshold: policy.threshold,
-            max: a.max_matches,
+            max: max_matches,
             hits: &mut hits,
             counts: &mut counts,
             columns: Columns::default(),
         };
         let progress = crate::progress::spinner(&format!("scanning {file}"));
-        let summary = rampart_table::process(&source, &options(&policy), &mut v, None)?;
+        let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
         progress.finish_and_clear();
         files.push(FileSummary {
             format: source.format.name(),
@@ -307,22 +310,47 @@ fn scan(a: &ScanArgs) -> Result<ExitCode> {
             file,
         });
     }
+    Ok((hits, counts, files))
+}
+
+/// The attestation predicate of a PII scan (counts and columns, never
+/// values).
+pub fn scan_predicate(
+    counts: &BTreeMap<&'static str, u64>,
+    files: &[FileSummary],
+    policy: &Policy,
+    policy_digest: &str,
+) -> serde_json::Value {
+    let files: Vec<serde_json::Value> = files
+        .iter()
+        .map(|f| {
+            let columns: Vec<serde_json::Value> = f
+                .pii_columns
+                .iter()
+                .map(|c| json!({"column": c.column, "entity": c.entity, "share": c.share}))
+                .collect();
+            json!({"file": f.file, "format": f.format, "records": f.records, "skipped": f.skipped, "pii_columns": columns})
+        })
+        .collect();
+    json!({
+        "passed": counts.is_empty(),
+        "counts": counts,
+        "threshold": policy.threshold,
+        "policy_sha256": policy_digest,
+        "files": files,
+    })
+}
+
+fn scan(a: &ScanArgs) -> Result<ExitCode> {
+    let (policy, policy_digest) = load_policy(&a.common)?;
+    let (hits, counts, files) = scan_files(&a.paths, &policy, a.max_matches)?;
     if a.json {
         let v = json!({"files": files, "counts": counts, "matches": hits});
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_scan(&files, &hits, &counts);
     }
-    let predicate = json!({
-        "passed": counts.is_empty(),
-        "counts": counts,
-        "threshold": policy.threshold,
-        "policy_sha256": policy_digest,
-        "files": files.iter().map(|f| json!({
-            "file": f.file, "format": f.format, "records": f.records, "skipped": f.skipped,
-            "pii_columns": f.pii_columns.iter().map(|c| json!({"column": c.column, "entity": c.entity, "share": c.share})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
+    let predicate = scan_predicate(&counts, &files, &policy, &policy_digest);
     record_attestation(&a.common, "pii-scan", &a.paths, predicate)?;
     Ok(if counts.is_empty() {
         ExitCode::SUCCESS
@@ -747,32 +775,44 @@ impl Visitor for RiskVisitor<'_> {
     }
 }
 
-fn risk(a: &RiskArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&a.common)?;
-    let source = detect(&a.path)?;
+/// What `data risk` measures; the report's `passed` says whether k and
+/// l meet their minimums.
+pub struct RiskQuery<'a> {
+    pub path: &'a Path,
+    pub quasi: &'a [String],
+    pub sensitive: Option<&'a str>,
+    pub min_k: u64,
+    pub min_l: u64,
+    pub max_rows: usize,
+}
+
+/// The k-anonymity and l-diversity report of a dataset, as JSON.
+pub fn measure_risk(q: &RiskQuery, policy: &Policy) -> Result<serde_json::Value> {
+    let source = detect(q.path)?;
     let mut v = RiskVisitor {
-        quasi: &a.quasi,
-        sensitive: a.sensitive.as_deref(),
+        quasi: q.quasi,
+        sensitive: q.sensitive,
         record: 0,
         line: 0,
-        current: vec![None; a.quasi.len()],
+        current: vec![None; q.quasi.len()],
         current_sensitive: None,
         classes: HashMap::new(),
         seen: HashSet::new(),
-        keep_rows: a.max_rows,
+        keep_rows: q.max_rows,
     };
-    let summary = rampart_table::process(&source, &options(&policy), &mut v, None)?;
+    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
     v.finish_record();
-    let missing: Vec<&String> = a
+    let missing: Vec<&str> = q
         .quasi
         .iter()
-        .chain(a.sensitive.iter())
-        .filter(|c| !v.seen.contains(*c) && !summary.columns.contains(c))
+        .map(String::as_str)
+        .chain(q.sensitive)
+        .filter(|c| !v.seen.contains(*c) && !summary.columns.iter().any(|s| s == c))
         .collect();
     if !missing.is_empty() {
         bail!(
             "{}: no column {} (columns: {})",
-            a.path.display(),
+            q.path.display(),
             missing
                 .iter()
                 .map(|c| format!("{c:?}"))
@@ -783,81 +823,66 @@ fn risk(a: &RiskArgs) -> Result<ExitCode> {
     }
     let rows: u64 = v.classes.values().map(|c| c.rows).sum();
     let k_min = v.classes.values().map(|c| c.rows).min().unwrap_or(0);
-    let below: Vec<&Class> = v.classes.values().filter(|c| c.rows < a.k).collect();
+    let below: Vec<&Class> = v.classes.values().filter(|c| c.rows < q.min_k).collect();
     let rows_below: u64 = below.iter().map(|c| c.rows).sum();
     let mut at_risk: Vec<u64> = below
         .iter()
         .flat_map(|c| c.first_rows.iter().copied())
         .collect();
     at_risk.sort_unstable();
-    at_risk.truncate(a.max_rows);
-    let l_min = a.sensitive.as_ref().map(|_| {
+    at_risk.truncate(q.max_rows);
+    let diversity = |c: &Class| c.sensitive.len() as u64;
+    let l_min = q
+        .sensitive
+        .map(|_| v.classes.values().map(diversity).min().unwrap_or(0));
+    let classes_below_l = q.sensitive.map(|_| {
         v.classes
             .values()
-            .map(|c| c.sensitive.len() as u64)
-            .min()
-            .unwrap_or(0)
-    });
-    let classes_below_l = a.sensitive.as_ref().map(|_| {
-        v.classes
-            .values()
-            .filter(|c| (c.sensitive.len() as u64) < a.l)
+            .filter(|c| diversity(c) < q.min_l)
             .count()
     });
-    let passed = k_min >= a.k && l_min.is_none_or(|l| l >= a.l);
+    let passed = k_min >= q.min_k && l_min.is_none_or(|l| l >= q.min_l);
     let share = if rows == 0 {
         0.0
     } else {
         rows_below as f64 / rows as f64
     };
-    let report = json!({
-        "file": a.path.display().to_string(),
+    Ok(json!({
+        "file": q.path.display().to_string(),
         "rows": rows,
-        "quasi_identifiers": a.quasi,
+        "quasi_identifiers": q.quasi,
         "classes": v.classes.len(),
         "k": k_min,
-        "min_k": a.k,
+        "min_k": q.min_k,
         "classes_below_k": below.len(),
         "rows_below_k": rows_below,
         "share_below_k": share,
         "rows_at_risk": at_risk,
-        "sensitive": a.sensitive,
+        "sensitive": q.sensitive,
         "l": l_min,
-        "min_l": a.sensitive.as_ref().map(|_| a.l),
+        "min_l": q.sensitive.map(|_| q.min_l),
         "classes_below_l": classes_below_l,
         "passed": passed,
         "skipped": summary.skipped,
-    });
+    }))
+}
+
+fn risk(a: &RiskArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    let q = RiskQuery {
+        path: &a.path,
+        quasi: &a.quasi,
+        sensitive: a.sensitive.as_deref(),
+        min_k: a.k,
+        min_l: a.l,
+        max_rows: a.max_rows,
+    };
+    let report = measure_risk(&q, &policy)?;
+    let passed = report["passed"].as_bool().unwrap_or(false);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
-            "{}: {rows} rows in {} classes over {}",
-            a.path.display(),
-            v.classes.len(),
-            a.quasi.join(", ")
-        );
-        println!(
-            "k-anonymity: k = {k_min} (minimum {}); {} classes and {rows_below} rows ({:.1}%) below it",
-            a.k,
-            below.len(),
-            share * 100.0
-        );
-        if let (Some(l), Some(s), Some(n)) = (l_min, &a.sensitive, classes_below_l) {
-            println!(
-                "l-diversity of {s}: l = {l} (minimum {}); {n} classes below it",
-                a.l
-            );
-        }
-        if !at_risk.is_empty() {
-            let list: Vec<String> = at_risk.iter().map(u64::to_string).collect();
-            println!(
-                "rows at risk (line numbers, first {}): {}",
-                a.max_rows,
-                list.join(", ")
-            );
-        }
-        println!("{}", if passed { "PASS" } else { "FAIL" });
+        print_risk(&report);
     }
     record_attestation(
         &a.common,
@@ -870,4 +895,49 @@ fn risk(a: &RiskArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn print_risk(r: &serde_json::Value) {
+    let n = |k: &str| r[k].as_u64().unwrap_or(0);
+    let quasi: Vec<&str> = r["quasi_identifiers"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    println!(
+        "{}: {} rows in {} classes over {}",
+        r["file"].as_str().unwrap_or(""),
+        n("rows"),
+        n("classes"),
+        quasi.join(", ")
+    );
+    println!(
+        "k-anonymity: k = {} (minimum {}); {} classes and {} rows ({:.1}%) below it",
+        n("k"),
+        n("min_k"),
+        n("classes_below_k"),
+        n("rows_below_k"),
+        r["share_below_k"].as_f64().unwrap_or(0.0) * 100.0
+    );
+    if let Some(s) = r["sensitive"].as_str() {
+        println!(
+            "l-diversity of {s}: l = {} (minimum {}); {} classes below it",
+            n("l"),
+            n("min_l"),
+            n("classes_below_l")
+        );
+    }
+    if let Some(rows) = r["rows_at_risk"].as_array().filter(|a| !a.is_empty()) {
+        let list: Vec<String> = rows.iter().map(|v| v.to_string()).collect();
+        println!(
+            "rows at risk (line numbers, first {}): {}",
+            list.len(),
+            list.join(", ")
+        );
+    }
+    let verdict = if r["passed"].as_bool().unwrap_or(false) {
+        "PASS"
+    } else {
+        "FAIL"
+    };
+    println!("{verdict}");
 }

@@ -133,6 +133,55 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
             let predicate = serde_json::json!({"passed": passed, "summary": summary});
             ("verify", passed, summary, Vec::new(), predicate)
         }
+        GateKind::Pii => {
+            let policy = rampart_pii::transform::Policy {
+                threshold: g.threshold.unwrap_or(0.5),
+                ..Default::default()
+            };
+            let (_, counts, files) = crate::data::scan_files(&inputs, &policy, 0)?;
+            let total: u64 = counts.values().sum();
+            let listed: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let summary = if total == 0 {
+                format!("no personal data at or above {}", policy.threshold)
+            } else {
+                format!(
+                    "{total} matches at or above {}: {}",
+                    policy.threshold,
+                    listed.join(", ")
+                )
+            };
+            let predicate = crate::data::scan_predicate(&counts, &files, &policy, "pipeline");
+            ("pii-scan", total == 0, summary, Vec::new(), predicate)
+        }
+        GateKind::Risk => {
+            let [path] = inputs.as_slice() else {
+                bail!("a risk gate takes exactly one input (the dataset)");
+            };
+            if g.quasi.is_empty() {
+                bail!("a risk gate needs quasi = [\"column\", ...]");
+            }
+            let q = crate::data::RiskQuery {
+                path,
+                quasi: &g.quasi,
+                sensitive: g.sensitive.as_deref(),
+                min_k: g.min_k.unwrap_or(5),
+                min_l: g.min_l.unwrap_or(2),
+                max_rows: 20,
+            };
+            let report = crate::data::measure_risk(&q, &Default::default())?;
+            let passed = report["passed"].as_bool().unwrap_or(false);
+            let summary = format!(
+                "k = {} (minimum {}), {} rows in classes below it{}",
+                report["k"],
+                q.min_k,
+                report["rows_below_k"],
+                match q.sensitive {
+                    Some(s) => format!("; l = {} for {s} (minimum {})", report["l"], q.min_l),
+                    None => String::new(),
+                }
+            );
+            ("reid-risk", passed, summary, Vec::new(), report)
+        }
     };
     let ledger_index = match crate::attest::ledger_dir(None) {
         Some(dir) => Some(crate::attest::record(&dir, gate, &inputs, predicate)?),

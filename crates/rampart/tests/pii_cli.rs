@@ -464,3 +464,47 @@ fn data_gates_record_attestations_in_the_ledger() {
         "values never reach the ledger"
     );
 }
+
+#[test]
+fn pipeline_gates_for_personal_data_and_reidentification_risk() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("people.csv"), PEOPLE).unwrap();
+    std::fs::write(p.join("clean.csv"), "age,sex\n30,F\n30,F\n").unwrap();
+    std::fs::write(
+        p.join("rampart.toml"),
+        "[[stage]]\nname = \"data\"\n\
+         [[stage.gate]]\ngate = \"pii\"\ninputs = [\"clean.csv\"]\n\
+         [[stage.gate]]\ngate = \"risk\"\ninputs = [\"clean.csv\"]\nquasi = [\"age\", \"sex\"]\nmin_k = 2\n\
+         [[stage]]\nname = \"raw\"\n\
+         [[stage.gate]]\ngate = \"pii\"\ninputs = [\"people.csv\"]\n\
+         [[stage.gate]]\ngate = \"risk\"\ninputs = [\"clean.csv\"]\nquasi = [\"age\", \"sex\"]\nmin_k = 3\n",
+    )
+    .unwrap();
+    let o = rampart(p, &["run", "data", "--format", "json"], &[]);
+    assert!(
+        o.status.success(),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = rampart(p, &["run", "raw", "--keep-going", "--format", "json"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gates = &v[0]["gates"];
+    assert_eq!(
+        (gates[0]["gate"].as_str(), gates[0]["passed"].as_bool()),
+        (Some("pii-scan"), Some(false))
+    );
+    assert_eq!(
+        (gates[1]["gate"].as_str(), gates[1]["passed"].as_bool()),
+        (Some("reid-risk"), Some(false))
+    );
+    assert!(
+        gates[1]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("k = 2 (minimum 3)"),
+        "{gates}"
+    );
+}
