@@ -55,7 +55,7 @@ def run_rampart(records, text_path):
     found = [[] for _ in records]
     for m in json.loads(out.stdout)["matches"]:
         line = records[m["line"] - 1]["text"].encode("utf-8")
-        start = len(line[: m["column"] - 1].decode("utf-8", "replace"))
+        start = len(line[: m["start"] - 1].decode("utf-8", "replace"))
         end = len(line[: m["end"]].decode("utf-8", "replace"))
         found[m["line"] - 1].append((start, end, m["entity"]))
     return found, cpu, wall

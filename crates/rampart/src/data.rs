@@ -208,9 +208,15 @@ fn record_attestation(
     Ok(())
 }
 
+fn shared_str<S: serde::Serializer>(v: &std::rc::Rc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
 #[derive(Serialize)]
 pub struct Hit {
-    file: String,
+    /// Shared by every match of a file.
+    #[serde(serialize_with = "shared_str")]
+    file: std::rc::Rc<str>,
     line: u64,
     record: u64,
     #[serde(skip_serializing_if = "str::is_empty")]
@@ -225,7 +231,7 @@ pub struct Hit {
 }
 
 struct ScanVisitor<'a> {
-    file: &'a str,
+    file: std::rc::Rc<str>,
     threshold: f32,
     max: usize,
     hits: &'a mut Vec<Hit>,
@@ -247,7 +253,7 @@ impl Visitor for ScanVisitor<'_> {
             *self.counts.entry(m.entity).or_default() += 1;
             if self.max == 0 || self.hits.len() < self.max {
                 self.hits.push(Hit {
-                    file: self.file.to_string(),
+                    file: self.file.clone(),
                     line: cell.line,
                     record: cell.record,
                     column: cell.column.to_string(),
@@ -287,7 +293,7 @@ pub fn scan_files(paths: &[PathBuf], policy: &Policy, max_matches: usize) -> Res
         let source = detect(path)?;
         let file = path.display().to_string();
         let mut v = ScanVisitor {
-            file: &file,
+            file: file.as_str().into(),
             threshold: policy.threshold,
             max: max_matches,
             hits: &mut hits,
@@ -345,8 +351,25 @@ fn scan(a: &ScanArgs) -> Result<ExitCode> {
     let (policy, policy_digest) = load_policy(&a.common)?;
     let (hits, counts, files) = scan_files(&a.paths, &policy, a.max_matches)?;
     if a.json {
-        let v = json!({"files": files, "counts": counts, "matches": hits});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        // Serialized straight from the structs, streamed: listing every
+        // match of a big file must not build a JSON tree in memory first.
+        #[derive(Serialize)]
+        struct Output<'a> {
+            files: &'a [FileSummary],
+            counts: &'a BTreeMap<&'static str, u64>,
+            matches: &'a [Hit],
+        }
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer_pretty(
+            &mut out,
+            &Output {
+                files: &files,
+                counts: &counts,
+                matches: &hits,
+            },
+        )?;
+        writeln!(out)?;
+        out.flush()?;
     } else {
         print_scan(&files, &hits, &counts);
     }
