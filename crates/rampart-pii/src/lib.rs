@@ -550,6 +550,25 @@ fn resolve_overlaps(mut found: Vec<Match>) -> Vec<Match> {
     kept
 }
 
+/// Matches made disjoint for rewriting: matches that overlap (neither
+/// containing the other, which [`scan`] keeps) become one span with the
+/// entity of the first. Replacing each span then leaves no part of a value
+/// behind and never splits a character.
+pub fn disjoint(mut found: Vec<Match>) -> Vec<Match> {
+    found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+    let mut out: Vec<Match> = Vec::with_capacity(found.len());
+    for m in found {
+        match out.last_mut() {
+            Some(last) if m.start < last.end => {
+                last.end = last.end.max(m.end);
+                last.score = last.score.max(m.score);
+            }
+            _ => out.push(m),
+        }
+    }
+    out
+}
+
 /// Every entity in `text`, whatever its score, sorted by position.
 pub fn scan_text(text: &str) -> Vec<Match> {
     scan(text, None, 0.0)
@@ -613,6 +632,25 @@ mod tests {
         assert!(
             with.iter().any(|m| m.entity == "UK_NHS" && m.score >= 0.5),
             "{with:?}"
+        );
+    }
+
+    #[test]
+    fn overlapping_matches_merge_for_rewriting() {
+        let m = |entity, start, end| Match {
+            entity,
+            start,
+            end,
+            score: 0.5,
+            detail: None,
+        };
+        let merged = disjoint(vec![m("B", 5, 15), m("A", 0, 10), m("C", 20, 25)]);
+        assert_eq!(
+            merged
+                .iter()
+                .map(|m| (m.entity, m.start, m.end))
+                .collect::<Vec<_>>(),
+            vec![("A", 0, 15), ("C", 20, 25)]
         );
     }
 

@@ -548,8 +548,8 @@ impl Visitor for MaskVisitor<'_> {
         }
         let mut out = cell.value.to_string();
         let mut changed = false;
-        // Right to left, so that earlier offsets stay valid.
-        for m in found.iter().rev() {
+        // Disjoint spans, right to left, so that earlier offsets stay valid.
+        for m in rampart_pii::disjoint(found).iter().rev() {
             let action = self.policy.entity_action(m.entity).clone();
             let Some(span) = cell.value.get(m.start..m.end) else {
                 continue;
@@ -562,6 +562,10 @@ impl Visitor for MaskVisitor<'_> {
                     format!("<{}>", m.entity)
                 }
             };
+            if out.get(m.start..m.end).is_none() {
+                self.fail(cell, "a match off a character boundary".into());
+                return Some(format!("<{}>", m.entity));
+            }
             out.replace_range(m.start..m.end, &new);
             changed = true;
             self.count(format!("entity:{}", m.entity), &action);
@@ -821,7 +825,11 @@ pub fn measure_risk(q: &RiskQuery, policy: &Policy) -> Result<serde_json::Value>
         current_sensitive: None,
         classes: HashMap::new(),
         seen: HashSet::new(),
-        keep_rows: q.max_rows,
+        // A class of k rows or more is not at risk: it never needs more
+        // than k - 1 row numbers.
+        keep_rows: q
+            .max_rows
+            .min(usize::try_from(q.min_k.saturating_sub(1)).unwrap_or(usize::MAX)),
     };
     let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
     v.finish_record();
