@@ -163,6 +163,20 @@ name = "model"
 gate = "scan"
 inputs = ["model"]
 
+# Training data: no personal data left after `rampart data pii mask`,
+# and no one re-identifiable by these columns.
+# [[stage]]
+# name = "data"
+# [[stage.gate]]
+# gate = "pii"
+# inputs = ["data/train.masked.csv"]
+# threshold = 0.5
+# [[stage.gate]]
+# gate = "risk"
+# inputs = ["data/train.masked.csv"]
+# quasi = ["age", "zip", "sex"]
+# min_k = 5
+
 # What `rampart check ARTIFACT` requires before deployment.
 [admission]
 require = ["scan"]
