@@ -1,18 +1,28 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+/// The folder a path is in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// A temporary file in the folder `path` will be in, so that renaming it
+/// into place is atomic; deleted if dropped before it is persisted.
+pub fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(".rampart-")
+        .suffix(".partial")
+        .tempfile_in(parent_dir(path))
+}
+
 /// Writes `bytes` to `path` so that readers see either the old file or the
 /// whole new one, never a half-written file: the bytes go to a temporary file
 /// in the same directory, which is flushed, synced and renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".rampart-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -26,7 +26,7 @@ mod rules;
 
 pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
-pub use fs::write_atomic;
+pub use fs::{parent_dir, temp_beside, write_atomic};
 pub use policy::{
     Admission, GateKind, GateSpec, Policy, PolicyError, RulePolicy, ScanPolicy, Stage, Suppression,
     POLICY_FILE_NAME,

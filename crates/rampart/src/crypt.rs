@@ -81,20 +81,19 @@ pub struct AgeKeygenArgs {
     output: PathBuf,
 }
 
-/// A temporary file beside `dest`, persisted only by [`Partial::commit`].
-fn partial_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".rampart-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+/// A temporary file beside `dest`, renamed into place by [`commit`].
+pub fn partial_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
+    rampart_core::temp_beside(dest).with_context(|| {
+        format!(
+            "cannot create a temporary file in {}",
+            rampart_core::parent_dir(dest).display()
+        )
+    })
 }
 
-fn commit(tmp: tempfile::NamedTempFile, dest: &Path) -> Result<()> {
+/// Syncs the temporary file and renames it to `dest`, which must not
+/// exist.
+pub fn commit(tmp: tempfile::NamedTempFile, dest: &Path) -> Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist_noclobber(dest)
         .map_err(|e| e.error)
@@ -340,22 +339,12 @@ pub fn age_keygen(a: &AgeKeygenArgs) -> Result<ExitCode> {
     use age::secrecy::ExposeSecret;
     let id = age::x25519::Identity::generate();
     let public = id.to_public().to_string();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&a.output).with_context(|| {
-        format!(
-            "cannot create {} (an existing identity is never overwritten)",
-            a.output.display()
-        )
-    })?;
-    writeln!(f, "# public key: {public}")?;
-    writeln!(f, "{}", id.to_string().expose_secret())?;
-    f.sync_all()?;
+    let text = format!(
+        "# public key: {public}\n{}\n",
+        id.to_string().expose_secret()
+    );
+    crate::signing::write_new(&a.output, text.as_bytes(), 0o600)
+        .context("an existing identity is never overwritten")?;
     println!("{public}");
     eprintln!(
         "wrote the identity to {}; encrypt to it with --recipient {public}",

@@ -604,15 +604,7 @@ fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
         None => None,
     };
     let source = detect(&a.input)?;
-    let dir = match a.output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".rampart-")
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let tmp = crate::crypt::partial_beside(&a.output)?;
     let file = tmp.as_file().try_clone()?;
     let buffered = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut v = MaskVisitor {
@@ -711,21 +703,8 @@ fn keygen(path: &Path) -> Result<ExitCode> {
     use rand_core::RngCore;
     let mut key = [0u8; 32];
     rand_core::OsRng.fill_bytes(&mut key);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).with_context(|| {
-        format!(
-            "cannot create {} (an existing key is never overwritten)",
-            path.display()
-        )
-    })?;
-    writeln!(f, "{}", hex::encode(key))?;
-    f.sync_all()?;
+    crate::signing::write_new(path, format!("{}\n", hex::encode(key)).as_bytes(), 0o600)
+        .context("an existing key is never overwritten")?;
     println!(
         "wrote a new masking key to {} (keep it secret: it links pseudonyms and opens tokens)",
         path.display()
