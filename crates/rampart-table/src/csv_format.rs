@@ -10,6 +10,7 @@ struct LineGuard<R> {
     inner: R,
     max: usize,
     since_newline: usize,
+    line: u64,
 }
 
 impl<R: Read> Read for LineGuard<R> {
@@ -18,12 +19,17 @@ impl<R: Read> Read for LineGuard<R> {
         for &b in buf.get(..n).unwrap_or(&[]) {
             if b == b'\n' {
                 self.since_newline = 0;
+                self.line += 1;
             } else {
                 self.since_newline += 1;
                 if self.since_newline > self.max {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::InvalidData,
-                        format!("a line longer than {} bytes (an unclosed quote?)", self.max),
+                        format!(
+                            "line {} is longer than {} bytes (an unclosed quote?)",
+                            self.line + 1,
+                            self.max
+                        ),
                     ));
                 }
             }
@@ -44,6 +50,7 @@ pub fn process(
         inner: reader,
         max: options.max_record,
         since_newline: 0,
+        line: 0,
     };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)

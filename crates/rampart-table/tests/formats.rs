@@ -63,6 +63,27 @@ fn csv_rewrite_replaces_drops_and_reports_bad_rows() {
 }
 
 #[test]
+fn an_unclosed_quote_fails_naming_its_line() {
+    let input = format!("a,b\n1,2\n3,\"{}\n", "x".repeat(200));
+    let options = Options {
+        max_record: 100,
+        ..Options::default()
+    };
+    let err = process_bytes(
+        Format::Delimited(b','),
+        input.as_bytes(),
+        &options,
+        &mut Upper::default(),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("line 3 is longer than 100 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
 fn invalid_utf8_and_long_lines_are_bad_records() {
     let mut input = b"a\n".to_vec();
     input.extend_from_slice(b"\xff\xfe\n");
