@@ -28,6 +28,13 @@ enum DataCommand {
     /// Personal data and secrets: find, mask, unmask.
     #[command(subcommand)]
     Pii(PiiCommand),
+    /// Profile datasets in one streaming pass: per column the type, nulls,
+    /// distinct values, min/max/mean/std, quantiles, top values and string
+    /// lengths. Profiles are mergeable: `--merge` combines profiles of
+    /// shards into the profile of the whole.
+    ///
+    /// Example: rampart data profile train.csv -o train.profile.json
+    Profile(ProfileArgs),
     /// Re-identification risk: k-anonymity over quasi-identifier columns
     /// and l-diversity of a sensitive column. Exit 1 when k (or l) is
     /// below the minimum.
@@ -113,6 +120,21 @@ struct MaskArgs {
 }
 
 #[derive(Args, Debug)]
+struct ProfileArgs {
+    /// Datasets, or with --merge, profiles.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Where to write the profile (JSON; written atomically).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The inputs are profiles to merge.
+    #[arg(long)]
+    merge: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
 struct RiskArgs {
     path: PathBuf,
     /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
@@ -143,6 +165,7 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
         DataCommand::Pii(PiiCommand::Unmask(m)) => mask(m, true),
         DataCommand::Pii(PiiCommand::Keygen { path }) => keygen(path),
         DataCommand::Risk(r) => risk(r),
+        DataCommand::Profile(p) => profile(p),
     }
 }
 
@@ -950,4 +973,105 @@ fn print_risk(r: &serde_json::Value) {
         "FAIL"
     };
     println!("{verdict}");
+}
+
+struct ProfileVisitor<'a> {
+    profile: &'a mut rampart_profile::Profile,
+}
+
+impl Visitor for ProfileVisitor<'_> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        let column = if cell.column.is_empty() {
+            "text"
+        } else {
+            cell.column
+        };
+        self.profile.observe(column, cell.value);
+        None
+    }
+}
+
+fn profile(a: &ProfileArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    let mut profile = rampart_profile::Profile::default();
+    for path in &a.paths {
+        if a.merge {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON", path.display()))?;
+            let other = rampart_profile::Profile::from_json(&v)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            profile
+                .merge(&other)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            continue;
+        }
+        let source = detect(path)?;
+        let mut shard = rampart_profile::Profile::default();
+        let progress = crate::progress::spinner(&format!("profiling {}", path.display()));
+        let summary = rampart_table::process(
+            &source,
+            &options(&policy),
+            &mut ProfileVisitor {
+                profile: &mut shard,
+            },
+            None,
+        )?;
+        progress.finish_and_clear();
+        for p in &summary.problems {
+            eprintln!(
+                "warning: {}:{}: {} (skipped)",
+                path.display(),
+                p.line,
+                p.message
+            );
+        }
+        shard.rows = summary.records;
+        shard.sources.push(rampart_profile::Source {
+            file: path.display().to_string(),
+            format: source.format.name().into(),
+            sha256: crate::attest::artifact_digest(path)?,
+            rows: summary.records,
+        });
+        profile.merge(&shard).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let json = profile.to_json();
+    let text = format!("{}\n", serde_json::to_string_pretty(&json)?);
+    rampart_core::write_atomic(&a.output, text.as_bytes())
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
+    println!(
+        "{} rows, {} columns -> {}",
+        profile.rows,
+        profile.columns.len(),
+        a.output.display()
+    );
+    println!(
+        "{:<24} {:<8} {:>7} {:>10} {:>12} {:>12} {:>12}",
+        "column", "type", "null%", "distinct", "min", "max", "mean"
+    );
+    for c in json["summary"].as_array().into_iter().flatten() {
+        let num = |k: &str| c[k].as_f64().map_or("-".to_string(), |x| format!("{x:.4}"));
+        println!(
+            "{:<24} {:<8} {:>6.1}% {:>10} {:>12} {:>12} {:>12}",
+            c["name"].as_str().unwrap_or(""),
+            c["type"].as_str().unwrap_or(""),
+            c["null_share"].as_f64().unwrap_or(0.0) * 100.0,
+            c["distinct"],
+            num("min"),
+            num("max"),
+            num("mean")
+        );
+    }
+    let predicate = json!({
+        "passed": true,
+        "rows": profile.rows,
+        "columns": profile.columns.len(),
+        "merged": a.merge,
+        "profile_sha256": crate::attest::sha256_hex(text.as_bytes()),
+    });
+    let mut inputs = a.paths.clone();
+    inputs.push(a.output.clone());
+    record_attestation(&a.common, "data-profile", &inputs, predicate)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -508,3 +508,74 @@ fn pipeline_gates_for_personal_data_and_reidentification_risk() {
         "{gates}"
     );
 }
+
+#[test]
+fn profiles_of_shards_merge_into_the_profile_of_the_whole() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut whole = String::from("id,age,city\n");
+    let (mut a, mut b) = (whole.clone(), whole.clone());
+    for i in 0..2000 {
+        let row = format!("{i},{},{}\n", 18 + i % 70, ["Paris", "Lyon", ""][i % 3]);
+        whole.push_str(&row);
+        if i < 700 {
+            a.push_str(&row)
+        } else {
+            b.push_str(&row)
+        }
+    }
+    std::fs::write(p.join("whole.csv"), whole).unwrap();
+    std::fs::write(p.join("a.csv"), a).unwrap();
+    std::fs::write(p.join("b.csv"), b).unwrap();
+    for (input, out) in [
+        ("whole.csv", "w.json"),
+        ("a.csv", "a.json"),
+        ("b.csv", "b.json"),
+    ] {
+        let o = rampart(p, &["data", "profile", input, "-o", out], &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = rampart(
+        p,
+        &[
+            "data", "profile", "--merge", "a.json", "b.json", "-o", "m.json",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p.join(f)).unwrap()).unwrap()
+    };
+    let (w, m) = (read("w.json"), read("m.json"));
+    assert_eq!(
+        (w["rows"].as_u64(), m["rows"].as_u64()),
+        (Some(2000), Some(2000))
+    );
+    assert_eq!(m["sources"].as_array().unwrap().len(), 2);
+    for (cw, cm) in w["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(m["summary"].as_array().unwrap())
+    {
+        for k in ["name", "type", "count", "nulls", "distinct", "min", "max"] {
+            assert_eq!(cw[k], cm[k], "{k}");
+        }
+    }
+    let age = &w["summary"][1];
+    assert_eq!(
+        (
+            age["type"].as_str(),
+            age["min"].as_f64(),
+            age["max"].as_f64()
+        ),
+        (Some("integer"), Some(18.0), Some(87.0))
+    );
+    assert_eq!(w["summary"][2]["nulls"], 666);
+    let o = rampart(
+        p,
+        &["data", "profile", "--merge", "whole.csv", "-o", "x.json"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "a dataset is not a profile");
+}

@@ -1,0 +1,382 @@
+//! Dataset profiles: what a clean dataset looks like, from one streaming
+//! pass over its values. Per column: the types seen, nulls, distinct
+//! values (HyperLogLog), min/max/mean/std, quantiles (t-digest), the most
+//! frequent values (Misra-Gries) and string lengths. Every part is a
+//! mergeable sketch, so a dataset can be profiled in shards and the
+//! profiles merged; memory depends on the number of columns, not rows.
+//!
+//! A profile is the reference that validation and drift compare against.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        unsafe_code
+    )
+)]
+
+pub mod sketch;
+
+use serde::{Deserialize, Serialize};
+use sketch::{Hll, Moments, Quantiles, TopValues};
+use std::collections::BTreeMap;
+
+/// The profile format's version; merging refuses other versions.
+pub const VERSION: u32 = 1;
+
+/// Most columns profiled (JSON paths can be many).
+pub const MAX_COLUMNS: usize = 4096;
+
+/// What a single value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool,
+    Integer,
+    Float,
+    /// NaN or an infinity: counted, kept out of the moments.
+    NonFinite,
+    String,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "bool",
+            Kind::Integer => "integer",
+            Kind::Float => "float",
+            Kind::NonFinite => "non-finite",
+            Kind::String => "string",
+        }
+    }
+}
+
+/// The kind of a value as text, and its number if it is one.
+pub fn classify(v: &str) -> (Kind, Option<f64>) {
+    let t = v.trim();
+    match t {
+        "" | "null" | "NULL" | "None" | "NA" | "N/A" | "n/a" => return (Kind::Null, None),
+        "true" | "false" | "True" | "False" | "TRUE" | "FALSE" => return (Kind::Bool, None),
+        _ => {}
+    }
+    if t.parse::<i64>().is_ok() {
+        return (Kind::Integer, t.parse::<f64>().ok());
+    }
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() => (Kind::Float, Some(x)),
+        Ok(_) => (Kind::NonFinite, None),
+        Err(_) => (Kind::String, None),
+    }
+}
+
+/// Everything known about one column.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// Values seen, nulls included.
+    pub count: u64,
+    /// Values of each kind.
+    pub kinds: BTreeMap<String, u64>,
+    pub distinct: Hll,
+    /// Of the numeric values.
+    pub numbers: Moments,
+    pub quantiles: Quantiles,
+    pub top: TopValues,
+    /// String lengths in characters, of the non-null values.
+    pub lengths: Moments,
+}
+
+impl Column {
+    fn new(name: &str) -> Column {
+        Column {
+            name: name.to_string(),
+            ..Column::default()
+        }
+    }
+
+    pub fn observe(&mut self, value: &str) {
+        self.count += 1;
+        let (kind, number) = classify(value);
+        *self.kinds.entry(kind.name().to_string()).or_default() += 1;
+        if kind == Kind::Null {
+            return;
+        }
+        self.distinct.add(value.as_bytes());
+        self.top.add(value);
+        self.lengths.add(value.chars().count() as f64);
+        if let Some(x) = number {
+            self.numbers.add(x);
+            self.quantiles.add(x);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Column) {
+        self.count += o.count;
+        for (k, n) in &o.kinds {
+            *self.kinds.entry(k.clone()).or_default() += n;
+        }
+        self.distinct.merge(&o.distinct);
+        self.numbers.merge(&o.numbers);
+        self.quantiles.merge(&o.quantiles);
+        self.top.merge(&o.top);
+        self.lengths.merge(&o.lengths);
+    }
+
+    fn kind_count(&self, k: Kind) -> u64 {
+        self.kinds.get(k.name()).copied().unwrap_or(0)
+    }
+
+    /// The column's type: the kind most of its non-null values have
+    /// (integers count as floats when both occur), or "null" when all are
+    /// null; "mixed" when no kind has 95% of them.
+    pub fn type_name(&self) -> &'static str {
+        let non_null = self.count - self.kind_count(Kind::Null);
+        if non_null == 0 {
+            return "null";
+        }
+        let numeric = self.kind_count(Kind::Integer) + self.kind_count(Kind::Float);
+        let candidates = [
+            (
+                if self.kind_count(Kind::Float) > 0 {
+                    "float"
+                } else {
+                    "integer"
+                },
+                numeric,
+            ),
+            ("bool", self.kind_count(Kind::Bool)),
+            ("string", self.kind_count(Kind::String)),
+        ];
+        let (name, n) = candidates
+            .iter()
+            .max_by_key(|c| c.1)
+            .copied()
+            .unwrap_or(("mixed", 0));
+        if n as f64 >= 0.95 * non_null as f64 {
+            name
+        } else {
+            "mixed"
+        }
+    }
+
+    /// The derived statistics, for people and for validation.
+    pub fn summary(&mut self) -> serde_json::Value {
+        let nulls = self.kind_count(Kind::Null);
+        let qs: BTreeMap<String, Option<f64>> = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
+            .iter()
+            .map(|&p| {
+                (
+                    format!("p{:02}", (p * 100.0_f64).round() as u32),
+                    self.quantiles.quantile(p),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "name": self.name,
+            "type": self.type_name(),
+            "count": self.count,
+            "nulls": nulls,
+            "null_share": if self.count == 0 { 0.0 } else { nulls as f64 / self.count as f64 },
+            "non_finite": self.kind_count(Kind::NonFinite),
+            "kinds": self.kinds,
+            "distinct": self.distinct.estimate(),
+            "min": self.numbers.min,
+            "max": self.numbers.max,
+            "mean": (self.numbers.count > 0).then_some(self.numbers.mean),
+            "std": self.numbers.std(),
+            "quantiles": qs,
+            "top": self.top.top(10),
+            "length": {
+                "min": self.lengths.min,
+                "max": self.lengths.max,
+                "mean": (self.lengths.count > 0).then_some(self.lengths.mean),
+            },
+        })
+    }
+}
+
+/// Where a profile came from.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Source {
+    pub file: String,
+    pub format: String,
+    pub sha256: String,
+    pub rows: u64,
+}
+
+/// A dataset's profile.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Profile {
+    pub version: u32,
+    pub rows: u64,
+    /// The files profiled (several after a merge).
+    pub sources: Vec<Source>,
+    pub columns: Vec<Column>,
+    /// Values of columns past [`MAX_COLUMNS`], not profiled.
+    pub dropped_values: u64,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            version: VERSION,
+            rows: 0,
+            sources: Vec::new(),
+            columns: Vec::new(),
+            dropped_values: 0,
+        }
+    }
+}
+
+impl Profile {
+    /// Records one value of `column`.
+    pub fn observe(&mut self, column: &str, value: &str) {
+        if let Some(c) = self.columns.iter_mut().find(|c| c.name == column) {
+            c.observe(value);
+        } else if self.columns.len() < MAX_COLUMNS {
+            let mut c = Column::new(column);
+            c.observe(value);
+            self.columns.push(c);
+        } else {
+            self.dropped_values += 1;
+        }
+    }
+
+    /// Adds another profile's rows, sources and columns (matched by name;
+    /// columns only one side has are kept as they are).
+    pub fn merge(&mut self, o: &Profile) -> Result<(), String> {
+        if o.version != self.version {
+            return Err(format!(
+                "profile version {} cannot merge with version {}",
+                o.version, self.version
+            ));
+        }
+        self.rows += o.rows;
+        self.sources.extend(o.sources.iter().cloned());
+        self.dropped_values += o.dropped_values;
+        for oc in &o.columns {
+            let full = self.columns.len() >= MAX_COLUMNS;
+            match self.columns.iter_mut().find(|c| c.name == oc.name) {
+                Some(c) => c.merge(oc),
+                None if !full => self.columns.push(oc.clone()),
+                None => self.dropped_values += oc.count,
+            }
+        }
+        Ok(())
+    }
+
+    /// The profile with each column's derived statistics beside its
+    /// sketches: what `rampart data profile` writes.
+    pub fn to_json(&mut self) -> serde_json::Value {
+        let summaries: Vec<serde_json::Value> =
+            self.columns.iter_mut().map(Column::summary).collect();
+        serde_json::json!({
+            "version": self.version,
+            "rows": self.rows,
+            "sources": self.sources,
+            "summary": summaries,
+            "dropped_values": self.dropped_values,
+            "sketches": self.columns,
+        })
+    }
+
+    /// Reads what [`Profile::to_json`] wrote.
+    pub fn from_json(v: &serde_json::Value) -> Result<Profile, String> {
+        let columns: Vec<Column> =
+            serde_json::from_value(v.get("sketches").cloned().unwrap_or_default())
+                .map_err(|e| format!("not a rampart profile: {e}"))?;
+        Ok(Profile {
+            version: v.get("version").and_then(|x| x.as_u64()).unwrap_or(0) as u32,
+            rows: v.get("rows").and_then(|x| x.as_u64()).unwrap_or(0),
+            sources: serde_json::from_value(v.get("sources").cloned().unwrap_or_default())
+                .unwrap_or_default(),
+            columns,
+            dropped_values: v
+                .get("dropped_values")
+                .and_then(|x| x.as_u64())
+                .unwrap_or(0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(rows: std::ops::Range<u32>) -> Profile {
+        let mut p = Profile::default();
+        for i in rows {
+            p.rows += 1;
+            p.observe("id", &i.to_string());
+            p.observe("x", &format!("{}", f64::from(i % 100) / 10.0));
+            p.observe("city", if i % 4 == 0 { "Paris" } else { "Lyon" });
+            p.observe("note", if i % 10 == 0 { "" } else { "ok" });
+        }
+        p
+    }
+
+    #[test]
+    fn columns_types_nulls_and_statistics() {
+        let mut p = profile(0..10_000);
+        let v = p.to_json();
+        let col = |n: &str| {
+            v["summary"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == n)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(col("id")["type"], "integer");
+        assert_eq!(col("x")["type"], "float");
+        assert_eq!(col("city")["type"], "string");
+        assert_eq!(col("note")["nulls"], 1000);
+        assert!((col("note")["null_share"].as_f64().unwrap() - 0.1).abs() < 1e-12);
+        let d = col("id")["distinct"].as_u64().unwrap() as f64;
+        assert!((d - 10_000.0).abs() < 200.0, "{d}");
+        assert_eq!(col("city")["distinct"], 2);
+        assert_eq!(
+            (col("id")["min"].as_f64(), col("id")["max"].as_f64()),
+            (Some(0.0), Some(9_999.0))
+        );
+        assert!((col("id")["mean"].as_f64().unwrap() - 4_999.5).abs() < 1e-9);
+        assert!((col("id")["quantiles"]["p50"].as_f64().unwrap() - 5_000.0).abs() < 100.0);
+        assert_eq!(col("city")["top"][0][0], "Lyon");
+        assert_eq!(classify(" NaN ").0, Kind::NonFinite);
+        assert_eq!(classify("inf").0, Kind::NonFinite);
+    }
+
+    #[test]
+    fn shards_merge_into_the_whole_and_round_trip_through_json() {
+        let mut whole = profile(0..10_000);
+        let mut a = profile(0..4_000);
+        let b = profile(4_000..10_000);
+        a.merge(&b).unwrap();
+        let (w, m) = (whole.to_json(), a.to_json());
+        for (cw, cm) in w["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(m["summary"].as_array().unwrap())
+        {
+            for k in ["count", "nulls", "distinct", "min", "max", "type"] {
+                assert_eq!(cw[k], cm[k], "{k} of {}", cw["name"]);
+            }
+            if let (Some(x), Some(y)) = (cw["mean"].as_f64(), cm["mean"].as_f64()) {
+                assert!((x - y).abs() < 1e-9);
+            }
+        }
+        let mut back = Profile::from_json(&m).unwrap();
+        assert_eq!(back.to_json()["summary"], m["summary"]);
+        let other = Profile {
+            version: 99,
+            ..Profile::default()
+        };
+        assert!(back.merge(&other).is_err());
+    }
+}

@@ -1,0 +1,345 @@
+//! Mergeable summaries of a stream of values: each can absorb values one
+//! at a time and absorb another summary of the same kind, so that a
+//! dataset profiled in shards and merged gives the profile of the whole.
+
+use serde::{Deserialize, Serialize};
+
+/// HyperLogLog distinct counter (Flajolet et al. 2007) with 2^14 one-byte
+/// registers (16 KiB, standard error about 0.8%) over XXH3-64 hashes, and
+/// linear counting for small cardinalities.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Hll {
+    #[serde(with = "registers")]
+    registers: Vec<u8>,
+}
+
+const P: u32 = 14;
+const M: usize = 1 << P;
+
+impl Default for Hll {
+    fn default() -> Self {
+        Hll {
+            registers: vec![0; M],
+        }
+    }
+}
+
+impl Hll {
+    pub fn add(&mut self, value: &[u8]) {
+        let h = xxhash_rust::xxh3::xxh3_64(value);
+        let index = (h >> (64 - P)) as usize;
+        let rank = ((h << P) | (1 << (P - 1))).leading_zeros() as u8 + 1;
+        if let Some(r) = self.registers.get_mut(index) {
+            *r = (*r).max(rank);
+        }
+    }
+
+    pub fn merge(&mut self, other: &Hll) {
+        for (a, b) in self.registers.iter_mut().zip(&other.registers) {
+            *a = (*a).max(*b);
+        }
+    }
+
+    pub fn estimate(&self) -> u64 {
+        let m = M as f64;
+        let alpha = 0.7213 / (1.0 + 1.079 / m);
+        let sum: f64 = self
+            .registers
+            .iter()
+            .map(|&r| 2f64.powi(-i32::from(r)))
+            .sum();
+        let raw = alpha * m * m / sum;
+        let zeros = self.registers.iter().filter(|&&r| r == 0).count();
+        let e = if raw <= 2.5 * m && zeros > 0 {
+            m * (m / zeros as f64).ln()
+        } else {
+            raw
+        };
+        e.round() as u64
+    }
+}
+
+/// Registers as a hex string in JSON (16 KiB as 32 K characters, not a
+/// list of 16 K numbers).
+mod registers {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(r: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let mut out = String::with_capacity(r.len() * 2);
+        for b in r {
+            out.push_str(&format!("{b:02x}"));
+        }
+        s.serialize_str(&out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.len() != super::M * 2 {
+            return Err(serde::de::Error::custom(
+                "HyperLogLog registers of the wrong length",
+            ));
+        }
+        (0..super::M)
+            .map(|i| {
+                text.get(2 * i..2 * i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| serde::de::Error::custom("HyperLogLog registers are not hex"))
+            })
+            .collect()
+    }
+}
+
+/// Count, mean, variance (Welford, merged with Chan et al.'s formula),
+/// minimum and maximum of numbers.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Moments {
+    pub count: u64,
+    pub mean: f64,
+    /// Sum of squared differences from the mean.
+    pub m2: f64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Moments {
+    pub fn add(&mut self, x: f64) {
+        self.count += 1;
+        let d = x - self.mean;
+        self.mean += d / self.count as f64;
+        self.m2 += d * (x - self.mean);
+        self.min = Some(self.min.map_or(x, |m| m.min(x)));
+        self.max = Some(self.max.map_or(x, |m| m.max(x)));
+    }
+
+    pub fn merge(&mut self, o: &Moments) {
+        if o.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = o.clone();
+            return;
+        }
+        let n = (self.count + o.count) as f64;
+        let d = o.mean - self.mean;
+        self.m2 += o.m2 + d * d * self.count as f64 * o.count as f64 / n;
+        self.mean += d * o.count as f64 / n;
+        self.count += o.count;
+        self.min = self.min.zip(o.min).map(|(a, b)| a.min(b));
+        self.max = self.max.zip(o.max).map(|(a, b)| a.max(b));
+    }
+
+    /// Sample standard deviation (n - 1), as pandas and numpy's ddof=1.
+    pub fn std(&self) -> Option<f64> {
+        (self.count > 1).then(|| (self.m2 / (self.count - 1) as f64).sqrt())
+    }
+}
+
+/// Most frequent values by the Misra-Gries summary: every value more
+/// frequent than n / (K + 1) is kept, counts are lower bounds off by at
+/// most n / (K + 1), and two summaries merge into one of the same bound.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TopValues {
+    counters: Vec<(String, u64)>,
+}
+
+/// Counters kept.
+const K: usize = 64;
+/// Longest value kept (longer ones are cut, so that a column of big texts
+/// cannot hold megabytes here).
+const MAX_VALUE: usize = 128;
+
+impl TopValues {
+    pub fn add(&mut self, v: &str) {
+        self.add_n(v, 1);
+    }
+
+    fn add_n(&mut self, v: &str, n: u64) {
+        let mut end = v.len().min(MAX_VALUE);
+        while !v.is_char_boundary(end) {
+            end -= 1;
+        }
+        let v = v.get(..end).unwrap_or("");
+        if let Some(c) = self.counters.iter_mut().find(|(k, _)| k == v) {
+            c.1 += n;
+            return;
+        }
+        if self.counters.len() < K {
+            self.counters.push((v.to_string(), n));
+            return;
+        }
+        // Decrement every counter by the smallest of them and n; drop zeros.
+        let least = self.counters.iter().map(|c| c.1).min().unwrap_or(0).min(n);
+        for c in &mut self.counters {
+            c.1 -= least;
+        }
+        self.counters.retain(|c| c.1 > 0);
+        if n > least && self.counters.len() < K {
+            self.counters.push((v.to_string(), n - least));
+        }
+    }
+
+    pub fn merge(&mut self, o: &TopValues) {
+        for (v, n) in &o.counters {
+            self.add_n(v, *n);
+        }
+    }
+
+    /// The values, most frequent first.
+    pub fn top(&self, n: usize) -> Vec<(String, u64)> {
+        let mut c = self.counters.clone();
+        c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        c.truncate(n);
+        c
+    }
+}
+
+/// Quantiles by t-digest (Dunning), values buffered and merged in batches.
+/// An empty digest is written as `null` (its min and max are NaN, which
+/// JSON cannot hold).
+#[derive(Clone, Debug)]
+pub struct Quantiles {
+    digest: tdigest::TDigest,
+    buffer: Vec<f64>,
+}
+
+impl Serialize for Quantiles {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut full = self.clone();
+        full.flush();
+        (full.digest.count() > 0.0)
+            .then_some(&full.digest)
+            .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantiles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let digest: Option<tdigest::TDigest> = Option::deserialize(d)?;
+        Ok(Quantiles {
+            digest: digest.unwrap_or_else(|| tdigest::TDigest::new_with_size(200)),
+            buffer: Vec::new(),
+        })
+    }
+}
+
+const BATCH: usize = 4096;
+
+impl Default for Quantiles {
+    fn default() -> Self {
+        Quantiles {
+            digest: tdigest::TDigest::new_with_size(200),
+            buffer: Vec::new(),
+        }
+    }
+}
+
+impl Quantiles {
+    pub fn add(&mut self, x: f64) {
+        if x.is_finite() {
+            self.buffer.push(x);
+            if self.buffer.len() >= BATCH {
+                self.flush();
+            }
+        }
+    }
+
+    pub fn flush(&mut self) {
+        if !self.buffer.is_empty() {
+            let batch = std::mem::take(&mut self.buffer);
+            self.digest = self.digest.merge_unsorted(batch);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Quantiles) {
+        self.flush();
+        let mut other = o.clone();
+        other.flush();
+        self.digest = tdigest::TDigest::merge_digests(vec![self.digest.clone(), other.digest]);
+    }
+
+    pub fn quantile(&mut self, q: f64) -> Option<f64> {
+        self.flush();
+        (self.digest.count() > 0.0).then(|| self.digest.estimate_quantile(q))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hll_is_within_two_percent_and_merges() {
+        let mut a = Hll::default();
+        let mut b = Hll::default();
+        for i in 0..100_000u32 {
+            a.add(&i.to_le_bytes());
+            b.add(&(i + 50_000).to_le_bytes());
+        }
+        let e = a.estimate() as f64;
+        assert!((e - 100_000.0).abs() / 100_000.0 < 0.02, "{e}");
+        a.merge(&b);
+        let e = a.estimate() as f64;
+        assert!((e - 150_000.0).abs() / 150_000.0 < 0.02, "{e}");
+        let mut small = Hll::default();
+        for i in 0..10u32 {
+            small.add(&i.to_le_bytes());
+            small.add(&i.to_le_bytes());
+        }
+        assert_eq!(small.estimate(), 10);
+        let json = serde_json::to_string(&small).unwrap();
+        assert_eq!(serde_json::from_str::<Hll>(&json).unwrap(), small);
+    }
+
+    #[test]
+    fn moments_merge_like_one_pass() {
+        let xs: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin() * 100.0).collect();
+        let mut all = Moments::default();
+        xs.iter().for_each(|&x| all.add(x));
+        let (mut a, mut b) = (Moments::default(), Moments::default());
+        xs[..300].iter().for_each(|&x| a.add(x));
+        xs[300..].iter().for_each(|&x| b.add(x));
+        a.merge(&b);
+        assert_eq!(a.count, all.count);
+        assert!(
+            (a.mean - all.mean).abs() < 1e-9
+                && (a.std().unwrap() - all.std().unwrap()).abs() < 1e-9
+        );
+        let mean = xs.iter().sum::<f64>() / 1000.0;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 999.0;
+        assert!((all.std().unwrap() - var.sqrt()).abs() < 1e-9);
+        assert_eq!((a.min, a.max), (all.min, all.max));
+    }
+
+    #[test]
+    fn top_values_keep_the_heavy_hitters() {
+        let mut t = TopValues::default();
+        for i in 0..10_000u32 {
+            t.add(if i % 3 == 0 {
+                "heavy"
+            } else if i % 7 == 0 {
+                "medium"
+            } else {
+                "noise"
+            });
+            t.add(&format!("unique-{i}"));
+        }
+        let top = t.top(3);
+        assert_eq!(top[0].0, "noise");
+        assert!(
+            top.iter().any(|(v, _)| v == "heavy") && top.iter().any(|(v, _)| v == "medium"),
+            "{top:?}"
+        );
+    }
+
+    #[test]
+    fn quantiles_within_a_percent_of_rank() {
+        let mut q = Quantiles::default();
+        for i in 0..100_000 {
+            q.add(f64::from(i));
+        }
+        for (p, want) in [(0.01, 1_000.0), (0.5, 50_000.0), (0.99, 99_000.0)] {
+            let got = q.quantile(p).unwrap();
+            assert!((got - want).abs() < 1_000.0, "{p}: {got}");
+        }
+    }
+}
