@@ -15,7 +15,28 @@ mod signing;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// `rampart ... | head`: when the reader of stdout goes away, `println!`
+/// panics on the broken pipe. That is not a bug to report with a
+/// backtrace: stop quietly, as other command-line tools do (exit 141, the
+/// shell's code for SIGPIPE).
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

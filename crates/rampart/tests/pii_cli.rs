@@ -579,3 +579,26 @@ fn profiles_of_shards_merge_into_the_profile_of_the_whole() {
     );
     assert_eq!(o.status.code(), Some(2), "a dataset is not a profile");
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let d = tempfile::tempdir().unwrap();
+    let text: String = (0..20_000)
+        .map(|i| format!("mail user{i}@example.com\n"))
+        .collect();
+    std::fs::write(d.path().join("t.txt"), text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["data", "pii", "scan", "t.txt"])
+        .current_dir(d.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The reader is gone (stdout dropped above).
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
