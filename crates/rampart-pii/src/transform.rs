@@ -99,6 +99,8 @@ struct PolicyFile {
     #[serde(default)]
     bad_input: Option<String>,
     #[serde(default)]
+    max_bytes: Option<u64>,
+    #[serde(default)]
     default: Option<Rule>,
     #[serde(default)]
     entities: BTreeMap<String, Rule>,
@@ -112,6 +114,9 @@ pub struct Policy {
     pub threshold: f32,
     /// "skip" or "fail".
     pub bad_input: String,
+    /// Most bytes read from a file after decompression (`None`: the
+    /// reader's default, 1 TiB).
+    pub max_bytes: Option<u64>,
     /// For entities without their own rule.
     pub default: Action,
     pub entities: BTreeMap<String, Action>,
@@ -123,6 +128,7 @@ impl Default for Policy {
         Policy {
             threshold: 0.5,
             bad_input: "skip".into(),
+            max_bytes: None,
             default: Action::Replace,
             entities: BTreeMap::new(),
             columns: BTreeMap::new(),
@@ -147,6 +153,7 @@ impl Policy {
             }
             p.bad_input = b;
         }
+        p.max_bytes = file.max_bytes;
         if let Some(d) = file.default {
             p.default = d.action()?;
         }

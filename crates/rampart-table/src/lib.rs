@@ -89,12 +89,10 @@ impl Default for Options {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The cause is part of the message, not a separate source, so that
+    /// `anyhow`'s chain does not print it twice.
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}:{line}: {message}")]
     Bad {
         path: String,
@@ -104,7 +102,7 @@ pub enum Error {
     #[error("{path}: {message}")]
     Unsupported { path: String, message: String },
     #[error("cannot write the output: {0}")]
-    Write(#[source] std::io::Error),
+    Write(std::io::Error),
 }
 
 /// One value, where it was, and the column it is in.
@@ -173,10 +171,10 @@ impl Tracker<'_> {
         Ok(())
     }
 
-    pub fn io(&self, source: std::io::Error) -> Error {
+    pub fn io(&self, error: std::io::Error) -> Error {
         Error::Io {
             path: self.path.to_string(),
-            source,
+            error,
         }
     }
 }
@@ -193,9 +191,9 @@ pub struct Source {
 /// (its name only breaks ties: `.tsv` for tabs, `.txt` for text).
 pub fn detect(path: &Path) -> Result<Source, Error> {
     let display = path.display().to_string();
-    let io = |source| Error::Io {
+    let io = |error| Error::Io {
         path: display.clone(),
-        source,
+        error,
     };
     let compression = read::sniff_compression(path).map_err(io)?;
     if compression == Compression::None && parquet_format::is_parquet(path).map_err(io)? {

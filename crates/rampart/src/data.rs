@@ -82,6 +82,11 @@ struct Common {
     /// [default: the policy's, else skip]
     #[arg(long, value_enum)]
     bad_input: Option<BadInputArg>,
+    /// Most bytes read from a file after decompression; more is an error
+    /// (a decompression bomb, or a file bigger than expected). [default:
+    /// the policy's max_bytes, else 1 TiB]
+    #[arg(long)]
+    max_bytes: Option<u64>,
     /// Ledger folder to record an attestation in [default: .rampart when
     /// it holds a ledger].
     #[arg(long)]
@@ -187,6 +192,9 @@ fn load_policy(c: &Common) -> Result<(Policy, String)> {
         }
         policy.threshold = t;
     }
+    if let Some(m) = c.max_bytes {
+        policy.max_bytes = Some(m);
+    }
     if let Some(b) = c.bad_input {
         policy.bad_input = match b {
             BadInputArg::Skip => "skip",
@@ -204,6 +212,7 @@ fn options(policy: &Policy) -> Options {
         } else {
             BadInput::Skip
         },
+        max_bytes: policy.max_bytes.unwrap_or(Options::default().max_bytes),
         ..Options::default()
     }
 }

@@ -258,6 +258,17 @@ fn bad_rows_are_skipped_with_their_line_or_fail_and_leave_no_output() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains(":3:"));
     assert!(!p.join("out.csv").exists(), "a failed run leaves no output");
+    let o = rampart(
+        p,
+        &["data", "pii", "scan", "bad.csv", "--max-bytes", "10"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("more than 10 bytes") && err.matches("more than").count() == 1,
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_dir(p).unwrap().count(),
         1,
