@@ -18,6 +18,7 @@
     )
 )]
 
+pub mod expect;
 pub mod sketch;
 
 use serde::{Deserialize, Serialize};

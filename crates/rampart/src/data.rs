@@ -35,6 +35,19 @@ enum DataCommand {
     ///
     /// Example: rampart data profile train.csv -o train.profile.json
     Profile(ProfileArgs),
+    /// Propose expectations (TOML) from a dataset or its profile: types,
+    /// nulls, uniqueness, ranges, allowed sets, lengths, means, row count,
+    /// all with tolerances. Edit them and commit them.
+    ///
+    /// Example: rampart data suggest train.csv -o expectations.toml
+    Suggest(SuggestArgs),
+    /// Check a dataset against expectations in one streaming pass. Exit 1
+    /// when any fails; failures list the expectation, what was observed
+    /// and sample rows (line numbers; values of personal-data columns
+    /// masked).
+    ///
+    /// Example: rampart data validate new.csv --expect expectations.toml
+    Validate(ValidateArgs),
     /// Re-identification risk: k-anonymity over quasi-identifier columns
     /// and l-diversity of a sensitive column. Exit 1 when k (or l) is
     /// below the minimum.
@@ -140,6 +153,29 @@ struct ProfileArgs {
 }
 
 #[derive(Args, Debug)]
+struct SuggestArgs {
+    /// A dataset, or a profile from `rampart data profile`.
+    path: PathBuf,
+    /// Where to write the expectations (TOML; never overwritten).
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    path: PathBuf,
+    /// The expectations (TOML).
+    #[arg(long)]
+    expect: PathBuf,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
 struct RiskArgs {
     path: PathBuf,
     /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
@@ -171,6 +207,8 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
         DataCommand::Pii(PiiCommand::Keygen { path }) => keygen(path),
         DataCommand::Risk(r) => risk(r),
         DataCommand::Profile(p) => profile(p),
+        DataCommand::Suggest(a) => suggest(a),
+        DataCommand::Validate(a) => validate(a),
     }
 }
 
@@ -998,6 +1036,173 @@ impl Visitor for ProfileVisitor<'_> {
         self.profile.observe(column, cell.value);
         None
     }
+}
+
+/// The profile of one dataset file.
+fn profile_dataset(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> {
+    let source = detect(path)?;
+    let mut shard = rampart_profile::Profile::default();
+    let progress = crate::progress::spinner(&format!("profiling {}", path.display()));
+    let summary = rampart_table::process(
+        &source,
+        &options(policy),
+        &mut ProfileVisitor {
+            profile: &mut shard,
+        },
+        None,
+    )?;
+    progress.finish_and_clear();
+    for p in &summary.problems {
+        eprintln!(
+            "warning: {}:{}: {} (skipped)",
+            path.display(),
+            p.line,
+            p.message
+        );
+    }
+    shard.rows = summary.records;
+    shard.sources.push(rampart_profile::Source {
+        file: path.display().to_string(),
+        format: source.format.name().into(),
+        sha256: crate::attest::artifact_digest(path)?,
+        rows: summary.records,
+    });
+    Ok(shard)
+}
+
+/// A profile file, or the profile of a dataset.
+fn profile_of(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> {
+    let head = std::fs::read(path)
+        .ok()
+        .filter(|b| b.len() < 256 << 20)
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(|v| v.get("sketches").is_some());
+    match head {
+        Some(v) => rampart_profile::Profile::from_json(&v)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+        None => profile_dataset(path, policy),
+    }
+}
+
+fn suggest(a: &SuggestArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    let mut profile = profile_of(&a.path, &policy)?;
+    let e = rampart_profile::expect::suggest(&mut profile);
+    let text = format!(
+        "# Expectations suggested by `rampart data suggest` from {} ({} rows).\n\
+         # Edit them, then check data with `rampart data validate PATH --expect FILE`.\n{}",
+        a.path.display(),
+        profile.rows,
+        toml::to_string(&e)?
+    );
+    crate::signing::write_new(&a.output, text.as_bytes(), 0o644)
+        .context("existing expectations are never overwritten")?;
+    println!(
+        "{} expectations on {} columns -> {}",
+        e.expect.len(),
+        e.columns.len(),
+        a.output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+struct ValidateVisitor<'a> {
+    validator: &'a mut rampart_profile::expect::Validator,
+}
+
+impl Visitor for ValidateVisitor<'_> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        let column = if cell.column.is_empty() {
+            "text"
+        } else {
+            cell.column
+        };
+        self.validator
+            .observe(cell.record, cell.line, column, cell.value);
+        None
+    }
+}
+
+fn validate(a: &ValidateArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    let text = std::fs::read_to_string(&a.expect)
+        .with_context(|| format!("cannot read {}", a.expect.display()))?;
+    let expectations = rampart_profile::expect::Expectations::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.expect.display()))?;
+    let count = expectations.expect.len();
+    // Values of columns named like personal data, or holding it, are shown masked.
+    let threshold = policy.threshold;
+    let mask = Box::new(move |column: &str, value: &str| {
+        if rampart_pii::columns::name_hint(column).is_some()
+            || !scan_cell(value, column, threshold).is_empty()
+        {
+            rampart_pii::columns::mask_example(value)
+        } else {
+            value.chars().take(80).collect()
+        }
+    });
+    let mut validator = rampart_profile::expect::Validator::new(expectations, mask);
+    let source = detect(&a.path)?;
+    let summary = rampart_table::process(
+        &source,
+        &options(&policy),
+        &mut ValidateVisitor {
+            validator: &mut validator,
+        },
+        None,
+    )?;
+    let failures = validator.finish(summary.records);
+    if a.json {
+        let v = json!({"file": a.path.display().to_string(), "rows": summary.records, "skipped": summary.skipped, "failures": failures});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for f in &failures {
+            let rows: Vec<String> = f
+                .rows
+                .iter()
+                .map(|(l, v)| format!("line {l}: {v}"))
+                .collect();
+            println!(
+                "FAIL {}{}: {}{}",
+                f.column
+                    .as_deref()
+                    .map(|c| format!("{c}: "))
+                    .unwrap_or_default(),
+                f.expectation,
+                f.observed,
+                if rows.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (e.g. {})", rows.join("; "))
+                }
+            );
+        }
+        println!(
+            "{}: {} rows, {} expectations, {} failed",
+            a.path.display(),
+            summary.records,
+            count,
+            failures.len()
+        );
+    }
+    let predicate = json!({
+        "passed": failures.is_empty(),
+        "rows": summary.records,
+        "skipped": summary.skipped,
+        "expectations_sha256": crate::attest::sha256_hex(text.as_bytes()),
+        "failed": failures.iter().map(|f| json!({"column": f.column, "expectation": f.expectation, "failing_rows": f.failing_rows})).collect::<Vec<_>>(),
+    });
+    record_attestation(
+        &a.common,
+        "data-validate",
+        std::slice::from_ref(&a.path),
+        predicate,
+    )?;
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn profile(a: &ProfileArgs) -> Result<ExitCode> {

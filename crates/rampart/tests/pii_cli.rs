@@ -613,3 +613,72 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(141));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn suggested_expectations_pass_on_their_data_and_name_failing_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("id,age,email,city\n");
+    for i in 0..500 {
+        csv.push_str(&format!(
+            "{i},{},user{i}@example.com,{}\n",
+            20 + i % 60,
+            ["Paris", "Lyon"][i % 2]
+        ));
+    }
+    std::fs::write(p.join("train.csv"), &csv).unwrap();
+    let o = rampart(p, &["data", "suggest", "train.csv", "-o", "e.toml"], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !rampart(p, &["data", "suggest", "train.csv", "-o", "e.toml"], &[])
+            .status
+            .success(),
+        "never overwrites"
+    );
+    let o = rampart(
+        p,
+        &["data", "validate", "train.csv", "--expect", "e.toml"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    let long = "user3-with-a-much-longer-local-part@example.com";
+    let bad = csv.replacen(
+        "3,23,user3@example.com,Lyon",
+        &format!("3,230,{long},Rome"),
+        1,
+    );
+    std::fs::write(p.join("new.csv"), bad.replacen("7,27,", "3,27,", 1)).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data", "validate", "new.csv", "--expect", "e.toml", "--json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let failures = v["failures"].as_array().unwrap();
+    let find = |prefix: &str| {
+        failures
+            .iter()
+            .find(|f| f["expectation"].as_str().unwrap().starts_with(prefix))
+            .cloned()
+    };
+    assert_eq!(
+        find("range").unwrap()["rows"][0],
+        serde_json::json!([5, "230"])
+    );
+    assert_eq!(
+        find("one of").unwrap()["rows"][0],
+        serde_json::json!([5, "Rome"])
+    );
+    assert_eq!(find("unique").unwrap()["rows"][0][0], 9);
+    let length = find("length").unwrap();
+    assert_eq!(length["column"], "email");
+    let shown = length["rows"][0][1].as_str().unwrap();
+    assert!(
+        shown.ends_with(".com") && shown.starts_with("****"),
+        "personal data is masked: {shown}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(long));
+}

@@ -1,0 +1,611 @@
+//! Expectations: what a dataset must look like, written in TOML, proposed
+//! from a profile ([`suggest`]) and checked in one streaming pass
+//! ([`Validator`]). Failures name the expectation, the observed value and
+//! a sample of failing rows.
+
+use crate::{classify, Kind, Profile};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+impl Bounds {
+    fn holds(&self, x: f64) -> bool {
+        self.min.is_none_or(|m| x >= m) && self.max.is_none_or(|m| x <= m)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NotNull {
+    /// The share of values that must be non-null.
+    pub mostly: f64,
+}
+
+/// Expectations on one column.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnExpectation {
+    pub column: String,
+    /// integer, float (integers allowed), bool or string.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null: Option<NotNull>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unique: bool,
+    /// Every numeric value within.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<Bounds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// String lengths in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<Bounds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Bounds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<Bounds>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// Row-count bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Bounds>,
+    /// The columns the dataset must have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// Whether `columns` is also their order.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordered: bool,
+    /// Column sets whose values together are unique.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unique_together: Vec<Vec<String>>,
+    #[serde(default, rename = "expect", skip_serializing_if = "Vec::is_empty")]
+    pub expect: Vec<ColumnExpectation>,
+}
+
+impl Expectations {
+    pub fn parse(text: &str) -> Result<Expectations, String> {
+        let e: Expectations = toml::from_str(text).map_err(|e| e.to_string())?;
+        for c in &e.expect {
+            if let Some(r) = &c.regex {
+                regex::Regex::new(r).map_err(|err| format!("expect {}: regex: {err}", c.column))?;
+            }
+            if let Some(k) = &c.kind {
+                if !["integer", "float", "bool", "string"].contains(&k.as_str()) {
+                    return Err(format!(
+                        "expect {}: type {k:?}: use integer, float, bool or string",
+                        c.column
+                    ));
+                }
+            }
+        }
+        Ok(e)
+    }
+}
+
+/// Rounds down/up to two significant decimals past the value's scale, so
+/// suggested bounds read well.
+fn widen(b: (f64, f64), tolerance: f64) -> Bounds {
+    let (lo, hi) = b;
+    let pad = (hi - lo).abs() * tolerance;
+    Bounds {
+        min: Some(lo - pad),
+        max: Some(hi + pad),
+    }
+}
+
+/// Deequ-style suggestions from a profile, with tolerances: types, nulls
+/// (the observed non-null share less 1 point), ranges widened by 10% of
+/// their span, allowed sets for columns of at most 20 values, lengths,
+/// means within a tenth of a standard deviation... and the row count
+/// within half of it. The user edits and commits them.
+pub fn suggest(p: &mut Profile) -> Expectations {
+    let mut e = Expectations {
+        rows: Some(Bounds {
+            min: Some((p.rows as f64 * 0.5).floor()),
+            max: Some((p.rows as f64 * 1.5).ceil()),
+        }),
+        columns: p.columns.iter().map(|c| c.name.clone()).collect(),
+        ..Expectations::default()
+    };
+    for c in &mut p.columns {
+        let nulls = c.kind_count(Kind::Null);
+        let kind = c.type_name();
+        let mut x = ColumnExpectation {
+            column: c.name.clone(),
+            kind: ["integer", "float", "bool", "string"]
+                .contains(&kind)
+                .then(|| kind.to_string()),
+            ..ColumnExpectation::default()
+        };
+        if c.count > 0 {
+            let share = 1.0 - nulls as f64 / c.count as f64;
+            x.not_null = (share > 0.0).then(|| NotNull {
+                mostly: ((share - 0.01).max(0.0) * 100.0).floor() / 100.0,
+            });
+        }
+        let distinct = c.distinct.estimate();
+        let non_null = c.count - nulls;
+        // HyperLogLog is within about 2%, so "nearly all distinct" cannot
+        // tell a key from a float column with a few repeats: uniqueness is
+        // suggested only for integer or string columns named as keys.
+        let name = c.name.to_lowercase();
+        let keyish = name == "id"
+            || name.ends_with("_id")
+            || name.ends_with("id") && name.len() <= 4
+            || name.contains("uuid")
+            || name.ends_with("key");
+        x.unique = keyish
+            && (kind == "integer" || kind == "string")
+            && nulls == 0
+            && non_null > 10
+            && distinct as f64 >= non_null as f64 * 0.98;
+        if let (Some(lo), Some(hi)) = (c.numbers.min, c.numbers.max) {
+            x.range = Some(widen((lo, hi), 0.1));
+            if let Some(s) = c.numbers.std() {
+                x.mean = Some(Bounds {
+                    min: Some(c.numbers.mean - 0.1 * s),
+                    max: Some(c.numbers.mean + 0.1 * s),
+                });
+            }
+        }
+        if kind == "string" || kind == "bool" {
+            let top = c.top.top(64);
+            let covered: u64 = top.iter().map(|(_, n)| n).sum();
+            if distinct <= 20 && covered == non_null {
+                let mut values: Vec<String> = top.into_iter().map(|(v, _)| v).collect();
+                values.sort();
+                x.allowed = Some(values);
+            }
+            if let (Some(lo), Some(hi)) = (c.lengths.min, c.lengths.max) {
+                x.length = Some(Bounds {
+                    min: Some(lo.floor()),
+                    max: Some((hi * 1.2).ceil()),
+                });
+            }
+        }
+        e.expect.push(x);
+    }
+    e
+}
+
+/// One failed expectation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub column: Option<String>,
+    pub expectation: String,
+    pub observed: String,
+    /// Line numbers and values of up to [`SAMPLE`] failing rows.
+    pub rows: Vec<(u64, String)>,
+    pub failing_rows: u64,
+}
+
+/// Failing rows shown per expectation.
+pub const SAMPLE: usize = 5;
+
+/// Shows a value of a column, masked if it holds personal data.
+pub type Mask = Box<dyn Fn(&str, &str) -> String>;
+
+/// Line numbers and shown values of failing rows.
+type Sample = Vec<(u64, String)>;
+
+/// A `unique_together` set being checked: the current record's values and
+/// the hashes of the combinations seen.
+#[derive(Default)]
+struct Together {
+    seen: HashSet<u64>,
+    record: u64,
+    line: u64,
+    current: BTreeMap<String, String>,
+    repeats: u64,
+    sample: Vec<(u64, String)>,
+}
+
+impl Together {
+    /// Ends the current record: its combination is checked when complete.
+    fn close(&mut self, width: usize, mask: &dyn Fn(&str, &str) -> String) {
+        if self.current.len() == width {
+            let key: Vec<&str> = self.current.values().map(String::as_str).collect();
+            if !self
+                .seen
+                .insert(xxhash_rust::xxh3::xxh3_64(key.join("\u{1f}").as_bytes()))
+            {
+                self.repeats += 1;
+                if self.sample.len() < SAMPLE {
+                    let shown: Vec<String> = self.current.iter().map(|(c, v)| mask(c, v)).collect();
+                    self.sample.push((self.line, shown.join(", ")));
+                }
+            }
+        }
+        self.current.clear();
+    }
+}
+
+#[derive(Default)]
+struct ColumnState {
+    count: u64,
+    nulls: u64,
+    numbers: crate::sketch::Moments,
+    seen: HashSet<u64>,
+    failures: BTreeMap<&'static str, (u64, Sample)>,
+}
+
+/// Checks expectations over a stream of values.
+pub struct Validator {
+    expectations: Expectations,
+    regexes: Vec<Option<regex::Regex>>,
+    state: Vec<ColumnState>,
+    columns_seen: Vec<String>,
+    together: Vec<Together>,
+    /// Masks a value for display (the caller knows which columns hold
+    /// personal data).
+    mask: Mask,
+}
+
+impl Validator {
+    pub fn new(expectations: Expectations, mask: Mask) -> Validator {
+        let regexes = expectations
+            .expect
+            .iter()
+            .map(|c| c.regex.as_deref().and_then(|r| regex::Regex::new(r).ok()))
+            .collect();
+        let state = expectations
+            .expect
+            .iter()
+            .map(|_| ColumnState::default())
+            .collect();
+        let together = expectations
+            .unique_together
+            .iter()
+            .map(|_| Together::default())
+            .collect();
+        Validator {
+            expectations,
+            regexes,
+            state,
+            columns_seen: Vec::new(),
+            together,
+            mask,
+        }
+    }
+
+    /// One value of `column` in the record starting at `line`.
+    pub fn observe(&mut self, record: u64, line: u64, column: &str, value: &str) {
+        if self.columns_seen.len() < 4096 && !self.columns_seen.iter().any(|c| c == column) {
+            self.columns_seen.push(column.to_string());
+        }
+        for (i, set) in self.expectations.unique_together.iter().enumerate() {
+            if set.iter().any(|c| c == column) {
+                if let Some(t) = self.together.get_mut(i) {
+                    if t.record != record {
+                        t.close(set.len(), &self.mask);
+                        t.record = record;
+                        t.line = line;
+                    }
+                    t.current.insert(column.to_string(), value.to_string());
+                }
+            }
+        }
+        let Some(i) = self
+            .expectations
+            .expect
+            .iter()
+            .position(|c| c.column == column)
+        else {
+            return;
+        };
+        let (Some(x), Some(s)) = (self.expectations.expect.get(i), self.state.get_mut(i)) else {
+            return;
+        };
+        s.count += 1;
+        let (kind, number) = classify(value);
+        let shown = (self.mask)(column, value);
+        let mut fail = |name: &'static str| {
+            let f = s.failures.entry(name).or_default();
+            f.0 += 1;
+            if f.1.len() < SAMPLE {
+                f.1.push((line, shown.clone()));
+            }
+        };
+        if kind == Kind::Null {
+            s.nulls += 1;
+            return;
+        }
+        if let Some(k) = &x.kind {
+            let ok = match k.as_str() {
+                "integer" => kind == Kind::Integer,
+                "float" => matches!(kind, Kind::Integer | Kind::Float),
+                "bool" => kind == Kind::Bool,
+                _ => true,
+            };
+            if !ok {
+                fail("type");
+            }
+        }
+        if x.unique && !s.seen.insert(xxhash_rust::xxh3::xxh3_64(value.as_bytes())) {
+            fail("unique");
+        }
+        if let (Some(r), Some(n)) = (&x.range, number) {
+            if !r.holds(n) {
+                fail("range");
+            }
+        }
+        if kind == Kind::NonFinite && x.range.is_some() {
+            fail("range");
+        }
+        if let Some(n) = number {
+            s.numbers.add(n);
+        }
+        if let Some(allowed) = &x.allowed {
+            if !allowed.iter().any(|a| a == value) {
+                fail("allowed");
+            }
+        }
+        if let Some(Some(re)) = self.regexes.get(i) {
+            if !re.is_match(value) {
+                fail("regex");
+            }
+        }
+        if let Some(l) = &x.length {
+            if !l.holds(value.chars().count() as f64) {
+                fail("length");
+            }
+        }
+    }
+
+    /// The failures, after the last value; `rows` is the record count.
+    pub fn finish(mut self, rows: u64) -> Vec<Failure> {
+        let mut out = Vec::new();
+        let width: Vec<usize> = self
+            .expectations
+            .unique_together
+            .iter()
+            .map(Vec::len)
+            .collect();
+        for (t, (w, set)) in self
+            .together
+            .iter_mut()
+            .zip(width.iter().zip(&self.expectations.unique_together))
+        {
+            t.close(*w, &self.mask);
+            if t.repeats > 0 {
+                out.push(Failure {
+                    column: Some(set.join(", ")),
+                    expectation: "unique together".into(),
+                    observed: format!("{} rows repeat an earlier combination", t.repeats),
+                    failing_rows: t.repeats,
+                    rows: std::mem::take(&mut t.sample),
+                });
+            }
+        }
+        if let Some(b) = &self.expectations.rows {
+            if !b.holds(rows as f64) {
+                out.push(Failure {
+                    column: None,
+                    expectation: format!("rows within {}", show(b)),
+                    observed: format!("{rows} rows"),
+                    rows: Vec::new(),
+                    failing_rows: 0,
+                });
+            }
+        }
+        let missing: Vec<&String> = self
+            .expectations
+            .columns
+            .iter()
+            .filter(|c| !self.columns_seen.contains(c))
+            .collect();
+        if !missing.is_empty() {
+            out.push(Failure {
+                column: None,
+                expectation: "columns present".into(),
+                observed: format!(
+                    "missing {}",
+                    missing
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                rows: Vec::new(),
+                failing_rows: 0,
+            });
+        } else if self.expectations.ordered {
+            let order: Vec<&String> = self
+                .columns_seen
+                .iter()
+                .filter(|c| self.expectations.columns.contains(c))
+                .collect();
+            if order
+                .iter()
+                .zip(&self.expectations.columns)
+                .any(|(a, b)| *a != b)
+            {
+                out.push(Failure {
+                    column: None,
+                    expectation: "column order".into(),
+                    observed: self.columns_seen.join(", "),
+                    rows: Vec::new(),
+                    failing_rows: 0,
+                });
+            }
+        }
+        for (x, s) in self.expectations.expect.iter().zip(&mut self.state) {
+            let col = Some(x.column.clone());
+            for (name, (n, rows)) in std::mem::take(&mut s.failures) {
+                out.push(Failure {
+                    column: col.clone(),
+                    expectation: describe(name, x),
+                    observed: format!("{n} of {} values fail", s.count),
+                    rows,
+                    failing_rows: n,
+                });
+            }
+            if let Some(nn) = &x.not_null {
+                let share = if s.count == 0 {
+                    0.0
+                } else {
+                    1.0 - s.nulls as f64 / s.count as f64
+                };
+                if share < nn.mostly {
+                    out.push(Failure {
+                        column: col.clone(),
+                        expectation: format!("not null, mostly {}", nn.mostly),
+                        observed: format!(
+                            "{:.4} non-null ({} nulls of {})",
+                            share, s.nulls, s.count
+                        ),
+                        rows: Vec::new(),
+                        failing_rows: s.nulls,
+                    });
+                }
+            }
+            if let Some(b) = &x.mean {
+                if s.numbers.count > 0 && !b.holds(s.numbers.mean) {
+                    out.push(Failure {
+                        column: col.clone(),
+                        expectation: format!("mean within {}", show(b)),
+                        observed: format!("mean {}", s.numbers.mean),
+                        rows: Vec::new(),
+                        failing_rows: 0,
+                    });
+                }
+            }
+            if let (Some(b), Some(sd)) = (&x.std, s.numbers.std()) {
+                if !b.holds(sd) {
+                    out.push(Failure {
+                        column: col.clone(),
+                        expectation: format!("std within {}", show(b)),
+                        observed: format!("std {sd}"),
+                        rows: Vec::new(),
+                        failing_rows: 0,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+fn show(b: &Bounds) -> String {
+    format!(
+        "[{}, {}]",
+        b.min.map_or("-inf".into(), |m| m.to_string()),
+        b.max.map_or("inf".into(), |m| m.to_string())
+    )
+}
+
+fn describe(name: &str, x: &ColumnExpectation) -> String {
+    match name {
+        "type" => format!("type {}", x.kind.as_deref().unwrap_or("")),
+        "range" => format!("range {}", x.range.as_ref().map_or(String::new(), show)),
+        "length" => format!("length {}", x.length.as_ref().map_or(String::new(), show)),
+        "allowed" => format!("one of {:?}", x.allowed.as_deref().unwrap_or(&[])),
+        "regex" => format!("matches {}", x.regex.as_deref().unwrap_or("")),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<Vec<(&'static str, String)>> {
+        (0..200u32)
+            .map(|i| {
+                vec![
+                    ("id", i.to_string()),
+                    ("age", (20 + i % 50).to_string()),
+                    ("city", ["Paris", "Lyon"][i as usize % 2].to_string()),
+                ]
+            })
+            .collect()
+    }
+
+    fn validate(e: Expectations, data: &[Vec<(&str, String)>]) -> Vec<Failure> {
+        let mut v = Validator::new(e, Box::new(|_, v| v.to_string()));
+        for (r, row) in data.iter().enumerate() {
+            for (c, val) in row {
+                v.observe(r as u64 + 1, r as u64 + 2, c, val);
+            }
+        }
+        v.finish(data.len() as u64)
+    }
+
+    #[test]
+    fn suggestions_hold_on_their_own_data_and_catch_changes() {
+        let data = rows();
+        let mut p = Profile::default();
+        for row in &data {
+            p.rows += 1;
+            for (c, v) in row {
+                p.observe(c, v);
+            }
+        }
+        let e = suggest(&mut p);
+        let id = e.expect.iter().find(|x| x.column == "id").unwrap();
+        assert!(id.unique && id.kind.as_deref() == Some("integer"));
+        let city = e.expect.iter().find(|x| x.column == "city").unwrap();
+        assert_eq!(
+            city.allowed.as_deref(),
+            Some(&["Lyon".to_string(), "Paris".to_string()][..])
+        );
+        let text = toml::to_string(&e).unwrap();
+        let e = Expectations::parse(&text).unwrap();
+        assert!(validate(e.clone(), &data).is_empty(), "{text}");
+        let mut bad = data.clone();
+        bad[5][0].1 = "3".into(); // a duplicate id
+        bad[7][1].1 = "500".into(); // out of range
+        bad[9][2].1 = "Nice".into(); // not allowed
+        bad[11][1].1 = "old".into(); // wrong type
+        let f = validate(e, &bad);
+        let names: Vec<&str> = f.iter().map(|x| x.expectation.as_str()).collect();
+        for want in ["unique", "range", "one of", "type integer"] {
+            assert!(
+                names.iter().any(|n| n.starts_with(want)),
+                "{want} in {names:?}"
+            );
+        }
+        let unique = f.iter().find(|x| x.expectation == "unique").unwrap();
+        assert_eq!(
+            unique.rows,
+            vec![(7, "3".to_string())],
+            "line and value of the failing row"
+        );
+    }
+
+    #[test]
+    fn nulls_rows_schema_and_compound_uniqueness() {
+        let e = Expectations::parse(
+            "columns = [\"id\", \"age\", \"zip\"]\nrows = { min = 500 }\nunique_together = [[\"age\", \"city\"]]\n\
+             [[expect]]\ncolumn = \"age\"\nnot_null = { mostly = 1.0 }\nregex = \"^[0-9]+$\"\n",
+        )
+        .unwrap();
+        let mut data = rows();
+        data[3][1].1 = String::new();
+        let f = validate(e, &data);
+        let names: Vec<&str> = f.iter().map(|x| x.expectation.as_str()).collect();
+        assert!(
+            names.contains(&"columns present")
+                && names.iter().any(|n| n.starts_with("rows within")),
+            "{names:?}"
+        );
+        assert!(names.iter().any(|n| n.starts_with("not null")), "{names:?}");
+        assert!(names.contains(&"unique together"), "{names:?}");
+        assert!(Expectations::parse("[[expect]]\ncolumn = \"a\"\nregex = \"(\"").is_err());
+        assert!(Expectations::parse("[[expect]]\ncolumn = \"a\"\ntype = \"date\"").is_err());
+    }
+}
