@@ -153,7 +153,10 @@ pub fn suggest(p: &mut Profile) -> Expectations {
             && nulls == 0
             && non_null > 10
             && distinct as f64 >= non_null as f64 * 0.98;
-        if let (Some(lo), Some(hi)) = (c.numbers.min, c.numbers.max) {
+        // A range fails NaN and infinities, so it is not suggested for a
+        // column that already holds them.
+        let finite = c.kind_count(Kind::NonFinite) == 0;
+        if let (Some(lo), Some(hi), true) = (c.numbers.min, c.numbers.max, finite) {
             x.range = Some(widen((lo, hi), 0.1));
             if let Some(s) = c.numbers.std() {
                 x.mean = Some(Bounds {
