@@ -18,6 +18,7 @@
     )
 )]
 
+pub mod duplicates;
 pub mod expect;
 pub mod sketch;
 

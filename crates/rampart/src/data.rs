@@ -48,6 +48,14 @@ enum DataCommand {
     ///
     /// Example: rampart data validate new.csv --expect expectations.toml
     Validate(ValidateArgs),
+    /// Rows to drop before training. Checks run today: exact duplicates
+    /// (values trimmed and lowercased), duplicates with conflicting
+    /// labels (`--label`), and leakage of rows that are also in a training
+    /// set (`--leak-from`). Exit 1 on any finding; each names its rows by
+    /// line.
+    ///
+    /// Example: rampart data poison eval.csv --label y --leak-from train.csv
+    Poison(PoisonArgs),
     /// Re-identification risk: k-anonymity over quasi-identifier columns
     /// and l-diversity of a sensitive column. Exit 1 when k (or l) is
     /// below the minimum.
@@ -176,6 +184,22 @@ struct ValidateArgs {
 }
 
 #[derive(Args, Debug)]
+struct PoisonArgs {
+    path: PathBuf,
+    /// The label column: left out of the row comparison, and compared
+    /// within groups of duplicates.
+    #[arg(long)]
+    label: Option<String>,
+    /// A training set: rows of PATH also in it are reported as leaks.
+    #[arg(long)]
+    leak_from: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
 struct RiskArgs {
     path: PathBuf,
     /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
@@ -208,6 +232,7 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
         DataCommand::Risk(r) => risk(r),
         DataCommand::Profile(p) => profile(p),
         DataCommand::Suggest(a) => suggest(a),
+        DataCommand::Poison(a) => poison(a),
         DataCommand::Validate(a) => validate(a),
     }
 }
@@ -1288,4 +1313,91 @@ fn profile(a: &ProfileArgs) -> Result<ExitCode> {
     inputs.push(a.output.clone());
     record_attestation(&a.common, "data-profile", &inputs, predicate)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Assembles rows from values and hands each complete row on.
+struct RowVisitor<F: FnMut(&rampart_profile::duplicates::Row)> {
+    row: rampart_profile::duplicates::Row,
+    done: F,
+}
+
+impl<F: FnMut(&rampart_profile::duplicates::Row)> RowVisitor<F> {
+    fn flush(&mut self) {
+        if self.row.record > 0 {
+            (self.done)(&self.row);
+        }
+    }
+}
+
+impl<F: FnMut(&rampart_profile::duplicates::Row)> Visitor for RowVisitor<F> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        if cell.record != self.row.record {
+            self.flush();
+            self.row = rampart_profile::duplicates::Row::new(cell.record, cell.line);
+        }
+        self.row.set(cell.column, cell.value);
+        None
+    }
+}
+
+fn each_row(
+    path: &Path,
+    policy: &Policy,
+    done: impl FnMut(&rampart_profile::duplicates::Row),
+) -> Result<u64> {
+    let source = detect(path)?;
+    let mut v = RowVisitor {
+        row: Default::default(),
+        done,
+    };
+    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
+    v.flush();
+    Ok(summary.records)
+}
+
+fn poison(a: &PoisonArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    let mut d = rampart_profile::duplicates::Duplicates::new(a.label.clone());
+    if let Some(train) = &a.leak_from {
+        each_row(train, &policy, |r| d.add_reference(r))?;
+    }
+    let rows = each_row(&a.path, &policy, |r| d.add(r))?;
+    let findings = d.findings();
+    if a.json {
+        let v = json!({"file": a.path.display().to_string(), "rows": rows, "findings": findings});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for f in &findings {
+            let lines: Vec<String> = f.rows.iter().map(u64::to_string).collect();
+            let labels = if f.labels.is_empty() {
+                String::new()
+            } else {
+                format!(" (labels {})", f.labels.join(", "))
+            };
+            println!(
+                "{:<20} {} rows{labels}: lines {}",
+                f.kind,
+                f.count,
+                lines.join(", ")
+            );
+        }
+        println!(
+            "{}: {rows} rows, {} findings",
+            a.path.display(),
+            findings.len()
+        );
+    }
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for f in &findings {
+        *counts.entry(f.kind).or_default() += f.count;
+    }
+    let predicate = json!({"passed": findings.is_empty(), "rows": rows, "rows_by_kind": counts, "label": a.label});
+    let mut inputs = vec![a.path.clone()];
+    inputs.extend(a.leak_from.iter().cloned());
+    record_attestation(&a.common, "data-poison", &inputs, predicate)?;
+    Ok(if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

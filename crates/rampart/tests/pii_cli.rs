@@ -682,3 +682,56 @@ fn suggested_expectations_pass_on_their_data_and_name_failing_rows() {
     );
     assert!(!String::from_utf8_lossy(&o.stdout).contains(long));
 }
+
+#[test]
+fn poison_reports_duplicates_conflicts_and_leaks_by_line() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(
+        p.join("eval.csv"),
+        "a,b,y\n1,x,0\n1, X,0\n2,x,0\n2,x,1\n9,z,0\n3,q,1\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("train.csv"), "a,b,y\n9,z,1\n").unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "eval.csv",
+            "--label",
+            "y",
+            "--leak-from",
+            "train.csv",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found: Vec<(String, serde_json::Value)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap().to_string(), f["rows"].clone()))
+        .collect();
+    assert!(
+        found.contains(&("duplicate".into(), serde_json::json!([2, 3]))),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("conflicting-labels".into(), serde_json::json!([4, 5]))),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("leak".into(), serde_json::json!([6]))),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 3);
+    std::fs::write(p.join("clean.csv"), "a,y\n1,0\n2,1\n").unwrap();
+    assert!(
+        rampart(p, &["data", "poison", "clean.csv", "--label", "y"], &[])
+            .status
+            .success()
+    );
+}

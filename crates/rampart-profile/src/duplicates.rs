@@ -1,0 +1,173 @@
+//! Exact duplicates, duplicates with conflicting labels, and leakage
+//! between two datasets, by hashing normalised rows: values trimmed and
+//! lowercased, joined in column-name order, the label left out. Memory is
+//! one 64-bit hash and a line number per distinct row.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Row numbers listed per finding.
+const MAX_ROWS: usize = 20;
+
+/// A row being assembled value by value.
+#[derive(Default)]
+pub struct Row {
+    pub record: u64,
+    pub line: u64,
+    values: BTreeMap<String, String>,
+}
+
+impl Row {
+    /// An empty row for the record starting at `line`.
+    pub fn new(record: u64, line: u64) -> Row {
+        Row {
+            record,
+            line,
+            values: BTreeMap::new(),
+        }
+    }
+
+    pub fn set(&mut self, column: &str, value: &str) {
+        self.values
+            .insert(column.to_string(), value.trim().to_lowercase());
+    }
+
+    /// The hash of the features (every column but `label`) and the label.
+    fn key(&self, label: Option<&str>) -> (u64, Option<String>) {
+        let features: Vec<&str> = self
+            .values
+            .iter()
+            .filter(|(c, _)| Some(c.as_str()) != label)
+            .flat_map(|(c, v)| [c.as_str(), v.as_str()])
+            .collect();
+        let hash = xxhash_rust::xxh3::xxh3_64(features.join("\u{1f}").as_bytes());
+        (hash, label.and_then(|l| self.values.get(l).cloned()))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    /// `duplicate`, `conflicting-labels` or `leak`.
+    pub kind: &'static str,
+    /// Line numbers of the rows (the first [`MAX_ROWS`]).
+    pub rows: Vec<u64>,
+    /// How many rows the finding covers.
+    pub count: u64,
+    /// For conflicting labels: the labels seen.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+}
+
+#[derive(Default)]
+struct Group {
+    lines: Vec<u64>,
+    count: u64,
+    labels: Vec<String>,
+}
+
+/// Groups rows by their features.
+pub struct Duplicates {
+    label: Option<String>,
+    groups: HashMap<u64, Group>,
+    reference: Option<std::collections::HashSet<u64>>,
+}
+
+impl Duplicates {
+    pub fn new(label: Option<String>) -> Duplicates {
+        Duplicates {
+            label,
+            groups: HashMap::new(),
+            reference: None,
+        }
+    }
+
+    /// Adds a row of the reference (training) dataset, for leakage.
+    pub fn add_reference(&mut self, row: &Row) {
+        let (hash, _) = row.key(self.label.as_deref());
+        self.reference
+            .get_or_insert_with(Default::default)
+            .insert(hash);
+    }
+
+    pub fn add(&mut self, row: &Row) {
+        let (hash, label) = row.key(self.label.as_deref());
+        let g = self.groups.entry(hash).or_default();
+        g.count += 1;
+        if g.lines.len() < MAX_ROWS {
+            g.lines.push(row.line);
+        }
+        if let Some(l) = label {
+            if g.labels.len() < 16 && !g.labels.contains(&l) {
+                g.labels.push(l);
+            }
+        }
+    }
+
+    /// The findings, largest groups first.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (hash, g) in &self.groups {
+            if g.count > 1 {
+                let kind = if g.labels.len() > 1 {
+                    "conflicting-labels"
+                } else {
+                    "duplicate"
+                };
+                out.push(Finding {
+                    kind,
+                    rows: g.lines.clone(),
+                    count: g.count,
+                    labels: if g.labels.len() > 1 {
+                        g.labels.clone()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+            if self.reference.as_ref().is_some_and(|r| r.contains(hash)) {
+                out.push(Finding {
+                    kind: "leak",
+                    rows: g.lines.clone(),
+                    count: g.count,
+                    labels: Vec::new(),
+                });
+            }
+        }
+        out.sort_by(|a, b| b.count.cmp(&a.count).then(a.rows.cmp(&b.rows)));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(line: u64, values: &[(&str, &str)]) -> Row {
+        let mut r = Row::new(line, line);
+        for (c, v) in values {
+            r.set(c, v);
+        }
+        r
+    }
+
+    #[test]
+    fn duplicates_conflicts_and_leaks() {
+        let mut d = Duplicates::new(Some("y".into()));
+        d.add_reference(&row(2, &[("a", "9"), ("b", "z"), ("y", "1")]));
+        d.add(&row(2, &[("a", "1"), ("b", "x"), ("y", "0")]));
+        d.add(&row(3, &[("a", "1 "), ("b", "X"), ("y", "0")]));
+        d.add(&row(4, &[("a", "2"), ("b", "x"), ("y", "0")]));
+        d.add(&row(5, &[("a", "2"), ("b", "x"), ("y", "1")]));
+        d.add(&row(6, &[("a", "9"), ("b", "Z"), ("y", "0")]));
+        d.add(&row(7, &[("a", "3"), ("b", "x"), ("y", "0")]));
+        let f = d.findings();
+        let kinds: Vec<(&str, Vec<u64>)> = f.iter().map(|x| (x.kind, x.rows.clone())).collect();
+        assert!(kinds.contains(&("duplicate", vec![2, 3])), "{kinds:?}");
+        assert!(
+            kinds.contains(&("conflicting-labels", vec![4, 5])),
+            "{kinds:?}"
+        );
+        assert!(kinds.contains(&("leak", vec![6])), "{kinds:?}");
+        assert_eq!(f.len(), 3, "{kinds:?}");
+    }
+}
