@@ -1246,33 +1246,7 @@ fn profile(a: &ProfileArgs) -> Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             continue;
         }
-        let source = detect(path)?;
-        let mut shard = rampart_profile::Profile::default();
-        let progress = crate::progress::spinner(&format!("profiling {}", path.display()));
-        let summary = rampart_table::process(
-            &source,
-            &options(&policy),
-            &mut ProfileVisitor {
-                profile: &mut shard,
-            },
-            None,
-        )?;
-        progress.finish_and_clear();
-        for p in &summary.problems {
-            eprintln!(
-                "warning: {}:{}: {} (skipped)",
-                path.display(),
-                p.line,
-                p.message
-            );
-        }
-        shard.rows = summary.records;
-        shard.sources.push(rampart_profile::Source {
-            file: path.display().to_string(),
-            format: source.format.name().into(),
-            sha256: crate::attest::artifact_digest(path)?,
-            rows: summary.records,
-        });
+        let shard = profile_dataset(path, &policy)?;
         profile.merge(&shard).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let json = profile.to_json();
