@@ -112,14 +112,7 @@ pub fn lines(
     mut out: Option<&mut (dyn Write + Send)>,
 ) -> Result<(), Error> {
     let mut lines = Lines::new(options.max_record);
-    while let Some(line) = lines.next(&mut reader).map_err(|e| tracker.io(e))? {
-        let (no, bytes) = match line {
-            Line::Ok { no, bytes, .. } => (no, bytes),
-            Line::TooLong { no } => {
-                tracker.bad(no, format!("line longer than {} bytes", options.max_record))?;
-                continue;
-            }
-        };
+    while let Some(Line { no, bytes, .. }) = lines.next(&mut reader, tracker)? {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -354,14 +354,7 @@ fn text(
 ) -> Result<(), Error> {
     tracker.summary.columns = vec![String::new()];
     let mut lines = read::Lines::new(options.max_record);
-    while let Some(line) = lines.next(&mut reader).map_err(|e| tracker.io(e))? {
-        let (no, bytes, ending) = match line {
-            read::Line::Ok { no, bytes, ending } => (no, bytes, ending),
-            read::Line::TooLong { no } => {
-                tracker.bad(no, format!("line longer than {} bytes", options.max_record))?;
-                continue;
-            }
-        };
+    while let Some(read::Line { no, bytes, ending }) = lines.next(&mut reader, tracker)? {
         let Ok(value) = std::str::from_utf8(bytes) else {
             tracker.bad(no, "invalid UTF-8".into())?;
             continue;

@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use crate::{Error, Tracker};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     None,
@@ -78,19 +80,17 @@ pub fn head(r: &mut dyn BufRead, n: u64) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-pub enum Line<'a> {
-    Ok {
-        no: u64,
-        bytes: &'a [u8],
-        ending: &'a [u8],
-    },
-    TooLong {
-        no: u64,
-    },
+/// One line: its number, its bytes, and its ending (`\n`, `\r\n` or none
+/// at the end of the file).
+pub struct Line<'a> {
+    pub no: u64,
+    pub bytes: &'a [u8],
+    pub ending: &'a [u8],
 }
 
-/// Lines of at most `max` bytes; a longer one is reported and skipped
-/// without being held in memory.
+/// Lines of at most `max` bytes; a longer one is reported to the tracker
+/// as a bad record (skipped, or failing the run) without being held in
+/// memory.
 pub struct Lines {
     max: usize,
     no: u64,
@@ -106,43 +106,55 @@ impl Lines {
         }
     }
 
-    pub fn next(&mut self, r: &mut dyn BufRead) -> std::io::Result<Option<Line<'_>>> {
-        self.buf.clear();
-        let n = r
-            .take(self.max as u64 + 1)
-            .read_until(b'\n', &mut self.buf)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        self.no += 1;
-        if self.buf.len() > self.max && !self.buf.ends_with(b"\n") {
-            // Skip the rest of the line in bounded pieces.
-            loop {
-                let chunk = r.fill_buf()?;
-                if chunk.is_empty() {
-                    break;
-                }
-                if let Some(i) = chunk.iter().position(|&b| b == b'\n') {
-                    r.consume(i + 1);
-                    break;
-                }
-                let len = chunk.len();
-                r.consume(len);
+    pub fn next(
+        &mut self,
+        r: &mut dyn BufRead,
+        tracker: &mut Tracker,
+    ) -> Result<Option<Line<'_>>, Error> {
+        loop {
+            self.buf.clear();
+            let n = r
+                .take(self.max as u64 + 1)
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| tracker.io(e))?;
+            if n == 0 {
+                return Ok(None);
             }
-            return Ok(Some(Line::TooLong { no: self.no }));
+            self.no += 1;
+            if self.buf.len() > self.max && !self.buf.ends_with(b"\n") {
+                skip_line(r).map_err(|e| tracker.io(e))?;
+                tracker.bad(self.no, format!("line longer than {} bytes", self.max))?;
+                continue;
+            }
+            let body = if self.buf.ends_with(b"\r\n") {
+                self.buf.len() - 2
+            } else if self.buf.ends_with(b"\n") {
+                self.buf.len() - 1
+            } else {
+                self.buf.len()
+            };
+            let (bytes, ending) = self.buf.split_at(body);
+            return Ok(Some(Line {
+                no: self.no,
+                bytes,
+                ending,
+            }));
         }
-        let body = if self.buf.ends_with(b"\r\n") {
-            self.buf.len() - 2
-        } else if self.buf.ends_with(b"\n") {
-            self.buf.len() - 1
-        } else {
-            self.buf.len()
-        };
-        let (bytes, ending) = self.buf.split_at(body);
-        Ok(Some(Line::Ok {
-            no: self.no,
-            bytes,
-            ending,
-        }))
+    }
+}
+
+/// Skips the rest of a line in bounded pieces.
+fn skip_line(r: &mut dyn BufRead) -> std::io::Result<()> {
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = chunk.iter().position(|&b| b == b'\n') {
+            r.consume(i + 1);
+            return Ok(());
+        }
+        let len = chunk.len();
+        r.consume(len);
     }
 }
