@@ -4,7 +4,7 @@
 //! would change the column's type).
 
 use crate::{Cell, Error, Tracker, Visitor};
-use arrow_array::{Array, ArrayRef, LargeStringArray, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -123,6 +123,30 @@ pub fn process(
     Ok(())
 }
 
+/// A string column (32- or 64-bit offsets) shown value by value; the
+/// rewritten column if any value was replaced.
+fn strings<O: arrow_array::OffsetSizeTrait>(
+    array: &ArrayRef,
+    show: &mut dyn FnMut(usize, &str, &mut dyn Visitor) -> Option<String>,
+    visitor: &mut dyn Visitor,
+) -> Option<ArrayRef> {
+    use arrow_array::cast::AsArray;
+    let a = array.as_string::<O>();
+    let mut changed = false;
+    let out: arrow_array::GenericStringArray<O> = (0..a.len())
+        .map(|i| {
+            (!a.is_null(i)).then(|| match show(i, a.value(i), visitor) {
+                Some(new) => {
+                    changed = true;
+                    new
+                }
+                None => a.value(i).to_string(),
+            })
+        })
+        .collect();
+    changed.then(|| Arc::new(out) as ArrayRef)
+}
+
 /// Shows a column's values; returns the rewritten column if any value
 /// was replaced.
 fn column(
@@ -131,42 +155,18 @@ fn column(
     first: u64,
     visitor: &mut dyn Visitor,
 ) -> Result<Option<ArrayRef>, String> {
-    use arrow_array::cast::AsArray;
-    let mut changed = false;
     let mut show = |row: usize, value: &str, visitor: &mut dyn Visitor| {
         let n = first + row as u64 + 1;
-        let r = visitor.cell(&Cell {
+        visitor.cell(&Cell {
             record: n,
             line: n,
             column: name,
             value,
-        });
-        changed |= r.is_some();
-        r
+        })
     };
     match array.data_type() {
-        DataType::Utf8 => {
-            let a = array.as_string::<i32>();
-            let out: StringArray = (0..a.len())
-                .map(|i| {
-                    (!a.is_null(i)).then(|| {
-                        show(i, a.value(i), visitor).unwrap_or_else(|| a.value(i).to_string())
-                    })
-                })
-                .collect();
-            Ok(changed.then(|| Arc::new(out) as ArrayRef))
-        }
-        DataType::LargeUtf8 => {
-            let a = array.as_string::<i64>();
-            let out: LargeStringArray = (0..a.len())
-                .map(|i| {
-                    (!a.is_null(i)).then(|| {
-                        show(i, a.value(i), visitor).unwrap_or_else(|| a.value(i).to_string())
-                    })
-                })
-                .collect();
-            Ok(changed.then(|| Arc::new(out) as ArrayRef))
-        }
+        DataType::Utf8 => Ok(strings::<i32>(array, &mut show, visitor)),
+        DataType::LargeUtf8 => Ok(strings::<i64>(array, &mut show, visitor)),
         other => {
             for i in 0..array.len() {
                 if let Some(text) = text_of(array.as_ref(), i) {
