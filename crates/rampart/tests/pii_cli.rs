@@ -52,6 +52,20 @@ fn rampart(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::p
     c.output().unwrap()
 }
 
+/// Temporary files (`.rampart-*.partial`) left in a folder.
+fn partial_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial")
+        })
+        .count()
+}
+
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -213,16 +227,7 @@ fn mask_applies_the_policy_keeps_the_format_and_unmask_reverses_tokens() {
         back.contains("1,Mary Johnson,") && back.contains("4111 1111 1111 1111"),
         "{back}"
     );
-    let none = std::fs::read_dir(p)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .contains("partial")
-        })
-        .count();
+    let none = partial_files(p);
     assert_eq!(none, 0, "no temporary files left");
 }
 
@@ -431,16 +436,7 @@ fn encrypt_and_decrypt_files_and_folders_with_nothing_left_on_failure() {
     )
     .status
     .success());
-    let leftovers = std::fs::read_dir(p)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .contains("partial")
-        })
-        .count();
+    let leftovers = partial_files(p);
     assert_eq!(leftovers, 0);
 }
 
