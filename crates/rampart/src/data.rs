@@ -1095,14 +1095,25 @@ fn profile_dataset(path: &Path, policy: &Policy) -> Result<rampart_profile::Prof
     Ok(shard)
 }
 
+/// Largest profile file read (a profile is about 40 KiB per column).
+const MAX_PROFILE_BYTES: u64 = 256 << 20;
+
 /// A profile file, or the profile of a dataset.
 fn profile_of(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> {
-    let head = std::fs::read(path)
-        .ok()
-        .filter(|b| b.len() < 256 << 20)
+    // Only a JSON object of bounded size can be a profile: anything else
+    // is profiled as a dataset, without being read whole first.
+    let small = std::fs::metadata(path).is_ok_and(|m| m.len() < MAX_PROFILE_BYTES);
+    let object = small
+        && rampart_table::detect(path).is_ok_and(|s| {
+            s.format == rampart_table::Format::Json
+                && s.compression == rampart_table::Compression::None
+        });
+    let profile = object
+        .then(|| std::fs::read(path).ok())
+        .flatten()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .filter(|v| v.get("sketches").is_some());
-    match head {
+    match profile {
         Some(v) => rampart_profile::Profile::from_json(&v)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
         None => profile_dataset(path, policy),
