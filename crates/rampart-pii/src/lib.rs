@@ -16,13 +16,16 @@
 )]
 
 pub mod columns;
+mod context;
 pub mod names;
 pub mod phone;
 pub mod transform;
 pub mod validate;
 
+use context::{Lexicon, Near};
 use regex::Regex;
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::sync::OnceLock;
 
 /// One entity found in text.
@@ -350,80 +353,24 @@ fn recognizers() -> &'static [Recognizer] {
 const CONTEXT_BEFORE: usize = 60;
 const CONTEXT_AFTER: usize = 24;
 
-/// Whether `word` occurs in `window` (lowercase) as a whole word.
-fn contains_word(window: &str, word: &str) -> bool {
-    let bytes = window.as_bytes();
-    window.match_indices(word).any(|(i, _)| {
-        let before = i.checked_sub(1).and_then(|j| bytes.get(j));
-        let after = bytes.get(i + word.len());
-        !before.is_some_and(u8::is_ascii_alphanumeric)
-            && !after.is_some_and(u8::is_ascii_alphanumeric)
-    })
-}
-
-fn floor_boundary(text: &str, mut i: usize) -> usize {
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// Where a window that should start at `i` starts: on a character
-/// boundary and not inside a word (a window cut through "oblot" must not
-/// read "lot").
-fn window_start(text: &str, i: usize) -> usize {
-    let mut i = floor_boundary(text, i);
-    let bytes = text.as_bytes();
-    let mut steps = 0;
-    while i > 0 && steps < 32 && bytes.get(i - 1).is_some_and(u8::is_ascii_alphanumeric) {
-        i -= 1;
-        steps += 1;
-    }
-    i
-}
-
-/// Whether one of `words` (lowercase) is a whole word in `window`, in any
-/// case. Plain words are compared token by token without allocating;
-/// the few with spaces or punctuation ("e-mail", "ship to") are searched
-/// in a lowercased copy.
-fn window_has(window: &str, words: &[&str]) -> bool {
-    let plain = |w: &str| w.bytes().all(|b| b.is_ascii_alphanumeric());
-    if window
-        .split(|c: char| !c.is_alphanumeric())
-        .any(|t| !t.is_empty() && words.iter().any(|w| plain(w) && t.eq_ignore_ascii_case(w)))
-    {
-        return true;
-    }
-    let mut lower: Option<String> = None;
-    words.iter().filter(|w| !plain(w)).any(|w| {
-        let l = lower.get_or_insert_with(|| window.to_lowercase());
-        contains_word(l, w)
-    })
-}
-
-fn has_context(text: &str, start: usize, end: usize, words: &[&str], extra: &str) -> bool {
-    if words.is_empty() {
-        return false;
-    }
-    let from = window_start(text, start.saturating_sub(CONTEXT_BEFORE));
-    let to = floor_boundary(text, (end + CONTEXT_AFTER).min(text.len()));
-    window_has(text.get(from..start).unwrap_or(""), words)
-        || window_has(text.get(end..to).unwrap_or(""), words)
-        || (!extra.is_empty() && window_has(extra, words))
-}
-
-/// Whether one of `words` is among the few words just before `start`.
-fn preceded_by(text: &str, start: usize, words: &[&str]) -> bool {
-    if words.is_empty() {
-        return false;
-    }
-    let from = window_start(text, start.saturating_sub(NEGATIVE_BEFORE));
-    window_has(text.get(from..start).unwrap_or(""), words)
-}
-
 /// Bytes before a match searched for negative context words: only the
 /// nearest words, so that "order 123, call 0161 496 0000" is a phone.
 const NEGATIVE_BEFORE: usize = 16;
+
+/// The lexicon bit of person names; recognizers have the bits of their
+/// places in [`recognizers`].
+const PERSON_BIT: u32 = 31;
+
+fn lexicon() -> &'static Lexicon {
+    static L: OnceLock<Lexicon> = OnceLock::new();
+    L.get_or_init(|| {
+        let lists = recognizers()
+            .iter()
+            .zip(0..PERSON_BIT)
+            .map(|(r, bit)| (bit, r.context, r.negative));
+        Lexicon::new(lists.chain([(PERSON_BIT, names::CONTEXT, &[][..])]))
+    })
+}
 
 /// All patterns in one automaton: one pass over the text says which
 /// recognizers can match at all, and only those search for spans.
@@ -440,6 +387,19 @@ fn prefilter() -> Option<&'static regex::RegexSet> {
             .ok()
     })
     .as_ref()
+}
+
+/// The spans of a recognizer's values in `text`: whole matches, or the
+/// capture group that holds the value (captures cost more to find).
+fn candidates_of<'t>(
+    r: &Recognizer,
+    pattern: &'t Regex,
+    text: &'t str,
+) -> Box<dyn Iterator<Item = regex::Match<'t>> + 't> {
+    match r.group {
+        0 => Box::new(pattern.find_iter(text)),
+        g => Box::new(pattern.captures_iter(text).filter_map(move |c| c.get(g))),
+    }
 }
 
 /// The candidate, then shorter ones without trailing space-separated
@@ -468,23 +428,26 @@ const CONTEXT_BOOST: f32 = 0.3;
 /// threshold are dropped before overlaps are resolved, so that they never
 /// hide a match that is reported.
 pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
-    let extra = column
-        .map(|c| c.to_lowercase().replace(['_', '-', '.'], " "))
-        .unwrap_or_default();
+    let lexicon = lexicon();
+    let column_context = column.map_or(0, |c| lexicon.context_of(&c.replace(['_', '-', '.'], " ")));
+    // The context words are found only once a candidate passes.
+    let hits = OnceCell::new();
+    let near = || Near::new(hits.get_or_init(|| lexicon.hits(text)));
+    let context = |bit: u32, start: usize, end: usize| {
+        let bit = 1u32.checked_shl(bit).unwrap_or(0);
+        column_context & bit != 0 || near().context(bit, start, end, CONTEXT_BEFORE, CONTEXT_AFTER)
+    };
     let mut found: Vec<Match> = Vec::new();
     let candidates = prefilter().map(|set| set.matches(text));
-    let with_pattern = recognizers().iter().filter(|r| r.pattern.is_some());
-    for (i, r) in with_pattern.enumerate() {
+    let with_pattern = recognizers()
+        .iter()
+        .zip(0..PERSON_BIT)
+        .filter_map(|(r, bit)| Some((r, r.pattern.as_ref()?, bit)));
+    for (i, (r, pattern, bit)) in with_pattern.enumerate() {
         if candidates.as_ref().is_some_and(|c| !c.matched(i)) {
             continue;
         }
-        let Some(pattern) = &r.pattern else {
-            continue;
-        };
-        for caps in pattern.captures_iter(text) {
-            let Some(m) = caps.get(r.group) else {
-                continue;
-            };
+        for m in candidates_of(r, pattern, text) {
             let before = text.get(..m.start()).and_then(|t| t.chars().next_back());
             if before.is_some_and(|c| {
                 r.not_after.contains(&c) || c.is_alphanumeric() && !r.not_after.is_empty()
@@ -496,10 +459,16 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
             };
             let end = m.start() + value.len();
             let mut score = base;
-            if has_context(text, m.start(), end, r.context, &extra) {
+            if !r.context.is_empty() && context(bit, m.start(), end) {
                 score = (score + CONTEXT_BOOST).min(1.0);
             }
-            if preceded_by(text, m.start(), r.negative) {
+            if !r.negative.is_empty()
+                && near().negative(
+                    1u32.checked_shl(bit).unwrap_or(0),
+                    m.start(),
+                    NEGATIVE_BEFORE,
+                )
+            {
                 score -= CONTEXT_BOOST;
             }
             let entity = match detail {
@@ -518,7 +487,7 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
     let mut people = Vec::new();
     names::find(text, &mut people);
     for mut m in people {
-        if has_context(text, m.start, m.end, names::CONTEXT, &extra) {
+        if context(PERSON_BIT, m.start, m.end) {
             m.score = (m.score + CONTEXT_BOOST).min(1.0);
         }
         found.push(m);

@@ -108,6 +108,10 @@ fn country_code(d: &[u8]) -> Option<(usize, Option<Plan>)> {
 
 /// The number without its extension.
 fn strip_extension(s: &str) -> &str {
+    // Every separator has an `x` or a `#`: most numbers have neither.
+    if !s.bytes().any(|b| matches!(b, b'x' | b'X' | b'#')) {
+        return s;
+    }
     let lower = s.to_ascii_lowercase();
     for sep in ["extension", "ext.", "ext", "x", "#"] {
         if let Some(i) = lower.rfind(sep) {
@@ -134,9 +138,11 @@ pub fn validate(s: &str) -> Option<Form> {
     let international = number
         .strip_prefix('+')
         .or_else(|| number.strip_prefix("00"))
-        .map(|rest| rest.replacen("(0)", "", 1));
-    if let Some(rest) = international {
-        let d = digits(&rest);
+        .map(|rest| match rest.split_once("(0)") {
+            Some((code, national)) => [digits(code), digits(national)].concat(),
+            None => digits(rest),
+        });
+    if let Some(d) = international {
         if !(8..=15).contains(&d.len()) {
             return None;
         }

@@ -361,13 +361,11 @@ pub fn birth_date(s: &str) -> bool {
 /// The year, month and day of a date in the forms [`birth_date`] accepts;
 /// day-first is preferred when both orders are dates.
 pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
-    let parts: Vec<&str> = s
-        .split(['-', '/', '.', ' ', ','])
-        .filter(|p| !p.is_empty())
-        .collect();
-    let [a, b, c] = parts.as_slice() else {
+    let mut parts = s.split(['-', '/', '.', ' ', ',']).filter(|p| !p.is_empty());
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
         return None;
-    };
+    }
     let num = |p: &str| p.parse::<u32>().ok();
     let ok = |y: u32, m: u32, d: u32| {
         ((1900..=2026).contains(&y) && d >= 1 && d <= days_in(y, m)).then_some((y, m, d))
