@@ -1,8 +1,13 @@
-//! Personal data and secrets in text. One pass of candidate patterns
-//! finds spans, each candidate is checked by its entity's validator
-//! (check digits, number ranges, network prefixes, decodable tokens), and
-//! context words near a match raise its score. A match inside a larger
-//! match of another entity is dropped.
+//! Personal data and secrets in text. Candidates are found three ways:
+//! numeric entities (cards, NHS, SSN, phones) by hand-written matchers
+//! tried only where numbers start (module `numeric`); email addresses by their
+//! pattern in text holding an `@`; every other entity by its pattern,
+//! searched only when one pass of all those patterns as a set says that
+//! it matches somewhere. Each candidate is checked by its entity's
+//! validator (check digits, number ranges, network prefixes, decodable
+//! tokens), and context words near it, found in one pass over the text
+//! (module `context`), raise or lower its score. A match inside a larger match
+//! of another entity is dropped.
 
 #![cfg_attr(
     not(test),
@@ -18,6 +23,7 @@
 pub mod columns;
 mod context;
 pub mod names;
+mod numeric;
 pub mod phone;
 pub mod transform;
 pub mod validate;
@@ -47,7 +53,7 @@ type Verdict = Option<(f32, Option<&'static str>)>;
 
 struct Recognizer {
     entity: &'static str,
-    pattern: Option<Regex>,
+    find: Finder,
     /// The capture group that is the value (0: the whole match); patterns
     /// that carry their own context ("passport no.") capture the value.
     group: usize,
@@ -66,6 +72,29 @@ struct Recognizer {
     not_after: &'static [char],
 }
 
+/// How a recognizer finds its candidates.
+enum Finder {
+    /// A regular expression, searched when the prefilter says that it
+    /// matches somewhere in the text.
+    Pattern(Regex),
+    /// A hand-written matcher for a numeric pattern, tried where numbers
+    /// start (see [`numeric`]).
+    Numeric(numeric::Matcher),
+    /// A regular expression every match of which holds this byte (the
+    /// `@` of an email address): searched only in text that holds it,
+    /// and left out of the set, where it costs the most (an email
+    /// address can start at every word).
+    Holding(u8, Regex),
+    /// A pattern that did not compile; a test checks that there is none.
+    Broken,
+}
+
+impl From<Option<Regex>> for Finder {
+    fn from(pattern: Option<Regex>) -> Finder {
+        pattern.map_or(Finder::Broken, Finder::Pattern)
+    }
+}
+
 /// The patterns are constants; a test checks that every one compiles (a
 /// recognizer whose pattern did not would be left out). Word boundaries
 /// are ASCII ones: a Unicode `\b` makes the regex engine leave its DFA for
@@ -81,15 +110,20 @@ fn ascii_boundaries(p: &str) -> String {
     p.replace(r"\b", r"(?-u:\b)")
 }
 
+/// A recognizer's pattern.
+fn pat(p: &str) -> Finder {
+    re(p).into()
+}
+
 fn simple(
     entity: &'static str,
-    pattern: &str,
+    find: Finder,
     validate: fn(&str) -> Verdict,
     context: &'static [&'static str],
 ) -> Recognizer {
     Recognizer {
         entity,
-        pattern: re(pattern),
+        find,
         group: 0,
         validate,
         context,
@@ -133,7 +167,8 @@ fn recognizers() -> &'static [Recognizer] {
         vec![
             simple(
                 "EMAIL_ADDRESS",
-                r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+\b",
+                re(r"(?i)\b[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+\b")
+                    .map_or(Finder::Broken, |p| Finder::Holding(b'@', p)),
                 |s| validate::email(s).then_some((0.95, None)),
                 &["email", "e-mail", "mail", "contact"],
             ),
@@ -141,7 +176,7 @@ fn recognizers() -> &'static [Recognizer] {
                 negative: NOT_PERSONAL_NUMBERS,
                 ..simple(
                     "CREDIT_CARD",
-                    r"\b\d(?:[ -]?\d){11,18}\b",
+                    Finder::Numeric(numeric::card),
                     |s| {
                         let d = validate::digits(s)?;
                         let network = validate::card_network(&d)?;
@@ -155,32 +190,32 @@ fn recognizers() -> &'static [Recognizer] {
             },
             simple(
                 "IBAN_CODE",
-                r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b",
+                pat(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
                 |s| validate::iban(s).then_some((0.95, None)),
                 &["iban", "account", "bank"],
             ),
             simple(
                 "US_SSN",
-                r"\b\d{3}-\d{2}-\d{4}\b",
+                Finder::Numeric(numeric::ssn),
                 |s| validate::ssn_or_itin(s).map(|k| (0.85, Some(k))),
                 &["ssn", "social security", "itin", "tax"],
             ),
             simple(
                 "UK_NINO",
-                r"(?i)\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+                pat(r"(?i)\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
                 |s| validate::nino(s).then_some((0.85, None)),
                 &["national insurance", "nino", "ni number"],
             ),
             // Ten digits pass mod 11 one time in eleven: context needed.
             simple(
                 "UK_NHS",
-                r"\b\d{3} ?\d{3} ?\d{4}\b",
+                Finder::Numeric(numeric::nhs),
                 |s| validate::nhs(s).then_some((0.4, None)),
                 &["nhs", "health", "patient"],
             ),
             Recognizer {
                 entity: "PHONE_NUMBER",
-                pattern: re(r"(?i)(?:\+\d|\(\d|\b\d)[\d(). /-]{5,22}\d(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?\b"),
+                find: Finder::Numeric(numeric::phone),
                 group: 0,
                 validate: |s| {
                     if validate::birth_date(s) {
@@ -199,21 +234,21 @@ fn recognizers() -> &'static [Recognizer] {
             },
             simple(
                 "IP_ADDRESS",
-                r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}\b",
+                pat(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}\b"),
                 |s| (validate::ipv4(s) || validate::ipv6(s)).then_some((0.8, None)),
                 &["ip", "address", "host", "server"],
             ),
             simple(
                 "MAC_ADDRESS",
-                r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b",
+                pat(r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b"),
                 |_| Some((0.8, None)),
                 &["mac", "ethernet", "device"],
             ),
             Recognizer {
                 entity: "DATE_OF_BIRTH",
-                pattern: re(&format!(
+                find: Finder::from(re(&format!(
                     r"(?i)\b(?:born(?: on)?|d\.?o\.?b\.?|date of birth|birth ?date|birthday|geboren(?: am)?|née? le)\s*[:\-]?\s*({DATE})"
-                )),
+                ))),
                 group: 1,
                 validate: |s| validate::birth_date(s).then_some((0.85, None)),
                 context: &[],
@@ -223,7 +258,7 @@ fn recognizers() -> &'static [Recognizer] {
             },
             Recognizer {
                 entity: "PASSPORT",
-                pattern: re(r"(?i)\b(?:passport|reisepass|passeport)(?: ?(?:no\.?|number|num|nr\.?|numéro|#))?\s*[:#]?\s*([A-Z0-9]{6,9})\b"),
+                find: Finder::from(re(r"(?i)\b(?:passport|reisepass|passeport)(?: ?(?:no\.?|number|num|nr\.?|numéro|#))?\s*[:#]?\s*([A-Z0-9]{6,9})\b")),
                 group: 1,
                 validate: |s| s.bytes().any(|b| b.is_ascii_digit()).then_some((0.8, None)),
                 context: &[],
@@ -233,7 +268,7 @@ fn recognizers() -> &'static [Recognizer] {
             },
             Recognizer {
                 entity: "DRIVER_LICENSE",
-                pattern: re(r"(?i)\b(?:driver'?s? licen[cs]e|driving licen[cs]e|führerschein|permis de conduire|DL)(?: ?(?:no\.?|number|nr\.?|#))?\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{4,17}[A-Z0-9])\b"),
+                find: Finder::from(re(r"(?i)\b(?:driver'?s? licen[cs]e|driving licen[cs]e|führerschein|permis de conduire|DL)(?: ?(?:no\.?|number|nr\.?|#))?\s*[:#]?\s*([A-Z0-9][A-Z0-9-]{4,17}[A-Z0-9])\b")),
                 group: 1,
                 validate: |s| s.bytes().any(|b| b.is_ascii_digit()).then_some((0.8, None)),
                 context: &[],
@@ -243,9 +278,9 @@ fn recognizers() -> &'static [Recognizer] {
             },
             simple(
                 "STREET_ADDRESS",
-                &format!(
+                pat(&format!(
                     r"\b\d{{1,6}}[A-Za-z]? (?:[A-Z][a-z]+ ){{1,4}}{STREET_SUFFIX}\.?(?:,? (?:Apt\.|Suite|Unit|Flat|#) ?\w+)?(?:,? [A-Z][a-z]+(?: [A-Z][a-z]+){{0,2}},? [A-Z]{{2}} \d{{5}}(?:-\d{{4}})?)?\b|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm) \d{{1,4}}[a-z]?(?:,? \d{{5}} [A-ZÄÖÜ][a-zäöüß]+)?\b|\b\d{{1,4}},? (?:rue|avenue|boulevard|chemin|place|impasse|allée|quai|route|cours) (?:[\p{{L}}'-]+ ){{0,4}}[\p{{L}}'-]+(?:,? \d{{5}} [\p{{L}}-]+)?"
-                ),
+                )),
                 |s| {
                     let full = s.bytes().filter(u8::is_ascii_digit).count() >= 5;
                     Some((if full { 0.85 } else { 0.6 }, None))
@@ -254,7 +289,7 @@ fn recognizers() -> &'static [Recognizer] {
             ),
             simple(
                 "CRYPTO_WALLET",
-                r"\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b|\b(?i:bc1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}\b|\b0x[0-9a-fA-F]{40}\b",
+                pat(r"\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b|\b(?i:bc1)[02-9ac-hj-np-zAC-HJ-NP-Z]{11,71}\b|\b0x[0-9a-fA-F]{40}\b"),
                 |s| {
                     if s.starts_with("0x") {
                         return match validate::ethereum(s)? {
@@ -268,19 +303,19 @@ fn recognizers() -> &'static [Recognizer] {
             ),
             simple(
                 "AWS_ACCESS_KEY",
-                r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b",
+                pat(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"),
                 |_| Some((0.95, None)),
                 &["aws", "access", "key"],
             ),
             simple(
                 "GCP_API_KEY",
-                r"\bAIza[0-9A-Za-z_-]{35}\b",
+                pat(r"\bAIza[0-9A-Za-z_-]{35}\b"),
                 |_| Some((0.9, None)),
                 &["google", "gcp", "api", "key"],
             ),
             Recognizer {
                 entity: "GCP_SERVICE_ACCOUNT_KEY",
-                pattern: re(r#""private_key_id"\s*:\s*"([0-9a-f]{40})""#),
+                find: Finder::from(re(r#""private_key_id"\s*:\s*"([0-9a-f]{40})""#)),
                 group: 1,
                 validate: |_| Some((0.95, None)),
                 context: &[],
@@ -290,7 +325,7 @@ fn recognizers() -> &'static [Recognizer] {
             },
             Recognizer {
                 entity: "AZURE_STORAGE_KEY",
-                pattern: re(r"(?i)AccountKey=([A-Za-z0-9+/]{86}==)"),
+                find: Finder::from(re(r"(?i)AccountKey=([A-Za-z0-9+/]{86}==)")),
                 group: 1,
                 validate: |_| Some((0.95, None)),
                 context: &[],
@@ -300,44 +335,44 @@ fn recognizers() -> &'static [Recognizer] {
             },
             simple(
                 "GITHUB_TOKEN",
-                r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b",
+                pat(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b|\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
                 |_| Some((0.95, None)),
                 &["github", "token"],
             ),
             simple(
                 "GITLAB_TOKEN",
-                r"\bgl(?:pat|dt|rt|cbt|ptt|ft)-[0-9A-Za-z_-]{20,64}\b",
+                pat(r"\bgl(?:pat|dt|rt|cbt|ptt|ft)-[0-9A-Za-z_-]{20,64}\b"),
                 |_| Some((0.95, None)),
                 &["gitlab", "token"],
             ),
             simple(
                 "SLACK_TOKEN",
-                r"\bxox[baprs]-[A-Za-z0-9-]{10,250}\b",
+                pat(r"\bxox[baprs]-[A-Za-z0-9-]{10,250}\b"),
                 |_| Some((0.9, None)),
                 &["slack", "token"],
             ),
             simple(
                 "STRIPE_KEY",
-                r"\b(?:sk|rk)_live_[0-9A-Za-z]{24,99}\b",
+                pat(r"\b(?:sk|rk)_live_[0-9A-Za-z]{24,99}\b"),
                 |_| Some((0.95, None)),
                 &["stripe", "key"],
             ),
             simple(
                 "JWT",
-                r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{4,}",
+                pat(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{4,}"),
                 |s| validate::jwt(s).then_some((0.9, None)),
                 &["token", "bearer", "authorization"],
             ),
             simple(
                 "PRIVATE_KEY",
-                r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----",
+                pat(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----"),
                 |_| Some((1.0, None)),
                 &[],
             ),
             // A high-entropy value assigned to a name that says it is secret.
             Recognizer {
                 entity: "SECRET",
-                pattern: re(r#"(?i)(?:secret|passw(?:or)?d|pwd|token|api[_-]?key|access[_-]?key|auth[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([A-Za-z0-9+/_=.~-]{16,128})"#),
+                find: Finder::from(re(r#"(?i)(?:secret|passw(?:or)?d|pwd|token|api[_-]?key|access[_-]?key|auth[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?([A-Za-z0-9+/_=.~-]{16,128})"#)),
                 group: 1,
                 validate: |s| validate::secret(s).then_some((0.8, None)),
                 context: &[],
@@ -372,14 +407,18 @@ fn lexicon() -> &'static Lexicon {
     })
 }
 
-/// All patterns in one automaton: one pass over the text says which
-/// recognizers can match at all, and only those search for spans.
+/// The recognizers' regular expressions in one automaton, in the order of
+/// the recognizers: one pass over the text says which can match at all,
+/// and only those search for spans.
 fn prefilter() -> Option<&'static regex::RegexSet> {
     static SET: OnceLock<Option<regex::RegexSet>> = OnceLock::new();
     SET.get_or_init(|| {
         let patterns: Vec<&str> = recognizers()
             .iter()
-            .filter_map(|r| r.pattern.as_ref().map(Regex::as_str))
+            .filter_map(|r| match &r.find {
+                Finder::Pattern(p) => Some(p.as_str()),
+                _ => None,
+            })
             .collect();
         regex::RegexSetBuilder::new(patterns)
             .dfa_size_limit(32 << 20)
@@ -389,16 +428,18 @@ fn prefilter() -> Option<&'static regex::RegexSet> {
     .as_ref()
 }
 
-/// The spans of a recognizer's values in `text`: whole matches, or the
-/// capture group that holds the value (captures cost more to find).
-fn candidates_of<'t>(
-    r: &Recognizer,
-    pattern: &'t Regex,
-    text: &'t str,
-) -> Box<dyn Iterator<Item = regex::Match<'t>> + 't> {
-    match r.group {
-        0 => Box::new(pattern.find_iter(text)),
-        g => Box::new(pattern.captures_iter(text).filter_map(move |c| c.get(g))),
+/// The spans of a pattern's values in `text`, added to `out`: whole
+/// matches, or the capture group `group` that holds the value (captures
+/// cost more to find).
+fn pattern_spans(pattern: &Regex, group: usize, text: &str, out: &mut Vec<(usize, usize)>) {
+    let span = |m: regex::Match<'_>| (m.start(), m.end());
+    match group {
+        0 => out.extend(pattern.find_iter(text).map(span)),
+        g => out.extend(
+            pattern
+                .captures_iter(text)
+                .filter_map(|c| c.get(g).map(span)),
+        ),
     }
 }
 
@@ -439,35 +480,52 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
     };
     let mut found: Vec<Match> = Vec::new();
     let candidates = prefilter().map(|set| set.matches(text));
-    let with_pattern = recognizers()
-        .iter()
-        .zip(0..PERSON_BIT)
-        .filter_map(|(r, bit)| Some((r, r.pattern.as_ref()?, bit)));
-    for (i, (r, pattern, bit)) in with_pattern.enumerate() {
-        if candidates.as_ref().is_some_and(|c| !c.matched(i)) {
-            continue;
+    let mut pattern_index = 0;
+    // Where numbers start, found once a numeric recognizer runs.
+    let number_starts = OnceCell::new();
+    let mut spans = Vec::new();
+    for (r, bit) in recognizers().iter().zip(0..PERSON_BIT) {
+        spans.clear();
+        match &r.find {
+            Finder::Pattern(pattern) => {
+                let i = pattern_index;
+                pattern_index += 1;
+                if candidates.as_ref().is_some_and(|c| !c.matched(i)) {
+                    continue;
+                }
+                pattern_spans(pattern, r.group, text, &mut spans);
+            }
+            Finder::Holding(byte, pattern) => {
+                if text.as_bytes().contains(byte) {
+                    pattern_spans(pattern, r.group, text, &mut spans);
+                }
+            }
+            Finder::Numeric(matcher) => {
+                let starts = number_starts.get_or_init(|| numeric::starts(text.as_bytes()));
+                spans.extend(numeric::find_iter(*matcher, text.as_bytes(), starts));
+            }
+            Finder::Broken => {}
         }
-        for m in candidates_of(r, pattern, text) {
-            let before = text.get(..m.start()).and_then(|t| t.chars().next_back());
+        for &(start, end) in &spans {
+            let Some(value) = text.get(start..end) else {
+                continue;
+            };
+            let before = text.get(..start).and_then(|t| t.chars().next_back());
             if before.is_some_and(|c| {
                 r.not_after.contains(&c) || c.is_alphanumeric() && !r.not_after.is_empty()
             }) {
                 continue;
             }
-            let Some((value, base, detail)) = accept(r, m.as_str()) else {
+            let Some((value, base, detail)) = accept(r, value) else {
                 continue;
             };
-            let end = m.start() + value.len();
+            let end = start + value.len();
             let mut score = base;
-            if !r.context.is_empty() && context(bit, m.start(), end) {
+            if !r.context.is_empty() && context(bit, start, end) {
                 score = (score + CONTEXT_BOOST).min(1.0);
             }
             if !r.negative.is_empty()
-                && near().negative(
-                    1u32.checked_shl(bit).unwrap_or(0),
-                    m.start(),
-                    NEGATIVE_BEFORE,
-                )
+                && near().negative(1u32.checked_shl(bit).unwrap_or(0), start, NEGATIVE_BEFORE)
             {
                 score -= CONTEXT_BOOST;
             }
@@ -477,20 +535,19 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
             };
             found.push(Match {
                 entity,
-                start: m.start(),
+                start,
                 end,
                 score,
                 detail,
             });
         }
     }
-    let mut people = Vec::new();
-    names::find(text, &mut people);
-    for mut m in people {
+    let people = found.len();
+    names::find(text, &mut found);
+    for m in found.iter_mut().skip(people) {
         if context(PERSON_BIT, m.start, m.end) {
             m.score = (m.score + CONTEXT_BOOST).min(1.0);
         }
-        found.push(m);
     }
     found.retain(|m| m.score >= threshold);
     resolve_overlaps(found)
@@ -505,18 +562,20 @@ fn resolve_overlaps(mut found: Vec<Match>) -> Vec<Match> {
             .cmp(&(b.start, std::cmp::Reverse(b.end)))
             .then(b.score.total_cmp(&a.score))
     });
-    let mut kept: Vec<Match> = Vec::new();
-    for m in found {
-        let covered = kept
-            .iter()
-            .rev()
-            .take(8)
-            .any(|k| k.start <= m.start && m.end <= k.end);
-        if !covered {
-            kept.push(m);
+    // In place: `kept` matches are moved to the front.
+    let mut kept: usize = 0;
+    for i in 0..found.len() {
+        let Some(&Match { start, end, .. }) = found.get(i) else {
+            break;
+        };
+        let earlier = found.get(kept.saturating_sub(8)..kept).unwrap_or(&[]);
+        if !earlier.iter().any(|k| k.start <= start && end <= k.end) {
+            found.swap(kept, i);
+            kept += 1;
         }
     }
-    kept
+    found.truncate(kept);
+    found
 }
 
 /// Matches made disjoint for rewriting: matches that overlap (neither
@@ -562,7 +621,9 @@ mod tests {
     #[test]
     fn every_pattern_compiles() {
         assert_eq!(recognizers().len(), 25);
-        assert!(recognizers().iter().all(|r| r.pattern.is_some()));
+        assert!(recognizers()
+            .iter()
+            .all(|r| !matches!(r.find, Finder::Broken)));
     }
 
     #[test]
