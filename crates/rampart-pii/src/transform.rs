@@ -1,5 +1,5 @@
 //! What to do with personal data once found: a masking policy (TOML)
-//! gives an action per entity and per column, and a [`Masker`] applies it.
+//! gives an action per entity and per column, and [`apply`] carries out an action on a value.
 //!
 //! Keyed actions derive independent subkeys from one 32-byte master key
 //! (HMAC-SHA256 of the master key and a label), so a pseudonym never
