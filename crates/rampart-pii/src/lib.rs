@@ -479,7 +479,9 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
         column_context & bit != 0 || near().context(bit, start, end, CONTEXT_BEFORE, CONTEXT_AFTER)
     };
     let mut found: Vec<Match> = Vec::new();
-    let candidates = prefilter().map(|set| set.matches(text));
+    // Which patterns match somewhere: most texts match none, and saying
+    // so stops at the first match, which costs less than the full answer.
+    let candidates = prefilter().map(|set| set.is_match(text).then(|| set.matches(text)));
     let mut pattern_index = 0;
     // Where numbers start, found once a numeric recognizer runs.
     let number_starts = OnceCell::new();
@@ -490,7 +492,10 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
             Finder::Pattern(pattern) => {
                 let i = pattern_index;
                 pattern_index += 1;
-                if candidates.as_ref().is_some_and(|c| !c.matched(i)) {
+                if candidates
+                    .as_ref()
+                    .is_some_and(|c| !c.as_ref().is_some_and(|c| c.matched(i)))
+                {
                     continue;
                 }
                 pattern_spans(pattern, r.group, text, &mut spans);
