@@ -99,7 +99,7 @@ impl Lexicon {
 
     /// The words of `text` that are in the lexicon, in order.
     pub(crate) fn hits(&self, text: &str) -> Vec<Hit> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(8);
         let mut buf = [0u8; 48];
         let mut push = |start, end, e: Entry| {
             if e.context | e.negative != 0 {
