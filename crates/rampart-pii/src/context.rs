@@ -138,40 +138,52 @@ impl Lexicon {
     }
 }
 
+/// Byte classes for [`tokens`]: an ASCII letter or digit, another
+/// ASCII byte, or a byte of a multi-byte character (decoded to classify).
+const ALNUM: u8 = 1;
+const OTHER: u8 = 0;
+const WIDE: u8 = 2;
+static CLASS: [u8; 256] = {
+    let mut class = [WIDE; 256];
+    let mut b = 0;
+    while b < 128 {
+        class[b] = if (b as u8).is_ascii_alphanumeric() { ALNUM } else { OTHER };
+        b += 1;
+    }
+    class
+};
+
 /// Runs of alphanumeric characters, as byte spans. ASCII bytes are
-/// classified as bytes; only other characters are decoded.
+/// classified by a table; only other characters are decoded.
 fn tokens(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let bytes = text.as_bytes();
+    let class = |b: u8| CLASS.get(usize::from(b)).copied().unwrap_or(OTHER);
     // Whether the character at `i` is alphanumeric, and its length.
-    let at = move |i: usize| -> (bool, usize) {
-        match bytes.get(i) {
-            Some(b) if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
-            _ => text
+    let alnum_at = move |i: usize| -> (bool, usize) {
+        match bytes.get(i).map(|&b| class(b)) {
+            Some(ALNUM) => (true, 1),
+            Some(WIDE) => text
                 .get(i..)
                 .and_then(|t| t.chars().next())
                 .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8())),
+            _ => (false, 1),
         }
     };
     let mut i = 0;
     std::iter::from_fn(move || {
         loop {
-            let &b = bytes.get(i)?;
-            if b.is_ascii_alphanumeric() {
-                break;
-            }
-            let (alnum, len) = if b.is_ascii() { (false, 1) } else { at(i) };
+            let (alnum, len) = alnum_at(i);
             if alnum {
                 break;
+            }
+            if i >= bytes.len() {
+                return None;
             }
             i += len;
         }
         let start = i;
-        while let Some(&b) = bytes.get(i) {
-            if b.is_ascii_alphanumeric() {
-                i += 1;
-                continue;
-            }
-            let (alnum, len) = if b.is_ascii() { (false, 1) } else { at(i) };
+        loop {
+            let (alnum, len) = alnum_at(i);
             if !alnum {
                 break;
             }
