@@ -143,11 +143,17 @@ impl Lexicon {
 const ALNUM: u8 = 1;
 const OTHER: u8 = 0;
 const WIDE: u8 = 2;
+// Built at compile time, where an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
 static CLASS: [u8; 256] = {
     let mut class = [WIDE; 256];
     let mut b = 0;
     while b < 128 {
-        class[b] = if (b as u8).is_ascii_alphanumeric() { ALNUM } else { OTHER };
+        class[b] = if (b as u8).is_ascii_alphanumeric() {
+            ALNUM
+        } else {
+            OTHER
+        };
         b += 1;
     }
     class

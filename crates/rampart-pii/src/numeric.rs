@@ -179,7 +179,9 @@ pub(crate) fn starts(t: &[u8]) -> Vec<usize> {
         i += 1;
         // The rest of a run of digits starts nothing: a digit is before.
         if b.is_ascii_digit() {
-            i += t.get(i..).map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count());
+            i += t
+                .get(i..)
+                .map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count());
         }
     }
     out

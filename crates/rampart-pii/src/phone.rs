@@ -10,6 +10,8 @@
 //! with many phone numbers, and its bundled metadata predates some of
 //! India's mobile ranges.
 
+use crate::validate::Digits;
+
 /// How a number was written, which sets its score: an international
 /// number or a formatted national one is more certainly a phone number
 /// than ten bare digits.
@@ -124,11 +126,9 @@ fn strip_extension(s: &str) -> &str {
     s
 }
 
-fn digits(s: &str) -> Vec<u8> {
-    s.bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect()
+/// The ASCII digits of `s`; `None` if there are too many for a phone.
+fn digits(s: &str) -> Option<Digits> {
+    Digits::new().extend_from(s)
 }
 
 /// Whether `s` is a valid phone number, and how it was written.
@@ -139,10 +139,11 @@ pub fn validate(s: &str) -> Option<Form> {
         .strip_prefix('+')
         .or_else(|| number.strip_prefix("00"))
         .map(|rest| match rest.split_once("(0)") {
-            Some((code, national)) => [digits(code), digits(national)].concat(),
+            Some((code, national)) => digits(code)?.extend_from(national),
             None => digits(rest),
         });
     if let Some(d) = international {
+        let d = d?;
         if !(8..=15).contains(&d.len()) {
             return None;
         }
@@ -154,7 +155,7 @@ pub fn validate(s: &str) -> Option<Form> {
         };
         return ok.then_some(Form::International);
     }
-    let d = digits(number);
+    let d = digits(number)?;
     let formatted = number
         .bytes()
         .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
