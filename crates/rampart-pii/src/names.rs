@@ -103,15 +103,15 @@ fn cued(text: &str, start: usize) -> bool {
 }
 
 struct Dictionaries {
-    first: HashSet<&'static str>,
-    last: HashSet<&'static str>,
+    first: HashSet<&'static [u8]>,
+    last: HashSet<&'static [u8]>,
 }
 
 fn dictionaries() -> Option<&'static Dictionaries> {
     static D: OnceLock<Dictionaries> = OnceLock::new();
     Some(D.get_or_init(|| Dictionaries {
-        first: FIRST.lines().collect(),
-        last: LAST.lines().collect(),
+        first: FIRST.lines().map(str::as_bytes).collect(),
+        last: LAST.lines().map(str::as_bytes).collect(),
     }))
 }
 
@@ -128,6 +128,13 @@ fn is_apostrophe(c: char) -> bool {
 /// the rest of the name finder.
 fn capitalised_at(text: &str, at: usize) -> Option<usize> {
     let rest = text.get(at..)?;
+    let bytes = rest.as_bytes();
+    // Most words are ASCII: a capital and a small letter.
+    let ascii_start =
+        matches!(bytes, [a, b, ..] if a.is_ascii_uppercase() && b.is_ascii_lowercase());
+    if ascii_start {
+        return Some(at + word_end(rest, 2));
+    }
     let mut chars = rest.char_indices();
     let (_, first) = chars.next()?;
     if !first.is_uppercase() {
@@ -145,20 +152,31 @@ fn capitalised_at(text: &str, at: usize) -> Option<usize> {
         None
     };
     if let Some(body) = word_start {
-        let mut end = body;
-        for (j, c) in rest.get(body..)?.char_indices() {
-            if !(c.is_alphabetic() || is_apostrophe(c) || c == '-') {
-                break;
-            }
-            end = body + j + c.len_utf8();
-        }
-        return Some(at + end);
+        return Some(at + word_end(rest, body));
     }
     let after_word = text
         .get(..at)
         .and_then(|t| t.chars().next_back())
         .is_some_and(|c| c.is_alphanumeric() || c == '_');
     (second == '.' && !after_word).then_some(at + first.len_utf8() + 1)
+}
+
+/// Where the letters, apostrophes and hyphens of `word` from `from` end.
+fn word_end(word: &str, mut end: usize) -> usize {
+    let bytes = word.as_bytes();
+    while let Some(&b) = bytes.get(end) {
+        if b.is_ascii_alphabetic() || b == b'\'' || b == b'-' {
+            end += 1;
+            continue;
+        }
+        match word.get(end..).and_then(|r| r.chars().next()) {
+            Some(c) if !b.is_ascii() && (c.is_alphabetic() || is_apostrophe(c)) => {
+                end += c.len_utf8()
+            }
+            _ => break,
+        }
+    }
+    end
 }
 
 /// The capitalised words of `text`, leftmost first, without overlaps.
@@ -208,17 +226,18 @@ fn fold(word: &str) -> String {
 }
 
 /// Whether a word, or a part of a hyphenated one, is in `set`.
-fn known(set: &HashSet<&str>, word: &str) -> bool {
+fn known(set: &HashSet<&[u8]>, word: &str) -> bool {
     if let Some(found) = with_ascii_lowercase(word, |w| set.contains(w)) {
         return found;
     }
     let f = fold(word);
-    set.contains(f.as_str()) || (f.contains('-') && f.split('-').any(|p| set.contains(p)))
+    set.contains(f.as_bytes())
+        || (f.contains('-') && f.split('-').any(|p| set.contains(p.as_bytes())))
 }
 
 /// `f` of `word` in ASCII lowercase, without allocating; `None` if the
 /// word is not short ASCII letters (and needs [`fold`]).
-fn with_ascii_lowercase<T>(word: &str, f: impl FnOnce(&str) -> T) -> Option<T> {
+fn with_ascii_lowercase<T>(word: &str, f: impl FnOnce(&[u8]) -> T) -> Option<T> {
     let mut buf = [0u8; 32];
     let lower = buf.get_mut(..word.len())?;
     if !word.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -227,15 +246,15 @@ fn with_ascii_lowercase<T>(word: &str, f: impl FnOnce(&str) -> T) -> Option<T> {
     for (d, s) in lower.iter_mut().zip(word.bytes()) {
         *d = s.to_ascii_lowercase();
     }
-    std::str::from_utf8(lower).ok().map(f)
+    Some(f(lower))
 }
 
 /// Whether a word is a title or a cue ("Dr", "Dear"): such a word starts
 /// no name.
 fn title_or_cue(word: &str) -> bool {
     let word = word.trim_end_matches('.');
-    let is = |w: &str| TITLES.contains(&w) || CUES.contains(&w);
-    with_ascii_lowercase(word, is).unwrap_or_else(|| is(&fold(word)))
+    let is = |w: &[u8]| TITLES.iter().chain(CUES).any(|t| t.as_bytes() == w);
+    with_ascii_lowercase(word, is).unwrap_or_else(|| is(fold(word).as_bytes()))
 }
 
 /// A capitalised word and its byte span.
@@ -281,7 +300,7 @@ fn titled(text: &str, start: usize) -> bool {
     let word = before.get(word_start..).unwrap_or("");
     // Titles are capitalised: "miss. Pm" is not "Miss Pm".
     word.chars().next().is_some_and(char::is_uppercase)
-        && with_ascii_lowercase(word, |w| TITLES.contains(&w))
+        && with_ascii_lowercase(word, |w| TITLES.iter().any(|t| t.as_bytes() == w))
             .unwrap_or_else(|| TITLES.contains(&word.to_lowercase().as_str()))
 }
 

@@ -404,6 +404,11 @@ pub fn birth_date(s: &str) -> bool {
 /// The year, month and day of a date in the forms [`birth_date`] accepts;
 /// day-first is preferred when both orders are dates.
 pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
+    // A date has at most eight digits: most phone numbers, checked here
+    // first, are turned away without being split.
+    if s.bytes().filter(u8::is_ascii_digit).count() > 8 {
+        return None;
+    }
     let mut parts = s.split(['-', '/', '.', ' ', ',']).filter(|p| !p.is_empty());
     let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
