@@ -25,6 +25,7 @@ mod context;
 pub mod names;
 mod numeric;
 pub mod phone;
+mod skip;
 pub mod transform;
 pub mod validate;
 

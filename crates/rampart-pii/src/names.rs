@@ -6,7 +6,7 @@
 //! model-based recogniser can be added later beside this one: it only has
 //! to produce [`crate::Match`]es.
 
-use crate::Match;
+use crate::{skip, Match};
 use rustc_hash::FxHashSet as HashSet;
 use std::sync::OnceLock;
 
@@ -184,9 +184,12 @@ fn capitalised(text: &str) -> impl Iterator<Item = Word<'_>> {
     let mut at = 0;
     std::iter::from_fn(move || loop {
         let rest = text.get(at..)?;
-        let offset = rest
-            .bytes()
-            .position(|b| b.is_ascii_uppercase() || !b.is_ascii())
+        let capital_or_wide = skip::Wanted {
+            lo: b'A',
+            hi: b'Z',
+            non_ascii: true,
+        };
+        let offset = skip::next(rest.as_bytes(), capital_or_wide)
             .and_then(|i| Some(i + rest.get(i..)?.find(char::is_uppercase)?))?;
         let start = at + offset;
         match capitalised_at(text, start) {

@@ -7,6 +7,8 @@
 //! search per entity over the whole text, plus a set search to know which
 //! to run, cost more than everything else the scanner does.
 
+use crate::skip;
+
 /// Whether `b` is a word byte for an ASCII word boundary.
 fn word(b: Option<&u8>) -> bool {
     b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
@@ -155,39 +157,6 @@ fn extension(t: &[u8], mut i: usize) -> Option<usize> {
     })
 }
 
-/// Whether any byte of `word` is in `(` ..= `9`: the bit-twiddling
-/// "has a byte between" test (any byte strictly between 0x27 and 0x3A;
-/// bytes of 0x80 and above never count).
-fn has_candidate_byte(word: u64) -> bool {
-    const ONES: u64 = u64::MAX / 255;
-    const LOW7: u64 = ONES * 127;
-    let (m, n) = (0x27u64, 0x3Au64);
-    let x = word;
-    ((ONES * (127 + n)).wrapping_sub(x & LOW7)
-        & !x
-        & (x & LOW7).wrapping_add(ONES * (127 - m))
-        & (ONES * 128))
-        != 0
-}
-
-/// The offset of the first byte of `r` in `(` ..= `9`, eight bytes at a
-/// time where none is.
-fn next_in_range(r: &[u8]) -> Option<usize> {
-    let mut skipped = 0;
-    let mut chunks = r.chunks_exact(8);
-    for chunk in chunks.by_ref() {
-        let word = chunk.try_into().map(u64::from_le_bytes).unwrap_or(u64::MAX);
-        if has_candidate_byte(word) {
-            break;
-        }
-        skipped += 8;
-    }
-    let rest = r.get(skipped..)?;
-    rest.iter()
-        .position(|b| b.wrapping_sub(b'(') <= b'9' - b'(')
-        .map(|k| skipped + k)
-}
-
 /// The places in `t` where a numeric match can start: a digit at a
 /// boundary, or `+` or `(` before a digit.
 pub(crate) fn starts(t: &[u8]) -> Vec<usize> {
@@ -195,7 +164,12 @@ pub(crate) fn starts(t: &[u8]) -> Vec<usize> {
     let mut i = 0;
     // Skip to the next byte in `(` ..= `9`, which holds `+`, `(` and the
     // digits: most bytes of text are letters and spaces.
-    while let Some(skip) = t.get(i..).and_then(next_in_range) {
+    let wanted = skip::Wanted {
+        lo: b'(',
+        hi: b'9',
+        non_ascii: false,
+    };
+    while let Some(skip) = t.get(i..).and_then(|r| skip::next(r, wanted)) {
         i += skip;
         let b = t.get(i).copied().unwrap_or(0);
         let starts = if b.is_ascii_digit() {
@@ -285,22 +259,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn candidate_byte_edges() {
-        for b in 0..=255u8 {
-            for at in [0, 3, 7] {
-                let mut bytes = [b'a'; 8];
-                bytes[at] = b;
-                let word = u64::from_le_bytes(bytes);
-                assert_eq!(
-                    has_candidate_byte(word),
-                    (b'('..=b'9').contains(&b),
-                    "{b:#x} at {at}"
-                );
-            }
-        }
-    }
-
     proptest! {
         #[test]
         fn starts_are_every_number_start(text in proptest::collection::vec(any::<u8>(), 0..80)) {
@@ -308,12 +266,6 @@ mod tests {
                 .filter(|&i| number_start(&text, i) || (matches!(text[i], b'+' | b'(') && digit(&text, i + 1)))
                 .collect();
             prop_assert_eq!(starts(&text), naive);
-        }
-
-        #[test]
-        fn candidate_bytes_are_found_in_any_word(word in any::<u64>()) {
-            let naive = word.to_le_bytes().iter().any(|b| (b'('..=b'9').contains(b));
-            prop_assert_eq!(has_candidate_byte(word), naive);
         }
 
         #[test]
