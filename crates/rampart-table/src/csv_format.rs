@@ -126,7 +126,8 @@ pub fn process(
             let replaced = visitor.cell(&cell);
             values.push(replaced.unwrap_or_else(|| value.to_string()));
         }
-        if let Some(w) = writer.as_mut() {
+        let record_kept = visitor.keep_record(tracker.summary.records);
+        if let Some(w) = writer.as_mut().filter(|_| record_kept) {
             let kept = values
                 .iter()
                 .zip(&keep)

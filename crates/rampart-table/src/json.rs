@@ -117,7 +117,8 @@ pub fn lines(
             continue;
         }
         if let Some(value) = record(bytes, no, tracker, visitor)? {
-            if let Some(w) = out.as_deref_mut() {
+            let kept = visitor.keep_record(tracker.summary.records);
+            if let Some(w) = out.as_deref_mut().filter(|_| kept) {
                 serde_json::to_writer(&mut *w, &value)
                     .map_err(|e| Error::Write(e.into()))
                     .and_then(|()| w.write_all(b"\n").map_err(Error::Write))?;
@@ -233,7 +234,8 @@ pub fn document(
             });
         }
         if let Some(value) = record(&bytes, 1, tracker, visitor)? {
-            if let Some(w) = out.as_deref_mut() {
+            let kept = visitor.keep_record(tracker.summary.records);
+            if let Some(w) = out.as_deref_mut().filter(|_| kept) {
                 serde_json::to_writer(&mut *w, &value).map_err(|e| Error::Write(e.into()))?;
                 w.write_all(b"\n").map_err(Error::Write)?;
             }
@@ -258,7 +260,8 @@ pub fn document(
             Element::Item { bytes, line } => (bytes, line),
         };
         if let Some(value) = record(&bytes, line, tracker, visitor)? {
-            if let Some(w) = out.as_deref_mut() {
+            let kept = visitor.keep_record(tracker.summary.records);
+            if let Some(w) = out.as_deref_mut().filter(|_| kept) {
                 w.write_all(if written == 0 { b"\n" } else { b",\n" })
                     .map_err(Error::Write)?;
                 serde_json::to_writer(&mut *w, &value).map_err(|e| Error::Write(e.into()))?;

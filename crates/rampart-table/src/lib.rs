@@ -125,6 +125,12 @@ pub trait Visitor {
     fn keep_column(&self, _column: &str) -> bool {
         true
     }
+    /// Whether a record (numbered from 1, as in [`Cell::record`]) is kept
+    /// in the rewritten output, asked once all its cells were visited: a
+    /// filter drops the rows that findings name.
+    fn keep_record(&self, _record: u64) -> bool {
+        true
+    }
 }
 
 /// A record that was skipped or a value that could not be rewritten.
@@ -367,7 +373,8 @@ fn text(
             value,
         };
         let replaced = visitor.cell(&cell);
-        if let Some(w) = out.as_deref_mut() {
+        let kept = visitor.keep_record(tracker.summary.records);
+        if let Some(w) = out.as_deref_mut().filter(|_| kept) {
             let text = replaced.as_deref().unwrap_or(value);
             w.write_all(text.as_bytes())
                 .and_then(|()| w.write_all(ending))

@@ -112,6 +112,10 @@ pub fn process(
         if let Some(w) = writer.as_mut() {
             let out = RecordBatch::try_new(kept_schema.clone(), columns)
                 .map_err(|e| bad(e.to_string()))?;
+            let rows = (first + 1..=tracker.summary.records).map(|r| Some(visitor.keep_record(r)));
+            let rows = arrow_array::BooleanArray::from_iter(rows);
+            let out = arrow_select::filter::filter_record_batch(&out, &rows)
+                .map_err(|e| bad(e.to_string()))?;
             w.write(&out)
                 .map_err(|e| Error::Write(std::io::Error::other(e.to_string())))?;
         }

@@ -191,6 +191,116 @@ fn parquet_round_trip_and_detection() {
     assert_eq!((names.value(0), names.is_null(1)), ("ANN", true));
 }
 
+/// Drops the records it is given, changes nothing else.
+struct Drop(Vec<u64>);
+
+impl Visitor for Drop {
+    fn cell(&mut self, _: &Cell) -> Option<String> {
+        None
+    }
+    fn keep_record(&self, record: u64) -> bool {
+        !self.0.contains(&record)
+    }
+}
+
+#[test]
+fn dropped_records_leave_every_format_and_nothing_else_does() {
+    let cases = [
+        (
+            Format::Delimited(b','),
+            "id,v\n1,a\n2,b\n3,c\n",
+            "id,v\n1,a\n3,c\n",
+        ),
+        (Format::Text, "a\nb\nc\n", "a\nc\n"),
+        (
+            Format::JsonLines,
+            "{\"v\":\"a\"}\n{\"v\":\"b\"}\n{\"v\":\"c\"}\n",
+            "{\"v\":\"a\"}\n{\"v\":\"c\"}\n",
+        ),
+        (
+            Format::Json,
+            "[{\"v\":\"a\"},{\"v\":\"b\"},{\"v\":\"c\"}]",
+            "[\n{\"v\":\"a\"},\n{\"v\":\"c\"}\n]\n",
+        ),
+    ];
+    for (format, input, want) in cases {
+        let mut out: Vec<u8> = Vec::new();
+        let mut v = Drop(vec![2]);
+        let s = process_bytes(
+            format,
+            input.as_bytes(),
+            &Options::default(),
+            &mut v,
+            Some(&mut out),
+        )
+        .unwrap();
+        assert_eq!(s.records, 3, "{format:?}: every record is still read");
+        assert_eq!(String::from_utf8(out).unwrap(), want, "{format:?}");
+        let mut first_and_last: Vec<u8> = Vec::new();
+        process_bytes(
+            format,
+            input.as_bytes(),
+            &Options::default(),
+            &mut Drop(vec![1, 3]),
+            Some(&mut first_and_last),
+        )
+        .unwrap();
+        assert!(
+            !String::from_utf8(first_and_last).unwrap().contains('a'),
+            "{format:?}"
+        );
+    }
+}
+
+#[test]
+fn dropped_records_leave_parquet() {
+    use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n.parquet");
+    let batch = RecordBatch::try_from_iter(vec![(
+        "n",
+        Arc::new(Int64Array::from((1..=10_000).collect::<Vec<i64>>())) as ArrayRef,
+    )])
+    .unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let source = rampart_table::detect(&path).unwrap();
+    let out_path = dir.path().join("out.parquet");
+    let mut out = std::fs::File::create(&out_path).unwrap();
+    // Records in the first and a later batch (batches hold 4096 rows).
+    let s = process(
+        &source,
+        &Options::default(),
+        &mut Drop(vec![1, 4097, 10_000]),
+        Some(&mut out),
+    )
+    .unwrap();
+    out.flush().unwrap();
+    assert_eq!(s.records, 10_000);
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&out_path).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let mut kept = Vec::new();
+    for b in reader {
+        let b = b.unwrap();
+        let n = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        kept.extend((0..n.len()).map(|i| n.value(i)));
+    }
+    assert_eq!(kept.len(), 9_997);
+    assert!(!kept.contains(&1) && !kept.contains(&4097) && !kept.contains(&10_000));
+    assert_eq!((kept[0], kept[kept.len() - 1]), (2, 9_999));
+}
+
 #[test]
 fn detection_by_content_and_compression() {
     let dir = tempfile::tempdir().unwrap();
