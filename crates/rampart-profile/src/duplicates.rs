@@ -1,13 +1,22 @@
 //! Exact duplicates, duplicates with conflicting labels, and leakage
 //! between two datasets, by hashing normalised rows: values trimmed and
 //! lowercased, joined in column-name order, the label left out. Memory is
-//! one 64-bit hash and a line number per distinct row.
+//! one 64-bit hash and a row number per distinct row, and the row numbers
+//! of the repeats (at most [`MAX_LISTED`] in all).
+//!
+//! Every finding lists the records a filter should drop (`rampart data
+//! filter --drop-findings`): the repeats of a duplicate (its first row is
+//! kept), every row of a group whose labels conflict, every leaked row.
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Row numbers listed per finding.
+/// Line numbers shown per finding.
 const MAX_ROWS: usize = 20;
+
+/// Record numbers kept for all findings together: beyond this the
+/// findings are marked truncated, and a filter refuses them.
+pub const MAX_LISTED: usize = 10_000_000;
 
 /// A row being assembled value by value.
 #[derive(Default)]
@@ -49,20 +58,37 @@ impl Row {
 pub struct Finding {
     /// `duplicate`, `conflicting-labels` or `leak`.
     pub kind: &'static str,
-    /// Line numbers of the rows (the first [`MAX_ROWS`]).
+    /// Line numbers of the rows (the first [`MAX_ROWS`]), for people.
     pub rows: Vec<u64>,
     /// How many rows the finding covers.
     pub count: u64,
     /// For conflicting labels: the labels seen.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+    /// Record numbers (from 1, in file order) a filter drops.
+    pub drop: Vec<u64>,
 }
 
-#[derive(Default)]
+/// A distinct row: where it first occurs, and its repeats.
 struct Group {
-    lines: Vec<u64>,
+    first: (u64, u64),
+    /// (record, line) of each repeat.
+    more: Vec<(u64, u64)>,
     count: u64,
     labels: Vec<String>,
+}
+
+impl Group {
+    fn lines(&self) -> Vec<u64> {
+        std::iter::once(self.first.1)
+            .chain(self.more.iter().map(|m| m.1))
+            .take(MAX_ROWS)
+            .collect()
+    }
+
+    fn records(&self) -> impl Iterator<Item = u64> + '_ {
+        std::iter::once(self.first.0).chain(self.more.iter().map(|m| m.0))
+    }
 }
 
 /// Groups rows by their features.
@@ -70,6 +96,10 @@ pub struct Duplicates {
     label: Option<String>,
     groups: HashMap<u64, Group>,
     reference: Option<std::collections::HashSet<u64>>,
+    /// Repeats listed so far, against [`MAX_LISTED`].
+    listed: usize,
+    /// Whether some repeats went unlisted.
+    pub truncated: bool,
 }
 
 impl Duplicates {
@@ -78,6 +108,8 @@ impl Duplicates {
             label,
             groups: HashMap::new(),
             reference: None,
+            listed: 0,
+            truncated: false,
         }
     }
 
@@ -91,10 +123,20 @@ impl Duplicates {
 
     pub fn add(&mut self, row: &Row) {
         let (hash, label) = row.key(self.label.as_deref());
-        let g = self.groups.entry(hash).or_default();
+        let g = self.groups.entry(hash).or_insert_with(|| Group {
+            first: (row.record, row.line),
+            more: Vec::new(),
+            count: 0,
+            labels: Vec::new(),
+        });
         g.count += 1;
-        if g.lines.len() < MAX_ROWS {
-            g.lines.push(row.line);
+        if g.count > 1 {
+            if self.listed < MAX_LISTED {
+                g.more.push((row.record, row.line));
+                self.listed += 1;
+            } else {
+                self.truncated = true;
+            }
         }
         if let Some(l) = label {
             if g.labels.len() < 16 && !g.labels.contains(&l) {
@@ -107,29 +149,32 @@ impl Duplicates {
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
         for (hash, g) in &self.groups {
+            let conflicting = g.labels.len() > 1;
             if g.count > 1 {
-                let kind = if g.labels.len() > 1 {
-                    "conflicting-labels"
-                } else {
-                    "duplicate"
-                };
                 out.push(Finding {
-                    kind,
-                    rows: g.lines.clone(),
+                    kind: if conflicting {
+                        "conflicting-labels"
+                    } else {
+                        "duplicate"
+                    },
+                    rows: g.lines(),
                     count: g.count,
-                    labels: if g.labels.len() > 1 {
+                    labels: if conflicting {
                         g.labels.clone()
                     } else {
                         Vec::new()
                     },
+                    // Which label of a conflict is right is unknown: all go.
+                    drop: g.records().skip(usize::from(!conflicting)).collect(),
                 });
             }
             if self.reference.as_ref().is_some_and(|r| r.contains(hash)) {
                 out.push(Finding {
                     kind: "leak",
-                    rows: g.lines.clone(),
+                    rows: g.lines(),
                     count: g.count,
                     labels: Vec::new(),
+                    drop: g.records().collect(),
                 });
             }
         }
@@ -162,6 +207,16 @@ mod tests {
         d.add(&row(7, &[("a", "3"), ("b", "x"), ("y", "0")]));
         let f = d.findings();
         let kinds: Vec<(&str, Vec<u64>)> = f.iter().map(|x| (x.kind, x.rows.clone())).collect();
+        let drops: Vec<(&str, Vec<u64>)> = f.iter().map(|x| (x.kind, x.drop.clone())).collect();
+        assert!(
+            drops.contains(&("duplicate", vec![3])),
+            "the first copy stays: {drops:?}"
+        );
+        assert!(
+            drops.contains(&("conflicting-labels", vec![4, 5])),
+            "{drops:?}"
+        );
+        assert!(drops.contains(&("leak", vec![6])), "{drops:?}");
         assert!(kinds.contains(&("duplicate", vec![2, 3])), "{kinds:?}");
         assert!(
             kinds.contains(&("conflicting-labels", vec![4, 5])),

@@ -52,10 +52,18 @@ enum DataCommand {
     /// (values trimmed and lowercased), duplicates with conflicting
     /// labels (`--label`), and leakage of rows that are also in a training
     /// set (`--leak-from`). Exit 1 on any finding; each names its rows by
-    /// line.
+    /// line. `--json` writes a report that `rampart data filter` applies.
     ///
-    /// Example: rampart data poison eval.csv --label y --leak-from train.csv
+    /// Example: rampart data poison eval.csv --label y --leak-from train.csv --json > report.json
     Poison(PoisonArgs),
+    /// Drop the rows that a `rampart data poison --json` report names,
+    /// keeping the format: the repeats of duplicates (the first copy
+    /// stays), every row of a conflicting-label group, every leaked row.
+    /// The report must be of this very file (its SHA-256 is checked). The
+    /// output is written to a temporary file and renamed when complete.
+    ///
+    /// Example: rampart data filter eval.csv eval.clean.csv --drop-findings report.json
+    Filter(FilterArgs),
     /// Re-identification risk: k-anonymity over quasi-identifier columns
     /// and l-diversity of a sensitive column. Exit 1 when k (or l) is
     /// below the minimum.
@@ -200,6 +208,23 @@ struct PoisonArgs {
 }
 
 #[derive(Args, Debug)]
+struct FilterArgs {
+    input: PathBuf,
+    output: PathBuf,
+    /// A report of `rampart data poison INPUT --json`.
+    #[arg(long)]
+    drop_findings: PathBuf,
+    /// Only these kinds of findings, comma-separated (duplicate,
+    /// conflicting-labels, leak); all by default.
+    #[arg(long, value_delimiter = ',')]
+    kinds: Vec<String>,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
 struct RiskArgs {
     path: PathBuf,
     /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
@@ -233,6 +258,7 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
         DataCommand::Profile(p) => profile(p),
         DataCommand::Suggest(a) => suggest(a),
         DataCommand::Poison(a) => poison(a),
+        DataCommand::Filter(a) => filter(a),
         DataCommand::Validate(a) => validate(a),
     }
 }
@@ -676,6 +702,42 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Rewrites `source` through `visitor` into `output`, in the same format
+/// (gzip-compressed when the input was): into a temporary file beside
+/// `output`, renamed only once complete, so that a failure never leaves a
+/// half-written file that looks finished.
+fn rewrite(
+    source: &rampart_table::Source,
+    policy: &Policy,
+    visitor: &mut dyn Visitor,
+    output: &Path,
+    verb: &str,
+) -> Result<rampart_table::Summary> {
+    let tmp = crate::crypt::partial_beside(output)?;
+    let buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
+    let progress = crate::progress::spinner(&format!("{verb} {}", source.path.display()));
+    let summary = match source.compression {
+        rampart_table::Compression::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::default());
+            let s = rampart_table::process(source, &options(policy), visitor, Some(&mut gz))?;
+            gz.finish()?.flush()?;
+            s
+        }
+        _ => {
+            let mut w = buffered;
+            let s = rampart_table::process(source, &options(policy), visitor, Some(&mut w))?;
+            w.flush()?;
+            s
+        }
+    };
+    progress.finish_and_clear();
+    tmp.as_file().sync_all()?;
+    tmp.persist(output)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    Ok(summary)
+}
+
 fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
     let (policy, policy_digest) = load_policy(&a.common)?;
     if same_file(&a.input, &a.output) {
@@ -699,9 +761,6 @@ fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
         None => None,
     };
     let source = detect(&a.input)?;
-    let tmp = crate::crypt::partial_beside(&a.output)?;
-    let file = tmp.as_file().try_clone()?;
-    let buffered = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut v = MaskVisitor {
         policy: &policy,
         keys: keys.as_ref(),
@@ -710,30 +769,8 @@ fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
         failed: Vec::new(),
         failed_count: 0,
     };
-    let progress = crate::progress::spinner(&format!(
-        "{} {}",
-        if unmask { "unmasking" } else { "masking" },
-        a.input.display()
-    ));
-    let summary = match source.compression {
-        rampart_table::Compression::Gzip => {
-            let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::default());
-            let s = rampart_table::process(&source, &options(&policy), &mut v, Some(&mut gz))?;
-            gz.finish()?.flush()?;
-            s
-        }
-        _ => {
-            let mut w = buffered;
-            let s = rampart_table::process(&source, &options(&policy), &mut v, Some(&mut w))?;
-            w.flush()?;
-            s
-        }
-    };
-    progress.finish_and_clear();
-    tmp.as_file().sync_all()?;
-    tmp.persist(&a.output)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", a.output.display()))?;
+    let verb = if unmask { "unmasking" } else { "masking" };
+    let summary = rewrite(&source, &policy, &mut v, &a.output, verb)?;
     let dropped: Vec<&String> = policy
         .columns
         .iter()
@@ -1349,7 +1386,13 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     let rows = each_row(&a.path, &policy, |r| d.add(r))?;
     let findings = d.findings();
     if a.json {
-        let v = json!({"file": a.path.display().to_string(), "rows": rows, "findings": findings});
+        let v = json!({
+            "file": a.path.display().to_string(),
+            "sha256": crate::attest::artifact_digest(&a.path)?,
+            "rows": rows,
+            "truncated": d.truncated,
+            "findings": findings,
+        });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         for f in &findings {
@@ -1385,4 +1428,112 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What `data filter` reads of a poison report.
+#[derive(serde::Deserialize)]
+struct Report {
+    sha256: String,
+    #[serde(default)]
+    truncated: bool,
+    findings: Vec<ReportFinding>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReportFinding {
+    kind: String,
+    drop: Vec<u64>,
+}
+
+/// Keeps every record but those to drop.
+struct DropRecords(std::collections::HashSet<u64>);
+
+impl Visitor for DropRecords {
+    fn cell(&mut self, _: &Cell) -> Option<String> {
+        None
+    }
+    fn keep_record(&self, record: u64) -> bool {
+        !self.0.contains(&record)
+    }
+}
+
+fn filter(a: &FilterArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    if same_file(&a.input, &a.output) {
+        bail!(
+            "the output {} is the input: write to another file",
+            a.output.display()
+        );
+    }
+    let report_text = std::fs::read_to_string(&a.drop_findings)
+        .with_context(|| format!("cannot read the report {}", a.drop_findings.display()))?;
+    let report: Report = serde_json::from_str(&report_text).with_context(|| {
+        format!(
+            "{} is not a report of `rampart data poison --json`",
+            a.drop_findings.display()
+        )
+    })?;
+    if report.truncated {
+        bail!(
+            "{} lists only some of its rows (more than {} repeats): filter in parts, or remove the duplicates another way first",
+            a.drop_findings.display(),
+            rampart_profile::duplicates::MAX_LISTED
+        );
+    }
+    let digest = crate::attest::artifact_digest(&a.input)?;
+    if digest != report.sha256 {
+        bail!(
+            "{} was made for a file with SHA-256 {}, and {} has {digest}: run `rampart data poison {} --json` again",
+            a.drop_findings.display(),
+            report.sha256,
+            a.input.display(),
+            a.input.display()
+        );
+    }
+    let known = ["duplicate", "conflicting-labels", "leak"];
+    if let Some(k) = a.kinds.iter().find(|k| !known.contains(&k.as_str())) {
+        bail!("unknown kind of finding {k:?}: use {}", known.join(", "));
+    }
+    let chosen = report
+        .findings
+        .iter()
+        .filter(|f| a.kinds.is_empty() || a.kinds.contains(&f.kind));
+    let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut drop = std::collections::HashSet::new();
+    for f in chosen {
+        let added = f.drop.iter().filter(|r| drop.insert(**r)).count() as u64;
+        *by_kind.entry(f.kind.as_str()).or_default() += added;
+    }
+    let source = detect(&a.input)?;
+    let mut v = DropRecords(drop);
+    let summary = rewrite(&source, &policy, &mut v, &a.output, "filtering")?;
+    let dropped = (1..=summary.records).filter(|r| v.0.contains(r)).count() as u64;
+    let kept = summary.records - dropped;
+    if a.json {
+        let out = json!({"input": a.input.display().to_string(), "output": a.output.display().to_string(),
+            "rows": summary.records, "dropped": dropped, "kept": kept, "dropped_by_kind": by_kind});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!(
+            "{}: dropped {dropped} of {} rows ({}); wrote {kept} rows to {}",
+            a.input.display(),
+            summary.records,
+            if kinds.is_empty() {
+                "nothing to drop".to_string()
+            } else {
+                kinds.join(", ")
+            },
+            a.output.display()
+        );
+    }
+    let predicate = json!({"passed": true, "rows": summary.records, "dropped": dropped,
+        "dropped_by_kind": by_kind, "report_sha256": crate::attest::sha256_hex(report_text.as_bytes())});
+    record_attestation(
+        &a.common,
+        "data-filter",
+        &[a.input.clone(), a.output.clone()],
+        predicate,
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -730,4 +730,80 @@ fn poison_reports_duplicates_conflicts_and_leaks_by_line() {
             .status
             .success()
     );
+
+    // The report drives the filter: the second copy of the duplicate, both
+    // rows whose labels conflict and the leaked row go; the rest stays,
+    // in order and in the same format.
+    std::fs::write(p.join("report.json"), &o.stdout).unwrap();
+    let f = rampart(
+        p,
+        &[
+            "data",
+            "filter",
+            "eval.csv",
+            "out.csv",
+            "--drop-findings",
+            "report.json",
+            "--json",
+        ],
+        &[],
+    );
+    assert!(f.status.success(), "{}", String::from_utf8_lossy(&f.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&f.stdout).unwrap();
+    assert_eq!(
+        (summary["rows"].as_u64(), summary["dropped"].as_u64()),
+        (Some(6), Some(4))
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.join("out.csv")).unwrap(),
+        "a,b,y\n1,x,0\n3,q,1\n"
+    );
+    // Only some kinds.
+    let f = rampart(
+        p,
+        &[
+            "data",
+            "filter",
+            "eval.csv",
+            "dups.csv",
+            "--drop-findings",
+            "report.json",
+            "--kinds",
+            "duplicate",
+        ],
+        &[],
+    );
+    assert!(f.status.success());
+    assert_eq!(
+        std::fs::read_to_string(p.join("dups.csv")).unwrap(),
+        "a,b,y\n1,x,0\n2,x,0\n2,x,1\n9,z,0\n3,q,1\n"
+    );
+    // A report of another file is refused, naming both digests, and
+    // nothing is written.
+    std::fs::write(p.join("eval.csv"), "a,b,y\n1,x,0\n").unwrap();
+    let f = rampart(
+        p,
+        &[
+            "data",
+            "filter",
+            "eval.csv",
+            "stale.csv",
+            "--drop-findings",
+            "report.json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        f.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&f.stderr)
+    );
+    let err = String::from_utf8_lossy(&f.stderr);
+    assert!(
+        err.contains("was made for a file with SHA-256") && err.contains("poison eval.csv --json"),
+        "{err}"
+    );
+    assert!(!p.join("stale.csv").exists());
+    assert_eq!(partial_files(p), 0);
 }
