@@ -1402,8 +1402,9 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
             } else {
                 format!(" (labels {})", f.labels.join(", "))
             };
+            let rows = if f.count == 1 { "row" } else { "rows" };
             println!(
-                "{:<20} {} rows{labels}: lines {}",
+                "{:<20} {} {rows}{labels}: lines {}",
                 f.kind,
                 f.count,
                 lines.join(", ")
