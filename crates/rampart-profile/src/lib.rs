@@ -20,6 +20,7 @@
 
 pub mod duplicates;
 pub mod expect;
+pub mod outliers;
 pub mod sketch;
 
 use serde::{Deserialize, Serialize};

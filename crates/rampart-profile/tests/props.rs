@@ -40,4 +40,34 @@ proptest! {
             }
         }
     }
+
+    /// Any values, numbers or not, huge or not finite, give a matrix and
+    /// scores between 0 and 1 for every row, without a panic.
+    #[test]
+    fn outlier_scores_of_any_values_are_probabilities(
+        values in proptest::collection::vec(
+            prop_oneof![
+                any::<f64>().prop_map(|v| v.to_string()),
+                "[a-c]{0,2}",
+                Just("1e308".to_string()),
+                Just("-1e308".to_string()),
+                Just("NaN".to_string()),
+            ],
+            0..120,
+        ),
+        trees in 1usize..8,
+    ) {
+        use rampart_profile::outliers::{Encoding, FeatureBuilder, Forest, Settings};
+        let mut b = FeatureBuilder::new(&[("n".into(), Encoding::Number), ("c".into(), Encoding::Category)]);
+        for (i, pair) in values.chunks(2).enumerate() {
+            b.start_row(i as u64 + 1, i as u64 + 2);
+            for (column, v) in ["n", "c"].iter().zip(pair) {
+                b.set(column, v);
+            }
+        }
+        let (m, rows) = b.finish();
+        let scores = Forest::fit(&m, Settings { trees, sample: 16, seed: 3 }).score_all(&m);
+        prop_assert_eq!(scores.len(), rows.len());
+        prop_assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{:?}", scores);
+    }
 }

@@ -201,6 +201,26 @@ struct PoisonArgs {
     /// A training set: rows of PATH also in it are reported as leaks.
     #[arg(long)]
     leak_from: Option<PathBuf>,
+    /// Also look for outliers with an Isolation Forest over every column
+    /// but the label: numbers as they are, columns of at most 1,000
+    /// distinct values (and at most one per two rows) by frequency,
+    /// others (ids, free text) left out.
+    /// Reads the file twice (once to type the columns).
+    #[arg(long)]
+    outliers: bool,
+    /// Rows scoring at least this are reported as outliers (scores run
+    /// from 0 to 1; ordinary rows score about 0.5 or less).
+    #[arg(long, default_value_t = 0.65, requires = "outliers")]
+    outlier_threshold: f64,
+    /// Trees in the forest.
+    #[arg(long, default_value_t = 100, requires = "outliers")]
+    trees: usize,
+    /// Seed of the forest: the same seed gives the same scores.
+    #[arg(long, default_value_t = 0, requires = "outliers")]
+    seed: u64,
+    /// Write every row's outlier score to this CSV (record, line, score).
+    #[arg(long, requires = "outliers")]
+    scores: Option<PathBuf>,
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -1384,7 +1404,13 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         each_row(train, &policy, |r| d.add_reference(r))?;
     }
     let rows = each_row(&a.path, &policy, |r| d.add(r))?;
-    let findings = d.findings();
+    let mut findings = d.findings();
+    let mut forest = None;
+    if a.outliers {
+        let (finding, info) = outliers(a, &policy)?;
+        findings.extend(finding);
+        forest = Some(info);
+    }
     if a.json {
         let v = json!({
             "file": a.path.display().to_string(),
@@ -1392,6 +1418,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
             "rows": rows,
             "truncated": d.truncated,
             "findings": findings,
+            "outliers": forest,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
@@ -1408,6 +1435,22 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
                 f.kind,
                 f.count,
                 lines.join(", ")
+            );
+        }
+        if let Some(info) = &forest {
+            let features = info["features"].as_array().map_or(0, Vec::len);
+            let left: Vec<&str> = info["left_out"]
+                .as_array()
+                .map(|l| l.iter().filter_map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            println!(
+                "outliers: isolation forest over {features} columns{}, threshold {}",
+                if left.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (left out: {})", left.join(", "))
+                },
+                a.outlier_threshold
             );
         }
         println!(
@@ -1429,6 +1472,126 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Columns as features: numbers, or categories of at most this many
+/// values (and repeating: at most one distinct value per two rows);
+/// other columns (ids, free text) isolate every row and are left out.
+const MAX_CATEGORY_VALUES: u64 = 1_000;
+
+/// Feeds a dataset's values to a feature builder, row by row.
+struct FeatureVisitor<'a> {
+    features: &'a mut rampart_profile::outliers::FeatureBuilder,
+    record: u64,
+}
+
+impl Visitor for FeatureVisitor<'_> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        if cell.record != self.record {
+            self.record = cell.record;
+            self.features.start_row(cell.record, cell.line);
+        }
+        self.features.set(cell.column, cell.value);
+        None
+    }
+}
+
+/// Isolation Forest outliers of `a.path`, as one finding, and what the
+/// forest was built from (features, columns left out, time to fit and
+/// score).
+fn outliers(
+    a: &PoisonArgs,
+    policy: &Policy,
+) -> Result<(
+    Option<rampart_profile::duplicates::Finding>,
+    serde_json::Value,
+)> {
+    use rampart_profile::outliers::{Encoding, FeatureBuilder, Forest, Settings};
+    let mut profile = profile_dataset(&a.path, policy)?;
+    let mut plan = Vec::new();
+    let mut left_out = Vec::new();
+    for c in &mut profile.columns {
+        if Some(&c.name) == a.label.as_ref() {
+            continue;
+        }
+        let encoding = match c.type_name() {
+            "integer" | "float" => Some(Encoding::Number),
+            // A category repeats: a column of mostly distinct values is
+            // an id or free text.
+            _ if c.distinct.estimate() <= MAX_CATEGORY_VALUES
+                && c.distinct.estimate().saturating_mul(2) <= profile.rows =>
+            {
+                Some(Encoding::Category)
+            }
+            _ => None,
+        };
+        match encoding {
+            Some(e) => plan.push((c.name.clone(), e)),
+            None => left_out.push(c.name.clone()),
+        }
+    }
+    if plan.is_empty() {
+        bail!(
+            "{}: no column can be a feature for outliers (numbers, or at most {MAX_CATEGORY_VALUES} distinct values)",
+            a.path.display()
+        );
+    }
+    let mut builder = FeatureBuilder::new(&plan);
+    let source = detect(&a.path)?;
+    let mut v = FeatureVisitor {
+        features: &mut builder,
+        record: 0,
+    };
+    rampart_table::process(&source, &options(policy), &mut v, None)?;
+    let (matrix, rows) = builder.finish();
+    let progress = crate::progress::spinner(&format!("isolation forest over {} rows", rows.len()));
+    let settings = Settings {
+        trees: a.trees.max(1),
+        seed: a.seed,
+        ..Settings::default()
+    };
+    let started = std::time::Instant::now();
+    let scores = Forest::fit(&matrix, settings).score_all(&matrix);
+    let seconds = started.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+    let info = json!({
+        "features": plan.iter().map(|(name, e)| json!({"column": name, "as": format!("{e:?}").to_lowercase()})).collect::<Vec<_>>(),
+        "left_out": left_out,
+        "threshold": a.outlier_threshold,
+        "trees": settings.trees,
+        "seed": a.seed,
+        "seconds_to_fit_and_score": seconds,
+    });
+    if let Some(path) = &a.scores {
+        let mut text = String::from("record,line,score\n");
+        for ((record, line), score) in rows.iter().zip(&scores) {
+            text.push_str(&format!("{record},{line},{score}\n"));
+        }
+        rampart_core::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let mut flagged: Vec<(f64, u64, u64)> = rows
+        .iter()
+        .zip(&scores)
+        .filter(|(_, s)| **s >= a.outlier_threshold)
+        .map(|((record, line), s)| (*s, *record, *line))
+        .collect();
+    if flagged.is_empty() {
+        return Ok((None, info));
+    }
+    // Highest scores first among the lines shown; records in file order.
+    flagged.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let shown = flagged.iter().take(20).map(|f| f.2).collect();
+    let mut drop: Vec<u64> = flagged.iter().map(|f| f.1).collect();
+    drop.sort_unstable();
+    let finding = rampart_profile::duplicates::Finding {
+        kind: "outlier",
+        rows: shown,
+        count: flagged.len() as u64,
+        labels: Vec::new(),
+        drop,
+    };
+    Ok((Some(finding), info))
 }
 
 /// What `data filter` reads of a poison report.
@@ -1491,7 +1654,7 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
             a.input.display()
         );
     }
-    let known = ["duplicate", "conflicting-labels", "leak"];
+    let known = ["duplicate", "conflicting-labels", "leak", "outlier"];
     if let Some(k) = a.kinds.iter().find(|k| !known.contains(&k.as_str())) {
         bail!("unknown kind of finding {k:?}: use {}", known.join(", "));
     }

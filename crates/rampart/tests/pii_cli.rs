@@ -807,3 +807,92 @@ fn poison_reports_duplicates_conflicts_and_leaks_by_line() {
     assert!(!p.join("stale.csv").exists());
     assert_eq!(partial_files(p), 0);
 }
+
+#[test]
+fn poison_finds_planted_outliers_and_filter_drops_them() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // 400 ordinary rows on a grid, a free-text id column (left out of the
+    // features), a small categorical column, and three far-out rows.
+    let mut csv = String::from("id,x,y,colour\n");
+    for i in 0..400 {
+        let colour = ["red", "blue"][i % 2];
+        csv.push_str(&format!("row-{i},{},{},{colour}\n", i % 20, (i * 7) % 20));
+    }
+    for (i, (x, y)) in [(500, 3), (4, 900), (-700, -800)].iter().enumerate() {
+        csv.push_str(&format!("odd-{i},{x},{y},red\n"));
+    }
+    std::fs::write(p.join("d.csv"), csv).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "d.csv",
+            "--outliers",
+            "--scores",
+            "scores.csv",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let outliers = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "outlier")
+        .expect("an outlier finding");
+    assert_eq!(
+        outliers["drop"],
+        serde_json::json!([401, 402, 403]),
+        "{outliers}"
+    );
+    assert_eq!(v["outliers"]["left_out"], serde_json::json!(["id"]));
+    let scores = std::fs::read_to_string(p.join("scores.csv")).unwrap();
+    assert_eq!(scores.lines().count(), 404, "a header and a score per row");
+    assert!(scores.starts_with("record,line,score\n1,2,"));
+    // The same seed gives the same scores.
+    let again = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "d.csv",
+            "--outliers",
+            "--scores",
+            "again.csv",
+        ],
+        &[],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(p.join("again.csv")).unwrap(),
+        scores
+    );
+    std::fs::write(p.join("report.json"), &o.stdout).unwrap();
+    let f = rampart(
+        p,
+        &[
+            "data",
+            "filter",
+            "d.csv",
+            "clean.csv",
+            "--drop-findings",
+            "report.json",
+            "--kinds",
+            "outlier",
+        ],
+        &[],
+    );
+    assert!(f.status.success(), "{}", String::from_utf8_lossy(&f.stderr));
+    let clean = std::fs::read_to_string(p.join("clean.csv")).unwrap();
+    assert_eq!(clean.lines().count(), 401);
+    assert!(!clean.contains("odd-"));
+}
