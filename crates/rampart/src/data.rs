@@ -1454,9 +1454,10 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
             );
         }
         println!(
-            "{}: {rows} rows, {} findings",
+            "{}: {rows} rows, {} finding{}",
             a.path.display(),
-            findings.len()
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" }
         );
     }
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
