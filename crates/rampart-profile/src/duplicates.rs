@@ -69,25 +69,54 @@ pub struct Finding {
     pub drop: Vec<u64>,
 }
 
-/// A distinct row: where it first occurs, and its repeats.
+/// A distinct row: where it first occurs, its label, and (only once it
+/// repeats) its repeats and other labels. 32 bytes a row: a dataset of
+/// distinct rows, the usual case, costs little more than its hashes.
 struct Group {
     first: (u64, u64),
-    /// (record, line) of each repeat.
-    more: Vec<(u64, u64)>,
-    count: u64,
-    labels: Vec<String>,
+    count: u32,
+    /// The first row's label, as an index into [`Duplicates::labels`].
+    label: u32,
+    more: Option<Box<Repeats>>,
 }
 
+#[derive(Default)]
+struct Repeats {
+    /// (record, line) of each repeat.
+    rows: Vec<(u64, u64)>,
+    /// Labels other than the first one's.
+    labels: Vec<u32>,
+}
+
+/// No label (no label column, or the row has none).
+const NO_LABEL: u32 = u32::MAX;
+
+/// Distinct labels kept; further ones share the last index.
+const MAX_LABELS: usize = 1 << 16;
+
 impl Group {
+    fn repeats(&self) -> &[(u64, u64)] {
+        self.more.as_ref().map_or(&[], |m| &m.rows)
+    }
+
     fn lines(&self) -> Vec<u64> {
         std::iter::once(self.first.1)
-            .chain(self.more.iter().map(|m| m.1))
+            .chain(self.repeats().iter().map(|m| m.1))
             .take(MAX_ROWS)
             .collect()
     }
 
     fn records(&self) -> impl Iterator<Item = u64> + '_ {
-        std::iter::once(self.first.0).chain(self.more.iter().map(|m| m.0))
+        std::iter::once(self.first.0).chain(self.repeats().iter().map(|m| m.0))
+    }
+
+    /// Every label seen, first one first.
+    fn labels(&self) -> Vec<u32> {
+        let others = self.more.as_ref().map_or(&[][..], |m| &m.labels);
+        std::iter::once(self.label)
+            .chain(others.iter().copied())
+            .filter(|l| *l != NO_LABEL)
+            .collect()
     }
 }
 
@@ -96,6 +125,9 @@ pub struct Duplicates {
     label: Option<String>,
     groups: HashMap<u64, Group>,
     reference: Option<std::collections::HashSet<u64>>,
+    /// Label values, interned.
+    labels: Vec<String>,
+    label_index: HashMap<String, u32>,
     /// Repeats listed so far, against [`MAX_LISTED`].
     listed: usize,
     /// Whether some repeats went unlisted.
@@ -108,6 +140,8 @@ impl Duplicates {
             label,
             groups: HashMap::new(),
             reference: None,
+            labels: Vec::new(),
+            label_index: HashMap::new(),
             listed: 0,
             truncated: false,
         }
@@ -121,27 +155,43 @@ impl Duplicates {
             .insert(hash);
     }
 
+    fn intern(&mut self, label: Option<String>) -> u32 {
+        let Some(label) = label else {
+            return NO_LABEL;
+        };
+        if let Some(&i) = self.label_index.get(&label) {
+            return i;
+        }
+        let i = self.labels.len().min(MAX_LABELS - 1) as u32;
+        if self.labels.len() < MAX_LABELS {
+            self.labels.push(label.clone());
+            self.label_index.insert(label, i);
+        }
+        i
+    }
+
     pub fn add(&mut self, row: &Row) {
         let (hash, label) = row.key(self.label.as_deref());
-        let g = self.groups.entry(hash).or_insert_with(|| Group {
+        let label = self.intern(label);
+        let g = self.groups.entry(hash).or_insert(Group {
             first: (row.record, row.line),
-            more: Vec::new(),
             count: 0,
-            labels: Vec::new(),
+            label,
+            more: None,
         });
-        g.count += 1;
-        if g.count > 1 {
-            if self.listed < MAX_LISTED {
-                g.more.push((row.record, row.line));
-                self.listed += 1;
-            } else {
-                self.truncated = true;
-            }
+        g.count = g.count.saturating_add(1);
+        if g.count == 1 {
+            return;
         }
-        if let Some(l) = label {
-            if g.labels.len() < 16 && !g.labels.contains(&l) {
-                g.labels.push(l);
-            }
+        let more = g.more.get_or_insert_with(Default::default);
+        if self.listed < MAX_LISTED {
+            more.rows.push((row.record, row.line));
+            self.listed += 1;
+        } else {
+            self.truncated = true;
+        }
+        if label != g.label && more.labels.len() < 16 && !more.labels.contains(&label) {
+            more.labels.push(label);
         }
     }
 
@@ -149,7 +199,8 @@ impl Duplicates {
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
         for (hash, g) in &self.groups {
-            let conflicting = g.labels.len() > 1;
+            let labels = g.labels();
+            let conflicting = labels.len() > 1;
             if g.count > 1 {
                 out.push(Finding {
                     kind: if conflicting {
@@ -158,9 +209,12 @@ impl Duplicates {
                         "duplicate"
                     },
                     rows: g.lines(),
-                    count: g.count,
+                    count: u64::from(g.count),
                     labels: if conflicting {
-                        g.labels.clone()
+                        labels
+                            .iter()
+                            .filter_map(|l| self.labels.get(*l as usize).cloned())
+                            .collect()
                     } else {
                         Vec::new()
                     },
@@ -172,7 +226,7 @@ impl Duplicates {
                 out.push(Finding {
                     kind: "leak",
                     rows: g.lines(),
-                    count: g.count,
+                    count: u64::from(g.count),
                     labels: Vec::new(),
                     drop: g.records().collect(),
                 });

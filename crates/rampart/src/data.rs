@@ -1564,11 +1564,7 @@ fn outliers(
         "seconds_to_fit_and_score": seconds,
     });
     if let Some(path) = &a.scores {
-        let mut text = String::from("record,line,score\n");
-        for ((record, line), score) in rows.iter().zip(&scores) {
-            text.push_str(&format!("{record},{line},{score}\n"));
-        }
-        rampart_core::write_atomic(path, text.as_bytes())
+        write_scores(path, &rows, &scores)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut flagged: Vec<(f64, u64, u64)> = rows
@@ -1593,6 +1589,22 @@ fn outliers(
         drop,
     };
     Ok((Some(finding), info))
+}
+
+/// Every row's score as CSV, streamed to a temporary file renamed when
+/// complete.
+fn write_scores(path: &Path, rows: &[(u64, u64)], scores: &[f64]) -> std::io::Result<()> {
+    let tmp = rampart_core::temp_beside(path)?;
+    let mut w = std::io::BufWriter::new(tmp.as_file());
+    w.write_all(b"record,line,score\n")?;
+    for ((record, line), score) in rows.iter().zip(scores) {
+        writeln!(w, "{record},{line},{score}")?;
+    }
+    w.flush()?;
+    drop(w);
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// What `data filter` reads of a poison report.
