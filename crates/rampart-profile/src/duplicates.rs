@@ -36,6 +36,11 @@ impl Row {
         }
     }
 
+    /// A value as set (trimmed, lowercase).
+    pub fn value(&self, column: &str) -> Option<&str> {
+        self.values.get(column).map(String::as_str)
+    }
+
     pub fn set(&mut self, column: &str, value: &str) {
         self.values
             .insert(column.to_string(), value.trim().to_lowercase());
@@ -67,6 +72,11 @@ pub struct Finding {
     pub labels: Vec<String>,
     /// Record numbers (from 1, in file order) a filter drops.
     pub drop: Vec<u64>,
+    /// For imbalance: the column, and the rows of each of its values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counts: BTreeMap<String, u64>,
 }
 
 /// A distinct row: where it first occurs, its label, and (only once it
@@ -220,6 +230,8 @@ impl Duplicates {
                     },
                     // Which label of a conflict is right is unknown: all go.
                     drop: g.records().skip(usize::from(!conflicting)).collect(),
+                    column: None,
+                    counts: BTreeMap::new(),
                 });
             }
             if self.reference.as_ref().is_some_and(|r| r.contains(hash)) {
@@ -229,6 +241,8 @@ impl Duplicates {
                     count: u64::from(g.count),
                     labels: Vec::new(),
                     drop: g.records().collect(),
+                    column: None,
+                    counts: BTreeMap::new(),
                 });
             }
         }

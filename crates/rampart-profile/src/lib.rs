@@ -18,6 +18,7 @@
     )
 )]
 
+pub mod balance;
 pub mod duplicates;
 pub mod expect;
 pub mod outliers;

@@ -50,9 +50,11 @@ enum DataCommand {
     Validate(ValidateArgs),
     /// Rows to drop before training. Checks run today: exact duplicates
     /// (values trimmed and lowercased), duplicates with conflicting
-    /// labels (`--label`), and leakage of rows that are also in a training
-    /// set (`--leak-from`). Exit 1 on any finding; each names its rows by
-    /// line. `--json` writes a report that `rampart data filter` applies.
+    /// labels (`--label`), leakage of rows that are also in a training set
+    /// (`--leak-from`), outliers (`--outliers`, Isolation Forest), class
+    /// imbalance and under-represented groups (`--groups`). Exit 1 on any
+    /// finding; each names its rows by line. `--json` writes a report that
+    /// `rampart data filter` applies.
     ///
     /// Example: rampart data poison eval.csv --label y --leak-from train.csv --json > report.json
     Poison(PoisonArgs),
@@ -201,6 +203,14 @@ struct PoisonArgs {
     /// A training set: rows of PATH also in it are reported as leaks.
     #[arg(long)]
     leak_from: Option<PathBuf>,
+    /// Columns that name groups (sex, region, age band): a value held by
+    /// fewer than --min-share of the rows is an under-represented group.
+    #[arg(long, value_delimiter = ',')]
+    groups: Vec<String>,
+    /// The smallest share of rows a label (class imbalance) or a group
+    /// value should have.
+    #[arg(long, default_value_t = 0.05)]
+    min_share: f64,
     /// Also look for outliers with an Isolation Forest over every column
     /// but the label: numbers as they are, columns of at most 1,000
     /// distinct values (and at most one per two rows) by frequency,
@@ -1403,8 +1413,13 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     if let Some(train) = &a.leak_from {
         each_row(train, &policy, |r| d.add_reference(r))?;
     }
-    let rows = each_row(&a.path, &policy, |r| d.add(r))?;
+    let mut balance = rampart_profile::balance::Balance::new(a.label.clone(), a.groups.clone());
+    let rows = each_row(&a.path, &policy, |r| {
+        d.add(r);
+        balance.add(r);
+    })?;
     let mut findings = d.findings();
+    findings.extend(balance.findings(a.min_share));
     let mut forest = None;
     if a.outliers {
         let (finding, info) = outliers(a, &policy)?;
@@ -1423,6 +1438,20 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         for f in &findings {
+            if let Some(column) = &f.column {
+                let few: Vec<String> = f
+                    .labels
+                    .iter()
+                    .map(|v| format!("{v:?} {}", f.counts.get(v).copied().unwrap_or(0)))
+                    .collect();
+                println!(
+                    "{:<20} {column}: {} of {rows} rows (under {}%)",
+                    f.kind,
+                    few.join(", "),
+                    a.min_share * 100.0
+                );
+                continue;
+            }
             let lines: Vec<String> = f.rows.iter().map(u64::to_string).collect();
             let labels = if f.labels.is_empty() {
                 String::new()
@@ -1587,6 +1616,8 @@ fn outliers(
         count: flagged.len() as u64,
         labels: Vec::new(),
         drop,
+        column: None,
+        counts: BTreeMap::new(),
     };
     Ok((Some(finding), info))
 }

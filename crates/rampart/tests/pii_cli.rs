@@ -896,3 +896,61 @@ fn poison_finds_planted_outliers_and_filter_drops_them() {
     assert_eq!(clean.lines().count(), 401);
     assert!(!clean.contains("odd-"));
 }
+
+#[test]
+fn poison_names_rare_classes_and_under_represented_groups() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("id,sex,region,y\n");
+    for i in 0..200 {
+        let sex = if i % 2 == 0 { "f" } else { "m" };
+        let region = if i < 196 { "north" } else { "south" };
+        let y = if i < 4 { "fraud" } else { "ok" };
+        csv.push_str(&format!("{i},{sex},{region},{y}\n"));
+    }
+    std::fs::write(p.join("loans.csv"), csv).unwrap();
+    let args = [
+        "data",
+        "poison",
+        "loans.csv",
+        "--label",
+        "y",
+        "--groups",
+        "sex,region",
+        "--json",
+    ];
+    let o = rampart(p, &args, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found: Vec<(String, String, serde_json::Value)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["column"].as_str().unwrap_or("").to_string(),
+                f["counts"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "class-imbalance".into(),
+                "y".into(),
+                serde_json::json!({"fraud": 4, "ok": 196})
+            ),
+            (
+                "under-represented".into(),
+                "region".into(),
+                serde_json::json!({"north": 196, "south": 4})
+            ),
+        ]
+    );
+    // Under a smaller minimum share, nothing is rare.
+    let mut quiet = args.to_vec();
+    quiet.extend(["--min-share", "0.01"]);
+    assert!(rampart(p, &quiet, &[]).status.success());
+}
