@@ -106,6 +106,56 @@ impl Balance {
     }
 }
 
+impl Balance {
+    /// Each label's share of the rows.
+    fn shares(&self) -> BTreeMap<&str, f64> {
+        let total = self.labels.values.values().sum::<u64>().max(1) as f64;
+        self.labels
+            .values
+            .iter()
+            .map(|(l, n)| (l.as_str(), *n as f64 / total))
+            .collect()
+    }
+
+    /// A `label-shift` finding when the label distribution differs from
+    /// the reference's by more than `max_distance` in total variation
+    /// (half the sum of the absolute differences of the shares: the share
+    /// of rows whose label would have to change).
+    pub fn label_shift(&self, reference: &Balance, max_distance: f64) -> Option<Finding> {
+        let (now, before) = (self.shares(), reference.shares());
+        if now.is_empty() || before.is_empty() {
+            return None;
+        }
+        let mut labels: Vec<&str> = now.keys().chain(before.keys()).copied().collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let share = |m: &BTreeMap<&str, f64>, l: &str| m.get(l).copied().unwrap_or(0.0);
+        let distance = labels
+            .iter()
+            .map(|l| (share(&now, l) - share(&before, l)).abs())
+            .sum::<f64>()
+            / 2.0;
+        if distance <= max_distance {
+            return None;
+        }
+        let changes = labels
+            .iter()
+            .map(|l| (l, share(&before, l), share(&now, l)))
+            .filter(|(_, b, n)| (n - b).abs() >= 0.005)
+            .map(|(l, b, n)| format!("{l}: {:.1}% -> {:.1}%", b * 100.0, n * 100.0))
+            .collect();
+        Some(Finding {
+            kind: "label-shift",
+            rows: Vec::new(),
+            count: self.rows,
+            labels: changes,
+            drop: Vec::new(),
+            column: self.label.clone(),
+            counts: self.labels.values.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +196,27 @@ mod tests {
         );
         assert_eq!(f[0].counts.get("ok"), Some(&97));
         assert!(b.findings(0.01).is_empty());
+    }
+
+    #[test]
+    fn label_shift_is_the_share_of_rows_whose_label_moved() {
+        let data = |fraud: u64| {
+            let mut b = Balance::new(Some("y".into()), vec![]);
+            for i in 0..100 {
+                b.add(&row(i, &[("y", if i < fraud { "fraud" } else { "ok" })]));
+            }
+            b
+        };
+        let reference = data(2);
+        assert!(
+            data(5).label_shift(&reference, 0.05).is_none(),
+            "3 points moved"
+        );
+        let f = data(20)
+            .label_shift(&reference, 0.05)
+            .expect("18 points moved");
+        assert_eq!(f.labels, vec!["fraud: 2.0% -> 20.0%", "ok: 98.0% -> 80.0%"]);
+        assert_eq!(f.counts.get("fraud"), Some(&20));
     }
 
     #[test]

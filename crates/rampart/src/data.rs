@@ -203,6 +203,15 @@ struct PoisonArgs {
     /// A training set: rows of PATH also in it are reported as leaks.
     #[arg(long)]
     leak_from: Option<PathBuf>,
+    /// A clean dataset of the same kind: a label distribution that moved
+    /// from its by more than --max-label-shift is a finding.
+    #[arg(long, requires = "label")]
+    reference: Option<PathBuf>,
+    /// The largest accepted change of the label distribution against
+    /// --reference, in total variation: the share of rows whose label
+    /// would have to change.
+    #[arg(long, default_value_t = 0.1, requires = "reference")]
+    max_label_shift: f64,
     /// Columns that name groups (sex, region, age band): a value held by
     /// fewer than --min-share of the rows is an under-represented group.
     #[arg(long, value_delimiter = ',')]
@@ -1420,6 +1429,11 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     })?;
     let mut findings = d.findings();
     findings.extend(balance.findings(a.min_share));
+    if let Some(reference) = &a.reference {
+        let mut before = rampart_profile::balance::Balance::new(a.label.clone(), Vec::new());
+        each_row(reference, &policy, |r| before.add(r))?;
+        findings.extend(balance.label_shift(&before, a.max_label_shift));
+    }
     let mut forest = None;
     if a.outliers {
         let (finding, info) = outliers(a, &policy)?;
@@ -1444,12 +1458,16 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
                     .iter()
                     .map(|v| format!("{v:?} {}", f.counts.get(v).copied().unwrap_or(0)))
                     .collect();
-                println!(
-                    "{:<20} {column}: {} of {rows} rows (under {}%)",
-                    f.kind,
-                    few.join(", "),
-                    a.min_share * 100.0
-                );
+                if f.kind == "label-shift" {
+                    println!("{:<20} {column}: {}", f.kind, f.labels.join(", "));
+                } else {
+                    println!(
+                        "{:<20} {column}: {} of {rows} rows (under {}%)",
+                        f.kind,
+                        few.join(", "),
+                        a.min_share * 100.0
+                    );
+                }
                 continue;
             }
             let lines: Vec<String> = f.rows.iter().map(u64::to_string).collect();
@@ -1496,6 +1514,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     let predicate = json!({"passed": findings.is_empty(), "rows": rows, "rows_by_kind": counts, "label": a.label});
     let mut inputs = vec![a.path.clone()];
     inputs.extend(a.leak_from.iter().cloned());
+    inputs.extend(a.reference.iter().cloned());
     record_attestation(&a.common, "data-poison", &inputs, predicate)?;
     Ok(if findings.is_empty() {
         ExitCode::SUCCESS

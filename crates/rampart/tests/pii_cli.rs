@@ -953,4 +953,24 @@ fn poison_names_rare_classes_and_under_represented_groups() {
     let mut quiet = args.to_vec();
     quiet.extend(["--min-share", "0.01"]);
     assert!(rampart(p, &quiet, &[]).status.success());
+
+    // Against a reference where fraud was 30%: 28 points of the rows
+    // changed label, over the 10% allowed.
+    let mut reference = String::from("id,y\n");
+    for i in 0..100 {
+        reference.push_str(&format!("{i},{}\n", if i < 30 { "fraud" } else { "ok" }));
+    }
+    std::fs::write(p.join("reference.csv"), reference).unwrap();
+    let mut shifted = quiet.clone();
+    shifted.extend(["--reference", "reference.csv"]);
+    let o = rampart(p, &shifted, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"][0]["kind"], "label-shift");
+    assert_eq!(
+        v["findings"][0]["labels"],
+        serde_json::json!(["fraud: 30.0% -> 2.0%", "ok: 70.0% -> 98.0%"])
+    );
+    shifted.extend(["--max-label-shift", "0.3"]);
+    assert!(rampart(p, &shifted, &[]).status.success());
 }
