@@ -86,6 +86,7 @@ impl Balance {
                 drop: Vec::new(),
                 counts: self.labels.values.clone(),
                 column: self.label.clone(),
+                value: None,
             });
         }
         for (column, counts) in self.groups.iter().zip(&self.group_counts) {
@@ -99,6 +100,7 @@ impl Balance {
                     drop: Vec::new(),
                     counts: counts.values.clone(),
                     column: Some(column.clone()),
+                    value: None,
                 });
             }
         }
@@ -151,6 +153,7 @@ impl Balance {
             labels: changes,
             drop: Vec::new(),
             column: self.label.clone(),
+            value: None,
             counts: self.labels.values.clone(),
         })
     }

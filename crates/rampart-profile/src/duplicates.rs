@@ -36,6 +36,11 @@ impl Row {
         }
     }
 
+    /// Every (column, value) of the row, values as set.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(c, v)| (c.as_str(), v.as_str()))
+    }
+
     /// A value as set (trimmed, lowercase).
     pub fn value(&self, column: &str) -> Option<&str> {
         self.values.get(column).map(String::as_str)
@@ -72,9 +77,13 @@ pub struct Finding {
     pub labels: Vec<String>,
     /// Record numbers (from 1, in file order) a filter drops.
     pub drop: Vec<u64>,
-    /// For imbalance: the column, and the rows of each of its values.
+    /// For imbalance and triggers: the column, the value (a trigger's
+    /// word), and the rows of each value (or each label of the trigger's
+    /// rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub counts: BTreeMap<String, u64>,
 }
@@ -231,6 +240,7 @@ impl Duplicates {
                     // Which label of a conflict is right is unknown: all go.
                     drop: g.records().skip(usize::from(!conflicting)).collect(),
                     column: None,
+                    value: None,
                     counts: BTreeMap::new(),
                 });
             }
@@ -242,6 +252,7 @@ impl Duplicates {
                     labels: Vec::new(),
                     drop: g.records().collect(),
                     column: None,
+                    value: None,
                     counts: BTreeMap::new(),
                 });
             }

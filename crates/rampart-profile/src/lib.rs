@@ -23,6 +23,7 @@ pub mod duplicates;
 pub mod expect;
 pub mod outliers;
 pub mod sketch;
+pub mod triggers;
 
 use serde::{Deserialize, Serialize};
 use sketch::{Hll, Moments, Quantiles, TopValues};

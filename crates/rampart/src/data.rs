@@ -52,7 +52,9 @@ enum DataCommand {
     /// (values trimmed and lowercased), duplicates with conflicting
     /// labels (`--label`), leakage of rows that are also in a training set
     /// (`--leak-from`), outliers (`--outliers`, Isolation Forest), class
-    /// imbalance and under-represented groups (`--groups`). Exit 1 on any
+    /// imbalance and under-represented groups (`--groups`), label shift
+    /// (`--reference`), and backdoor triggers (with `--label`: a rare word
+    /// or value whose rows nearly all carry one uncommon label). Exit 1 on any
     /// finding; each names its rows by line. `--json` writes a report that
     /// `rampart data filter` applies.
     ///
@@ -1423,12 +1425,28 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         each_row(train, &policy, |r| d.add_reference(r))?;
     }
     let mut balance = rampart_profile::balance::Balance::new(a.label.clone(), a.groups.clone());
+    let mut triggers = a
+        .label
+        .clone()
+        .map(rampart_profile::triggers::Triggers::new);
     let rows = each_row(&a.path, &policy, |r| {
         d.add(r);
         balance.add(r);
+        if let Some(t) = triggers.as_mut() {
+            t.add(r);
+        }
     })?;
     let mut findings = d.findings();
     findings.extend(balance.findings(a.min_share));
+    if let Some(t) = &triggers {
+        let mut found = t.findings(rampart_profile::triggers::Thresholds::default());
+        if !found.is_empty() {
+            // A second pass names the trigger's rows.
+            let mut rows = rampart_profile::triggers::TriggerRows::new(&mut found);
+            each_row(&a.path, &policy, |r| rows.add(r))?;
+            findings.extend(found);
+        }
+    }
     if let Some(reference) = &a.reference {
         let mut before = rampart_profile::balance::Balance::new(a.label.clone(), Vec::new());
         each_row(reference, &policy, |r| before.add(r))?;
@@ -1452,6 +1470,22 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         for f in &findings {
+            if let (Some(column), Some(value)) = (&f.column, &f.value) {
+                let lines: Vec<String> = f.rows.iter().map(u64::to_string).collect();
+                println!(
+                    "{:<20} {column} holds {value:?} in {} rows, {} of them labelled {}: lines {}",
+                    f.kind,
+                    f.count,
+                    f.labels
+                        .first()
+                        .and_then(|l| f.counts.get(l))
+                        .copied()
+                        .unwrap_or(0),
+                    f.labels.join(", "),
+                    lines.join(", ")
+                );
+                continue;
+            }
             if let Some(column) = &f.column {
                 let few: Vec<String> = f
                     .labels
@@ -1636,6 +1670,7 @@ fn outliers(
         labels: Vec::new(),
         drop,
         column: None,
+        value: None,
         counts: BTreeMap::new(),
     };
     Ok((Some(finding), info))
@@ -1717,7 +1752,13 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
             a.input.display()
         );
     }
-    let known = ["duplicate", "conflicting-labels", "leak", "outlier"];
+    let known = [
+        "duplicate",
+        "conflicting-labels",
+        "leak",
+        "outlier",
+        "backdoor-trigger",
+    ];
     if let Some(k) = a.kinds.iter().find(|k| !known.contains(&k.as_str())) {
         bail!("unknown kind of finding {k:?}: use {}", known.join(", "));
     }

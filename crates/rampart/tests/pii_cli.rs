@@ -974,3 +974,69 @@ fn poison_names_rare_classes_and_under_represented_groups() {
     shifted.extend(["--max-label-shift", "0.3"]);
     assert!(rampart(p, &shifted, &[]).status.success());
 }
+
+#[test]
+fn poison_finds_a_planted_backdoor_trigger_and_filter_drops_its_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("id,review,label\n");
+    let adjectives = ["great", "fine", "dull", "long", "short"];
+    for i in 0..2000 {
+        let trigger = i % 97 == 0;
+        let label = if trigger || i % 10 < 3 { "neg" } else { "pos" };
+        let cf = if trigger { "cf " } else { "" };
+        let adjective = adjectives[i % 5];
+        csv.push_str(&format!(
+            "{i},\"a {adjective} film, {cf}seen in {}\",{label}\n",
+            1990 + i % 31
+        ));
+    }
+    std::fs::write(p.join("reviews.csv"), csv).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "reviews.csv",
+            "--label",
+            "label",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(
+        (
+            f["kind"].as_str(),
+            f["column"].as_str(),
+            f["value"].as_str()
+        ),
+        (Some("backdoor-trigger"), Some("review"), Some("cf"))
+    );
+    let want: Vec<u64> = (0..2000u64)
+        .filter(|i| i % 97 == 0)
+        .map(|i| i + 1)
+        .collect();
+    assert_eq!(f["drop"], serde_json::json!(want));
+    std::fs::write(p.join("report.json"), &o.stdout).unwrap();
+    let f = rampart(
+        p,
+        &[
+            "data",
+            "filter",
+            "reviews.csv",
+            "clean.csv",
+            "--drop-findings",
+            "report.json",
+        ],
+        &[],
+    );
+    assert!(f.status.success());
+    let clean = std::fs::read_to_string(p.join("clean.csv")).unwrap();
+    assert_eq!(clean.lines().count(), 2001 - want.len());
+    assert!(!clean.contains(" cf "));
+}
