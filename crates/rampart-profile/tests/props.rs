@@ -70,4 +70,45 @@ proptest! {
         prop_assert_eq!(scores.len(), rows.len());
         prop_assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{:?}", scores);
     }
+
+    /// Rows of any text: duplicates, balance and trigger counting never
+    /// panic, and every record a trigger finding names has the word.
+    #[test]
+    fn poison_checks_on_any_rows(
+        rows in proptest::collection::vec(("[ a-c,.]{0,12}", "[xy]{0,1}"), 0..200),
+    ) {
+        use rampart_profile::{balance::Balance, duplicates::{Duplicates, Row}, triggers::{Thresholds, TriggerRows, Triggers}};
+        let rows: Vec<Row> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (text, label))| {
+                let mut r = Row::new(i as u64 + 1, i as u64 + 2);
+                r.set("text", text);
+                r.set("y", label);
+                r
+            })
+            .collect();
+        let mut d = Duplicates::new(Some("y".into()));
+        let mut b = Balance::new(Some("y".into()), vec!["text".into()]);
+        let mut t = Triggers::new("y".into());
+        for r in &rows {
+            d.add(r);
+            b.add(r);
+            t.add(r);
+        }
+        let _ = (d.findings(), b.findings(0.1), b.label_shift(&b, 0.0));
+        let loose = Thresholds { min_rows: 1, max_share: 1.0, purity: 0.5, lift: 1.0 };
+        let mut found = t.findings(loose);
+        let mut named = TriggerRows::new(&mut found);
+        for r in &rows {
+            named.add(r);
+        }
+        for f in &found {
+            let word = f.value.clone().unwrap_or_default();
+            for record in &f.drop {
+                let text = rows[*record as usize - 1].value("text").unwrap_or("");
+                prop_assert!(text.contains(word.as_str()), "{word:?} not in {text:?}");
+            }
+        }
+    }
 }
