@@ -14,15 +14,13 @@ for each seed 0..SEEDS-1:
   on the array in memory (CSV loading not counted), in a child process
   so that its peak RSS is its own;
 - Rampart: `rampart data poison FILE --outliers --seed S --scores OUT`,
-  end to end (it reads the CSV twice, types the columns, and runs the
-  duplicate checks too).
+  end to end (it reads the CSV three times: for the duplicate checks,
+  to type the columns, and for the features).
 
 Prints ROC-AUC per seed and averaged, time and peak RSS.
 """
 import json
-import os
 import pathlib
-import resource
 import subprocess
 import sys
 import time
@@ -114,7 +112,7 @@ def main():
         rss = max(r["rss_mb"] for r in rs)
         print(f"| {tool} | {aucs} | {mean:.4f} | {fit:.2f} | {cpu:.2f} | {wall:.2f} | {rss:.0f} |")
     print("\nscikit-learn: times are fit and score on the array in memory; its RSS includes that array;")
-    print("rampart: end to end (reading the CSV twice, typing columns, duplicate checks, forest); fit + score")
+    print("rampart: end to end (reading the CSV three times: duplicate checks, typing columns, features); fit + score")
     print("is the forest alone, from the report.")
 
 

@@ -226,7 +226,8 @@ struct PoisonArgs {
     /// but the label: numbers as they are, columns of at most 1,000
     /// distinct values (and at most one per two rows) by frequency,
     /// others (ids, free text) left out.
-    /// Reads the file twice (once to type the columns).
+    /// Adds two reads of the file: one to type the columns, one for the
+    /// features.
     #[arg(long)]
     outliers: bool,
     /// Rows scoring at least this are reported as outliers (scores run
