@@ -88,6 +88,15 @@ pub struct Finding {
     pub counts: BTreeMap<String, u64>,
 }
 
+/// What the exact check knows of a row just added.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// An earlier row has the same features.
+    pub repeat: bool,
+    /// The reference holds a row with the same features.
+    pub leak: bool,
+}
+
 /// A distinct row: where it first occurs, its label, and (only once it
 /// repeats) its repeats and other labels. 32 bytes a row: a dataset of
 /// distinct rows, the usual case, costs little more than its hashes.
@@ -189,8 +198,11 @@ impl Duplicates {
         i
     }
 
-    pub fn add(&mut self, row: &Row) {
+    /// Adds a row, and says whether it repeats an earlier one and whether
+    /// the reference holds it.
+    pub fn add(&mut self, row: &Row) -> Seen {
         let (hash, label) = row.key(self.label.as_deref());
+        let leak = self.reference.as_ref().is_some_and(|r| r.contains(&hash));
         let label = self.intern(label);
         let g = self.groups.entry(hash).or_insert(Group {
             first: (row.record, row.line),
@@ -200,7 +212,10 @@ impl Duplicates {
         });
         g.count = g.count.saturating_add(1);
         if g.count == 1 {
-            return;
+            return Seen {
+                repeat: false,
+                leak,
+            };
         }
         let more = g.more.get_or_insert_with(Default::default);
         if self.listed < MAX_LISTED {
@@ -212,6 +227,7 @@ impl Duplicates {
         if label != g.label && more.labels.len() < 16 && !more.labels.contains(&label) {
             more.labels.push(label);
         }
+        Seen { repeat: true, leak }
     }
 
     /// The findings, largest groups first.

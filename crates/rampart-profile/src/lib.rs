@@ -21,6 +21,7 @@
 pub mod balance;
 pub mod duplicates;
 pub mod expect;
+pub mod near;
 pub mod outliers;
 pub mod sketch;
 pub mod triggers;

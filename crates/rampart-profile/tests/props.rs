@@ -71,8 +71,9 @@ proptest! {
         prop_assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{:?}", scores);
     }
 
-    /// Rows of any text: duplicates, balance and trigger counting never
-    /// panic, and every record a trigger finding names has the word.
+    /// Rows of any text: duplicates, near duplicates, balance and trigger
+    /// counting never panic, findings name real records, and every record
+    /// a trigger finding names has the word.
     #[test]
     fn poison_checks_on_any_rows(
         rows in proptest::collection::vec(("[ a-c,.]{0,12}", "[xy]{0,1}"), 0..200),
@@ -91,12 +92,20 @@ proptest! {
         let mut d = Duplicates::new(Some("y".into()));
         let mut b = Balance::new(Some("y".into()), vec!["text".into()]);
         let mut t = Triggers::new("y".into());
+        let mut n = rampart_profile::near::NearDuplicates::new(Some("y".into()), 0.5);
+        for r in rows.iter().take(20) {
+            n.add_reference(r);
+        }
         for r in &rows {
-            d.add(r);
+            let seen = d.add(r);
+            n.add(r, seen);
             b.add(r);
             t.add(r);
         }
         let _ = (d.findings(), b.findings(0.1), b.label_shift(&b, 0.0));
+        for f in n.findings() {
+            prop_assert!(f.drop.iter().all(|r| *r >= 1 && *r as usize <= rows.len()), "{:?}", f);
+        }
         let loose = Thresholds { min_rows: 1, max_share: 1.0, purity: 0.5, lift: 1.0 };
         let mut found = t.findings(loose);
         let mut named = TriggerRows::new(&mut found);

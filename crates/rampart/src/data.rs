@@ -53,8 +53,9 @@ enum DataCommand {
     /// labels (`--label`), leakage of rows that are also in a training set
     /// (`--leak-from`), outliers (`--outliers`, Isolation Forest), class
     /// imbalance and under-represented groups (`--groups`), label shift
-    /// (`--reference`), and backdoor triggers (with `--label`: a rare word
-    /// or value whose rows nearly all carry one uncommon label). Exit 1 on any
+    /// (`--reference`), backdoor triggers (with `--label`: a rare word or
+    /// value whose rows nearly all carry one uncommon label), and near
+    /// duplicates and near leaks (`--near 0.8`). Exit 1 on any
     /// finding; each names its rows by line. `--json` writes a report that
     /// `rampart data filter` applies.
     ///
@@ -205,6 +206,11 @@ struct PoisonArgs {
     /// A training set: rows of PATH also in it are reported as leaks.
     #[arg(long)]
     leak_from: Option<PathBuf>,
+    /// Also find near duplicates (and, with --leak-from, rows near a
+    /// training row): rows whose values and words overlap at least this
+    /// much (Jaccard similarity, estimated by MinHash with LSH), e.g. 0.8.
+    #[arg(long)]
+    near: Option<f64>,
     /// A clean dataset of the same kind: a label distribution that moved
     /// from its by more than --max-label-shift is a finding.
     #[arg(long, requires = "label")]
@@ -1422,8 +1428,19 @@ fn each_row(
 fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     let (policy, _) = load_policy(&a.common)?;
     let mut d = rampart_profile::duplicates::Duplicates::new(a.label.clone());
+    if let Some(t) = a.near.filter(|t| !(0.0..=1.0).contains(t)) {
+        bail!("--near {t}: a similarity is between 0 and 1 (0.8 finds rows sharing about four fifths of their values and words)");
+    }
+    let mut near = a
+        .near
+        .map(|t| rampart_profile::near::NearDuplicates::new(a.label.clone(), t));
     if let Some(train) = &a.leak_from {
-        each_row(train, &policy, |r| d.add_reference(r))?;
+        each_row(train, &policy, |r| {
+            d.add_reference(r);
+            if let Some(n) = near.as_mut() {
+                n.add_reference(r);
+            }
+        })?;
     }
     let mut balance = rampart_profile::balance::Balance::new(a.label.clone(), a.groups.clone());
     let mut triggers = a
@@ -1431,13 +1448,19 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         .clone()
         .map(rampart_profile::triggers::Triggers::new);
     let rows = each_row(&a.path, &policy, |r| {
-        d.add(r);
+        let seen = d.add(r);
+        if let Some(n) = near.as_mut() {
+            n.add(r, seen);
+        }
         balance.add(r);
         if let Some(t) = triggers.as_mut() {
             t.add(r);
         }
     })?;
     let mut findings = d.findings();
+    if let Some(n) = near.as_mut() {
+        findings.extend(n.findings());
+    }
     findings.extend(balance.findings(a.min_share));
     if let Some(t) = &triggers {
         let mut found = t.findings(rampart_profile::triggers::Thresholds::default());
@@ -1757,6 +1780,8 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
         "duplicate",
         "conflicting-labels",
         "leak",
+        "near-duplicate",
+        "near-leak",
         "outlier",
         "backdoor-trigger",
     ];

@@ -1040,3 +1040,88 @@ fn poison_finds_a_planted_backdoor_trigger_and_filter_drops_its_rows() {
     assert_eq!(clean.lines().count(), 2001 - want.len());
     assert!(!clean.contains(" cf "));
 }
+
+#[test]
+fn poison_finds_near_duplicates_and_near_leaks_and_filter_drops_them() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // Rows of their own words; row 51 repeats row 1 with one word changed,
+    // and the training set holds row 10 with one word changed.
+    let words = |i: u64| -> String {
+        (0..16u64)
+            .map(|j| format!("w{}", (i * 7_919 + j * 104_729) % 100_003))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut eval = String::from("id,text,city,y\n");
+    for i in 0..50u64 {
+        eval.push_str(&format!("{i},{} end,lyon,{}\n", words(i), i % 2));
+    }
+    eval.push_str(&format!("1,{} fin,lyon,1\n", words(1)));
+    std::fs::write(p.join("eval.csv"), eval).unwrap();
+    std::fs::write(
+        p.join("train.csv"),
+        format!("id,text,city,y\n10,{} stop,lyon,0\n", words(10)),
+    )
+    .unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "eval.csv",
+            "--label",
+            "y",
+            "--near",
+            "0.7",
+            "--leak-from",
+            "train.csv",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds: Vec<(String, serde_json::Value)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap().to_string(), f["drop"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("near-duplicate".into(), serde_json::json!([51])),
+            ("near-leak".into(), serde_json::json!([11])),
+        ]
+    );
+    std::fs::write(p.join("report.json"), &o.stdout).unwrap();
+    let f = rampart(
+        p,
+        &[
+            "data",
+            "filter",
+            "eval.csv",
+            "clean.csv",
+            "--drop-findings",
+            "report.json",
+        ],
+        &[],
+    );
+    assert!(f.status.success());
+    assert_eq!(
+        std::fs::read_to_string(p.join("clean.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        50
+    );
+    let bad = rampart(p, &["data", "poison", "eval.csv", "--near", "1.5"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("between 0 and 1"));
+}
