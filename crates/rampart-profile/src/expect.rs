@@ -29,6 +29,79 @@ pub struct NotNull {
     pub mostly: f64,
 }
 
+/// The reference distribution of a column, kept in the expectations so
+/// that they are self-contained: the share of rows in each bin, and the
+/// largest population stability index (PSI) allowed between it and the
+/// data. Bins are cut at `cuts` for numbers (bin `i` holds values up to
+/// `cuts[i]`, the last one the rest) or are `values` for categories (the
+/// last bin holds every other value).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Distribution {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cuts: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    pub shares: Vec<f64>,
+    /// 0.1 is a small shift, 0.25 a large one by common practice.
+    pub max_psi: f64,
+}
+
+/// Shares below this count as this in the PSI (an empty bin would make
+/// it infinite), as Evidently does.
+const PSI_FLOOR: f64 = 0.0001;
+
+/// The population stability index of `actual` against `expected` shares:
+/// the sum of (a - e) ln(a / e).
+pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
+    expected
+        .iter()
+        .zip(actual)
+        .map(|(e, a)| {
+            let (e, a) = (e.max(PSI_FLOOR), a.max(PSI_FLOOR));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
+}
+
+impl Distribution {
+    fn bins(&self) -> usize {
+        self.cuts.len().max(self.values.len()) + 1
+    }
+
+    /// The bin of a value, or `None` for a non-number in numeric bins.
+    fn bin(&self, value: &str, number: Option<f64>) -> Option<usize> {
+        if self.cuts.is_empty() {
+            let i = self.values.iter().position(|v| v == value);
+            return Some(i.unwrap_or(self.values.len()));
+        }
+        let n = number?;
+        Some(self.cuts.partition_point(|c| *c < n))
+    }
+
+    fn check(&self, column: &str) -> Result<(), String> {
+        let problem = if !self.cuts.is_empty() && !self.values.is_empty() {
+            Some("has both cuts and values")
+        } else if self.shares.len() != self.bins() {
+            Some("needs one share per bin (cuts or values, plus one)")
+        } else if self.cuts.windows(2).any(|w| !matches!(w, [a, b] if a < b)) {
+            Some("cuts must increase")
+        } else if self.shares.iter().any(|s| !(0.0..=1.0).contains(s))
+            || (self.shares.iter().sum::<f64>() - 1.0).abs() > 0.01
+        {
+            Some("shares must be between 0 and 1 and sum to 1")
+        } else if self.max_psi.is_nan() || self.max_psi < 0.0 {
+            Some("max_psi must be 0 or more")
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => Err(format!("expect {column}: distribution {p}")),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Expectations on one column.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +128,9 @@ pub struct ColumnExpectation {
     pub mean: Option<Bounds>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub std: Option<Bounds>,
+    /// Distance to the reference distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Distribution>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -82,6 +158,9 @@ impl Expectations {
         for c in &e.expect {
             if let Some(r) = &c.regex {
                 regex::Regex::new(r).map_err(|err| format!("expect {}: regex: {err}", c.column))?;
+            }
+            if let Some(d) = &c.distribution {
+                d.check(&c.column)?;
             }
             if let Some(k) = &c.kind {
                 if !["integer", "float", "bool", "string"].contains(&k.as_str()) {
@@ -156,6 +235,7 @@ pub fn suggest(p: &mut Profile) -> Expectations {
         // A range fails NaN and infinities, so it is not suggested for a
         // column that already holds them.
         let finite = c.kind_count(Kind::NonFinite) == 0;
+        x.distribution = reference_distribution(c, kind, non_null);
         if let (Some(lo), Some(hi), true) = (c.numbers.min, c.numbers.max, finite) {
             x.range = Some(widen((lo, hi), 0.1));
             if let Some(s) = c.numbers.std() {
@@ -183,6 +263,51 @@ pub fn suggest(p: &mut Profile) -> Expectations {
         e.expect.push(x);
     }
     e
+}
+
+/// Rows a column needs before its distribution is suggested: with fewer,
+/// deciles move from one sample to the next more than the PSI allows.
+const DISTRIBUTION_ROWS: u64 = 1_000;
+
+/// The suggested reference distribution of a column: deciles for numbers
+/// (when the nine are distinct, so each bin holds a tenth of the rows),
+/// exact shares for columns of at most 20 values, with `max_psi` 0.25.
+fn reference_distribution(
+    c: &mut crate::Column,
+    kind: &str,
+    non_null: u64,
+) -> Option<Distribution> {
+    if non_null < DISTRIBUTION_ROWS {
+        return None;
+    }
+    if kind == "integer" || kind == "float" {
+        let cuts: Vec<f64> = (1..10)
+            .map(|d| c.quantiles.quantile(f64::from(d) / 10.0))
+            .collect::<Option<Vec<f64>>>()?;
+        let distinct = cuts.windows(2).all(|w| matches!(w, [a, b] if a < b));
+        return distinct.then(|| Distribution {
+            cuts,
+            values: Vec::new(),
+            shares: vec![0.1; 10],
+            max_psi: 0.25,
+        });
+    }
+    let top = c.top.top(64);
+    let covered: u64 = top.iter().map(|(_, n)| n).sum();
+    if top.len() > 20 || covered != non_null {
+        return None;
+    }
+    let mut shares: Vec<f64> = top
+        .iter()
+        .map(|(_, n)| *n as f64 / non_null as f64)
+        .collect();
+    shares.push(0.0);
+    Some(Distribution {
+        cuts: Vec::new(),
+        values: top.into_iter().map(|(v, _)| v).collect(),
+        shares,
+        max_psi: 0.25,
+    })
 }
 
 /// One failed expectation.
@@ -241,6 +366,8 @@ impl Together {
 struct ColumnState {
     count: u64,
     nulls: u64,
+    /// Values per bin of the column's distribution.
+    bins: Vec<u64>,
     numbers: crate::sketch::Moments,
     seen: HashSet<u64>,
     failures: BTreeMap<&'static str, (u64, Sample)>,
@@ -351,6 +478,16 @@ impl Validator {
         }
         if let Some(n) = number {
             s.numbers.add(n);
+        }
+        if let Some(d) = &x.distribution {
+            if let Some(b) = d.bin(value, number) {
+                if s.bins.is_empty() {
+                    s.bins = vec![0; d.bins()];
+                }
+                if let Some(slot) = s.bins.get_mut(b) {
+                    *slot += 1;
+                }
+            }
         }
         if let Some(allowed) = &x.allowed {
             if !allowed.iter().any(|a| a == value) {
@@ -487,6 +624,38 @@ impl Validator {
                     });
                 }
             }
+            if let Some(d) = &x.distribution {
+                let total = s.bins.iter().sum::<u64>();
+                if total > 0 {
+                    let actual: Vec<f64> =
+                        s.bins.iter().map(|n| *n as f64 / total as f64).collect();
+                    let value = psi(&d.shares, &actual);
+                    if value > d.max_psi {
+                        let moved: Vec<String> = d
+                            .shares
+                            .iter()
+                            .zip(&actual)
+                            .enumerate()
+                            .filter(|(_, (e, a))| (*a - *e).abs() >= 0.05)
+                            .map(|(i, (e, a))| {
+                                format!(
+                                    "{}: {:.1}% -> {:.1}%",
+                                    bin_name(d, i),
+                                    e * 100.0,
+                                    a * 100.0
+                                )
+                            })
+                            .collect();
+                        out.push(Failure {
+                            column: col.clone(),
+                            expectation: format!("distribution within PSI {}", d.max_psi),
+                            observed: format!("PSI {value:.3}; {}", moved.join(", ")),
+                            rows: Vec::new(),
+                            failing_rows: 0,
+                        });
+                    }
+                }
+            }
             if let (Some(b), Some(sd)) = (&x.std, s.numbers.std()) {
                 if !b.holds(sd) {
                     out.push(Failure {
@@ -500,6 +669,23 @@ impl Validator {
             }
         }
         out
+    }
+}
+
+/// A bin of a distribution, for people: `<= 31`, `> 64`, a value, or
+/// `other values`.
+fn bin_name(d: &Distribution, i: usize) -> String {
+    if d.cuts.is_empty() {
+        return d
+            .values
+            .get(i)
+            .map_or("other values".into(), |v| format!("{v:?}"));
+    }
+    match (i.checked_sub(1).and_then(|j| d.cuts.get(j)), d.cuts.get(i)) {
+        (_, Some(hi)) if i == 0 => format!("<= {hi}"),
+        (Some(lo), Some(hi)) => format!("({lo}, {hi}]"),
+        (Some(lo), None) => format!("> {lo}"),
+        _ => format!("bin {i}"),
     }
 }
 
@@ -546,6 +732,123 @@ mod tests {
             }
         }
         v.finish(data.len() as u64)
+    }
+
+    #[test]
+    fn psi_of_known_shares() {
+        let v = psi(&[0.5, 0.5], &[0.7, 0.3]);
+        assert!(
+            (v - (0.2 * 1.4f64.ln() - 0.2 * 0.6f64.ln())).abs() < 1e-12,
+            "{v}"
+        );
+        assert_eq!(psi(&[0.2, 0.8], &[0.2, 0.8]), 0.0);
+        assert!(
+            psi(&[0.5, 0.5], &[1.0, 0.0]).is_finite(),
+            "empty bins are floored"
+        );
+    }
+
+    /// 5,000 rows: a number spread evenly over [0, 1000) and a category
+    /// of three values in shares 50/30/20; `shift` moves the numbers up
+    /// and `mix` changes the category's shares.
+    fn big(shift: f64, mix: [u32; 3]) -> Vec<Vec<(&'static str, String)>> {
+        (0..5_000u32)
+            .map(|i| {
+                let x = f64::from(i * 7_919 % 5_000) / 5.0 + shift;
+                let k = i % 100;
+                let cat = if k < mix[0] {
+                    "a"
+                } else if k < mix[0] + mix[1] {
+                    "b"
+                } else {
+                    "c"
+                };
+                vec![("x", x.to_string()), ("cat", cat.to_string())]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn distributions_are_suggested_hold_and_catch_shifts() {
+        let data = big(0.0, [50, 30, 20]);
+        let mut p = Profile::default();
+        for row in &data {
+            p.rows += 1;
+            for (c, v) in row {
+                p.observe(c, v);
+            }
+        }
+        let e = suggest(&mut p);
+        let dist = |c: &str| {
+            e.expect
+                .iter()
+                .find(|x| x.column == c)
+                .and_then(|x| x.distribution.clone())
+        };
+        let x = dist("x").expect("deciles for x");
+        assert_eq!((x.cuts.len(), x.shares.len()), (9, 10));
+        let cat = dist("cat").expect("shares for cat");
+        assert_eq!(cat.values, vec!["a", "b", "c"]);
+        assert_eq!(cat.shares, vec![0.5, 0.3, 0.2, 0.0]);
+        // The suggestions survive TOML and hold on their own data.
+        let e = Expectations::parse(&toml::to_string(&e).unwrap()).unwrap();
+        let failures = validate(e.clone(), &data);
+        assert!(
+            failures
+                .iter()
+                .all(|f| !f.expectation.starts_with("distribution")),
+            "{failures:?}"
+        );
+        // A shift of 30% of the range, and a new mix, fail with the bins that moved.
+        let moved = validate(e.clone(), &big(300.0, [20, 30, 50]));
+        let distribution: Vec<&Failure> = moved
+            .iter()
+            .filter(|f| f.expectation.starts_with("distribution"))
+            .collect();
+        assert_eq!(distribution.len(), 2, "{moved:?}");
+        let cat_failure = distribution
+            .iter()
+            .find(|f| f.column.as_deref() == Some("cat"))
+            .unwrap();
+        assert!(
+            cat_failure.observed.contains("\"a\": 50.0% -> 20.0%"),
+            "{}",
+            cat_failure.observed
+        );
+        // A small shift passes.
+        let small = validate(e, &big(10.0, [50, 30, 20]));
+        assert!(
+            small
+                .iter()
+                .all(|f| !f.expectation.starts_with("distribution")),
+            "{small:?}"
+        );
+    }
+
+    #[test]
+    fn malformed_distributions_are_refused() {
+        for (bad, why) in [
+            (
+                "cuts = [1.0, 2.0]\nshares = [0.5, 0.5]\nmax_psi = 0.2",
+                "one share per bin",
+            ),
+            (
+                "cuts = [2.0, 1.0]\nshares = [0.3, 0.3, 0.4]\nmax_psi = 0.2",
+                "increase",
+            ),
+            (
+                "values = [\"a\"]\nshares = [0.9, 0.3]\nmax_psi = 0.2",
+                "sum to 1",
+            ),
+            (
+                "values = [\"a\"]\nshares = [0.5, 0.5]\nmax_psi = -1.0",
+                "max_psi",
+            ),
+        ] {
+            let text = format!("[[expect]]\ncolumn = \"x\"\n[expect.distribution]\n{bad}\n");
+            let err = Expectations::parse(&text).unwrap_err();
+            assert!(err.contains(why), "{err}");
+        }
     }
 
     #[test]
