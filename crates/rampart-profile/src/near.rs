@@ -26,8 +26,9 @@ pub const BANDS: usize = 8;
 
 const ROWS_PER_BAND: usize = SIGNATURE / BANDS;
 
-/// Rows kept in one group's list.
-const MAX_GROUP_ROWS: usize = 10_000;
+/// Rows kept in one group's list; a longer group marks the findings
+/// truncated.
+pub const MAX_GROUP_ROWS: usize = 10_000;
 
 type Signature = [u32; SIGNATURE];
 
@@ -96,6 +97,8 @@ pub struct NearDuplicates {
     reference_buckets: Vec<HashMap<u64, u32>>,
     /// Rows near a reference row: (record, line).
     leaks: Vec<(u64, u64)>,
+    /// Whether a group had more rows than it lists.
+    pub truncated: bool,
 }
 
 impl NearDuplicates {
@@ -109,6 +112,7 @@ impl NearDuplicates {
             reference: Vec::new(),
             reference_buckets: vec![HashMap::new(); BANDS],
             leaks: Vec::new(),
+            truncated: false,
         }
     }
 
@@ -195,6 +199,8 @@ impl NearDuplicates {
                 let g = groups.entry(r).or_default();
                 if g.len() < MAX_GROUP_ROWS {
                     g.push((record, line));
+                } else {
+                    self.truncated = true;
                 }
             }
         }

@@ -1487,7 +1487,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
             "file": a.path.display().to_string(),
             "sha256": crate::attest::artifact_digest(&a.path)?,
             "rows": rows,
-            "truncated": d.truncated,
+            "truncated": d.truncated || near.as_ref().is_some_and(|n| n.truncated),
             "findings": findings,
             "outliers": forest,
         });
@@ -1761,9 +1761,10 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
     })?;
     if report.truncated {
         bail!(
-            "{} lists only some of its rows (more than {} repeats): filter in parts, or remove the duplicates another way first",
+            "{} lists only some of its rows (more than {} repeats, or a group of more than {} near duplicates): filter in parts, or remove the duplicates another way first",
             a.drop_findings.display(),
-            rampart_profile::duplicates::MAX_LISTED
+            rampart_profile::duplicates::MAX_LISTED,
+            rampart_profile::near::MAX_GROUP_ROWS
         );
     }
     let digest = crate::attest::artifact_digest(&a.input)?;
