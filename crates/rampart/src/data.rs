@@ -1425,8 +1425,79 @@ fn each_row(
     Ok(summary.records)
 }
 
-fn poison(a: &PoisonArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&a.common)?;
+/// One finding, for people.
+fn finding_line(f: &rampart_profile::duplicates::Finding, rows: u64, min_share: f64) -> String {
+    let lines = || {
+        f.rows
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (&f.column, &f.value) {
+        // A trigger: a column's word and its label.
+        (Some(column), Some(value)) => {
+            let labelled = f
+                .labels
+                .first()
+                .and_then(|l| f.counts.get(l))
+                .copied()
+                .unwrap_or(0);
+            format!(
+                "{:<20} {column} holds {value:?} in {} rows, {labelled} of them labelled {}: lines {}",
+                f.kind,
+                f.count,
+                f.labels.join(", "),
+                lines()
+            )
+        }
+        (Some(column), None) if f.kind == "label-shift" => {
+            format!("{:<20} {column}: {}", f.kind, f.labels.join(", "))
+        }
+        // Imbalance: the rare values of a column and their counts.
+        (Some(column), None) => {
+            let few: Vec<String> = f
+                .labels
+                .iter()
+                .map(|v| format!("{v:?} {}", f.counts.get(v).copied().unwrap_or(0)))
+                .collect();
+            format!(
+                "{:<20} {column}: {} of {rows} rows (under {}%)",
+                f.kind,
+                few.join(", "),
+                min_share * 100.0
+            )
+        }
+        _ => {
+            let labels = if f.labels.is_empty() {
+                String::new()
+            } else {
+                format!(" (labels {})", f.labels.join(", "))
+            };
+            let noun = if f.count == 1 { "row" } else { "rows" };
+            format!(
+                "{:<20} {} {noun}{labels}: lines {}",
+                f.kind,
+                f.count,
+                lines()
+            )
+        }
+    }
+}
+
+/// What `poison` found: the rows read, the findings, whether some lists
+/// were cut short, and what the outlier forest was built from.
+struct PoisonReport {
+    rows: u64,
+    findings: Vec<rampart_profile::duplicates::Finding>,
+    truncated: bool,
+    forest: Option<serde_json::Value>,
+}
+
+/// Runs every check `a` asks for: one pass over the data (and the
+/// training set and reference when given), a second for trigger rows,
+/// and the outlier passes.
+fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
     let mut d = rampart_profile::duplicates::Duplicates::new(a.label.clone());
     if let Some(t) = a.near.filter(|t| !(0.0..=1.0).contains(t)) {
         bail!("--near {t}: a similarity is between 0 and 1 (0.8 finds rows sharing about four fifths of their values and words)");
@@ -1435,7 +1506,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         .near
         .map(|t| rampart_profile::near::NearDuplicates::new(a.label.clone(), t));
     if let Some(train) = &a.leak_from {
-        each_row(train, &policy, |r| {
+        each_row(train, policy, |r| {
             d.add_reference(r);
             if let Some(n) = near.as_mut() {
                 n.add_reference(r);
@@ -1447,7 +1518,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         .label
         .clone()
         .map(rampart_profile::triggers::Triggers::new);
-    let rows = each_row(&a.path, &policy, |r| {
+    let rows = each_row(&a.path, policy, |r| {
         let seen = d.add(r);
         if let Some(n) = near.as_mut() {
             n.add(r, seen);
@@ -1467,80 +1538,51 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         if !found.is_empty() {
             // A second pass names the trigger's rows.
             let mut rows = rampart_profile::triggers::TriggerRows::new(&mut found);
-            each_row(&a.path, &policy, |r| rows.add(r))?;
+            each_row(&a.path, policy, |r| rows.add(r))?;
             findings.extend(found);
         }
     }
     if let Some(reference) = &a.reference {
         let mut before = rampart_profile::balance::Balance::new(a.label.clone(), Vec::new());
-        each_row(reference, &policy, |r| before.add(r))?;
+        each_row(reference, policy, |r| before.add(r))?;
         findings.extend(balance.label_shift(&before, a.max_label_shift));
     }
     let mut forest = None;
     if a.outliers {
-        let (finding, info) = outliers(a, &policy)?;
+        let (finding, info) = outliers(a, policy)?;
         findings.extend(finding);
         forest = Some(info);
     }
+    let truncated = d.truncated || near.as_ref().is_some_and(|n| n.truncated);
+    Ok(PoisonReport {
+        rows,
+        findings,
+        truncated,
+        forest,
+    })
+}
+
+fn poison(a: &PoisonArgs) -> Result<ExitCode> {
+    let (policy, _) = load_policy(&a.common)?;
+    let PoisonReport {
+        rows,
+        findings,
+        truncated,
+        forest,
+    } = poison_checks(a, &policy)?;
     if a.json {
         let v = json!({
             "file": a.path.display().to_string(),
             "sha256": crate::attest::artifact_digest(&a.path)?,
             "rows": rows,
-            "truncated": d.truncated || near.as_ref().is_some_and(|n| n.truncated),
+            "truncated": truncated,
             "findings": findings,
             "outliers": forest,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         for f in &findings {
-            if let (Some(column), Some(value)) = (&f.column, &f.value) {
-                let lines: Vec<String> = f.rows.iter().map(u64::to_string).collect();
-                println!(
-                    "{:<20} {column} holds {value:?} in {} rows, {} of them labelled {}: lines {}",
-                    f.kind,
-                    f.count,
-                    f.labels
-                        .first()
-                        .and_then(|l| f.counts.get(l))
-                        .copied()
-                        .unwrap_or(0),
-                    f.labels.join(", "),
-                    lines.join(", ")
-                );
-                continue;
-            }
-            if let Some(column) = &f.column {
-                let few: Vec<String> = f
-                    .labels
-                    .iter()
-                    .map(|v| format!("{v:?} {}", f.counts.get(v).copied().unwrap_or(0)))
-                    .collect();
-                if f.kind == "label-shift" {
-                    println!("{:<20} {column}: {}", f.kind, f.labels.join(", "));
-                } else {
-                    println!(
-                        "{:<20} {column}: {} of {rows} rows (under {}%)",
-                        f.kind,
-                        few.join(", "),
-                        a.min_share * 100.0
-                    );
-                }
-                continue;
-            }
-            let lines: Vec<String> = f.rows.iter().map(u64::to_string).collect();
-            let labels = if f.labels.is_empty() {
-                String::new()
-            } else {
-                format!(" (labels {})", f.labels.join(", "))
-            };
-            let rows = if f.count == 1 { "row" } else { "rows" };
-            println!(
-                "{:<20} {} {rows}{labels}: lines {}",
-                f.kind,
-                f.count,
-                lines.join(", ")
-            );
+            println!("{}", finding_line(f, rows, a.min_share));
         }
         if let Some(info) = &forest {
             let features = info["features"].as_array().map_or(0, Vec::len);
