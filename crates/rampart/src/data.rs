@@ -1150,6 +1150,23 @@ impl Visitor for ProfileVisitor<'_> {
 
 /// The profile of one dataset file.
 fn profile_dataset(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> {
+    let (mut shard, format) = profile_columns(path, policy)?;
+    shard.sources.push(rampart_profile::Source {
+        file: path.display().to_string(),
+        format: format.name().into(),
+        sha256: crate::attest::artifact_digest(path)?,
+        rows: shard.rows,
+    });
+    Ok(shard)
+}
+
+/// The columns of a dataset profiled, and its format, without the
+/// digest of the whole file that a profile's source carries: for
+/// callers that only need the columns' types and counts.
+fn profile_columns(
+    path: &Path,
+    policy: &Policy,
+) -> Result<(rampart_profile::Profile, rampart_table::Format)> {
     let source = detect(path)?;
     let mut shard = rampart_profile::Profile::default();
     let progress = crate::progress::spinner(&format!("profiling {}", path.display()));
@@ -1171,13 +1188,7 @@ fn profile_dataset(path: &Path, policy: &Policy) -> Result<rampart_profile::Prof
         );
     }
     shard.rows = summary.records;
-    shard.sources.push(rampart_profile::Source {
-        file: path.display().to_string(),
-        format: source.format.name().into(),
-        sha256: crate::attest::artifact_digest(path)?,
-        rows: summary.records,
-    });
-    Ok(shard)
+    Ok((shard, source.format))
 }
 
 /// Largest profile file read (a profile is about 40 KiB per column).
@@ -1656,7 +1667,7 @@ fn outliers(
     serde_json::Value,
 )> {
     use rampart_profile::outliers::{Encoding, FeatureBuilder, Forest, Settings};
-    let mut profile = profile_dataset(&a.path, policy)?;
+    let (mut profile, _) = profile_columns(&a.path, policy)?;
     let mut plan = Vec::new();
     let mut left_out = Vec::new();
     for c in &mut profile.columns {
