@@ -64,6 +64,18 @@ impl Row {
     }
 }
 
+/// The whole value (trimmed), then its alphanumeric runs other than the
+/// whole: what the trigger and near-duplicate checks read of a value.
+pub(crate) fn words(value: &str) -> impl Iterator<Item = &str> {
+    let whole = value.trim();
+    let parts = whole
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(move |w| !w.is_empty() && *w != whole);
+    std::iter::once(whole)
+        .filter(|w| !w.is_empty())
+        .chain(parts)
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Finding {
     /// `duplicate`, `conflicting-labels` or `leak`.

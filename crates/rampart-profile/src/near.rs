@@ -47,21 +47,11 @@ fn signature(row: &Row, label: Option<&str>) -> Option<Signature> {
         if Some(column) == label || value.is_empty() {
             continue;
         }
-        buf.clear();
-        buf.extend_from_slice(column.as_bytes());
-        buf.push(b'=');
-        buf.extend_from_slice(value.as_bytes());
-        add(&buf);
-        let words = value
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty());
-        for w in words.take(256) {
-            if w == value {
-                continue;
-            }
+        // `column=value` for the whole value, `column:word` for its words.
+        for (i, w) in crate::duplicates::words(value).take(257).enumerate() {
             buf.clear();
             buf.extend_from_slice(column.as_bytes());
-            buf.push(b':');
+            buf.push(if i == 0 { b'=' } else { b':' });
             buf.extend_from_slice(w.as_bytes());
             add(&buf);
         }

@@ -60,16 +60,9 @@ pub struct Triggers {
     rows: u64,
 }
 
-/// The words of a value: its alphanumeric runs, and the whole value.
+/// The words of a value counted: the whole value, then its words.
 fn words(value: &str) -> impl Iterator<Item = &str> {
-    let whole = value.trim();
-    let parts = whole
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(move |w| !w.is_empty() && *w != whole);
-    std::iter::once(whole)
-        .filter(|w| !w.is_empty())
-        .chain(parts)
-        .take(MAX_WORDS_PER_VALUE)
+    crate::duplicates::words(value).take(MAX_WORDS_PER_VALUE)
 }
 
 impl Triggers {
