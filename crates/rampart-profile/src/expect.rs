@@ -724,6 +724,17 @@ mod tests {
             .collect()
     }
 
+    fn profile(data: &[Vec<(&str, String)>]) -> Profile {
+        let mut p = Profile::default();
+        for row in data {
+            p.rows += 1;
+            for (c, v) in row {
+                p.observe(c, v);
+            }
+        }
+        p
+    }
+
     fn validate(e: Expectations, data: &[Vec<(&str, String)>]) -> Vec<Failure> {
         let mut v = Validator::new(e, Box::new(|_, v| v.to_string()));
         for (r, row) in data.iter().enumerate() {
@@ -771,13 +782,7 @@ mod tests {
     #[test]
     fn distributions_are_suggested_hold_and_catch_shifts() {
         let data = big(0.0, [50, 30, 20]);
-        let mut p = Profile::default();
-        for row in &data {
-            p.rows += 1;
-            for (c, v) in row {
-                p.observe(c, v);
-            }
-        }
+        let mut p = profile(&data);
         let e = suggest(&mut p);
         let dist = |c: &str| {
             e.expect
@@ -854,13 +859,7 @@ mod tests {
     #[test]
     fn suggestions_hold_on_their_own_data_and_catch_changes() {
         let data = rows();
-        let mut p = Profile::default();
-        for row in &data {
-            p.rows += 1;
-            for (c, v) in row {
-                p.observe(c, v);
-            }
-        }
+        let mut p = profile(&data);
         let e = suggest(&mut p);
         let id = e.expect.iter().find(|x| x.column == "id").unwrap();
         assert!(id.unique && id.kind.as_deref() == Some("integer"));

@@ -24,8 +24,7 @@ fn finds_masks_and_fails_on_pii_and_passes_clean_text() {
             .unwrap()
     };
     let o = run(&["data", "pii", "scan", "people.csv", "--json"]);
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     assert_eq!(v["counts"]["EMAIL_ADDRESS"], 1);
     assert_eq!(v["counts"]["CREDIT_CARD"], 1);
     assert_eq!(v["counts"]["US_SSN"], 1);
@@ -53,6 +52,17 @@ fn rampart(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::p
 }
 
 /// Temporary files (`.rampart-*.partial`) left in a folder.
+/// The JSON output of a run that found something (exit 1).
+fn findings_json(o: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 fn partial_files(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
@@ -83,8 +93,7 @@ fn tables_are_classified_by_column() {
         &["data", "pii", "scan", "people.csv", "--json"],
         &[],
     );
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let cols: Vec<(String, String)> = v["files"][0]["pii_columns"]
         .as_array()
         .unwrap()
@@ -307,8 +316,7 @@ fn risk_measures_k_and_l_and_fails_below_the_minimum() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     assert_eq!(
         (
             v["k"].as_u64(),
@@ -496,8 +504,7 @@ fn pipeline_gates_for_personal_data_and_reidentification_risk() {
         String::from_utf8_lossy(&o.stderr)
     );
     let o = rampart(p, &["run", "raw", "--keep-going", "--format", "json"], &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let gates = &v[0]["gates"];
     assert_eq!(
         (gates[0]["gate"].as_str(), gates[0]["passed"].as_bool()),
@@ -651,8 +658,7 @@ fn suggested_expectations_pass_on_their_data_and_name_failing_rows() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let failures = v["failures"].as_array().unwrap();
     let find = |prefix: &str| {
         failures
@@ -703,8 +709,7 @@ fn poison_reports_duplicates_conflicts_and_leaks_by_line() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let found: Vec<(String, serde_json::Value)> = v["findings"]
         .as_array()
         .unwrap()
@@ -836,13 +841,7 @@ fn poison_finds_planted_outliers_and_filter_drops_them() {
         ],
         &[],
     );
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let outliers = v["findings"]
         .as_array()
         .unwrap()
@@ -920,8 +919,7 @@ fn poison_names_rare_classes_and_under_represented_groups() {
         "--json",
     ];
     let o = rampart(p, &args, &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let found: Vec<(String, String, serde_json::Value)> = v["findings"]
         .as_array()
         .unwrap()
@@ -964,8 +962,7 @@ fn poison_names_rare_classes_and_under_represented_groups() {
     let mut shifted = quiet.clone();
     shifted.extend(["--reference", "reference.csv"]);
     let o = rampart(p, &shifted, &[]);
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     assert_eq!(v["findings"][0]["kind"], "label-shift");
     assert_eq!(
         v["findings"][0]["labels"],
@@ -1004,8 +1001,7 @@ fn poison_finds_a_planted_backdoor_trigger_and_filter_drops_its_rows() {
         ],
         &[],
     );
-    assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let findings = v["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");
     let f = &findings[0];
@@ -1080,13 +1076,7 @@ fn poison_finds_near_duplicates_and_near_leaks_and_filter_drops_them() {
         ],
         &[],
     );
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = findings_json(&o);
     let kinds: Vec<(String, serde_json::Value)> = v["findings"]
         .as_array()
         .unwrap()
