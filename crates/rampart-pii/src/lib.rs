@@ -444,6 +444,32 @@ fn pattern_spans(pattern: &Regex, group: usize, text: &str, out: &mut Vec<(usize
     }
 }
 
+/// Columns whose context is remembered per thread; more clear the memory.
+const MAX_COLUMNS_REMEMBERED: usize = 1024;
+
+/// The recognizers for which a column's name holds a context word (a
+/// column `phone_number` for phones). Tables are scanned cell by cell, so
+/// each column's answer is remembered rather than worked out again for
+/// every cell.
+fn column_context(column: &str) -> u32 {
+    thread_local! {
+        static KNOWN: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, u32>> =
+            Default::default();
+    }
+    KNOWN.with(|known| {
+        let mut known = known.borrow_mut();
+        if let Some(&mask) = known.get(column) {
+            return mask;
+        }
+        let mask = lexicon().context_of(&column.replace(['_', '-', '.'], " "));
+        if known.len() >= MAX_COLUMNS_REMEMBERED {
+            known.clear();
+        }
+        known.insert(column.into(), mask);
+        mask
+    })
+}
+
 /// The candidate, then shorter ones without trailing space-separated
 /// groups when `trim` is set: the first one the validator accepts.
 fn accept<'t>(r: &Recognizer, value: &'t str) -> Option<(&'t str, f32, Option<&'static str>)> {
@@ -471,7 +497,7 @@ const CONTEXT_BOOST: f32 = 0.3;
 /// hide a match that is reported.
 pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
     let lexicon = lexicon();
-    let column_context = column.map_or(0, |c| lexicon.context_of(&c.replace(['_', '-', '.'], " ")));
+    let column_context = column.map_or(0, column_context);
     // The context words are found only once a candidate passes.
     let hits = OnceCell::new();
     let near = || Near::new(hits.get_or_init(|| lexicon.hits(text)));
@@ -669,6 +695,23 @@ mod tests {
             with.iter().any(|m| m.entity == "UK_NHS" && m.score >= 0.5),
             "{with:?}"
         );
+    }
+
+    #[test]
+    fn a_column_name_is_context_every_time_it_is_asked() {
+        let phone = |column: &str| {
+            scan("2025550143", Some(column), 0.0)
+                .iter()
+                .find(|m| m.entity == "PHONE_NUMBER")
+                .map(|m| m.score)
+        };
+        let (plain, named) = (phone("value"), phone("phone_number"));
+        assert!(named > plain, "{named:?} {plain:?}");
+        // Past the columns remembered, the memory is cleared, not wrong.
+        for i in 0..MAX_COLUMNS_REMEMBERED + 10 {
+            column_context(&format!("c{i}"));
+        }
+        assert_eq!((phone("value"), phone("phone_number")), (plain, named));
     }
 
     #[test]
