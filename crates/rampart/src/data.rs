@@ -240,9 +240,10 @@ struct PoisonArgs {
     /// from 0 to 1; ordinary rows score about 0.5 or less).
     #[arg(long, default_value_t = 0.65, requires = "outliers")]
     outlier_threshold: f64,
-    /// Trees in the forest.
-    #[arg(long, default_value_t = 100, requires = "outliers")]
-    trees: usize,
+    /// Trees in the forest (1 to 10,000).
+    #[arg(long, default_value_t = 100, requires = "outliers",
+          value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    trees: u16,
     /// Seed of the forest: the same seed gives the same scores.
     #[arg(long, default_value_t = 0, requires = "outliers")]
     seed: u64,
@@ -1706,7 +1707,7 @@ fn outliers(
     let (matrix, rows) = builder.finish();
     let progress = crate::progress::spinner(&format!("isolation forest over {} rows", rows.len()));
     let settings = Settings {
-        trees: a.trees.max(1),
+        trees: usize::from(a.trees),
         seed: a.seed,
         ..Settings::default()
     };
