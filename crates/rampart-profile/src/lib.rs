@@ -19,6 +19,7 @@
 )]
 
 pub mod balance;
+pub mod drift;
 pub mod duplicates;
 pub mod expect;
 pub mod near;
@@ -105,8 +106,13 @@ impl Column {
     }
 
     pub fn observe(&mut self, value: &str) {
-        self.count += 1;
         let (kind, number) = classify(value);
+        self.record(value, kind, number);
+    }
+
+    /// Records a value already classified.
+    pub fn record(&mut self, value: &str, kind: Kind, number: Option<f64>) {
+        self.count += 1;
         *self.kinds.entry(kind.name().to_string()).or_default() += 1;
         if kind == Kind::Null {
             return;
