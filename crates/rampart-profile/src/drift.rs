@@ -257,10 +257,29 @@ fn numeric(s: &Sample) -> (Vec<(f64, f64)>, bool) {
         }
         return (out, true);
     }
-    (
-        sketch_sample(&s.column.quantiles, s.column.numbers.count),
-        false,
-    )
+    match few_numbers(&s.column) {
+        Some(exact) => (exact, true),
+        None => (
+            sketch_sample(&s.column.quantiles, s.column.numbers.count),
+            false,
+        ),
+    }
+}
+
+/// A profiled column's numbers exactly, when its most frequent values
+/// account for all of them (at most 64 distinct values: Misra-Gries
+/// counts are then exact).
+fn few_numbers(c: &Column) -> Option<Vec<(f64, f64)>> {
+    let top = c.top.top(usize::MAX);
+    if top.iter().fold(0u64, |a, t| a.saturating_add(t.1)) != c.numbers.count {
+        return None;
+    }
+    let mut out = top
+        .iter()
+        .map(|(v, n)| Some((classify(v).1?, *n as f64)))
+        .collect::<Option<Vec<(f64, f64)>>>()?;
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(out)
 }
 
 fn sketch_sample(q: &Quantiles, count: u64) -> Vec<(f64, f64)> {
@@ -288,23 +307,24 @@ fn categories(s: &Sample) -> (HashMap<String, f64>, bool) {
             true,
         );
     }
-    let non_null = s.column.count - s.column.kind_count(Kind::Null);
+    let non_null = s.column.non_null();
     let mut out: HashMap<String, f64> = HashMap::new();
     let mut listed = 0;
     for (v, n) in s.column.top.top(usize::MAX) {
-        listed += n;
+        listed = n.saturating_add(listed);
         out.insert(v, n as f64);
     }
     if non_null > listed {
         out.insert("\u{0}other".to_string(), (non_null - listed) as f64);
     }
-    (out, false)
+    // With no value left over, the most frequent values are all of them.
+    (out, non_null == listed)
 }
 
 /// Whether a column's values are mostly distinct (ids, free text): a test
 /// of their distribution would only say that new rows hold new values.
 fn identifier_like(s: &Sample) -> bool {
-    let non_null = s.column.count - s.column.kind_count(Kind::Null);
+    let non_null = s.column.non_null();
     let distinct = match &s.values {
         Some(map) => map.len() as u64,
         None => s.column.distinct.estimate(),
@@ -383,7 +403,7 @@ fn compare_column(r: &Sample, c: &Sample, o: &Options) -> ColumnDrift {
             s.column.kind_count(Kind::Null) as f64 / s.column.count as f64
         }
     };
-    let non_null = |s: &Sample| s.column.count - s.column.kind_count(Kind::Null);
+    let non_null = |s: &Sample| s.column.non_null();
     let mut d = ColumnDrift {
         column: r.column.name.clone(),
         kind: if rt == ct {

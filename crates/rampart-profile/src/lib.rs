@@ -138,6 +138,12 @@ impl Column {
         self.lengths.merge(&o.lengths);
     }
 
+    /// Values that are not null (saturating: a profile read from a file
+    /// may claim more nulls than values).
+    pub fn non_null(&self) -> u64 {
+        self.count.saturating_sub(self.kind_count(Kind::Null))
+    }
+
     fn kind_count(&self, k: Kind) -> u64 {
         self.kinds.get(k.name()).copied().unwrap_or(0)
     }
@@ -146,7 +152,7 @@ impl Column {
     /// (integers count as floats when both occur), or "null" when all are
     /// null; "mixed" when no kind has 95% of them.
     pub fn type_name(&self) -> &'static str {
-        let non_null = self.count - self.kind_count(Kind::Null);
+        let non_null = self.non_null();
         if non_null == 0 {
             return "null";
         }

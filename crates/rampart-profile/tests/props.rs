@@ -3,6 +3,7 @@
 //! doubles its rows.
 
 use proptest::prelude::*;
+use rampart_profile::drift::{compare, Options, Side};
 use rampart_profile::expect::{suggest, Expectations, Validator};
 use rampart_profile::Profile;
 
@@ -117,6 +118,36 @@ proptest! {
             for record in &f.drop {
                 let text = rows[*record as usize - 1].value("text").unwrap_or("");
                 prop_assert!(text.contains(word.as_str()), "{word:?} not in {text:?}");
+            }
+        }
+    }
+
+    /// Drift between any two sides, raw or profiled, never panics and
+    /// gives probabilities and shares.
+    #[test]
+    fn drift_of_any_values(
+        a in proptest::collection::vec("\\PC{0,6}|[0-9.eE+-]{1,8}|NaN|", 1..60),
+        b in proptest::collection::vec("\\PC{0,6}|[0-9.eE+-]{1,8}|NaN|", 1..60),
+        limit in 0usize..40,
+    ) {
+        let side = |values: &[String]| {
+            let mut s = Side::new(limit);
+            let mut p = Profile::default();
+            for (i, v) in values.iter().enumerate() {
+                let column = ["x", "y"][i % 2];
+                s.observe(column, v);
+                p.observe(column, v);
+            }
+            (s, Side::from_profile(&p))
+        };
+        let ((ra, pa), (rb, pb)) = (side(&a), side(&b));
+        for (x, y) in [(&ra, &rb), (&pa, &rb), (&ra, &pb), (&pa, &pb)] {
+            let r = compare(x, y, &Options::default());
+            prop_assert!((0.0..=1.0).contains(&r.drift_share));
+            for c in &r.columns {
+                for p in [c.p_value, c.p_adjusted].into_iter().flatten() {
+                    prop_assert!((0.0..=1.0).contains(&p), "{c:?}");
+                }
             }
         }
     }

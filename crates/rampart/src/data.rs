@@ -5,6 +5,8 @@
 //! (k-anonymity, l-diversity). Datasets are read by `rampart-table`:
 //! streamed, bounded, in their own format.
 
+mod drift;
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use rampart_pii::columns::{scan_cell, Columns, PiiColumn};
@@ -75,6 +77,16 @@ enum DataCommand {
     ///
     /// Example: rampart data risk people.csv --quasi age,zip,sex --sensitive diagnosis --k 5
     Risk(RiskArgs),
+    /// Drift between a reference and current data, column by column: the
+    /// KS test for numbers, chi-squared for categories (p-values corrected
+    /// for the number of columns, Benjamini-Hochberg by default), with
+    /// PSI, Jensen-Shannon and normalised Wasserstein distances beside.
+    /// Either side may be a dataset or a profile. Exit 1 when at least
+    /// --drift-share of the tested columns drifted, or when columns were
+    /// added or removed.
+    ///
+    /// Example: rampart data drift train.profile.json today.csv
+    Drift(drift::DriftArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -309,6 +321,7 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
         DataCommand::Poison(a) => poison(a),
         DataCommand::Filter(a) => filter(a),
         DataCommand::Validate(a) => validate(a),
+        DataCommand::Drift(a) => drift::drift(a),
     }
 }
 
@@ -1197,8 +1210,16 @@ const MAX_PROFILE_BYTES: u64 = 256 << 20;
 
 /// A profile file, or the profile of a dataset.
 fn profile_of(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> {
+    match read_profile(path)? {
+        Some(p) => Ok(p),
+        None => profile_dataset(path, policy),
+    }
+}
+
+/// The profile in `path`, or None when it is not a profile (a dataset).
+fn read_profile(path: &Path) -> Result<Option<rampart_profile::Profile>> {
     // Only a JSON object of bounded size can be a profile: anything else
-    // is profiled as a dataset, without being read whole first.
+    // is a dataset, and is not read whole here.
     let small = std::fs::metadata(path).is_ok_and(|m| m.len() < MAX_PROFILE_BYTES);
     let object = small
         && rampart_table::detect(path).is_ok_and(|s| {
@@ -1210,11 +1231,12 @@ fn profile_of(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> 
         .flatten()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .filter(|v| v.get("sketches").is_some());
-    match profile {
-        Some(v) => rampart_profile::Profile::from_json(&v)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
-        None => profile_dataset(path, policy),
-    }
+    profile
+        .map(|v| {
+            rampart_profile::Profile::from_json(&v)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        })
+        .transpose()
 }
 
 fn suggest(a: &SuggestArgs) -> Result<ExitCode> {

@@ -1115,3 +1115,152 @@ fn poison_finds_near_duplicates_and_near_leaks_and_filter_drops_them() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("between 0 and 1"));
 }
+
+/// A CSV of `n` rows: `x` roughly normal (sum of three uniforms) plus
+/// `shift`, `city` from four values with Paris at share `paris`, `id`
+/// unique, and an occasional NaN in `x`.
+fn drift_csv(n: u32, seed: u64, shift: f64, paris: f64) -> String {
+    let mut state = seed;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = String::from("id,x,city\n");
+    for i in 0..n {
+        let x = next() + next() + next() - 1.5 + shift;
+        let city = if next() < paris {
+            "Paris"
+        } else {
+            ["Lyon", "Nice", "Lille"][(next() * 3.0) as usize % 3]
+        };
+        let x = if i % 500 == 7 {
+            "NaN".to_string()
+        } else {
+            format!("{x:.5}")
+        };
+        out.push_str(&format!("{i},{x},{city}\n"));
+    }
+    out
+}
+
+#[test]
+fn drift_flags_moved_columns_from_files_and_profiles() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("ref.csv"), drift_csv(3_000, 1, 0.0, 0.3)).unwrap();
+    std::fs::write(p.join("same.csv"), drift_csv(3_000, 2, 0.0, 0.3)).unwrap();
+    std::fs::write(p.join("moved.csv"), drift_csv(3_000, 3, 0.1, 0.45)).unwrap();
+
+    let o = rampart(p, &["data", "drift", "ref.csv", "same.csv", "--json"], &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (r["drifted"].as_u64(), r["dataset_drift"].as_bool()),
+        (Some(0), Some(false))
+    );
+    let col = |r: &serde_json::Value, name: &str| {
+        r["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["column"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(col(&r, "x")["test"], "ks");
+    assert_eq!(col(&r, "x")["exact"], true);
+    assert_eq!(col(&r, "city")["test"], "chi2");
+    assert!(
+        col(&r, "id")["ks"].as_f64().unwrap() == 0.0,
+        "the same ids on both sides"
+    );
+
+    let o = rampart(p, &["data", "drift", "ref.csv", "moved.csv", "--json"], &[]);
+    let r = findings_json(&o);
+    assert!(
+        col(&r, "x")["drifted"].as_bool().unwrap() && col(&r, "city")["drifted"].as_bool().unwrap()
+    );
+    assert!(col(&r, "x")["p_adjusted"].as_f64().unwrap() < 0.05);
+    assert_eq!(r["dataset_drift"], true);
+
+    // A profile as the reference: compared through its sketches.
+    let o = rampart(
+        p,
+        &["data", "profile", "ref.csv", "-o", "ref.profile.json"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = rampart(p, &["data", "drift", "ref.profile.json", "moved.csv"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(
+        text.contains("ks ~") && text.contains("dataset drift: YES"),
+        "{text}"
+    );
+    let o = rampart(p, &["data", "drift", "ref.profile.json", "same.csv"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // A distance method with its threshold.
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "drift",
+            "ref.csv",
+            "moved.csv",
+            "--method",
+            "psi",
+            "--distance-threshold",
+            "0.5",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(col(&r, "x")["test"], "psi");
+}
+
+#[test]
+fn drift_names_schema_changes_and_refuses_empty_data() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("ref.csv"), drift_csv(200, 1, 0.0, 0.3)).unwrap();
+    let fewer: String = drift_csv(200, 2, 0.0, 0.3)
+        .lines()
+        .map(|l| {
+            format!(
+                "{},{}\n",
+                l.split(',').next().unwrap(),
+                l.split(',').nth(1).unwrap()
+            )
+        })
+        .collect();
+    std::fs::write(p.join("fewer.csv"), fewer).unwrap();
+    let o = rampart(p, &["data", "drift", "ref.csv", "fewer.csv"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("schema: missing from the current data: city"),
+        "{}",
+        stdout(&o)
+    );
+
+    std::fs::write(p.join("empty.csv"), "id,x,city\n").unwrap();
+    let o = rampart(p, &["data", "drift", "ref.csv", "empty.csv"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("empty.csv: no rows to compare"), "{err}");
+
+    // Recorded in the ledger when there is one.
+    assert!(rampart(p, &["init"], &[]).status.success());
+    let o = rampart(p, &["data", "drift", "ref.csv", "ref.csv"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("attestation: entry"));
+}
