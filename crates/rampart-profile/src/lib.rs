@@ -113,7 +113,12 @@ impl Column {
     /// Records a value already classified.
     pub fn record(&mut self, value: &str, kind: Kind, number: Option<f64>) {
         self.count += 1;
-        *self.kinds.entry(kind.name().to_string()).or_default() += 1;
+        match self.kinds.get_mut(kind.name()) {
+            Some(n) => *n += 1,
+            None => {
+                self.kinds.insert(kind.name().to_string(), 1);
+            }
+        }
         if kind == Kind::Null {
             return;
         }
@@ -236,6 +241,27 @@ pub struct Profile {
     pub columns: Vec<Column>,
     /// Values of columns past [`MAX_COLUMNS`], not profiled.
     pub dropped_values: u64,
+    /// The column after the last one observed: where the next value
+    /// most likely goes.
+    #[serde(skip)]
+    next: usize,
+}
+
+/// Where `column` is among `items`, trying `*next` first: values arrive
+/// column after column, so the next one is almost always the one after
+/// the last, and one comparison finds it.
+pub(crate) fn find_column<T>(
+    items: &[T],
+    name: impl Fn(&T) -> &str,
+    column: &str,
+    next: &mut usize,
+) -> Option<usize> {
+    let i = match items.get(*next) {
+        Some(t) if name(t) == column => *next,
+        _ => items.iter().position(|t| name(t) == column)?,
+    };
+    *next = i + 1;
+    Some(i)
 }
 
 impl Default for Profile {
@@ -246,6 +272,7 @@ impl Default for Profile {
             sources: Vec::new(),
             columns: Vec::new(),
             dropped_values: 0,
+            next: 0,
         }
     }
 }
@@ -253,7 +280,8 @@ impl Default for Profile {
 impl Profile {
     /// Records one value of `column`.
     pub fn observe(&mut self, column: &str, value: &str) {
-        if let Some(c) = self.columns.iter_mut().find(|c| c.name == column) {
+        let found = find_column(&self.columns, |c| &c.name, column, &mut self.next);
+        if let Some(c) = found.and_then(|i| self.columns.get_mut(i)) {
             c.observe(value);
         } else if self.columns.len() < MAX_COLUMNS {
             let mut c = Column::new(column);
@@ -317,6 +345,7 @@ impl Profile {
                 .get("dropped_values")
                 .and_then(|x| x.as_u64())
                 .unwrap_or(0),
+            next: 0,
         })
     }
 }
