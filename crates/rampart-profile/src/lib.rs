@@ -22,6 +22,7 @@ pub mod balance;
 pub mod drift;
 pub mod duplicates;
 pub mod expect;
+pub mod labels;
 pub mod near;
 pub mod outliers;
 pub mod sketch;

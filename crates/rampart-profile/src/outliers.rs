@@ -27,7 +27,7 @@ impl Matrix {
         self.values.len().checked_div(self.columns).unwrap_or(0)
     }
 
-    fn row(&self, i: usize) -> &[f32] {
+    pub(crate) fn row(&self, i: usize) -> &[f32] {
         let start = i * self.columns;
         self.values.get(start..start + self.columns).unwrap_or(&[])
     }
@@ -311,6 +311,115 @@ impl FeatureBuilder {
         if let (Some(slot), Some(v)) = (self.values.get_mut(at), cell) {
             *slot = v;
         }
+    }
+
+    /// The matrix for a linear model: numbers standardised (mean 0,
+    /// standard deviation 1; missing ones at the mean), categories one-hot
+    /// over their `max_levels` most frequent values (a missing value is a
+    /// value; rarer ones have every column 0).
+    pub fn finish_one_hot(self, max_levels: usize) -> (Matrix, Vec<(u64, u64)>) {
+        let rows = self.rows.len();
+        let columns = self.encodings.len();
+        let cell = |r: usize, j: usize| {
+            self.values
+                .get(r * columns + j)
+                .copied()
+                .unwrap_or(f32::NAN)
+        };
+        // Per column: how one value becomes features.
+        enum Plan {
+            Scale(f64, f64),
+            Levels(std::collections::HashMap<u32, usize>),
+        }
+        let missing_code = (MAX_CATEGORIES + 1) as u32;
+        let code = |v: f32| {
+            if v.is_finite() {
+                v as u32
+            } else {
+                missing_code
+            }
+        };
+        let plans: Vec<Plan> = self
+            .encodings
+            .iter()
+            .enumerate()
+            .map(|(j, e)| match e {
+                Encoding::Number => {
+                    let (mut n, mut sum, mut sq) = (0.0f64, 0.0f64, 0.0f64);
+                    for r in 0..rows {
+                        let v = f64::from(cell(r, j));
+                        if v.is_finite() {
+                            n += 1.0;
+                            sum += v;
+                            sq += v * v;
+                        }
+                    }
+                    let mean = if n > 0.0 { sum / n } else { 0.0 };
+                    let sd = if n > 0.0 {
+                        (sq / n - mean * mean).max(0.0).sqrt()
+                    } else {
+                        0.0
+                    };
+                    Plan::Scale(mean, if sd > 0.0 { sd } else { 1.0 })
+                }
+                Encoding::Category => {
+                    let mut counts: std::collections::HashMap<u32, u64> = Default::default();
+                    for r in 0..rows {
+                        *counts.entry(code(cell(r, j))).or_default() += 1;
+                    }
+                    let mut by_count: Vec<(u32, u64)> = counts.into_iter().collect();
+                    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    Plan::Levels(
+                        by_count
+                            .iter()
+                            .take(max_levels)
+                            .enumerate()
+                            .map(|(k, (c, _))| (*c, k))
+                            .collect(),
+                    )
+                }
+            })
+            .collect();
+        let widths: Vec<usize> = plans
+            .iter()
+            .map(|p| match p {
+                Plan::Scale(..) => 1,
+                Plan::Levels(l) => l.len(),
+            })
+            .collect();
+        let width: usize = widths.iter().sum();
+        let mut values = vec![0.0f32; rows * width];
+        for (r, out) in values.chunks_exact_mut(width.max(1)).enumerate() {
+            let mut at = 0;
+            for (j, (plan, w)) in plans.iter().zip(&widths).enumerate() {
+                let v = cell(r, j);
+                match plan {
+                    Plan::Scale(mean, sd) => {
+                        let x = if v.is_finite() {
+                            (f64::from(v) - mean) / sd
+                        } else {
+                            0.0
+                        };
+                        if let Some(slot) = out.get_mut(at) {
+                            *slot = x as f32;
+                        }
+                    }
+                    Plan::Levels(levels) => {
+                        if let Some(slot) = levels.get(&code(v)).and_then(|k| out.get_mut(at + k)) {
+                            *slot = 1.0;
+                        }
+                    }
+                }
+                at += w;
+            }
+        }
+        (
+            Matrix {
+                values,
+                columns: width,
+            },
+            self.rows,
+        )
     }
 
     /// The matrix, missing numbers filled with the column's mean and

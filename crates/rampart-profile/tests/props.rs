@@ -151,4 +151,22 @@ proptest! {
             }
         }
     }
+
+    /// Confident learning on any labels and probabilities (even rows that
+    /// do not sum to one, labels out of range) never panics and never
+    /// flags a row whose label it cannot read.
+    #[test]
+    fn label_issues_of_any_probabilities(
+        classes in 1usize..5,
+        rows in proptest::collection::vec((0usize..6, proptest::collection::vec(0.0f64..1.0, 5)), 0..80),
+    ) {
+        use rampart_profile::labels::{find_label_issues, Probabilities};
+        let labels: Vec<usize> = rows.iter().map(|r| r.0).collect();
+        let values: Vec<f64> = rows.iter().flat_map(|r| r.1.iter().take(classes).copied()).collect();
+        let flags = find_label_issues(&labels, &Probabilities { values: &values, classes });
+        prop_assert_eq!(flags.len(), labels.len());
+        for (f, l) in flags.iter().zip(&labels) {
+            prop_assert!(!*f || *l < classes);
+        }
+    }
 }

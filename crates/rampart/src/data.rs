@@ -6,6 +6,7 @@
 //! streamed, bounded, in their own format.
 
 mod drift;
+mod labels;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -262,6 +263,22 @@ struct PoisonArgs {
     /// Write every row's outlier score to this CSV (record, line, score).
     #[arg(long, requires = "outliers")]
     scores: Option<PathBuf>,
+    /// Also find label errors by confident learning (as cleanlab's
+    /// find_label_issues): out-of-fold class probabilities from a
+    /// logistic regression trained inside Rampart on the features that
+    /// --outliers uses (numbers standardised, categories one-hot), then
+    /// rows whose label those probabilities contradict.
+    #[arg(long, requires = "label")]
+    label_issues: bool,
+    /// Use these out-of-fold class probabilities instead of training a
+    /// model: a CSV (or any table) with one column per class, named by
+    /// the label values, and one row per row of PATH, in order.
+    #[arg(long, requires = "label")]
+    pred_probs: Option<PathBuf>,
+    /// Folds of the cross-validation for --label-issues (2 to 20).
+    #[arg(long, default_value_t = 5,
+          value_parser = clap::value_parser!(u8).range(2..=20))]
+    folds: u8,
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -1526,6 +1543,7 @@ struct PoisonReport {
     findings: Vec<rampart_profile::duplicates::Finding>,
     truncated: bool,
     forest: Option<serde_json::Value>,
+    label_model: Option<serde_json::Value>,
 }
 
 /// Runs every check `a` asks for: one pass over the data (and the
@@ -1587,12 +1605,19 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
         findings.extend(finding);
         forest = Some(info);
     }
+    let mut label_model = None;
+    if a.label_issues || a.pred_probs.is_some() {
+        let (finding, info) = labels::label_issues(a, policy)?;
+        findings.extend(finding);
+        label_model = Some(info);
+    }
     let truncated = d.truncated || near.as_ref().is_some_and(|n| n.truncated);
     Ok(PoisonReport {
         rows,
         findings,
         truncated,
         forest,
+        label_model,
     })
 }
 
@@ -1603,6 +1628,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         findings,
         truncated,
         forest,
+        label_model,
     } = poison_checks(a, &policy)?;
     if a.json {
         let v = json!({
@@ -1612,11 +1638,15 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
             "truncated": truncated,
             "findings": findings,
             "outliers": forest,
+            "label_issues": label_model,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         for f in &findings {
             println!("{}", finding_line(f, rows, a.min_share));
+        }
+        if let Some(info) = &label_model {
+            println!("label issues: {}", info["model"].as_str().unwrap_or(""));
         }
         if let Some(info) = &forest {
             let features = info["features"].as_array().map_or(0, Vec::len);
@@ -1679,22 +1709,26 @@ impl Visitor for FeatureVisitor<'_> {
     }
 }
 
-/// Isolation Forest outliers of `a.path`, as one finding, and what the
-/// forest was built from (features, columns left out, time to fit and
-/// score).
-fn outliers(
-    a: &PoisonArgs,
+/// Which columns of a dataset become features, and how (numbers as
+/// they are, repeating categories of at most [`MAX_CATEGORY_VALUES`]
+/// values), leaving out the label and columns that cannot be features
+/// (ids, free text); the second list names those.
+#[allow(clippy::type_complexity)]
+fn feature_plan(
+    path: &Path,
+    label: Option<&String>,
     policy: &Policy,
+    purpose: &str,
 ) -> Result<(
-    Option<rampart_profile::duplicates::Finding>,
-    serde_json::Value,
+    Vec<(String, rampart_profile::outliers::Encoding)>,
+    Vec<String>,
 )> {
-    use rampart_profile::outliers::{Encoding, FeatureBuilder, Forest, Settings};
-    let (mut profile, _) = profile_columns(&a.path, policy)?;
+    use rampart_profile::outliers::Encoding;
+    let (mut profile, _) = profile_columns(path, policy)?;
     let mut plan = Vec::new();
     let mut left_out = Vec::new();
     for c in &mut profile.columns {
-        if Some(&c.name) == a.label.as_ref() {
+        if Some(&c.name) == label {
             continue;
         }
         let encoding = match c.type_name() {
@@ -1715,10 +1749,25 @@ fn outliers(
     }
     if plan.is_empty() {
         bail!(
-            "{}: no column can be a feature for outliers (numbers, or at most {MAX_CATEGORY_VALUES} distinct values)",
-            a.path.display()
+            "{}: no column can be a feature for {purpose} (numbers, or at most {MAX_CATEGORY_VALUES} distinct values)",
+            path.display()
         );
     }
+    Ok((plan, left_out))
+}
+
+/// Isolation Forest outliers of `a.path`, as one finding, and what the
+/// forest was built from (features, columns left out, time to fit and
+/// score).
+fn outliers(
+    a: &PoisonArgs,
+    policy: &Policy,
+) -> Result<(
+    Option<rampart_profile::duplicates::Finding>,
+    serde_json::Value,
+)> {
+    use rampart_profile::outliers::{FeatureBuilder, Forest, Settings};
+    let (plan, left_out) = feature_plan(&a.path, a.label.as_ref(), policy, "outliers")?;
     let mut builder = FeatureBuilder::new(&plan);
     let source = detect(&a.path)?;
     let mut v = FeatureVisitor {
@@ -1861,6 +1910,7 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
         "near-leak",
         "outlier",
         "backdoor-trigger",
+        "label-issue",
     ];
     if let Some(k) = a.kinds.iter().find(|k| !known.contains(&k.as_str())) {
         bail!("unknown kind of finding {k:?}: use {}", known.join(", "));

@@ -1264,3 +1264,172 @@ fn drift_names_schema_changes_and_refuses_empty_data() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("attestation: entry"));
 }
+
+#[test]
+fn poison_finds_flipped_labels_by_confident_learning() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // Three classes around three corners of a square, a category that
+    // follows the class, and 8% of the labels moved to another class.
+    let mut state = 7u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let names = ["cat", "dog", "owl"];
+    let mut csv = String::from("a,b,kind,y\n");
+    let mut flipped = Vec::new();
+    for i in 0..1_500usize {
+        let class = i % 3;
+        let (cx, cy) = [(0.0, 0.0), (3.0, 0.0), (0.0, 3.0)][class];
+        let kind = if next() < 0.8 {
+            ["s", "m", "l"][class]
+        } else {
+            "m"
+        };
+        let label = if next() < 0.08 {
+            (class + 1 + usize::from(next() < 0.5)) % 3
+        } else {
+            class
+        };
+        if label != class {
+            flipped.push(i as u64 + 1);
+        }
+        csv.push_str(&format!(
+            "{:.4},{:.4},{kind},{}\n",
+            cx + next() * 1.5 - 0.75,
+            cy + next() * 1.5 - 0.75,
+            names[label]
+        ));
+    }
+    std::fs::write(p.join("train.csv"), &csv).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "train.csv",
+            "--label",
+            "y",
+            "--label-issues",
+            "--json",
+        ],
+        &[],
+    );
+    let r = findings_json(&o);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "label-issue")
+        .unwrap();
+    let drop: Vec<u64> = f["drop"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    let found = drop.iter().filter(|r| flipped.contains(r)).count();
+    let (precision, recall) = (
+        found as f64 / drop.len() as f64,
+        found as f64 / flipped.len() as f64,
+    );
+    assert!(
+        precision > 0.9 && recall > 0.9,
+        "precision {precision}, recall {recall}"
+    );
+    assert!(
+        f["counts"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k == "dog -> cat"),
+        "{f}"
+    );
+    assert!(r["label_issues"]["model"]
+        .as_str()
+        .unwrap()
+        .contains("logistic regression"));
+
+    // The rows found are the ones `filter` drops.
+    std::fs::write(p.join("report.json"), &o.stdout).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "filter",
+            "train.csv",
+            "clean.csv",
+            "--drop-findings",
+            "report.json",
+            "--kinds",
+            "label-issue",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let kept = std::fs::read_to_string(p.join("clean.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(kept, 1_500 - drop.len());
+
+    // Given probabilities: one row labelled cat that they call an owl.
+    let mut small = String::from("x,y\n");
+    let mut probs = String::from("cat,dog,owl\n");
+    for i in 0..30 {
+        small.push_str(&format!("{i},{}\n", names[i % 3]));
+        let mut row = [0.1, 0.1, 0.1];
+        row[i % 3] = 0.8;
+        if i == 9 {
+            row = [0.05, 0.05, 0.9];
+        }
+        probs.push_str(&format!("{},{},{}\n", row[0], row[1], row[2]));
+    }
+    std::fs::write(p.join("small.csv"), &small).unwrap();
+    std::fs::write(p.join("probs.csv"), &probs).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "small.csv",
+            "--label",
+            "y",
+            "--pred-probs",
+            "probs.csv",
+            "--json",
+        ],
+        &[],
+    );
+    let r = findings_json(&o);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "label-issue")
+        .unwrap();
+    assert_eq!(f["drop"], serde_json::json!([10]));
+    assert_eq!(f["counts"]["cat -> owl"], 1);
+
+    // Probabilities for another number of rows are refused.
+    std::fs::write(p.join("short.csv"), "cat,dog,owl\n0.8,0.1,0.1\n").unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "poison",
+            "small.csv",
+            "--label",
+            "y",
+            "--pred-probs",
+            "short.csv",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must match one to one"));
+}

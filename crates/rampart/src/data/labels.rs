@@ -1,0 +1,279 @@
+//! `rampart data poison --label-issues` / `--pred-probs`: label errors by
+//! confident learning, over `rampart_profile::labels`.
+
+use super::{detect, feature_plan, options, PoisonArgs};
+use anyhow::{bail, Result};
+use rampart_pii::transform::Policy;
+use rampart_profile::duplicates::Finding;
+use rampart_profile::labels::{find_label_issues, out_of_fold, Probabilities, Settings};
+use rampart_profile::outliers::FeatureBuilder;
+use rampart_table::{Cell, Visitor};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Most classes a label column may have for label issues.
+const MAX_CLASSES: usize = 1_000;
+/// Most levels of a category turned into one-hot features.
+const MAX_LEVELS: usize = 50;
+/// Rows named by line in the finding (all are in `drop`).
+const SHOWN: usize = 20;
+
+/// Reads the features and the label of every row.
+struct LabelVisitor<'a> {
+    features: &'a mut FeatureBuilder,
+    label: &'a str,
+    /// Each row's label, None while missing.
+    labels: Vec<Option<String>>,
+    record: u64,
+}
+
+impl Visitor for LabelVisitor<'_> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        if cell.record != self.record {
+            self.record = cell.record;
+            self.features.start_row(cell.record, cell.line);
+            self.labels.push(None);
+        }
+        if cell.column == self.label {
+            let (kind, _) = rampart_profile::classify(cell.value);
+            if kind != rampart_profile::Kind::Null {
+                if let Some(l) = self.labels.last_mut() {
+                    *l = Some(cell.value.trim().to_string());
+                }
+            }
+        } else {
+            self.features.set(cell.column, cell.value);
+        }
+        None
+    }
+}
+
+/// Collects a probability table: one value per record and class column.
+struct ProbabilityVisitor {
+    columns: Vec<String>,
+    values: Vec<f64>,
+    rows: u64,
+    bad: Option<String>,
+}
+
+impl Visitor for ProbabilityVisitor {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        if cell.record > self.rows {
+            self.rows = cell.record;
+        }
+        if cell.record == 1 && !self.columns.iter().any(|c| c == cell.column) {
+            self.columns.push(cell.column.to_string());
+        }
+        match cell.value.trim().parse::<f64>() {
+            Ok(p) if (0.0..=1.0).contains(&p) => self.values.push(p),
+            _ if self.bad.is_none() => {
+                self.bad = Some(format!(
+                    "line {}, column {:?}: {:?} is not a probability between 0 and 1",
+                    cell.line, cell.column, cell.value
+                ));
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+fn read_probabilities(path: &Path, policy: &Policy) -> Result<(Vec<String>, Vec<f64>, u64)> {
+    let source = detect(path)?;
+    let mut v = ProbabilityVisitor {
+        columns: Vec::new(),
+        values: Vec::new(),
+        rows: 0,
+        bad: None,
+    };
+    rampart_table::process(&source, &options(policy), &mut v, None)?;
+    if let Some(bad) = v.bad {
+        bail!("{}: {bad}", path.display());
+    }
+    if v.values.len() as u64 != v.rows * v.columns.len() as u64 {
+        bail!(
+            "{}: every row needs a probability for each of the {} classes ({})",
+            path.display(),
+            v.columns.len(),
+            v.columns.join(", ")
+        );
+    }
+    Ok((v.columns, v.values, v.rows))
+}
+
+/// The label-issue finding of `a.path`, and what the probabilities came
+/// from.
+pub(super) fn label_issues(
+    a: &PoisonArgs,
+    policy: &Policy,
+) -> Result<(Option<Finding>, serde_json::Value)> {
+    let Some(label) = a.label.as_deref() else {
+        bail!("label issues need --label");
+    };
+    let started = std::time::Instant::now();
+    let (plan, left_out) = if a.pred_probs.is_some() {
+        (Vec::new(), Vec::new())
+    } else {
+        feature_plan(&a.path, a.label.as_ref(), policy, "label issues")?
+    };
+    let mut builder = FeatureBuilder::new(&plan);
+    let mut v = LabelVisitor {
+        features: &mut builder,
+        label,
+        labels: Vec::new(),
+        record: 0,
+    };
+    rampart_table::process(&detect(&a.path)?, &options(policy), &mut v, None)?;
+    let given = std::mem::take(&mut v.labels);
+    let rows: Vec<(u64, u64)> = builder.rows.clone();
+    let (classes, probabilities, model) = match &a.pred_probs {
+        Some(path) => {
+            let (classes, values, rows) = read_probabilities(path, policy)?;
+            if rows != given.len() as u64 {
+                bail!(
+                    "{} has {rows} rows of probabilities, {} has {} rows: they must match one to one, in order",
+                    path.display(),
+                    a.path.display(),
+                    given.len()
+                );
+            }
+            (
+                classes,
+                values,
+                format!("probabilities from {}", path.display()),
+            )
+        }
+        None => {
+            let mut classes: Vec<String> = given.iter().flatten().cloned().collect();
+            classes.sort();
+            classes.dedup();
+            if classes.len() > MAX_CLASSES {
+                bail!(
+                    "{}: --label {label} has {} values; label issues handle at most {MAX_CLASSES} classes",
+                    a.path.display(),
+                    classes.len()
+                );
+            }
+            let index: HashMap<&str, usize> = classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.as_str(), i))
+                .collect();
+            let labels: Vec<usize> = given
+                .iter()
+                .map(|l| {
+                    l.as_deref()
+                        .and_then(|l| index.get(l))
+                        .copied()
+                        .unwrap_or(usize::MAX)
+                })
+                .collect();
+            let (x, _) = builder.finish_one_hot(MAX_LEVELS);
+            let progress = crate::progress::spinner(&format!(
+                "logistic regression, {} folds over {} rows",
+                a.folds,
+                labels.len()
+            ));
+            let settings = Settings {
+                folds: usize::from(a.folds),
+                seed: a.seed,
+                ..Settings::default()
+            };
+            let p = out_of_fold(&x, &labels, classes.len(), settings);
+            progress.finish_and_clear();
+            let model = format!(
+                "logistic regression (L2, C = 1), {} folds, {} features from {} columns{}",
+                a.folds,
+                x.columns,
+                plan.len(),
+                if left_out.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (left out: {})", left_out.join(", "))
+                }
+            );
+            (classes, p, model)
+        }
+    };
+    let index: HashMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    if let Some(missing) = given
+        .iter()
+        .flatten()
+        .find(|l| !index.contains_key(l.as_str()))
+    {
+        bail!(
+            "label {missing:?} of {} has no column of probabilities",
+            a.path.display()
+        );
+    }
+    let labels: Vec<usize> = given
+        .iter()
+        .map(|l| {
+            l.as_deref()
+                .and_then(|l| index.get(l))
+                .copied()
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
+    let p = Probabilities {
+        values: &probabilities,
+        classes: classes.len(),
+    };
+    let issues = find_label_issues(&labels, &p);
+    let info = json!({
+        "model": model,
+        "classes": classes,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    let mut flagged: Vec<(f64, usize)> = Vec::new();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for (i, _) in issues.iter().enumerate().filter(|(_, f)| **f) {
+        let given = labels.get(i).copied().unwrap_or(0);
+        let row = probabilities
+            .get(i * classes.len()..(i + 1) * classes.len())
+            .unwrap_or(&[]);
+        let (likely, best) = row
+            .iter()
+            .enumerate()
+            .max_by(|x, y| x.1.total_cmp(y.1))
+            .map_or((0, 0.0), |(j, &b)| (j, b));
+        let margin = best - row.get(given).copied().unwrap_or(0.0);
+        flagged.push((margin, i));
+        let name = |j: usize| classes.get(j).map_or("?", String::as_str);
+        *counts
+            .entry(format!("{} -> {}", name(given), name(likely)))
+            .or_default() += 1;
+    }
+    if flagged.is_empty() {
+        return Ok((None, info));
+    }
+    flagged.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let shown = flagged
+        .iter()
+        .take(SHOWN)
+        .filter_map(|&(_, i)| rows.get(i).map(|r| r.1))
+        .collect();
+    let mut drop: Vec<u64> = flagged
+        .iter()
+        .filter_map(|&(_, i)| rows.get(i).map(|r| r.0))
+        .collect();
+    drop.sort_unstable();
+    Ok((
+        Some(Finding {
+            kind: "label-issue",
+            rows: shown,
+            count: flagged.len() as u64,
+            labels: Vec::new(),
+            drop,
+            column: None,
+            value: None,
+            counts,
+        }),
+        info,
+    ))
+}
