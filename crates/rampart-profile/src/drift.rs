@@ -486,7 +486,6 @@ fn numeric_column(r: &Sample, c: &Sample, integers: bool, o: &Options, d: &mut C
     }
     let test = ks::test(n1.round() as u64, n2.round() as u64, statistic);
     d.ks = Some(test.statistic);
-    d.exact = d.exact && test.exact;
     let std = if ea {
         let mean = a.iter().map(|p| p.0 * p.1).sum::<f64>() / n1;
         (a.iter().map(|p| p.1 * (p.0 - mean).powi(2)).sum::<f64>() / n1).sqrt()
