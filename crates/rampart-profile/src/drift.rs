@@ -9,6 +9,7 @@
 //! Memory is then bounded by the limit and the sketches, not by the rows.
 
 use crate::sketch::Quantiles;
+use crate::spread::ColumnSink;
 use crate::{classify, Column, Kind, Profile, MAX_COLUMNS};
 use rampart_stats::correct::{adjust, Correction};
 use rampart_stats::distance::{wasserstein, Binned};
@@ -37,12 +38,51 @@ pub const SKETCH_ERROR: f64 = 0.002;
 
 /// One column of one side.
 #[derive(Clone, Debug)]
-struct Sample {
+pub struct Sample {
     column: Column,
-    /// Finite numbers, while at most the limit.
+    /// Finite numbers, while at most `limit`.
     numbers: Option<Vec<f64>>,
+    limit: usize,
     /// Counts of non-null values, while at most [`MAX_CATEGORIES`].
     values: Option<HashMap<String, u64>>,
+}
+
+impl Sample {
+    fn new(name: &str, limit: usize) -> Sample {
+        Sample {
+            column: Column::new(name),
+            numbers: Some(Vec::new()),
+            limit,
+            values: Some(HashMap::new()),
+        }
+    }
+}
+
+impl crate::spread::ColumnSink for Sample {
+    fn observe(&mut self, value: &str) {
+        let (kind, number) = classify(value);
+        self.column.record(value, kind, number);
+        if kind == Kind::Null {
+            return;
+        }
+        if let Some(x) = number {
+            if self.numbers.as_ref().is_some_and(|v| v.len() >= self.limit) {
+                self.numbers = None;
+            }
+            if let Some(v) = self.numbers.as_mut() {
+                v.push(x);
+            }
+        }
+        if let Some(map) = self.values.as_mut() {
+            if let Some(n) = map.get_mut(value) {
+                *n += 1;
+            } else if map.len() < MAX_CATEGORIES {
+                map.insert(value.to_string(), 1);
+            } else {
+                self.values = None;
+            }
+        }
+    }
 }
 
 /// One side of a comparison: a dataset's columns, observed value by value
@@ -80,6 +120,7 @@ impl Side {
                 .map(|c| Sample {
                     column: c.clone(),
                     numbers: None,
+                    limit: 0,
                     values: None,
                 })
                 .collect(),
@@ -94,11 +135,7 @@ impl Side {
         let index = match found {
             Some(i) => i,
             None if self.samples.len() < MAX_COLUMNS => {
-                self.samples.push(Sample {
-                    column: Column::new(column),
-                    numbers: Some(Vec::new()),
-                    values: Some(HashMap::new()),
-                });
+                self.samples.push(Sample::new(column, self.limit));
                 self.samples.len() - 1
             }
             None => {
@@ -106,31 +143,37 @@ impl Side {
                 return;
             }
         };
-        let limit = self.limit;
-        let Some(s) = self.samples.get_mut(index) else {
-            return;
-        };
-        let (kind, number) = classify(value);
-        s.column.record(value, kind, number);
-        if kind == Kind::Null {
-            return;
+        if let Some(s) = self.samples.get_mut(index) {
+            s.observe(value);
         }
-        if let Some(x) = number {
-            if s.numbers.as_ref().is_some_and(|v| v.len() >= limit) {
-                s.numbers = None;
-            }
-            if let Some(v) = s.numbers.as_mut() {
-                v.push(x);
-            }
-        }
-        if let Some(map) = s.values.as_mut() {
-            if let Some(n) = map.get_mut(value) {
-                *n += 1;
-            } else if map.len() < MAX_CATEGORIES {
-                map.insert(value.to_string(), 1);
-            } else {
-                s.values = None;
-            }
+    }
+
+    /// An accumulator for one column of a raw side, for a
+    /// [`crate::spread::Spread`].
+    pub fn sample(limit: usize) -> Sample {
+        Sample::new("", limit)
+    }
+
+    /// A side of `rows` rows from columns observed by a
+    /// [`crate::spread::Spread`].
+    pub fn from_samples(
+        rows: u64,
+        samples: Vec<(String, Sample)>,
+        dropped_values: u64,
+        limit: usize,
+    ) -> Side {
+        Side {
+            rows,
+            samples: samples
+                .into_iter()
+                .map(|(name, mut s)| {
+                    s.column.name = name;
+                    s
+                })
+                .collect(),
+            limit,
+            dropped_values,
+            next: 0,
         }
     }
 

@@ -26,6 +26,7 @@ pub mod labels;
 pub mod near;
 pub mod outliers;
 pub mod sketch;
+pub mod spread;
 pub mod triggers;
 
 use serde::{Deserialize, Serialize};
@@ -99,7 +100,7 @@ pub struct Column {
 }
 
 impl Column {
-    fn new(name: &str) -> Column {
+    pub fn new(name: &str) -> Column {
         Column {
             name: name.to_string(),
             ..Column::default()
@@ -278,7 +279,30 @@ impl Default for Profile {
     }
 }
 
+impl spread::ColumnSink for Column {
+    fn observe(&mut self, value: &str) {
+        Column::observe(self, value);
+    }
+}
+
 impl Profile {
+    /// A profile of `rows` rows from columns observed elsewhere (by a
+    /// [`spread::Spread`]).
+    pub fn from_columns(rows: u64, columns: Vec<(String, Column)>, dropped_values: u64) -> Profile {
+        Profile {
+            rows,
+            columns: columns
+                .into_iter()
+                .map(|(name, mut c)| {
+                    c.name = name;
+                    c
+                })
+                .collect(),
+            dropped_values,
+            ..Profile::default()
+        }
+    }
+
     /// Records one value of `column`.
     pub fn observe(&mut self, column: &str, value: &str) {
         let found = find_column(&self.columns, |c| &c.name, column, &mut self.next);

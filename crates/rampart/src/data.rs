@@ -1163,20 +1163,29 @@ fn print_risk(r: &serde_json::Value) {
     println!("{verdict}");
 }
 
-struct ProfileVisitor<'a> {
-    profile: &'a mut rampart_profile::Profile,
-}
+/// Hands every value to a [`Spread`] of column accumulators: the file is
+/// read on this thread, its columns are summarised on all cores.
+///
+/// [`Spread`]: rampart_profile::spread::Spread
+pub(crate) struct SpreadVisitor<S: rampart_profile::spread::ColumnSink>(
+    pub rampart_profile::spread::Spread<S>,
+);
 
-impl Visitor for ProfileVisitor<'_> {
+impl<S: rampart_profile::spread::ColumnSink> Visitor for SpreadVisitor<S> {
     fn cell(&mut self, cell: &Cell) -> Option<String> {
         let column = if cell.column.is_empty() {
             "text"
         } else {
             cell.column
         };
-        self.profile.observe(column, cell.value);
+        self.0.observe(column, cell.value);
         None
     }
+}
+
+/// Threads that summarise columns: one per core.
+pub(crate) fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The profile of one dataset file.
@@ -1199,16 +1208,17 @@ fn profile_columns(
     policy: &Policy,
 ) -> Result<(rampart_profile::Profile, rampart_table::Format)> {
     let source = detect(path)?;
-    let mut shard = rampart_profile::Profile::default();
     let progress = crate::progress::spinner(&format!("profiling {}", path.display()));
-    let summary = rampart_table::process(
-        &source,
-        &options(policy),
-        &mut ProfileVisitor {
-            profile: &mut shard,
-        },
-        None,
-    )?;
+    let mut v = SpreadVisitor(rampart_profile::spread::Spread::new(
+        workers(),
+        rampart_profile::MAX_COLUMNS,
+        || rampart_profile::Column::new(""),
+    ));
+    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
+    let (columns, dropped) =
+        v.0.finish()
+            .ok_or_else(|| anyhow::anyhow!("{}: a profiling thread failed", path.display()))?;
+    let mut shard = rampart_profile::Profile::from_columns(summary.records, columns, dropped);
     progress.finish_and_clear();
     for p in &summary.problems {
         eprintln!(

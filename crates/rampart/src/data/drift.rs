@@ -1,12 +1,15 @@
 //! `rampart data drift REFERENCE CURRENT`: the command over
 //! `rampart_profile::drift`.
 
-use super::{detect, load_policy, options, read_profile, record_attestation, Common};
+use super::{
+    detect, load_policy, options, read_profile, record_attestation, workers, Common, SpreadVisitor,
+};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use rampart_profile::drift::{compare, Method, Options, Report, Side};
+use rampart_profile::spread::Spread;
+use rampart_profile::MAX_COLUMNS;
 use rampart_stats::correct::Correction;
-use rampart_table::{Cell, Visitor};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,29 +73,23 @@ enum CorrectionArg {
     None,
 }
 
-struct SideVisitor<'a>(&'a mut Side);
-
-impl Visitor for SideVisitor<'_> {
-    fn cell(&mut self, cell: &Cell) -> Option<String> {
-        let column = if cell.column.is_empty() {
-            "text"
-        } else {
-            cell.column
-        };
-        self.0.observe(column, cell.value);
-        None
-    }
-}
-
 /// One side: a profile as it is, or a dataset read value by value.
 fn read_side(path: &Path, policy: &rampart_pii::transform::Policy, limit: usize) -> Result<Side> {
     if let Some(profile) = read_profile(path)? {
         return Ok(Side::from_profile(&profile));
     }
     let source = detect(path)?;
-    let mut side = Side::new(limit);
-    let summary =
-        rampart_table::process(&source, &options(policy), &mut SideVisitor(&mut side), None)?;
+    // Both sides are read at once: each gets half the cores.
+    let mut v = SpreadVisitor(Spread::new(
+        (workers() / 2).max(1),
+        MAX_COLUMNS,
+        move || Side::sample(limit),
+    ));
+    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
+    let (samples, dropped) =
+        v.0.finish()
+            .ok_or_else(|| anyhow::anyhow!("{}: a reading thread failed", path.display()))?;
+    let side = Side::from_samples(summary.records, samples, dropped, limit);
     for p in &summary.problems {
         eprintln!(
             "warning: {}:{}: {} (skipped)",
@@ -101,7 +98,6 @@ fn read_side(path: &Path, policy: &rampart_pii::transform::Policy, limit: usize)
             p.message
         );
     }
-    side.rows = summary.records;
     if side.rows == 0 {
         bail!(
             "{}: no rows to compare (an empty file, or every row malformed)",
