@@ -150,7 +150,11 @@ impl Moments {
 /// Serialized as the K counters, `{"counters": [[value, count], ...]}`.
 #[derive(Clone, Debug, Default)]
 pub struct TopValues {
-    counts: FxHashMap<Box<str>, u64>,
+    counts: FxHashMap<String, u64>,
+    /// Keys of dropped counters, reused for new values: most values of a
+    /// column of distinct numbers are counted once and dropped, and
+    /// reusing their strings saves an allocation and a free each.
+    spare: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -201,7 +205,10 @@ impl TopValues {
             *c = c.saturating_add(n);
             return;
         }
-        self.counts.insert(v.into(), n);
+        let mut key = self.spare.pop().unwrap_or_default();
+        key.clear();
+        key.push_str(v);
+        self.counts.insert(key, n);
         if self.counts.len() > SLACK {
             self.cut();
         }
@@ -215,10 +222,14 @@ impl TopValues {
             return;
         }
         let (_, &mut kth, _) = counts.select_nth_unstable_by(K, |a, b| b.cmp(a));
-        self.counts.retain(|_, c| {
-            *c = c.saturating_sub(kth);
-            *c > 0
-        });
+        let held: Vec<(String, u64)> = self.counts.drain().collect();
+        for (key, c) in held {
+            if c > kth {
+                self.counts.insert(key, c - kth);
+            } else if self.spare.len() < SLACK {
+                self.spare.push(key);
+            }
+        }
     }
 
     pub fn merge(&mut self, o: &TopValues) {
@@ -239,11 +250,7 @@ impl TopValues {
         } else {
             self
         };
-        let mut c: Vec<(String, u64)> = held
-            .counts
-            .iter()
-            .map(|(v, n)| (v.to_string(), *n))
-            .collect();
+        let mut c: Vec<(String, u64)> = held.counts.iter().map(|(v, n)| (v.clone(), *n)).collect();
         c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         c.truncate(n);
         c
