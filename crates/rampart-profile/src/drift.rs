@@ -207,22 +207,18 @@ impl Method {
             Method::Wasserstein => "wasserstein",
         }
     }
-
-    /// The distance above which a column drifted (Evidently's defaults).
-    pub fn default_threshold(self) -> f64 {
-        match self {
-            Method::Psi | Method::JensenShannon | Method::Wasserstein => 0.1,
-            Method::Auto | Method::Ks | Method::Chi2 => 0.05,
-        }
-    }
 }
+
+/// The distance at which a column drifted, for the distance methods
+/// (Evidently's default for PSI, Jensen-Shannon and Wasserstein).
+pub const DEFAULT_DISTANCE_THRESHOLD: f64 = 0.1;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
     pub method: Method,
     /// Significance level for p-value tests, after correction.
     pub alpha: f64,
-    /// Threshold for distance methods.
+    /// Distance at which a column drifted, for distance methods.
     pub threshold: f64,
     pub correction: Correction,
     /// The dataset drifted when at least this share of tested columns did.
@@ -234,7 +230,7 @@ impl Default for Options {
         Options {
             method: Method::Auto,
             alpha: 0.05,
-            threshold: 0.1,
+            threshold: DEFAULT_DISTANCE_THRESHOLD,
             correction: Correction::BenjaminiHochberg,
             drift_share: 0.5,
         }

@@ -131,13 +131,30 @@ impl Binned {
                 current: shares(&histogram(current, &edges), n2, false),
             };
         }
-        let mut keys: Vec<f64> = reference.iter().chain(current).map(|p| p.0).collect();
-        keys.sort_by(f64::total_cmp);
-        keys.dedup();
-        let count = |s: &Weighted, k: f64| s.iter().find(|p| p.0 == k).map_or(0.0, |p| p.1);
+        // One bin per value of either side: a merge of the two sorted lists.
+        let (mut r, mut c) = (Vec::new(), Vec::new());
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let (a, b) = (reference.get(i), current.get(j));
+            let x = match (a, b) {
+                (Some(p), Some(q)) => p.0.min(q.0),
+                (Some(p), None) => p.0,
+                (None, Some(q)) => q.0,
+                (None, None) => break,
+            };
+            let take = |s: Option<&(f64, f64)>, k: &mut usize| match s {
+                Some(p) if p.0 == x => {
+                    *k += 1;
+                    p.1
+                }
+                _ => 0.0,
+            };
+            r.push(take(a, &mut i) / n1);
+            c.push(take(b, &mut j) / n2);
+        }
         Binned {
-            reference: keys.iter().map(|&k| count(reference, k) / n1).collect(),
-            current: keys.iter().map(|&k| count(current, k) / n2).collect(),
+            reference: r,
+            current: c,
         }
     }
 
@@ -243,6 +260,18 @@ mod tests {
         let counts = histogram(&[(0.0, 1.0), (4.0 / 3.0, 2.0), (4.0, 3.0)], &edges);
         assert_eq!(counts, vec![1.0, 2.0, 3.0]);
         assert_eq!(sturges_edges(3.0, 3.0, 10.0, false), vec![2.5, 3.5]);
+    }
+
+    #[test]
+    fn value_bins_are_the_union_of_values() {
+        let a = [(1.0, 2.0), (3.0, 2.0)];
+        let b = [(2.0, 1.0), (3.0, 3.0)];
+        let binned = Binned::new(&a, &b, true);
+        assert_eq!(binned.reference, vec![0.5, 0.0, 0.5]);
+        assert_eq!(binned.current, vec![0.0, 0.25, 0.75]);
+        // Few reference values and very many current ones: still one pass.
+        let many: Vec<(f64, f64)> = (0..200_000).map(|i| (f64::from(i), 1.0)).collect();
+        assert_eq!(Binned::new(&a, &many, true).current.len(), 200_000);
     }
 
     #[test]

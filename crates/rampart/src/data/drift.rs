@@ -6,7 +6,7 @@ use super::{
 };
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use rampart_profile::drift::{compare, Method, Options, Report, Side};
+use rampart_profile::drift::{compare, Method, Options, Report, Side, DEFAULT_DISTANCE_THRESHOLD};
 use rampart_profile::spread::Spread;
 use rampart_profile::MAX_COLUMNS;
 use rampart_stats::correct::Correction;
@@ -112,6 +112,9 @@ pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
     if !(0.0..1.0).contains(&a.alpha) || !(0.0..=1.0).contains(&a.drift_share) {
         bail!("--alpha must be in [0, 1) and --drift-share in [0, 1]");
     }
+    if a.distance_threshold.is_some_and(|t| t.is_nan() || t < 0.0) {
+        bail!("--distance-threshold must be a distance, 0 or more");
+    }
     let method = match a.method {
         MethodArg::Auto => Method::Auto,
         MethodArg::Ks => Method::Ks,
@@ -123,7 +126,7 @@ pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
     let o = Options {
         method,
         alpha: a.alpha,
-        threshold: a.distance_threshold.unwrap_or(method.default_threshold()),
+        threshold: a.distance_threshold.unwrap_or(DEFAULT_DISTANCE_THRESHOLD),
         correction: match a.correction {
             CorrectionArg::Bh => Correction::BenjaminiHochberg,
             CorrectionArg::Bonferroni => Correction::Bonferroni,
