@@ -57,8 +57,13 @@ pub fn find_label_issues(labels: &[usize], p: &Probabilities) -> Vec<bool> {
     }
     let prune = keep_at_least_one_per_class(prune);
     let mut issues = vec![false; n];
-    for given in 0..k {
-        let rows: Vec<usize> = (0..n).filter(|&i| labels.get(i) == Some(&given)).collect();
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (i, &l) in labels.iter().enumerate() {
+        if let Some(rows) = by_class.get_mut(l) {
+            rows.push(i);
+        }
+    }
+    for (given, rows) in by_class.iter().enumerate() {
         if rows.len() <= 1 {
             continue;
         }
@@ -116,19 +121,21 @@ fn argmax(values: impl Iterator<Item = f64>) -> Option<usize> {
 /// most probable.
 fn confident_joint(labels: &[usize], p: &Probabilities, counts: &[u64]) -> Vec<Vec<f64>> {
     let k = p.classes;
-    let thresholds: Vec<f64> = (0..k)
-        .map(|j| {
-            let c = counts.get(j).copied().unwrap_or(0);
+    let mut sums = vec![0.0f64; k];
+    for (i, &l) in labels.iter().enumerate() {
+        if let Some(sum) = sums.get_mut(l) {
+            *sum += p.at(i, l);
+        }
+    }
+    let thresholds: Vec<f64> = sums
+        .iter()
+        .zip(counts)
+        .map(|(sum, &c)| {
             if c == 0 {
-                return 2.0;
+                2.0
+            } else {
+                (sum / c as f64).max(2e-6)
             }
-            let sum: f64 = labels
-                .iter()
-                .enumerate()
-                .filter(|&(_, &l)| l == j)
-                .map(|(i, _)| p.at(i, j))
-                .sum();
-            (sum / c as f64).max(2e-6)
         })
         .collect();
     let mut joint = vec![vec![0.0f64; k]; k];

@@ -12,8 +12,9 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-/// Most classes a label column may have for label issues.
-const MAX_CLASSES: usize = 1_000;
+/// Most classes the built-in model learns (its cost grows with classes
+/// times features per row); more need `--pred-probs`.
+const MAX_CLASSES: usize = 100;
 /// Most levels of a category turned into one-hot features.
 const MAX_LEVELS: usize = 50;
 /// Rows named by line in the finding (all are in `drop`).
@@ -150,7 +151,7 @@ pub(super) fn label_issues(
             classes.dedup();
             if classes.len() > MAX_CLASSES {
                 bail!(
-                    "{}: --label {label} has {} values; label issues handle at most {MAX_CLASSES} classes",
+                    "{}: --label {label} has {} values; the built-in model learns at most {MAX_CLASSES} classes: give --pred-probs from your own model",
                     a.path.display(),
                     classes.len()
                 );
