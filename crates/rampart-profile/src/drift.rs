@@ -382,13 +382,14 @@ fn is_numeric(type_name: &str) -> bool {
 
 /// Compares every column the two sides share.
 pub fn compare(reference: &Side, current: &Side, o: &Options) -> Report {
-    let find =
-        |side: &Side, name: &str| side.samples.iter().find(|s| s.column.name == name).cloned();
+    fn find<'a>(side: &'a Side, name: &str) -> Option<&'a Sample> {
+        side.samples.iter().find(|s| s.column.name == name)
+    }
     let mut columns = Vec::new();
     let mut missing = Vec::new();
     for r in &reference.samples {
         match find(current, &r.column.name) {
-            Some(c) => columns.push(compare_column(r, &c, o)),
+            Some(c) => columns.push(compare_column(r, c, o)),
             None => missing.push(r.column.name.clone()),
         }
     }
