@@ -290,16 +290,7 @@ pub struct Report {
 /// or read back from its t-digest at evenly spaced ranks.
 fn numeric(s: &Sample) -> (Vec<(f64, f64)>, bool) {
     if let Some(v) = &s.numbers {
-        let mut v = v.clone();
-        v.sort_by(f64::total_cmp);
-        let mut out: Vec<(f64, f64)> = Vec::new();
-        for x in v {
-            match out.last_mut() {
-                Some(last) if last.0 == x => last.1 += 1.0,
-                _ => out.push((x, 1.0)),
-            }
-        }
-        return (out, true);
+        return (rampart_stats::weighted(v.clone()), true);
     }
     match few_numbers(&s.column) {
         Some(exact) => (exact, true),
@@ -334,6 +325,10 @@ fn sketch_sample(q: &Quantiles, count: u64) -> Vec<(f64, f64)> {
         let Some(x) = q.quantile((i as f64 + 0.5) / SKETCH_POINTS as f64) else {
             return Vec::new();
         };
+        if !x.is_finite() {
+            // Only a hostile profile's digest gives these.
+            continue;
+        }
         match out.last_mut() {
             Some(last) if last.0 >= x => last.1 += weight,
             _ => out.push((x, weight)),
@@ -502,10 +497,7 @@ fn numeric_column(r: &Sample, c: &Sample, integers: bool, o: &Options, d: &mut C
         return;
     }
     let distinct = if d.exact {
-        let mut all: Vec<f64> = a.iter().chain(&b).map(|p| p.0).collect();
-        all.sort_by(f64::total_cmp);
-        all.dedup();
-        all.len() as u64
+        rampart_stats::merged(&a, &b).count() as u64
     } else {
         r.column
             .distinct

@@ -7,7 +7,7 @@
 //! range (`numpy.histogram_bin_edges(both, "sturges")`); otherwise one bin
 //! per value.
 
-use crate::Weighted;
+use crate::{merged, Weighted};
 
 /// The first Wasserstein distance between two samples: the area between
 /// their empirical CDFs (`scipy.stats.wasserstein_distance`).
@@ -17,28 +17,15 @@ pub fn wasserstein(a: &Weighted, b: &Weighted) -> f64 {
     if n1 == 0.0 || n2 == 0.0 {
         return f64::NAN;
     }
-    let (mut i, mut j) = (0, 0);
     let (mut c1, mut c2) = (0.0, 0.0);
     let mut area = 0.0;
     let mut last: Option<(f64, f64)> = None;
-    loop {
-        let x = match (a.get(i), b.get(j)) {
-            (Some(p), Some(q)) => p.0.min(q.0),
-            (Some(p), None) => p.0,
-            (None, Some(q)) => q.0,
-            (None, None) => break,
-        };
+    for (x, wa, wb) in merged(a, b) {
         if let Some((prev, gap)) = last {
             area += gap * (x - prev);
         }
-        while let Some(&(_, w)) = a.get(i).filter(|p| p.0 <= x) {
-            c1 += w;
-            i += 1;
-        }
-        while let Some(&(_, w)) = b.get(j).filter(|q| q.0 <= x) {
-            c2 += w;
-            j += 1;
-        }
+        c1 += wa;
+        c2 += wb;
         last = Some((x, (c1 / n1 - c2 / n2).abs()));
     }
     area
@@ -131,27 +118,10 @@ impl Binned {
                 current: shares(&histogram(current, &edges), n2, false),
             };
         }
-        // One bin per value of either side: a merge of the two sorted lists.
-        let (mut r, mut c) = (Vec::new(), Vec::new());
-        let (mut i, mut j) = (0, 0);
-        loop {
-            let (a, b) = (reference.get(i), current.get(j));
-            let x = match (a, b) {
-                (Some(p), Some(q)) => p.0.min(q.0),
-                (Some(p), None) => p.0,
-                (None, Some(q)) => q.0,
-                (None, None) => break,
-            };
-            let take = |s: Option<&(f64, f64)>, k: &mut usize| match s {
-                Some(p) if p.0 == x => {
-                    *k += 1;
-                    p.1
-                }
-                _ => 0.0,
-            };
-            r.push(take(a, &mut i) / n1);
-            c.push(take(b, &mut j) / n2);
-        }
+        // One bin per value of either side.
+        let (r, c) = merged(reference, current)
+            .map(|(_, wa, wb)| (wa / n1, wb / n2))
+            .unzip();
         Binned {
             reference: r,
             current: c,

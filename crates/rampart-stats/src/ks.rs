@@ -13,7 +13,7 @@
 /// scipy (`MAX_AUTO_N`).
 pub const MAX_EXACT_N: u64 = 10_000;
 
-use crate::Weighted;
+use crate::{merged, Weighted};
 
 /// A two-sided KS test's outcome.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,24 +35,11 @@ pub fn statistic(a: &Weighted, b: &Weighted) -> f64 {
     if n1 == 0.0 || n2 == 0.0 {
         return 0.0;
     }
-    let (mut i, mut j) = (0, 0);
     let (mut c1, mut c2) = (0.0, 0.0);
     let (mut max, mut min) = (f64::NEG_INFINITY, f64::INFINITY);
-    loop {
-        let x = match (a.get(i), b.get(j)) {
-            (Some(p), Some(q)) => p.0.min(q.0),
-            (Some(p), None) => p.0,
-            (None, Some(q)) => q.0,
-            (None, None) => break,
-        };
-        while let Some(&(_, c)) = a.get(i).filter(|p| p.0 <= x) {
-            c1 += c;
-            i += 1;
-        }
-        while let Some(&(_, c)) = b.get(j).filter(|q| q.0 <= x) {
-            c2 += c;
-            j += 1;
-        }
+    for (_, wa, wb) in merged(a, b) {
+        c1 += wa;
+        c2 += wb;
         let diff = c1 / n1 - c2 / n2;
         max = max.max(diff);
         min = min.min(diff);

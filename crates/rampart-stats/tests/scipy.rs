@@ -2,7 +2,7 @@
 //! (`tools/drift_fixtures.py` wrote the fixture; the samples are generated
 //! here bit for bit as there).
 
-use rampart_stats::{chi2, correct, distance, ks};
+use rampart_stats::{chi2, correct, distance, ks, weighted};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-9;
@@ -39,19 +39,6 @@ fn sample(spec: &Value) -> Vec<f64> {
             }
         })
         .collect()
-}
-
-/// Sorted distinct values with their counts.
-fn weighted(mut xs: Vec<f64>) -> Vec<(f64, f64)> {
-    xs.sort_by(f64::total_cmp);
-    let mut out: Vec<(f64, f64)> = Vec::new();
-    for x in xs {
-        match out.last_mut() {
-            Some(last) if last.0 == x => last.1 += 1.0,
-            _ => out.push((x, 1.0)),
-        }
-    }
-    out
 }
 
 fn close(what: &str, got: f64, want: f64) {
