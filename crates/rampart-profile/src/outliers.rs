@@ -313,11 +313,12 @@ impl FeatureBuilder {
         }
     }
 
-    /// The matrix for a linear model: numbers standardised (mean 0,
+    /// The matrix for a linear model (the builder stays, for
+    /// [`FeatureBuilder::finish`]): numbers standardised (mean 0,
     /// standard deviation 1; missing ones at the mean), categories one-hot
     /// over their `max_levels` most frequent values (a missing value is a
     /// value; rarer ones have every column 0).
-    pub fn finish_one_hot(self, max_levels: usize) -> (Matrix, Vec<(u64, u64)>) {
+    pub fn one_hot(&self, max_levels: usize) -> Matrix {
         let rows = self.rows.len();
         let columns = self.encodings.len();
         let cell = |r: usize, j: usize| {
@@ -413,13 +414,10 @@ impl FeatureBuilder {
                 at += w;
             }
         }
-        (
-            Matrix {
-                values,
-                columns: width,
-            },
-            self.rows,
-        )
+        Matrix {
+            values,
+            columns: width,
+        }
     }
 
     /// The matrix, missing numbers filled with the column's mean and

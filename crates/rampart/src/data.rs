@@ -1609,17 +1609,22 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
         each_row(reference, policy, |r| before.add(r))?;
         findings.extend(balance.label_shift(&before, a.max_label_shift));
     }
-    let mut forest = None;
-    if a.outliers {
-        let (finding, info) = outliers(a, policy)?;
-        findings.extend(finding);
-        forest = Some(info);
-    }
-    let mut label_model = None;
-    if a.label_issues || a.pred_probs.is_some() {
-        let (finding, info) = labels::label_issues(a, policy)?;
-        findings.extend(finding);
-        label_model = Some(info);
+    let (mut forest, mut label_model) = (None, None);
+    if a.outliers || a.label_issues || a.pred_probs.is_some() {
+        let features = read_features(a, policy)?;
+        // Label issues borrow the features; the forest then takes them.
+        let labelled = (a.label_issues || a.pred_probs.is_some())
+            .then(|| labels::label_issues(a, policy, &features))
+            .transpose()?;
+        if a.outliers {
+            let (finding, info) = outliers(a, features)?;
+            findings.extend(finding);
+            forest = Some(info);
+        }
+        if let Some((finding, info)) = labelled {
+            findings.extend(finding);
+            label_model = Some(info);
+        }
     }
     let truncated = d.truncated || near.as_ref().is_some_and(|n| n.truncated);
     Ok(PoisonReport {
@@ -1702,21 +1707,75 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
 /// other columns (ids, free text) isolate every row and are left out.
 const MAX_CATEGORY_VALUES: u64 = 1_000;
 
-/// Feeds a dataset's values to a feature builder, row by row.
+/// A dataset's rows as features, and their labels when label errors are
+/// looked for: what the outlier and label checks share, read once.
+struct Features {
+    plan: Vec<(String, rampart_profile::outliers::Encoding)>,
+    left_out: Vec<String>,
+    builder: rampart_profile::outliers::FeatureBuilder,
+    /// Each row's label (None where null); empty unless asked for.
+    labels: Vec<Option<String>>,
+}
+
+/// Feeds a dataset's values to a feature builder, row by row, keeping
+/// each row's `label` value when one is named.
 struct FeatureVisitor<'a> {
-    features: &'a mut rampart_profile::outliers::FeatureBuilder,
+    features: &'a mut Features,
+    label: Option<&'a str>,
     record: u64,
 }
 
 impl Visitor for FeatureVisitor<'_> {
     fn cell(&mut self, cell: &Cell) -> Option<String> {
+        let f = &mut *self.features;
         if cell.record != self.record {
             self.record = cell.record;
-            self.features.start_row(cell.record, cell.line);
+            f.builder.start_row(cell.record, cell.line);
+            if self.label.is_some() {
+                f.labels.push(None);
+            }
         }
-        self.features.set(cell.column, cell.value);
+        if Some(cell.column) == self.label {
+            let (kind, _) = rampart_profile::classify(cell.value);
+            if let (Some(l), false) = (f.labels.last_mut(), kind == rampart_profile::Kind::Null) {
+                *l = Some(cell.value.trim().to_string());
+            }
+        } else {
+            f.builder.set(cell.column, cell.value);
+        }
         None
     }
+}
+
+/// Reads the features the checks `a` asks for need, in one pass: columns
+/// typed and planned for `--outliers` and the built-in label model, and
+/// the labels for `--label-issues` and `--pred-probs`.
+fn read_features(a: &PoisonArgs, policy: &Policy) -> Result<Features> {
+    let model = a.label_issues && a.pred_probs.is_none();
+    let labels = a.label_issues || a.pred_probs.is_some();
+    let (plan, left_out) = if a.outliers || model {
+        let purpose = match (a.outliers, model) {
+            (true, true) => "outliers and label issues",
+            (true, false) => "outliers",
+            _ => "label issues",
+        };
+        feature_plan(&a.path, a.label.as_ref(), policy, purpose)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut features = Features {
+        builder: rampart_profile::outliers::FeatureBuilder::new(&plan),
+        plan,
+        left_out,
+        labels: Vec::new(),
+    };
+    let mut v = FeatureVisitor {
+        features: &mut features,
+        label: a.label.as_deref().filter(|_| labels),
+        record: 0,
+    };
+    rampart_table::process(&detect(&a.path)?, &options(policy), &mut v, None)?;
+    Ok(features)
 }
 
 /// Which columns of a dataset become features, and how (numbers as
@@ -1766,25 +1825,23 @@ fn feature_plan(
     Ok((plan, left_out))
 }
 
-/// Isolation Forest outliers of `a.path`, as one finding, and what the
+/// Isolation Forest outliers of the features, as one finding, and what the
 /// forest was built from (features, columns left out, time to fit and
 /// score).
 fn outliers(
     a: &PoisonArgs,
-    policy: &Policy,
+    features: Features,
 ) -> Result<(
     Option<rampart_profile::duplicates::Finding>,
     serde_json::Value,
 )> {
-    use rampart_profile::outliers::{FeatureBuilder, Forest, Settings};
-    let (plan, left_out) = feature_plan(&a.path, a.label.as_ref(), policy, "outliers")?;
-    let mut builder = FeatureBuilder::new(&plan);
-    let source = detect(&a.path)?;
-    let mut v = FeatureVisitor {
-        features: &mut builder,
-        record: 0,
-    };
-    rampart_table::process(&source, &options(policy), &mut v, None)?;
+    use rampart_profile::outliers::{Forest, Settings};
+    let Features {
+        plan,
+        left_out,
+        builder,
+        ..
+    } = features;
     let (matrix, rows) = builder.finish();
     let progress = crate::progress::spinner(&format!("isolation forest over {} rows", rows.len()));
     let settings = Settings {

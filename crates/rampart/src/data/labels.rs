@@ -1,12 +1,11 @@
 //! `rampart data poison --label-issues` / `--pred-probs`: label errors by
 //! confident learning, over `rampart_profile::labels`.
 
-use super::{detect, feature_plan, options, PoisonArgs};
+use super::{detect, options, Features, PoisonArgs};
 use anyhow::{bail, Result};
 use rampart_pii::transform::Policy;
 use rampart_profile::duplicates::Finding;
 use rampart_profile::labels::{find_label_issues, out_of_fold, Probabilities, Settings};
-use rampart_profile::outliers::FeatureBuilder;
 use rampart_table::{Cell, Visitor};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -19,36 +18,6 @@ const MAX_CLASSES: usize = 100;
 const MAX_LEVELS: usize = 50;
 /// Rows named by line in the finding (all are in `drop`).
 const SHOWN: usize = 20;
-
-/// Reads the features and the label of every row.
-struct LabelVisitor<'a> {
-    features: &'a mut FeatureBuilder,
-    label: &'a str,
-    /// Each row's label, None while missing.
-    labels: Vec<Option<String>>,
-    record: u64,
-}
-
-impl Visitor for LabelVisitor<'_> {
-    fn cell(&mut self, cell: &Cell) -> Option<String> {
-        if cell.record != self.record {
-            self.record = cell.record;
-            self.features.start_row(cell.record, cell.line);
-            self.labels.push(None);
-        }
-        if cell.column == self.label {
-            let (kind, _) = rampart_profile::classify(cell.value);
-            if kind != rampart_profile::Kind::Null {
-                if let Some(l) = self.labels.last_mut() {
-                    *l = Some(cell.value.trim().to_string());
-                }
-            }
-        } else {
-            self.features.set(cell.column, cell.value);
-        }
-        None
-    }
-}
 
 /// Collects a probability table: one value per record and class column.
 struct ProbabilityVisitor {
@@ -103,32 +72,37 @@ fn read_probabilities(path: &Path, policy: &Policy) -> Result<(Vec<String>, Vec<
     Ok((v.columns, v.values, v.rows))
 }
 
-/// The label-issue finding of `a.path`, and what the probabilities came
-/// from.
+/// Each row's class index among `classes` (`usize::MAX` for a missing
+/// label, which is never flagged), or the first label that is not a class.
+fn class_indices(classes: &[String], given: &[Option<String>]) -> Result<Vec<usize>, String> {
+    let index: HashMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    given
+        .iter()
+        .map(|l| match l {
+            None => Ok(usize::MAX),
+            Some(l) => index.get(l.as_str()).copied().ok_or_else(|| l.clone()),
+        })
+        .collect()
+}
+
+/// The label-issue finding of `a.path` from its features and labels, and
+/// what the probabilities came from.
 pub(super) fn label_issues(
     a: &PoisonArgs,
     policy: &Policy,
+    f: &Features,
 ) -> Result<(Option<Finding>, serde_json::Value)> {
     let Some(label) = a.label.as_deref() else {
         bail!("label issues need --label");
     };
     let started = std::time::Instant::now();
-    let (plan, left_out) = if a.pred_probs.is_some() {
-        (Vec::new(), Vec::new())
-    } else {
-        feature_plan(&a.path, a.label.as_ref(), policy, "label issues")?
-    };
-    let mut builder = FeatureBuilder::new(&plan);
-    let mut v = LabelVisitor {
-        features: &mut builder,
-        label,
-        labels: Vec::new(),
-        record: 0,
-    };
-    rampart_table::process(&detect(&a.path)?, &options(policy), &mut v, None)?;
-    let given = std::mem::take(&mut v.labels);
-    let rows: Vec<(u64, u64)> = builder.rows.clone();
-    let (classes, probabilities, model) = match &a.pred_probs {
+    let given = &f.labels;
+    let rows = &f.builder.rows;
+    let (classes, labels, probabilities, model) = match &a.pred_probs {
         Some(path) => {
             let (classes, values, rows) = read_probabilities(path, policy)?;
             if rows != given.len() as u64 {
@@ -139,8 +113,15 @@ pub(super) fn label_issues(
                     given.len()
                 );
             }
+            let labels = class_indices(&classes, given).map_err(|missing| {
+                anyhow::anyhow!(
+                    "label {missing:?} of {} has no column of probabilities",
+                    a.path.display()
+                )
+            })?;
             (
                 classes,
+                labels,
                 values,
                 format!("probabilities from {}", path.display()),
             )
@@ -156,21 +137,9 @@ pub(super) fn label_issues(
                     classes.len()
                 );
             }
-            let index: HashMap<&str, usize> = classes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.as_str(), i))
-                .collect();
-            let labels: Vec<usize> = given
-                .iter()
-                .map(|l| {
-                    l.as_deref()
-                        .and_then(|l| index.get(l))
-                        .copied()
-                        .unwrap_or(usize::MAX)
-                })
-                .collect();
-            let (x, _) = builder.finish_one_hot(MAX_LEVELS);
+            // Every label is a class: the classes are the labels.
+            let labels = class_indices(&classes, given).unwrap_or_default();
+            let x = f.builder.one_hot(MAX_LEVELS);
             let progress = crate::progress::spinner(&format!(
                 "logistic regression, {} folds over {} rows",
                 a.folds,
@@ -187,40 +156,16 @@ pub(super) fn label_issues(
                 "logistic regression (L2, C = 1), {} folds, {} features from {} columns{}",
                 a.folds,
                 x.columns,
-                plan.len(),
-                if left_out.is_empty() {
+                f.plan.len(),
+                if f.left_out.is_empty() {
                     String::new()
                 } else {
-                    format!(" (left out: {})", left_out.join(", "))
+                    format!(" (left out: {})", f.left_out.join(", "))
                 }
             );
-            (classes, p, model)
+            (classes, labels, p, model)
         }
     };
-    let index: HashMap<&str, usize> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-    if let Some(missing) = given
-        .iter()
-        .flatten()
-        .find(|l| !index.contains_key(l.as_str()))
-    {
-        bail!(
-            "label {missing:?} of {} has no column of probabilities",
-            a.path.display()
-        );
-    }
-    let labels: Vec<usize> = given
-        .iter()
-        .map(|l| {
-            l.as_deref()
-                .and_then(|l| index.get(l))
-                .copied()
-                .unwrap_or(usize::MAX)
-        })
-        .collect();
     let p = Probabilities {
         values: &probabilities,
         classes: classes.len(),
@@ -234,7 +179,7 @@ pub(super) fn label_issues(
     let mut flagged: Vec<(f64, usize)> = Vec::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for (i, _) in issues.iter().enumerate().filter(|(_, f)| **f) {
-        let given = labels.get(i).copied().unwrap_or(0);
+        let label = labels.get(i).copied().unwrap_or(0);
         let row = probabilities
             .get(i * classes.len()..(i + 1) * classes.len())
             .unwrap_or(&[]);
@@ -243,11 +188,11 @@ pub(super) fn label_issues(
             .enumerate()
             .max_by(|x, y| x.1.total_cmp(y.1))
             .map_or((0, 0.0), |(j, &b)| (j, b));
-        let margin = best - row.get(given).copied().unwrap_or(0.0);
+        let margin = best - row.get(label).copied().unwrap_or(0.0);
         flagged.push((margin, i));
         let name = |j: usize| classes.get(j).map_or("?", String::as_str);
         *counts
-            .entry(format!("{} -> {}", name(given), name(likely)))
+            .entry(format!("{} -> {}", name(label), name(likely)))
             .or_default() += 1;
     }
     if flagged.is_empty() {
