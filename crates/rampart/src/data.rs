@@ -385,6 +385,18 @@ fn options(policy: &Policy) -> Options {
     }
 }
 
+/// Names on stderr, by line, the records of `path` that were skipped.
+fn warn_skipped(path: &Path, summary: &rampart_table::Summary) {
+    for p in &summary.problems {
+        eprintln!(
+            "warning: {}:{}: {} (skipped)",
+            path.display(),
+            p.line,
+            p.message
+        );
+    }
+}
+
 fn detect(path: &Path) -> Result<Source> {
     if path.is_dir() {
         bail!("{} is a folder: give the dataset files", path.display());
@@ -872,14 +884,7 @@ fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
     for f in &v.failed {
         eprintln!("warning: {f}");
     }
-    for p in &summary.problems {
-        eprintln!(
-            "warning: {}:{}: {} (skipped)",
-            a.input.display(),
-            p.line,
-            p.message
-        );
-    }
+    warn_skipped(&a.input, &summary);
     if source.compression == rampart_table::Compression::Zstd {
         eprintln!("note: the input was zstd-compressed; the output is written uncompressed");
     }
@@ -1218,17 +1223,9 @@ fn profile_columns(
     let (columns, dropped) =
         v.0.finish()
             .ok_or_else(|| anyhow::anyhow!("{}: a profiling thread failed", path.display()))?;
-    let mut shard = rampart_profile::Profile::from_columns(summary.records, columns, dropped);
+    let shard = rampart_profile::Profile::from_columns(summary.records, columns, dropped);
     progress.finish_and_clear();
-    for p in &summary.problems {
-        eprintln!(
-            "warning: {}:{}: {} (skipped)",
-            path.display(),
-            p.line,
-            p.message
-        );
-    }
-    shard.rows = summary.records;
+    warn_skipped(path, &summary);
     Ok((shard, source.format))
 }
 

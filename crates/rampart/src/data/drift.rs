@@ -2,7 +2,8 @@
 //! `rampart_profile::drift`.
 
 use super::{
-    detect, load_policy, options, read_profile, record_attestation, workers, Common, SpreadVisitor,
+    detect, load_policy, options, read_profile, record_attestation, warn_skipped, workers, Common,
+    SpreadVisitor,
 };
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
@@ -90,14 +91,7 @@ fn read_side(path: &Path, policy: &rampart_pii::transform::Policy, limit: usize)
         v.0.finish()
             .ok_or_else(|| anyhow::anyhow!("{}: a reading thread failed", path.display()))?;
     let side = Side::from_samples(summary.records, samples, dropped, limit);
-    for p in &summary.problems {
-        eprintln!(
-            "warning: {}:{}: {} (skipped)",
-            path.display(),
-            p.line,
-            p.message
-        );
-    }
+    warn_skipped(path, &summary);
     if side.rows == 0 {
         bail!(
             "{}: no rows to compare (an empty file, or every row malformed)",
