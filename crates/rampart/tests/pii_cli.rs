@@ -842,12 +842,7 @@ fn poison_finds_planted_outliers_and_filter_drops_them() {
         &[],
     );
     let v = findings_json(&o);
-    let outliers = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "outlier")
-        .expect("an outlier finding");
+    let outliers = finding(&v, "outlier");
     assert_eq!(
         outliers["drop"],
         serde_json::json!([401, 402, 403]),
@@ -1116,17 +1111,33 @@ fn poison_finds_near_duplicates_and_near_leaks_and_filter_drops_them() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("between 0 and 1"));
 }
 
-/// A CSV of `n` rows: `x` roughly normal (sum of three uniforms) plus
-/// `shift`, `city` from four values with Paris at share `paris`, `id`
-/// unique, and an occasional NaN in `x`.
-fn drift_csv(n: u32, seed: u64, shift: f64, paris: f64) -> String {
+/// Uniform numbers in [0, 1) from a seeded LCG (Knuth's MMIX constants):
+/// test data that is the same on every run.
+fn uniform(seed: u64) -> impl FnMut() -> f64 {
     let mut state = seed;
-    let mut next = || {
+    move || {
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    }
+}
+
+/// The first finding of `kind` in a poison report.
+fn finding<'a>(report: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} finding in {report}"))
+}
+
+/// A CSV of `n` rows: `x` roughly normal (sum of three uniforms) plus
+/// `shift`, `city` from four values with Paris at share `paris`, `id`
+/// unique, and an occasional NaN in `x`.
+fn drift_csv(n: u32, seed: u64, shift: f64, paris: f64) -> String {
+    let mut next = uniform(seed);
     let mut out = String::from("id,x,city\n");
     for i in 0..n {
         let x = next() + next() + next() - 1.5 + shift;
@@ -1271,13 +1282,7 @@ fn poison_finds_flipped_labels_by_confident_learning() {
     let p = d.path();
     // Three classes around three corners of a square, a category that
     // follows the class, and 8% of the labels moved to another class.
-    let mut state = 7u64;
-    let mut next = || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(7);
     let names = ["cat", "dog", "owl"];
     let mut csv = String::from("a,b,kind,y\n");
     let mut flipped = Vec::new();
@@ -1319,12 +1324,7 @@ fn poison_finds_flipped_labels_by_confident_learning() {
         &[],
     );
     let r = findings_json(&o);
-    let f = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "label-issue")
-        .unwrap();
+    let f = finding(&r, "label-issue");
     let drop: Vec<u64> = f["drop"]
         .as_array()
         .unwrap()
@@ -1406,12 +1406,7 @@ fn poison_finds_flipped_labels_by_confident_learning() {
         &[],
     );
     let r = findings_json(&o);
-    let f = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "label-issue")
-        .unwrap();
+    let f = finding(&r, "label-issue");
     assert_eq!(f["drop"], serde_json::json!([10]));
     assert_eq!(f["counts"]["cat -> owl"], 1);
 
