@@ -33,8 +33,7 @@ import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RAMPART = ROOT / "target" / "release" / "rampart"
+from timed import rampart
 DRIFTED = {"n0", "n1", "n2", "c0"}
 WORK = pathlib.Path("/tmp/rampart-drift-bench")
 
@@ -95,19 +94,8 @@ def evidently(ref, cur, method):
     return json.loads(out.stdout)
 
 
-def timed(args):
-    """Runs rampart under GNU time: (stdout, wall s, CPU s, peak RSS MB)."""
-    timing = WORK / "time.txt"
-    p = subprocess.run(["/usr/bin/time", "-f", "%U %S %e %M", "-o", str(timing), str(RAMPART), *args],
-                       capture_output=True)
-    if p.returncode not in (0, 1):
-        sys.exit(p.stderr.decode())
-    user, system, wall, rss_kb = timing.read_text().split()[-4:]
-    return p.stdout, float(wall), float(user) + float(system), int(rss_kb) / 1024
-
-
 def rampart_drift(ref, cur, *extra):
-    out, wall, cpu, rss = timed(["data", "drift", str(ref), str(cur), "--json", *extra])
+    out, wall, cpu, rss = rampart(["data", "drift", str(ref), str(cur), "--json", *extra])
     report = json.loads(out)
     flagged = sorted(c["column"] for c in report["columns"] if c["drifted"])
     return {"wall": wall, "cpu": cpu, "rss_mb": rss, "flagged": flagged, "report": report}
@@ -136,7 +124,7 @@ def main():
     ra_big = rampart_drift(files["ref_big"], files["cur_big"])
     profile = WORK / "ref_big.profile.json"
     profile.unlink(missing_ok=True)
-    _, p_wall, p_cpu, p_rss = timed(["data", "profile", str(files["ref_big"]), "-o", str(profile)])
+    _, p_wall, p_cpu, p_rss = rampart(["data", "profile", str(files["ref_big"]), "-o", str(profile)])
     ra_prof = rampart_drift(profile, files["cur_big"])
 
     print(f"{rows:,} vs {rows:,} rows x 20 columns (truly drifted: n0 +0.05 sd, n1 +0.5 sd, n2 x1.2 sd, c0 5% moved)\n")

@@ -24,10 +24,8 @@ import json
 import pathlib
 import subprocess
 import sys
-import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RAMPART = ROOT / "target" / "release" / "rampart"
+import timed
 WORK = pathlib.Path("/tmp/rampart-labels-bench")
 
 PEER = r"""
@@ -64,17 +62,12 @@ def make(rows, flip, clusters, path, truth_path):
     np.save(truth_path, flipped)
 
 
-def rampart(args):
-    timing = WORK / "time.txt"
-    p = subprocess.run(["/usr/bin/time", "-f", "%U %S %e %M", "-o", str(timing), str(RAMPART), *args],
-                       capture_output=True)
-    if p.returncode not in (0, 1):
-        sys.exit(p.stderr.decode())
-    user, system, wall, rss_kb = timing.read_text().split()[-4:]
-    report = json.loads(p.stdout)
+def poison(args):
+    out, wall, cpu, rss = timed.rampart(["data", "poison", *args])
+    report = json.loads(out)
     drop = [r for f in report["findings"] if f["kind"] == "label-issue" for r in f["drop"]]
-    return {"wall": float(wall), "cpu": float(user) + float(system), "rss_mb": int(rss_kb) / 1024,
-            "flagged": [r - 1 for r in drop], "seconds": report["label_issues"]["seconds"]}
+    return {"wall": wall, "cpu": cpu, "rss_mb": rss, "flagged": [r - 1 for r in drop],
+            "seconds": report["label_issues"]["seconds"]}
 
 
 def score(flagged, truth):
@@ -96,8 +89,8 @@ def main():
     probs = WORK / f"probs_{tag}.csv"
     peer = json.loads(subprocess.run([sys.executable, "-c", PEER, str(data), str(probs)],
                                      capture_output=True, check=True).stdout)
-    same = rampart(["data", "poison", str(data), "--label", "y", "--pred-probs", str(probs), "--json"])
-    own = rampart(["data", "poison", str(data), "--label", "y", "--label-issues", "--json"])
+    same = poison([data, "--label", "y", "--pred-probs", probs, "--json"])
+    own = poison([data, "--label", "y", "--label-issues", "--json"])
     print(f"{rows:,} rows x 20 features, 3 classes of {clusters} cluster(s) each, "
           f"{int(truth.sum()):,} labels flipped ({flip:.0%})\n")
     print("| run | flagged | precision | recall | time s | peak RSS MB |")

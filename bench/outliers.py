@@ -23,10 +23,8 @@ import json
 import pathlib
 import subprocess
 import sys
-import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RAMPART = ROOT / "target" / "release" / "rampart"
+import timed
 
 
 def make(rows, path, truth_path):
@@ -69,15 +67,9 @@ print(json.dumps({"auc": roc_auc_score(truth, s), "cpu": cpu, "wall": wall, "fit
 def rampart(path, seed, scores):
     """CPU, wall and peak RSS end to end (GNU time), and the report's own
     time to fit the forest and score every row."""
-    timing = path.with_suffix(".time")
-    p = subprocess.run(["/usr/bin/time", "-f", "%U %S %e %M", "-o", str(timing), str(RAMPART), "data", "poison",
-                        str(path), "--outliers", "--seed", str(seed), "--scores", str(scores), "--json"],
-                       capture_output=True)
-    if p.returncode not in (0, 1):
-        sys.exit(p.stderr.decode())
-    user, system, wall, rss_kb = timing.read_text().split()[-4:]
-    forest = json.loads(p.stdout)["outliers"]["seconds_to_fit_and_score"]
-    return float(user) + float(system), float(wall), int(rss_kb) / 1024, forest
+    out, wall, cpu, rss = timed.rampart(["data", "poison", path, "--outliers", "--seed", seed, "--scores", scores,
+                                         "--json"])
+    return cpu, wall, rss, json.loads(out)["outliers"]["seconds_to_fit_and_score"]
 
 
 def main():

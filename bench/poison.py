@@ -27,10 +27,8 @@ import json
 import pathlib
 import subprocess
 import sys
-import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RAMPART = ROOT / "target" / "release" / "rampart"
+from timed import rampart
 WORK = pathlib.Path("/tmp/rampart-poison-bench")
 
 
@@ -120,15 +118,9 @@ def main():
 
     peer = json.loads(subprocess.run([sys.executable, "-c", PEER, str(data)], capture_output=True,
                                      check=True).stdout)
-    timing = WORK / "time.txt"
-    w = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", str(timing), str(RAMPART), "data", "poison",
-                        str(data), "--label", "y", "--near", "0.8", "--label-issues", "--json"],
-                       capture_output=True)
-    if p.returncode not in (0, 1):
-        sys.exit(p.stderr.decode())
-    wall, rss_kb = timing.read_text().split()[-2:]
-    report = json.loads(p.stdout)
+    out, wall, _, rss = rampart(["data", "poison", data, "--label", "y", "--near", "0.8", "--label-issues",
+                                 "--json"])
+    report = json.loads(out)
 
     def rows_of(kinds, key="rows"):
         # Lines are 1-based with the header on line 1: row index = line - 2.
@@ -166,7 +158,7 @@ def main():
         precision, recall, n = score(found, truth_rows)
         shown = f"{t:.2f}" if t is not None else "(one run below)"
         print(f"| {name} | {tool} | {n:,} | {precision} | {recall} | {shown} |")
-    print(f"\nrampart, every check above in one command: {float(wall):.2f} s wall, {int(rss_kb) / 1024:.0f} MB "
+    print(f"\nrampart, every check above in one command: {wall:.2f} s wall, {rss:.0f} MB "
           f"peak RSS; cleanlab's process (Datalab, label issues, pandas): {peer['rss_mb']:.0f} MB peak RSS")
     print("label errors are scored against the trigger rows only: other rows they flag may be real label noise")
 
