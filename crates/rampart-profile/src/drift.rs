@@ -8,12 +8,13 @@
 //! (and always for a profile) a column is compared through its t-digest.
 //! Memory is then bounded by the limit and the sketches, not by the rows.
 
-use crate::sketch::Quantiles;
+use crate::sketch::{key_number, number_key, Quantiles};
 use crate::spread::ColumnSink;
 use crate::{classify, Column, Kind, Profile, MAX_COLUMNS};
 use rampart_stats::correct::{adjust, Correction};
 use rampart_stats::distance::{wasserstein, Binned};
 use rampart_stats::{chi2, ks};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -36,6 +37,33 @@ const SKETCH_POINTS: usize = 1_000;
 /// taken for drift.
 pub const SKETCH_ERROR: f64 = 0.002;
 
+/// Exact counts of a column's non-null values: numbers by value (as the
+/// profile counts them), other values by text.
+#[derive(Clone, Debug, Default)]
+struct Counts {
+    texts: HashMap<String, u64>,
+    numbers: FxHashMap<u64, u64>,
+}
+
+impl Counts {
+    fn len(&self) -> usize {
+        self.texts.len() + self.numbers.len()
+    }
+
+    /// Every value as text with its count.
+    fn to_map(&self) -> HashMap<String, f64> {
+        let mut out: HashMap<String, f64> = self
+            .texts
+            .iter()
+            .map(|(k, &n)| (k.clone(), n as f64))
+            .collect();
+        for (k, &n) in &self.numbers {
+            *out.entry(key_number(*k).to_string()).or_default() += n as f64;
+        }
+        out
+    }
+}
+
 /// One column of one side.
 #[derive(Clone, Debug)]
 pub struct Sample {
@@ -44,7 +72,7 @@ pub struct Sample {
     numbers: Option<Vec<f64>>,
     limit: usize,
     /// Counts of non-null values, while at most [`MAX_CATEGORIES`].
-    values: Option<HashMap<String, u64>>,
+    values: Option<Counts>,
 }
 
 impl Sample {
@@ -53,7 +81,47 @@ impl Sample {
             column: Column::new(name),
             numbers: Some(Vec::new()),
             limit,
-            values: Some(HashMap::new()),
+            values: Some(Counts::default()),
+        }
+    }
+
+    /// The sample with its column's numbers all summarised.
+    fn finished(&self) -> std::borrow::Cow<'_, Sample> {
+        let mut s = std::borrow::Cow::Borrowed(self);
+        if self.column.has_pending() {
+            s.to_mut().column.finish();
+        }
+        s
+    }
+
+    fn add_number(&mut self, x: f64) {
+        if self.numbers.as_ref().is_some_and(|v| v.len() >= self.limit) {
+            self.numbers = None;
+        }
+        if let Some(v) = self.numbers.as_mut() {
+            v.push(x);
+        }
+        if let Some(counts) = self.values.as_mut() {
+            let key = number_key(x);
+            if let Some(n) = counts.numbers.get_mut(&key) {
+                *n += 1;
+            } else if counts.len() < MAX_CATEGORIES {
+                counts.numbers.insert(key, 1);
+            } else {
+                self.values = None;
+            }
+        }
+    }
+
+    fn add_text(&mut self, value: &str) {
+        if let Some(counts) = self.values.as_mut() {
+            if let Some(n) = counts.texts.get_mut(value) {
+                *n += 1;
+            } else if counts.len() < MAX_CATEGORIES {
+                counts.texts.insert(value.to_string(), 1);
+            } else {
+                self.values = None;
+            }
         }
     }
 }
@@ -62,26 +130,26 @@ impl crate::spread::ColumnSink for Sample {
     fn observe(&mut self, value: &str) {
         let (kind, number) = classify(value);
         self.column.record(value, kind, number);
-        if kind == Kind::Null {
-            return;
+        match number {
+            _ if kind == Kind::Null => {}
+            Some(x) => self.add_number(x),
+            None => self.add_text(value),
         }
-        if let Some(x) = number {
-            if self.numbers.as_ref().is_some_and(|v| v.len() >= self.limit) {
-                self.numbers = None;
-            }
-            if let Some(v) = self.numbers.as_mut() {
-                v.push(x);
-            }
-        }
-        if let Some(map) = self.values.as_mut() {
-            if let Some(n) = map.get_mut(value) {
-                *n += 1;
-            } else if map.len() < MAX_CATEGORIES {
-                map.insert(value.to_string(), 1);
+    }
+
+    fn observe_numbers(&mut self, kind: Kind, values: &[f64], nulls: u64) {
+        self.column.record_numbers(kind, values, nulls);
+        for &x in values {
+            if x.is_finite() {
+                self.add_number(x);
             } else {
-                self.values = None;
+                self.add_text(&x.to_string());
             }
         }
+    }
+
+    fn finish(&mut self) {
+        self.column.finish();
     }
 }
 
@@ -168,6 +236,7 @@ impl Side {
                 .into_iter()
                 .map(|(name, mut s)| {
                     s.column.name = name;
+                    s.column.finish();
                     s
                 })
                 .collect(),
@@ -318,7 +387,6 @@ fn few_numbers(c: &Column) -> Option<Vec<(f64, f64)>> {
 }
 
 fn sketch_sample(q: &Quantiles, count: u64) -> Vec<(f64, f64)> {
-    let mut q = q.clone();
     let weight = count as f64 / SKETCH_POINTS as f64;
     let mut out: Vec<(f64, f64)> = Vec::new();
     for i in 0..SKETCH_POINTS {
@@ -340,11 +408,8 @@ fn sketch_sample(q: &Quantiles, count: u64) -> Vec<(f64, f64)> {
 /// A column's category counts: exact, or the profile's most frequent
 /// values and one bucket for the rest.
 fn categories(s: &Sample) -> (HashMap<String, f64>, bool) {
-    if let Some(map) = &s.values {
-        return (
-            map.iter().map(|(k, &n)| (k.clone(), n as f64)).collect(),
-            true,
-        );
+    if let Some(counts) = &s.values {
+        return (counts.to_map(), true);
     }
     let non_null = s.column.non_null();
     let mut out: HashMap<String, f64> = HashMap::new();
@@ -435,6 +500,9 @@ pub fn compare(reference: &Side, current: &Side, o: &Options) -> Report {
 }
 
 fn compare_column(r: &Sample, c: &Sample, o: &Options) -> ColumnDrift {
+    // A side observed value by value may still hold a batch of numbers.
+    let (r, c) = (r.finished(), c.finished());
+    let (r, c) = (r.as_ref(), c.as_ref());
     let (rt, ct) = (r.column.type_name(), c.column.type_name());
     let null_share = |s: &Sample| {
         if s.column.count == 0 {

@@ -201,6 +201,7 @@ pub fn suggest(p: &mut Profile) -> Expectations {
         ..Expectations::default()
     };
     for c in &mut p.columns {
+        c.finish();
         let nulls = c.kind_count(Kind::Null);
         let kind = c.type_name();
         let mut x = ColumnExpectation {

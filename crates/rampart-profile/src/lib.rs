@@ -52,6 +52,15 @@ pub enum Kind {
 }
 
 impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::Null,
+        Kind::Bool,
+        Kind::Integer,
+        Kind::Float,
+        Kind::NonFinite,
+        Kind::String,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Null => "null",
@@ -63,6 +72,62 @@ impl Kind {
         }
     }
 }
+
+/// Values of each kind: a counter each, written as a map from kind name
+/// to count (kinds never seen left out).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Kinds([u64; 6]);
+
+impl Kinds {
+    pub fn add(&mut self, kind: Kind, n: u64) {
+        if let Some(c) = self.0.get_mut(kind as usize) {
+            *c = c.saturating_add(n);
+        }
+    }
+
+    pub fn get(&self, kind: Kind) -> u64 {
+        self.0.get(kind as usize).copied().unwrap_or(0)
+    }
+
+    fn merge(&mut self, o: &Kinds) {
+        for k in Kind::ALL {
+            self.add(k, o.get(k));
+        }
+    }
+
+    fn to_map(&self) -> BTreeMap<&'static str, u64> {
+        Kind::ALL
+            .iter()
+            .filter(|k| self.get(**k) > 0)
+            .map(|k| (k.name(), self.get(*k)))
+            .collect()
+    }
+}
+
+impl Serialize for Kinds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_map().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Kinds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, u64>::deserialize(d)?;
+        let mut kinds = Kinds::default();
+        for (name, n) in map {
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| k.name() == name)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown value kind {name:?}")))?;
+            kinds.add(kind, n);
+        }
+        Ok(kinds)
+    }
+}
+
+/// Numbers a column holds before they are summarised as one batch:
+/// sorted once, then counted, hashed and sketched run by run.
+const NUMBER_BATCH: usize = 8192;
 
 /// The kind of a value as text, and its number if it is one.
 pub fn classify(v: &str) -> (Kind, Option<f64>) {
@@ -83,20 +148,29 @@ pub fn classify(v: &str) -> (Kind, Option<f64>) {
 }
 
 /// Everything known about one column.
+///
+/// Numbers are summarised by value: `7`, `7.0` and a Parquet 7 are the
+/// same distinct value and the same top value, whatever file they came
+/// from. They wait in a batch until [`Column::finish`] (or a full batch);
+/// every reader of the sketches below finishes the column first.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// Values seen, nulls included.
     pub count: u64,
     /// Values of each kind.
-    pub kinds: BTreeMap<String, u64>,
+    pub kinds: Kinds,
     pub distinct: Hll,
     /// Of the numeric values.
     pub numbers: Moments,
     pub quantiles: Quantiles,
     pub top: TopValues,
-    /// String lengths in characters, of the non-null values.
+    /// String lengths in characters, of the non-null values that are not
+    /// numbers.
     pub lengths: Moments,
+    /// Finite numbers not yet summarised.
+    #[serde(skip)]
+    pending: Vec<f64>,
 }
 
 impl Column {
@@ -115,29 +189,86 @@ impl Column {
     /// Records a value already classified.
     pub fn record(&mut self, value: &str, kind: Kind, number: Option<f64>) {
         self.count += 1;
-        match self.kinds.get_mut(kind.name()) {
-            Some(n) => *n += 1,
-            None => {
-                self.kinds.insert(kind.name().to_string(), 1);
+        self.kinds.add(kind, 1);
+        match number {
+            _ if kind == Kind::Null => {}
+            Some(x) if x.is_finite() => {
+                self.pending.push(x);
+                if self.pending.len() >= NUMBER_BATCH {
+                    self.finish();
+                }
             }
-        }
-        if kind == Kind::Null {
-            return;
-        }
-        self.distinct.add(value.as_bytes());
-        self.top.add(value);
-        self.lengths.add(value.chars().count() as f64);
-        if let Some(x) = number {
-            self.numbers.add(x);
-            self.quantiles.add(x);
+            _ => {
+                self.distinct.add(value.as_bytes());
+                self.top.add(value);
+                self.lengths.add(value.chars().count() as f64);
+            }
         }
     }
 
-    pub fn merge(&mut self, o: &Column) {
-        self.count += o.count;
-        for (k, n) in &o.kinds {
-            *self.kinds.entry(k.clone()).or_default() += n;
+    /// Records a batch of numbers of one kind (`Integer` or `Float`)
+    /// and `nulls` nulls, as a columnar reader gives them; non-finite
+    /// ones are recorded as their text.
+    pub fn record_numbers(&mut self, kind: Kind, values: &[f64], nulls: u64) {
+        self.count += nulls;
+        self.kinds.add(Kind::Null, nulls);
+        for &x in values {
+            if x.is_finite() {
+                self.count += 1;
+                self.kinds.add(kind, 1);
+                self.pending.push(x);
+                if self.pending.len() >= NUMBER_BATCH {
+                    self.finish();
+                }
+            } else {
+                self.record(&x.to_string(), Kind::NonFinite, None);
+            }
         }
+    }
+
+    /// Summarises the numbers waiting in the batch: moments, then one
+    /// sort of their keys, whose runs give the distinct values, the top
+    /// values and the digest's sorted input.
+    pub fn finish(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.numbers.merge(&Moments::of(&self.pending));
+        let mut keys: Vec<u64> = self
+            .pending
+            .iter()
+            .map(|&x| sketch::number_key(x))
+            .collect();
+        self.pending.clear();
+        keys.sort_unstable();
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for &k in &keys {
+            match runs.last_mut() {
+                Some((last, n)) if *last == k => *n += 1,
+                _ => runs.push((k, 1)),
+            }
+        }
+        for (k, _) in &runs {
+            self.distinct.add_number(sketch::key_number(*k));
+        }
+        self.top.add_numbers(&runs);
+        self.quantiles
+            .add_sorted(keys.into_iter().map(sketch::key_number).collect());
+    }
+
+    /// Whether numbers wait to be summarised (see [`Column::finish`]).
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    pub fn merge(&mut self, o: &Column) {
+        self.finish();
+        let mut o = std::borrow::Cow::Borrowed(o);
+        if !o.pending.is_empty() {
+            o.to_mut().finish();
+        }
+        self.count += o.count;
+        self.kinds.merge(&o.kinds);
         self.distinct.merge(&o.distinct);
         self.numbers.merge(&o.numbers);
         self.quantiles.merge(&o.quantiles);
@@ -152,7 +283,7 @@ impl Column {
     }
 
     fn kind_count(&self, k: Kind) -> u64 {
-        self.kinds.get(k.name()).copied().unwrap_or(0)
+        self.kinds.get(k)
     }
 
     /// The column's type: the kind most of its non-null values have
@@ -190,6 +321,7 @@ impl Column {
 
     /// The derived statistics, for people and for validation.
     pub fn summary(&mut self) -> serde_json::Value {
+        self.finish();
         let nulls = self.kind_count(Kind::Null);
         let qs: BTreeMap<String, Option<f64>> = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
             .iter()
@@ -207,7 +339,7 @@ impl Column {
             "nulls": nulls,
             "null_share": if self.count == 0 { 0.0 } else { nulls as f64 / self.count as f64 },
             "non_finite": self.kind_count(Kind::NonFinite),
-            "kinds": self.kinds,
+            "kinds": self.kinds.to_map(),
             "distinct": self.distinct.estimate(),
             "min": self.numbers.min,
             "max": self.numbers.max,
@@ -283,6 +415,14 @@ impl spread::ColumnSink for Column {
     fn observe(&mut self, value: &str) {
         Column::observe(self, value);
     }
+
+    fn observe_numbers(&mut self, kind: Kind, values: &[f64], nulls: u64) {
+        self.record_numbers(kind, values, nulls);
+    }
+
+    fn finish(&mut self) {
+        Column::finish(self);
+    }
 }
 
 impl Profile {
@@ -295,6 +435,7 @@ impl Profile {
                 .into_iter()
                 .map(|(name, mut c)| {
                     c.name = name;
+                    c.finish();
                     c
                 })
                 .collect(),
@@ -421,6 +562,80 @@ mod tests {
         assert_eq!(col("city")["top"][0][0], "Lyon");
         assert_eq!(classify(" NaN ").0, Kind::NonFinite);
         assert_eq!(classify("inf").0, Kind::NonFinite);
+    }
+
+    /// Numbers are summarised by value across batches: spellings of one
+    /// number are one value, counts of few values are exact, and a batch
+    /// handed over as numbers gives the same summary as the same numbers
+    /// as text.
+    #[test]
+    fn numbers_are_counted_by_value_across_batches() {
+        let mut text = Column::new("x");
+        let mut typed = Column::new("x");
+        let xs: Vec<f64> = (0..30_000).map(|i| f64::from(i % 3) * 1.5).collect();
+        for x in &xs {
+            text.observe(&format!("{x:.2}"));
+        }
+        for chunk in xs.chunks(4096) {
+            typed.record_numbers(Kind::Float, chunk, 2);
+        }
+        text.observe("");
+        text.observe("");
+        let (a, b) = (text.summary(), typed.summary());
+        assert_eq!(a["distinct"], 3);
+        assert_eq!(
+            a["top"],
+            serde_json::json!([["0", 10_000], ["1.5", 10_000], ["3", 10_000]])
+        );
+        for k in ["distinct", "top", "min", "max", "mean", "quantiles"] {
+            assert_eq!(a[k], b[k], "{k}");
+        }
+        assert_eq!(a["kinds"], serde_json::json!({"float": 30_000, "null": 2}));
+        assert_eq!(b["nulls"], 16);
+        // Numbers have no string length.
+        assert_eq!(a["length"]["max"], serde_json::Value::Null);
+        let mut one = Column::new("n");
+        for v in ["7", "7.0", "7.00", "07"] {
+            one.observe(v);
+        }
+        assert_eq!(one.summary()["distinct"], 1);
+        // NaN from a columnar reader is counted as non-finite, as its text is.
+        let mut nan = Column::new("n");
+        nan.record_numbers(Kind::Float, &[f64::NAN, 1.0], 0);
+        let kinds = nan.summary()["kinds"].clone();
+        assert_eq!(kinds, serde_json::json!({"float": 1, "non-finite": 1}));
+    }
+
+    /// With many distinct numbers the top values keep Misra-Gries' bound:
+    /// a value holding a fifth of the rows is found, its count low by at
+    /// most n / 65.
+    #[test]
+    fn numeric_top_values_keep_their_bound() {
+        let mut c = Column::new("x");
+        let n = 100_000u32;
+        for i in 0..n {
+            let v = if i % 5 == 0 { 42.0 } else { f64::from(i) + 0.5 };
+            c.observe(&v.to_string());
+        }
+        let top = c.summary()["top"].clone();
+        assert_eq!(top[0][0], "42");
+        let count = top[0][1].as_u64().unwrap();
+        assert!(
+            count <= 20_000 && count + u64::from(n) / 65 >= 20_000,
+            "{count}"
+        );
+    }
+
+    #[test]
+    fn kinds_round_trip_and_unknown_kinds_are_refused() {
+        let mut k = Kinds::default();
+        k.add(Kind::Integer, 3);
+        k.add(Kind::Null, 1);
+        let json = serde_json::to_string(&k).unwrap();
+        assert_eq!(json, r#"{"integer":3,"null":1}"#);
+        assert_eq!(serde_json::from_str::<Kinds>(&json).unwrap(), k);
+        let err = serde_json::from_str::<Kinds>(r#"{"date":1}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown value kind"), "{err}");
     }
 
     #[test]

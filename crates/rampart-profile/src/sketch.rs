@@ -27,7 +27,20 @@ impl Default for Hll {
 
 impl Hll {
     pub fn add(&mut self, value: &[u8]) {
-        let h = xxhash_rust::xxh3::xxh3_64(value);
+        self.add_hash(xxhash_rust::xxh3::xxh3_64(value));
+    }
+
+    /// Adds a number by its value, not its spelling: `7`, `7.0` and a
+    /// Parquet integer 7 are one distinct value. Numbers hash in their own
+    /// domain (a seed), apart from texts.
+    pub fn add_number(&mut self, x: f64) {
+        self.add_hash(xxhash_rust::xxh3::xxh3_64_with_seed(
+            &number_key(x).to_le_bytes(),
+            1,
+        ));
+    }
+
+    fn add_hash(&mut self, h: u64) {
         let index = (h >> (64 - P)) as usize;
         let rank = ((h << P) | (1 << (P - 1))).leading_zeros() as u8 + 1;
         if let Some(r) = self.registers.get_mut(index) {
@@ -90,6 +103,23 @@ mod registers {
     }
 }
 
+/// A finite number as a key that sorts as the number does (the sign bit
+/// flipped for positives, all bits for negatives), with -0 as 0: sorting
+/// keys as integers is twice as fast as sorting floats by comparison.
+pub fn number_key(x: f64) -> u64 {
+    let b = if x == 0.0 { 0 } else { x.to_bits() };
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | 1 << 63
+    }
+}
+
+/// The number a [`number_key`] was made from.
+pub fn key_number(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
 /// Count, mean, variance (Welford, merged with Chan et al.'s formula),
 /// minimum and maximum of numbers.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -110,6 +140,29 @@ impl Moments {
         self.m2 += d * (x - self.mean);
         self.min = Some(self.min.map_or(x, |m| m.min(x)));
         self.max = Some(self.max.map_or(x, |m| m.max(x)));
+    }
+
+    /// The moments of a batch: two passes over it (mean, then squared
+    /// differences), which need no division per value.
+    pub fn of(xs: &[f64]) -> Moments {
+        if xs.is_empty() {
+            return Moments::default();
+        }
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let m2 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+        let (min, max) = xs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        Moments {
+            count: xs.len() as u64,
+            mean,
+            m2,
+            min: Some(min),
+            max: Some(max),
+        }
     }
 
     pub fn merge(&mut self, o: &Moments) {
@@ -147,10 +200,17 @@ impl Moments {
 /// Counters are kept in a hash table of up to 4K entries and cut back to K
 /// in one batch (every counter lowered by the (K+1)-th largest, which
 /// keeps the bound): one lookup a value instead of a scan of K counters.
+///
+/// Numbers are counted apart, by value ([`number_key`]), a batch of
+/// counted runs at a time ([`TopValues::add_numbers`]), and shown as
+/// their shortest decimal (`7.50` is shown as `7.5`). The two summaries
+/// are of disjoint parts of the stream, so together they keep the bound.
 /// Serialized as the K counters, `{"counters": [[value, count], ...]}`.
 #[derive(Clone, Debug, Default)]
 pub struct TopValues {
     counts: FxHashMap<String, u64>,
+    /// Counters of numbers, by key; at most K between batches.
+    numbers: FxHashMap<u64, u64>,
     /// Keys of dropped counters, reused for new values: most values of a
     /// column of distinct numbers are counted once and dropped, and
     /// reusing their strings saves an allocation and a free each.
@@ -177,6 +237,9 @@ impl<'de> Deserialize<'de> for TopValues {
         let mut t = TopValues::default();
         for (v, n) in json.counters {
             t.add_n(&v, n);
+        }
+        if t.counts.len() > K {
+            t.cut();
         }
         Ok(t)
     }
@@ -232,24 +295,56 @@ impl TopValues {
         }
     }
 
+    /// Counts a batch of numbers given as runs of equal keys (each key
+    /// once): the batch's exact counts are a summary with no error, and
+    /// two summaries merge by adding counts and lowering all by the
+    /// (K+1)-th largest (Agarwal et al., "Mergeable summaries").
+    pub fn add_numbers(&mut self, runs: &[(u64, u64)]) {
+        let mut new: Vec<(u64, u64)> = Vec::new();
+        for &(key, n) in runs {
+            match self.numbers.get_mut(&key) {
+                Some(c) => *c = c.saturating_add(n),
+                None => new.push((key, n)),
+            }
+        }
+        if self.numbers.len() + new.len() > K {
+            let mut counts: Vec<u64> = self.numbers.values().copied().collect();
+            counts.extend(new.iter().map(|r| r.1));
+            let (_, &mut kth, _) = counts.select_nth_unstable_by(K, |a, b| b.cmp(a));
+            self.numbers.retain(|_, c| {
+                *c -= kth.min(*c);
+                *c > 0
+            });
+            new.retain_mut(|r| {
+                r.1 -= kth.min(r.1);
+                r.1 > 0
+            });
+        }
+        self.numbers.extend(new);
+    }
+
     pub fn merge(&mut self, o: &TopValues) {
         for (v, n) in &o.counts {
             self.add_n(v, *n);
         }
+        let runs: Vec<(u64, u64)> = o.numbers.iter().map(|(k, n)| (*k, *n)).collect();
+        self.add_numbers(&runs);
     }
 
     /// The values, most frequent first (ties by value), at most `n`: the
-    /// K counters of the summary, cut back if more are held.
+    /// K counters of the summary (numbers and texts together), cut back
+    /// if more are held.
     pub fn top(&self, n: usize) -> Vec<(String, u64)> {
-        let cut;
-        let held = if self.counts.len() > K {
-            let mut c = self.clone();
-            c.cut();
-            cut = c;
-            &cut
-        } else {
-            self
+        let mut held = TopValues {
+            counts: self.counts.clone(),
+            ..TopValues::default()
         };
+        for (k, c) in &self.numbers {
+            held.add_n(&key_number(*k).to_string(), *c);
+        }
+        if held.counts.len() > K {
+            held.cut();
+        }
         let mut c: Vec<(String, u64)> = held.counts.iter().map(|(v, n)| (v.clone(), *n)).collect();
         c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         c.truncate(n);
@@ -257,21 +352,17 @@ impl TopValues {
     }
 }
 
-/// Quantiles by t-digest (Dunning), values buffered and merged in batches.
-/// An empty digest is written as `null` (its min and max are NaN, which
-/// JSON cannot hold).
+/// Quantiles by t-digest (Dunning), fed sorted batches. An empty digest
+/// is written as `null` (its min and max are NaN, which JSON cannot hold).
 #[derive(Clone, Debug)]
 pub struct Quantiles {
     digest: tdigest::TDigest,
-    buffer: Vec<f64>,
 }
 
 impl Serialize for Quantiles {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut full = self.clone();
-        full.flush();
-        (full.digest.count() > 0.0)
-            .then_some(&full.digest)
+        (self.digest.count() > 0.0)
+            .then_some(&self.digest)
             .serialize(s)
     }
 }
@@ -281,12 +372,9 @@ impl<'de> Deserialize<'de> for Quantiles {
         let digest: Option<tdigest::TDigest> = Option::deserialize(d)?;
         Ok(Quantiles {
             digest: digest.unwrap_or_else(|| tdigest::TDigest::new_with_size(DIGEST_SIZE)),
-            buffer: Vec::new(),
         })
     }
 }
-
-const BATCH: usize = 4096;
 
 /// Centroids a digest keeps: 1,000 keep its CDF within about 0.1% of the
 /// rows (see `drift::SKETCH_ERROR`), which drift needs; a column's digest
@@ -297,37 +385,30 @@ impl Default for Quantiles {
     fn default() -> Self {
         Quantiles {
             digest: tdigest::TDigest::new_with_size(DIGEST_SIZE),
-            buffer: Vec::new(),
         }
     }
 }
 
 impl Quantiles {
-    pub fn add(&mut self, x: f64) {
-        if x.is_finite() {
-            self.buffer.push(x);
-            if self.buffer.len() >= BATCH {
-                self.flush();
-            }
+    /// Adds finite numbers in increasing order (the caller sorted them).
+    pub fn add_sorted(&mut self, sorted: Vec<f64>) {
+        if !sorted.is_empty() {
+            self.digest = self.digest.merge_sorted(sorted);
         }
     }
 
-    pub fn flush(&mut self) {
-        if !self.buffer.is_empty() {
-            let batch = std::mem::take(&mut self.buffer);
-            self.digest = self.digest.merge_unsorted(batch);
-        }
+    /// Adds numbers in any order; non-finite ones are left out.
+    pub fn add_unsorted(&mut self, mut xs: Vec<f64>) {
+        xs.retain(|x| x.is_finite());
+        xs.sort_unstable_by(f64::total_cmp);
+        self.add_sorted(xs);
     }
 
     pub fn merge(&mut self, o: &Quantiles) {
-        self.flush();
-        let mut other = o.clone();
-        other.flush();
-        self.digest = tdigest::TDigest::merge_digests(vec![self.digest.clone(), other.digest]);
+        self.digest = tdigest::TDigest::merge_digests(vec![self.digest.clone(), o.digest.clone()]);
     }
 
-    pub fn quantile(&mut self, q: f64) -> Option<f64> {
-        self.flush();
+    pub fn quantile(&self, q: f64) -> Option<f64> {
         (self.digest.count() > 0.0).then(|| self.digest.estimate_quantile(q))
     }
 }
@@ -403,8 +484,8 @@ mod tests {
     #[test]
     fn quantiles_within_a_percent_of_rank() {
         let mut q = Quantiles::default();
-        for i in 0..100_000 {
-            q.add(f64::from(i));
+        for chunk in (0..100_000).collect::<Vec<i32>>().chunks(4096) {
+            q.add_unsorted(chunk.iter().rev().map(|&i| f64::from(i)).collect());
         }
         for (p, want) in [(0.01, 1_000.0), (0.5, 50_000.0), (0.99, 99_000.0)] {
             let got = q.quantile(p).unwrap();

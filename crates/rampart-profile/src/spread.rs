@@ -3,6 +3,9 @@
 //! and feeds that column's values, in order, to its own accumulator. A
 //! column's accumulator therefore sees exactly what a single thread would
 //! have shown it, and the results do not depend on the number of workers.
+//!
+//! A columnar reader (Parquet) hands over a numeric column's batch as
+//! numbers ([`Spread::observe_numbers`]): no text is made of them.
 
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
@@ -17,6 +20,19 @@ const IN_FLIGHT: usize = 4;
 /// Whatever accumulates one column's values.
 pub trait ColumnSink: Send + 'static {
     fn observe(&mut self, value: &str);
+    /// A batch of numbers of one kind and a count of nulls, from a
+    /// columnar reader.
+    fn observe_numbers(&mut self, kind: crate::Kind, values: &[f64], nulls: u64);
+    /// Called once after the last value.
+    fn finish(&mut self);
+}
+
+/// One column's numbers from one batch of a columnar reader.
+struct Numbers {
+    column: u32,
+    kind: crate::Kind,
+    values: Vec<f64>,
+    nulls: u64,
 }
 
 #[derive(Default)]
@@ -24,9 +40,33 @@ struct Batch {
     columns: Vec<u32>,
     ends: Vec<usize>,
     text: String,
+    numbers: Vec<Numbers>,
+    /// Values in `numbers`.
+    number_count: usize,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.columns.len() + self.number_count
+    }
 }
 
 type Maker<S> = Arc<dyn Fn() -> S + Send + Sync>;
+
+/// Column `c`'s accumulator among a worker's (slot c / W), made on first
+/// use.
+fn sink<'a, S>(
+    sinks: &'a mut Vec<Option<(usize, S)>>,
+    c: usize,
+    workers: usize,
+    make: &dyn Fn() -> S,
+) -> Option<&'a mut S> {
+    let slot = c / workers;
+    if sinks.len() <= slot {
+        sinks.resize_with(slot + 1, || None);
+    }
+    Some(&mut sinks.get_mut(slot)?.get_or_insert_with(|| (c, make())).1)
+}
 
 /// Spreads values over `workers` threads; [`Spread::finish`] returns the
 /// accumulators in the order their columns first appeared.
@@ -60,26 +100,27 @@ impl<S: ColumnSink> Spread<S> {
             handles.push(std::thread::spawn(move || {
                 // Columns w, w + W, w + 2W, ...: slot c / W.
                 let mut sinks: Vec<Option<(usize, S)>> = Vec::new();
+                let owned = |c: u32| (c as usize % workers == w).then_some(c as usize);
                 while let Ok(batch) = rx.recv() {
                     let mut start = 0;
                     for (&c, &end) in batch.columns.iter().zip(&batch.ends) {
                         let value = batch.text.get(start..end).unwrap_or("");
                         start = end;
-                        let c = c as usize;
-                        if c % workers != w {
-                            continue;
+                        if let Some(s) = owned(c).and_then(|c| sink(&mut sinks, c, workers, &*make))
+                        {
+                            s.observe(value);
                         }
-                        let slot = c / workers;
-                        if sinks.len() <= slot {
-                            sinks.resize_with(slot + 1, || None);
-                        }
-                        if let Some(entry) = sinks.get_mut(slot) {
-                            let (_, sink) = entry.get_or_insert_with(|| (c, make()));
-                            sink.observe(value);
+                    }
+                    for n in &batch.numbers {
+                        let s = owned(n.column).and_then(|c| sink(&mut sinks, c, workers, &*make));
+                        if let Some(s) = s {
+                            s.observe_numbers(n.kind, &n.values, n.nulls);
                         }
                     }
                 }
-                sinks.into_iter().flatten().collect()
+                let mut done: Vec<(usize, S)> = sinks.into_iter().flatten().collect();
+                done.iter_mut().for_each(|(_, s)| s.finish());
+                done
             }));
         }
         Spread {
@@ -93,23 +134,47 @@ impl<S: ColumnSink> Spread<S> {
         }
     }
 
-    pub fn observe(&mut self, column: &str, value: &str) {
-        let index = match crate::find_column(&self.names, |n| n.as_str(), column, &mut self.next) {
-            Some(i) => i,
+    /// The index of `column`, None when it is past the limit.
+    fn index(&mut self, column: &str) -> Option<u32> {
+        match crate::find_column(&self.names, |n| n.as_str(), column, &mut self.next) {
+            Some(i) => Some(i as u32),
             None if self.names.len() < self.max_columns => {
                 self.names.push(column.to_string());
                 self.next = self.names.len();
-                self.names.len() - 1
+                Some(self.names.len() as u32 - 1)
             }
-            None => {
-                self.dropped_values += 1;
-                return;
-            }
+            None => None,
+        }
+    }
+
+    pub fn observe(&mut self, column: &str, value: &str) {
+        let Some(index) = self.index(column) else {
+            self.dropped_values += 1;
+            return;
         };
-        self.batch.columns.push(index as u32);
+        self.batch.columns.push(index);
         self.batch.text.push_str(value);
         self.batch.ends.push(self.batch.text.len());
-        if self.batch.columns.len() >= BATCH_CELLS {
+        if self.batch.len() >= BATCH_CELLS {
+            self.send();
+        }
+    }
+
+    /// A numeric column's values from one batch of a columnar reader:
+    /// `values` of `kind`, and `nulls` nulls.
+    pub fn observe_numbers(&mut self, column: &str, kind: crate::Kind, values: &[f64], nulls: u64) {
+        let Some(index) = self.index(column) else {
+            self.dropped_values += values.len() as u64 + nulls;
+            return;
+        };
+        self.batch.number_count += values.len() + 1;
+        self.batch.numbers.push(Numbers {
+            column: index,
+            kind,
+            values: values.to_vec(),
+            nulls,
+        });
+        if self.batch.len() >= BATCH_CELLS {
             self.send();
         }
     }
@@ -125,7 +190,7 @@ impl<S: ColumnSink> Spread<S> {
     /// Every column's name and accumulator, in first-seen order; None if
     /// a worker panicked.
     pub fn finish(mut self) -> Option<(Vec<(String, S)>, u64)> {
-        if !self.batch.columns.is_empty() {
+        if self.batch.len() > 0 {
             self.send();
         }
         self.senders.clear();
@@ -146,7 +211,7 @@ impl<S: ColumnSink> Spread<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Column, Profile};
+    use crate::{Column, Kind, Profile};
 
     /// A profile built on three workers equals the one built on the
     /// caller's thread, value for value.
@@ -182,5 +247,27 @@ mod tests {
         let (a, b) = (one.to_json(), many.to_json());
         assert_eq!(a["summary"], b["summary"]);
         assert_eq!(a["sketches"], b["sketches"]);
+    }
+
+    /// Numbers handed over in batches reach their column's accumulator
+    /// in order, as if recorded on the caller's thread.
+    #[test]
+    fn spread_numbers_equal_the_sequential_ones() {
+        let mut one = Column::new("y");
+        let mut spread = Spread::new(2, 4, || Column::new(""));
+        for b in 0..40u32 {
+            let xs: Vec<f64> = (0..3000)
+                .map(|i| f64::from((i * 7 + b) % 1013) / 4.0)
+                .collect();
+            one.record_numbers(Kind::Integer, &xs, u64::from(b % 3));
+            spread.observe_numbers("y", Kind::Integer, &xs, u64::from(b % 3));
+            spread.observe("label", "a");
+        }
+        let (mut columns, _) = spread.finish().unwrap();
+        assert_eq!(columns.len(), 2);
+        let (name, mut many) = columns.remove(0);
+        assert_eq!(name, "y");
+        many.name = "y".into();
+        assert_eq!(one.summary(), many.summary());
     }
 }

@@ -109,14 +109,19 @@ pub fn process(
             tracker.bad(line, message)?;
             continue;
         }
-        if record.iter().any(|f| std::str::from_utf8(f).is_err()) {
-            tracker.bad(line, "invalid UTF-8".into())?;
-            continue;
-        }
+        // One validation of every field (the record's buffers are handed
+        // back either way, so nothing is allocated per record).
+        let text = match csv::StringRecord::from_byte_record(std::mem::take(&mut record)) {
+            Ok(text) => text,
+            Err(e) => {
+                record = e.into_byte_record();
+                tracker.bad(line, "invalid UTF-8".into())?;
+                continue;
+            }
+        };
         tracker.summary.records += 1;
         values.clear();
-        for (field, column) in record.iter().zip(&header) {
-            let value = std::str::from_utf8(field).unwrap_or("");
+        for (value, column) in text.iter().zip(&header) {
             let cell = Cell {
                 record: tracker.summary.records,
                 line,
@@ -124,8 +129,12 @@ pub fn process(
                 value,
             };
             let replaced = visitor.cell(&cell);
-            values.push(replaced.unwrap_or_else(|| value.to_string()));
+            // Values are kept only to be written out.
+            if writer.is_some() {
+                values.push(replaced.unwrap_or_else(|| value.to_string()));
+            }
         }
+        record = text.into_byte_record();
         let record_kept = visitor.keep_record(tracker.summary.records);
         if let Some(w) = writer.as_mut().filter(|_| record_kept) {
             let kept = values
