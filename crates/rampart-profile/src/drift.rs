@@ -41,7 +41,7 @@ pub const SKETCH_ERROR: f64 = 0.002;
 /// profile counts them), other values by text.
 #[derive(Clone, Debug, Default)]
 struct Counts {
-    texts: HashMap<String, u64>,
+    texts: FxHashMap<String, u64>,
     numbers: FxHashMap<u64, u64>,
 }
 

@@ -381,17 +381,20 @@ pub struct Profile {
     next: usize,
 }
 
-/// Where `column` is among `items`, trying `*next` first: values arrive
-/// column after column, so the next one is almost always the one after
-/// the last, and one comparison finds it.
+/// Where `column` is among `items`, trying `*next` first, then the last
+/// one found: values arrive row by row (the next column is the one after
+/// the last) or, from a columnar file, column by column (the same one
+/// again), so one or two comparisons find it.
 pub(crate) fn find_column<T>(
     items: &[T],
     name: impl Fn(&T) -> &str,
     column: &str,
     next: &mut usize,
 ) -> Option<usize> {
-    let i = match items.get(*next) {
-        Some(t) if name(t) == column => *next,
+    let last = next.checked_sub(1);
+    let i = match (items.get(*next), last.and_then(|l| items.get(l))) {
+        (Some(t), _) if name(t) == column => *next,
+        (_, Some(t)) if name(t) == column => last.unwrap_or(0),
         _ => items.iter().position(|t| name(t) == column)?,
     };
     *next = i + 1;

@@ -6,8 +6,9 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// HyperLogLog distinct counter (Flajolet et al. 2007) with 2^14 one-byte
-/// registers (16 KiB, standard error about 0.8%) over XXH3-64 hashes, and
-/// linear counting for small cardinalities.
+/// registers (16 KiB, standard error about 0.8%) over XXH3-64 hashes of
+/// texts (numbers through a 64-bit mixer), and linear counting for small
+/// cardinalities.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Hll {
     #[serde(with = "registers")]
@@ -34,10 +35,7 @@ impl Hll {
     /// Parquet integer 7 are one distinct value. Numbers hash in their own
     /// domain (a seed), apart from texts.
     pub fn add_number(&mut self, x: f64) {
-        self.add_hash(xxhash_rust::xxh3::xxh3_64_with_seed(
-            &number_key(x).to_le_bytes(),
-            1,
-        ));
+        self.add_hash(mix(number_key(x)));
     }
 
     fn add_hash(&mut self, h: u64) {
@@ -101,6 +99,18 @@ mod registers {
             })
             .collect()
     }
+}
+
+/// The finaliser of SplitMix64 (Steele et al.): a bijection of 64-bit
+/// words whose every output bit depends on every input bit, which is what
+/// HyperLogLog needs of a hash; for an 8-byte key it is a few
+/// multiplications where XXH3 is a function call. The constant added
+/// first keeps numbers apart from the hashes of texts.
+fn mix(k: u64) -> u64 {
+    let mut z = k.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// A finite number as a key that sorts as the number does (the sign bit
@@ -209,8 +219,9 @@ impl Moments {
 #[derive(Clone, Debug, Default)]
 pub struct TopValues {
     counts: FxHashMap<String, u64>,
-    /// Counters of numbers, by key; at most K between batches.
-    numbers: FxHashMap<u64, u64>,
+    /// Counters of numbers, by key, in increasing order of key; at most
+    /// K between batches.
+    numbers: Vec<(u64, u64)>,
     /// Keys of dropped counters, reused for new values: most values of a
     /// column of distinct numbers are counted once and dropped, and
     /// reusing their strings saves an allocation and a free each.
@@ -299,36 +310,45 @@ impl TopValues {
     /// once): the batch's exact counts are a summary with no error, and
     /// two summaries merge by adding counts and lowering all by the
     /// (K+1)-th largest (Agarwal et al., "Mergeable summaries").
+    ///
+    /// `runs` must be in increasing order of key, as the counters are:
+    /// the two are merged in one walk, with no hashing.
     pub fn add_numbers(&mut self, runs: &[(u64, u64)]) {
-        let mut new: Vec<(u64, u64)> = Vec::new();
-        for &(key, n) in runs {
-            match self.numbers.get_mut(&key) {
-                Some(c) => *c = c.saturating_add(n),
-                None => new.push((key, n)),
+        let held = std::mem::take(&mut self.numbers);
+        let mut all: Vec<(u64, u64)> = Vec::with_capacity(held.len() + runs.len());
+        let (mut a, mut b) = (held.into_iter().peekable(), runs.iter().copied().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x.0 == y.0 => {
+                    let n = x.1.saturating_add(y.1);
+                    a.next();
+                    b.next().map(|y| (y.0, n))
+                }
+                (Some(x), Some(y)) if x.0 < y.0 => a.next(),
+                (Some(_), None) => a.next(),
+                _ => b.next(),
+            };
+            match next {
+                Some(r) => all.push(r),
+                None => break,
             }
         }
-        if self.numbers.len() + new.len() > K {
-            let mut counts: Vec<u64> = self.numbers.values().copied().collect();
-            counts.extend(new.iter().map(|r| r.1));
+        if all.len() > K {
+            let mut counts: Vec<u64> = all.iter().map(|r| r.1).collect();
             let (_, &mut kth, _) = counts.select_nth_unstable_by(K, |a, b| b.cmp(a));
-            self.numbers.retain(|_, c| {
-                *c -= kth.min(*c);
-                *c > 0
-            });
-            new.retain_mut(|r| {
+            all.retain_mut(|r| {
                 r.1 -= kth.min(r.1);
                 r.1 > 0
             });
         }
-        self.numbers.extend(new);
+        self.numbers = all;
     }
 
     pub fn merge(&mut self, o: &TopValues) {
         for (v, n) in &o.counts {
             self.add_n(v, *n);
         }
-        let runs: Vec<(u64, u64)> = o.numbers.iter().map(|(k, n)| (*k, *n)).collect();
-        self.add_numbers(&runs);
+        self.add_numbers(&o.numbers);
     }
 
     /// The values, most frequent first (ties by value), at most `n`: the

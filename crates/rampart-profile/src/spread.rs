@@ -21,7 +21,8 @@ const IN_FLIGHT: usize = 4;
 pub trait ColumnSink: Send + 'static {
     fn observe(&mut self, value: &str);
     /// A batch of numbers of one kind and a count of nulls, from a
-    /// columnar reader.
+    /// columnar reader (no numbers: the nulls of a column of another
+    /// kind).
     fn observe_numbers(&mut self, kind: crate::Kind, values: &[f64], nulls: u64);
     /// Called once after the last value.
     fn finish(&mut self);

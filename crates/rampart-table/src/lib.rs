@@ -75,6 +75,10 @@ pub struct Options {
     pub max_record: usize,
     /// Most bytes read after decompression.
     pub max_bytes: u64,
+    /// Parquet only: read just the top-level columns at these positions
+    /// (a columnar file can be read column by column on several threads);
+    /// the other formats are always read whole. Not for rewriting.
+    pub columns: Option<Vec<usize>>,
 }
 
 impl Default for Options {
@@ -83,6 +87,7 @@ impl Default for Options {
             bad_input: BadInput::Skip,
             max_record: 16 << 20,
             max_bytes: 1 << 40,
+            columns: None,
         }
     }
 }
@@ -131,6 +136,31 @@ pub trait Visitor {
     fn keep_record(&self, _record: u64) -> bool {
         true
     }
+    /// Whether columnar formats (Parquet) may hand numeric columns to
+    /// [`Visitor::numbers`] a batch at a time instead of showing each
+    /// value as a cell: no text is made of the numbers. A visitor that
+    /// needs row numbers or rewrites values says no.
+    fn takes_numbers(&self) -> bool {
+        false
+    }
+    /// One batch of a numeric column, when [`Visitor::takes_numbers`].
+    fn numbers(&mut self, _column: &str, _batch: &Numbers) {}
+    /// The nulls of one batch of another column, when
+    /// [`Visitor::takes_numbers`] (null cells of a columnar file are not
+    /// shown: they have no text).
+    fn nulls(&mut self, _column: &str, _count: u64) {}
+}
+
+/// One batch of a numeric column, from a columnar format.
+#[derive(Debug)]
+pub struct Numbers<'a> {
+    /// Whether the column holds integers (converted to `f64`, so that
+    /// those past 2^53 are rounded, as their text would be when parsed).
+    pub integer: bool,
+    /// The non-null values, in row order.
+    pub values: &'a [f64],
+    /// Nulls in the batch.
+    pub nulls: u64,
 }
 
 /// A record that was skipped or a value that could not be rewritten.
@@ -300,7 +330,8 @@ pub fn process(
         summary: Summary::default(),
     };
     if source.format == Format::Parquet {
-        parquet_format::process(&source.path, &mut tracker, visitor, out)?;
+        let columns = options.columns.as_deref();
+        parquet_format::process(&source.path, columns, &mut tracker, visitor, out)?;
         return Ok(tracker.summary);
     }
     let reader = read::open(&source.path, source.compression, options.max_bytes)
@@ -315,6 +346,15 @@ pub fn process(
         Format::Parquet => {}
     }
     Ok(tracker.summary)
+}
+
+/// The names of a Parquet file's top-level columns, in order, without
+/// reading its data; None for other formats.
+pub fn parquet_columns(source: &Source) -> Result<Option<Vec<String>>, Error> {
+    if source.format != Format::Parquet {
+        return Ok(None);
+    }
+    parquet_format::column_names(&source.path).map(Some)
 }
 
 /// [`process`] over bytes in memory, for the text formats (tests and

@@ -3,8 +3,8 @@
 //! passed through unchanged (a replacement for one is an error, since it
 //! would change the column's type).
 
-use crate::{Cell, Error, Tracker, Visitor};
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use crate::{Cell, Error, Numbers, Tracker, Visitor};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -36,21 +36,88 @@ fn text_of(array: &dyn Array, row: usize) -> Option<String> {
     arrow_cast_display(array, row)
 }
 
-/// A non-string value as text (numbers, dates), for scanning only.
+/// A non-string value as text (numbers, booleans), for scanning only.
 fn arrow_cast_display(array: &dyn Array, row: usize) -> Option<String> {
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{Float64Type, Int32Type, Int64Type, UInt64Type};
-    Some(match array.data_type() {
-        DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
-        DataType::Int32 => array.as_primitive::<Int32Type>().value(row).to_string(),
-        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(row).to_string(),
-        DataType::Float64 => array.as_primitive::<Float64Type>().value(row).to_string(),
+    use arrow_array::types::*;
+    let a = array;
+    Some(match a.data_type() {
+        DataType::Boolean => a.as_boolean().value(row).to_string(),
+        DataType::Int8 => a.as_primitive::<Int8Type>().value(row).to_string(),
+        DataType::Int16 => a.as_primitive::<Int16Type>().value(row).to_string(),
+        DataType::Int32 => a.as_primitive::<Int32Type>().value(row).to_string(),
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::UInt8 => a.as_primitive::<UInt8Type>().value(row).to_string(),
+        DataType::UInt16 => a.as_primitive::<UInt16Type>().value(row).to_string(),
+        DataType::UInt32 => a.as_primitive::<UInt32Type>().value(row).to_string(),
+        DataType::UInt64 => a.as_primitive::<UInt64Type>().value(row).to_string(),
+        DataType::Float32 => a.as_primitive::<Float32Type>().value(row).to_string(),
+        DataType::Float64 => a.as_primitive::<Float64Type>().value(row).to_string(),
         _ => return None,
     })
 }
 
+/// A numeric column's non-null values as `f64`, and whether they are
+/// integers; None for other types.
+fn numbers_of(array: &dyn Array) -> Option<(bool, Vec<f64>)> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::*;
+    use arrow_array::{ArrowPrimitiveType, PrimitiveArray};
+    fn each<T: ArrowPrimitiveType>(
+        a: &PrimitiveArray<T>,
+        f: impl Fn(T::Native) -> f64,
+    ) -> Vec<f64> {
+        if a.null_count() == 0 {
+            a.values().iter().map(|&v| f(v)).collect()
+        } else {
+            a.iter().flatten().map(f).collect()
+        }
+    }
+    let a = array;
+    Some(match a.data_type() {
+        DataType::Int8 => (true, each(a.as_primitive::<Int8Type>(), f64::from)),
+        DataType::Int16 => (true, each(a.as_primitive::<Int16Type>(), f64::from)),
+        DataType::Int32 => (true, each(a.as_primitive::<Int32Type>(), f64::from)),
+        DataType::Int64 => (true, each(a.as_primitive::<Int64Type>(), |v| v as f64)),
+        DataType::UInt8 => (true, each(a.as_primitive::<UInt8Type>(), f64::from)),
+        DataType::UInt16 => (true, each(a.as_primitive::<UInt16Type>(), f64::from)),
+        DataType::UInt32 => (true, each(a.as_primitive::<UInt32Type>(), f64::from)),
+        DataType::UInt64 => (true, each(a.as_primitive::<UInt64Type>(), |v| v as f64)),
+        DataType::Float32 => (false, each(a.as_primitive::<Float32Type>(), f64::from)),
+        DataType::Float64 => (false, each(a.as_primitive::<Float64Type>(), |v| v)),
+        _ => return None,
+    })
+}
+
+fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Unsupported {
+        path: path.display().to_string(),
+        message: format!("not readable as Parquet: {e}"),
+    }
+}
+
+pub fn column_names(path: &Path) -> Result<Vec<String>, Error> {
+    let file = File::open(path).map_err(|error| Error::Io {
+        path: path.display().to_string(),
+        error,
+    })?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))?;
+    Ok(builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect())
+}
+
+/// Rows per batch: enough that a batch of a column amortises its
+/// hand-over, few enough that 20 columns of them are a few MB.
+const BATCH_ROWS: usize = 16 * 1024;
+
 pub fn process(
     path: &Path,
+    columns: Option<&[usize]>,
     tracker: &mut Tracker,
     visitor: &mut dyn Visitor,
     out: Option<&mut (dyn Write + Send)>,
@@ -60,8 +127,19 @@ pub fn process(
         message,
     };
     let file = File::open(path).map_err(|e| tracker.io(e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| bad(format!("not readable as Parquet: {e}")))?;
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))?;
+    if let Some(columns) = columns {
+        let all = builder.schema().fields().len();
+        if let Some(&c) = columns.iter().find(|&&c| c >= all) {
+            return Err(bad(format!("has no column {c} (it has {all})")));
+        }
+        let mask = parquet::arrow::ProjectionMask::roots(
+            builder.parquet_schema(),
+            columns.iter().copied(),
+        );
+        builder = builder.with_projection(mask);
+    }
     let compression = builder
         .metadata()
         .row_groups()
@@ -69,11 +147,11 @@ pub fn process(
         .and_then(|g| g.columns().first())
         .map(|c| c.compression())
         .unwrap_or(parquet::basic::Compression::SNAPPY);
-    let schema = builder.schema().clone();
     let reader = builder
-        .with_batch_size(4096)
+        .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| bad(format!("not readable as Parquet: {e}")))?;
+    let schema = reader.schema();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     tracker.summary.columns = names.clone();
     let keep: Vec<bool> = names.iter().map(|n| visitor.keep_column(n)).collect();
@@ -136,19 +214,26 @@ fn strings<O: arrow_array::OffsetSizeTrait>(
 ) -> Option<ArrayRef> {
     use arrow_array::cast::AsArray;
     let a = array.as_string::<O>();
-    let mut changed = false;
-    let out: arrow_array::GenericStringArray<O> = (0..a.len())
-        .map(|i| {
-            (!a.is_null(i)).then(|| match show(i, a.value(i), visitor) {
-                Some(new) => {
-                    changed = true;
-                    new
-                }
-                None => a.value(i).to_string(),
-            })
+    // Replacements by row: the column is rebuilt only if there are any.
+    let mut changes: Vec<(usize, String)> = Vec::new();
+    for (i, v) in a.iter().enumerate() {
+        if let Some(new) = v.and_then(|v| show(i, v, visitor)) {
+            changes.push((i, new));
+        }
+    }
+    if changes.is_empty() {
+        return None;
+    }
+    let mut changes = changes.into_iter().peekable();
+    let out: arrow_array::GenericStringArray<O> = a
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match changes.next_if(|(row, _)| *row == i) {
+            Some((_, new)) => Some(new),
+            None => v.map(str::to_string),
         })
         .collect();
-    changed.then(|| Arc::new(out) as ArrayRef)
+    Some(Arc::new(out) as ArrayRef)
 }
 
 /// Shows a column's values; returns the rewritten column if any value
@@ -168,6 +253,20 @@ fn column(
             value,
         })
     };
+    if visitor.takes_numbers() {
+        if let Some((integer, values)) = numbers_of(array.as_ref()) {
+            let batch = Numbers {
+                integer,
+                values: &values,
+                nulls: array.null_count() as u64,
+            };
+            visitor.numbers(name, &batch);
+            return Ok(None);
+        }
+        if array.null_count() > 0 {
+            visitor.nulls(name, array.null_count() as u64);
+        }
+    }
     match array.data_type() {
         DataType::Utf8 => Ok(strings::<i32>(array, &mut show, visitor)),
         DataType::LargeUtf8 => Ok(strings::<i64>(array, &mut show, visitor)),

@@ -369,3 +369,105 @@ proptest! {
         let _ = process_bytes(format, &bytes, &Options::default(), &mut Upper::default(), Some(&mut out));
     }
 }
+
+/// Takes numeric columns as numbers, other values as cells.
+#[derive(Default)]
+struct Columnar {
+    numbers: Vec<(String, bool, Vec<f64>, u64)>,
+    cells: Vec<(String, String)>,
+}
+
+impl Visitor for Columnar {
+    fn cell(&mut self, c: &Cell) -> Option<String> {
+        self.cells.push((c.column.to_string(), c.value.to_string()));
+        None
+    }
+    fn takes_numbers(&self) -> bool {
+        true
+    }
+    fn numbers(&mut self, column: &str, b: &rampart_table::Numbers) {
+        self.numbers
+            .push((column.to_string(), b.integer, b.values.to_vec(), b.nulls));
+    }
+}
+
+/// Parquet's numeric columns reach a visitor that takes numbers as
+/// numbers (nulls counted, NaN kept), and as text one that does not; a
+/// projection reads only the columns it names.
+#[test]
+fn parquet_numbers_and_projections() {
+    use arrow_array::{ArrayRef, BooleanArray, Float32Array, Int32Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.parquet");
+    let batch = RecordBatch::try_from_iter(vec![
+        (
+            "i",
+            Arc::new(Int32Array::from(vec![Some(3), None, Some(-7)])) as ArrayRef,
+        ),
+        (
+            "f",
+            Arc::new(Float32Array::from(vec![1.5, f32::NAN, 2.0])) as ArrayRef,
+        ),
+        (
+            "b",
+            Arc::new(BooleanArray::from(vec![true, false, true])) as ArrayRef,
+        ),
+        (
+            "s",
+            Arc::new(StringArray::from(vec!["a", "b", "c"])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let source = rampart_table::detect(&path).unwrap();
+    assert_eq!(
+        rampart_table::parquet_columns(&source).unwrap(),
+        Some(vec!["i".into(), "f".into(), "b".into(), "s".into()])
+    );
+    let mut v = Columnar::default();
+    let s = process(&source, &Options::default(), &mut v, None).unwrap();
+    assert_eq!(s.records, 3);
+    assert_eq!(v.numbers.len(), 2);
+    assert_eq!(
+        (
+            &v.numbers[0].0,
+            v.numbers[0].1,
+            &v.numbers[0].2,
+            v.numbers[0].3
+        ),
+        (&"i".to_string(), true, &vec![3.0, -7.0], 1)
+    );
+    let f = &v.numbers[1];
+    assert!(!f.1 && f.2.len() == 3 && f.2[0] == 1.5 && f.2[1].is_nan() && f.3 == 0);
+    assert_eq!(v.cells.len(), 6, "{:?}", v.cells);
+    assert!(v.cells.contains(&("b".into(), "false".into())));
+    // A visitor that does not take numbers sees them as text.
+    let mut u = Upper::default();
+    process(&source, &Options::default(), &mut u, None).unwrap();
+    assert!(u.seen.contains(&(1, 1, "f".into(), "1.5".into())));
+    assert!(u.seen.contains(&(3, 3, "i".into(), "-7".into())));
+    // A projection reads only its columns.
+    let only = Options {
+        columns: Some(vec![3, 0]),
+        ..Options::default()
+    };
+    let mut p = Columnar::default();
+    let s = process(&source, &only, &mut p, None).unwrap();
+    assert_eq!(s.columns, vec!["i".to_string(), "s".to_string()]);
+    assert_eq!(p.numbers.len(), 1);
+    assert!(p.cells.iter().all(|(c, _)| c == "s"));
+    let past = Options {
+        columns: Some(vec![9]),
+        ..Options::default()
+    };
+    let err = process(&source, &past, &mut Columnar::default(), None).unwrap_err();
+    assert!(err.to_string().contains("has no column 9"), "{err}");
+}

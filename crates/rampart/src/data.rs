@@ -1172,7 +1172,7 @@ fn print_risk(r: &serde_json::Value) {
 /// read on this thread, its columns are summarised on all cores.
 ///
 /// [`Spread`]: rampart_profile::spread::Spread
-pub(crate) struct SpreadVisitor<S: rampart_profile::spread::ColumnSink>(
+struct SpreadVisitor<S: rampart_profile::spread::ColumnSink>(
     pub rampart_profile::spread::Spread<S>,
 );
 
@@ -1186,6 +1186,173 @@ impl<S: rampart_profile::spread::ColumnSink> Visitor for SpreadVisitor<S> {
         self.0.observe(column, cell.value);
         None
     }
+
+    fn takes_numbers(&self) -> bool {
+        true
+    }
+
+    fn numbers(&mut self, column: &str, batch: &rampart_table::Numbers) {
+        let kind = number_kind(batch);
+        self.0
+            .observe_numbers(column, kind, batch.values, batch.nulls);
+    }
+
+    fn nulls(&mut self, column: &str, count: u64) {
+        let kind = rampart_profile::Kind::String;
+        self.0.observe_numbers(column, kind, &[], count);
+    }
+}
+
+/// Summarises the columns of one part of a Parquet file (the columns
+/// a [`rampart_table::Options::columns`] projection reads) on the
+/// caller's thread.
+struct ColumnsVisitor<S> {
+    sinks: Vec<(String, S)>,
+    make: std::sync::Arc<dyn Fn() -> S + Send + Sync>,
+}
+
+impl<S: rampart_profile::spread::ColumnSink> ColumnsVisitor<S> {
+    fn sink(&mut self, column: &str) -> Option<&mut S> {
+        // A batch shows one column after another, many values each: the
+        // last column is almost always the one.
+        let i = match self.sinks.iter().rposition(|(n, _)| n == column) {
+            Some(i) => i,
+            None => {
+                self.sinks.push((column.to_string(), (self.make)()));
+                self.sinks.len() - 1
+            }
+        };
+        self.sinks.get_mut(i).map(|(_, s)| s)
+    }
+}
+
+impl<S: rampart_profile::spread::ColumnSink> Visitor for ColumnsVisitor<S> {
+    fn cell(&mut self, cell: &Cell) -> Option<String> {
+        if let Some(s) = self.sink(cell.column) {
+            s.observe(cell.value);
+        }
+        None
+    }
+
+    fn takes_numbers(&self) -> bool {
+        true
+    }
+
+    fn numbers(&mut self, column: &str, batch: &rampart_table::Numbers) {
+        let kind = number_kind(batch);
+        if let Some(s) = self.sink(column) {
+            s.observe_numbers(kind, batch.values, batch.nulls);
+        }
+    }
+
+    fn nulls(&mut self, column: &str, count: u64) {
+        if let Some(s) = self.sink(column) {
+            s.observe_numbers(rampart_profile::Kind::String, &[], count);
+        }
+    }
+}
+
+fn number_kind(batch: &rampart_table::Numbers) -> rampart_profile::Kind {
+    if batch.integer {
+        rampart_profile::Kind::Integer
+    } else {
+        rampart_profile::Kind::Float
+    }
+}
+
+/// A dataset's columns, each summarised by one accumulator.
+pub(crate) struct Summarised<S> {
+    /// In file order.
+    pub columns: Vec<(String, S)>,
+    /// Values of columns past [`rampart_profile::MAX_COLUMNS`], dropped.
+    pub dropped: u64,
+    pub summary: rampart_table::Summary,
+}
+
+/// One thread's columns of a Parquet file.
+type Part<S> = Result<(Vec<(String, S)>, rampart_table::Summary)>;
+
+/// Every column of a dataset summarised by one accumulator each (made by
+/// `make`), on `workers` threads.
+///
+/// A Parquet file is read column by column: each thread reads every
+/// W-th column itself, so nothing is handed between threads. Other
+/// formats are read row by row on this thread and their cells spread
+/// over the workers by column.
+pub(crate) fn summarise<S: rampart_profile::spread::ColumnSink>(
+    path: &Path,
+    policy: &Policy,
+    workers: usize,
+    make: impl Fn() -> S + Send + Sync + 'static,
+) -> Result<Summarised<S>> {
+    let source = detect(path)?;
+    let columns = rampart_table::parquet_columns(&source)?;
+    let Some(names) = columns.filter(|c| workers > 1 && c.len() > 1) else {
+        let mut v = SpreadVisitor(rampart_profile::spread::Spread::new(
+            workers,
+            rampart_profile::MAX_COLUMNS,
+            make,
+        ));
+        let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
+        let (columns, dropped) =
+            v.0.finish()
+                .ok_or_else(|| anyhow::anyhow!("{}: a reading thread failed", path.display()))?;
+        return Ok(Summarised {
+            columns,
+            dropped,
+            summary,
+        });
+    };
+    let kept = names.len().min(rampart_profile::MAX_COLUMNS);
+    let make: std::sync::Arc<dyn Fn() -> S + Send + Sync> = std::sync::Arc::new(make);
+    let parts: Vec<Part<S>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.min(kept))
+            .map(|w| {
+                let (source, make) = (&source, make.clone());
+                let options = rampart_table::Options {
+                    columns: Some((w..kept).step_by(workers).collect()),
+                    ..options(policy)
+                };
+                scope.spawn(move || -> Result<_> {
+                    let mut v = ColumnsVisitor {
+                        sinks: Vec::new(),
+                        make,
+                    };
+                    let summary = rampart_table::process(source, &options, &mut v, None)?;
+                    let mut sinks = v.sinks;
+                    sinks.iter_mut().for_each(|(_, s)| s.finish());
+                    Ok((sinks, summary))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "{}: a reading thread failed",
+                        path.display()
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut all: Vec<(String, S)> = Vec::new();
+    let mut summary = None;
+    for part in parts {
+        let (sinks, s) = part?;
+        all.extend(sinks);
+        summary.get_or_insert(s);
+    }
+    let summary = summary.unwrap_or_default();
+    let order = |n: &str| names.iter().position(|x| x == n);
+    all.sort_by_key(|(n, _)| order(n));
+    let dropped = summary.records * (names.len() - kept) as u64;
+    Ok(Summarised {
+        columns: all,
+        dropped,
+        summary,
+    })
 }
 
 /// Threads that summarise columns: one per core.
@@ -1212,21 +1379,17 @@ fn profile_columns(
     path: &Path,
     policy: &Policy,
 ) -> Result<(rampart_profile::Profile, rampart_table::Format)> {
-    let source = detect(path)?;
+    let format = detect(path)?.format;
     let progress = crate::progress::spinner(&format!("profiling {}", path.display()));
-    let mut v = SpreadVisitor(rampart_profile::spread::Spread::new(
-        workers(),
-        rampart_profile::MAX_COLUMNS,
-        || rampart_profile::Column::new(""),
-    ));
-    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
-    let (columns, dropped) =
-        v.0.finish()
-            .ok_or_else(|| anyhow::anyhow!("{}: a profiling thread failed", path.display()))?;
+    let Summarised {
+        columns,
+        dropped,
+        summary,
+    } = summarise(path, policy, workers(), || rampart_profile::Column::new(""))?;
     let shard = rampart_profile::Profile::from_columns(summary.records, columns, dropped);
     progress.finish_and_clear();
     warn_skipped(path, &summary);
-    Ok((shard, source.format))
+    Ok((shard, format))
 }
 
 /// Largest profile file read (a profile is about 40 KiB per column).

@@ -1428,3 +1428,66 @@ fn poison_finds_flipped_labels_by_confident_learning() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("must match one to one"));
 }
+
+/// A Parquet file is profiled as the same data in CSV is: its numbers
+/// by value, its nulls counted, on every core.
+#[test]
+fn parquet_profiles_as_its_csv_does() {
+    use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let n = 30_000usize;
+    let id: Vec<i64> = (0..n as i64).collect();
+    let x: Vec<Option<f64>> = (0..n)
+        .map(|i| (i % 11 != 0).then(|| ((i * 7919) % 1000) as f64 * 0.37 - 49.999))
+        .collect();
+    let city: Vec<Option<&str>> = (0..n)
+        .map(|i| [Some("Paris"), Some("Lyon"), None][i % 3])
+        .collect();
+    let mut csv = String::from("id,x,city\n");
+    for i in 0..n {
+        let xs = x[i].map(|v| v.to_string()).unwrap_or_default();
+        csv.push_str(&format!("{},{},{}\n", id[i], xs, city[i].unwrap_or("")));
+    }
+    std::fs::write(p.join("t.csv"), csv).unwrap();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int64Array::from(id)) as ArrayRef),
+        ("x", Arc::new(Float64Array::from(x)) as ArrayRef),
+        ("city", Arc::new(StringArray::from(city)) as ArrayRef),
+    ])
+    .unwrap();
+    let file = std::fs::File::create(p.join("t.parquet")).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let mut summaries = Vec::new();
+    for input in ["t.csv", "t.parquet"] {
+        let o = rampart(p, &["data", "profile", input, "-o", "out.json"], &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.join("out.json")).unwrap()).unwrap();
+        summaries.push(v["summary"].clone());
+    }
+    let (csv, parquet) = (&summaries[0], &summaries[1]);
+    for c in 0..3 {
+        for k in [
+            "name",
+            "type",
+            "count",
+            "nulls",
+            "kinds",
+            "distinct",
+            "min",
+            "max",
+            "mean",
+            "quantiles",
+            "top",
+        ] {
+            assert_eq!(csv[c][k], parquet[c][k], "{k} of {}", csv[c]["name"]);
+        }
+    }
+    assert_eq!(parquet[1]["nulls"], 2728);
+    assert_eq!(parquet[2]["nulls"], 10_000);
+    assert_eq!(parquet[0]["type"], "integer");
+}

@@ -2,14 +2,12 @@
 //! `rampart_profile::drift`.
 
 use super::{
-    detect, load_policy, options, read_profile, record_attestation, warn_skipped, workers, Common,
-    SpreadVisitor,
+    load_policy, read_profile, record_attestation, summarise, warn_skipped, workers, Common,
+    Summarised,
 };
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use rampart_profile::drift::{compare, Method, Options, Report, Side, DEFAULT_DISTANCE_THRESHOLD};
-use rampart_profile::spread::Spread;
-use rampart_profile::MAX_COLUMNS;
 use rampart_stats::correct::Correction;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -75,21 +73,36 @@ enum CorrectionArg {
 }
 
 /// One side: a profile as it is, or a dataset read value by value.
-fn read_side(path: &Path, policy: &rampart_pii::transform::Policy, limit: usize) -> Result<Side> {
-    if let Some(profile) = read_profile(path)? {
-        return Ok(Side::from_profile(&profile));
-    }
-    let source = detect(path)?;
-    // Both sides are read at once: each gets half the cores.
-    let mut v = SpreadVisitor(Spread::new(
-        (workers() / 2).max(1),
-        MAX_COLUMNS,
-        move || Side::sample(limit),
-    ));
-    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
-    let (samples, dropped) =
-        v.0.finish()
-            .ok_or_else(|| anyhow::anyhow!("{}: a reading thread failed", path.display()))?;
+/// A side as given: a profile, read already, or a dataset to read.
+enum Input {
+    Profile(Box<Side>),
+    Dataset(PathBuf),
+}
+
+fn input(path: &Path) -> Result<Input> {
+    Ok(match read_profile(path)? {
+        Some(profile) => Input::Profile(Box::new(Side::from_profile(&profile))),
+        None => Input::Dataset(path.to_path_buf()),
+    })
+}
+
+/// A side, read on `workers` threads if it is a dataset.
+fn read_side(
+    input: Input,
+    policy: &rampart_pii::transform::Policy,
+    limit: usize,
+    workers: usize,
+) -> Result<Side> {
+    let path = match input {
+        Input::Profile(side) => return Ok(*side),
+        Input::Dataset(path) => path,
+    };
+    let path = path.as_path();
+    let Summarised {
+        columns: samples,
+        dropped,
+        summary,
+    } = summarise(path, policy, workers, move || Side::sample(limit))?;
     let side = Side::from_samples(summary.records, samples, dropped, limit);
     warn_skipped(path, &summary);
     if side.rows == 0 {
@@ -133,10 +146,16 @@ pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
         a.reference.display(),
         a.current.display()
     ));
-    // The two sides are read at once, one core each.
+    // The datasets among the sides are read at once, sharing the cores.
+    let (r, c) = (input(&a.reference)?, input(&a.current)?);
+    let datasets = [&r, &c]
+        .iter()
+        .filter(|i| matches!(i, Input::Dataset(_)))
+        .count();
+    let each = (workers() / datasets.max(1)).max(1);
     let (reference, current) = std::thread::scope(|s| {
-        let r = s.spawn(|| read_side(&a.reference, &policy, a.exact_limit));
-        let c = read_side(&a.current, &policy, a.exact_limit);
+        let r = s.spawn(|| read_side(r, &policy, a.exact_limit, each));
+        let c = read_side(c, &policy, a.exact_limit, each);
         (
             r.join()
                 .unwrap_or_else(|_| bail!("reading {} failed", a.reference.display())),
