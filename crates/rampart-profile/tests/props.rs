@@ -170,3 +170,50 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Numbers handed over in batches of any size (as a columnar reader
+    /// does) summarise as their text does; the top values' counts are
+    /// lower bounds off by at most n / 65 (Misra-Gries with 64 counters).
+    #[test]
+    fn numbers_in_any_batches_summarise_as_their_text(
+        values in proptest::collection::vec(prop_oneof![
+            (0u8..20).prop_map(f64::from),
+            -1e6f64..1e6,
+            Just(f64::NAN),
+        ], 1..20_000),
+        cuts in proptest::collection::vec(1usize..5_000, 1..10),
+    ) {
+        use rampart_profile::{Column, Kind};
+        let mut text = Column::new("x");
+        for v in &values {
+            text.observe(&v.to_string());
+        }
+        let mut typed = Column::new("x");
+        let mut rest = values.as_slice();
+        for &c in cuts.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (batch, tail) = rest.split_at(c.min(rest.len()));
+            typed.record_numbers(Kind::Float, batch, 0);
+            rest = tail;
+        }
+        let (a, b) = (text.summary(), typed.summary());
+        for k in ["count", "distinct", "non_finite", "min", "max", "quantiles", "top"] {
+            prop_assert_eq!(&a[k], &b[k], "{}", k);
+        }
+        let mut exact: std::collections::HashMap<String, u64> = Default::default();
+        for v in &values {
+            *exact.entry(v.to_string()).or_default() += 1;
+        }
+        let slack = values.len() as u64 / 65;
+        for pair in b["top"].as_array().unwrap() {
+            let (v, n) = (pair[0].as_str().unwrap(), pair[1].as_u64().unwrap());
+            let truth = exact.get(v).copied().unwrap_or(0);
+            prop_assert!(n <= truth && n + slack >= truth, "{} counted {} of {}", v, n, truth);
+        }
+    }
+}
