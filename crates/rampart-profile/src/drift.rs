@@ -8,7 +8,7 @@
 //! (and always for a profile) a column is compared through its t-digest.
 //! Memory is then bounded by the limit and the sketches, not by the rows.
 
-use crate::sketch::{key_number, number_key, Quantiles};
+use crate::sketch::{key_number, number_key, show_number, Quantiles};
 use crate::spread::ColumnSink;
 use crate::{classify, Column, Kind, Profile, MAX_COLUMNS};
 use rampart_stats::correct::{adjust, Correction};
@@ -58,7 +58,7 @@ impl Counts {
             .map(|(k, &n)| (k.clone(), n as f64))
             .collect();
         for (k, &n) in &self.numbers {
-            *out.entry(key_number(*k).to_string()).or_default() += n as f64;
+            *out.entry(show_number(key_number(*k))).or_default() += n as f64;
         }
         out
     }

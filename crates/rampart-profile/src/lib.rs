@@ -629,6 +629,46 @@ mod tests {
         );
     }
 
+    /// Numbers near f64::MAX: the mean does not overflow, the variance
+    /// that does is written as null and read back, and the top values
+    /// read back as the numbers they count.
+    #[test]
+    fn extreme_numbers_round_trip() {
+        let mut p = Profile::default();
+        for v in ["1e308", "-1e308", "1.5e308", "2.5e-300"] {
+            p.rows += 1;
+            p.observe("x", v);
+        }
+        let json = p.to_json();
+        assert!(json["summary"][0]["mean"].as_f64().unwrap().is_finite());
+        assert!(json["summary"][0]["std"].is_null());
+        let back = Profile::from_json(&json).unwrap();
+        let mut shown: Vec<f64> = back.columns[0]
+            .top
+            .top(10)
+            .iter()
+            .map(|(v, _)| {
+                assert!(v.len() <= 24, "{v}");
+                classify(v).1.unwrap()
+            })
+            .collect();
+        shown.sort_by(f64::total_cmp);
+        assert_eq!(shown, vec![-1e308, 2.5e-300, 1e308, 1.5e308]);
+        for x in [
+            0.0,
+            -0.0,
+            7.0,
+            0.1,
+            1e-7,
+            123456.789,
+            1e16,
+            -3.5e-310,
+            f64::MAX,
+        ] {
+            assert_eq!(classify(&sketch::show_number(x)).1, Some(x + 0.0), "{x}");
+        }
+    }
+
     #[test]
     fn kinds_round_trip_and_unknown_kinds_are_refused() {
         let mut k = Kinds::default();

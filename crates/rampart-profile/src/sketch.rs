@@ -125,6 +125,19 @@ pub fn number_key(x: f64) -> u64 {
     }
 }
 
+/// A number as the shortest text that reads back as the same number:
+/// plain (`7`, `7.5`) for ordinary magnitudes, with an exponent (`1e300`,
+/// `2.5e-9`) for the others, so that no number is longer than 24
+/// characters (top values are cut at 128).
+pub fn show_number(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && !(1e-6..1e16).contains(&a) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// The number a [`number_key`] was made from.
 pub fn key_number(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
@@ -135,11 +148,21 @@ pub fn key_number(k: u64) -> f64 {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Moments {
     pub count: u64,
+    /// NaN when the numbers overflow (values near f64::MAX of both signs);
+    /// JSON writes that as null, and it is read back as NaN.
+    #[serde(deserialize_with = "number_or_nan")]
     pub mean: f64,
-    /// Sum of squared differences from the mean.
+    /// Sum of squared differences from the mean (NaN or infinite when it
+    /// overflows, written as null).
+    #[serde(deserialize_with = "number_or_nan")]
     pub m2: f64,
     pub min: Option<f64>,
     pub max: Option<f64>,
+}
+
+/// A number, or NaN for the null that JSON writes for NaN and infinities.
+fn number_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Moments {
@@ -158,8 +181,10 @@ impl Moments {
         if xs.is_empty() {
             return Moments::default();
         }
-        let n = xs.len() as f64;
-        let mean = xs.iter().sum::<f64>() / n;
+        // Each value scaled first, so that the sum of values near f64::MAX
+        // does not overflow.
+        let scale = 1.0 / xs.len() as f64;
+        let mean = xs.iter().map(|x| x * scale).sum::<f64>();
         let m2 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
         let (min, max) = xs
             .iter()
@@ -360,7 +385,7 @@ impl TopValues {
             ..TopValues::default()
         };
         for (k, c) in &self.numbers {
-            held.add_n(&key_number(*k).to_string(), *c);
+            held.add_n(&show_number(key_number(*k)), *c);
         }
         if held.counts.len() > K {
             held.cut();
