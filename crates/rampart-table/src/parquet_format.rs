@@ -96,13 +96,32 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// Calls into the parquet crate, which panics on some malformed files
+/// (found by the `parquet_reader` fuzz target: "Decoder for dict should
+/// have been set", from a corrupt page); such a panic becomes an error
+/// naming the file.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(unreadable(
+            path,
+            "a malformed footer or page (the Parquet reader failed on it)",
+        ))
+    })
+}
+
+/// The reader for `file`, its footer read.
+fn open_reader(path: &Path, file: File) -> Result<ParquetRecordBatchReaderBuilder<File>, Error> {
+    guarded(path, || {
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))
+    })
+}
+
 pub fn column_names(path: &Path) -> Result<Vec<String>, Error> {
     let file = File::open(path).map_err(|error| Error::Io {
         path: path.display().to_string(),
         error,
     })?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))?;
+    let builder = open_reader(path, file)?;
     Ok(builder
         .schema()
         .fields()
@@ -127,8 +146,7 @@ pub fn process(
         message,
     };
     let file = File::open(path).map_err(|e| tracker.io(e))?;
-    let mut builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))?;
+    let mut builder = open_reader(path, file)?;
     if let Some(columns) = columns {
         let all = builder.schema().fields().len();
         if let Some(&c) = columns.iter().find(|&&c| c >= all) {
@@ -147,10 +165,12 @@ pub fn process(
         .and_then(|g| g.columns().first())
         .map(|c| c.compression())
         .unwrap_or(parquet::basic::Compression::SNAPPY);
-    let reader = builder
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| bad(format!("not readable as Parquet: {e}")))?;
+    let mut reader = guarded(path, || {
+        builder
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| unreadable(path, e))
+    })?;
     let schema = reader.schema();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     tracker.summary.columns = names.clone();
@@ -176,8 +196,8 @@ pub fn process(
         }
         None => None,
     };
-    for batch in reader {
-        let batch = batch.map_err(|e| bad(format!("not readable as Parquet: {e}")))?;
+    while let Some(batch) = guarded(path, || Ok(reader.next()))? {
+        let batch = batch.map_err(|e| unreadable(path, e))?;
         let first = tracker.summary.records;
         let mut columns: Vec<ArrayRef> = Vec::new();
         for ((array, name), &k) in batch.columns().iter().zip(&names).zip(&keep) {
