@@ -38,14 +38,15 @@ impl Visitor for Replace {
 }
 
 /// libFuzzer's panic hook aborts on any panic. rampart-table catches the
-/// panics of the parquet crate on malformed files and reports an error,
-/// so those are let through to unwind; any other panic still aborts.
+/// panics of the parquet and arrow crates on malformed files and reports
+/// an error, so those are let through to unwind; any other panic, and any
+/// that escapes rampart-table, still aborts.
 fn let_parquet_panics_unwind() {
     static INIT: std::sync::Once = std::sync::Once::new();
     INIT.call_once(|| {
         let abort = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !info.location().is_some_and(|l| l.file().contains("/parquet-")) {
+            if !info.location().is_some_and(|l| l.file().contains("/parquet-") || l.file().contains("/arrow-")) {
                 abort(info);
             }
         }));

@@ -96,9 +96,10 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Calls into the parquet crate, which panics on some malformed files
-/// (found by the `parquet_reader` fuzz target: "Decoder for dict should
-/// have been set", from a corrupt page); such a panic becomes an error
+/// Calls into the parquet and arrow crates, which panic on some malformed
+/// files (found by the `parquet_reader` fuzz target: "Decoder for dict
+/// should have been set" from a corrupt page, "offset + len out of
+/// bounds" from corrupt definition levels); such a panic becomes an error
 /// naming the file.
 fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
@@ -109,19 +110,14 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Er
     })
 }
 
-/// The reader for `file`, its footer read.
-fn open_reader(path: &Path, file: File) -> Result<ParquetRecordBatchReaderBuilder<File>, Error> {
-    guarded(path, || {
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))
-    })
-}
-
 pub fn column_names(path: &Path) -> Result<Vec<String>, Error> {
     let file = File::open(path).map_err(|error| Error::Io {
         path: path.display().to_string(),
         error,
     })?;
-    let builder = open_reader(path, file)?;
+    let builder = guarded(path, || {
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))
+    })?;
     Ok(builder
         .schema()
         .fields()
@@ -141,12 +137,24 @@ pub fn process(
     visitor: &mut dyn Visitor,
     out: Option<&mut (dyn Write + Send)>,
 ) -> Result<(), Error> {
+    // Every call into parquet and arrow is below, reading and writing.
+    guarded(path, || read(path, columns, tracker, visitor, out))
+}
+
+fn read(
+    path: &Path,
+    columns: Option<&[usize]>,
+    tracker: &mut Tracker,
+    visitor: &mut dyn Visitor,
+    out: Option<&mut (dyn Write + Send)>,
+) -> Result<(), Error> {
     let bad = |message: String| Error::Unsupported {
         path: path.display().to_string(),
         message,
     };
     let file = File::open(path).map_err(|e| tracker.io(e))?;
-    let mut builder = open_reader(path, file)?;
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))?;
     if let Some(columns) = columns {
         let all = builder.schema().fields().len();
         if let Some(&c) = columns.iter().find(|&&c| c >= all) {
@@ -165,12 +173,10 @@ pub fn process(
         .and_then(|g| g.columns().first())
         .map(|c| c.compression())
         .unwrap_or(parquet::basic::Compression::SNAPPY);
-    let mut reader = guarded(path, || {
-        builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| unreadable(path, e))
-    })?;
+    let reader = builder
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| unreadable(path, e))?;
     let schema = reader.schema();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     tracker.summary.columns = names.clone();
@@ -196,7 +202,7 @@ pub fn process(
         }
         None => None,
     };
-    while let Some(batch) = guarded(path, || Ok(reader.next()))? {
+    for batch in reader {
         let batch = batch.map_err(|e| unreadable(path, e))?;
         let first = tracker.summary.records;
         let mut columns: Vec<ArrayRef> = Vec::new();

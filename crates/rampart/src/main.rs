@@ -31,12 +31,12 @@ fn quiet_on_broken_pipe() {
         if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
             std::process::exit(141);
         }
-        // The parquet crate panics on some malformed files; rampart-table
-        // catches those panics and reports the file as unreadable, so the
-        // panic itself is not printed.
+        // The parquet and arrow crates panic on some malformed files;
+        // rampart-table catches those panics and reports the file as
+        // unreadable, so the panic itself is not printed.
         if info
             .location()
-            .is_some_and(|l| l.file().contains("/parquet-"))
+            .is_some_and(|l| l.file().contains("/parquet-") || l.file().contains("/arrow-"))
         {
             return;
         }
