@@ -96,6 +96,77 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// A Parquet file as the parquet crate reads it, with two guards against
+/// hostile files: a read again after the end of the file is an error (the
+/// crate's Thrift skipping otherwise reads the end once for every element
+/// a corrupt list claims, up to 2^32 times: a hang the fuzz target found),
+/// and a range past the end is refused before a buffer is made for it.
+struct GuardedFile {
+    file: File,
+    len: u64,
+}
+
+impl GuardedFile {
+    fn open(path: &Path) -> std::io::Result<GuardedFile> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(GuardedFile { file, len })
+    }
+}
+
+impl parquet::file::reader::Length for GuardedFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// A reader that fails when read again after it gave the end of its input.
+struct EndGuard<R> {
+    inner: R,
+    ended: bool,
+}
+
+impl<R: Read> Read for EndGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.ended && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "read past the end of the file (a malformed page header)",
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.ended = n == 0 && !buf.is_empty();
+        Ok(n)
+    }
+}
+
+impl parquet::file::reader::ChunkReader for GuardedFile {
+    type T = EndGuard<std::io::BufReader<File>>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(start))?;
+        Ok(EndGuard {
+            inner: std::io::BufReader::new(file),
+            ended: false,
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        if start.saturating_add(length as u64) > self.len {
+            return Err(parquet::errors::ParquetError::EOF(format!(
+                "{length} bytes at offset {start} run past the end of the file ({} bytes)",
+                self.len
+            )));
+        }
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut buffer = vec![0u8; length];
+        file.read_exact(&mut buffer)?;
+        Ok(buffer.into())
+    }
+}
+
 /// Calls into the parquet and arrow crates, which panic on some malformed
 /// files (found by the `parquet_reader` fuzz target: "Decoder for dict
 /// should have been set" from a corrupt page, "offset + len out of
@@ -111,7 +182,7 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Er
 }
 
 pub fn column_names(path: &Path) -> Result<Vec<String>, Error> {
-    let file = File::open(path).map_err(|error| Error::Io {
+    let file = GuardedFile::open(path).map_err(|error| Error::Io {
         path: path.display().to_string(),
         error,
     })?;
@@ -152,7 +223,7 @@ fn read(
         path: path.display().to_string(),
         message,
     };
-    let file = File::open(path).map_err(|e| tracker.io(e))?;
+    let file = GuardedFile::open(path).map_err(|e| tracker.io(e))?;
     let mut builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))?;
     if let Some(columns) = columns {
