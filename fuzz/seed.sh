@@ -33,6 +33,8 @@ done
 printf '\x01id,name,email\n1,"Ann, B",a@example.com\n2,x\n' > corpus/table_reader/csv
 head -c 2000 ../crates/rampart-pii/tests/data/pii_sample.jsonl > corpus/pii_mask/sample
 echo "table_reader: $(ls corpus/table_reader | wc -l) seeds"
+cargo run -q --manifest-path ../Cargo.toml -p rampart-table --example parquet_seeds -- "$PWD/corpus/parquet_reader"
+echo "parquet_reader: $(ls corpus/parquet_reader | wc -l) seeds"
 mkdir -p corpus/signature_bundle
 for k in p256 ed25519; do
   t=$(mktemp -d); ../target/release/rampart keygen "$t/k" --algorithm $k >/dev/null
