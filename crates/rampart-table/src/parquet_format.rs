@@ -360,7 +360,13 @@ fn column(
             visitor.numbers(name, &batch);
             return Ok(None);
         }
-        if array.null_count() > 0 {
+        // Nulls of the columns whose values are shown (others, dates
+        // say, are not shown at all).
+        let shown = matches!(
+            array.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Boolean
+        );
+        if shown && array.null_count() > 0 {
             visitor.nulls(name, array.null_count() as u64);
         }
     }

@@ -1344,10 +1344,12 @@ pub(crate) fn summarise<S: rampart_profile::spread::ColumnSink>(
         all.extend(sinks);
         summary.get_or_insert(s);
     }
-    let summary = summary.unwrap_or_default();
+    let mut summary = summary.unwrap_or_default();
     let order = |n: &str| names.iter().position(|x| x == n);
     all.sort_by_key(|(n, _)| order(n));
-    let dropped = summary.records * (names.len() - kept) as u64;
+    let dropped = summary.records.saturating_mul((names.len() - kept) as u64);
+    // Each thread's summary names its own columns; the file has them all.
+    summary.columns = names;
     Ok(Summarised {
         columns: all,
         dropped,
