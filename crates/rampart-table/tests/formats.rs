@@ -566,3 +566,48 @@ fn parquet_reader_panics_become_errors() {
     }
     assert!(guarded > 0, "no change reached the guard");
 }
+
+/// Columns of types the reader does not show (a date) are left out
+/// entirely: their nulls are not counted as if the column held only
+/// nulls.
+#[test]
+fn parquet_columns_not_shown_have_no_nulls_either() {
+    use arrow_array::{ArrayRef, Date32Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.parquet");
+    let batch = RecordBatch::try_from_iter(vec![
+        (
+            "day",
+            Arc::new(Date32Array::from(vec![Some(1), None])) as ArrayRef,
+        ),
+        (
+            "s",
+            Arc::new(StringArray::from(vec![None, Some("x")])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    #[derive(Default)]
+    struct Nulls(Vec<(String, u64)>, usize);
+    impl Visitor for Nulls {
+        fn cell(&mut self, _: &Cell) -> Option<String> {
+            self.1 += 1;
+            None
+        }
+        fn takes_numbers(&self) -> bool {
+            true
+        }
+        fn nulls(&mut self, column: &str, count: u64) {
+            self.0.push((column.to_string(), count));
+        }
+    }
+    let mut v = Nulls::default();
+    let source = rampart_table::detect(&path).unwrap();
+    process(&source, &Options::default(), &mut v, None).unwrap();
+    assert_eq!(v.0, vec![("s".to_string(), 1)]);
+    assert_eq!(v.1, 1);
+}
