@@ -1,7 +1,10 @@
 //! Parquet through Arrow, one record batch at a time: string columns are
-//! shown value by value and rewritten; other columns are shown as text and
-//! passed through unchanged (a replacement for one is an error, since it
-//! would change the column's type).
+//! shown value by value and rewritten; numbers and booleans are shown as
+//! text and passed through unchanged (a replacement for one is an error,
+//! since it would change the column's type), or, to a visitor that takes
+//! numbers, handed over as a batch of `f64`. Other types (dates, nested
+//! columns) are not shown. A projection reads only some columns, so that
+//! several threads can each read their own.
 
 use crate::{Cell, Error, Numbers, Tracker, Visitor};
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
