@@ -1,11 +1,11 @@
 //! The Parquet reader on arbitrary bytes (written to a file, as Parquet
-//! needs one): read whole by a visitor that takes numbers as numbers,
+//! needs one): read whole by a visitor that takes columns in batches,
 //! read through a projection, and rewritten with every string replaced.
 //! A panic that escapes rampart-table is a crash.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rampart_table::{process, Cell, Numbers, Options, Visitor};
+use rampart_table::{process, Cell, Numbers, Options, Texts, Visitor};
 
 #[derive(Default)]
 struct Take {
@@ -18,11 +18,17 @@ impl Visitor for Take {
         self.values += 1;
         None
     }
-    fn takes_numbers(&self) -> bool {
+    fn takes_batches(&self) -> bool {
         true
     }
     fn numbers(&mut self, _column: &str, batch: &Numbers) {
         self.values += batch.values.len();
+    }
+    fn texts(&mut self, _column: &str, batch: &Texts) {
+        for (value, count) in batch.values {
+            assert!(*count >= 1 && value.len() < 1 << 31);
+            self.values += *count as usize;
+        }
     }
     fn nulls(&mut self, _column: &str, count: u64) {
         self.values += count as usize;

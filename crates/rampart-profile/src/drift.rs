@@ -114,11 +114,15 @@ impl Sample {
     }
 
     fn add_text(&mut self, value: &str) {
+        self.add_text_n(value, 1);
+    }
+
+    fn add_text_n(&mut self, value: &str, count: u64) {
         if let Some(counts) = self.values.as_mut() {
             if let Some(n) = counts.texts.get_mut(value) {
-                *n += 1;
+                *n += count;
             } else if counts.len() < MAX_CATEGORIES {
-                counts.texts.insert(value.to_string(), 1);
+                counts.texts.insert(value.to_string(), count);
             } else {
                 self.values = None;
             }
@@ -134,6 +138,16 @@ impl crate::spread::ColumnSink for Sample {
             _ if kind == Kind::Null => {}
             Some(x) => self.add_number(x),
             None => self.add_text(value),
+        }
+    }
+
+    fn observe_counted(&mut self, value: &str, count: u64) {
+        let (kind, number) = classify(value);
+        self.column.record_n(value, kind, number, count);
+        match number {
+            _ if kind == Kind::Null => {}
+            Some(x) => (0..count).for_each(|_| self.add_number(x)),
+            None => self.add_text_n(value, count),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod expect;
 pub mod labels;
 pub mod near;
 pub mod outliers;
+pub mod radix;
 pub mod sketch;
 pub mod spread;
 pub mod triggers;
@@ -188,20 +189,28 @@ impl Column {
 
     /// Records a value already classified.
     pub fn record(&mut self, value: &str, kind: Kind, number: Option<f64>) {
-        self.count += 1;
-        self.kinds.add(kind, 1);
+        self.record_n(value, kind, number, 1);
+    }
+
+    /// Records `n` rows holding the same value, already classified (a
+    /// columnar reader counts a batch's values by their dictionary code).
+    pub fn record_n(&mut self, value: &str, kind: Kind, number: Option<f64>, n: u64) {
+        self.count += n;
+        self.kinds.add(kind, n);
         match number {
             _ if kind == Kind::Null => {}
             Some(x) if x.is_finite() => {
-                self.pending.push(x);
-                if self.pending.len() >= NUMBER_BATCH {
-                    self.finish();
+                for _ in 0..n {
+                    self.pending.push(x);
+                    if self.pending.len() >= NUMBER_BATCH {
+                        self.finish();
+                    }
                 }
             }
             _ => {
                 self.distinct.add(value.as_bytes());
-                self.top.add(value);
-                self.lengths.add(value.chars().count() as f64);
+                self.top.add_n(value, n);
+                self.lengths.add_n(value.chars().count() as f64, n);
             }
         }
     }
@@ -233,27 +242,33 @@ impl Column {
         if self.pending.is_empty() {
             return;
         }
-        self.numbers.merge(&Moments::of(&self.pending));
+        let mut moments = Moments::without_extremes(&self.pending);
         let mut keys: Vec<u64> = self
             .pending
             .iter()
             .map(|&x| sketch::number_key(x))
             .collect();
+        radix::sort(&mut keys, &mut Vec::new());
+        // One pass over the sorted keys gives the runs of equal values
+        // (each new one a distinct value), the digest's sorted input (the
+        // pending buffer, reused) and the extremes.
         self.pending.clear();
-        keys.sort_unstable();
         let mut runs: Vec<(u64, u64)> = Vec::new();
         for &k in &keys {
+            self.pending.push(sketch::key_number(k));
             match runs.last_mut() {
                 Some((last, n)) if *last == k => *n += 1,
-                _ => runs.push((k, 1)),
+                _ => {
+                    self.distinct.add_number_key(k);
+                    runs.push((k, 1));
+                }
             }
         }
-        for (k, _) in &runs {
-            self.distinct.add_number(sketch::key_number(*k));
-        }
+        moments.min = self.pending.first().copied();
+        moments.max = self.pending.last().copied();
+        self.numbers.merge(&moments);
         self.top.add_numbers(&runs);
-        self.quantiles
-            .add_sorted(keys.into_iter().map(sketch::key_number).collect());
+        self.quantiles.add_sorted(std::mem::take(&mut self.pending));
     }
 
     /// Whether numbers wait to be summarised (see [`Column::finish`]).
@@ -417,6 +432,11 @@ impl Default for Profile {
 impl spread::ColumnSink for Column {
     fn observe(&mut self, value: &str) {
         Column::observe(self, value);
+    }
+
+    fn observe_counted(&mut self, value: &str, count: u64) {
+        let (kind, number) = classify(value);
+        self.record_n(value, kind, number, count);
     }
 
     fn observe_numbers(&mut self, kind: Kind, values: &[f64], nulls: u64) {

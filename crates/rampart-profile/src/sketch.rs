@@ -35,7 +35,12 @@ impl Hll {
     /// Parquet integer 7 are one distinct value. Numbers hash in their own
     /// domain (a seed), apart from texts.
     pub fn add_number(&mut self, x: f64) {
-        self.add_hash(mix(number_key(x)));
+        self.add_number_key(number_key(x));
+    }
+
+    /// Adds a number given by its [`number_key`].
+    pub fn add_number_key(&mut self, k: u64) {
+        self.add_hash(mix(k));
     }
 
     fn add_hash(&mut self, h: u64) {
@@ -161,42 +166,63 @@ pub struct Moments {
 }
 
 /// A number, or NaN for the null that JSON writes for NaN and infinities.
+/// The sum of `f` over `xs` in four running sums: one sum waits on each
+/// addition before the next, four keep the adder busy (and are no less
+/// accurate).
+fn lanes_sum(xs: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let chunks = xs.chunks_exact(4);
+    let rest: f64 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    for c in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(c) {
+            *lane += f(x);
+        }
+    }
+    let [a, b, c, d] = lanes;
+    (a + b) + (c + d) + rest
+}
+
 fn number_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Moments {
     pub fn add(&mut self, x: f64) {
-        self.count += 1;
+        self.add_n(x, 1);
+    }
+
+    /// Adds `n` copies of `x` (Welford's update, weighted).
+    pub fn add_n(&mut self, x: f64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.count += n;
         let d = x - self.mean;
-        self.mean += d / self.count as f64;
-        self.m2 += d * (x - self.mean);
+        self.mean += d * n as f64 / self.count as f64;
+        self.m2 += d * (x - self.mean) * n as f64;
         self.min = Some(self.min.map_or(x, |m| m.min(x)));
         self.max = Some(self.max.map_or(x, |m| m.max(x)));
     }
 
-    /// The moments of a batch: two passes over it (mean, then squared
-    /// differences), which need no division per value.
-    pub fn of(xs: &[f64]) -> Moments {
+    /// The count, mean and squared deviations of a batch, in two passes
+    /// (mean, then squared differences) that need no division per value;
+    /// the caller finds the minimum and maximum otherwise (at the ends of
+    /// the batch sorted).
+    pub fn without_extremes(xs: &[f64]) -> Moments {
         if xs.is_empty() {
             return Moments::default();
         }
         // Each value scaled first, so that the sum of values near f64::MAX
         // does not overflow.
         let scale = 1.0 / xs.len() as f64;
-        let mean = xs.iter().map(|x| x * scale).sum::<f64>();
-        let m2 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
-        let (min, max) = xs
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-                (lo.min(x), hi.max(x))
-            });
+        let mean = lanes_sum(xs, |x| x * scale);
+        let m2 = lanes_sum(xs, |x| (x - mean) * (x - mean));
         Moments {
             count: xs.len() as u64,
             mean,
             m2,
-            min: Some(min),
-            max: Some(max),
+            min: None,
+            max: None,
         }
     }
 
@@ -294,7 +320,7 @@ impl TopValues {
         self.add_n(v, 1);
     }
 
-    fn add_n(&mut self, v: &str, n: u64) {
+    pub fn add_n(&mut self, v: &str, n: u64) {
         let mut end = v.len().min(MAX_VALUE);
         while !v.is_char_boundary(end) {
             end -= 1;

@@ -20,6 +20,9 @@ const IN_FLIGHT: usize = 4;
 /// Whatever accumulates one column's values.
 pub trait ColumnSink: Send + 'static {
     fn observe(&mut self, value: &str);
+    /// `count` rows holding the same text (a columnar reader's batch of a
+    /// string column, counted by value).
+    fn observe_counted(&mut self, value: &str, count: u64);
     /// A batch of numbers of one kind and a count of nulls, from a
     /// columnar reader (no numbers: the nulls of a column of another
     /// kind).
@@ -40,6 +43,8 @@ struct Numbers {
 struct Batch {
     columns: Vec<u32>,
     ends: Vec<usize>,
+    /// Rows holding each text (1 for a cell of a row-wise format).
+    counts: Vec<u64>,
     text: String,
     numbers: Vec<Numbers>,
     /// Values in `numbers`.
@@ -104,12 +109,16 @@ impl<S: ColumnSink> Spread<S> {
                 let owned = |c: u32| (c as usize % workers == w).then_some(c as usize);
                 while let Ok(batch) = rx.recv() {
                     let mut start = 0;
-                    for (&c, &end) in batch.columns.iter().zip(&batch.ends) {
+                    let cells = batch.columns.iter().zip(&batch.ends).zip(&batch.counts);
+                    for ((&c, &end), &count) in cells {
                         let value = batch.text.get(start..end).unwrap_or("");
                         start = end;
                         if let Some(s) = owned(c).and_then(|c| sink(&mut sinks, c, workers, &*make))
                         {
-                            s.observe(value);
+                            match count {
+                                1 => s.observe(value),
+                                n => s.observe_counted(value, n),
+                            }
                         }
                     }
                     for n in &batch.numbers {
@@ -149,13 +158,19 @@ impl<S: ColumnSink> Spread<S> {
     }
 
     pub fn observe(&mut self, column: &str, value: &str) {
+        self.observe_counted(column, value, 1);
+    }
+
+    /// `count` rows of `column` holding `value`.
+    pub fn observe_counted(&mut self, column: &str, value: &str, count: u64) {
         let Some(index) = self.index(column) else {
-            self.dropped_values += 1;
+            self.dropped_values = self.dropped_values.saturating_add(count);
             return;
         };
         self.batch.columns.push(index);
         self.batch.text.push_str(value);
         self.batch.ends.push(self.batch.text.len());
+        self.batch.counts.push(count);
         if self.batch.len() >= BATCH_CELLS {
             self.send();
         }

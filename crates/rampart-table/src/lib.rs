@@ -136,18 +136,23 @@ pub trait Visitor {
     fn keep_record(&self, _record: u64) -> bool {
         true
     }
-    /// Whether columnar formats (Parquet) may hand numeric columns to
-    /// [`Visitor::numbers`] a batch at a time instead of showing each
-    /// value as a cell: no text is made of the numbers. A visitor that
-    /// needs row numbers or rewrites values says no.
-    fn takes_numbers(&self) -> bool {
+    /// Whether columnar formats (Parquet) may hand a column to the visitor
+    /// a batch at a time instead of showing each value as a cell: numeric
+    /// columns to [`Visitor::numbers`] (no text is made of the numbers),
+    /// string columns to [`Visitor::texts`] (each distinct value once,
+    /// with its count), the nulls of others to [`Visitor::nulls`]. A
+    /// visitor that says yes implements all three; one that needs row
+    /// numbers or rewrites values says no.
+    fn takes_batches(&self) -> bool {
         false
     }
-    /// One batch of a numeric column, when [`Visitor::takes_numbers`].
+    /// One batch of a numeric column, when [`Visitor::takes_batches`].
     fn numbers(&mut self, _column: &str, _batch: &Numbers) {}
-    /// The nulls of one batch of another column, when
-    /// [`Visitor::takes_numbers`] (null cells of a columnar file are not
-    /// shown: they have no text).
+    /// One batch of a string column, when [`Visitor::takes_batches`].
+    fn texts(&mut self, _column: &str, _batch: &Texts) {}
+    /// The nulls of one batch of a column of another type (booleans,
+    /// say: shown as cells, but null cells have no text), when
+    /// [`Visitor::takes_batches`].
     fn nulls(&mut self, _column: &str, _count: u64) {}
 }
 
@@ -159,6 +164,18 @@ pub struct Numbers<'a> {
     pub integer: bool,
     /// The non-null values, in row order.
     pub values: &'a [f64],
+    /// Nulls in the batch.
+    pub nulls: u64,
+}
+
+/// One batch of a string column, from a columnar format: each distinct
+/// value with the number of rows that hold it (a dictionary-encoded
+/// column is counted by its codes, without a string made per row).
+#[derive(Debug)]
+pub struct Texts<'a> {
+    /// Distinct non-null values and their counts (each at least 1), in
+    /// no particular order.
+    pub values: &'a [(&'a str, u64)],
     /// Nulls in the batch.
     pub nulls: u64,
 }

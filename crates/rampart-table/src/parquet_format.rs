@@ -1,15 +1,18 @@
 //! Parquet through Arrow, one record batch at a time: string columns are
 //! shown value by value and rewritten; numbers and booleans are shown as
 //! text and passed through unchanged (a replacement for one is an error,
-//! since it would change the column's type), or, to a visitor that takes
-//! numbers, handed over as a batch of `f64`. Other types (dates, nested
-//! columns) are not shown. A projection reads only some columns, so that
-//! several threads can each read their own.
+//! since it would change the column's type). To a visitor that takes
+//! batches, numbers are handed over as a batch of `f64` and strings as
+//! their distinct values with counts. Other types (dates, nested columns)
+//! are not shown. A projection reads only some columns, so that several
+//! threads can each read their own.
 
-use crate::{Cell, Error, Numbers, Tracker, Visitor};
+use crate::{Cell, Error, Numbers, Texts, Tracker, Visitor};
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_schema::{DataType, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use std::fs::File;
@@ -200,6 +203,95 @@ pub fn column_names(path: &Path) -> Result<Vec<String>, Error> {
         .collect())
 }
 
+/// The schema to read a file with, when it differs from the file's own.
+/// To a visitor that takes batches, string columns are read as
+/// dictionaries with 32-bit codes, to be counted by code (Parquet writes
+/// strings as dictionary pages, which are then kept as they are rather
+/// than spelt out row by row). To one shown cells, dictionary columns
+/// (pandas' categories) are read as plain strings, so that their values
+/// are shown and can be replaced like any other string's.
+fn read_schema(schema: &Schema, batches: bool) -> Option<Schema> {
+    let string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8);
+    let codes = |t: &DataType| DataType::Dictionary(Box::new(DataType::Int32), Box::new(t.clone()));
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let to = match f.data_type() {
+                t if batches && string(t) => Some(codes(t)),
+                DataType::Dictionary(k, v) if batches && string(v) && **k != DataType::Int32 => {
+                    Some(codes(v))
+                }
+                DataType::Dictionary(_, v) if !batches && string(v) => Some(v.as_ref().clone()),
+                _ => None,
+            };
+            changed |= to.is_some();
+            match to {
+                Some(t) => f.as_ref().clone().with_data_type(t),
+                None => f.as_ref().clone(),
+            }
+        })
+        .collect();
+    changed.then(|| Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// A dictionary-coded string column's distinct values with their counts,
+/// and its nulls; None for other arrays.
+fn counted(array: &dyn Array) -> Option<(Vec<(&str, u64)>, u64)> {
+    use arrow_array::cast::AsArray;
+    let d = array.as_dictionary_opt::<arrow_array::types::Int32Type>()?;
+    let values = d.values();
+    match values.data_type() {
+        DataType::Utf8 => Some(count_codes(d.keys(), values.as_string::<i32>())),
+        DataType::LargeUtf8 => Some(count_codes(d.keys(), values.as_string::<i64>())),
+        _ => None,
+    }
+}
+
+/// Counts each code of `keys` (densely when the dictionary is not much
+/// larger than the batch, else by sorting the codes, so that a batch of a
+/// column with a million-value dictionary does not zero a million
+/// counters); codes out of range, and codes of null values, count as
+/// nulls.
+fn count_codes<'a, O: arrow_array::OffsetSizeTrait>(
+    keys: &arrow_array::Int32Array,
+    values: &'a arrow_array::GenericStringArray<O>,
+) -> (Vec<(&'a str, u64)>, u64) {
+    let mut nulls = keys.null_count() as u64;
+    let codes = keys.iter().flatten();
+    let mut runs: Vec<(usize, u64)> = Vec::new();
+    if values.len() <= 4 * keys.len() {
+        let mut counts = vec![0u64; values.len()];
+        for k in codes {
+            match usize::try_from(k).ok().and_then(|k| counts.get_mut(k)) {
+                Some(c) => *c += 1,
+                None => nulls += 1,
+            }
+        }
+        runs.extend(counts.into_iter().enumerate().filter(|(_, n)| *n > 0));
+    } else {
+        let mut sorted: Vec<i32> = codes.collect();
+        sorted.sort_unstable();
+        for k in sorted {
+            match (runs.last_mut(), usize::try_from(k)) {
+                (Some((last, n)), Ok(k)) if *last == k => *n += 1,
+                (_, Ok(k)) => runs.push((k, 1)),
+                (_, Err(_)) => nulls += 1,
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(runs.len());
+    for (k, n) in runs {
+        if k < values.len() && values.is_valid(k) {
+            out.push((values.value(k), n));
+        } else {
+            nulls += n;
+        }
+    }
+    (out, nulls)
+}
+
 /// Rows per batch: enough that a batch of a column amortises its
 /// hand-over, few enough that 20 columns of them are a few MB.
 const BATCH_ROWS: usize = 16 * 1024;
@@ -227,8 +319,19 @@ fn read(
         message,
     };
     let file = GuardedFile::open(path).map_err(|e| tracker.io(e))?;
-    let mut builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))?;
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| unreadable(path, e))?;
+    let meta = match read_schema(meta.schema(), visitor.takes_batches()) {
+        // A schema the reader refuses leaves the file's own: strings are
+        // then shown cell by cell, and dictionaries are read as below.
+        Some(schema) => ArrowReaderMetadata::try_new(
+            meta.metadata().clone(),
+            ArrowReaderOptions::new().with_schema(Arc::new(schema)),
+        )
+        .unwrap_or(meta),
+        None => meta,
+    };
+    let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
     if let Some(columns) = columns {
         let all = builder.schema().fields().len();
         if let Some(&c) = columns.iter().find(|&&c| c >= all) {
@@ -353,7 +456,7 @@ fn column(
             value,
         })
     };
-    if visitor.takes_numbers() {
+    if visitor.takes_batches() {
         if let Some((integer, values)) = numbers_of(array.as_ref()) {
             let batch = Numbers {
                 integer,
@@ -361,6 +464,16 @@ fn column(
                 nulls: array.null_count() as u64,
             };
             visitor.numbers(name, &batch);
+            return Ok(None);
+        }
+        if let Some((values, nulls)) = counted(array.as_ref()) {
+            visitor.texts(
+                name,
+                &Texts {
+                    values: &values,
+                    nulls,
+                },
+            );
             return Ok(None);
         }
         // Nulls of the columns whose values are shown (others, dates

@@ -370,10 +370,15 @@ proptest! {
     }
 }
 
-/// Takes numeric columns as numbers, other values as cells.
+/// A column, its distinct values with counts (sorted), and its nulls.
+type CountedTexts = (String, Vec<(String, u64)>, u64);
+
+/// Takes numeric columns as numbers, string columns as counted texts,
+/// other values as cells.
 #[derive(Default)]
 struct Columnar {
     numbers: Vec<(String, bool, Vec<f64>, u64)>,
+    texts: Vec<CountedTexts>,
     cells: Vec<(String, String)>,
 }
 
@@ -382,12 +387,18 @@ impl Visitor for Columnar {
         self.cells.push((c.column.to_string(), c.value.to_string()));
         None
     }
-    fn takes_numbers(&self) -> bool {
+    fn takes_batches(&self) -> bool {
         true
     }
     fn numbers(&mut self, column: &str, b: &rampart_table::Numbers) {
         self.numbers
             .push((column.to_string(), b.integer, b.values.to_vec(), b.nulls));
+    }
+    fn texts(&mut self, column: &str, b: &rampart_table::Texts) {
+        let mut values: Vec<(String, u64)> =
+            b.values.iter().map(|(v, n)| (v.to_string(), *n)).collect();
+        values.sort();
+        self.texts.push((column.to_string(), values, b.nulls));
     }
 }
 
@@ -447,8 +458,10 @@ fn parquet_numbers_and_projections() {
     );
     let f = &v.numbers[1];
     assert!(!f.1 && f.2.len() == 3 && f.2[0] == 1.5 && f.2[1].is_nan() && f.3 == 0);
-    assert_eq!(v.cells.len(), 6, "{:?}", v.cells);
+    assert_eq!(v.cells.len(), 3, "{:?}", v.cells);
     assert!(v.cells.contains(&("b".into(), "false".into())));
+    let abc = ["a", "b", "c"].map(|x| (x.to_string(), 1)).to_vec();
+    assert_eq!(v.texts, vec![("s".to_string(), abc, 0)]);
     // A visitor that does not take numbers sees them as text.
     let mut u = Upper::default();
     process(&source, &Options::default(), &mut u, None).unwrap();
@@ -463,7 +476,8 @@ fn parquet_numbers_and_projections() {
     let s = process(&source, &only, &mut p, None).unwrap();
     assert_eq!(s.columns, vec!["i".to_string(), "s".to_string()]);
     assert_eq!(p.numbers.len(), 1);
-    assert!(p.cells.iter().all(|(c, _)| c == "s"));
+    assert!(p.cells.is_empty());
+    assert_eq!(p.texts.len(), 1);
     let past = Options {
         columns: Some(vec![9]),
         ..Options::default()
@@ -598,11 +612,15 @@ fn parquet_columns_not_shown_have_no_nulls_either() {
             self.1 += 1;
             None
         }
-        fn takes_numbers(&self) -> bool {
+        fn takes_batches(&self) -> bool {
             true
         }
         fn nulls(&mut self, column: &str, count: u64) {
             self.0.push((column.to_string(), count));
+        }
+        fn texts(&mut self, column: &str, b: &rampart_table::Texts) {
+            self.0.push((column.to_string(), b.nulls));
+            self.1 += b.values.len();
         }
     }
     let mut v = Nulls::default();
@@ -610,4 +628,118 @@ fn parquet_columns_not_shown_have_no_nulls_either() {
     process(&source, &Options::default(), &mut v, None).unwrap();
     assert_eq!(v.0, vec![("s".to_string(), 1)]);
     assert_eq!(v.1, 1);
+}
+
+/// Writes `batch` as a Parquet file with row groups of `rows` rows.
+fn write_parquet(path: &std::path::Path, batch: &arrow_array::RecordBatch, rows: usize) {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows))
+        .build();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+}
+
+/// A string column reaches a visitor that takes batches as its distinct
+/// values with their counts, whatever the reading of its dictionary: one
+/// of few values (counted densely), one where every value differs (the
+/// dictionary over four times a batch: counted by sorting the codes), and a
+/// pandas category (a dictionary with 8-bit codes). Counts, nulls and
+/// values equal the rows'.
+#[test]
+fn parquet_strings_are_counted_by_value() {
+    use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, StringArray};
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    let rows = 70_000usize;
+    let few: Vec<Option<String>> = (0..rows)
+        .map(|i| (i % 7 != 3).then(|| ["x", "yy", "zzz"][i % 3].to_string()))
+        .collect();
+    let all: Vec<Option<String>> = (0..rows).map(|i| Some(format!("id{i}"))).collect();
+    let category: DictionaryArray<arrow_array::types::Int8Type> =
+        (0..rows).map(|i| ["lo", "hi"][i % 5 / 4]).collect();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("few", Arc::new(StringArray::from(few.clone())) as ArrayRef),
+        ("all", Arc::new(StringArray::from(all.clone())) as ArrayRef),
+        ("category", Arc::new(category) as ArrayRef),
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.parquet");
+    write_parquet(&path, &batch, rows);
+    let source = rampart_table::detect(&path).unwrap();
+    let mut v = Columnar::default();
+    process(&source, &Options::default(), &mut v, None).unwrap();
+    assert!(v.cells.is_empty() && v.numbers.is_empty());
+    let mut got: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut nulls: BTreeMap<String, u64> = BTreeMap::new();
+    for (column, values, n) in &v.texts {
+        *nulls.entry(column.clone()).or_default() += n;
+        for (value, count) in values {
+            assert!(*count >= 1);
+            *got.entry((column.clone(), value.clone())).or_default() += count;
+        }
+    }
+    let mut want: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (column, values) in [("few", &few), ("all", &all)] {
+        for x in values.iter().flatten() {
+            *want.entry((column.to_string(), x.clone())).or_default() += 1;
+        }
+    }
+    for i in 0..rows {
+        let x = ["lo", "hi"][i % 5 / 4];
+        *want
+            .entry(("category".to_string(), x.to_string()))
+            .or_default() += 1;
+    }
+    assert_eq!(got, want);
+    assert_eq!(
+        nulls["few"],
+        (0..rows).filter(|i| i % 7 == 3).count() as u64
+    );
+    assert_eq!(nulls["all"] + nulls["category"], 0);
+}
+
+/// A pandas category column (a dictionary) is shown cell by cell to a
+/// visitor that needs rows, and its values are rewritten like any
+/// string's: before, it was not shown at all, so a scanner for personal
+/// data never saw it.
+#[test]
+fn parquet_category_columns_are_shown_and_rewritten() {
+    use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
+    use std::sync::Arc;
+    let category: DictionaryArray<arrow_array::types::Int32Type> =
+        vec![Some("ann"), None, Some("bob"), Some("ann")]
+            .into_iter()
+            .collect();
+    let batch = RecordBatch::try_from_iter(vec![("name", Arc::new(category) as ArrayRef)]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.parquet");
+    write_parquet(&path, &batch, 1000);
+    let source = rampart_table::detect(&path).unwrap();
+    let mut u = Upper::default();
+    let mut out: Vec<u8> = Vec::new();
+    process(&source, &Options::default(), &mut u, Some(&mut out)).unwrap();
+    let seen: Vec<(u64, String)> = u.seen.iter().map(|s| (s.0, s.3.clone())).collect();
+    assert_eq!(
+        seen,
+        vec![(1, "ann".into()), (3, "bob".into()), (4, "ann".into())]
+    );
+    let back = dir.path().join("back.parquet");
+    std::fs::write(&back, &out).unwrap();
+    let mut again = Columnar::default();
+    process(
+        &rampart_table::detect(&back).unwrap(),
+        &Options::default(),
+        &mut again,
+        None,
+    )
+    .unwrap();
+    let values = &again.texts[0].1;
+    assert_eq!(
+        values,
+        &vec![("ANN".to_string(), 2), ("BOB".to_string(), 1)]
+    );
+    assert_eq!(again.texts[0].2, 1);
 }

@@ -1187,7 +1187,7 @@ impl<S: rampart_profile::spread::ColumnSink> Visitor for SpreadVisitor<S> {
         None
     }
 
-    fn takes_numbers(&self) -> bool {
+    fn takes_batches(&self) -> bool {
         true
     }
 
@@ -1195,6 +1195,13 @@ impl<S: rampart_profile::spread::ColumnSink> Visitor for SpreadVisitor<S> {
         let kind = number_kind(batch);
         self.0
             .observe_numbers(column, kind, batch.values, batch.nulls);
+    }
+
+    fn texts(&mut self, column: &str, batch: &rampart_table::Texts) {
+        for &(value, count) in batch.values {
+            self.0.observe_counted(column, value, count);
+        }
+        self.nulls(column, batch.nulls);
     }
 
     fn nulls(&mut self, column: &str, count: u64) {
@@ -1234,7 +1241,7 @@ impl<S: rampart_profile::spread::ColumnSink> Visitor for ColumnsVisitor<S> {
         None
     }
 
-    fn takes_numbers(&self) -> bool {
+    fn takes_batches(&self) -> bool {
         true
     }
 
@@ -1242,6 +1249,15 @@ impl<S: rampart_profile::spread::ColumnSink> Visitor for ColumnsVisitor<S> {
         let kind = number_kind(batch);
         if let Some(s) = self.sink(column) {
             s.observe_numbers(kind, batch.values, batch.nulls);
+        }
+    }
+
+    fn texts(&mut self, column: &str, batch: &rampart_table::Texts) {
+        if let Some(s) = self.sink(column) {
+            for &(value, count) in batch.values {
+                s.observe_counted(value, count);
+            }
+            s.observe_numbers(rampart_profile::Kind::String, &[], batch.nulls);
         }
     }
 
@@ -1363,12 +1379,24 @@ pub(crate) fn workers() -> usize {
 }
 
 /// The profile of one dataset file.
+///
+/// The file is hashed on a thread of its own beside the profiling: the
+/// workers wait on the file's reading and decompression now and then, and
+/// the hash fills those gaps.
 fn profile_dataset(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> {
-    let (mut shard, format) = profile_columns(path, policy)?;
+    let (columns, sha256) = std::thread::scope(|scope| {
+        let hash = scope.spawn(|| crate::attest::artifact_digest(path));
+        let columns = profile_columns(path, policy);
+        let sha256 = hash
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("{}: hashing failed", path.display())));
+        (columns, sha256)
+    });
+    let (mut shard, format) = columns?;
     shard.sources.push(rampart_profile::Source {
         file: path.display().to_string(),
         format: format.name().into(),
-        sha256: crate::attest::artifact_digest(path)?,
+        sha256: sha256?,
         rows: shard.rows,
     });
     Ok(shard)
