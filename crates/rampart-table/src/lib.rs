@@ -367,11 +367,21 @@ pub fn process(
 
 /// The names of a Parquet file's top-level columns, in order, without
 /// reading its data; None for other formats.
-pub fn parquet_columns(source: &Source) -> Result<Option<Vec<String>>, Error> {
+pub fn parquet_columns(source: &Source) -> Result<Option<Vec<ColumnInfo>>, Error> {
     if source.format != Format::Parquet {
         return Ok(None);
     }
-    parquet_format::column_names(&source.path).map(Some)
+    parquet_format::columns(&source.path).map(Some)
+}
+
+/// A column of a columnar file, as its footer describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    pub name: String,
+    /// Bytes of its values once decompressed, over all row groups, as
+    /// the footer claims them (untrusted): a measure of the work of
+    /// reading it, for sharing columns among threads.
+    pub bytes: u64,
 }
 
 /// [`process`] over bytes in memory, for the text formats (tests and

@@ -187,7 +187,7 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Er
     })
 }
 
-pub fn column_names(path: &Path) -> Result<Vec<String>, Error> {
+pub fn columns(path: &Path) -> Result<Vec<crate::ColumnInfo>, Error> {
     let file = GuardedFile::open(path).map_err(|error| Error::Io {
         path: path.display().to_string(),
         error,
@@ -195,11 +195,28 @@ pub fn column_names(path: &Path) -> Result<Vec<String>, Error> {
     let builder = guarded(path, || {
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))
     })?;
+    let mut bytes = vec![0u64; builder.schema().fields().len()];
+    let leaves = builder.parquet_schema();
+    for group in builder.metadata().row_groups() {
+        for (leaf, chunk) in group.columns().iter().enumerate() {
+            // The footer's chunks are checked against its schema when it
+            // is read; this check keeps the lookup from asserting anyway.
+            let root = (leaf < leaves.num_columns()).then(|| leaves.get_column_root_idx(leaf));
+            if let Some(b) = root.and_then(|r| bytes.get_mut(r)) {
+                let size = u64::try_from(chunk.uncompressed_size()).unwrap_or(0);
+                *b = b.saturating_add(size);
+            }
+        }
+    }
     Ok(builder
         .schema()
         .fields()
         .iter()
-        .map(|f| f.name().clone())
+        .zip(bytes)
+        .map(|(f, bytes)| crate::ColumnInfo {
+            name: f.name().clone(),
+            bytes,
+        })
         .collect())
 }
 

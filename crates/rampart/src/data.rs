@@ -1291,8 +1291,8 @@ type Part<S> = Result<(Vec<(String, S)>, rampart_table::Summary)>;
 /// Every column of a dataset summarised by one accumulator each (made by
 /// `make`), on `workers` threads.
 ///
-/// A Parquet file is read column by column: each thread reads every
-/// W-th column itself, so nothing is handed between threads. Other
+/// A Parquet file is read column by column: each thread reads the next
+/// column not yet taken itself, so nothing is handed between threads. Other
 /// formats are read row by row on this thread and their cells spread
 /// over the workers by column.
 pub(crate) fn summarise<S: rampart_profile::spread::ColumnSink>(
@@ -1320,21 +1320,30 @@ pub(crate) fn summarise<S: rampart_profile::spread::ColumnSink>(
         });
     };
     let kept = names.len().min(rampart_profile::MAX_COLUMNS);
+    // The costliest columns first, each to the next thread free: the
+    // last to finish is then a small one, and no thread waits long.
+    let mut queue: Vec<usize> = (0..kept).collect();
+    queue.sort_by_key(|&c| std::cmp::Reverse(names.get(c).map_or(0, |n| n.bytes)));
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let make: std::sync::Arc<dyn Fn() -> S + Send + Sync> = std::sync::Arc::new(make);
     let parts: Vec<Part<S>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers.min(kept))
-            .map(|w| {
-                let (source, make) = (&source, make.clone());
-                let options = rampart_table::Options {
-                    columns: Some((w..kept).step_by(workers).collect()),
-                    ..options(policy)
-                };
+            .map(|_| {
+                let (source, make, queue, next) = (&source, make.clone(), &queue, &next);
                 scope.spawn(move || -> Result<_> {
                     let mut v = ColumnsVisitor {
                         sinks: Vec::new(),
                         make,
                     };
-                    let summary = rampart_table::process(source, &options, &mut v, None)?;
+                    let mut summary = rampart_table::Summary::default();
+                    let order = std::sync::atomic::Ordering::Relaxed;
+                    while let Some(&c) = queue.get(next.fetch_add(1, order)) {
+                        let options = rampart_table::Options {
+                            columns: Some(vec![c]),
+                            ..options(policy)
+                        };
+                        summary = rampart_table::process(source, &options, &mut v, None)?;
+                    }
                     let mut sinks = v.sinks;
                     sinks.iter_mut().for_each(|(_, s)| s.finish());
                     Ok((sinks, summary))
@@ -1353,18 +1362,18 @@ pub(crate) fn summarise<S: rampart_profile::spread::ColumnSink>(
             })
             .collect()
     });
+    let names: Vec<String> = names.into_iter().map(|c| c.name).collect();
     let mut all: Vec<(String, S)> = Vec::new();
-    let mut summary = None;
+    let mut summary = rampart_table::Summary::default();
     for part in parts {
         let (sinks, s) = part?;
         all.extend(sinks);
-        summary.get_or_insert(s);
+        summary.records = summary.records.max(s.records);
     }
-    let mut summary = summary.unwrap_or_default();
     let order = |n: &str| names.iter().position(|x| x == n);
     all.sort_by_key(|(n, _)| order(n));
     let dropped = summary.records.saturating_mul((names.len() - kept) as u64);
-    // Each thread's summary names its own columns; the file has them all.
+    // Each read's summary names its own column; the file has them all.
     summary.columns = names;
     Ok(Summarised {
         columns: all,
@@ -1443,9 +1452,16 @@ fn read_profile(path: &Path) -> Result<Option<rampart_profile::Profile>> {
             s.format == rampart_table::Format::Json
                 && s.compression == rampart_table::Compression::None
         });
-    let profile = object
-        .then(|| std::fs::read(path).ok())
-        .flatten()
+    let bytes = object.then(|| std::fs::read(path).ok()).flatten();
+    if let Some(p) = bytes
+        .as_deref()
+        .and_then(|b| rampart_profile::Profile::from_slice(b).ok())
+    {
+        return Ok(Some(p));
+    }
+    // Not a well-formed profile: a JSON dataset, or a profile whose error
+    // the JSON tree names.
+    let profile = bytes
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .filter(|v| v.get("sketches").is_some());
     profile
