@@ -153,6 +153,11 @@ impl crate::spread::ColumnSink for Sample {
 
     fn observe_numbers(&mut self, kind: Kind, values: &[f64], nulls: u64) {
         self.column.record_numbers(kind, values, nulls);
+        if self.numbers.is_none() && self.values.is_none() {
+            // Past the exact limit and the categories: only the column's
+            // sketches still learn from the values.
+            return;
+        }
         for &x in values {
             if x.is_finite() {
                 self.add_number(x);

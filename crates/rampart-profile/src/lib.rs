@@ -519,6 +519,33 @@ impl Profile {
         })
     }
 
+    /// [`Profile::to_json`] as indented text, written straight from the
+    /// sketches (no JSON tree is built of their thousands of numbers),
+    /// with the columns' summaries.
+    pub fn to_json_text(&mut self) -> Result<(String, Vec<serde_json::Value>), serde_json::Error> {
+        let summary: Vec<serde_json::Value> =
+            self.columns.iter_mut().map(Column::summary).collect();
+        /// The fields of [`Profile::to_json`], in its (alphabetical) order.
+        #[derive(Serialize)]
+        struct Out<'a> {
+            dropped_values: u64,
+            rows: u64,
+            sketches: &'a [Column],
+            sources: &'a [Source],
+            summary: &'a [serde_json::Value],
+            version: u32,
+        }
+        let text = serde_json::to_string_pretty(&Out {
+            dropped_values: self.dropped_values,
+            rows: self.rows,
+            sketches: &self.columns,
+            sources: &self.sources,
+            summary: &summary,
+            version: self.version,
+        })?;
+        Ok((text, summary))
+    }
+
     /// Reads what [`Profile::to_json`] wrote, from its bytes, straight
     /// into the sketches: no JSON tree is built on the way (a profile is
     /// about 100 KB a column, most of it numbers). Stricter than
@@ -598,6 +625,11 @@ mod tests {
         let (a, b) = (fast.to_json(), slow.to_json());
         assert!(a == b, "the two readings differ");
         assert!(Profile::from_slice(br#"{"rows": 3}"#).is_err());
+        // The text written straight from the sketches is the same JSON.
+        let (text, summary) = p.to_json_text().unwrap();
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(back == tree, "the text differs from the tree");
+        assert_eq!(serde_json::Value::from(summary), v["summary"]);
         assert!(Profile::from_slice(&bytes[..bytes.len() / 2]).is_err());
     }
 

@@ -63,7 +63,8 @@ impl Hll {
         let sum: f64 = self
             .registers
             .iter()
-            .map(|&r| 2f64.powi(-i32::from(r)))
+            // 2^-r, exactly, from its exponent bits.
+            .map(|&r| f64::from_bits((1023 - u64::from(r)) << 52))
             .sum();
         let raw = alpha * m * m / sum;
         let zeros = self.registers.iter().filter(|&&r| r == 0).count();

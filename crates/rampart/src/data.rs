@@ -1598,12 +1598,18 @@ fn profile(a: &ProfileArgs) -> Result<ExitCode> {
     let mut profile = rampart_profile::Profile::default();
     for path in &a.paths {
         if a.merge {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not JSON", path.display()))?;
-            let other = rampart_profile::Profile::from_json(&v)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let other = match rampart_profile::Profile::from_slice(&text) {
+                Ok(p) => p,
+                // The JSON tree's reading names what is wrong.
+                Err(_) => {
+                    let v: serde_json::Value = serde_json::from_slice(&text)
+                        .with_context(|| format!("{}: not JSON", path.display()))?;
+                    rampart_profile::Profile::from_json(&v)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                }
+            };
             profile
                 .merge(&other)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -1612,8 +1618,8 @@ fn profile(a: &ProfileArgs) -> Result<ExitCode> {
         let shard = profile_dataset(path, &policy)?;
         profile.merge(&shard).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let json = profile.to_json();
-    let text = format!("{}\n", serde_json::to_string_pretty(&json)?);
+    let (mut text, summary) = profile.to_json_text()?;
+    text.push('\n');
     rampart_core::write_atomic(&a.output, text.as_bytes())
         .with_context(|| format!("cannot write {}", a.output.display()))?;
     println!(
@@ -1626,7 +1632,7 @@ fn profile(a: &ProfileArgs) -> Result<ExitCode> {
         "{:<24} {:<8} {:>7} {:>10} {:>12} {:>12} {:>12}",
         "column", "type", "null%", "distinct", "min", "max", "mean"
     );
-    for c in json["summary"].as_array().into_iter().flatten() {
+    for c in &summary {
         let num = |k: &str| c[k].as_f64().map_or("-".to_string(), |x| format!("{x:.4}"));
         println!(
             "{:<24} {:<8} {:>6.1}% {:>10} {:>12} {:>12} {:>12}",
