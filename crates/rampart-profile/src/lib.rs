@@ -19,6 +19,7 @@
 )]
 
 pub mod balance;
+pub mod digest;
 pub mod drift;
 pub mod duplicates;
 pub mod expect;
@@ -128,7 +129,7 @@ impl<'de> Deserialize<'de> for Kinds {
 
 /// Numbers a column holds before they are summarised as one batch:
 /// sorted once, then counted, hashed and sketched run by run.
-const NUMBER_BATCH: usize = 8192;
+const NUMBER_BATCH: usize = 32768;
 
 /// The kind of a value as text, and its number if it is one.
 pub fn classify(v: &str) -> (Kind, Option<f64>) {
@@ -268,7 +269,8 @@ impl Column {
         moments.max = self.pending.last().copied();
         self.numbers.merge(&moments);
         self.top.add_numbers(&runs);
-        self.quantiles.add_sorted(std::mem::take(&mut self.pending));
+        self.quantiles.add_sorted(&self.pending);
+        self.pending.clear();
     }
 
     /// Whether numbers wait to be summarised (see [`Column::finish`]).

@@ -312,6 +312,25 @@ impl<'de> Deserialize<'de> for TopValues {
 const K: usize = 64;
 /// Counters held before a cut back to K.
 const SLACK: usize = 4 * K;
+
+/// A lower bound of the (K+1)-th largest of `counts` (0 when there are
+/// at most K): exact up to 31, from a tally of the counts.
+fn kth_largest_bound(counts: impl Iterator<Item = u64>) -> u64 {
+    let mut tally = [0usize; 32];
+    for n in counts {
+        if let Some(t) = tally.get_mut(n.min(31) as usize) {
+            *t += 1;
+        }
+    }
+    let mut at_least = 0;
+    for (n, &t) in tally.iter().enumerate().rev() {
+        at_least += t;
+        if at_least > K {
+            return n as u64;
+        }
+    }
+    0
+}
 /// Longest value kept (longer ones are cut, so that a column of big texts
 /// cannot hold megabytes here).
 const MAX_VALUE: usize = 128;
@@ -367,7 +386,13 @@ impl TopValues {
     /// the two are merged in one walk, with no hashing.
     pub fn add_numbers(&mut self, runs: &[(u64, u64)]) {
         let held = std::mem::take(&mut self.numbers);
-        let mut all: Vec<(u64, u64)> = Vec::with_capacity(held.len() + runs.len());
+        // The cut is the (K+1)-th largest count of the counters merged. A
+        // lower bound of it comes from the batch's runs alone (each run
+        // is a distinct merged counter, at least as large); counters not
+        // above the bound are dropped by the cut whatever it is, so they
+        // are never stored.
+        let bound = kth_largest_bound(runs.iter().map(|r| r.1));
+        let mut all: Vec<(u64, u64)> = Vec::new();
         let (mut a, mut b) = (held.into_iter().peekable(), runs.iter().copied().peekable());
         loop {
             let next = match (a.peek(), b.peek()) {
@@ -381,18 +406,23 @@ impl TopValues {
                 _ => b.next(),
             };
             match next {
-                Some(r) => all.push(r),
+                Some(r) if r.1 > bound => all.push(r),
+                Some(_) => {}
                 None => break,
             }
         }
-        if all.len() > K {
+        // Fewer than K+1 counters above the bound: the cut is the bound.
+        let kth = if all.len() > K {
             let mut counts: Vec<u64> = all.iter().map(|r| r.1).collect();
             let (_, &mut kth, _) = counts.select_nth_unstable_by(K, |a, b| b.cmp(a));
-            all.retain_mut(|r| {
-                r.1 -= kth.min(r.1);
-                r.1 > 0
-            });
-        }
+            kth
+        } else {
+            bound
+        };
+        all.retain_mut(|r| {
+            r.1 -= kth.min(r.1);
+            r.1 > 0
+        });
         self.numbers = all;
     }
 
@@ -424,11 +454,12 @@ impl TopValues {
     }
 }
 
-/// Quantiles by t-digest (Dunning), fed sorted batches. An empty digest
-/// is written as `null` (its min and max are NaN, which JSON cannot hold).
+/// Quantiles by t-digest ([`crate::digest`]), fed sorted batches. An
+/// empty digest is written as `null` (its min and max are NaN, which JSON
+/// cannot hold).
 #[derive(Clone, Debug)]
 pub struct Quantiles {
-    digest: tdigest::TDigest,
+    digest: crate::digest::Digest,
 }
 
 impl Serialize for Quantiles {
@@ -441,9 +472,9 @@ impl Serialize for Quantiles {
 
 impl<'de> Deserialize<'de> for Quantiles {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let digest: Option<tdigest::TDigest> = Option::deserialize(d)?;
+        let digest: Option<crate::digest::Digest> = Option::deserialize(d)?;
         Ok(Quantiles {
-            digest: digest.unwrap_or_else(|| tdigest::TDigest::new_with_size(DIGEST_SIZE)),
+            digest: digest.unwrap_or_else(|| crate::digest::Digest::new(DIGEST_SIZE)),
         })
     }
 }
@@ -456,32 +487,30 @@ pub const DIGEST_SIZE: usize = 1000;
 impl Default for Quantiles {
     fn default() -> Self {
         Quantiles {
-            digest: tdigest::TDigest::new_with_size(DIGEST_SIZE),
+            digest: crate::digest::Digest::new(DIGEST_SIZE),
         }
     }
 }
 
 impl Quantiles {
     /// Adds finite numbers in increasing order (the caller sorted them).
-    pub fn add_sorted(&mut self, sorted: Vec<f64>) {
-        if !sorted.is_empty() {
-            self.digest = self.digest.merge_sorted(sorted);
-        }
+    pub fn add_sorted(&mut self, sorted: &[f64]) {
+        self.digest.add_sorted(sorted);
     }
 
     /// Adds numbers in any order; non-finite ones are left out.
     pub fn add_unsorted(&mut self, mut xs: Vec<f64>) {
         xs.retain(|x| x.is_finite());
         xs.sort_unstable_by(f64::total_cmp);
-        self.add_sorted(xs);
+        self.add_sorted(&xs);
     }
 
     pub fn merge(&mut self, o: &Quantiles) {
-        self.digest = tdigest::TDigest::merge_digests(vec![self.digest.clone(), o.digest.clone()]);
+        self.digest.merge(&o.digest);
     }
 
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        (self.digest.count() > 0.0).then(|| self.digest.estimate_quantile(q))
+        self.digest.quantile(q)
     }
 }
 
