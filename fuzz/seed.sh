@@ -43,3 +43,9 @@ for k in p256 ed25519; do
 done
 F=../crates/rampart-attest/tests/fixtures
 ../target/release/rampart sign ../examples/benign/gguf --key $F/leaf.key --cert $F/leaf.pem --chain $F/intermediate.pem -s corpus/signature_bundle/cert.sig >/dev/null
+# A small profile, to be read, merged and written back.
+mkdir -p corpus/profile_reader
+t=$(mktemp -d); printf 'x,city\n1.5,Paris\n2,Lyon\n2,\n1e300,Nice\n-0.5,Paris\n' > "$t/d.csv"
+../target/release/rampart data profile "$t/d.csv" -o corpus/profile_reader/profile.json >/dev/null
+rm -r "$t"
+echo "profile_reader: $(ls corpus/profile_reader | wc -l) seeds"

@@ -1,5 +1,5 @@
 //! Profiles and expectations from arbitrary bytes: a profile read from
-//! JSON is merged and summarised, expectations are parsed, and the bytes'
+//! JSON (as bytes, and through a JSON tree) is merged and summarised, expectations are parsed, and the bytes'
 //! lines are profiled, validated and compared for drift with the
 //! profile read.
 #![no_main]
@@ -11,6 +11,12 @@ use rampart_profile::Profile;
 
 fuzz_target!(|data: &[u8]| {
     let mut read = None;
+    if let Ok(mut p) = Profile::from_slice(data) {
+        let mut q = Profile::default();
+        let _ = q.merge(&p);
+        let _ = q.merge(&p);
+        let _ = p.to_json_text();
+    }
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
         if let Ok(mut p) = Profile::from_json(&v) {
             let mut q = p.clone();
