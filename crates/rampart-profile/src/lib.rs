@@ -129,7 +129,7 @@ impl<'de> Deserialize<'de> for Kinds {
 
 /// Numbers a column holds before they are summarised as one batch:
 /// sorted once, then counted, hashed and sketched run by run.
-const NUMBER_BATCH: usize = 32768;
+const NUMBER_BATCH: usize = 16384;
 
 /// The kind of a value as text, and its number if it is one.
 pub fn classify(v: &str) -> (Kind, Option<f64>) {

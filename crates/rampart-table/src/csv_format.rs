@@ -13,10 +13,10 @@ struct LineGuard<R> {
     line: u64,
 }
 
-impl<R: Read> Read for LineGuard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for &b in buf.get(..n).unwrap_or(&[]) {
+impl<R> LineGuard<R> {
+    /// Follows `chunk` byte by byte: exact, and where an error is found.
+    fn scan(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        for &b in chunk {
             if b == b'\n' {
                 self.since_newline = 0;
                 self.line += 1;
@@ -34,6 +34,38 @@ impl<R: Read> Read for LineGuard<R> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Follows `chunk` by its newlines (memchr): no line in it may be
+    /// longer than the chunk, so only the line it continues and the one
+    /// it starts need their lengths checked. A chunk where a line may
+    /// be too long is followed byte by byte, for the error's line.
+    fn follow(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        let (Some(first), Some(last)) =
+            (memchr::memchr(b'\n', chunk), memchr::memrchr(b'\n', chunk))
+        else {
+            if self.since_newline + chunk.len() > self.max {
+                return self.scan(chunk);
+            }
+            self.since_newline += chunk.len();
+            return Ok(());
+        };
+        let ends_in_time = self.since_newline + first <= self.max;
+        let tail = chunk.len() - 1 - last;
+        if !ends_in_time || last - first > self.max || tail > self.max {
+            return self.scan(chunk);
+        }
+        self.line += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        self.since_newline = tail;
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for LineGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.follow(buf.get(..n).unwrap_or(&[]))?;
         Ok(n)
     }
 }
@@ -149,4 +181,48 @@ pub fn process(
         w.flush().map_err(Error::Write)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn guard(max: usize) -> LineGuard<&'static [u8]> {
+        LineGuard {
+            inner: &[],
+            max,
+            since_newline: 0,
+            line: 0,
+        }
+    }
+
+    proptest! {
+        /// Following chunks by their newlines ends in the state, and fails
+        /// at the chunk and with the message, that following them byte by
+        /// byte does.
+        #[test]
+        fn newlines_followed_as_bytes_are(
+            bytes in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'a'), any::<u8>()], 0..600),
+            cuts in proptest::collection::vec(1usize..80, 1..20),
+            max in 1usize..60,
+        ) {
+            let (mut fast, mut slow) = (guard(max), guard(max));
+            let mut rest = bytes.as_slice();
+            for &cut in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (chunk, after) = rest.split_at(cut.min(rest.len()));
+                rest = after;
+                let (a, b) = (fast.follow(chunk), slow.scan(chunk));
+                prop_assert_eq!(a.is_err(), b.is_err());
+                if let (Err(a), Err(b)) = (a, b) {
+                    prop_assert_eq!(a.to_string(), b.to_string());
+                    break;
+                }
+                prop_assert_eq!((fast.line, fast.since_newline), (slow.line, slow.since_newline));
+            }
+        }
+    }
 }
