@@ -222,7 +222,22 @@ impl Column {
     pub fn record_numbers(&mut self, kind: Kind, values: &[f64], nulls: u64) {
         self.count += nulls;
         self.kinds.add(Kind::Null, nulls);
-        for &x in values {
+        // The finite numbers before the first that is not (almost always
+        // all of them) go in whole, a batch's room at a time.
+        let finite = values.iter().take_while(|x| x.is_finite()).count();
+        let (mut head, tail) = values.split_at(finite);
+        while !head.is_empty() {
+            let room = NUMBER_BATCH.saturating_sub(self.pending.len()).max(1);
+            let (now, rest) = head.split_at(room.min(head.len()));
+            self.count += now.len() as u64;
+            self.kinds.add(kind, now.len() as u64);
+            self.pending.extend_from_slice(now);
+            if self.pending.len() >= NUMBER_BATCH {
+                self.finish();
+            }
+            head = rest;
+        }
+        for &x in tail {
             if x.is_finite() {
                 self.count += 1;
                 self.kinds.add(kind, 1);

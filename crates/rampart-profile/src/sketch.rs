@@ -383,34 +383,27 @@ impl TopValues {
     /// (K+1)-th largest (Agarwal et al., "Mergeable summaries").
     ///
     /// `runs` must be in increasing order of key, as the counters are:
-    /// the two are merged in one walk, with no hashing.
+    /// each finds the other by binary search, with no hashing.
     pub fn add_numbers(&mut self, runs: &[(u64, u64)]) {
         let held = std::mem::take(&mut self.numbers);
         // The cut is the (K+1)-th largest count of the counters merged. A
         // lower bound of it comes from the batch's runs alone (each run
         // is a distinct merged counter, at least as large); counters not
-        // above the bound are dropped by the cut whatever it is, so they
-        // are never stored.
+        // above the bound are dropped by the cut whatever it is, so only
+        // the held counters (found among the runs by key) and the runs
+        // above the bound are looked at, not every run.
         let bound = kth_largest_bound(runs.iter().map(|r| r.1));
-        let mut all: Vec<(u64, u64)> = Vec::new();
-        let (mut a, mut b) = (held.into_iter().peekable(), runs.iter().copied().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) if x.0 == y.0 => {
-                    let n = x.1.saturating_add(y.1);
-                    a.next();
-                    b.next().map(|y| (y.0, n))
-                }
-                (Some(x), Some(y)) if x.0 < y.0 => a.next(),
-                (Some(_), None) => a.next(),
-                _ => b.next(),
-            };
-            match next {
-                Some(r) if r.1 > bound => all.push(r),
-                Some(_) => {}
-                None => break,
-            }
-        }
+        let run_count = |k: u64| match runs.binary_search_by_key(&k, |r| r.0) {
+            Ok(i) => runs.get(i).map_or(0, |r| r.1),
+            Err(_) => 0,
+        };
+        let mut all: Vec<(u64, u64)> = held
+            .iter()
+            .map(|&(k, n)| (k, n.saturating_add(run_count(k))))
+            .filter(|r| r.1 > bound)
+            .collect();
+        let is_held = |k: u64| held.binary_search_by_key(&k, |r| r.0).is_ok();
+        all.extend(runs.iter().filter(|r| r.1 > bound && !is_held(r.0)));
         // Fewer than K+1 counters above the bound: the cut is the bound.
         let kth = if all.len() > K {
             let mut counts: Vec<u64> = all.iter().map(|r| r.1).collect();
@@ -423,6 +416,7 @@ impl TopValues {
             r.1 -= kth.min(r.1);
             r.1 > 0
         });
+        all.sort_unstable_by_key(|r| r.0);
         self.numbers = all;
     }
 

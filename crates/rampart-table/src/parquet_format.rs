@@ -167,8 +167,15 @@ impl parquet::file::reader::ChunkReader for GuardedFile {
         }
         let mut file = self.file.try_clone()?;
         file.seek(SeekFrom::Start(start))?;
-        let mut buffer = vec![0u8; length];
-        file.read_exact(&mut buffer)?;
+        // Read into spare capacity: no zeroing of what is then overwritten.
+        let mut buffer = Vec::with_capacity(length);
+        file.take(length as u64).read_to_end(&mut buffer)?;
+        if buffer.len() != length {
+            return Err(parquet::errors::ParquetError::EOF(format!(
+                "{length} bytes at offset {start}: the file ended after {}",
+                buffer.len()
+            )));
+        }
         Ok(buffer.into())
     }
 }
