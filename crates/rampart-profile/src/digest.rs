@@ -333,25 +333,43 @@ impl Digest {
     /// estimate, which widened each centroid to its neighbours, did on
     /// small digests). None when the digest is empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.quantiles(&[q])?.first().copied()
+    }
+
+    /// [`Digest::quantile`] at each of `qs`, which rise: one walk over the
+    /// centroids for all of them (drift reads a digest at 1,000 ranks).
+    pub fn quantiles(&self, qs: &[f64]) -> Option<Vec<f64>> {
         self.centroids.first()?;
-        if q <= 0.0 {
-            return Some(self.min);
-        }
-        if q >= 1.0 {
-            return Some(self.max);
-        }
-        let rank = q * self.count;
-        let mut before = 0.0;
-        let mut prev = (0.0, self.min);
-        for c in &self.centroids {
-            let at = before + c.weight / 2.0;
-            if rank < at {
-                return Some(between(prev, (at, c.mean), rank));
+        // Point i is centroid i at the middle of its weight; the last
+        // point is the maximum at the full count.
+        let point = |i: usize, before: f64| match self.centroids.get(i) {
+            Some(c) => (before + c.weight / 2.0, c.mean, c.weight),
+            None => (self.count, self.max, 0.0),
+        };
+        let (mut i, mut before, mut prev) = (0, 0.0, (0.0, self.min));
+        let mut out = Vec::with_capacity(qs.len());
+        for &q in qs {
+            if q <= 0.0 {
+                out.push(self.min);
+                continue;
             }
-            prev = (at, c.mean);
-            before += c.weight;
+            if q >= 1.0 {
+                out.push(self.max);
+                continue;
+            }
+            let rank = q * self.count;
+            let value = loop {
+                let (at, mean, weight) = point(i, before);
+                if rank < at || i >= self.centroids.len() {
+                    break between(prev, (at, mean), rank);
+                }
+                prev = (at, mean);
+                before += weight;
+                i += 1;
+            };
+            out.push(value);
         }
-        Some(between(prev, (self.count, self.max), rank))
+        Some(out)
     }
 }
 
@@ -517,6 +535,10 @@ mod tests {
             } else {
                 let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                // One walk for many ranks answers as one walk for each.
+                let qs: Vec<f64> = (0..=40).map(|i| f64::from(i) / 40.0).collect();
+                let each: Vec<f64> = qs.iter().map(|&q| d.quantile(q).unwrap()).collect();
+                prop_assert_eq!(d.quantiles(&qs).unwrap(), each);
                 let mut last = f64::NEG_INFINITY;
                 for i in 0..=20 {
                     let x = d.quantile(f64::from(i) / 20.0).unwrap();

@@ -407,11 +407,11 @@ fn few_numbers(c: &Column) -> Option<Vec<(f64, f64)>> {
 
 fn sketch_sample(q: &Quantiles, count: u64) -> Vec<(f64, f64)> {
     let weight = count as f64 / SKETCH_POINTS as f64;
+    let ranks: Vec<f64> = (0..SKETCH_POINTS)
+        .map(|i| (i as f64 + 0.5) / SKETCH_POINTS as f64)
+        .collect();
     let mut out: Vec<(f64, f64)> = Vec::new();
-    for i in 0..SKETCH_POINTS {
-        let Some(x) = q.quantile((i as f64 + 0.5) / SKETCH_POINTS as f64) else {
-            return Vec::new();
-        };
+    for x in q.quantiles(&ranks).unwrap_or_default() {
         if !x.is_finite() {
             // Only a hostile profile's digest gives these.
             continue;

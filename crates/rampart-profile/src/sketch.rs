@@ -506,6 +506,11 @@ impl Quantiles {
     pub fn quantile(&self, q: f64) -> Option<f64> {
         self.digest.quantile(q)
     }
+
+    /// The quantiles at each of `qs`, which rise, in one walk.
+    pub fn quantiles(&self, qs: &[f64]) -> Option<Vec<f64>> {
+        self.digest.quantiles(qs)
+    }
 }
 
 #[cfg(test)]
