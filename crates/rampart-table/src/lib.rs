@@ -26,6 +26,7 @@
 mod csv_format;
 mod json;
 mod parquet_format;
+mod parquet_pages;
 mod read;
 
 use std::io::{BufRead, Write};

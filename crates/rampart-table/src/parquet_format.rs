@@ -180,6 +180,24 @@ impl parquet::file::reader::ChunkReader for GuardedFile {
     }
 }
 
+impl crate::parquet_pages::ReadAt for GuardedFile {
+    fn read_at(&self, start: u64, length: usize) -> std::io::Result<Vec<u8>> {
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut buffer = Vec::with_capacity(length.min(1 << 20));
+        file.take(length as u64).read_to_end(&mut buffer)?;
+        Ok(buffer)
+    }
+}
+
+/// The leaf columns (as the file's chunks number them) of the chosen
+/// top-level columns.
+fn leaves_of(schema: &parquet::schema::types::SchemaDescriptor, roots: &[usize]) -> Vec<usize> {
+    (0..schema.num_columns())
+        .filter(|&leaf| roots.contains(&schema.get_column_root_idx(leaf)))
+        .collect()
+}
+
 /// Calls into the parquet and arrow crates, which panic on some malformed
 /// files (found by the `parquet_reader` fuzz target: "Decoder for dict
 /// should have been set" from a corrupt page, "offset + len out of
@@ -355,6 +373,10 @@ fn read(
         .unwrap_or(meta),
         None => meta,
     };
+    // The pages to be read are checked before the crate decodes them.
+    let leaves = columns.map(|roots| leaves_of(meta.parquet_schema(), roots));
+    crate::parquet_pages::check(&file, meta.metadata(), leaves.as_deref())
+        .map_err(|e| unreadable(path, e))?;
     let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
     if let Some(columns) = columns {
         let all = builder.schema().fields().len();
@@ -406,13 +428,25 @@ fn read(
     for batch in reader {
         let batch = batch.map_err(|e| unreadable(path, e))?;
         let first = tracker.summary.records;
-        let mut columns: Vec<ArrayRef> = Vec::new();
-        for ((array, name), &k) in batch.columns().iter().zip(&names).zip(&keep) {
-            let new = column(array, name, first, visitor).map_err(&bad)?;
-            if k {
-                columns.push(new.unwrap_or_else(|| array.clone()));
-            }
-        }
+        let arrays = batch.columns();
+        let shown: Vec<usize> = (0..arrays.len())
+            .filter(|&c| {
+                let batch_taken = visitor.takes_batches()
+                    && match (arrays.get(c), names.get(c)) {
+                        (Some(array), Some(name)) => batched(array, name, visitor),
+                        _ => true,
+                    };
+                !batch_taken
+            })
+            .collect();
+        let rewritten = show_rows(arrays, &names, &shown, first, visitor).map_err(&bad)?;
+        let columns: Vec<ArrayRef> = arrays
+            .iter()
+            .zip(rewritten)
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|((array, new), _)| new.unwrap_or_else(|| array.clone()))
+            .collect();
         tracker.summary.records += batch.num_rows() as u64;
         if let Some(w) = writer.as_mut() {
             let out = RecordBatch::try_new(kept_schema.clone(), columns)
@@ -432,98 +466,149 @@ fn read(
     Ok(())
 }
 
-/// A string column (32- or 64-bit offsets) shown value by value; the
-/// rewritten column if any value was replaced.
-fn strings<O: arrow_array::OffsetSizeTrait>(
-    array: &ArrayRef,
-    show: &mut dyn FnMut(usize, &str, &mut dyn Visitor) -> Option<String>,
-    visitor: &mut dyn Visitor,
-) -> Option<ArrayRef> {
-    use arrow_array::cast::AsArray;
-    let a = array.as_string::<O>();
-    // Replacements by row: the column is rebuilt only if there are any.
-    let mut changes: Vec<(usize, String)> = Vec::new();
-    for (i, v) in a.iter().enumerate() {
-        if let Some(new) = v.and_then(|v| show(i, v, visitor)) {
-            changes.push((i, new));
-        }
-    }
-    if changes.is_empty() {
-        return None;
-    }
-    let mut changes = changes.into_iter().peekable();
-    let out: arrow_array::GenericStringArray<O> = a
-        .iter()
-        .enumerate()
-        .map(|(i, v)| match changes.next_if(|(row, _)| *row == i) {
-            Some((_, new)) => Some(new),
-            None => v.map(str::to_string),
-        })
-        .collect();
-    Some(Arc::new(out) as ArrayRef)
+/// A column's values as the text a cell shows: strings as they are,
+/// other types (numbers, booleans) formatted.
+enum CellTexts<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    Other(&'a dyn Array),
 }
 
-/// Shows a column's values; returns the rewritten column if any value
-/// was replaced.
-fn column(
-    array: &ArrayRef,
-    name: &str,
+impl<'a> CellTexts<'a> {
+    fn of(array: &'a ArrayRef) -> CellTexts<'a> {
+        use arrow_array::cast::AsArray;
+        match array.data_type() {
+            DataType::Utf8 => CellTexts::Utf8(array.as_string::<i32>()),
+            DataType::LargeUtf8 => CellTexts::LargeUtf8(array.as_string::<i64>()),
+            _ => CellTexts::Other(array.as_ref()),
+        }
+    }
+
+    /// The text of `row` (below the array's length), or `None` for a null
+    /// or a type not shown.
+    fn text(&self, row: usize) -> Option<std::borrow::Cow<'a, str>> {
+        use std::borrow::Cow;
+        match self {
+            CellTexts::Utf8(a) => (!a.is_null(row)).then(|| Cow::Borrowed(a.value(row))),
+            CellTexts::LargeUtf8(a) => (!a.is_null(row)).then(|| Cow::Borrowed(a.value(row))),
+            CellTexts::Other(a) => text_of(*a, row).map(Cow::Owned),
+        }
+    }
+
+    /// The column with `changes` (row, new value; in row order) made, for
+    /// string columns; `None` for other types, whose values cannot be
+    /// replaced without changing the column's type.
+    fn rewritten(&self, changes: Vec<(usize, String)>) -> Option<ArrayRef> {
+        fn apply<'v, A: FromIterator<Option<String>>>(
+            values: impl Iterator<Item = Option<&'v str>>,
+            changes: Vec<(usize, String)>,
+        ) -> A {
+            let mut changes = changes.into_iter().peekable();
+            values
+                .enumerate()
+                .map(|(i, v)| match changes.next_if(|(row, _)| *row == i) {
+                    Some((_, new)) => Some(new),
+                    None => v.map(str::to_string),
+                })
+                .collect()
+        }
+        match self {
+            CellTexts::Utf8(a) => Some(Arc::new(apply::<arrow_array::StringArray>(
+                a.iter(),
+                changes,
+            ))),
+            CellTexts::LargeUtf8(a) => Some(Arc::new(apply::<arrow_array::LargeStringArray>(
+                a.iter(),
+                changes,
+            ))),
+            CellTexts::Other(_) => None,
+        }
+    }
+}
+
+/// Hands a column to a visitor that takes batches, when its type allows
+/// (numbers, strings): whether it did. The nulls of other shown columns
+/// are reported here, their values then shown as cells.
+fn batched(array: &ArrayRef, name: &str, visitor: &mut dyn Visitor) -> bool {
+    if let Some((integer, values)) = numbers_of(array.as_ref()) {
+        let batch = Numbers {
+            integer,
+            values: &values,
+            nulls: array.null_count() as u64,
+        };
+        visitor.numbers(name, &batch);
+        return true;
+    }
+    if let Some((values, nulls)) = counted(array.as_ref()) {
+        visitor.texts(
+            name,
+            &Texts {
+                values: &values,
+                nulls,
+            },
+        );
+        return true;
+    }
+    // Nulls of the columns whose values are shown (others, dates say,
+    // are not shown at all).
+    let shown = matches!(
+        array.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Boolean
+    );
+    if shown && array.null_count() > 0 {
+        visitor.nulls(name, array.null_count() as u64);
+    }
+    false
+}
+
+/// Shows the values of the `shown` columns of a batch as cells, a row at
+/// a time (every cell of a record before the next record's, as in the
+/// text formats: visitors that assemble rows rely on it); returns each
+/// column rewritten, where a value was replaced.
+fn show_rows(
+    arrays: &[ArrayRef],
+    names: &[String],
+    shown: &[usize],
     first: u64,
     visitor: &mut dyn Visitor,
-) -> Result<Option<ArrayRef>, String> {
-    let mut show = |row: usize, value: &str, visitor: &mut dyn Visitor| {
+) -> Result<Vec<Option<ArrayRef>>, String> {
+    let columns: Vec<(usize, &str, CellTexts)> = shown
+        .iter()
+        .filter_map(|&c| Some((c, names.get(c)?.as_str(), CellTexts::of(arrays.get(c)?))))
+        .collect();
+    let rows = arrays.first().map_or(0, |a| a.len());
+    let mut changes: Vec<Vec<(usize, String)>> = vec![Vec::new(); arrays.len()];
+    for row in 0..rows {
         let n = first + row as u64 + 1;
-        visitor.cell(&Cell {
-            record: n,
-            line: n,
-            column: name,
-            value,
-        })
-    };
-    if visitor.takes_batches() {
-        if let Some((integer, values)) = numbers_of(array.as_ref()) {
-            let batch = Numbers {
-                integer,
-                values: &values,
-                nulls: array.null_count() as u64,
+        for (c, name, texts) in &columns {
+            let Some(value) = texts.text(row) else {
+                continue;
             };
-            visitor.numbers(name, &batch);
-            return Ok(None);
-        }
-        if let Some((values, nulls)) = counted(array.as_ref()) {
-            visitor.texts(
-                name,
-                &Texts {
-                    values: &values,
-                    nulls,
-                },
-            );
-            return Ok(None);
-        }
-        // Nulls of the columns whose values are shown (others, dates
-        // say, are not shown at all).
-        let shown = matches!(
-            array.data_type(),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Boolean
-        );
-        if shown && array.null_count() > 0 {
-            visitor.nulls(name, array.null_count() as u64);
-        }
-    }
-    match array.data_type() {
-        DataType::Utf8 => Ok(strings::<i32>(array, &mut show, visitor)),
-        DataType::LargeUtf8 => Ok(strings::<i64>(array, &mut show, visitor)),
-        other => {
-            for i in 0..array.len() {
-                if let Some(text) = text_of(array.as_ref(), i) {
-                    if show(i, &text, visitor).is_some() {
-                        return Err(format!(
-                            "column {name} is {other}: replacing its values would change its type; drop the column or cast it to a string first"
-                        ));
-                    }
+            let cell = Cell {
+                record: n,
+                line: n,
+                column: name,
+                value: &value,
+            };
+            if let Some(new) = visitor.cell(&cell) {
+                if let CellTexts::Other(a) = texts {
+                    return Err(format!(
+                        "column {name} is {}: replacing its values would change its type; drop the column or cast it to a string first",
+                        a.data_type()
+                    ));
+                }
+                if let Some(list) = changes.get_mut(*c) {
+                    list.push((row, new));
                 }
             }
-            Ok(None)
         }
     }
+    let mut out: Vec<Option<ArrayRef>> = vec![None; arrays.len()];
+    for (c, _, texts) in &columns {
+        let list = changes.get_mut(*c).map(std::mem::take).unwrap_or_default();
+        if let (false, Some(slot)) = (list.is_empty(), out.get_mut(*c)) {
+            *slot = texts.rewritten(list);
+        }
+    }
+    Ok(out)
 }

@@ -744,3 +744,82 @@ fn parquet_category_columns_are_shown_and_rewritten() {
     );
     assert_eq!(again.texts[0].2, 1);
 }
+
+/// A dictionary page that claims more values than its bytes hold is
+/// refused before the parquet crate decodes it (the crate allocates what
+/// the header claims: 3.2 GB for a fuzzed page claiming 811 million
+/// values). The file is written by the crate, then the dictionary page's
+/// count, 100, is raised in place to 8,191 (both two-byte varints).
+#[test]
+fn a_dictionary_page_claiming_too_many_values_is_refused() {
+    use arrow_array::{ArrayRef, Int32Array, RecordBatch};
+    use parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+    let values: Vec<i32> = (0..1000).map(|i| i % 100).collect();
+    let batch =
+        RecordBatch::try_from_iter(vec![("i", Arc::new(Int32Array::from(values)) as ArrayRef)])
+            .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::UNCOMPRESSED)
+        .build();
+    let mut good = Vec::new();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(&mut good, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.parquet");
+    let read = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        let source = rampart_table::detect(&path).unwrap();
+        let mut visitor = Columnar::default();
+        process(&source, &Options::default(), &mut visitor, None).map(|_| visitor)
+    };
+    let counted: usize = read(&good).unwrap().numbers.iter().map(|n| n.2.len()).sum();
+    assert_eq!(counted, 1000);
+    // The page header starts the column chunk (offset 4): an i32 field
+    // (0x15) holding zigzag(100) = 200 = [0xc8, 0x01] is the count.
+    let header = &good[4..40];
+    let at = header
+        .windows(3)
+        .position(|w| w == [0x15, 0xc8, 0x01])
+        .expect("the dictionary page's count")
+        + 4;
+    let mut bad = good.clone();
+    bad[at + 1] = 0xfe;
+    bad[at + 2] = 0x7f;
+    let e = read(&bad).err().expect("refused").to_string();
+    assert!(e.contains("claims 8191 values in 400 bytes"), "{e}");
+    assert!(e.contains("\"i\"") && e.contains("d.parquet"), "{e}");
+}
+
+/// A visitor shown cells sees a Parquet file a record at a time, as the
+/// text formats show it: every cell of a record before the next record's
+/// (commands that assemble rows, duplicates and k-anonymity, rely on
+/// it). Columns used to be shown one after another.
+#[test]
+fn parquet_cells_come_a_record_at_a_time() {
+    #[derive(Default)]
+    struct Order(Vec<(u64, String)>);
+    impl Visitor for Order {
+        fn cell(&mut self, c: &Cell) -> Option<String> {
+            self.0.push((c.record, c.column.to_string()));
+            None
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("o.parquet");
+    std::fs::write(&path, small_parquet()).unwrap();
+    let source = rampart_table::detect(&path).unwrap();
+    let mut order = Order::default();
+    process(&source, &Options::default(), &mut order, None).unwrap();
+    let records: Vec<u64> = order.0.iter().map(|(r, _)| *r).collect();
+    assert!(records.is_sorted(), "{:?}", order.0);
+    let first: Vec<&str> = order
+        .0
+        .iter()
+        .filter(|(r, _)| *r == 1)
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert_eq!(first, ["i", "f", "b", "s"]);
+}

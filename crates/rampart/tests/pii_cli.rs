@@ -1491,3 +1491,97 @@ fn parquet_profiles_as_its_csv_does() {
     assert_eq!(parquet[2]["nulls"], 10_000);
     assert_eq!(parquet[0]["type"], "integer");
 }
+
+/// Commands that assemble rows read Parquet as they read CSV: the same
+/// duplicates, conflicting labels and leaks (by row number, where CSV
+/// gives line numbers), and the same k-anonymity classes.
+#[test]
+fn rows_of_a_parquet_file_are_assembled_as_csv_rows_are() {
+    use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let a = vec![1i64, 1, 2, 2, 9, 3];
+    let b = vec!["x", " X", "x", "x", "z", "q"];
+    let y = vec![0i64, 0, 0, 1, 0, 1];
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..a.len() {
+        csv.push_str(&format!("{},{},{}\n", a[i], b[i], y[i]));
+    }
+    std::fs::write(p.join("eval.csv"), csv).unwrap();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("a", Arc::new(Int64Array::from(a)) as ArrayRef),
+        ("b", Arc::new(StringArray::from(b)) as ArrayRef),
+        ("y", Arc::new(Int64Array::from(y)) as ArrayRef),
+    ])
+    .unwrap();
+    let file = std::fs::File::create(p.join("eval.parquet")).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    std::fs::write(p.join("train.csv"), "a,b,y\n9,z,1\n").unwrap();
+    let findings = |input: &str| -> Vec<(String, Vec<u64>)> {
+        let o = rampart(
+            p,
+            &[
+                "data",
+                "poison",
+                input,
+                "--label",
+                "y",
+                "--leak-from",
+                "train.csv",
+                "--json",
+            ],
+            &[],
+        );
+        let v = findings_json(&o);
+        let mut found: Vec<(String, Vec<u64>)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let rows = f["rows"].as_array().unwrap();
+                let rows = rows.iter().map(|r| r.as_u64().unwrap()).collect();
+                (f["kind"].as_str().unwrap().to_string(), rows)
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let parquet = findings("eval.parquet");
+    assert_eq!(
+        parquet,
+        [
+            ("conflicting-labels".to_string(), vec![3, 4]),
+            ("duplicate".to_string(), vec![1, 2]),
+            ("leak".to_string(), vec![5]),
+        ]
+    );
+    // CSV names lines: the header is line 1.
+    let csv: Vec<(String, Vec<u64>)> = findings("eval.csv")
+        .into_iter()
+        .map(|(k, rows)| (k, rows.into_iter().map(|r| r - 1).collect()))
+        .collect();
+    assert_eq!(csv, parquet);
+
+    let risk = |input: &str| -> serde_json::Value {
+        let o = rampart(
+            p,
+            &[
+                "data", "risk", input, "--quasi", "a,b", "--k", "2", "--json",
+            ],
+            &[],
+        );
+        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+        // Everything but where the rows are (lines against row numbers).
+        v.as_object_mut()
+            .unwrap()
+            .retain(|k, _| k == "k" || k == "classes");
+        v
+    };
+    let (from_csv, from_parquet) = (risk("eval.csv"), risk("eval.parquet"));
+    assert_eq!(from_parquet["k"], 1, "{from_parquet}");
+    assert_eq!(from_csv, from_parquet);
+}
