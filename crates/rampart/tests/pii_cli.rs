@@ -1584,4 +1584,22 @@ fn rows_of_a_parquet_file_are_assembled_as_csv_rows_are() {
     let (from_csv, from_parquet) = (risk("eval.csv"), risk("eval.parquet"));
     assert_eq!(from_parquet["k"], 1, "{from_parquet}");
     assert_eq!(from_csv, from_parquet);
+
+    // A compound key: (2, "x") repeats once, in row 4 (line 5).
+    std::fs::write(p.join("e.toml"), "unique_together = [[\"a\", \"b\"]]\n").unwrap();
+    let validate = |input: &str| -> serde_json::Value {
+        let o = rampart(
+            p,
+            &["data", "validate", input, "--expect", "e.toml", "--json"],
+            &[],
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+        v["failures"][0].clone()
+    };
+    let (from_csv, from_parquet) = (validate("eval.csv"), validate("eval.parquet"));
+    assert_eq!(from_parquet["failing_rows"], 1, "{from_parquet}");
+    assert_eq!(from_parquet["rows"][0][0], 4, "{from_parquet}");
+    assert_eq!(from_csv["rows"][0][0], 5, "{from_csv}");
+    assert_eq!(from_csv["observed"], from_parquet["observed"]);
 }
