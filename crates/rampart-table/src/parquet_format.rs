@@ -429,16 +429,13 @@ fn read(
         let batch = batch.map_err(|e| unreadable(path, e))?;
         let first = tracker.summary.records;
         let arrays = batch.columns();
-        let shown: Vec<usize> = (0..arrays.len())
-            .filter(|&c| {
-                let batch_taken = visitor.takes_batches()
-                    && match (arrays.get(c), names.get(c)) {
-                        (Some(array), Some(name)) => batched(array, name, visitor),
-                        _ => true,
-                    };
-                !batch_taken
-            })
-            .collect();
+        // Columns a batch visitor takes whole are not shown as cells.
+        let mut shown = Vec::new();
+        for (c, (array, name)) in arrays.iter().zip(&names).enumerate() {
+            if !(visitor.takes_batches() && batched(array, name, visitor)) {
+                shown.push(c);
+            }
+        }
         let rewritten = show_rows(arrays, &names, &shown, first, visitor).map_err(&bad)?;
         let columns: Vec<ArrayRef> = arrays
             .iter()
@@ -577,10 +574,11 @@ fn show_rows(
         .filter_map(|&c| Some((c, names.get(c)?.as_str(), CellTexts::of(arrays.get(c)?))))
         .collect();
     let rows = arrays.first().map_or(0, |a| a.len());
-    let mut changes: Vec<Vec<(usize, String)>> = vec![Vec::new(); arrays.len()];
+    // Replacements of each shown column, by row.
+    let mut changes: Vec<Vec<(usize, String)>> = vec![Vec::new(); columns.len()];
     for row in 0..rows {
         let n = first + row as u64 + 1;
-        for (c, name, texts) in &columns {
+        for ((_, name, texts), changed) in columns.iter().zip(changes.iter_mut()) {
             let Some(value) = texts.text(row) else {
                 continue;
             };
@@ -597,17 +595,14 @@ fn show_rows(
                         a.data_type()
                     ));
                 }
-                if let Some(list) = changes.get_mut(*c) {
-                    list.push((row, new));
-                }
+                changed.push((row, new));
             }
         }
     }
     let mut out: Vec<Option<ArrayRef>> = vec![None; arrays.len()];
-    for (c, _, texts) in &columns {
-        let list = changes.get_mut(*c).map(std::mem::take).unwrap_or_default();
-        if let (false, Some(slot)) = (list.is_empty(), out.get_mut(*c)) {
-            *slot = texts.rewritten(list);
+    for ((c, _, texts), changed) in columns.iter().zip(changes) {
+        if let (false, Some(slot)) = (changed.is_empty(), out.get_mut(*c)) {
+            *slot = texts.rewritten(changed);
         }
     }
     Ok(out)
