@@ -98,7 +98,19 @@ fn numbers_of(array: &dyn Array) -> Option<(bool, Vec<f64>)> {
 fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Unsupported {
         path: path.display().to_string(),
-        message: format!("not readable as Parquet: {e}"),
+        message: explain(&e.to_string()),
+    }
+}
+
+/// The reader's error as the user's message: a codec this build leaves
+/// out (Brotli) is named with what to do instead.
+fn explain(error: &str) -> String {
+    const DISABLED: &str = "Disabled feature at compile time: ";
+    match error.split_once(DISABLED) {
+        Some((_, codec)) => format!(
+            "compressed with {codec}, which Rampart does not read (it reads uncompressed, Snappy, gzip, zstd and LZ4 pages); rewrite the file with one of those, e.g. pyarrow.parquet.write_table(table, path, compression=\"zstd\")"
+        ),
+        None => format!("not readable as Parquet: {error}"),
     }
 }
 
@@ -606,4 +618,21 @@ fn show_rows(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_codec_left_out_is_named_with_what_to_do() {
+        let m = super::explain(
+            "Parquet argument error: Parquet error: Disabled feature at compile time: brotli",
+        );
+        assert!(
+            m.starts_with("compressed with brotli, which Rampart does not read"),
+            "{m}"
+        );
+        assert!(m.contains("compression=\"zstd\""), "{m}");
+        let other = super::explain("EOF: file too small");
+        assert_eq!(other, "not readable as Parquet: EOF: file too small");
+    }
 }
