@@ -103,12 +103,12 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 /// The reader's error as the user's message: a codec this build leaves
-/// out (Brotli) is named with what to do instead.
+/// out (Brotli, LZ4) is named with what to do instead.
 fn explain(error: &str) -> String {
     const DISABLED: &str = "Disabled feature at compile time: ";
     match error.split_once(DISABLED) {
         Some((_, codec)) => format!(
-            "compressed with {codec}, which Rampart does not read (it reads uncompressed, Snappy, gzip, zstd and LZ4 pages); rewrite the file with one of those, e.g. pyarrow.parquet.write_table(table, path, compression=\"zstd\")"
+            "compressed with {codec}, which Rampart does not read (it reads uncompressed, Snappy, gzip and zstd pages); rewrite the file with one of those, e.g. pyarrow.parquet.write_table(table, path, compression=\"zstd\")"
         ),
         None => format!("not readable as Parquet: {error}"),
     }
@@ -200,6 +200,12 @@ impl crate::parquet_pages::ReadAt for GuardedFile {
         file.take(length as u64).read_to_end(&mut buffer)?;
         Ok(buffer)
     }
+
+    fn stream_at(&self, start: u64, length: u64) -> std::io::Result<Box<dyn Read + '_>> {
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(start))?;
+        Ok(Box::new(std::io::BufReader::new(file.take(length))))
+    }
 }
 
 /// The leaf columns (as the file's chunks number them) of the chosen
@@ -229,6 +235,7 @@ pub fn columns(path: &Path) -> Result<Vec<crate::ColumnInfo>, Error> {
         path: path.display().to_string(),
         error,
     })?;
+    crate::parquet_pages::check_footer(&file, file.len).map_err(|e| unreadable(path, e))?;
     let builder = guarded(path, || {
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(path, e))
     })?;
@@ -373,6 +380,7 @@ fn read(
         message,
     };
     let file = GuardedFile::open(path).map_err(|e| tracker.io(e))?;
+    crate::parquet_pages::check_footer(&file, file.len).map_err(|e| unreadable(path, e))?;
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(|e| unreadable(path, e))?;
     let meta = match read_schema(meta.schema(), visitor.takes_batches()) {

@@ -823,3 +823,51 @@ fn parquet_cells_come_a_record_at_a_time() {
         .collect();
     assert_eq!(first, ["i", "f", "b", "s"]);
 }
+
+/// A gzip page that inflates past the size its header declares is
+/// refused (the parquet crate inflates a gzip page to its end, whatever
+/// the header says: a small page could fill memory). The file is written
+/// by the crate, then its first page's declared size is lowered to 1,000
+/// bytes in place (a varint of the same length, padded).
+#[test]
+fn a_gzip_page_larger_than_declared_is_refused() {
+    use arrow_array::{ArrayRef, Int32Array, RecordBatch};
+    use parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+    let batch = RecordBatch::try_from_iter(vec![(
+        "z",
+        Arc::new(Int32Array::from(vec![0; 100_000])) as ArrayRef,
+    )])
+    .unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::GZIP(Default::default()))
+        .set_dictionary_enabled(false)
+        .build();
+    let mut good = Vec::new();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(&mut good, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.parquet");
+    let read = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        let source = rampart_table::detect(&path).unwrap();
+        process(&source, &Options::default(), &mut Columnar::default(), None)
+    };
+    read(&good).unwrap();
+    // The first page header: type (0x15 0x00), then the declared size
+    // (0x15 and a varint).
+    assert_eq!(&good[4..7], [0x15, 0x00, 0x15]);
+    let len = good[7..].iter().position(|b| b & 0x80 == 0).unwrap() + 1;
+    assert!(len >= 2, "a declared size of at least 128 bytes");
+    // zigzag(1000) = 2000 = 0x50 + 0x0f << 7, padded to `len` bytes.
+    let mut varint = vec![0x80u8; len];
+    varint[0] = 0xd0;
+    varint[1] = 0x0f | if len > 2 { 0x80 } else { 0 };
+    varint[len - 1] &= 0x7f;
+    let mut bad = good.clone();
+    bad[7..7 + len].copy_from_slice(&varint);
+    let e = read(&bad).expect_err("refused").to_string();
+    assert!(e.contains("inflates past the 1000 bytes"), "{e}");
+}
