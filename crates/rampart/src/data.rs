@@ -1698,8 +1698,14 @@ fn each_row(
     Ok(summary.records)
 }
 
-/// One finding, for people.
-fn finding_line(f: &rampart_profile::duplicates::Finding, rows: u64, min_share: f64) -> String {
+/// One finding, for people; `place` names what its numbers count
+/// ("lines" of a text file, "rows" of a Parquet file).
+fn finding_line(
+    f: &rampart_profile::duplicates::Finding,
+    rows: u64,
+    min_share: f64,
+    place: &str,
+) -> String {
     let lines = || {
         f.rows
             .iter()
@@ -1717,7 +1723,7 @@ fn finding_line(f: &rampart_profile::duplicates::Finding, rows: u64, min_share: 
                 .copied()
                 .unwrap_or(0);
             format!(
-                "{:<20} {column} holds {value:?} in {} rows, {labelled} of them labelled {}: lines {}",
+                "{:<20} {column} holds {value:?} in {} rows, {labelled} of them labelled {}: {place} {}",
                 f.kind,
                 f.count,
                 f.labels.join(", "),
@@ -1749,7 +1755,7 @@ fn finding_line(f: &rampart_profile::duplicates::Finding, rows: u64, min_share: 
             };
             let noun = if f.count == 1 { "row" } else { "rows" };
             format!(
-                "{:<20} {} {noun}{labels}: lines {}",
+                "{:<20} {} {noun}{labels}: {place} {}",
                 f.kind,
                 f.count,
                 lines()
@@ -1869,8 +1875,11 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
+        let parquet = rampart_table::detect(&a.path)
+            .is_ok_and(|s| matches!(s.format, rampart_table::Format::Parquet));
+        let place = if parquet { "rows" } else { "lines" };
         for f in &findings {
-            println!("{}", finding_line(f, rows, a.min_share));
+            println!("{}", finding_line(f, rows, a.min_share, place));
         }
         if let Some(info) = &label_model {
             println!("label issues: {}", info["model"].as_str().unwrap_or(""));

@@ -1564,6 +1564,21 @@ fn rows_of_a_parquet_file_are_assembled_as_csv_rows_are() {
         .map(|(k, rows)| (k, rows.into_iter().map(|r| r - 1).collect()))
         .collect();
     assert_eq!(csv, parquet);
+    // People are told which they are.
+    let say = |input: &str| {
+        let o = rampart(p, &["data", "poison", input, "--label", "y"], &[]);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(
+        say("eval.parquet").contains("2 rows: rows 1, 2"),
+        "{}",
+        say("eval.parquet")
+    );
+    assert!(
+        say("eval.csv").contains("2 rows: lines 2, 3"),
+        "{}",
+        say("eval.csv")
+    );
 
     let risk = |input: &str| -> serde_json::Value {
         let o = rampart(
