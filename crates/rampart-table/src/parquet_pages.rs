@@ -13,7 +13,9 @@
 //! whatever size the header declares (a gzip bomb of 1 MB is a gigabyte).
 //! Gzip pages are therefore inflated here first, into a counter that stops
 //! at the declared size: the cost is a second inflation of gzip files
-//! (Snappy, zstd and LZ4 are decoded into the declared size by the crate).
+//! (Snappy and zstd are decoded into the declared size by the crate;
+//! LZ4 and Brotli, which are not, are left out of the build). The footer
+//! is walked by the same reader before the crate parses it.
 
 use parquet::basic::Type as PhysicalType;
 use parquet::file::metadata::ParquetMetaData;
@@ -26,6 +28,10 @@ pub const MAX_PAGE: u64 = 64 << 20;
 /// The largest page header read. Headers are tens of bytes, more only
 /// with statistics of long values, which writers truncate.
 const MAX_HEADER: usize = 16 << 20;
+
+/// The largest footer read (the crate reads the whole footer too; one of
+/// a file with thousands of row groups and columns is megabytes).
+const MAX_FOOTER: u64 = 256 << 20;
 
 /// The first read of a header; grown sixteenfold until it holds it.
 const FIRST_WINDOW: usize = 4 << 10;
@@ -61,10 +67,6 @@ enum HeaderError {
     Incomplete,
     Malformed(&'static str),
 }
-
-/// The largest footer read (the crate reads the whole footer too; one of
-/// a file with thousands of row groups and columns is megabytes).
-const MAX_FOOTER: u64 = 256 << 20;
 
 /// Checks that the footer (the file's metadata, a Thrift struct before the
 /// last 8 bytes) is well formed before the crate parses it: the crate's
@@ -128,16 +130,25 @@ pub fn check(
             if leaves.is_some_and(|l| !l.contains(&leaf)) {
                 continue;
             }
-            let (start, length) = chunk.byte_range();
-            let width = min_width(chunk.column_type(), chunk.column_descr().type_length());
-            let gzip = matches!(chunk.compression(), parquet::basic::Compression::GZIP(_));
-            let chunk_range = Chunk {
+            // As the crate's `byte_range`, which asserts instead.
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            let (Ok(start), Ok(length)) =
+                (u64::try_from(start), u64::try_from(chunk.compressed_size()))
+            else {
+                return Err(format!(
+                    "column {}: the footer gives a negative offset or size",
+                    chunk.column_path()
+                ));
+            };
+            let pages = Chunk {
                 start,
                 end: start.saturating_add(length),
-                width_bits: width,
-                gzip,
+                width_bits: min_width(chunk.column_type(), chunk.column_descr().type_length()),
+                gzip: matches!(chunk.compression(), parquet::basic::Compression::GZIP(_)),
             };
-            check_chunk(file, &chunk_range)
+            check_chunk(file, &pages)
                 .map_err(|e| format!("column {}: {e}", chunk.column_path()))?;
         }
     }
