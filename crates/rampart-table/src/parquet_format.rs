@@ -177,11 +177,7 @@ impl parquet::file::reader::ChunkReader for GuardedFile {
                 self.len
             )));
         }
-        let mut file = self.file.try_clone()?;
-        file.seek(SeekFrom::Start(start))?;
-        // Read into spare capacity: no zeroing of what is then overwritten.
-        let mut buffer = Vec::with_capacity(length);
-        file.take(length as u64).read_to_end(&mut buffer)?;
+        let buffer = crate::parquet_pages::ReadAt::read_at(self, start, length)?;
         if buffer.len() != length {
             return Err(parquet::errors::ParquetError::EOF(format!(
                 "{length} bytes at offset {start}: the file ended after {}",
@@ -193,10 +189,13 @@ impl parquet::file::reader::ChunkReader for GuardedFile {
 }
 
 impl crate::parquet_pages::ReadAt for GuardedFile {
+    /// Reads into spare capacity (no zeroing of what is then overwritten),
+    /// sized to what the file holds from `start`.
     fn read_at(&self, start: u64, length: usize) -> std::io::Result<Vec<u8>> {
         let mut file = self.file.try_clone()?;
         file.seek(SeekFrom::Start(start))?;
-        let mut buffer = Vec::with_capacity(length.min(1 << 20));
+        let there = usize::try_from(self.len.saturating_sub(start)).unwrap_or(usize::MAX);
+        let mut buffer = Vec::with_capacity(length.min(there));
         file.take(length as u64).read_to_end(&mut buffer)?;
         Ok(buffer)
     }

@@ -154,14 +154,7 @@ fn parquet_round_trip_and_detection() {
         ),
     ])
     .unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&path).unwrap(),
-        batch.schema(),
-        None,
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    std::fs::write(&path, to_parquet(&batch, None)).unwrap();
     let source = rampart_table::detect(&path).unwrap();
     assert_eq!(source.format, Format::Parquet);
     let out_path = dir.path().join("out.parquet");
@@ -263,14 +256,7 @@ fn dropped_records_leave_parquet() {
         Arc::new(Int64Array::from((1..=10_000).collect::<Vec<i64>>())) as ArrayRef,
     )])
     .unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&path).unwrap(),
-        batch.schema(),
-        None,
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    std::fs::write(&path, to_parquet(&batch, None)).unwrap();
     let source = rampart_table::detect(&path).unwrap();
     let out_path = dir.path().join("out.parquet");
     let mut out = std::fs::File::create(&out_path).unwrap();
@@ -430,14 +416,7 @@ fn parquet_numbers_and_projections() {
         ),
     ])
     .unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&path).unwrap(),
-        batch.schema(),
-        None,
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    std::fs::write(&path, to_parquet(&batch, None)).unwrap();
     let source = rampart_table::detect(&path).unwrap();
     let columns = rampart_table::parquet_columns(&source).unwrap().unwrap();
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
@@ -525,11 +504,27 @@ fn small_parquet() -> Vec<u8> {
         ),
     ])
     .unwrap();
+    to_parquet(&batch, None)
+}
+
+/// A batch written as Parquet by the crate.
+fn to_parquet(
+    batch: &arrow_array::RecordBatch,
+    props: Option<parquet::file::properties::WriterProperties>,
+) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), props).unwrap();
+    w.write(batch).unwrap();
     w.close().unwrap();
     out
+}
+
+/// `bytes` written to `path` and read whole by a batch visitor.
+fn read_as_file(path: &std::path::Path, bytes: &[u8]) -> Result<Columnar, rampart_table::Error> {
+    std::fs::write(path, bytes).unwrap();
+    let source = rampart_table::detect(path).unwrap();
+    let mut visitor = Columnar::default();
+    process(&source, &Options::default(), &mut visitor, None).map(|_| visitor)
 }
 
 proptest! {
@@ -602,10 +597,7 @@ fn parquet_columns_not_shown_have_no_nulls_either() {
         ),
     ])
     .unwrap();
-    let file = std::fs::File::create(&path).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    std::fs::write(&path, to_parquet(&batch, None)).unwrap();
     #[derive(Default)]
     struct Nulls(Vec<(String, u64)>, usize);
     impl Visitor for Nulls {
@@ -636,10 +628,7 @@ fn write_parquet(path: &std::path::Path, batch: &arrow_array::RecordBatch, rows:
     let props = parquet::file::properties::WriterProperties::builder()
         .set_max_row_group_row_count(Some(rows))
         .build();
-    let file = std::fs::File::create(path).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
-    w.write(batch).unwrap();
-    w.close().unwrap();
+    std::fs::write(path, to_parquet(batch, Some(props))).unwrap();
 }
 
 /// A string column reaches a visitor that takes batches as its distinct
@@ -762,19 +751,10 @@ fn a_dictionary_page_claiming_too_many_values_is_refused() {
     let props = WriterProperties::builder()
         .set_compression(parquet::basic::Compression::UNCOMPRESSED)
         .build();
-    let mut good = Vec::new();
-    let mut w =
-        parquet::arrow::ArrowWriter::try_new(&mut good, batch.schema(), Some(props)).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    let good = to_parquet(&batch, Some(props));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.parquet");
-    let read = |bytes: &[u8]| {
-        std::fs::write(&path, bytes).unwrap();
-        let source = rampart_table::detect(&path).unwrap();
-        let mut visitor = Columnar::default();
-        process(&source, &Options::default(), &mut visitor, None).map(|_| visitor)
-    };
+    let read = |bytes: &[u8]| read_as_file(&path, bytes);
     let counted: usize = read(&good).unwrap().numbers.iter().map(|n| n.2.len()).sum();
     assert_eq!(counted, 1000);
     // The page header starts the column chunk (offset 4): an i32 field
@@ -843,18 +823,10 @@ fn a_gzip_page_larger_than_declared_is_refused() {
         .set_compression(parquet::basic::Compression::GZIP(Default::default()))
         .set_dictionary_enabled(false)
         .build();
-    let mut good = Vec::new();
-    let mut w =
-        parquet::arrow::ArrowWriter::try_new(&mut good, batch.schema(), Some(props)).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    let good = to_parquet(&batch, Some(props));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.parquet");
-    let read = |bytes: &[u8]| {
-        std::fs::write(&path, bytes).unwrap();
-        let source = rampart_table::detect(&path).unwrap();
-        process(&source, &Options::default(), &mut Columnar::default(), None)
-    };
+    let read = |bytes: &[u8]| read_as_file(&path, bytes).map(|_| ());
     read(&good).unwrap();
     // The first page header: type (0x15 0x00), then the declared size
     // (0x15 and a varint).

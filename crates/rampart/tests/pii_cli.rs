@@ -1429,6 +1429,14 @@ fn poison_finds_flipped_labels_by_confident_learning() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("must match one to one"));
 }
 
+/// A batch written as a Parquet file by the crate.
+fn write_parquet(path: &std::path::Path, batch: &arrow_array::RecordBatch) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+}
+
 /// A Parquet file is profiled as the same data in CSV is: its numbers
 /// by value, its nulls counted, on every core.
 #[test]
@@ -1457,10 +1465,7 @@ fn parquet_profiles_as_its_csv_does() {
         ("city", Arc::new(StringArray::from(city)) as ArrayRef),
     ])
     .unwrap();
-    let file = std::fs::File::create(p.join("t.parquet")).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    write_parquet(&p.join("t.parquet"), &batch);
     let mut summaries = Vec::new();
     for input in ["t.csv", "t.parquet"] {
         let o = rampart(p, &["data", "profile", input, "-o", "out.json"], &[]);
@@ -1515,10 +1520,7 @@ fn rows_of_a_parquet_file_are_assembled_as_csv_rows_are() {
         ("y", Arc::new(Int64Array::from(y)) as ArrayRef),
     ])
     .unwrap();
-    let file = std::fs::File::create(p.join("eval.parquet")).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    write_parquet(&p.join("eval.parquet"), &batch);
     std::fs::write(p.join("train.csv"), "a,b,y\n9,z,1\n").unwrap();
     let findings = |input: &str| -> Vec<(String, Vec<u64>)> {
         let o = rampart(
