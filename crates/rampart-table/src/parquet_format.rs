@@ -592,6 +592,11 @@ fn show_rows(
         .iter()
         .filter_map(|&c| Some((c, names.get(c)?.as_str(), CellTexts::of(arrays.get(c)?))))
         .collect();
+    let mut out: Vec<Option<ArrayRef>> = vec![None; arrays.len()];
+    if columns.is_empty() {
+        // A batch visitor took every column: no row to walk.
+        return Ok(out);
+    }
     let rows = arrays.first().map_or(0, |a| a.len());
     // Replacements of each shown column, by row.
     let mut changes: Vec<Vec<(usize, String)>> = vec![Vec::new(); columns.len()];
@@ -618,7 +623,6 @@ fn show_rows(
             }
         }
     }
-    let mut out: Vec<Option<ArrayRef>> = vec![None; arrays.len()];
     for ((c, _, texts), changed) in columns.iter().zip(changes) {
         if let (false, Some(slot)) = (changed.is_empty(), out.get_mut(*c)) {
             *slot = texts.rewritten(changed);
