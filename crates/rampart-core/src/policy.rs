@@ -5,6 +5,7 @@ use crate::{Finding, Report, Severity};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 pub const POLICY_FILE_NAME: &str = "rampart.toml";
 
@@ -99,12 +100,25 @@ pub struct Suppression {
     pub reason: String,
 }
 
-/// `[admission]`: the gates whose passing evidence an artifact needs.
+/// `[admission]`: the gates whose passing evidence an artifact needs, and
+/// the thresholds that evidence is judged by. Admission never trusts the
+/// pass flag a run recorded alone: a scan run with `--fail-on critical`
+/// passed by its own lights, but its counts are judged here again.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Admission {
     #[serde(default)]
     pub require: Vec<GateKind>,
+    /// scan: findings at or above this fail admission [default: the
+    /// policy's `fail_on`].
+    pub fail_on: Option<Severity>,
+    /// pii: evidence made with a higher (laxer) score threshold than this
+    /// is refused [default 0.5].
+    pub threshold: Option<f32>,
+    /// risk: the smallest k (and l, when a sensitive column was measured)
+    /// admitted [defaults 5 and 2].
+    pub min_k: Option<u64>,
+    pub min_l: Option<u64>,
 }
 
 /// A pipeline stage (`[[stage]]`): a name and its gates.
@@ -178,14 +192,47 @@ pub struct ScanPolicy {
 }
 
 impl GateKind {
+    pub const ALL: [GateKind; 5] = [
+        GateKind::Sign,
+        GateKind::Scan,
+        GateKind::Verify,
+        GateKind::Pii,
+        GateKind::Risk,
+    ];
+
+    /// The name `rampart.toml` and `rampart check --require` use.
     pub fn name(self) -> &'static str {
         match self {
             GateKind::Sign => "sign",
             GateKind::Scan => "scan",
             GateKind::Verify => "verify",
+            GateKind::Pii => "pii",
+            GateKind::Risk => "risk",
+        }
+    }
+
+    /// The gate name its attestations carry (`predicate.gate`).
+    pub fn attested_as(self) -> &'static str {
+        match self {
             GateKind::Pii => "pii-scan",
             GateKind::Risk => "reid-risk",
+            other => other.name(),
         }
+    }
+}
+
+impl FromStr for GateKind {
+    type Err = String;
+
+    /// Exactly the names of [`GateKind::name`]; an error lists them.
+    fn from_str(s: &str) -> Result<Self, String> {
+        GateKind::ALL
+            .into_iter()
+            .find(|g| g.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = GateKind::ALL.iter().map(|g| g.name()).collect();
+                format!("unknown gate {s:?}; the gates are {}", names.join(", "))
+            })
     }
 }
 

@@ -101,6 +101,8 @@ struct PolicyFile {
     #[serde(default)]
     max_bytes: Option<u64>,
     #[serde(default)]
+    encoding: Option<String>,
+    #[serde(default)]
     default: Option<Rule>,
     #[serde(default)]
     entities: BTreeMap<String, Rule>,
@@ -112,11 +114,15 @@ struct PolicyFile {
 #[derive(Debug, Clone, Serialize)]
 pub struct Policy {
     pub threshold: f32,
-    /// "skip" or "fail".
+    /// "reject" (records that cannot be read fail the run, all of them
+    /// counted), "skip" (accepted, counted) or "fail" (stop at the first).
     pub bad_input: String,
     /// Most bytes read from a file after decompression (`None`: the
     /// reader's default, 1 TiB).
     pub max_bytes: Option<u64>,
+    /// The text encoding of the input when it is not UTF-8 (a WHATWG
+    /// label: `cp1252`, `latin1`, `utf-16le`...).
+    pub encoding: Option<String>,
     /// For entities without their own rule.
     pub default: Action,
     pub entities: BTreeMap<String, Action>,
@@ -127,8 +133,9 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             threshold: 0.5,
-            bad_input: "skip".into(),
+            bad_input: "reject".into(),
             max_bytes: None,
+            encoding: None,
             default: Action::Replace,
             entities: BTreeMap::new(),
             columns: BTreeMap::new(),
@@ -148,12 +155,15 @@ impl Policy {
             p.threshold = t;
         }
         if let Some(b) = file.bad_input {
-            if b != "skip" && b != "fail" {
-                return Err(format!("bad_input = {b:?}: use \"skip\" or \"fail\""));
+            if !["reject", "skip", "fail"].contains(&b.as_str()) {
+                return Err(format!(
+                    "bad_input = {b:?}: use \"reject\" (the default), \"skip\" or \"fail\""
+                ));
             }
             p.bad_input = b;
         }
         p.max_bytes = file.max_bytes;
+        p.encoding = file.encoding;
         if let Some(d) = file.default {
             p.default = d.action()?;
         }

@@ -536,7 +536,7 @@ pub fn scan(
             None => out.push(
                 Finding::new(
                     TEMPLATE_UNPARSED,
-                    Severity::Medium,
+                    Severity::High,
                     loc.at(*offset),
                     format!("template `{key}` is too long to analyse"),
                 )

@@ -26,6 +26,7 @@ pub mod safetensors;
 pub mod source;
 pub mod template;
 
+mod folder;
 mod gguf;
 mod hdf5;
 mod keras;

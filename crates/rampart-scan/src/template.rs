@@ -19,8 +19,13 @@ use std::collections::HashMap;
 
 use crate::rules::{TEMPLATE_DYNAMIC_ATTR, TEMPLATE_INJECTION, TEMPLATE_LOAD, TEMPLATE_UNPARSED};
 
-/// Longest template analysed (chat templates are a few KiB).
-pub const MAX_TEMPLATE: usize = 1 << 20;
+/// Longest template kept for analysis. Chat templates are a few KiB; this
+/// bounds memory, not analysis: a template is parsed whatever its size up
+/// to here, in bounded time ([`MAX_SECONDS`]), and one that is longer or
+/// does not finish is reported at high, never passed.
+pub const MAX_TEMPLATE: usize = 16 << 20;
+/// Longest analysis of one template.
+const MAX_SECONDS: u64 = 20;
 /// Longest string built by constant folding.
 const MAX_FOLD: usize = 4096;
 /// Deepest expression walked; deeper nesting is itself suspicious.
@@ -82,32 +87,45 @@ const ATTRIBUTE_FILTERS: &[&str] = &[
 /// parser bounds nesting, but left-leaning operator chains (`a+a+a...`)
 /// are deep trees whose walk and drop recurse.
 pub fn analyse(source: &str) -> Vec<Issue> {
+    let unanalysed = |message: String| Issue {
+        rule: TEMPLATE_UNPARSED,
+        severity: Severity::High,
+        message,
+        line: 1,
+        col: 1,
+    };
     if source.len() > MAX_TEMPLATE {
-        return vec![Issue {
-            rule: TEMPLATE_UNPARSED,
-            severity: Severity::Medium,
-            message: format!(
-                "template of {} bytes is over the {MAX_TEMPLATE}-byte limit; not analysed",
-                source.len()
-            ),
-            line: 1,
-            col: 1,
-        }];
+        // Not parsed: still searched for what reaches Python internals.
+        let mut a = Analyser::default();
+        a.raw(source);
+        a.issues.push(unanalysed(format!(
+            "template of {} bytes is over the {MAX_TEMPLATE}-byte limit; only searched for dunder names",
+            source.len()
+        )));
+        return a.issues;
     }
     let owned = source.to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
     let run = std::thread::Builder::new()
         .name("template".into())
         .stack_size(256 << 20)
-        .spawn(move || analyse_here(&owned));
-    match run.map(|h| h.join()) {
-        Ok(Ok(issues)) => issues,
-        _ => vec![Issue {
-            rule: TEMPLATE_UNPARSED,
-            severity: Severity::Medium,
-            message: "template analysis failed".into(),
-            line: 1,
-            col: 1,
-        }],
+        .spawn(move || {
+            let _ = tx.send(analyse_here(&owned));
+        });
+    if run.is_err() {
+        return vec![unanalysed("template analysis could not start".into())];
+    }
+    match rx.recv_timeout(std::time::Duration::from_secs(MAX_SECONDS)) {
+        Ok(issues) => issues,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            let mut a = Analyser::default();
+            a.raw(source);
+            a.issues.push(unanalysed(format!(
+                "template analysis did not finish in {MAX_SECONDS} s; only searched for dunder names"
+            )));
+            a.issues
+        }
+        Err(_) => vec![unanalysed("template analysis failed".into())],
     }
 }
 
@@ -118,7 +136,7 @@ fn analyse_here(source: &str) -> Vec<Issue> {
         Err(e) => {
             a.issues.push(Issue {
                 rule: TEMPLATE_UNPARSED,
-                severity: Severity::Medium,
+                severity: Severity::High,
                 message: format!(
                     "the template does not parse ({}); checked token by token only",
                     e.detail().unwrap_or("syntax error")
@@ -519,6 +537,9 @@ impl Analyser {
     /// What is left of a template the parser rejects: every identifier
     /// and string literal is judged alone.
     fn tokens(&mut self, source: &str) {
+        // The tokenizer stops at its first error, which a hostile template
+        // can put before its payload: the raw text is searched too.
+        self.raw(source);
         for item in tokenize(source, false, SyntaxConfig::default()) {
             let Ok((tok, span)) = item else {
                 break;
@@ -532,6 +553,58 @@ impl Analyser {
             if self.issues.len() >= MAX_ISSUES {
                 break;
             }
+        }
+    }
+}
+
+impl Analyser {
+    /// Every dunder name (`__globals__`, `__builtins__`...) anywhere in the
+    /// raw text, in strings and comments too: what needs no parse to be
+    /// seen. Positions are counted by lines.
+    fn raw(&mut self, source: &str) {
+        for (i, line) in source.lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("__") {
+                let tail = rest.get(at..).unwrap_or("");
+                let end = tail
+                    .char_indices()
+                    .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+                    .map_or(tail.len(), |(j, _)| j);
+                let word = tail.get(..end).unwrap_or("");
+                if word.len() > 4 && word.ends_with("__") && word.trim_matches('_').len() > 0 {
+                    let col = line.len() - rest.len() + at;
+                    self.push_at(
+                        TEMPLATE_INJECTION,
+                        Severity::Critical,
+                        format!("the text reaches the Python internals through `{word}`"),
+                        i,
+                        col,
+                    );
+                }
+                rest = tail.get(end.max(2)..).unwrap_or("");
+                if self.issues.len() >= MAX_ISSUES {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn push_at(
+        &mut self,
+        rule: &'static str,
+        severity: Severity,
+        message: String,
+        line: usize,
+        col: usize,
+    ) {
+        if self.issues.len() < MAX_ISSUES {
+            self.issues.push(Issue {
+                rule,
+                severity,
+                message,
+                line: u32::try_from(line + 1).unwrap_or(u32::MAX),
+                col: u32::try_from(col + 1).unwrap_or(u32::MAX),
+            });
         }
     }
 }

@@ -108,7 +108,8 @@ impl Scanner {
         Ok(Scanner::new(limits, Classifier::new(&p.allow, &p.deny)))
     }
 
-    /// Scans files and folders (recursively, links not followed). Content
+    /// Scans files and folders (recursively, links followed as
+    /// [`crate::folder`] says). Content
     /// problems are findings in the report; inputs that cannot be read are
     /// returned as errors beside it.
     pub fn scan_paths(
@@ -118,11 +119,18 @@ impl Scanner {
     ) -> (Report, Vec<InputError>) {
         let mut report = Report::new("scan");
         let mut errors = Vec::new();
-        let mut files: Vec<(PathBuf, u64)> = Vec::new();
+        let mut listing = crate::folder::Listing::default();
         for input in inputs {
             report.inputs.push(input.display().to_string());
-            self.collect(input, &mut files, &mut report.findings, &mut errors);
+            listing.add(input);
         }
+        report.findings.append(&mut listing.findings);
+        errors.append(&mut listing.errors);
+        let files: Vec<(PathBuf, u64)> = listing
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.size))
+            .collect();
         progress.add_total(files.iter().map(|f| f.1).sum());
         let results: Vec<Result<FileResult, InputError>> = files
             .par_iter()
@@ -150,73 +158,6 @@ impl Scanner {
         }
         report.sort();
         (report, errors)
-    }
-
-    fn collect(
-        &self,
-        input: &Path,
-        files: &mut Vec<(PathBuf, u64)>,
-        findings: &mut Vec<Finding>,
-        errors: &mut Vec<InputError>,
-    ) {
-        let meta = match std::fs::symlink_metadata(input) {
-            Ok(m) => m,
-            Err(error) => {
-                errors.push(InputError {
-                    path: input.to_path_buf(),
-                    error,
-                });
-                return;
-            }
-        };
-        if meta.is_file() {
-            files.push((input.to_path_buf(), meta.len()));
-            return;
-        }
-        if meta.file_type().is_symlink() {
-            // A link given by name on the command line is the user's
-            // choice: follow it, but only that one.
-            match std::fs::metadata(input) {
-                Ok(m) if m.is_file() => files.push((input.to_path_buf(), m.len())),
-                Ok(_) => findings.push(symlink_finding(input)),
-                Err(error) => errors.push(InputError {
-                    path: input.to_path_buf(),
-                    error,
-                }),
-            }
-            return;
-        }
-        for entry in walkdir::WalkDir::new(input)
-            .follow_links(false)
-            .sort_by_file_name()
-        {
-            match entry {
-                Ok(e) if e.file_type().is_file() => {
-                    let len = e.metadata().map(|m| m.len()).unwrap_or(0);
-                    files.push((e.into_path(), len));
-                }
-                Ok(e) if e.file_type().is_symlink() => findings.push(symlink_finding(e.path())),
-                Ok(e) if e.file_type().is_dir() => {}
-                // FIFOs, sockets, devices: never read (a FIFO would block),
-                // but never skipped silently either.
-                Ok(e) => findings.push(Finding::new(
-                    SCAN_UNKNOWN_FORMAT,
-                    Severity::Info,
-                    Location::file(e.path().display().to_string()),
-                    "not a regular file (FIFO, socket or device); not read",
-                )),
-                Err(err) => {
-                    let path = err
-                        .path()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| input.to_path_buf());
-                    let error = err
-                        .into_io_error()
-                        .unwrap_or_else(|| io::Error::other("directory walk failed"));
-                    errors.push(InputError { path, error });
-                }
-            }
-        }
     }
 
     fn scan_file(&self, path: &Path) -> Result<FileResult, InputError> {
@@ -264,15 +205,6 @@ impl Check for Scanner {
         report.errors = errors.iter().map(ToString::to_string).collect();
         Ok(report)
     }
-}
-
-fn symlink_finding(p: &Path) -> Finding {
-    Finding::new(
-        SCAN_SYMLINK,
-        Severity::Info,
-        Location::file(p.display().to_string()),
-        "symbolic link not followed",
-    )
 }
 
 /// Decompressed bytes left for one input file, shared by nested readers.

@@ -11,6 +11,11 @@ struct LineGuard<R> {
     max: usize,
     since_newline: usize,
     line: u64,
+    /// Double quotes read so far: an odd count at the end of the file
+    /// means a quote that is never closed.
+    quotes: u64,
+    /// The inner reader reached its end.
+    eof: bool,
 }
 
 impl<R> LineGuard<R> {
@@ -65,7 +70,10 @@ impl<R> LineGuard<R> {
 impl<R: Read> Read for LineGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.follow(buf.get(..n).unwrap_or(&[]))?;
+        self.eof |= n == 0 && !buf.is_empty();
+        let chunk = buf.get(..n).unwrap_or(&[]);
+        self.quotes += memchr::memchr_iter(b'"', chunk).count() as u64;
+        self.follow(chunk)?;
         Ok(n)
     }
 }
@@ -83,6 +91,8 @@ pub fn process(
         max: options.max_record,
         since_newline: 0,
         line: 0,
+        quotes: 0,
+        eof: false,
     };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -132,9 +142,28 @@ pub fn process(
             Err(e) => return Err(csv_error(tracker, e)),
         }
         let line = record.position().map_or(0, |p| p.line());
+        // A quote that is never closed swallows the rest of the file into
+        // one value, which the CSV reader accepts: it is a bad record.
+        if rdr.get_ref().eof && rdr.get_ref().quotes % 2 == 1 && record.as_slice().contains(&b'\n')
+        {
+            let end = rdr.get_ref().line.max(line);
+            tracker.bad(
+                line,
+                format!("a quote opened in this record is never closed: lines {line}-{end} were read as one record"),
+            )?;
+            continue;
+        }
         if record.len() != header.len() {
+            // A stray quote makes one record of many lines: say how many,
+            // so that nobody takes one skipped record for one lost row.
+            let end = rdr.position().line().saturating_sub(1);
+            let span = if end > line {
+                format!(", one record over lines {line}-{end} (an unbalanced quote?)")
+            } else {
+                String::new()
+            };
             let message = format!(
-                "{} fields where the header has {}",
+                "{} fields where the header has {}{span}",
                 record.len(),
                 header.len()
             );
@@ -147,7 +176,7 @@ pub fn process(
             Ok(text) => text,
             Err(e) => {
                 record = e.into_byte_record();
-                tracker.bad(line, "invalid UTF-8".into())?;
+                tracker.bad(line, crate::read::invalid_utf8(record.as_slice()))?;
                 continue;
             }
         };
@@ -194,6 +223,8 @@ mod tests {
             max,
             since_newline: 0,
             line: 0,
+            quotes: 0,
+            eof: false,
         }
     }
 

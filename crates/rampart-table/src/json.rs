@@ -132,12 +132,23 @@ pub fn lines(
 struct Splitter {
     line: u64,
     max: usize,
+    /// The array's closing `]` was read.
+    closed: bool,
 }
 
 enum Element {
-    Item { bytes: Vec<u8>, line: u64 },
-    TooLong { line: u64 },
+    Item {
+        bytes: Vec<u8>,
+        line: u64,
+    },
+    TooLong {
+        line: u64,
+    },
     End,
+    /// The file ended inside the array: it was cut short.
+    Truncated {
+        line: u64,
+    },
 }
 
 impl Splitter {
@@ -155,6 +166,9 @@ impl Splitter {
 
     /// The next element, after skipping the separator before it.
     fn next(&mut self, r: &mut dyn BufRead) -> std::io::Result<Element> {
+        if self.closed {
+            return Ok(Element::End);
+        }
         let mut bytes = Vec::new();
         let (mut depth, mut in_string, mut escaped, mut too_long) = (0usize, false, false, false);
         let mut start_line = self.line;
@@ -172,8 +186,12 @@ impl Splitter {
                     b'"' => in_string = true,
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' if depth > 0 => depth -= 1,
-                    b']' if bytes.is_empty() => return Ok(Element::End),
+                    b']' if bytes.is_empty() => {
+                        self.closed = true;
+                        return Ok(Element::End);
+                    }
                     b']' | b',' if depth == 0 => {
+                        self.closed = b == b']';
                         return Ok(if too_long {
                             Element::TooLong { line: start_line }
                         } else {
@@ -181,7 +199,7 @@ impl Splitter {
                                 bytes,
                                 line: start_line,
                             }
-                        })
+                        });
                     }
                     _ if bytes.is_empty() && b.is_ascii_whitespace() => {
                         start_line = self.line;
@@ -196,7 +214,7 @@ impl Splitter {
                 too_long = true;
             }
         }
-        Ok(Element::End)
+        Ok(Element::Truncated { line: start_line })
     }
 }
 
@@ -210,6 +228,7 @@ pub fn document(
     let mut splitter = Splitter {
         line: 1,
         max: options.max_record,
+        closed: false,
     };
     // Up to the first non-space byte.
     let first = loop {
@@ -250,6 +269,14 @@ pub fn document(
         let element = splitter.next(&mut reader).map_err(|e| tracker.io(e))?;
         let (bytes, line) = match element {
             Element::End => break,
+            Element::Truncated { line } => {
+                return Err(Error::Bad {
+                    path: tracker.path.to_string(),
+                    line,
+                    message: "the file ends inside the JSON array (truncated?): no closing `]`"
+                        .into(),
+                })
+            }
             Element::TooLong { line } => {
                 tracker.bad(
                     line,

@@ -32,6 +32,7 @@ mod read;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
+pub use encoding_rs::Encoding;
 pub use read::Compression;
 
 /// How the records of a file are laid out.
@@ -62,10 +63,13 @@ impl Format {
 /// What to do with a record that cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BadInput {
-    /// Leave it out, count it and report its line.
+    /// Read on, counting and listing every such record, then fail with
+    /// [`Error::Unread`]: a file is never taken as read when it was not.
     #[default]
+    Reject,
+    /// Leave it out, count it and report its line: only when asked.
     Skip,
-    /// Stop with an error naming the line.
+    /// Stop at the first, with an error naming the line.
     Fail,
 }
 
@@ -76,6 +80,10 @@ pub struct Options {
     pub max_record: usize,
     /// Most bytes read after decompression.
     pub max_bytes: u64,
+    /// The text encoding of text formats, when it is not UTF-8: the
+    /// bytes are decoded to UTF-8 as they are read (a byte-order mark,
+    /// when present, wins). Parquet strings are always UTF-8.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
     /// Parquet only: read just the top-level columns at these positions
     /// (a columnar file can be read column by column on several threads);
     /// the other formats are always read whole. Not for rewriting.
@@ -85,9 +93,10 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            bad_input: BadInput::Skip,
+            bad_input: BadInput::Reject,
             max_record: 16 << 20,
             max_bytes: 1 << 40,
+            encoding: None,
             columns: None,
         }
     }
@@ -107,6 +116,15 @@ pub enum Error {
     },
     #[error("{path}: {message}")]
     Unsupported { path: String, message: String },
+    /// Records that could not be read, under [`BadInput::Reject`]: the
+    /// file was read to its end and every such record counted.
+    #[error("{path}: {skipped} of {total} records could not be read ({}){}; fix the file, or pass --bad-input skip (bad_input = \"skip\") to accept reading only part of it", list_problems(problems), "")]
+    Unread {
+        path: String,
+        skipped: u64,
+        total: u64,
+        problems: Vec<Problem>,
+    },
     #[error("cannot write the output: {0}")]
     Write(std::io::Error),
 }
@@ -188,6 +206,19 @@ pub struct Problem {
     pub message: String,
 }
 
+/// The first problems, for a message.
+fn list_problems(problems: &[Problem]) -> String {
+    let mut parts: Vec<String> = problems
+        .iter()
+        .take(5)
+        .map(|p| format!("line {}: {}", p.line, p.message))
+        .collect();
+    if problems.len() > 5 {
+        parts.push(format!("{} more listed", problems.len() - 5));
+    }
+    parts.join("; ")
+}
+
 /// Problems listed in a summary; all are counted.
 const MAX_PROBLEMS: usize = 100;
 
@@ -223,6 +254,20 @@ impl Tracker<'_> {
             self.summary.problems.push(Problem { line, message });
         }
         Ok(())
+    }
+
+    /// The summary, or under [`BadInput::Reject`] the error naming the
+    /// records that could not be read.
+    pub fn finish(self) -> Result<Summary, Error> {
+        if self.bad_input == BadInput::Reject && self.summary.skipped > 0 {
+            return Err(Error::Unread {
+                path: self.path.to_string(),
+                skipped: self.summary.skipped,
+                total: self.summary.skipped + self.summary.records,
+                problems: self.summary.problems,
+            });
+        }
+        Ok(self.summary)
     }
 
     pub fn io(&self, error: std::io::Error) -> Error {
@@ -350,10 +395,11 @@ pub fn process(
     if source.format == Format::Parquet {
         let columns = options.columns.as_deref();
         parquet_format::process(&source.path, columns, &mut tracker, visitor, out)?;
-        return Ok(tracker.summary);
+        return tracker.finish();
     }
     let reader = read::open(&source.path, source.compression, options.max_bytes)
         .map_err(|e| tracker.io(e))?;
+    let reader = read::decode(reader, options.encoding);
     match source.format {
         Format::Text => text(reader, options, &mut tracker, visitor, out)?,
         Format::Delimited(d) => {
@@ -363,7 +409,7 @@ pub fn process(
         Format::Json => json::document(reader, options, &mut tracker, visitor, out)?,
         Format::Parquet => {}
     }
-    Ok(tracker.summary)
+    tracker.finish()
 }
 
 /// The names of a Parquet file's top-level columns, in order, without
@@ -401,6 +447,7 @@ pub fn process_bytes(
     };
     // The readers take owned boxes: copy the bytes.
     let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+    let reader = read::decode(reader, options.encoding);
     match format {
         Format::Text => text(reader, options, &mut tracker, visitor, out)?,
         Format::Delimited(d) => {
@@ -415,7 +462,7 @@ pub fn process_bytes(
             })
         }
     }
-    Ok(tracker.summary)
+    tracker.finish()
 }
 
 /// Plain text: each line is a value.
@@ -430,7 +477,7 @@ fn text(
     let mut lines = read::Lines::new(options.max_record);
     while let Some(read::Line { no, bytes, ending }) = lines.next(&mut reader, tracker)? {
         let Ok(value) = std::str::from_utf8(bytes) else {
-            tracker.bad(no, "invalid UTF-8".into())?;
+            tracker.bad(no, read::invalid_utf8(bytes))?;
             continue;
         };
         tracker.summary.records += 1;

@@ -22,17 +22,18 @@ use std::sync::Arc;
 
 /// Parquet files start and end with `PAR1`.
 pub fn is_parquet(path: &Path) -> std::io::Result<bool> {
+    // The leading magic alone decides: a truncated or corrupt Parquet file
+    // (no footer magic) must fail as Parquet, never be read as text.
     let mut f = File::open(path)?;
-    let len = f.metadata()?.len();
-    if len < 12 {
-        return Ok(false);
-    }
     let mut head = [0u8; 4];
-    f.read_exact(&mut head)?;
-    let mut tail = [0u8; 4];
-    f.seek(SeekFrom::End(-4))?;
-    f.read_exact(&mut tail)?;
-    Ok(&head == b"PAR1" && &tail == b"PAR1")
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(head.get_mut(n..).unwrap_or(&mut []))? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n == 4 && &head == b"PAR1")
 }
 
 fn text_of(array: &dyn Array, row: usize) -> Option<String> {

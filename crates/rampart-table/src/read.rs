@@ -73,6 +73,42 @@ pub fn open(
     )))
 }
 
+/// `reader`'s text decoded from `encoding` to UTF-8 (None: read as it
+/// is, UTF-8). Bytes the encoding does not map become U+FFFD, as every
+/// decoder of legacy encodings does; a byte-order mark wins over
+/// `encoding`.
+pub fn decode(
+    reader: Box<dyn BufRead>,
+    encoding: Option<&'static encoding_rs::Encoding>,
+) -> Box<dyn BufRead> {
+    match encoding {
+        None => reader,
+        Some(e) => Box::new(BufReader::with_capacity(
+            1 << 16,
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(e))
+                .build(reader),
+        )),
+    }
+}
+
+/// Why `bytes` are not text, with the encoding they most likely are in
+/// and the option that reads them.
+pub fn invalid_utf8(bytes: &[u8]) -> String {
+    let nuls = bytes.iter().filter(|&&b| b == 0).count();
+    let hint = if bytes.starts_with(&[0xff, 0xfe])
+        || bytes.starts_with(&[0xfe, 0xff])
+        || nuls * 4 >= bytes.len() && nuls > 0
+    {
+        "the bytes look like UTF-16: pass --encoding utf-16le (or utf-16be)"
+    } else if bytes.iter().any(|&b| (0x80..0xa0).contains(&b)) {
+        "the bytes look like Windows-1252: pass --encoding cp1252"
+    } else {
+        "the bytes look like Latin-1 or Windows-1252: pass --encoding cp1252 (or latin1, iso-8859-15, ...)"
+    };
+    format!("invalid UTF-8 ({hint})")
+}
+
 /// Up to `n` first bytes.
 pub fn head(r: &mut dyn BufRead, n: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = Vec::new();

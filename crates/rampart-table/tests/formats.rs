@@ -25,6 +25,14 @@ impl Visitor for Upper {
     }
 }
 
+/// Bad records skipped and counted, as `--bad-input skip` asks.
+fn skip() -> Options {
+    Options {
+        bad_input: BadInput::Skip,
+        ..Options::default()
+    }
+}
+
 fn rewrite(
     format: Format,
     input: &str,
@@ -39,7 +47,22 @@ fn rewrite(
 #[test]
 fn csv_rewrite_replaces_drops_and_reports_bad_rows() {
     let input = "id,name,secret\n1,ann,x\n2,\"bo, b\",y\n3,too,many,fields\n4,cy,z\n";
-    let (out, v, s) = rewrite(Format::Delimited(b','), input, &Options::default());
+    // The default reads to the end and then refuses the file, naming
+    // what it could not read.
+    let mut none: Vec<u8> = Vec::new();
+    let err = process_bytes(
+        Format::Delimited(b','),
+        input.as_bytes(),
+        &Options::default(),
+        &mut Upper::default(),
+        Some(&mut none),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, rampart_table::Error::Unread { skipped: 1, total: 4, problems, .. } if problems[0].line == 4),
+        "{err}"
+    );
+    let (out, v, s) = rewrite(Format::Delimited(b','), input, &skip());
     assert_eq!(out, "id,name\n1,ANN\n2,\"BO, B\"\n4,CY\n");
     assert_eq!((s.records, s.skipped), (3, 1));
     assert_eq!(s.problems[0].line, 4);
@@ -91,7 +114,7 @@ fn invalid_utf8_and_long_lines_are_bad_records() {
     input.extend_from_slice(b"\nlast");
     let options = Options {
         max_record: 50,
-        ..Options::default()
+        ..skip()
     };
     let mut v = Upper::default();
     let mut out: Vec<u8> = Vec::new();
@@ -106,7 +129,7 @@ fn invalid_utf8_and_long_lines_are_bad_records() {
 #[test]
 fn json_lines_and_arrays_by_path() {
     let input = "{\"user\":{\"name\":\"ann\",\"secret\":1},\"n\":5}\nnot json\n{\"user\":{\"name\":\"bo\"}}\n";
-    let (out, v, s) = rewrite(Format::JsonLines, input, &Options::default());
+    let (out, v, s) = rewrite(Format::JsonLines, input, &skip());
     assert_eq!(
         out,
         "{\"n\":5,\"user\":{\"name\":\"ANN\"}}\n{\"user\":{\"name\":\"BO\"}}\n"
@@ -114,7 +137,7 @@ fn json_lines_and_arrays_by_path() {
     assert_eq!((s.records, s.skipped, s.problems[0].line), (2, 1, 2));
     assert!(v.seen.iter().any(|(_, _, c, val)| c == "n" && val == "5"));
     let array = "[\n {\"user\": {\"name\": \"a]\\\"b\"}},\n {\"user\": {\"name\": \"c\", \"secret\": \"s\"}}\n]";
-    let (out, v, s) = rewrite(Format::Json, array, &Options::default());
+    let (out, v, s) = rewrite(Format::Json, array, &skip());
     assert_eq!(s.records, 2);
     assert_eq!(
         out,
@@ -125,7 +148,7 @@ fn json_lines_and_arrays_by_path() {
     let s = process_bytes(
         Format::Json,
         deep.as_bytes(),
-        &Options::default(),
+        &skip(),
         &mut Upper::default(),
         None,
     )

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use rampart_attest::{
     Envelope, PublicKey, ResourceDescriptor, SigningKey, Statement, IN_TOTO_PAYLOAD_TYPE,
 };
+use rampart_core::{GateKind, Severity};
 use rampart_ledger::Ledger;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -106,6 +107,7 @@ struct Found {
     index: u64,
     gate: String,
     passed: Option<bool>,
+    predicate: Value,
     signature_ok: bool,
     included: bool,
     time: String,
@@ -170,6 +172,7 @@ fn collect(path: &Path, dir: &Path) -> Result<(String, Vec<Found>)> {
                 .unwrap_or("?")
                 .to_string(),
             passed: st.predicate.get("passed").and_then(Value::as_bool),
+            predicate: st.predicate.clone(),
             signature_ok,
             included,
             time: st
@@ -230,17 +233,105 @@ pub fn evidence(path: &Path, dir: &Path, json_out: bool) -> Result<ExitCode> {
     })
 }
 
+/// What admission judges evidence by: `[admission]` with its defaults.
+pub struct Bar {
+    pub fail_on: Severity,
+    pub threshold: f32,
+    pub min_k: u64,
+    pub min_l: u64,
+}
+
+impl Bar {
+    pub fn new(policy: &rampart_core::Policy) -> Self {
+        let a = &policy.admission;
+        Bar {
+            fail_on: a.fail_on.unwrap_or(policy.fail_on),
+            threshold: a.threshold.unwrap_or(0.5),
+            min_k: a.min_k.unwrap_or(5),
+            min_l: a.min_l.unwrap_or(2),
+        }
+    }
+}
+
+/// Why the newest evidence of `gate` does not meet the bar, judged from
+/// what it measured rather than from the pass flag its run chose.
+fn short_of(gate: GateKind, p: &Value, bar: &Bar) -> Option<String> {
+    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64);
+    match gate {
+        GateKind::Scan => {
+            let Some(counts) = p.get("counts") else {
+                return Some("it records no counts by severity".into());
+            };
+            let over: Vec<String> = Severity::ALL
+                .iter()
+                .filter(|s| **s >= bar.fail_on)
+                .filter_map(|s| {
+                    let c = n(counts, s.as_str())?;
+                    (c > 0).then(|| format!("{c} {s}"))
+                })
+                .collect();
+            if !over.is_empty() {
+                let ran = p.get("fail_on").and_then(Value::as_str).unwrap_or("?");
+                return Some(format!(
+                    "it has {} findings, at or above admission's fail_on {} (the run used fail_on {ran})",
+                    over.join(", "),
+                    bar.fail_on
+                ));
+            }
+        }
+        GateKind::Pii => {
+            let t = p.get("threshold").and_then(Value::as_f64);
+            match t {
+                None => return Some("it records no score threshold".into()),
+                Some(t) if t > f64::from(bar.threshold) + 1e-6 => {
+                    return Some(format!(
+                        "it was made with threshold {t}, laxer than admission's {}",
+                        bar.threshold
+                    ))
+                }
+                _ => {}
+            }
+            let skipped: u64 = p
+                .get("files")
+                .and_then(Value::as_array)
+                .map_or(0, |f| f.iter().filter_map(|f| n(f, "skipped")).sum());
+            if skipped > 0 {
+                return Some(format!("{skipped} records were skipped unread"));
+            }
+        }
+        GateKind::Risk => {
+            let k = n(p, "k").unwrap_or(0);
+            if k < bar.min_k {
+                return Some(format!("k = {k}, under admission's min_k {}", bar.min_k));
+            }
+            if p.get("sensitive").is_some_and(|s| !s.is_null()) {
+                let l = n(p, "l").unwrap_or(0);
+                if l < bar.min_l {
+                    return Some(format!("l = {l}, under admission's min_l {}", bar.min_l));
+                }
+            }
+            if n(p, "skipped").unwrap_or(0) > 0 {
+                return Some("records were skipped unread".into());
+            }
+        }
+        GateKind::Sign | GateKind::Verify => {}
+    }
+    None
+}
+
 /// `rampart check ARTIFACT --require gates`: does this exact artifact have
 /// valid, passing evidence for every required gate? The newest attestation
-/// of each gate counts; it must verify and be in the last checkpoint.
-pub fn check(path: &Path, dir: &Path, required: &[String]) -> Result<ExitCode> {
+/// of each gate decides; it must verify, be in the last checkpoint, have
+/// passed, and meet admission's own bar ([`Bar`]).
+pub fn check(path: &Path, dir: &Path, required: &[GateKind], bar: &Bar) -> Result<ExitCode> {
     if required.is_empty() {
         anyhow::bail!("no gate required: pass --require scan,verify or set [admission] require in rampart.toml");
     }
     let (digest, found) = collect(path, dir)?;
     let mut reasons = Vec::new();
-    for gate in required {
-        match found.iter().rev().find(|f| &f.gate == gate) {
+    for &kind in required {
+        let gate = kind.name();
+        match found.iter().rev().find(|f| f.gate == kind.attested_as()) {
             None => reasons.push(format!("no {gate} attestation for this artifact")),
             Some(f) if !f.signature_ok => reasons.push(format!("the {gate} attestation (entry {}) has a bad signature", f.index)),
             Some(f) if !f.included => reasons.push(format!(
@@ -248,14 +339,19 @@ pub fn check(path: &Path, dir: &Path, required: &[String]) -> Result<ExitCode> {
                 f.index
             )),
             Some(f) if f.passed != Some(true) => reasons.push(format!("the latest {gate} run (entry {}) failed", f.index)),
-            Some(_) => {}
+            Some(f) => {
+                if let Some(why) = short_of(kind, &f.predicate, bar) {
+                    reasons.push(format!("the latest {gate} run (entry {}) does not meet the admission policy: {why}", f.index));
+                }
+            }
         }
     }
+    let names: Vec<&str> = required.iter().map(|g| g.name()).collect();
     if reasons.is_empty() {
         println!(
             "ADMITTED {} (sha256 {digest}): passing evidence for {}",
             path.display(),
-            required.join(", ")
+            names.join(", ")
         );
         Ok(ExitCode::SUCCESS)
     } else {

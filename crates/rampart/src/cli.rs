@@ -1,7 +1,7 @@
 use crate::progress::Bar;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rampart_core::{render, write_atomic, Catalog, Check, Policy, Report, Severity};
+use rampart_core::{render, write_atomic, Catalog, Check, GateKind, Policy, Report, Severity};
 use rampart_scan::Scanner;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -95,10 +95,11 @@ enum Command {
     /// every required gate? Exit 0 or 1, with the reason.
     Check {
         artifact: PathBuf,
-        /// Gates required, e.g. scan,verify [default: [admission] require
-        /// in rampart.toml].
-        #[arg(long, value_delimiter = ',')]
-        require: Vec<String>,
+        /// Gates required, by the names rampart.toml uses: sign, scan,
+        /// verify, pii, risk (e.g. scan,verify) [default: [admission]
+        /// require in rampart.toml].
+        #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(GateKind))]
+        require: Vec<GateKind>,
         #[arg(long, default_value = ".rampart")]
         ledger: PathBuf,
     },
@@ -219,17 +220,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             require,
             ledger,
         } => {
+            let policy = load_policy(None)?;
             let required = if require.is_empty() {
-                load_policy(None)?
-                    .admission
-                    .require
-                    .iter()
-                    .map(|g| g.name().to_string())
-                    .collect()
+                policy.admission.require.clone()
             } else {
                 require
             };
-            crate::attest::check(&artifact, &ledger, &required)
+            let bar = crate::attest::Bar::new(&policy);
+            crate::attest::check(&artifact, &ledger, &required, &bar)
         }
         Command::Init => crate::ledger::init_project(),
         Command::Data(a) => crate::data::run(&a),

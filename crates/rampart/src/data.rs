@@ -125,10 +125,16 @@ struct Common {
     #[arg(long)]
     threshold: Option<f32>,
     /// Records that cannot be read (malformed rows, invalid UTF-8, lines
-    /// over 16 MiB, invalid JSON): skip and count them, or fail.
-    /// [default: the policy's, else skip]
+    /// over 16 MiB, invalid JSON). reject: read on, then fail with
+    /// DATA-UNREAD naming them (exit 1, nothing written); skip: accept
+    /// them, counted and listed; fail: stop at the first (exit 2).
+    /// [default: the policy's, else reject]
     #[arg(long, value_enum)]
     bad_input: Option<BadInputArg>,
+    /// The text encoding of the input when it is not UTF-8 (cp1252,
+    /// latin1, iso-8859-15, shift_jis, utf-16le... any WHATWG label).
+    #[arg(long, value_name = "LABEL")]
+    encoding: Option<String>,
     /// Most bytes read from a file after decompression; more is an error
     /// (a decompression bomb, or a file bigger than expected). [default:
     /// the policy's max_bytes, else 1 TiB]
@@ -142,6 +148,7 @@ struct Common {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum BadInputArg {
+    Reject,
     Skip,
     Fail,
 }
@@ -365,22 +372,40 @@ fn load_policy(c: &Common) -> Result<(Policy, String)> {
     }
     if let Some(b) = c.bad_input {
         policy.bad_input = match b {
+            BadInputArg::Reject => "reject",
             BadInputArg::Skip => "skip",
             BadInputArg::Fail => "fail",
         }
         .into();
     }
+    if let Some(e) = &c.encoding {
+        policy.encoding = Some(e.clone());
+    }
+    if let Some(label) = &policy.encoding {
+        encoding(label)?;
+    }
     Ok((policy, digest))
+}
+
+/// The encoding a WHATWG label names (`cp1252`, `latin1`, `utf-16le`...).
+fn encoding(label: &str) -> Result<&'static rampart_table::Encoding> {
+    rampart_table::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown encoding {label:?}: give a WHATWG label such as cp1252, latin1, iso-8859-15, shift_jis, gbk or utf-16le"
+        )
+    })
 }
 
 fn options(policy: &Policy) -> Options {
     Options {
-        bad_input: if policy.bad_input == "fail" {
-            BadInput::Fail
-        } else {
-            BadInput::Skip
+        bad_input: match policy.bad_input.as_str() {
+            "fail" => BadInput::Fail,
+            "skip" => BadInput::Skip,
+            _ => BadInput::Reject,
         },
         max_bytes: policy.max_bytes.unwrap_or(Options::default().max_bytes),
+        // Checked when the policy was loaded.
+        encoding: policy.encoding.as_deref().and_then(|l| encoding(l).ok()),
         ..Options::default()
     }
 }

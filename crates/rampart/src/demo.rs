@@ -147,11 +147,14 @@ fn pipeline(examples: &std::path::Path) -> Result<()> {
         crate::pipeline::RunFormat::Html,
         report.clone(),
     ))?;
+    let policy = crate::cli::load_policy(None)?;
+    let bar = crate::attest::Bar::new(&policy);
     for artifact in ["model", "incoming"] {
         let _ = crate::attest::check(
             std::path::Path::new(artifact),
             std::path::Path::new(".rampart"),
-            &["verify".into(), "scan".into()],
+            &[rampart_core::GateKind::Verify, rampart_core::GateKind::Scan],
+            &bar,
         );
     }
     println!(

@@ -44,11 +44,27 @@ fn quiet_on_broken_pipe() {
     }));
 }
 
+/// Whether an error is a file's records that could not be read.
+pub(crate) fn is_unread(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rampart_table::Error>(),
+            Some(rampart_table::Error::Unread { .. })
+        )
+    })
+}
+
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,
+        // Records that could not be read fail the gate like a finding
+        // (exit 1), not like a broken command line: the file was read.
+        Err(e) if is_unread(&e) => {
+            eprintln!("FAIL DATA-UNREAD {e:#}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

@@ -138,7 +138,25 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
                 threshold: g.threshold.unwrap_or(0.5),
                 ..Default::default()
             };
-            let (_, counts, files) = crate::data::scan_files(&inputs, &policy, 0)?;
+            let (_, counts, files) = match crate::data::scan_files(&inputs, &policy, 0) {
+                Ok(r) => r,
+                // Unread records fail the gate, attested as failed.
+                Err(e) if crate::is_unread(&e) => {
+                    let summary = format!("DATA-UNREAD {e:#}");
+                    let predicate =
+                        serde_json::json!({"passed": false, "summary": summary, "unread": true});
+                    return finish(
+                        "pii-scan",
+                        &inputs,
+                        names,
+                        false,
+                        summary,
+                        Vec::new(),
+                        predicate,
+                    );
+                }
+                Err(e) => return Err(e),
+            };
             let total: u64 = counts.values().sum();
             let listed: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let summary = if total == 0 {
@@ -168,7 +186,24 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
                 min_l: g.min_l.unwrap_or(2),
                 max_rows: 20,
             };
-            let report = crate::data::measure_risk(&q, &Default::default())?;
+            let report = match crate::data::measure_risk(&q, &Default::default()) {
+                Ok(r) => r,
+                Err(e) if crate::is_unread(&e) => {
+                    let summary = format!("DATA-UNREAD {e:#}");
+                    let predicate =
+                        serde_json::json!({"passed": false, "summary": summary, "unread": true});
+                    return finish(
+                        "reid-risk",
+                        &inputs,
+                        names,
+                        false,
+                        summary,
+                        Vec::new(),
+                        predicate,
+                    );
+                }
+                Err(e) => return Err(e),
+            };
             let passed = report["passed"].as_bool().unwrap_or(false);
             let summary = format!(
                 "k = {} (minimum {}), {} rows in classes below it{}",
@@ -183,8 +218,22 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
             ("reid-risk", passed, summary, Vec::new(), report)
         }
     };
+    finish(gate, &inputs, names, passed, summary, findings, predicate)
+}
+
+/// Records a gate's outcome in the ledger (when there is one).
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    gate: &str,
+    inputs: &[PathBuf],
+    names: Vec<String>,
+    passed: bool,
+    summary: String,
+    findings: Vec<rampart_core::Finding>,
+    predicate: serde_json::Value,
+) -> Result<GateResult> {
     let ledger_index = match crate::attest::ledger_dir(None) {
-        Some(dir) => Some(crate::attest::record(&dir, gate, &inputs, predicate)?),
+        Some(dir) => Some(crate::attest::record(&dir, gate, inputs, predicate)?),
         None => None,
     };
     Ok(GateResult {

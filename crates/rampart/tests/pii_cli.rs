@@ -249,7 +249,11 @@ fn bad_rows_are_skipped_with_their_line_or_fail_and_leave_no_output() {
         "a,b\n1,x@example.com\n2,3,4\n\"unclosed,5\n",
     )
     .unwrap();
-    let o = rampart(p, &["data", "pii", "scan", "bad.csv"], &[]);
+    let o = rampart(
+        p,
+        &["data", "pii", "scan", "bad.csv", "--bad-input", "skip"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
