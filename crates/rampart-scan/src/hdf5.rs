@@ -44,6 +44,9 @@ pub struct Root {
     pub attributes: Vec<Attribute>,
     /// The root group keeps (some) attributes in dense storage, not read.
     pub dense_attributes: bool,
+    /// Where the superblock says the file ends (absolute): past the bytes
+    /// there are, the file was cut short, and libhdf5 refuses it.
+    pub end_of_file: u64,
 }
 
 type R<T> = Result<T, String>;
@@ -115,7 +118,7 @@ pub fn read_root(src: &mut dyn SeekSource, len: u64) -> R<Root> {
     }
     let head = read_exact_at(src, at, 96.min((len - at) as usize)).map_err(|e| e.to_string())?;
     let version = byte(&head, 8)?;
-    let (offset_size, length_size, root_addr, base) = match version {
+    let (offset_size, length_size, root_addr, base, eof) = match version {
         0 | 1 => {
             let o = usize::from(byte(&head, 13)?);
             let l = usize::from(byte(&head, 14)?);
@@ -125,7 +128,8 @@ pub fn read_root(src: &mut dyn SeekSource, len: u64) -> R<Root> {
             // Root symbol table entry after four addresses: link name
             // offset, then the object header address.
             let root = uint(&head, fields + 4 * o + o, o)?;
-            (o, l, root, base)
+            let eof = uint(&head, fields + 2 * o, o)?;
+            (o, l, root, base, eof)
         }
         2 | 3 => {
             let o = usize::from(byte(&head, 9)?);
@@ -133,7 +137,8 @@ pub fn read_root(src: &mut dyn SeekSource, len: u64) -> R<Root> {
             check_sizes(o, l)?;
             let base = uint(&head, 12, o)?;
             let root = uint(&head, 12 + 3 * o, o)?;
-            (o, l, root, base)
+            let eof = uint(&head, 12 + 2 * o, o)?;
+            (o, l, root, base, eof)
         }
         v => return Err(format!("unknown superblock version {v}")),
     };
@@ -148,7 +153,10 @@ pub fn read_root(src: &mut dyn SeekSource, len: u64) -> R<Root> {
         offset_size,
         length_size,
     };
-    let mut root = Root::default();
+    let mut root = Root {
+        end_of_file: base.saturating_add(eof),
+        ..Root::default()
+    };
     let messages = object_header(&mut f, root_addr)?;
     let mut kept = 0usize;
     for (ty, data) in messages {

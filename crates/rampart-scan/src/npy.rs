@@ -14,13 +14,16 @@ pub struct NpyHeader {
     pub data_offset: u64,
     pub has_object: bool,
     pub descr: String,
+    /// Bytes of array data the header declares (shape x item size), when
+    /// the dtype is a plain one; `None` for structured dtypes.
+    pub data_len: Option<u64>,
 }
 
 /// A Python literal, as far as `.npy` headers use them.
 #[derive(Debug, Clone, PartialEq)]
 enum Lit {
     Str(String),
-    Int,
+    Int(Option<u64>),
     Const,
     Seq(Vec<Lit>),
     Dict(Vec<(Lit, Lit)>),
@@ -101,6 +104,7 @@ impl P<'_> {
                 Ok(Lit::Dict(items))
             }
             Some(c) if c.is_ascii_digit() || c == b'-' => {
+                let start = self.i;
                 while self
                     .b
                     .get(self.i)
@@ -108,7 +112,11 @@ impl P<'_> {
                 {
                     self.i += 1;
                 }
-                Ok(Lit::Int)
+                let digits = self.b.get(start..self.i).unwrap_or(&[]);
+                let n = std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|d| d.parse().ok());
+                Ok(Lit::Int(n))
             }
             Some(c) if c.is_ascii_alphabetic() => {
                 let start = self.i;
@@ -136,6 +144,25 @@ fn has_object(descr: &Lit) -> bool {
             _ => false,
         }),
         _ => false,
+    }
+}
+
+/// Bytes per item of a plain dtype (`<f8`, `|b1`, `<U10`, `|S3`...).
+fn item_size(descr: &str) -> Option<u64> {
+    let d = descr.trim_start_matches(['<', '>', '|', '=']);
+    let kind = d.chars().next()?;
+    let digits: String = d.chars().skip(1).take_while(char::is_ascii_digit).collect();
+    let n: u64 = if digits.is_empty() {
+        1
+    } else {
+        digits.parse().ok()?
+    };
+    match kind {
+        'b' | 'i' | 'u' | 'f' | 'c' | 'S' | 'a' | 'V' => Some(n),
+        '?' => Some(1),
+        'U' => n.checked_mul(4),
+        'M' | 'm' => Some(8),
+        _ => None,
     }
 }
 
@@ -181,8 +208,23 @@ pub fn parse(head: &[u8]) -> Result<NpyHeader, String> {
         .find(|(k, _)| *k == Lit::Str("descr".into()))
         .map(|(_, v)| v)
         .ok_or("header has no 'descr'")?;
+    let shape = items
+        .iter()
+        .find(|(k, _)| *k == Lit::Str("shape".into()))
+        .map(|(_, v)| v);
+    let data_len = match (descr, shape) {
+        (Lit::Str(d), Some(Lit::Seq(dims))) => dims
+            .iter()
+            .try_fold(item_size(d), |acc, dim| match (acc, dim) {
+                (Some(acc), Lit::Int(Some(n))) => Some(acc.checked_mul(*n)),
+                _ => None,
+            })
+            .flatten(),
+        _ => None,
+    };
     Ok(NpyHeader {
         data_offset: (start + len) as u64,
+        data_len,
         has_object: has_object(descr),
         descr: match descr {
             Lit::Str(s) => s.clone(),

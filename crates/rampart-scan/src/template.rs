@@ -571,7 +571,7 @@ impl Analyser {
                     .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
                     .map_or(tail.len(), |(j, _)| j);
                 let word = tail.get(..end).unwrap_or("");
-                if word.len() > 4 && word.ends_with("__") && word.trim_matches('_').len() > 0 {
+                if word.len() > 4 && word.ends_with("__") && !word.trim_matches('_').is_empty() {
                     let col = line.len() - rest.len() + at;
                     self.push_at(
                         TEMPLATE_INJECTION,
@@ -699,6 +699,51 @@ mod tests {
         );
         assert!(rules("{% include '/etc/passwd' %}").contains(&TEMPLATE_LOAD));
         assert!(rules("{% import 'x' as y %}").contains(&TEMPLATE_LOAD));
+    }
+
+    #[test]
+    fn templates_past_one_mib_are_parsed_not_downgraded() {
+        // Before: over 1 MiB was TEMPLATE-UNPARSED at medium, which
+        // `--fail-on high` passed, and the payload was never seen.
+        let padded = format!(
+            "{{{{ messages }}}}{}{{{{ self.__init__.__globals__.__builtins__ }}}}",
+            " ".repeat(3 << 20)
+        );
+        let issues = analyse(&padded);
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.rule == TEMPLATE_INJECTION && i.severity == Severity::Critical),
+            "{issues:?}"
+        );
+        assert!(
+            !issues.iter().any(|i| i.rule == TEMPLATE_UNPARSED),
+            "{issues:?}"
+        );
+        // Past the memory bound: high, and still searched.
+        let huge = format!("{}{{{{ x.__globals__ }}}}", " ".repeat(MAX_TEMPLATE));
+        let issues = analyse(&huge);
+        assert!(issues
+            .iter()
+            .any(|i| i.rule == TEMPLATE_UNPARSED && i.severity == Severity::High));
+        assert!(
+            issues.iter().any(|i| i.severity == Severity::Critical),
+            "{issues:?}"
+        );
+    }
+
+    #[test]
+    fn a_tokenizer_error_does_not_hide_what_follows() {
+        // The tokenizer stops at the unterminated string; the raw text
+        // search still sees the dunder names after it.
+        let issues = analyse("{{ 'open }}\n{{ cycler.__init__.__globals__.os.popen('id') }}");
+        assert!(issues
+            .iter()
+            .any(|i| i.rule == TEMPLATE_UNPARSED && i.severity == Severity::High));
+        assert!(
+            issues.iter().any(|i| i.message.contains("__globals__")),
+            "{issues:?}"
+        );
     }
 
     #[test]

@@ -238,6 +238,20 @@ impl<R: Read> Read for Capped<R> {
 }
 impl<R: Read> Source for Capped<R> {}
 
+/// Counts the bytes read through it.
+struct Counted<'a> {
+    inner: &'a mut dyn Source,
+    n: Rc<Cell<u64>>,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n.set(self.n.get() + n as u64);
+        Ok(n)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Zip,
@@ -389,6 +403,27 @@ fn refine(kind: Kind, head: &[u8], loc: &Location) -> Kind {
         [0x0a, ..] if base.ends_with(".pb") => Kind::TfGraph,
         _ => Kind::Other,
     }
+}
+
+/// The model format a file's name claims, for names that only that
+/// format uses (`.bin` and `.pb` are too common to claim anything, except
+/// `pytorch_model*.bin` and `saved_model.pb`).
+fn claimed_format(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let base = lower.rsplit(['/', '\\']).next().unwrap_or(&lower);
+    let ext = base.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "safetensors" => "a safetensors file",
+        "gguf" => "a GGUF file",
+        "h5" | "hdf5" | "keras" => "an HDF5 or Keras file",
+        "onnx" => "an ONNX model",
+        "tflite" => "a TensorFlow Lite model",
+        "npy" | "npz" => "a NumPy file",
+        "pkl" | "pickle" | "joblib" | "pt" | "pth" | "ckpt" => "a pickle or PyTorch file",
+        "bin" if base.starts_with("pytorch_model") => "a PyTorch file",
+        "pb" if base == "saved_model.pb" => "a TensorFlow SavedModel",
+        _ => return None,
+    })
 }
 
 /// The legacy `.lzma` container (joblib's `lzma` compressor): properties
@@ -669,6 +704,12 @@ impl<'s> Job<'s> {
                 let mut r = Reading(self.capped($dec));
                 self.metric("decompressed_streams", 1);
                 self.scan_stream(&mut r, &child(loc, concat!("(", $name, ")")), depth + 1);
+                // What the scan did not need is still decoded to the end:
+                // a stream cut short or corrupt after the pickle's STOP
+                // fails the loader (or feeds it something else).
+                if let Err(e) = io::copy(&mut r, &mut io::sink()) {
+                    self.corrupt(loc, format!("{} stream: {e}", $name));
+                }
             }};
         }
         match kind {
@@ -773,6 +814,21 @@ impl<'s> Job<'s> {
         }
         if !out.is_pickle {
             if expect == Expect::Pickle {
+                let name = loc.members.last().unwrap_or(&loc.path);
+                if let Some(format) = claimed_format(name) {
+                    // A loader trusts the name: a broken file fails to
+                    // load, or loads as something nobody checked.
+                    self.add(Finding::new(
+                        SCAN_CORRUPT,
+                        Severity::High,
+                        loc.clone(),
+                        format!(
+                            "the name says {format}, but the content is not one (truncated or corrupt?{}); not analysed",
+                            if size == 0 { ", empty" } else { "" }
+                        ),
+                    ));
+                    return 0;
+                }
                 let what = if size == 0 {
                     "empty file"
                 } else {
@@ -968,6 +1024,15 @@ impl<'s> Job<'s> {
             Ok(r) => r,
             Err(e) => return self.corrupt(loc, format!("HDF5: {e}")),
         };
+        if root.end_of_file > len {
+            self.corrupt(
+                loc,
+                format!(
+                    "HDF5 truncated: the superblock says the file ends at byte {}, but it has {len}",
+                    root.end_of_file
+                ),
+            );
+        }
         let mut keras = false;
         for attr in &root.attributes {
             let name = attr.name.as_str();
@@ -1161,7 +1226,22 @@ impl<'s> Job<'s> {
                 let shifted = shift(out, h.data_offset);
                 self.outcome(shifted, loc);
             }
-            Ok(_) => self.metric("npy_numeric_arrays", 1),
+            Ok(h) => {
+                self.metric("npy_numeric_arrays", 1);
+                // The data is skipped, never read, but it must all be
+                // there: numpy.load fails on a file cut short.
+                if let Some(want) = h.data_len {
+                    let skipped = stream.skip(h.data_offset).and_then(|_| stream.skip(want));
+                    if !matches!(skipped, Ok(got) if got >= want) {
+                        self.add(Finding::new(
+                            SCAN_CORRUPT,
+                            Severity::High,
+                            loc.clone(),
+                            format!("truncated .npy: the header declares {want} bytes of array data, which the file does not hold"),
+                        ));
+                    }
+                }
+            }
             Err(e) => self.add(Finding::new(
                 SCAN_CORRUPT,
                 Severity::High,
@@ -1172,17 +1252,28 @@ impl<'s> Job<'s> {
     }
 
     fn tar(&mut self, src: &mut dyn Source, loc: &Location, depth: u32) {
-        let mut archive = tar::Archive::new(src);
+        // The tar crate ends quietly where the bytes end, even inside a
+        // member: the bytes read are counted against what the headers
+        // declare, so that a cut archive is reported.
+        let read = Rc::new(Cell::new(0u64));
+        let mut counted = Counted {
+            inner: src,
+            n: read.clone(),
+        };
+        let mut archive = tar::Archive::new(&mut counted);
         let entries = match archive.entries() {
             Ok(e) => e,
             Err(e) => return self.corrupt(loc, e),
         };
         let mut count = 0u64;
+        let mut declared = 0u64;
         for entry in entries {
             let mut entry = match entry {
                 Ok(e) => e,
                 Err(e) => return self.corrupt(loc, e),
             };
+            let size = entry.header().entry_size().unwrap_or(0);
+            declared = declared.saturating_add(512 + size.div_ceil(512).saturating_mul(512));
             count += 1;
             if count > self.scanner.limits.max_members {
                 let max = self.scanner.limits.max_members;
@@ -1199,6 +1290,15 @@ impl<'s> Job<'s> {
             } else {
                 self.scan_stream(&mut Reading(&mut entry), &mloc, depth + 1);
             }
+        }
+        if read.get() < declared {
+            self.corrupt(
+                loc,
+                format!(
+                    "tar truncated: its headers declare at least {declared} bytes, the archive holds {}",
+                    read.get()
+                ),
+            );
         }
     }
 

@@ -225,3 +225,68 @@ fn admission_judges_evidence_by_its_own_threshold() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_hugging_face_cache_snapshot_is_scanned_through_its_links() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let evil = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/malicious/exec/os_system_protocol2.pkl"),
+    )
+    .unwrap();
+    let repo = p.join("models--org--name");
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(repo.join("snapshots/abc123")).unwrap();
+    std::fs::write(repo.join("blobs/5d41402a"), &evil).unwrap();
+    std::os::unix::fs::symlink(
+        "../../blobs/5d41402a",
+        repo.join("snapshots/abc123/pytorch_model.bin"),
+    )
+    .unwrap();
+    // Before: SCAN-SYMLINK at info, exit 0.
+    let o = rampart(
+        p,
+        &[
+            "scan",
+            "models--org--name/snapshots/abc123",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"PICKLE-EXEC"), "{rules:?}");
+    let exec = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "PICKLE-EXEC")
+        .unwrap();
+    assert!(
+        exec["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("snapshots/abc123/pytorch_model.bin"),
+        "{exec}"
+    );
+    // The same file copied out of the cache: its link leaves the folder.
+    std::fs::create_dir(p.join("model")).unwrap();
+    std::os::unix::fs::symlink(repo.join("blobs/5d41402a"), p.join("model/weights.bin")).unwrap();
+    let o = rampart(p, &["scan", "model", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let link = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "SCAN-SYMLINK")
+        .unwrap();
+    assert_eq!(link["severity"], "medium", "{link}");
+}
