@@ -1,5 +1,5 @@
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The folder a path is in (`.` for a bare file name).
 pub fn parent_dir(path: &Path) -> &Path {
@@ -9,13 +9,127 @@ pub fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// Temporary files and folders of this process not yet renamed into
+/// place: removed by [`remove_pending`] when the process is interrupted.
+static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// The name prefix of this process's temporary files: `.rampart-PID-`,
+/// so that a later run can tell whose they are.
+fn prefix() -> String {
+    format!(".rampart-{}-", std::process::id())
+}
+
+/// Removes, in `dir`, the temporary files and folders (`.rampart-PID-*
+/// .partial`) of processes that are no longer running: what a run killed
+/// with SIGKILL (or a crash) left behind. Only on Linux, where `/proc`
+/// says which processes run; elsewhere nothing is removed.
+pub fn remove_stale(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(".rampart-")
+            .filter(|_| name.ends_with(".partial"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let p = e.path();
+            let _ = std::fs::remove_file(&p).or_else(|_| std::fs::remove_dir_all(&p));
+        }
+    }
+}
+
+fn remember(p: &Path) {
+    if let Ok(mut list) = PENDING.lock() {
+        list.retain(|q| q.exists());
+        list.push(p.to_path_buf());
+    }
+}
+
+/// Removes every temporary file and folder this process still has: for a
+/// signal handler, where destructors do not run.
+pub fn remove_pending() {
+    if let Ok(list) = PENDING.lock() {
+        for p in list.iter() {
+            let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir_all(p));
+        }
+    }
+}
+
 /// A temporary file in the folder `path` will be in, so that renaming it
-/// into place is atomic; deleted if dropped before it is persisted.
+/// into place is atomic; deleted if dropped before it is persisted, on
+/// SIGINT/SIGTERM by [`remove_pending`], and after a SIGKILL by the next
+/// run's [`remove_stale`]. Created with mode 0666 less the umask, as any
+/// output file.
 pub fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(".rampart-")
+    temp_in(path, false)
+}
+
+/// [`temp_beside`] readable by its owner only (0600): for plaintext that
+/// nobody else may read, even while it is being written.
+pub fn private_temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    temp_in(path, true)
+}
+
+fn temp_in(path: &Path, private: bool) -> io::Result<tempfile::NamedTempFile> {
+    let dir = parent_dir(path);
+    remove_stale(dir);
+    let name = prefix();
+    let mut b = tempfile::Builder::new();
+    b.prefix(&name).suffix(".partial");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(if private {
+            0o600
+        } else {
+            0o666
+        }));
+    }
+    let t = b.tempfile_in(dir)?;
+    remember(t.path());
+    Ok(t)
+}
+
+/// A private temporary folder beside `path` (0700), cleaned up as
+/// [`temp_beside`]'s files are.
+pub fn temp_dir_beside(path: &Path) -> io::Result<tempfile::TempDir> {
+    let dir = parent_dir(path);
+    remove_stale(dir);
+    let name = prefix();
+    let t = tempfile::Builder::new()
+        .prefix(&name)
         .suffix(".partial")
-        .tempfile_in(parent_dir(path))
+        .tempdir_in(dir)?;
+    remember(t.path());
+    Ok(t)
+}
+
+/// The Hugging Face cache repository (`.../models--ORG--NAME`, or
+/// `datasets--`, `spaces--`, holding `blobs/`) that `dir` lies in, if any.
+/// Every file of a cache snapshot (`snapshots/REV/`) is a link to
+/// `../../blobs/SHA`: links into this folder are part of the model.
+pub fn hf_cache_repo(dir: &Path) -> Option<std::path::PathBuf> {
+    dir.ancestors()
+        .find(|a| {
+            let name = a
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            ["models--", "datasets--", "spaces--"]
+                .iter()
+                .any(|p| name.starts_with(p))
+                && a.join("blobs").is_dir()
+        })
+        .map(Path::to_path_buf)
 }
 
 /// Writes `bytes` to `path` so that readers see either the old file or the

@@ -78,7 +78,7 @@ impl Listing {
             });
         };
         let scope = Scope {
-            hf_repo: hf_cache_repo(&root),
+            hf_repo: rampart_core::hf_cache_repo(&root),
             root,
         };
         self.walk(input, &scope);
@@ -259,23 +259,6 @@ impl Scope {
         target.starts_with(&self.root)
             || self.hf_repo.as_ref().is_some_and(|r| target.starts_with(r))
     }
-}
-
-/// The Hugging Face cache repository (`.../models--ORG--NAME`, holding
-/// `blobs/`) that `dir` is inside of, if any.
-fn hf_cache_repo(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|a| {
-            let name = a
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default();
-            ["models--", "datasets--", "spaces--"]
-                .iter()
-                .any(|p| name.starts_with(p))
-                && a.join("blobs").is_dir()
-        })
-        .map(Path::to_path_buf)
 }
 
 fn link_finding(link: &Path, severity: Severity, message: String) -> Finding {

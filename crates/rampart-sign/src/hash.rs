@@ -71,6 +71,9 @@ fn entries(root: &Path, opts: &Options) -> Result<Vec<Entry>, Error> {
         }]);
     }
     let base = root.canonicalize().map_err(io(root))?;
+    // Links into the Hugging Face cache repository the folder is a
+    // snapshot of belong to the model.
+    let hf_repo = rampart_core::hf_cache_repo(&base);
     let mut out = Vec::new();
     for e in walkdir::WalkDir::new(root)
         .follow_links(false)
@@ -103,24 +106,38 @@ fn entries(root: &Path, opts: &Options) -> Result<Vec<Entry>, Error> {
                 return Err(Error::Symlink(e.path().to_path_buf()));
             }
             let target = e.path().canonicalize().map_err(io(e.path()))?;
-            if !target.starts_with(&base) {
+            if !target.starts_with(&base)
+                && !hf_repo.as_ref().is_some_and(|r| target.starts_with(r))
+            {
                 return Err(Error::Escapes(e.path().to_path_buf()));
             }
             let meta = std::fs::metadata(&target).map_err(io(e.path()))?;
-            if meta.is_file() {
-                out.push(Entry {
-                    path: e.path().to_path_buf(),
-                    name,
-                    size: meta.len(),
-                });
+            if !meta.is_file() {
+                return Err(Error::NotAFile(e.path().to_path_buf()));
             }
+            out.push(Entry {
+                path: e.path().to_path_buf(),
+                name,
+                size: meta.len(),
+            });
         } else if ft.is_file() {
-            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+            let size = e
+                .metadata()
+                .map_err(|err| Error::Io {
+                    path: e.path().to_path_buf(),
+                    error: err
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("metadata")),
+                })?
+                .len();
             out.push(Entry {
                 path: e.path().to_path_buf(),
                 name,
                 size,
             });
+        } else if !ft.is_dir() {
+            // A FIFO, socket or device: never read, never left out silently.
+            return Err(Error::NotAFile(e.path().to_path_buf()));
         }
     }
     Ok(out)

@@ -41,10 +41,12 @@ pub enum Error {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{0}: symbolic link refused (pass --allow-symlinks to follow links that stay inside the folder)")]
+    #[error("{0}: symbolic link refused (pass --allow-symlinks to follow links that stay inside the folder, or inside the Hugging Face cache repository of a snapshot)")]
     Symlink(PathBuf),
-    #[error("{0}: symbolic link points outside the folder; refused")]
+    #[error("{0}: symbolic link points outside the folder (and outside any Hugging Face cache repository it is in); refused: copy the file in")]
     Escapes(PathBuf),
+    #[error("{0}: not a regular file (a link to a folder, a FIFO, a socket or a device); refused, so that nothing is left out of the signature silently")]
+    NotAFile(PathBuf),
     #[error("{0}: the file changed while it was being hashed; sign again when it is stable")]
     Changed(PathBuf),
     #[error("{0}")]

@@ -269,6 +269,9 @@ pub fn scan_report(paths: &[PathBuf], policy: &Policy, quiet: bool) -> Result<Re
 }
 
 fn scan(args: &ScanArgs) -> Result<ExitCode> {
+    if let Some(o) = &args.out.output {
+        crate::output::check(o, &args.paths)?;
+    }
     let policy = load_policy(args.out.config.as_deref())?;
     let mut report = scan_report(&args.paths, &policy, args.out.quiet)?;
     if !args.inventory {

@@ -91,6 +91,16 @@ pub fn partial_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
     })
 }
 
+/// [`partial_beside`] readable by its owner only, for plaintext.
+fn private_partial_beside(dest: &Path) -> Result<tempfile::NamedTempFile> {
+    rampart_core::private_temp_beside(dest).with_context(|| {
+        format!(
+            "cannot create a temporary file in {}",
+            rampart_core::parent_dir(dest).display()
+        )
+    })
+}
+
 /// Syncs the temporary file and renames it to `dest`, which must not
 /// exist.
 pub fn commit(tmp: tempfile::NamedTempFile, dest: &Path) -> Result<()> {
@@ -143,8 +153,9 @@ pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
-    let meta = std::fs::symlink_metadata(&a.input)
+    let meta = std::fs::metadata(&a.input)
         .with_context(|| format!("cannot read {}", a.input.display()))?;
+    crate::output::check_new(&a.output, std::slice::from_ref(&a.input))?;
     let tmp = partial_beside(&a.output)?;
     let out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
     let mut writer = encryptor.wrap_output(out)?;
@@ -156,10 +167,7 @@ pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
         std::io::copy(&mut f, &mut writer)
             .with_context(|| format!("cannot read {}", a.input.display()))?
     } else {
-        bail!(
-            "{} is neither a file nor a folder (links are not followed)",
-            a.input.display()
-        );
+        bail!("{} is neither a file nor a folder", a.input.display());
     };
     writer.finish()?.flush()?;
     commit(tmp, &a.output)?;
@@ -172,26 +180,55 @@ pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A tar of the folder's regular files and folders, in name order (links
-/// are left out and named on stderr). Returns the bytes written.
+/// A tar of the folder's regular files and folders, in name order. A
+/// link to a file inside the folder, or inside the Hugging Face cache
+/// repository the folder is a snapshot of, is stored as the file it
+/// points to (so that `decrypt` gives back a self-contained folder); any
+/// other link, a link to a folder, and special files are refused, never
+/// left out. Returns the bytes written.
 fn tar_folder(dir: &Path, w: &mut dyn Write) -> Result<u64> {
+    let root = dir
+        .canonicalize()
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let hf_repo = rampart_core::hf_cache_repo(&root);
     let mut counter = Counting { inner: w, n: 0 };
     {
         let mut b = tar::Builder::new(&mut counter);
         b.follow_symlinks(false);
+        b.append_pax_extensions([FOLDER_MARK])?;
+        b.append_dir(".", dir)?;
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name().min_depth(1) {
             let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
             let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
             let t = entry.file_type();
             if t.is_dir() {
                 b.append_dir(rel, entry.path())?;
-            } else if t.is_file() {
+            } else if t.is_file() || t.is_symlink() {
+                if t.is_symlink() {
+                    let target = entry.path().canonicalize().with_context(|| {
+                        format!("{}: a broken or looping link", entry.path().display())
+                    })?;
+                    let inside = target.starts_with(&root)
+                        || hf_repo.as_ref().is_some_and(|r| target.starts_with(r));
+                    if !inside || !target.is_file() {
+                        bail!(
+                            "{} links to {}, {}: refused (copy the file into the folder)",
+                            entry.path().display(),
+                            target.display(),
+                            if inside {
+                                "which is not a file"
+                            } else {
+                                "outside the folder"
+                            }
+                        );
+                    }
+                }
                 let mut f = std::fs::File::open(entry.path())
                     .with_context(|| format!("cannot read {}", entry.path().display()))?;
                 b.append_file(rel, &mut f)?;
             } else {
-                eprintln!(
-                    "warning: {} is a link or special file: left out",
+                bail!(
+                    "{} is a FIFO, socket or device: refused (nothing is left out of an archive silently)",
                     entry.path().display()
                 );
             }
@@ -236,14 +273,26 @@ fn identities(a: &DecryptArgs) -> Result<Vec<Box<dyn age::Identity>>> {
     Ok(out)
 }
 
+/// The PAX extension that marks a tar as a folder `rampart encrypt`
+/// packed: tar readers ignore keys they do not know, so `age -d` still
+/// gives an ordinary tar.
+const FOLDER_MARK: (&str, &[u8]) = ("RAMPART.folder", b"1");
+
+/// Whether the first header of `head` is a PAX header with FOLDER_MARK.
+fn is_folder_archive(head: &[u8]) -> bool {
+    let record = format!(" {}={}\n", FOLDER_MARK.0, "1");
+    head.get(156) == Some(&b'x')
+        && head
+            .get(512..1024)
+            .is_some_and(|d| d.windows(record.len()).any(|w| w == record.as_bytes()))
+}
+
 /// Most entries and bytes unpacked from an encrypted folder.
 const MAX_ENTRIES: u64 = 1_000_000;
 
 pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
     let ids = identities(a)?;
-    if a.output.exists() {
-        bail!("{} exists: decrypt to a new path", a.output.display());
-    }
+    crate::output::check_new(&a.output, std::slice::from_ref(&a.input))?;
     let file = std::fs::File::open(&a.input)
         .with_context(|| format!("cannot read {}", a.input.display()))?;
     let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
@@ -263,7 +312,10 @@ pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
         )
     };
     let head = reader.fill_buf().map_err(corrupt)?;
-    let is_tar = head.get(257..262) == Some(b"ustar");
+    // Only a tar that `rampart encrypt` made of a folder comes back as a
+    // folder (its first entry carries the FOLDER_MARK extension); an
+    // encrypted .tar file comes back as the file it was.
+    let is_tar = head.get(257..262) == Some(b"ustar") && is_folder_archive(head);
     if is_tar {
         untar(reader, &a.output)
             .map_err(|e| anyhow::anyhow!("{}: {e:#} (nothing was written)", a.input.display()))?;
@@ -273,7 +325,10 @@ pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
             a.output.display()
         );
     } else {
-        let tmp = partial_beside(&a.output)?;
+        // The age reader hands out a chunk only once it authenticated it,
+        // so the partial file never holds unauthenticated plaintext; it is
+        // private, and removed on any error or interruption.
+        let tmp = private_partial_beside(&a.output)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
         let n = std::io::copy(&mut reader, &mut out).map_err(corrupt)?;
         out.flush()?;
@@ -292,14 +347,7 @@ pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
 /// read (and so authenticated). Entries that would leave the folder
 /// (absolute, `..`) and links are refused.
 fn untar(reader: impl Read, dest: &Path) -> Result<()> {
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".rampart-")
-        .suffix(".partial")
-        .tempdir_in(&parent)?;
+    let tmp = rampart_core::temp_dir_beside(dest)?;
     let mut archive = tar::Archive::new(reader);
     let mut n = 0u64;
     for entry in archive.entries()? {

@@ -811,13 +811,6 @@ impl Visitor for MaskVisitor<'_> {
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
 /// Rewrites `source` through `visitor` into `output`, in the same format
 /// (gzip-compressed when the input was): into a temporary file beside
 /// `output`, renamed only once complete, so that a failure never leaves a
@@ -856,12 +849,7 @@ fn rewrite(
 
 fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
     let (policy, policy_digest) = load_policy(&a.common)?;
-    if same_file(&a.input, &a.output) {
-        bail!(
-            "the output {} is the input: write to another file",
-            a.output.display()
-        );
-    }
+    crate::output::check(&a.output, std::slice::from_ref(&a.input))?;
     let keys = match &a.key {
         Some(k) => Some(
             Keys::parse(
@@ -1498,6 +1486,7 @@ fn read_profile(path: &Path) -> Result<Option<rampart_profile::Profile>> {
 }
 
 fn suggest(a: &SuggestArgs) -> Result<ExitCode> {
+    crate::output::check_new(&a.output, std::slice::from_ref(&a.path))?;
     let (policy, _) = load_policy(&a.common)?;
     let mut profile = profile_of(&a.path, &policy)?;
     let e = rampart_profile::expect::suggest(&mut profile);
@@ -1619,6 +1608,7 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
 }
 
 fn profile(a: &ProfileArgs) -> Result<ExitCode> {
+    crate::output::check(&a.output, &a.paths)?;
     let (policy, _) = load_policy(&a.common)?;
     let mut profile = rampart_profile::Profile::default();
     for path in &a.paths {
@@ -2183,12 +2173,7 @@ impl Visitor for DropRecords {
 
 fn filter(a: &FilterArgs) -> Result<ExitCode> {
     let (policy, _) = load_policy(&a.common)?;
-    if same_file(&a.input, &a.output) {
-        bail!(
-            "the output {} is the input: write to another file",
-            a.output.display()
-        );
-    }
+    crate::output::check(&a.output, std::slice::from_ref(&a.input))?;
     let report_text = std::fs::read_to_string(&a.drop_findings)
         .with_context(|| format!("cannot read the report {}", a.drop_findings.display()))?;
     let report: Report = serde_json::from_str(&report_text).with_context(|| {

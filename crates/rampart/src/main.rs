@@ -8,6 +8,7 @@ mod crypt;
 mod data;
 mod demo;
 mod ledger;
+mod output;
 mod pipeline;
 mod progress;
 mod signing;
@@ -56,6 +57,12 @@ pub(crate) fn is_unread(e: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
+    // Ctrl-C and SIGTERM leave no temporary file behind (SIGKILL's are
+    // removed by the next run that writes beside them).
+    let _ = ctrlc::set_handler(|| {
+        rampart_core::remove_pending();
+        std::process::exit(130);
+    });
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

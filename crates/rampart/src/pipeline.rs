@@ -260,6 +260,9 @@ impl RunArgs {
 }
 
 pub fn run(a: &RunArgs) -> Result<ExitCode> {
+    if let Some(o) = &a.output {
+        crate::output::check(o, &[])?;
+    }
     let policy = crate::cli::load_policy(a.config.as_deref())?;
     if policy.stages.is_empty() {
         bail!("the policy has no [[stage]]; see `rampart init` or the README's Pipelines section");

@@ -319,7 +319,12 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
 
 pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
     let bar = crate::progress::Bar::new(true);
-    let m = rampart_sign::digest_with(&a.path, &options(&a.hash)?, None, &bar);
+    // The folder's own signature is left out, as `sign` leaves it out:
+    // the digest printed is the root that was (or will be) signed.
+    let mut opts = options(&a.hash)?;
+    opts.ignore_paths
+        .extend(inside(&a.path, &default_signature(&a.path)));
+    let m = rampart_sign::digest_with(&a.path, &opts, None, &bar);
     bar.finish();
     let m = m?;
     println!("{}", serde_json::to_string_pretty(&m.to_json()?)?);
@@ -339,7 +344,12 @@ fn is_verification_failure(e: &rampart_sign::Error) -> bool {
                 | A::Statement(_)
                 | A::Certificate(_)
         ),
-        rampart_sign::Error::Manifest(_) => true,
+        // A link or special file the signature's rules refuse is content
+        // that was not signed: a failed verification, named.
+        rampart_sign::Error::Manifest(_)
+        | rampart_sign::Error::Symlink(_)
+        | rampart_sign::Error::Escapes(_)
+        | rampart_sign::Error::NotAFile(_) => true,
         _ => false,
     }
 }

@@ -290,3 +290,223 @@ fn a_hugging_face_cache_snapshot_is_scanned_through_its_links() {
         .unwrap();
     assert_eq!(link["severity"], "medium", "{link}");
 }
+
+fn partials(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect()
+}
+
+/// An age identity in `dir`; returns its recipient.
+fn age_identity(dir: &Path) -> String {
+    let o = rampart(dir, &["age-keygen", "id.txt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// Starts `decrypt` of a large file and stops it with `signal` once its
+/// partial file exists; returns the folder's partial files afterwards.
+#[cfg(unix)]
+fn interrupted_decrypt(p: &Path, signal: &str, out: &str) -> Vec<String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["decrypt", "big.age", "-o", out, "-i", "id.txt"])
+        .current_dir(p)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while partials(p).is_empty() && start.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(!partials(p).is_empty(), "decrypt wrote no partial file");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args([signal, pid.as_str()])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(!p.join(out).exists());
+    partials(p)
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_decrypt_leaves_no_plaintext() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let recipient = age_identity(p);
+    // 256 MiB: long enough to decrypt that the signal lands mid-way.
+    let f = std::fs::File::create(p.join("big.bin")).unwrap();
+    f.set_len(256 << 20).unwrap();
+    let o = rampart(
+        p,
+        &["encrypt", "big.bin", "-o", "big.age", "-r", &recipient],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(p.join("big.bin")).unwrap();
+    // SIGTERM and SIGINT: the handler removes the partial file.
+    assert_eq!(
+        interrupted_decrypt(p, "-TERM", "a.bin"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        interrupted_decrypt(p, "-INT", "b.bin"),
+        Vec::<String>::new()
+    );
+    // SIGKILL leaves one, owner-only, which the next run removes.
+    let left = interrupted_decrypt(p, "-KILL", "c.bin");
+    assert_eq!(left.len(), 1, "{left:?}");
+    let mode = std::fs::metadata(p.join(&left[0]))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "a partial plaintext only its owner reads");
+    std::fs::write(p.join("small.txt"), "hello").unwrap();
+    let o = rampart(
+        p,
+        &["encrypt", "small.txt", "-o", "s.age", "-r", &recipient],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        partials(p),
+        Vec::<String>::new(),
+        "the stale file was removed"
+    );
+}
+
+#[test]
+fn outputs_never_overwrite_inputs_and_are_checked_first() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let csv = "id,age\n1,30\n2,40\n";
+    std::fs::write(p.join("pp.csv"), csv).unwrap();
+    // Before: the profile replaced the data it profiled.
+    let o = rampart(p, &["data", "profile", "pp.csv", "-o", "pp.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is the input"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(p.join("pp.csv")).unwrap(), csv);
+    std::fs::write(p.join("x.pkl"), b"\x80\x04K\x01.").unwrap();
+    let o = rampart(p, &["scan", "x.pkl", "-o", "x.pkl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(p.join("x.pkl")).unwrap(), b"\x80\x04K\x01.");
+    std::fs::create_dir(p.join("dir")).unwrap();
+    for args in [
+        &["data", "profile", "pp.csv", "-o", "dir"][..],
+        &["scan", "x.pkl", "-o", "dir"],
+        &["data", "profile", "pp.csv", "-o", "missing/p.json"],
+    ] {
+        let o = rampart(p, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("is a folder") || stderr(&o).contains("does not exist"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn an_encrypted_tar_file_comes_back_as_a_file_and_a_folder_as_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let recipient = age_identity(p);
+    std::fs::create_dir_all(p.join("data/sub")).unwrap();
+    std::fs::write(p.join("data/sub/a.txt"), "a").unwrap();
+    // A folder, then the tar that `age -d` gives of it, as a file.
+    assert!(
+        rampart(p, &["encrypt", "data", "-o", "d.age", "-r", &recipient])
+            .status
+            .success()
+    );
+    assert!(
+        rampart(p, &["decrypt", "d.age", "-o", "back", "-i", "id.txt"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.join("back/sub/a.txt")).unwrap(),
+        "a"
+    );
+    let mut tar = tar::Builder::new(Vec::new());
+    tar.append_dir_all("data", p.join("data")).unwrap();
+    std::fs::write(p.join("data.tar"), tar.into_inner().unwrap()).unwrap();
+    assert!(
+        rampart(p, &["encrypt", "data.tar", "-o", "t.age", "-r", &recipient])
+            .status
+            .success()
+    );
+    let o = rampart(p, &["decrypt", "t.age", "-o", "t.tar", "-i", "id.txt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(p.join("t.tar").is_file(), "before: a folder");
+    assert_eq!(
+        std::fs::read(p.join("t.tar")).unwrap(),
+        std::fs::read(p.join("data.tar")).unwrap()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn snapshots_sign_verify_and_encrypt_through_their_links() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let repo = p.join("models--org--m");
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(repo.join("snapshots/r1")).unwrap();
+    std::fs::write(repo.join("blobs/b1"), "weights").unwrap();
+    std::os::unix::fs::symlink(
+        "../../blobs/b1",
+        repo.join("snapshots/r1/model.safetensors"),
+    )
+    .unwrap();
+    let snap = "models--org--m/snapshots/r1";
+    // Before: encrypt wrote an empty archive.
+    let recipient = age_identity(p);
+    let o = rampart(p, &["encrypt", snap, "-o", "s.age", "-r", &recipient]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        rampart(p, &["decrypt", "s.age", "-o", "out", "-i", "id.txt"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.join("out/model.safetensors")).unwrap(),
+        "weights"
+    );
+    // A link out of the folder is refused, not left out.
+    std::fs::create_dir(p.join("m")).unwrap();
+    std::fs::write(p.join("outside.bin"), "x").unwrap();
+    std::os::unix::fs::symlink("../outside.bin", p.join("m/w.bin")).unwrap();
+    let o = rampart(p, &["encrypt", "m", "-o", "m.age", "-r", &recipient]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("outside the folder"), "{}", stderr(&o));
+    assert!(!p.join("m.age").exists());
+    // Signing: links into the cache repository are part of the model.
+    assert!(rampart(p, &["keygen", "k"]).status.success());
+    let o = rampart(p, &["sign", snap, "--key", "k.key"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Hugging Face"), "{}", stderr(&o));
+    let o = rampart(p, &["sign", snap, "--key", "k.key", "--allow-symlinks"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(rampart(p, &["verify", snap, "--key", "k.pub"])
+        .status
+        .success());
+    // digest leaves the signature out, so its root is the signed root.
+    let o = rampart(p, &["digest", snap, "--allow-symlinks"]);
+    let digest: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = digest["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["model.safetensors"], "{digest}");
+    // A link added after signing is a failed verification (1), named.
+    std::os::unix::fs::symlink("../../blobs/b1", repo.join("snapshots/r1/extra.bin")).unwrap();
+    let o = rampart(p, &["verify", snap, "--key", "k.pub"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("extra.bin"), "{}", stderr(&o));
+}
