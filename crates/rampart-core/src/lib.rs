@@ -23,6 +23,7 @@ mod fs;
 mod policy;
 pub mod render;
 mod rules;
+mod suggest;
 
 pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
@@ -35,3 +36,4 @@ pub use policy::{
     POLICY_FILE_NAME,
 };
 pub use rules::{Catalog, Rule};
+pub use suggest::{did_you_mean, nearest};

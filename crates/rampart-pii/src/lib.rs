@@ -495,6 +495,16 @@ const CONTEXT_BOOST: f32 = 0.3;
 /// `phone` makes ten bare digits a phone number). Matches under the
 /// threshold are dropped before overlaps are resolved, so that they never
 /// hide a match that is reported.
+/// Every entity a recogniser can report, in name order: what a masking
+/// policy's `[entities]` may name.
+pub fn entity_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = recognizers().iter().map(|r| r.entity).collect();
+    names.extend(["PERSON", "PHONE_NUMBER", "DATE_OF_BIRTH"]);
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
     let lexicon = lexicon();
     let column_context = column.map_or(0, column_context);

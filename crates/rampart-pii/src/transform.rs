@@ -167,7 +167,15 @@ impl Policy {
         if let Some(d) = file.default {
             p.default = d.action()?;
         }
+        let known = crate::entity_names();
         for (entity, rule) in &file.entities {
+            if !known.contains(&entity.as_str()) {
+                return Err(format!(
+                    "[entities] {entity}: no such entity{}; the entities are {}",
+                    rampart_core::did_you_mean(entity, known.iter().copied()),
+                    known.join(", ")
+                ));
+            }
             let a = rule.action()?;
             if matches!(a, Action::Ff1 | Action::Drop) {
                 return Err(format!(

@@ -508,6 +508,11 @@ impl Validator {
     }
 
     /// The failures, after the last value; `rows` is the record count.
+    /// The expectations being checked.
+    pub fn expectations(&self) -> &Expectations {
+        &self.expectations
+    }
+
     pub fn finish(mut self, rows: u64) -> Vec<Failure> {
         let mut out = Vec::new();
         let width: Vec<usize> = self

@@ -127,6 +127,9 @@ pub enum Error {
     },
     #[error("cannot write the output: {0}")]
     Write(std::io::Error),
+    /// The visitor refused what it saw ([`Visitor::verdict`]).
+    #[error("{path}: {message}")]
+    Refused { path: String, message: String },
 }
 
 /// One value, where it was, and the column it is in.
@@ -154,6 +157,13 @@ pub trait Visitor {
     /// filter drops the rows that findings name.
     fn keep_record(&self, _record: u64) -> bool {
         true
+    }
+    /// Called once every record was read: an error here fails the read
+    /// (and so the rewrite, before anything is written), for visitors
+    /// that met values they must not pass on, such as a token that does
+    /// not authenticate.
+    fn verdict(&self) -> Result<(), String> {
+        Ok(())
     }
     /// Whether columnar formats (Parquet) may hand a column to the visitor
     /// a batch at a time instead of showing each value as a cell: numeric
@@ -256,9 +266,16 @@ impl Tracker<'_> {
         Ok(())
     }
 
-    /// The summary, or under [`BadInput::Reject`] the error naming the
-    /// records that could not be read.
-    pub fn finish(self) -> Result<Summary, Error> {
+    /// The summary, or the visitor's refusal, or under
+    /// [`BadInput::Reject`] the error naming the records that could not
+    /// be read.
+    pub fn finish(self, visitor: &dyn Visitor) -> Result<Summary, Error> {
+        if let Err(message) = visitor.verdict() {
+            return Err(Error::Refused {
+                path: self.path.to_string(),
+                message,
+            });
+        }
         if self.bad_input == BadInput::Reject && self.summary.skipped > 0 {
             return Err(Error::Unread {
                 path: self.path.to_string(),
@@ -395,7 +412,7 @@ pub fn process(
     if source.format == Format::Parquet {
         let columns = options.columns.as_deref();
         parquet_format::process(&source.path, columns, &mut tracker, visitor, out)?;
-        return tracker.finish();
+        return tracker.finish(visitor);
     }
     let reader = read::open(&source.path, source.compression, options.max_bytes)
         .map_err(|e| tracker.io(e))?;
@@ -409,7 +426,7 @@ pub fn process(
         Format::Json => json::document(reader, options, &mut tracker, visitor, out)?,
         Format::Parquet => {}
     }
-    tracker.finish()
+    tracker.finish(visitor)
 }
 
 /// The names of a Parquet file's top-level columns, in order, without
@@ -462,7 +479,7 @@ pub fn process_bytes(
             })
         }
     }
-    tracker.finish()
+    tracker.finish(visitor)
 }
 
 /// Plain text: each line is a value.

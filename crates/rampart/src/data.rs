@@ -422,6 +422,28 @@ fn warn_skipped(path: &Path, summary: &rampart_table::Summary) {
     }
 }
 
+/// Columns a command line, policy or expectation names must be columns
+/// of the file: a typo is an error naming the column, where it was named
+/// (`--label`, `[columns]` of mask.toml...) and the nearest real name,
+/// never a check that silently sees nothing.
+fn require_columns<'a>(
+    path: &Path,
+    have: &[String],
+    named: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<()> {
+    for (from, column) in named {
+        if !have.iter().any(|h| h == column) {
+            bail!(
+                "{}: {from} {column:?}: no such column{}; the columns are {}",
+                path.display(),
+                rampart_core::did_you_mean(column, have.iter().map(String::as_str)),
+                have.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
 fn detect(path: &Path) -> Result<Source> {
     if path.is_dir() {
         bail!("{} is a folder: give the dataset files", path.display());
@@ -687,6 +709,9 @@ struct MaskVisitor<'a> {
     /// Values that could not be transformed and were redacted instead.
     failed: Vec<String>,
     failed_count: u64,
+    /// Unmasking: values that could not be opened (listed, counted).
+    refused: Vec<String>,
+    refused_count: u64,
 }
 
 impl MaskVisitor<'_> {
@@ -695,6 +720,17 @@ impl MaskVisitor<'_> {
     }
 
     fn fail(&mut self, cell: &Cell, why: String) {
+        if self.unmask {
+            // Unmasking never passes on what it could not open.
+            if self.refused.len() < 20 {
+                self.refused.push(format!(
+                    "line {} column {:?}: {why}",
+                    cell.line, cell.column
+                ));
+            }
+            self.refused_count += 1;
+            return;
+        }
         self.failed_count += 1;
         if self.failed.len() < 20 {
             self.failed.push(format!(
@@ -720,7 +756,7 @@ impl MaskVisitor<'_> {
         }
         if value.contains("siv:") {
             let re = siv_token_pattern()?;
-            let mut opened = 0u64;
+            let (mut opened, mut bad) = (0u64, 0u64);
             let replaced = re.replace_all(&value, |c: &regex::Captures| {
                 let token = c.get(0).map_or("", |m| m.as_str());
                 match keys.siv_open(token) {
@@ -728,9 +764,20 @@ impl MaskVisitor<'_> {
                         opened += 1;
                         v
                     }
-                    None => token.to_string(),
+                    None => {
+                        bad += 1;
+                        token.to_string()
+                    }
                 }
             });
+            if bad > 0 {
+                self.fail(
+                    cell,
+                    format!(
+                        "{bad} siv: token(s) do not authenticate (another key, or an edited token)"
+                    ),
+                );
+            }
             if opened > 0 {
                 value = replaced.into_owned();
                 changed = true;
@@ -751,6 +798,18 @@ fn siv_token_pattern() -> Option<&'static regex::Regex> {
 }
 
 impl Visitor for MaskVisitor<'_> {
+    fn verdict(&self) -> Result<(), String> {
+        if self.refused_count == 0 {
+            return Ok(());
+        }
+        Err(format!(
+            "{} values could not be unmasked, so nothing was written: {}{}; unmask with the key (and policy) the data was masked with",
+            self.refused_count,
+            self.refused.join("; "),
+            if self.refused_count > self.refused.len() as u64 { "; ..." } else { "" }
+        ))
+    }
+
     fn keep_column(&self, column: &str) -> bool {
         self.unmask || self.policy.columns.get(column) != Some(&Action::Drop)
     }
@@ -821,6 +880,7 @@ fn rewrite(
     visitor: &mut dyn Visitor,
     output: &Path,
     verb: &str,
+    must_have: &[(&str, &str)],
 ) -> Result<rampart_table::Summary> {
     let tmp = crate::crypt::partial_beside(output)?;
     let buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
@@ -840,6 +900,7 @@ fn rewrite(
         }
     };
     progress.finish_and_clear();
+    require_columns(&source.path, &summary.columns, must_have.iter().copied())?;
     tmp.as_file().sync_all()?;
     tmp.persist(output)
         .map_err(|e| e.error)
@@ -872,9 +933,16 @@ fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
         tally: Tally::new(),
         failed: Vec::new(),
         failed_count: 0,
+        refused: Vec::new(),
+        refused_count: 0,
     };
     let verb = if unmask { "unmasking" } else { "masking" };
-    let summary = rewrite(&source, &policy, &mut v, &a.output, verb)?;
+    let named: Vec<(&str, &str)> = policy
+        .columns
+        .keys()
+        .map(|c| ("[columns] of the masking policy names", c.as_str()))
+        .collect();
+    let summary = rewrite(&source, &policy, &mut v, &a.output, verb, &named)?;
     let dropped: Vec<&String> = policy
         .columns
         .iter()
@@ -1041,25 +1109,16 @@ pub fn measure_risk(q: &RiskQuery, policy: &Policy) -> Result<serde_json::Value>
     };
     let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
     v.finish_record();
-    let missing: Vec<&str> = q
-        .quasi
-        .iter()
-        .map(String::as_str)
-        .chain(q.sensitive)
-        .filter(|c| !v.seen.contains(*c) && !summary.columns.iter().any(|s| s == c))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "{}: no column {} (columns: {})",
-            q.path.display(),
-            missing
-                .iter()
-                .map(|c| format!("{c:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            summary.columns.join(", ")
-        );
-    }
+    let mut have = summary.columns.clone();
+    have.extend(v.seen.iter().map(|c| c.to_string()));
+    require_columns(
+        q.path,
+        &have,
+        q.quasi
+            .iter()
+            .map(|c| ("--quasi", c.as_str()))
+            .chain(q.sensitive.map(|c| ("--sensitive", c))),
+    )?;
     let rows: u64 = v.classes.values().map(|c| c.rows).sum();
     let k_min = v.classes.values().map(|c| c.rows).min().unwrap_or(0);
     let below: Vec<&Class> = v.classes.values().filter(|c| c.rows < q.min_k).collect();
@@ -1553,6 +1612,27 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
         },
         None,
     )?;
+    let mut have = summary.columns.clone();
+    if have == [""] {
+        have = vec!["text".into()];
+    }
+    let e = validator.expectations();
+    require_columns(
+        &a.path,
+        &have,
+        // `columns = [...]` is itself an expectation (a missing column
+        // fails validation); the others name columns to check.
+        e.unique_together
+            .iter()
+            .flatten()
+            .map(|c| ("unique_together names", c.as_str()))
+            .chain(
+                e.expect
+                    .iter()
+                    .map(|x| ("an [[expect]] names", x.column.as_str())),
+            ),
+    )
+    .with_context(|| format!("in {}", a.expect.display()))?;
     let failures = validator.finish(summary.records);
     if a.json {
         let v = json!({"file": a.path.display().to_string(), "rows": summary.records, "skipped": summary.skipped, "failures": failures});
@@ -1698,11 +1778,13 @@ impl<F: FnMut(&rampart_profile::duplicates::Row)> Visitor for RowVisitor<F> {
     }
 }
 
+/// Shows every row of `path` to `done`; returns the rows and the file's
+/// columns.
 fn each_row(
     path: &Path,
     policy: &Policy,
     done: impl FnMut(&rampart_profile::duplicates::Row),
-) -> Result<u64> {
+) -> Result<(u64, Vec<String>)> {
     let source = detect(path)?;
     let mut v = RowVisitor {
         row: Default::default(),
@@ -1710,7 +1792,7 @@ fn each_row(
     };
     let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
     v.flush();
-    Ok(summary.records)
+    Ok((summary.records, summary.columns))
 }
 
 /// One finding, for people; `place` names what its numbers count
@@ -1813,7 +1895,7 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
         .label
         .clone()
         .map(rampart_profile::triggers::Triggers::new);
-    let rows = each_row(&a.path, policy, |r| {
+    let (rows, columns) = each_row(&a.path, policy, |r| {
         let seen = d.add(r);
         if let Some(n) = near.as_mut() {
             n.add(r, seen);
@@ -1823,6 +1905,14 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
             t.add(r);
         }
     })?;
+    require_columns(
+        &a.path,
+        &columns,
+        a.label
+            .iter()
+            .map(|l| ("--label", l.as_str()))
+            .chain(a.groups.iter().map(|g| ("--groups", g.as_str()))),
+    )?;
     let mut findings = d.findings();
     if let Some(n) = near.as_mut() {
         findings.extend(n.findings());
@@ -1839,7 +1929,12 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
     }
     if let Some(reference) = &a.reference {
         let mut before = rampart_profile::balance::Balance::new(a.label.clone(), Vec::new());
-        each_row(reference, policy, |r| before.add(r))?;
+        let (_, columns) = each_row(reference, policy, |r| before.add(r))?;
+        require_columns(
+            reference,
+            &columns,
+            a.label.iter().map(|l| ("--label", l.as_str())),
+        )?;
         findings.extend(balance.label_shift(&before, a.max_label_shift));
     }
     let (mut forest, mut label_model) = (None, None);
@@ -2225,7 +2320,7 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
     }
     let source = detect(&a.input)?;
     let mut v = DropRecords(drop);
-    let summary = rewrite(&source, &policy, &mut v, &a.output, "filtering")?;
+    let summary = rewrite(&source, &policy, &mut v, &a.output, "filtering", &[])?;
     let dropped = (1..=summary.records).filter(|r| v.0.contains(r)).count() as u64;
     let kept = summary.records - dropped;
     if a.json {

@@ -510,3 +510,173 @@ fn snapshots_sign_verify_and_encrypt_through_their_links() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("extra.bin"), "{}", stderr(&o));
 }
+
+#[test]
+fn typos_are_errors_naming_the_nearest_name() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("id,name,sex,label\n");
+    for i in 0..50 {
+        csv.push_str(&format!("{i},Person {i},{},{}\n", ["f", "m"][i % 2], i % 2));
+    }
+    std::fs::write(p.join("t.csv"), &csv).unwrap();
+    std::fs::write(p.join("ref.csv"), "id,y\n1,0\n").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["data", "poison", "t.csv", "--label", "lable"],
+            "did you mean `label`",
+        ),
+        (
+            &["data", "poison", "t.csv", "--groups", "sexx"],
+            "did you mean `sex`",
+        ),
+        (
+            &[
+                "data",
+                "poison",
+                "t.csv",
+                "--label",
+                "label",
+                "--reference",
+                "ref.csv",
+            ],
+            "ref.csv: --label \"label\": no such column",
+        ),
+        (
+            &["data", "risk", "t.csv", "--quasi", "nmae"],
+            "did you mean `name`",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = rampart(p, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+    // A masking policy's column and entity names.
+    std::fs::write(p.join("m1.toml"), "[columns]\nnmae = \"drop\"\n").unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data", "pii", "mask", "t.csv", "o.csv", "--policy", "m1.toml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("did you mean `name`"), "{}", stderr(&o));
+    assert!(!p.join("o.csv").exists());
+    std::fs::write(p.join("m2.toml"), "[entities]\nEMAIL_ADRESS = \"redact\"\n").unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data", "pii", "mask", "t.csv", "o.csv", "--policy", "m2.toml",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("m2.toml") && stderr(&o).contains("did you mean `EMAIL_ADDRESS`"),
+        "{}",
+        stderr(&o)
+    );
+    // An expectation on a column that is not there: before, "0 failed".
+    std::fs::write(
+        p.join("e.toml"),
+        "[[expect]]\ncolumn = \"idd\"\nunique = true\n",
+    )
+    .unwrap();
+    let o = rampart(p, &["data", "validate", "t.csv", "--expect", "e.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("e.toml") && stderr(&o).contains("did you mean `id`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unmask_with_another_key_or_an_edited_token_writes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("in.csv"), "id,name\n1,Mary Johnson\n2,John Smith\n").unwrap();
+    std::fs::write(p.join("m.toml"), "[columns]\nname = \"siv\"\n").unwrap();
+    assert!(rampart(p, &["data", "pii", "keygen", "k1"])
+        .status
+        .success());
+    assert!(rampart(p, &["data", "pii", "keygen", "k2"])
+        .status
+        .success());
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "mask",
+            "in.csv",
+            "masked.csv",
+            "--policy",
+            "m.toml",
+            "--key",
+            "k1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "unmask",
+            "masked.csv",
+            "back.csv",
+            "--policy",
+            "m.toml",
+            "--key",
+            "k1",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(p.join("back.csv"))
+        .unwrap()
+        .contains("Mary Johnson"));
+    // Before: exit 0 with the tokens left as they were.
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "unmask",
+            "masked.csv",
+            "b2.csv",
+            "--policy",
+            "m.toml",
+            "--key",
+            "k2",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 2") && stderr(&o).contains("do not authenticate"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!p.join("b2.csv").exists());
+    let masked = std::fs::read_to_string(p.join("masked.csv")).unwrap();
+    let at = masked.find("siv:").unwrap() + 8;
+    let mut edited = masked.into_bytes();
+    edited[at] = if edited[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(p.join("edited.csv"), edited).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "unmask",
+            "edited.csv",
+            "b3.csv",
+            "--policy",
+            "m.toml",
+            "--key",
+            "k1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!p.join("b3.csv").exists());
+}

@@ -339,7 +339,7 @@ fn risk_measures_k_and_l_and_fails_below_the_minimum() {
     assert!(o.status.success(), "{}", stdout(&o));
     let o = rampart(p, &["data", "risk", "d.csv", "--quasi", "postcode"], &[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no column \"postcode\""));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--quasi \"postcode\": no such column"));
 }
 
 #[test]
