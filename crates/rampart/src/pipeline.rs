@@ -141,20 +141,7 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
             let (_, counts, files) = match crate::data::scan_files(&inputs, &policy, 0) {
                 Ok(r) => r,
                 // Unread records fail the gate, attested as failed.
-                Err(e) if crate::is_unread(&e) => {
-                    let summary = format!("DATA-UNREAD {e:#}");
-                    let predicate =
-                        serde_json::json!({"passed": false, "summary": summary, "unread": true});
-                    return finish(
-                        "pii-scan",
-                        &inputs,
-                        names,
-                        false,
-                        summary,
-                        Vec::new(),
-                        predicate,
-                    );
-                }
+                Err(e) if crate::is_unread(&e) => return unread("pii-scan", &inputs, names, &e),
                 Err(e) => return Err(e),
             };
             let total: u64 = counts.values().sum();
@@ -188,20 +175,7 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
             };
             let report = match crate::data::measure_risk(&q, &Default::default()) {
                 Ok(r) => r,
-                Err(e) if crate::is_unread(&e) => {
-                    let summary = format!("DATA-UNREAD {e:#}");
-                    let predicate =
-                        serde_json::json!({"passed": false, "summary": summary, "unread": true});
-                    return finish(
-                        "reid-risk",
-                        &inputs,
-                        names,
-                        false,
-                        summary,
-                        Vec::new(),
-                        predicate,
-                    );
-                }
+                Err(e) if crate::is_unread(&e) => return unread("reid-risk", &inputs, names, &e),
                 Err(e) => return Err(e),
             };
             let passed = report["passed"].as_bool().unwrap_or(false);
@@ -219,6 +193,19 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
         }
     };
     finish(gate, &inputs, names, passed, summary, findings, predicate)
+}
+
+/// A data gate whose input held records that could not be read: failed,
+/// and attested as failed.
+fn unread(
+    gate: &str,
+    inputs: &[PathBuf],
+    names: Vec<String>,
+    e: &anyhow::Error,
+) -> Result<GateResult> {
+    let summary = format!("DATA-UNREAD {e:#}");
+    let predicate = serde_json::json!({"passed": false, "summary": summary, "unread": true});
+    finish(gate, inputs, names, false, summary, Vec::new(), predicate)
 }
 
 /// Records a gate's outcome in the ledger (when there is one).
