@@ -73,6 +73,7 @@ pub fn scan_cell(value: &str, column: &str, threshold: f32) -> Vec<Match> {
         }
     }
     found.retain(|m| m.score >= threshold);
+    crate::own::drop_own(value, &mut found);
     found
 }
 

@@ -24,6 +24,7 @@ pub mod columns;
 mod context;
 pub mod names;
 mod numeric;
+mod own;
 pub mod phone;
 mod skip;
 pub mod transform;
@@ -489,12 +490,6 @@ fn accept<'t>(r: &Recognizer, value: &'t str) -> Option<(&'t str, f32, Option<&'
 /// How much a context word adds to a score.
 const CONTEXT_BOOST: f32 = 0.3;
 
-/// Every entity in `text` scoring at least `threshold`, sorted by
-/// position. `column` is the name of the column the text came from, if
-/// any: its words count as context for every match (a column called
-/// `phone` makes ten bare digits a phone number). Matches under the
-/// threshold are dropped before overlaps are resolved, so that they never
-/// hide a match that is reported.
 /// Every entity a recogniser can report, in name order: what a masking
 /// policy's `[entities]` may name.
 pub fn entity_names() -> Vec<&'static str> {
@@ -505,6 +500,13 @@ pub fn entity_names() -> Vec<&'static str> {
     names
 }
 
+/// Every entity in `text` scoring at least `threshold`, sorted by
+/// position. `column` is the name of the column the text came from, if
+/// any: its words count as context for every match (a column called
+/// `phone` makes ten bare digits a phone number). Matches under the
+/// threshold are dropped before overlaps are resolved, so that they never
+/// hide a match that is reported. Rampart's own masks and tokens are
+/// never reported (module `own`).
 pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
     let lexicon = lexicon();
     let column_context = column.map_or(0, column_context);
@@ -592,6 +594,7 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
         }
     }
     found.retain(|m| m.score >= threshold);
+    own::drop_own(text, &mut found);
     resolve_overlaps(found)
 }
 

@@ -310,6 +310,9 @@ impl<'de> Deserialize<'de> for TopValues {
 
 /// Counters kept.
 const K: usize = 64;
+
+/// Counters a column's top values keep: drift bounds their error by it.
+pub const TOP_COUNTERS: usize = K;
 /// Counters held before a cut back to K.
 const SLACK: usize = 4 * K;
 

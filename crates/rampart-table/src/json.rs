@@ -112,8 +112,13 @@ pub fn lines(
     mut out: Option<&mut (dyn Write + Send)>,
 ) -> Result<(), Error> {
     let mut lines = Lines::new(options.max_record);
-    while let Some(Line { no, bytes, .. }) = lines.next(&mut reader, tracker)? {
+    // Outputs keep each line's ending, and blank lines, so that a line
+    // number names the same record in the input and the output.
+    while let Some(Line { no, bytes, ending }) = lines.next(&mut reader, tracker)? {
         if bytes.iter().all(u8::is_ascii_whitespace) {
+            if let Some(w) = out.as_deref_mut() {
+                w.write_all(ending).map_err(Error::Write)?;
+            }
             continue;
         }
         if let Some(value) = record(bytes, no, tracker, visitor)? {
@@ -121,7 +126,7 @@ pub fn lines(
             if let Some(w) = out.as_deref_mut().filter(|_| kept) {
                 serde_json::to_writer(&mut *w, &value)
                     .map_err(|e| Error::Write(e.into()))
-                    .and_then(|()| w.write_all(b"\n").map_err(Error::Write))?;
+                    .and_then(|()| w.write_all(ending).map_err(Error::Write))?;
             }
         }
     }
