@@ -268,6 +268,41 @@ impl Side {
     pub fn columns(&self) -> impl Iterator<Item = &str> {
         self.samples.iter().map(|s| s.column.name.as_str())
     }
+
+    /// The columns whose top values a profile masked.
+    pub fn masked_columns(&self) -> Vec<String> {
+        self.samples
+            .iter()
+            .filter(|s| s.column.masked)
+            .map(|s| s.column.name.clone())
+            .collect()
+    }
+
+    /// Masks the values of the columns named, as a profile of this side
+    /// would have been masked (`mask` is given the column and the value),
+    /// so that a masked profile is compared with values masked alike.
+    pub fn mask_columns(&mut self, names: &[String], mask: &dyn Fn(&str, &str) -> Option<String>) {
+        for s in self
+            .samples
+            .iter_mut()
+            .filter(|s| names.contains(&s.column.name))
+        {
+            let name = s.column.name.clone();
+            s.column.mask_top(&|v| mask(&name, v));
+            s.column.masked = true;
+            if let Some(counts) = s.values.as_mut() {
+                let mut texts: FxHashMap<String, u64> = FxHashMap::default();
+                for (v, n) in counts.to_map() {
+                    let v = mask(&name, &v).unwrap_or(v);
+                    *texts.entry(v).or_default() += n as u64;
+                }
+                *counts = Counts {
+                    texts,
+                    numbers: FxHashMap::default(),
+                };
+            }
+        }
+    }
 }
 
 /// What decides whether a column drifted.

@@ -249,7 +249,8 @@ pub fn suggest(p: &mut Profile) -> Expectations {
         if kind == "string" || kind == "bool" {
             let top = c.top.top(64);
             let covered: u64 = top.iter().map(|(_, n)| n).sum();
-            if distinct <= 20 && covered == non_null {
+            // A masked column's values are masks: no set of them.
+            if distinct <= 20 && covered == non_null && !c.masked {
                 let mut values: Vec<String> = top.into_iter().map(|(v, _)| v).collect();
                 values.sort();
                 x.allowed = Some(values);
@@ -295,7 +296,7 @@ fn reference_distribution(
     }
     let top = c.top.top(64);
     let covered: u64 = top.iter().map(|(_, n)| n).sum();
-    if top.len() > 20 || covered != non_null {
+    if top.len() > 20 || covered != non_null || c.masked {
         return None;
     }
     let mut shares: Vec<f64> = top

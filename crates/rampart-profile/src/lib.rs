@@ -173,6 +173,10 @@ pub struct Column {
     /// Finite numbers not yet summarised.
     #[serde(skip)]
     pending: Vec<f64>,
+    /// Personal data in its top values was masked ([`Column::mask_top`]):
+    /// they are no longer the values themselves.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub masked: bool,
 }
 
 impl Column {
@@ -293,7 +297,32 @@ impl Column {
         !self.pending.is_empty()
     }
 
+    /// Rewrites the top values with `mask` (a value it returns `None` for
+    /// stays), adding up values that become equal, and marks the column
+    /// masked when any changed. Profiles are shared and committed, so the
+    /// personal data among their values is masked before they are
+    /// written; drift masks the other side alike before comparing.
+    pub fn mask_top(&mut self, mask: &dyn Fn(&str) -> Option<String>) {
+        self.finish();
+        let mut changed = false;
+        let mut top = TopValues::default();
+        for (v, n) in self.top.top(usize::MAX) {
+            match mask(&v) {
+                Some(m) => {
+                    changed = true;
+                    top.add_n(&m, n);
+                }
+                None => top.add_n(&v, n),
+            }
+        }
+        if changed {
+            self.top = top;
+            self.masked = true;
+        }
+    }
+
     pub fn merge(&mut self, o: &Column) {
+        self.masked |= o.masked;
         self.finish();
         let mut o = std::borrow::Cow::Borrowed(o);
         if !o.pending.is_empty() {

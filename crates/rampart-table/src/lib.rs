@@ -73,6 +73,17 @@ pub enum BadInput {
     Fail,
 }
 
+/// The rules the dataset readers emit, for `rampart rules`.
+pub static RULES: &[rampart_core::Rule] = &[rampart_core::Rule {
+    id: "DATA-UNREAD",
+    name: "dataset-records-unread",
+    default_severity: rampart_core::Severity::High,
+    summary: "Records of a dataset could not be read: not UTF-8, a field count unlike the header's, a quote never closed, a line over 16 MiB, JSON that does not parse or nests too deep.",
+    description: "A gate that skipped records did not check them: personal data, poisoned rows or drift in them would pass unseen. By default every data command reads on to the end, lists each such record by line, fails (exit 1) and writes no output; a pipeline's pii and risk gates are attested as failed, so admission refuses.",
+    fix: "Repair or re-export the file (a legacy encoding is read with --encoding cp1252, utf-16le... as the message suggests). To accept reading only part of it, pass --bad-input skip (bad_input = \"skip\"): the skipped records are still counted in the report and the attestation.",
+    references: &["OWASP ML02:2023 Data Poisoning Attack", "docs/fail-closed.md"],
+}];
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub bad_input: BadInput,

@@ -196,7 +196,7 @@ enum ColorChoice {
 }
 
 pub fn catalog() -> Catalog {
-    Catalog::new(&[rampart_scan::RULES])
+    Catalog::new(&[rampart_scan::RULES, rampart_table::RULES])
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {

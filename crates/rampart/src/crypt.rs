@@ -302,6 +302,14 @@ pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
             "{}: none of the identities or passphrases given can decrypt it (it was encrypted to other recipients)",
             a.input.display()
         ),
+        age::DecryptError::DecryptionFailed | age::DecryptError::KeyDecryptionFailed => anyhow::anyhow!(
+            "{}: cannot decrypt it: the passphrase is wrong, or the identity is not one it was encrypted to (nothing was written)",
+            a.input.display()
+        ),
+        age::DecryptError::InvalidMac | age::DecryptError::InvalidHeader => anyhow::anyhow!(
+            "{}: its header was altered or is damaged, or the passphrase is wrong (nothing was written)",
+            a.input.display()
+        ),
         other => anyhow::anyhow!("{}: {other}", a.input.display()),
     })?;
     let mut reader = BufReader::with_capacity(1 << 16, reader);
@@ -391,8 +399,7 @@ pub fn age_keygen(a: &AgeKeygenArgs) -> Result<ExitCode> {
         "# public key: {public}\n{}\n",
         id.to_string().expose_secret()
     );
-    crate::signing::write_new(&a.output, text.as_bytes(), 0o600)
-        .context("an existing identity is never overwritten")?;
+    crate::signing::write_new(&a.output, text.as_bytes(), 0o600)?;
     println!("{public}");
     eprintln!(
         "wrote the identity to {}; encrypt to it with --recipient {public}",

@@ -114,16 +114,22 @@ enum PiiCommand {
     Keygen { path: PathBuf },
 }
 
-#[derive(Args, Debug)]
-struct Common {
-    /// Masking policy (TOML): threshold, bad_input, and actions per
-    /// entity and column. See the README.
-    #[arg(long)]
+/// The flags of the commands that find personal data.
+#[derive(Args, Debug, Default)]
+struct Masking {
+    /// Masking policy (TOML): threshold, bad_input, encoding, max_bytes,
+    /// and actions per entity and column. See the README.
+    #[arg(long, value_name = "TOML")]
     policy: Option<PathBuf>,
-    /// Matches below this score (0 to 1) are ignored [default: the
-    /// policy's, else 0.5].
+    /// Matches of personal data scoring below this (0 to 1) are ignored
+    /// [default: the policy's, else 0.5].
     #[arg(long)]
     threshold: Option<f32>,
+}
+
+/// The flags of every command that reads datasets.
+#[derive(Args, Debug)]
+struct Common {
     /// Records that cannot be read (malformed rows, invalid UTF-8, lines
     /// over 16 MiB, invalid JSON). reject: read on, then fail with
     /// DATA-UNREAD naming them (exit 1, nothing written); skip: accept
@@ -158,6 +164,8 @@ struct ScanArgs {
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     #[command(flatten)]
+    masking: Masking,
+    #[command(flatten)]
     common: Common,
     /// JSON output.
     #[arg(long)]
@@ -171,6 +179,8 @@ struct ScanArgs {
 struct MaskArgs {
     input: PathBuf,
     output: PathBuf,
+    #[command(flatten)]
+    masking: Masking,
     #[command(flatten)]
     common: Common,
     /// Key file for hmac, siv and ff1 (see `rampart data pii keygen`).
@@ -189,6 +199,15 @@ struct ProfileArgs {
     /// The inputs are profiles to merge.
     #[arg(long)]
     merge: bool,
+    /// Keep personal data in the top values as it is. By default the
+    /// values in which the PII recognisers find personal data are masked
+    /// (`***** **ith`), and no allowed set or value distribution is
+    /// suggested for their columns: these files are meant to be shared
+    /// and committed.
+    #[arg(long)]
+    keep_personal_data: bool,
+    #[command(flatten)]
+    masking: Masking,
     #[command(flatten)]
     common: Common,
 }
@@ -200,6 +219,15 @@ struct SuggestArgs {
     /// Where to write the expectations (TOML; never overwritten).
     #[arg(short, long)]
     output: PathBuf,
+    /// Keep personal data in the top values as it is. By default the
+    /// values in which the PII recognisers find personal data are masked
+    /// (`***** **ith`), and no allowed set or value distribution is
+    /// suggested for their columns: these files are meant to be shared
+    /// and committed.
+    #[arg(long)]
+    keep_personal_data: bool,
+    #[command(flatten)]
+    masking: Masking,
     #[command(flatten)]
     common: Common,
 }
@@ -299,9 +327,11 @@ struct FilterArgs {
     /// A report of `rampart data poison INPUT --json`.
     #[arg(long)]
     drop_findings: PathBuf,
-    /// Only these kinds of findings, comma-separated (duplicate,
-    /// conflicting-labels, leak); all by default.
-    #[arg(long, value_delimiter = ',')]
+    /// Only these kinds of findings, comma-separated; all by default.
+    #[arg(long, value_delimiter = ',', value_parser = [
+        "duplicate", "conflicting-labels", "leak", "near-duplicate",
+        "near-leak", "outlier", "backdoor-trigger", "label-issue",
+    ])]
     kinds: Vec<String>,
     #[arg(long)]
     json: bool,
@@ -350,8 +380,8 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
 }
 
 /// The policy, with the command line's overrides applied.
-fn load_policy(c: &Common) -> Result<(Policy, String)> {
-    let (mut policy, digest) = match &c.policy {
+fn load_policy(m: &Masking, c: &Common) -> Result<(Policy, String)> {
+    let (mut policy, digest) = match &m.policy {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read the policy {}", p.display()))?;
@@ -361,7 +391,7 @@ fn load_policy(c: &Common) -> Result<(Policy, String)> {
         }
         None => (Policy::default(), "default".into()),
     };
-    if let Some(t) = c.threshold {
+    if let Some(t) = m.threshold {
         if !(0.0..=1.0).contains(&t) {
             bail!("--threshold {t} is not between 0 and 1");
         }
@@ -607,7 +637,7 @@ pub fn scan_predicate(
 }
 
 fn scan(a: &ScanArgs) -> Result<ExitCode> {
-    let (policy, policy_digest) = load_policy(&a.common)?;
+    let (policy, policy_digest) = load_policy(&a.masking, &a.common)?;
     let (hits, counts, files) = scan_files(&a.paths, &policy, a.max_matches)?;
     if a.json {
         // Serialized straight from the structs, streamed: listing every
@@ -909,7 +939,7 @@ fn rewrite(
 }
 
 fn mask(a: &MaskArgs, unmask: bool) -> Result<ExitCode> {
-    let (policy, policy_digest) = load_policy(&a.common)?;
+    let (policy, policy_digest) = load_policy(&a.masking, &a.common)?;
     crate::output::check(&a.output, std::slice::from_ref(&a.input))?;
     let keys = match &a.key {
         Some(k) => Some(
@@ -1000,8 +1030,7 @@ fn keygen(path: &Path) -> Result<ExitCode> {
     use rand_core::RngCore;
     let mut key = [0u8; 32];
     rand_core::OsRng.fill_bytes(&mut key);
-    crate::signing::write_new(path, format!("{}\n", hex::encode(key)).as_bytes(), 0o600)
-        .context("an existing key is never overwritten")?;
+    crate::signing::write_new(path, format!("{}\n", hex::encode(key)).as_bytes(), 0o600)?;
     println!(
         "wrote a new masking key to {} (keep it secret: it links pseudonyms and opens tokens)",
         path.display()
@@ -1166,7 +1195,7 @@ pub fn measure_risk(q: &RiskQuery, policy: &Policy) -> Result<serde_json::Value>
 }
 
 fn risk(a: &RiskArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&a.common)?;
+    let (policy, _) = load_policy(&Masking::default(), &a.common)?;
     let q = RiskQuery {
         path: &a.path,
         quasi: &a.quasi,
@@ -1514,6 +1543,40 @@ fn profile_of(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> 
     }
 }
 
+/// `value` with the personal data the recognisers find in it masked, or
+/// None when they find none. Profiles and suggestions are shared and
+/// committed, so they hold masks, never the values: of each match at most
+/// a third of its characters, and never more than four, stay.
+pub(super) fn mask_personal(column: &str, value: &str, threshold: f32) -> Option<String> {
+    let found = rampart_pii::disjoint(scan_cell(value, column, threshold));
+    if found.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut at = 0;
+    for m in &found {
+        let span = value.get(m.start..m.end)?;
+        out.push_str(value.get(at..m.start)?);
+        let keep = (span.chars().count() / 3).min(4);
+        out.push_str(&rampart_pii::columns::mask_example_keep(span, keep));
+        at = m.end;
+    }
+    out.push_str(value.get(at..)?);
+    Some(out)
+}
+
+/// Masks the personal data among a profile's top values
+/// ([`mask_personal`]), unless `keep` (`--keep-personal-data`).
+fn mask_profile(profile: &mut rampart_profile::Profile, threshold: f32, keep: bool) {
+    if keep {
+        return;
+    }
+    for c in &mut profile.columns {
+        let name = c.name.clone();
+        c.mask_top(&|v| mask_personal(&name, v, threshold));
+    }
+}
+
 /// The profile in `path`, or None when it is not a profile (a dataset).
 fn read_profile(path: &Path) -> Result<Option<rampart_profile::Profile>> {
     // Only a JSON object of bounded size can be a profile: anything else
@@ -1546,8 +1609,9 @@ fn read_profile(path: &Path) -> Result<Option<rampart_profile::Profile>> {
 
 fn suggest(a: &SuggestArgs) -> Result<ExitCode> {
     crate::output::check_new(&a.output, std::slice::from_ref(&a.path))?;
-    let (policy, _) = load_policy(&a.common)?;
+    let (policy, _) = load_policy(&a.masking, &a.common)?;
     let mut profile = profile_of(&a.path, &policy)?;
+    mask_profile(&mut profile, policy.threshold, a.keep_personal_data);
     let e = rampart_profile::expect::suggest(&mut profile);
     let text = format!(
         "# Expectations suggested by `rampart data suggest` from {} ({} rows).\n\
@@ -1556,8 +1620,7 @@ fn suggest(a: &SuggestArgs) -> Result<ExitCode> {
         profile.rows,
         toml::to_string(&e)?
     );
-    crate::signing::write_new(&a.output, text.as_bytes(), 0o644)
-        .context("existing expectations are never overwritten")?;
+    crate::signing::write_new(&a.output, text.as_bytes(), 0o644)?;
     println!(
         "{} expectations on {} columns -> {}",
         e.expect.len(),
@@ -1585,7 +1648,7 @@ impl Visitor for ValidateVisitor<'_> {
 }
 
 fn validate(a: &ValidateArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&a.common)?;
+    let (policy, _) = load_policy(&Masking::default(), &a.common)?;
     let text = std::fs::read_to_string(&a.expect)
         .with_context(|| format!("cannot read {}", a.expect.display()))?;
     let expectations = rampart_profile::expect::Expectations::parse(&text)
@@ -1689,7 +1752,7 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
 
 fn profile(a: &ProfileArgs) -> Result<ExitCode> {
     crate::output::check(&a.output, &a.paths)?;
-    let (policy, _) = load_policy(&a.common)?;
+    let (policy, _) = load_policy(&a.masking, &a.common)?;
     let mut profile = rampart_profile::Profile::default();
     for path in &a.paths {
         if a.merge {
@@ -1713,6 +1776,7 @@ fn profile(a: &ProfileArgs) -> Result<ExitCode> {
         let shard = profile_dataset(path, &policy)?;
         profile.merge(&shard).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    mask_profile(&mut profile, policy.threshold, a.keep_personal_data);
     let (mut text, summary) = profile.to_json_text()?;
     text.push('\n');
     rampart_core::write_atomic(&a.output, text.as_bytes())
@@ -1965,7 +2029,7 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
 }
 
 fn poison(a: &PoisonArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&a.common)?;
+    let (policy, _) = load_policy(&Masking::default(), &a.common)?;
     let PoisonReport {
         rows,
         findings,
@@ -2267,7 +2331,7 @@ impl Visitor for DropRecords {
 }
 
 fn filter(a: &FilterArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&a.common)?;
+    let (policy, _) = load_policy(&Masking::default(), &a.common)?;
     crate::output::check(&a.output, std::slice::from_ref(&a.input))?;
     let report_text = std::fs::read_to_string(&a.drop_findings)
         .with_context(|| format!("cannot read the report {}", a.drop_findings.display()))?;

@@ -69,12 +69,30 @@ fn main() -> ExitCode {
         // Records that could not be read fail the gate like a finding
         // (exit 1), not like a broken command line: the file was read.
         Err(e) if is_unread(&e) => {
-            eprintln!("FAIL DATA-UNREAD {e:#}");
+            eprintln!("FAIL DATA-UNREAD {}", chain(&e));
             ExitCode::from(1)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes, joined by `: `, leaving out a cause whose text
+/// an earlier part already holds (a message that names its I/O error would
+/// otherwise end in "(os error 2)" twice).
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

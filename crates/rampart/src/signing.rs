@@ -255,9 +255,14 @@ pub fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut f = o
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut f = match o.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
+            "{} exists, and is never overwritten: write to a new path, or move it away first",
+            path.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+    };
     f.write_all(data)
         .and_then(|_| f.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))

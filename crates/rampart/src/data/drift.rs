@@ -3,7 +3,7 @@
 
 use super::{
     load_policy, read_profile, record_attestation, summarise, warn_skipped, workers, Common,
-    Summarised,
+    Masking, Summarised,
 };
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
@@ -115,7 +115,7 @@ fn read_side(
 }
 
 pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&a.common)?;
+    let (policy, _) = load_policy(&Masking::default(), &a.common)?;
     if !(0.0..1.0).contains(&a.alpha) || !(0.0..=1.0).contains(&a.drift_share) {
         bail!("--alpha must be in [0, 1) and --drift-share in [0, 1]");
     }
@@ -163,7 +163,18 @@ pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
         )
     });
     progress.finish_and_clear();
-    let report = compare(&reference?, &current?, &o);
+    let (mut reference, mut current) = (reference?, current?);
+    // A profile's masked columns are compared with values masked alike:
+    // both sides, whichever was masked (masking a mask changes nothing).
+    let mut masked = reference.masked_columns();
+    masked.extend(current.masked_columns());
+    if !masked.is_empty() {
+        let mask =
+            |column: &str, value: &str| super::mask_personal(column, value, policy.threshold);
+        reference.mask_columns(&masked, &mask);
+        current.mask_columns(&masked, &mask);
+    }
+    let report = compare(&reference, &current, &o);
     let schema_changed = !report.missing.is_empty() || !report.added.is_empty();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
