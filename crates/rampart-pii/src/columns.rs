@@ -185,8 +185,10 @@ impl Columns {
         }
     }
 
-    /// The columns holding personal data, in column order; for each, its
-    /// most frequent entity.
+    /// The columns holding personal data, in column order; for each, every
+    /// entity it holds (most frequent first) in at least [`MIN_SHARE`] of
+    /// its values, or in any when its name suggests that entity. A notes
+    /// column with phone numbers and SSNs is listed under both.
     pub fn report(&self) -> Vec<PiiColumn> {
         let mut out = Vec::new();
         for name in &self.order {
@@ -194,21 +196,21 @@ impl Columns {
                 continue;
             };
             let hint = name_hint(name);
-            let best = t.entities.iter().max_by_key(|(_, (n, _))| *n);
-            let Some((&entity, (n, examples))) = best else {
-                continue;
-            };
-            let share = *n as f64 / t.values.max(1) as f64;
-            let hinted = hint == Some(entity);
-            if share >= MIN_SHARE || hinted {
-                out.push(PiiColumn {
-                    column: name.clone(),
-                    entity,
-                    share,
-                    values: t.values,
-                    name_hint: hinted,
-                    examples: examples.clone(),
-                });
+            let mut held: Vec<(&&'static str, &(u64, Vec<String>))> = t.entities.iter().collect();
+            held.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+            for (&entity, (n, examples)) in held {
+                let share = *n as f64 / t.values.max(1) as f64;
+                let hinted = hint == Some(entity);
+                if share >= MIN_SHARE || hinted {
+                    out.push(PiiColumn {
+                        column: name.clone(),
+                        entity,
+                        share,
+                        values: t.values,
+                        name_hint: hinted,
+                        examples: examples.clone(),
+                    });
+                }
             }
         }
         out
@@ -240,7 +242,23 @@ mod tests {
             c.observe("contact", v, &scan_cell(v, "contact", 0.5));
             c.observe("id", &i.to_string(), &[]);
         }
+        // Every entity a column holds is listed, most frequent first.
+        for v in [
+            "call 415 555 0958",
+            "SSN 078-05-1120",
+            "call 212 555 0199",
+            "ok",
+        ] {
+            c.observe("notes", v, &scan_cell(v, "notes", 0.5));
+        }
         let r = c.report();
+        let notes: Vec<&str> = r
+            .iter()
+            .filter(|p| p.column == "notes")
+            .map(|p| p.entity)
+            .collect();
+        assert_eq!(notes, ["PHONE_NUMBER", "US_SSN"]);
+        let r: Vec<&PiiColumn> = r.iter().filter(|p| p.column != "notes").collect();
         assert_eq!(r.len(), 1);
         assert_eq!(
             (r[0].column.as_str(), r[0].entity),

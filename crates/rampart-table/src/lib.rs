@@ -99,6 +99,19 @@ pub struct Options {
     /// (a columnar file can be read column by column on several threads);
     /// the other formats are always read whole. Not for rewriting.
     pub columns: Option<Vec<usize>>,
+    /// Told the file's size, then each read of its (compressed) bytes:
+    /// a progress bar in bytes and percent. Text formats only.
+    pub progress: Option<ProgressHook>,
+}
+
+/// Where reading progress goes (see [`Options::progress`]).
+#[derive(Clone)]
+pub struct ProgressHook(pub std::sync::Arc<dyn rampart_core::Progress + Send>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
 }
 
 impl Default for Options {
@@ -109,6 +122,7 @@ impl Default for Options {
             max_bytes: 1 << 40,
             encoding: None,
             columns: None,
+            progress: None,
         }
     }
 }
@@ -425,8 +439,13 @@ pub fn process(
         parquet_format::process(&source.path, columns, &mut tracker, visitor, out)?;
         return tracker.finish(visitor);
     }
-    let reader = read::open(&source.path, source.compression, options.max_bytes)
-        .map_err(|e| tracker.io(e))?;
+    let reader = read::open_with(
+        &source.path,
+        source.compression,
+        options.max_bytes,
+        options.progress.as_ref(),
+    )
+    .map_err(|e| tracker.io(e))?;
     let reader = read::decode(reader, options.encoding);
     match source.format {
         Format::Text => text(reader, options, &mut tracker, visitor, out)?,

@@ -31,11 +31,13 @@ struct Capped<R> {
     inner: R,
     left: u64,
     limit: u64,
+    /// The compression read through ("" for none), for error messages.
+    codec: &'static str,
 }
 
 impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf).map_err(|e| self.damaged(e))?;
         self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -49,19 +51,84 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+impl<R> Capped<R> {
+    /// A decompressor's error, said in the user's words: its own text can
+    /// be a debug dump of nested errors (ruzstd's is).
+    fn damaged(&self, e: std::io::Error) -> std::io::Error {
+        if self.codec.is_empty() || e.kind() == std::io::ErrorKind::Interrupted {
+            return e;
+        }
+        let at = self.limit - self.left;
+        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof
+            || e.to_string().contains("UnexpectedEof")
+        {
+            "ends in the middle of its data (the file was cut short)"
+        } else {
+            "is damaged (a corrupted or altered file)"
+        };
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the {} stream {what}, after {at} bytes of decompressed data",
+                self.codec
+            ),
+        )
+    }
+}
+
 /// The file's bytes, decompressed, failing past `max_bytes`.
 pub fn open(
     path: &Path,
     compression: Compression,
     max_bytes: u64,
 ) -> std::io::Result<Box<dyn BufRead>> {
-    let f = BufReader::with_capacity(1 << 16, File::open(path)?);
-    let inner: Box<dyn Read> = match compression {
-        Compression::None => Box::new(f),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(f)),
-        Compression::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(f).map_err(|e| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("zstd: {e}"))
-        })?),
+    open_with(path, compression, max_bytes, None)
+}
+
+/// A file whose reads are reported to a progress bar.
+struct Counted {
+    file: File,
+    progress: Option<crate::ProgressHook>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if let Some(p) = &self.progress {
+            p.0.advance(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+/// [`open`], telling `progress` the file's size and each read of it.
+pub fn open_with(
+    path: &Path,
+    compression: Compression,
+    max_bytes: u64,
+    progress: Option<&crate::ProgressHook>,
+) -> std::io::Result<Box<dyn BufRead>> {
+    let file = File::open(path)?;
+    if let Some(p) = progress {
+        p.0.add_total(file.metadata()?.len());
+    }
+    let counted = Counted {
+        file,
+        progress: progress.cloned(),
+    };
+    let f = BufReader::with_capacity(1 << 16, counted);
+    let (inner, codec): (Box<dyn Read>, &'static str) = match compression {
+        Compression::None => (Box::new(f), ""),
+        Compression::Gzip => (Box::new(flate2::read::MultiGzDecoder::new(f)), "gzip"),
+        Compression::Zstd => match ruzstd::decoding::StreamingDecoder::new(f) {
+            Ok(d) => (Box::new(d), "zstd"),
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the zstd frame header is damaged or cut short",
+                ))
+            }
+        },
     };
     Ok(Box::new(BufReader::with_capacity(
         1 << 16,
@@ -69,6 +136,7 @@ pub fn open(
             inner,
             left: max_bytes,
             limit: max_bytes,
+            codec,
         },
     )))
 }

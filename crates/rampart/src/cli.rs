@@ -56,6 +56,7 @@ enum Command {
     Rules {
         /// A rule id to explain.
         id: Option<String>,
+        /// A table for people, or JSON.
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
         format: RulesFormat,
         /// One line per rule: id, default severity, summary.
@@ -84,9 +85,12 @@ enum Command {
     /// in the ledger: which gates it passed and failed, each signature and
     /// checkpoint inclusion checked. Exit 1 if a signature does not verify.
     Evidence {
+        /// The artifact: a file or a folder, named by its digest.
         artifact: PathBuf,
+        /// The ledger folder.
         #[arg(long, default_value = ".rampart")]
         ledger: PathBuf,
+        /// A table for people, or JSON.
         #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
         format: RulesFormat,
     },
@@ -94,12 +98,14 @@ enum Command {
     /// (signature verified, in the last checkpoint, latest run passed) for
     /// every required gate? Exit 0 or 1, with the reason.
     Check {
+        /// The artifact: a file or a folder, named by its digest.
         artifact: PathBuf,
         /// Gates required, by the names rampart.toml uses: sign, scan,
         /// verify, pii, risk (e.g. scan,verify) [default: [admission]
         /// require in rampart.toml].
         #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(GateKind))]
         require: Vec<GateKind>,
+        /// The ledger folder.
         #[arg(long, default_value = ".rampart")]
         ledger: PathBuf,
     },

@@ -111,7 +111,10 @@ enum PiiCommand {
     Unmask(MaskArgs),
     /// Write a new random 32-byte masking key (hex, mode 0600). Never
     /// overwrites.
-    Keygen { path: PathBuf },
+    Keygen {
+        /// Where to write the key (a new file).
+        path: PathBuf,
+    },
 }
 
 /// The flags of the commands that find personal data.
@@ -134,7 +137,7 @@ struct Common {
     /// over 16 MiB, invalid JSON). reject: read on, then fail with
     /// DATA-UNREAD naming them (exit 1, nothing written); skip: accept
     /// them, counted and listed; fail: stop at the first (exit 2).
-    /// [default: the policy's, else reject]
+    /// [default: the --policy file's, where one is given, else reject]
     #[arg(long, value_enum)]
     bad_input: Option<BadInputArg>,
     /// The text encoding of the input when it is not UTF-8 (cp1252,
@@ -143,7 +146,7 @@ struct Common {
     encoding: Option<String>,
     /// Most bytes read from a file after decompression; more is an error
     /// (a decompression bomb, or a file bigger than expected). [default:
-    /// the policy's max_bytes, else 1 TiB]
+    /// the --policy file's max_bytes, where one is given, else 1 TiB]
     #[arg(long)]
     max_bytes: Option<u64>,
     /// Ledger folder to record an attestation in [default: .rampart when
@@ -161,6 +164,8 @@ enum BadInputArg {
 
 #[derive(Args, Debug)]
 struct ScanArgs {
+    /// Datasets (CSV/TSV, JSON Lines, JSON, Parquet, text; gzip or zstd
+    /// too).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     #[command(flatten)]
@@ -168,6 +173,7 @@ struct ScanArgs {
     #[command(flatten)]
     common: Common,
     /// JSON output.
+    /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
     /// Most matches listed (all are counted); 0 lists every one.
@@ -177,7 +183,10 @@ struct ScanArgs {
 
 #[derive(Args, Debug)]
 struct MaskArgs {
+    /// The dataset to read.
     input: PathBuf,
+    /// Where to write the result, in the input's format (never the input
+    /// itself).
     output: PathBuf,
     #[command(flatten)]
     masking: Masking,
@@ -199,11 +208,10 @@ struct ProfileArgs {
     /// The inputs are profiles to merge.
     #[arg(long)]
     merge: bool,
-    /// Keep personal data in the top values as it is. By default the
-    /// values in which the PII recognisers find personal data are masked
-    /// (`***** **ith`), and no allowed set or value distribution is
-    /// suggested for their columns: these files are meant to be shared
-    /// and committed.
+    /// Keep personal data among the values written as it is. By default
+    /// the values in which the PII recognisers find personal data are
+    /// masked (`***** **ith`): these files are meant to be shared and
+    /// committed.
     #[arg(long)]
     keep_personal_data: bool,
     #[command(flatten)]
@@ -219,11 +227,10 @@ struct SuggestArgs {
     /// Where to write the expectations (TOML; never overwritten).
     #[arg(short, long)]
     output: PathBuf,
-    /// Keep personal data in the top values as it is. By default the
-    /// values in which the PII recognisers find personal data are masked
-    /// (`***** **ith`), and no allowed set or value distribution is
-    /// suggested for their columns: these files are meant to be shared
-    /// and committed.
+    /// Keep personal data among the values written as it is. By default
+    /// the values in which the PII recognisers find personal data are
+    /// masked (`***** **ith`): these files are meant to be shared and
+    /// committed.
     #[arg(long)]
     keep_personal_data: bool,
     #[command(flatten)]
@@ -234,10 +241,12 @@ struct SuggestArgs {
 
 #[derive(Args, Debug)]
 struct ValidateArgs {
+    /// The dataset to check.
     path: PathBuf,
     /// The expectations (TOML).
     #[arg(long)]
     expect: PathBuf,
+    /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -246,6 +255,7 @@ struct ValidateArgs {
 
 #[derive(Args, Debug)]
 struct PoisonArgs {
+    /// The dataset to check.
     path: PathBuf,
     /// The label column: left out of the row comparison, and compared
     /// within groups of duplicates.
@@ -314,6 +324,7 @@ struct PoisonArgs {
     #[arg(long, default_value_t = 5,
           value_parser = clap::value_parser!(u8).range(2..=20))]
     folds: u8,
+    /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -322,7 +333,9 @@ struct PoisonArgs {
 
 #[derive(Args, Debug)]
 struct FilterArgs {
+    /// The dataset the report was made of.
     input: PathBuf,
+    /// Where to write the rows kept, in the input's format.
     output: PathBuf,
     /// A report of `rampart data poison INPUT --json`.
     #[arg(long)]
@@ -333,6 +346,7 @@ struct FilterArgs {
         "near-leak", "outlier", "backdoor-trigger", "label-issue",
     ])]
     kinds: Vec<String>,
+    /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -341,6 +355,7 @@ struct FilterArgs {
 
 #[derive(Args, Debug)]
 struct RiskArgs {
+    /// The dataset to measure.
     path: PathBuf,
     /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
     #[arg(long, value_delimiter = ',', required = true)]
@@ -357,6 +372,7 @@ struct RiskArgs {
     /// Most row numbers listed for classes under k.
     #[arg(long, default_value_t = 20)]
     max_rows: usize,
+    /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -438,6 +454,26 @@ fn options(policy: &Policy) -> Options {
         encoding: policy.encoding.as_deref().and_then(|l| encoding(l).ok()),
         ..Options::default()
     }
+}
+
+/// Runs `read` with the policy's reading options and a progress bar in
+/// bytes and percent of the file on stderr (drawn when it is a terminal).
+fn with_bar<T>(
+    policy: &Policy,
+    message: &str,
+    read: impl FnOnce(&Options) -> Result<T>,
+) -> Result<T> {
+    let bar = crate::progress::Bar::new(true);
+    rampart_core::Progress::set_message(&bar, message);
+    let o = Options {
+        progress: Some(rampart_table::ProgressHook(std::sync::Arc::new(
+            bar.clone(),
+        ))),
+        ..options(policy)
+    };
+    let result = read(&o);
+    bar.finish();
+    result
 }
 
 /// Names on stderr, by line, the records of `path` that were skipped.
@@ -589,9 +625,9 @@ pub fn scan_files(paths: &[PathBuf], policy: &Policy, max_matches: usize) -> Res
             counts: &mut counts,
             columns: Columns::default(),
         };
-        let progress = crate::progress::spinner(&format!("scanning {file}"));
-        let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
-        progress.finish_and_clear();
+        let summary = with_bar(policy, &format!("scanning {file}"), |o| {
+            Ok(rampart_table::process(&source, o, &mut v, None)?)
+        })?;
         files.push(FileSummary {
             format: source.format.name(),
             records: summary.records,
@@ -914,22 +950,21 @@ fn rewrite(
 ) -> Result<rampart_table::Summary> {
     let tmp = crate::crypt::partial_beside(output)?;
     let buffered = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone()?);
-    let progress = crate::progress::spinner(&format!("{verb} {}", source.path.display()));
-    let summary = match source.compression {
+    let message = format!("{verb} {}", source.path.display());
+    let summary = with_bar(policy, &message, |o| match source.compression {
         rampart_table::Compression::Gzip => {
             let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::default());
-            let s = rampart_table::process(source, &options(policy), visitor, Some(&mut gz))?;
+            let s = rampart_table::process(source, o, visitor, Some(&mut gz))?;
             gz.finish()?.flush()?;
-            s
+            Ok(s)
         }
         _ => {
             let mut w = buffered;
-            let s = rampart_table::process(source, &options(policy), visitor, Some(&mut w))?;
+            let s = rampart_table::process(source, o, visitor, Some(&mut w))?;
             w.flush()?;
-            s
+            Ok(s)
         }
-    };
-    progress.finish_and_clear();
+    })?;
     require_columns(&source.path, &summary.columns, must_have.iter().copied())?;
     tmp.as_file().sync_all()?;
     tmp.persist(output)
@@ -1136,7 +1171,9 @@ pub fn measure_risk(q: &RiskQuery, policy: &Policy) -> Result<serde_json::Value>
             .max_rows
             .min(usize::try_from(q.min_k.saturating_sub(1)).unwrap_or(usize::MAX)),
     };
-    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
+    let summary = with_bar(policy, &format!("reading {}", q.path.display()), |o| {
+        Ok(rampart_table::process(&source, o, &mut v, None)?)
+    })?;
     v.finish_record();
     let mut have = summary.columns.clone();
     have.extend(v.seen.iter().map(|c| c.to_string()));
@@ -1667,14 +1704,12 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
     });
     let mut validator = rampart_profile::expect::Validator::new(expectations, mask);
     let source = detect(&a.path)?;
-    let summary = rampart_table::process(
-        &source,
-        &options(&policy),
-        &mut ValidateVisitor {
+    let summary = with_bar(&policy, &format!("validating {}", a.path.display()), |o| {
+        let mut v = ValidateVisitor {
             validator: &mut validator,
-        },
-        None,
-    )?;
+        };
+        Ok(rampart_table::process(&source, o, &mut v, None)?)
+    })?;
     let mut have = summary.columns.clone();
     if have == [""] {
         have = vec!["text".into()];
@@ -1854,7 +1889,10 @@ fn each_row(
         row: Default::default(),
         done,
     };
-    let summary = rampart_table::process(&source, &options(policy), &mut v, None)?;
+    let message = format!("reading {}", source.path.display());
+    let summary = with_bar(policy, &message, |o| {
+        Ok(rampart_table::process(&source, o, &mut v, None)?)
+    })?;
     v.flush();
     Ok((summary.records, summary.columns))
 }

@@ -32,6 +32,7 @@ enum LedgerCommand {
     /// Append entries: each FILE's bytes (or stdin with `-`) is one entry.
     /// Prints each index once the append is durable.
     Append {
+        /// Files whose bytes are appended, one entry each (`-`: stdin).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// One transaction per file, each index printed as soon as that

@@ -25,6 +25,8 @@ pub struct RunArgs {
     /// Run later stages even after one fails.
     #[arg(long)]
     keep_going: bool,
+    /// The report's format: a table for people, JSON, JUnit XML for CI
+    /// test views, a self-contained HTML page, or SARIF 2.1.0.
     #[arg(long, short, value_enum, default_value_t = RunFormat::Table)]
     format: RunFormat,
     /// Write the report to FILE (atomically).
@@ -269,6 +271,9 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
         .and_then(Path::parent)
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    // The table on stdout lists every gate: say each as it ends only when
+    // the report goes elsewhere, and show a spinner while it runs.
+    let live = a.output.is_some() || !matches!(a.format, RunFormat::Table);
     let mut results = Vec::new();
     for stage in policy
         .stages
@@ -277,15 +282,20 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
     {
         let mut gates = Vec::new();
         for g in &stage.gates {
-            let r = run_gate(g, &policy, &base).with_context(|| format!("stage {}", stage.name))?;
-            eprintln!(
-                "{:<5} {} / {} {}: {}",
-                if r.passed { "ok" } else { "FAIL" },
-                stage.name,
-                r.gate,
-                r.inputs.join(" "),
-                r.summary
-            );
+            let progress = crate::progress::spinner(&format!("{} / {:?} gate", stage.name, g.gate));
+            let r = run_gate(g, &policy, &base).with_context(|| format!("stage {}", stage.name));
+            progress.finish_and_clear();
+            let r = r?;
+            if live {
+                eprintln!(
+                    "{:<5} {} / {} {}: {}",
+                    if r.passed { "ok" } else { "FAIL" },
+                    stage.name,
+                    r.gate,
+                    r.inputs.join(" "),
+                    r.summary
+                );
+            }
             gates.push(r);
         }
         let passed = gates.iter().all(|g| g.passed);

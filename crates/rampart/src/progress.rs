@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 /// A byte-based progress bar on stderr, drawn only when stderr is a
 /// terminal (CI logs stay clean).
+#[derive(Clone)]
 pub struct Bar(ProgressBar);
 
 impl Bar {
@@ -15,7 +16,7 @@ impl Bar {
         };
         let pb = ProgressBar::with_draw_target(Some(0), target);
         if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta}) {wide_msg}",
+            "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {percent}% ({bytes_per_sec}, {eta}) {wide_msg}",
         ) {
             pb.set_style(style);
         }

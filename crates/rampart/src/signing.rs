@@ -30,6 +30,8 @@ pub struct KeygenArgs {
     /// Writes PREFIX.key (private, mode 0600) and PREFIX.pub.
     #[arg(default_value = "rampart")]
     prefix: PathBuf,
+    /// The signature algorithm: P-256 ECDSA (what OpenSSF model signing
+    /// verifies) or Ed25519.
     #[arg(long, value_enum, default_value_t = Algorithm::P256)]
     algorithm: Algorithm,
 }
@@ -51,11 +53,13 @@ pub enum HashArg {
 /// How to hash: shared by `sign` and `digest`.
 #[derive(Args, Debug)]
 pub struct HashArgs {
+    /// How files are cut into digests: one per file, or one per shard.
     #[arg(long, value_enum, default_value_t = MethodArg::Files)]
     method: MethodArg,
     /// Shard size in bytes for --method shards.
     #[arg(long, default_value_t = 1_000_000_000)]
     shard_size: u64,
+    /// The digest of each file or shard.
     #[arg(long = "hash", value_enum, default_value_t = HashArg::Sha256)]
     hash: HashArg,
     /// Follow symbolic links that stay inside the folder (links that leave

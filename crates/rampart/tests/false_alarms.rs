@@ -224,3 +224,52 @@ fn profiles_and_suggestions_keep_no_personal_data() {
         .unwrap()
         .contains("Sarah Johnson"));
 }
+
+/// The smaller items of issue 17: messages that say what is wrong, once.
+#[test]
+fn errors_and_help_say_what_is_wrong_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // A zstd file cut short: a sentence, not a debug dump.
+    let mut z = vec![0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58, 0x45, 0x02, 0x00];
+    z.extend_from_slice(b"id,name\n");
+    std::fs::write(p.join("cut.csv.zst"), &z).unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "cut.csv.zst"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("cut.csv.zst: the zstd"), "{err}");
+    assert!(!err.contains("Error {") && !err.contains("kind:"), "{err}");
+    // An existing key, and a folder that does not exist, are told apart.
+    assert!(rampart(p, &["data", "pii", "keygen", "k"]).status.success());
+    let err = stderr(&rampart(p, &["data", "pii", "keygen", "k"]));
+    assert!(err.contains("k exists, and is never overwritten"), "{err}");
+    let err = stderr(&rampart(p, &["data", "pii", "keygen", "no/such/k"]));
+    assert!(
+        err.contains("cannot create no/such/k") && !err.contains("overwritten"),
+        "{err}"
+    );
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    // DATA-UNREAD is documented with the other rules.
+    let o = rampart(p, &["rules", "DATA-UNREAD"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Every kind of poison finding can be filtered by.
+    let help = String::from_utf8(rampart(p, &["data", "filter", "--help"]).stdout).unwrap();
+    for kind in [
+        "near-duplicate",
+        "outlier",
+        "backdoor-trigger",
+        "label-issue",
+    ] {
+        assert!(help.contains(kind), "{kind} missing from {help}");
+    }
+    // Masking flags only where personal data is looked for.
+    for cmd in ["drift", "validate", "poison", "risk"] {
+        let help = String::from_utf8(rampart(p, &["data", cmd, "--help"]).stdout).unwrap();
+        assert!(
+            !help.contains("--threshold") && !help.contains("Masking policy"),
+            "{cmd}: {help}"
+        );
+    }
+    let help = String::from_utf8(rampart(p, &["data", "profile", "--help"]).stdout).unwrap();
+    assert!(help.contains("--keep-personal-data"), "{help}");
+}

@@ -49,6 +49,7 @@ pub(super) struct DriftArgs {
     /// stays bounded. Exact statistics equal scipy's.
     #[arg(long, default_value_t = 100_000)]
     exact_limit: usize,
+    /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
