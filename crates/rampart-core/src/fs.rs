@@ -47,11 +47,18 @@ pub fn remove_stale(dir: &Path) {
     }
 }
 
-fn remember(p: &Path) {
-    if let Ok(mut list) = PENDING.lock() {
-        list.retain(|q| q.exists());
-        list.push(p.to_path_buf());
-    }
+/// Creates a temporary file or folder and remembers it, holding the list
+/// meanwhile: a signal's [`remove_pending`] waits for the list, so it
+/// cannot run between the creation and the remembering and miss it.
+fn remembered<T>(
+    create: impl FnOnce() -> io::Result<T>,
+    path: impl Fn(&T) -> &Path,
+) -> io::Result<T> {
+    let mut list = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    let t = create()?;
+    list.retain(|q| q.exists());
+    list.push(path(&t).to_path_buf());
+    Ok(t)
 }
 
 /// Removes every temporary file and folder this process still has: for a
@@ -94,9 +101,7 @@ fn temp_in(path: &Path, private: bool) -> io::Result<tempfile::NamedTempFile> {
             0o666
         }));
     }
-    let t = b.tempfile_in(dir)?;
-    remember(t.path());
-    Ok(t)
+    remembered(|| b.tempfile_in(dir), |t| t.path())
 }
 
 /// A private temporary folder beside `path` (0700), cleaned up as
@@ -105,12 +110,15 @@ pub fn temp_dir_beside(path: &Path) -> io::Result<tempfile::TempDir> {
     let dir = parent_dir(path);
     remove_stale(dir);
     let name = prefix();
-    let t = tempfile::Builder::new()
-        .prefix(&name)
-        .suffix(".partial")
-        .tempdir_in(dir)?;
-    remember(t.path());
-    Ok(t)
+    remembered(
+        || {
+            tempfile::Builder::new()
+                .prefix(&name)
+                .suffix(".partial")
+                .tempdir_in(dir)
+        },
+        |t| t.path(),
+    )
 }
 
 /// The Hugging Face cache repository (`.../models--ORG--NAME`, or

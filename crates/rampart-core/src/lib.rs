@@ -24,6 +24,7 @@ mod policy;
 pub mod render;
 mod rules;
 mod suggest;
+pub mod zstd;
 
 pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};

@@ -130,6 +130,26 @@ pub struct Stage {
     pub gates: Vec<GateSpec>,
 }
 
+impl Stage {
+    /// Why the stage would pass without checking anything: no gate, or a
+    /// gate with no input (a gate over nothing finds nothing, and passes).
+    fn problem(&self) -> Option<String> {
+        if self.gates.is_empty() {
+            return Some(format!(
+                "stage {:?} has no [[stage.gate]]: a stage that checks nothing would pass; add a gate or remove the stage",
+                self.name
+            ));
+        }
+        self.gates.iter().find(|g| g.inputs.is_empty()).map(|g| {
+            format!(
+                "stage {:?}: the {} gate has `inputs = []`: a gate over nothing would pass; name the files or folders it checks",
+                self.name,
+                g.gate.name()
+            )
+        })
+    }
+}
+
 /// The gates: what a stage can run and admission can require.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -254,6 +274,12 @@ impl Policy {
                 });
             }
         }
+        if let Some(message) = p.stages.iter().find_map(Stage::problem) {
+            return Err(PolicyError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            });
+        }
         p.source = Some(path.to_path_buf());
         Ok(p)
     }
@@ -342,6 +368,36 @@ mod tests {
             "crc",
         ));
         r
+    }
+
+    #[test]
+    fn a_stage_that_checks_nothing_is_refused() {
+        let empty = Policy::parse("[[stage]]\nname = \"data\"\n", Path::new("rampart.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            empty.contains("stage \"data\" has no [[stage.gate]]"),
+            "{empty}"
+        );
+        let no_inputs = Policy::parse(
+            "[[stage]]\nname = \"data\"\n[[stage.gate]]\ngate = \"pii\"\ninputs = []\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            no_inputs.contains("the pii gate has `inputs = []`"),
+            "{no_inputs}"
+        );
+        let fine =
+            "[[stage]]\nname = \"data\"\n[[stage.gate]]\ngate = \"pii\"\ninputs = [\"a.csv\"]\n";
+        assert_eq!(
+            Policy::parse(fine, Path::new("rampart.toml"))
+                .unwrap()
+                .stages
+                .len(),
+            1
+        );
     }
 
     #[test]

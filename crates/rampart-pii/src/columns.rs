@@ -60,13 +60,17 @@ pub fn name_hint(column: &str) -> Option<&'static str> {
 /// "passport", "first_name"): alone, such values are too common to report.
 pub fn scan_cell(value: &str, column: &str, threshold: f32) -> Vec<Match> {
     let mut found = scan(value, Some(column), threshold);
-    if found.is_empty() {
-        if let Some(entity) = name_hint(column).and_then(|hint| shaped(hint, value.trim())) {
+    if let Some(entity) = name_hint(column).and_then(|hint| shaped(hint, value.trim())) {
+        if !found.iter().any(|m| m.entity == entity) {
+            // The column's name wins over a guess from the shape alone
+            // (nine digits under `ssn` are an SSN, not a phone number).
             let start = value.len() - value.trim_start().len();
+            let end = start + value.trim().len();
+            found.retain(|m| m.start > start || m.end < end);
             found.push(Match {
                 entity,
                 start,
-                end: start + value.trim().len(),
+                end,
                 score: 0.8,
                 detail: Some("column name"),
             });
@@ -97,15 +101,25 @@ fn shaped(hint: &'static str, v: &str) -> Option<&'static str> {
                 })
         }
         "POSTCODE" => (3..=10).contains(&v.len()) && v.bytes().any(|b| b.is_ascii_digit()),
+        // Nine digits alone are too common to report (an SSN written
+        // without dashes), except in a column named for SSNs.
+        "US_SSN" => {
+            return validate::ssn_or_itin(v).filter(|_| {
+                v.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b' ')
+            })
+        }
         _ => false,
     };
     ok.then_some(hint)
 }
 
-/// All but the last four characters replaced with `*` (separators kept),
-/// for showing an example without showing the value.
+/// All but the last characters replaced with `*` (separators kept), for
+/// showing an example without showing the value: a third of them stay,
+/// never more than four (so `Bob` shows as `**b`, a card as its last four).
 pub fn mask_example(v: &str) -> String {
-    mask_example_keep(v, 4)
+    let keep = (v.chars().count() / 3).min(4);
+    mask_example_keep(v, keep)
 }
 
 /// All but the last `keep` characters replaced with `*`, separators kept.
@@ -234,6 +248,12 @@ mod tests {
             "DATE_OF_BIRTH"
         );
         assert_eq!(scan_cell("Zoé", "first_name", 0.5)[0].entity, "PERSON");
+        // SSNs without dashes, only under a column named for them.
+        assert_eq!(scan_cell("078051120", "ssn", 0.5)[0].entity, "US_SSN");
+        assert_eq!(scan_cell("912701234", "SSN", 0.5)[0].entity, "US_ITIN");
+        let ssn = |v: &str, c: &str| scan_cell(v, c, 0.5).iter().any(|m| m.entity == "US_SSN");
+        assert!(!ssn("078051120", "order_id"));
+        assert!(!ssn("000051120", "ssn"));
         let mut c = Columns::default();
         for (i, v) in ["a@example.com", "b@example.org", "", "n/a"]
             .iter()
@@ -266,5 +286,7 @@ mod tests {
         );
         assert!((r[0].share - 2.0 / 3.0).abs() < 1e-9);
         assert_eq!(r[0].examples[0], "*********.com");
+        assert_eq!(mask_example("Bob"), "**b");
+        assert_eq!(mask_example("Jo"), "**");
     }
 }

@@ -314,16 +314,22 @@ impl Keys {
         }
         let ff1 =
             FF1::<aes::Aes256>::new(&self.ff1, radix).map_err(|e| Unmaskable(format!("{e:?}")))?;
-        let has_letter = |n: &[u16]| n.iter().any(|&d| d >= 10);
-        for _ in 0..MAX_CYCLE_WALK {
-            let ns = FlexibleNumeralString::from(numerals);
-            let out = if decrypt {
+        let crypt = |n: Vec<u16>| {
+            let ns = FlexibleNumeralString::from(n);
+            if decrypt {
                 ff1.decrypt(tweak.as_bytes(), &ns)
             } else {
                 ff1.encrypt(tweak.as_bytes(), &ns)
             }
-            .map_err(|e| Unmaskable(format!("{e:?}")))?;
-            numerals = Vec::<u16>::from(out);
+            .map(Vec::<u16>::from)
+            .map_err(|e| Unmaskable(format!("{e:?}")))
+        };
+        if numeric && CARD_DIGITS.contains(&numerals.len()) {
+            return Ok(place(value, &card(&numerals, decrypt, crypt)?));
+        }
+        let has_letter = |n: &[u16]| n.iter().any(|&d| d >= 10);
+        for _ in 0..MAX_CYCLE_WALK {
+            numerals = crypt(numerals)?;
             if numeric || has_letter(&numerals) {
                 return Ok(place(value, &numerals));
             }
@@ -332,6 +338,52 @@ impl Keys {
             "ff1: no value with a letter within the cycle-walking bound".into(),
         ))
     }
+}
+
+/// FF1 over a number of card length that comes out as no card: a card
+/// token that passed the Luhn check would be reported as a card, and one
+/// starting `00` as an international phone number. The first digit (the
+/// card's industry, which PCI DSS lets show) stays, the digits between
+/// the first and the last are encrypted, and the last is set from their
+/// Luhn check digit: encrypting shifts its offset from that digit by one
+/// (a real card has offset 0, its token 1), decrypting shifts it back.
+fn card(
+    digits: &[u16],
+    decrypt: bool,
+    crypt: impl Fn(Vec<u16>) -> Result<Vec<u16>, Unmaskable>,
+) -> Result<Vec<u16>, Unmaskable> {
+    let (Some((&first, rest)), Some(&last)) = (digits.split_first(), digits.last()) else {
+        return Err(Unmaskable("ff1: an empty number".into()));
+    };
+    let middle = rest.get(..rest.len().saturating_sub(1)).unwrap_or(&[]);
+    let mut out = vec![first];
+    out.extend(crypt(middle.to_vec())?);
+    let before = digits.get(..digits.len() - 1).unwrap_or(&[]);
+    let offset = (last + 10 - luhn_digit(before)) % 10;
+    let shift = if decrypt { 9 } else { 1 };
+    out.push((luhn_digit(&out) + offset + shift) % 10);
+    Ok(out)
+}
+
+/// The lengths of card numbers (ISO/IEC 7812).
+const CARD_DIGITS: std::ops::RangeInclusive<usize> = 13..=19;
+
+/// The Luhn check digit that `digits` would be followed by.
+fn luhn_digit(digits: &[u16]) -> u16 {
+    let sum: u16 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 0 {
+                let twice = d * 2;
+                twice / 10 + twice % 10
+            } else {
+                d
+            }
+        })
+        .fold(0, |a, d| (a + d) % 10);
+    (10 - sum) % 10
 }
 
 /// Radix-62 numerals: digits, then upper- and lowercase letters.
@@ -502,6 +554,26 @@ mod tests {
         let p = k.ff1("X1234567", "passport", false).unwrap();
         assert_eq!(k.ff1(&p, "passport", true).unwrap(), "X1234567");
         assert!(k.ff1("12345", "c", false).is_err(), "too short");
+        // Card numbers never come out Luhn-valid, and every number of
+        // card length (valid or not) reverses.
+        let luhn_valid = |v: &str| {
+            let d: Vec<u16> = v
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .map(|b| u16::from(b - b'0'))
+                .collect();
+            luhn_digit(&d[..d.len() - 1]) == d[d.len() - 1]
+        };
+        assert!(luhn_valid(card) && luhn_valid("4000056655665556"));
+        for i in 0..2000u64 {
+            let v = format!("{}", 4_000_000_000_000_000u64 + i * 7_919_113);
+            let t = k.ff1(&v, "card", false).unwrap();
+            if luhn_valid(&v) {
+                assert!(!luhn_valid(&t), "{v} -> {t}");
+            }
+            assert_eq!(t[..1], v[..1], "the industry digit stays: never 00...");
+            assert_eq!(k.ff1(&t, "card", true).unwrap(), v, "{v} -> {t}");
+        }
         // Letters stay present, so that decryption uses the same radix.
         for i in 0..300 {
             let v = format!("a{i:03}");

@@ -518,7 +518,7 @@ fn identifier_like(s: &Sample) -> bool {
     let non_null = s.column.non_null();
     let distinct = match &s.values {
         Some(map) => map.len() as u64,
-        None => s.column.distinct.estimate(),
+        None => s.column.distinct_count(),
     };
     distinct > 20 && distinct * 2 > non_null
 }
@@ -711,6 +711,9 @@ fn categorical_column(r: &Sample, c: &Sample, o: &Options, d: &mut ColumnDrift) 
         ));
         return;
     }
+    if !exact {
+        novel_values(r, c, d);
+    }
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -724,7 +727,7 @@ fn categorical_column(r: &Sample, c: &Sample, o: &Options, d: &mut ColumnDrift) 
         })
         .collect();
     let chi = chi2::homogeneity(&counts);
-    let binned = Binned::categories(&counts);
+    let binned = Binned::categories(&pool_rare(&counts));
     d.chi2 = Some(chi.statistic);
     d.psi = Some(binned.psi());
     d.jensen_shannon = Some(binned.jensen_shannon());
@@ -734,6 +737,61 @@ fn categorical_column(r: &Sample, c: &Sample, o: &Options, d: &mut ColumnDrift) 
             decide_distance(d, "jensen-shannon", d.jensen_shannon, o.threshold)
         }
         Method::Auto | Method::Ks | Method::Chi2 => decide_p(d, "chi2", chi.statistic, chi.p_value),
+    }
+}
+
+/// Rows below which a category is rare on a side.
+const RARE_ROWS: f64 = 20.0;
+
+/// The categories rare on both sides pooled into one bin, for the
+/// distances. Sampling noise alone gives PSI about `k (1/n1 + 1/n2)` over
+/// k bins, and zero-filling makes a rare value seen on one side only look
+/// like a large change: two draws of 300 categories of about ten rows
+/// each give PSI 0.16, over the 0.1 threshold (Evidently does not pool,
+/// and cries wolf there); pooled, 0.001. A change among rare values only
+/// is left to the chi-squared test, which counts every category. Columns
+/// whose categories all have 20 rows on a side are unchanged.
+fn pool_rare(counts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let (rare, common): (Vec<&(f64, f64)>, Vec<_>) = counts
+        .iter()
+        .partition(|(a, b)| *a < RARE_ROWS && *b < RARE_ROWS);
+    if rare.len() < 2 {
+        return counts.to_vec();
+    }
+    let pooled = rare.iter().fold((0.0, 0.0), |p, c| (p.0 + c.0, p.1 + c.1));
+    common.into_iter().copied().chain([pooled]).collect()
+}
+
+/// Above this share of one side's distinct values that the other side
+/// never holds, a sketched column has drifted. Another draw of the same
+/// long-tailed distribution differs in its rare values, so the share is
+/// set far above what resampling gives.
+const NOVEL_SHARE: f64 = 0.8;
+
+/// The counters see only frequent values: a column whose values were
+/// replaced by others, each too rare to be counted (a new catalogue of
+/// a thousand products), leaves them empty on both sides. Each side's
+/// distinct values that the other lacks are estimated from the two
+/// HyperLogLog counters, `|A ∪ B|` from their merge, and most values
+/// being new (or gone) is drift.
+fn novel_values(r: &Sample, c: &Sample, d: &mut ColumnDrift) {
+    let (a, b) = (r.column.distinct.estimate(), c.column.distinct.estimate());
+    if a < 20 || b < 20 {
+        return;
+    }
+    let mut union = r.column.distinct.clone();
+    union.merge(&c.column.distinct);
+    let union = union.estimate() as f64;
+    let (a, b) = (a as f64, b as f64);
+    let new = ((union - a) / b).clamp(0.0, 1.0);
+    let gone = ((union - b) / a).clamp(0.0, 1.0);
+    if new > NOVEL_SHARE || gone > NOVEL_SHARE {
+        d.drifted = true;
+        d.note = Some(format!(
+            "about {:.0}% of the current data's distinct values never occur in the reference, and {:.0}% of the reference's are gone (estimated from distinct-value sketches)",
+            new * 100.0,
+            gone * 100.0
+        ));
     }
 }
 
@@ -955,6 +1013,80 @@ mod tests {
             .collect();
         let r = compare(&Side::from_profile(&p), &raw(&moved), &o);
         assert!(column(&r, "name").drifted, "{:?}", column(&r, "name"));
+        // A catalogue replaced by another, each value too rare for the
+        // counters, is drift; another draw of the old one is not.
+        let catalogue = |first: u32, rng: &mut rand_chacha::ChaCha8Rng| -> Vec<String> {
+            (0..5_000)
+                .map(|_| format!("product{}", first + rng.gen_range(0..1_000u32)))
+                .collect()
+        };
+        let old = catalogue(0, &mut rng);
+        let mut p = Profile::default();
+        for v in &old {
+            p.rows += 1;
+            p.observe("product", v);
+        }
+        for c in &mut p.columns {
+            c.finish();
+        }
+        let raw = |values: &[String]| {
+            let mut s = Side::new(100_000);
+            for v in values {
+                s.rows += 1;
+                s.observe("product", v);
+            }
+            s
+        };
+        let again = compare(&Side::from_profile(&p), &raw(&catalogue(0, &mut rng)), &o);
+        let c = column(&again, "product");
+        assert!(!c.drifted && c.note.is_none(), "{c:?}");
+        let new = compare(
+            &Side::from_profile(&p),
+            &raw(&catalogue(1_000, &mut rng)),
+            &o,
+        );
+        let c = column(&new, "product");
+        assert!(
+            c.drifted && c.note.as_deref().unwrap().contains("never occur"),
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn distances_do_not_drift_between_draws_of_many_rare_categories() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut draw = || {
+            let mut s = Side::new(100_000);
+            for _ in 0..3_000 {
+                s.rows += 1;
+                s.observe("city", &format!("city{}", rng.gen_range(0..300u32)));
+            }
+            s
+        };
+        let (a, b) = (draw(), draw());
+        for method in [Method::Psi, Method::JensenShannon] {
+            let o = Options {
+                method,
+                ..Options::default()
+            };
+            let c = compare(&a, &b, &o).columns.remove(0);
+            assert!(!c.drifted, "{c:?}");
+            assert!(c.psi.unwrap() < 0.02, "{c:?}");
+        }
+        // Common categories are not pooled: a shift among them drifts.
+        let mut shifted = Side::new(100_000);
+        for i in 0..3_000u32 {
+            shifted.rows += 1;
+            shifted.observe(
+                "city",
+                &format!("city{}", if i % 3 == 0 { 0 } else { i % 30 }),
+            );
+        }
+        let o = Options {
+            method: Method::Psi,
+            ..Options::default()
+        };
+        assert!(compare(&a, &shifted, &o).columns[0].drifted);
     }
 
     #[test]

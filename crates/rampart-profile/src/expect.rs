@@ -155,6 +155,13 @@ pub struct Expectations {
 impl Expectations {
     pub fn parse(text: &str) -> Result<Expectations, String> {
         let e: Expectations = toml::from_str(text).map_err(|e| e.to_string())?;
+        if e.rows.is_none()
+            && e.columns.is_empty()
+            && e.unique_together.is_empty()
+            && e.expect.is_empty()
+        {
+            return Err("no expectations: a file that expects nothing would pass any dataset; write them with `rampart data suggest`, or add rows, columns or [[expect]] entries".into());
+        }
         for c in &e.expect {
             if let Some(r) = &c.regex {
                 regex::Regex::new(r).map_err(|err| format!("expect {}: regex: {err}", c.column))?;
@@ -217,7 +224,7 @@ pub fn suggest(p: &mut Profile) -> Expectations {
                 mostly: ((share - 0.01).max(0.0) * 100.0).floor() / 100.0,
             });
         }
-        let distinct = c.distinct.estimate();
+        let distinct = c.distinct_count();
         let non_null = c.count - nulls;
         // HyperLogLog is within about 2%, so "nearly all distinct" cannot
         // tell a key from a float column with a few repeats: uniqueness is

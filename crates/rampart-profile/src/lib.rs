@@ -343,6 +343,12 @@ impl Column {
         self.count.saturating_sub(self.kind_count(Kind::Null))
     }
 
+    /// Distinct non-null values: the HyperLogLog estimate, which can
+    /// exceed the values themselves by its error, capped at their number.
+    pub fn distinct_count(&self) -> u64 {
+        self.distinct.estimate().min(self.non_null())
+    }
+
     fn kind_count(&self, k: Kind) -> u64 {
         self.kinds.get(k)
     }
@@ -401,7 +407,7 @@ impl Column {
             "null_share": if self.count == 0 { 0.0 } else { nulls as f64 / self.count as f64 },
             "non_finite": self.kind_count(Kind::NonFinite),
             "kinds": self.kinds.to_map(),
-            "distinct": self.distinct.estimate(),
+            "distinct": self.distinct_count(),
             "min": self.numbers.min,
             "max": self.numbers.max,
             "mean": (self.numbers.count > 0).then_some(self.numbers.mean),

@@ -722,7 +722,7 @@ impl<'s> Job<'s> {
                 Ok(r) => unwrap_with!("lzma", r),
                 Err(e) => self.corrupt(loc, e),
             },
-            Kind::Zstd => match ruzstd::decoding::StreamingDecoder::new(src) {
+            Kind::Zstd => match rampart_core::zstd::Decoder::new(src) {
                 Ok(r) => unwrap_with!("zstd", r),
                 Err(e) => self.corrupt(loc, e),
             },
@@ -1449,7 +1449,7 @@ impl<'s> Job<'s> {
                     let mut r = Reading(self.capped(bzip2::read::BzDecoder::new(sec)));
                     self.scan_stream(&mut r, &mloc, depth + 1);
                 }
-                93 => match ruzstd::decoding::StreamingDecoder::new(sec) {
+                93 => match rampart_core::zstd::Decoder::new(sec) {
                     Ok(d) => {
                         let mut r = Reading(self.capped(d));
                         self.scan_stream(&mut r, &mloc, depth + 1);

@@ -235,6 +235,22 @@ pub fn process(
         .collect();
     let keep: Vec<bool> = header.iter().map(|h| visitor.keep_column(h)).collect();
     tracker.summary.columns = header.clone();
+    let header_line = record.position().map_or(1, |p| p.line());
+    if std::str::from_utf8(record.as_slice()).is_err() {
+        tracker.bad(header_line, crate::read::invalid_utf8(record.as_slice()))?;
+    }
+    let names: Vec<String> = header
+        .iter()
+        .map(|name| {
+            let cell = Cell {
+                record: 0,
+                line: header_line,
+                column: "",
+                value: name,
+            };
+            visitor.header(&cell).unwrap_or_else(|| name.clone())
+        })
+        .collect();
     let mut writer = out.map(|w| {
         csv::WriterBuilder::new()
             .delimiter(delimiter)
@@ -243,11 +259,7 @@ pub fn process(
     });
     let write_error = |e: csv::Error| Error::Write(std::io::Error::other(e.to_string()));
     if let Some(w) = writer.as_mut() {
-        let kept = header
-            .iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(h, _)| h);
+        let kept = names.iter().zip(&keep).filter(|(_, k)| **k).map(|(h, _)| h);
         w.write_record(kept).map_err(write_error)?;
     }
     let mut values: Vec<String> = Vec::with_capacity(header.len());

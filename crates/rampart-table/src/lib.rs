@@ -173,6 +173,13 @@ pub struct Cell<'a> {
 /// Sees every value; returns a replacement when rewriting.
 pub trait Visitor {
     fn cell(&mut self, cell: &Cell) -> Option<String>;
+    /// Sees each name of a CSV header row as a value in a column with no
+    /// name, record 0: a file without a header holds data there (and a
+    /// one-line file nothing else), so the gates that look for personal
+    /// data scan it, and a rewrite may replace it. Statistics ignore it.
+    fn header(&mut self, _name: &Cell) -> Option<String> {
+        None
+    }
     /// Whether a column is kept in the rewritten output.
     fn keep_column(&self, _column: &str) -> bool {
         true
@@ -346,6 +353,20 @@ pub fn detect(path: &Path) -> Result<Source, Error> {
     }
     let mut reader = read::open(path, compression, u64::MAX).map_err(io)?;
     let head = read::head(&mut reader, 64 << 10).map_err(io)?;
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Unsupported {
+            path: display,
+            message: "the file is empty: a gate over no records would check nothing (was the export cut off?)".into(),
+        });
+    }
+    if let Some(what) = read::binary(&head) {
+        return Err(Error::Unsupported {
+            path: display,
+            message: format!(
+                "this is {what}, not a dataset Rampart reads; export it as CSV, JSON Lines or Parquet"
+            ),
+        });
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())

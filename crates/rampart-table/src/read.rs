@@ -59,10 +59,18 @@ impl<R> Capped<R> {
             return e;
         }
         let at = self.limit - self.left;
+        let text = e.to_string();
+        // The zstd decoder's own messages are sentences already.
+        if text.starts_with("the zstd") || text.starts_with("a zstd") {
+            return std::io::Error::new(
+                e.kind(),
+                format!("{text}, after {at} bytes of decompressed data"),
+            );
+        }
         let what = if e.kind() == std::io::ErrorKind::UnexpectedEof
             || e.to_string().contains("UnexpectedEof")
         {
-            "ends in the middle of its data (the file was cut short)"
+            "ends in the middle of its data (the file was cut short, or a few bytes that are not compressed data follow its end)"
         } else {
             "is damaged (a corrupted or altered file)"
         };
@@ -120,15 +128,7 @@ pub fn open_with(
     let (inner, codec): (Box<dyn Read>, &'static str) = match compression {
         Compression::None => (Box::new(f), ""),
         Compression::Gzip => (Box::new(flate2::read::MultiGzDecoder::new(f)), "gzip"),
-        Compression::Zstd => match ruzstd::decoding::StreamingDecoder::new(f) {
-            Ok(d) => (Box::new(d), "zstd"),
-            Err(_) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "the zstd frame header is damaged or cut short",
-                ))
-            }
-        },
+        Compression::Zstd => (Box::new(rampart_core::zstd::Decoder::new(f)?), "zstd"),
     };
     Ok(Box::new(BufReader::with_capacity(
         1 << 16,
@@ -261,4 +261,87 @@ fn skip_line(r: &mut dyn BufRead) -> std::io::Result<()> {
         let len = chunk.len();
         r.consume(len);
     }
+}
+
+/// What a file's first bytes say it is when it is not text: a known
+/// binary format by its magic number, or bytes no text holds (NUL outside
+/// UTF-16, or many control characters). Read as text such a file yields
+/// no records or garbage, and a gate would pass it.
+pub fn binary(head: &[u8]) -> Option<String> {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (
+            b"PK\x03\x04",
+            "a ZIP archive (an .xlsx, .ods, .docx or .zip file?)",
+        ),
+        (b"PK\x05\x06", "an empty ZIP archive"),
+        (
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+            "an OLE2 compound file (a legacy .xls or .doc file?)",
+        ),
+        (b"%PDF-", "a PDF document"),
+        (b"\x89PNG", "a PNG image"),
+        (b"\xFF\xD8\xFF", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"SQLite format 3\0", "an SQLite database"),
+        (b"ARROW1", "an Arrow IPC (Feather) file"),
+        (b"Obj\x01", "an Avro file"),
+        (b"\x89HDF\r\n\x1a\n", "an HDF5 file"),
+        (b"\x93NUMPY", "a NumPy array"),
+        (b"\xFD7zXZ\x00", "an xz-compressed file (decompress it first)"),
+        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
+        (b"\x04\x22\x4D\x18", "an LZ4-compressed file (decompress it first)"),
+        (b"\x7FELF", "an executable"),
+        (
+            b"PAR1",
+            "a compressed Parquet file (Parquet compresses its own pages: decompress the file first)",
+        ),
+    ];
+    if let Some((_, what)) = MAGIC.iter().find(|(m, _)| head.starts_with(m)) {
+        return Some((*what).to_string());
+    }
+    if head.starts_with(b"BZh") && head.get(4..10) == Some(b"1AY&SY") {
+        return Some("a bzip2-compressed file (decompress it first)".into());
+    }
+    if head.get(257..262) == Some(b"ustar") {
+        return Some("a tar archive".into());
+    }
+    if let [0x80, 2..=5, ..] = head {
+        return Some("a Python pickle (scan it with `rampart scan`)".into());
+    }
+    if looks_utf16(head) {
+        return None;
+    }
+    let nul = head.contains(&0);
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        .count();
+    (nul || control * 100 > head.len()).then(|| {
+        format!(
+            "binary data ({} control bytes in the first {} bytes{})",
+            control,
+            head.len(),
+            if nul { ", NUL among them" } else { "" }
+        )
+    })
+}
+
+/// A byte-order mark, or NULs at most of one parity (ASCII in UTF-16).
+fn looks_utf16(head: &[u8]) -> bool {
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return true;
+    }
+    let (mut even, mut odd) = (0usize, 0usize);
+    for (i, &b) in head.iter().enumerate() {
+        if b == 0 {
+            if i % 2 == 0 {
+                even += 1
+            } else {
+                odd += 1
+            }
+        }
+    }
+    // Random bytes put about as many NULs at even places as at odd ones.
+    let nuls = even + odd;
+    nuls >= 16.min(head.len() / 4).max(1) && even.max(odd) * 10 >= nuls * 9
 }

@@ -57,8 +57,15 @@ struct PassphraseArgs {
 impl PassphraseArgs {
     fn get(&self) -> Result<Option<age::secrecy::SecretString>> {
         let p = match (&self.passphrase_env, &self.passphrase_file) {
-            (Some(var), _) => std::env::var(var)
-                .with_context(|| format!("the environment variable {var} is not set"))?,
+            (Some(var), _) => match std::env::var(var) {
+                Ok(p) => p,
+                Err(std::env::VarError::NotPresent) => {
+                    bail!("the environment variable {var} is not set")
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    bail!("the environment variable {var} is not valid UTF-8")
+                }
+            },
             (None, Some(f)) => std::fs::read_to_string(f)
                 .with_context(|| format!("cannot read {}", f.display()))?
                 .lines()
@@ -297,6 +304,20 @@ pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read {}", a.input.display()))?;
     let decryptor = age::Decryptor::new_buffered(BufReader::new(file))
         .map_err(|e| anyhow::anyhow!("{}: not a readable age file: {e}", a.input.display()))?;
+    let has_passphrase =
+        a.passphrase.passphrase_env.is_some() || a.passphrase.passphrase_file.is_some();
+    if decryptor.is_scrypt() && !has_passphrase {
+        bail!(
+            "{}: it was encrypted with a passphrase, not to a key: give --passphrase-env VAR or --passphrase-file FILE",
+            a.input.display()
+        );
+    }
+    if !decryptor.is_scrypt() && a.identities.is_empty() {
+        bail!(
+            "{}: it was encrypted to recipients' keys, not with a passphrase: give --identity FILE (the key of one of its recipients)",
+            a.input.display()
+        );
+    }
     let reader = decryptor.decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity)).map_err(|e| match e {
         age::DecryptError::NoMatchingKeys => anyhow::anyhow!(
             "{}: none of the identities or passphrases given can decrypt it (it was encrypted to other recipients)",

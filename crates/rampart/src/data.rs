@@ -137,7 +137,8 @@ struct Common {
     /// over 16 MiB, invalid JSON). reject: read on, then fail with
     /// DATA-UNREAD naming them (exit 1, nothing written); skip: accept
     /// them, counted and listed; fail: stop at the first (exit 2).
-    /// [default: the --policy file's, where one is given, else reject]
+    /// [default: reject, or bad_input in the --policy file of the
+    /// commands that take one]
     #[arg(long, value_enum)]
     bad_input: Option<BadInputArg>,
     /// The text encoding of the input when it is not UTF-8 (cp1252,
@@ -146,7 +147,8 @@ struct Common {
     encoding: Option<String>,
     /// Most bytes read from a file after decompression; more is an error
     /// (a decompression bomb, or a file bigger than expected). [default:
-    /// the --policy file's max_bytes, where one is given, else 1 TiB]
+    /// 1 TiB, or max_bytes in the --policy file of the commands that take
+    /// one]
     #[arg(long)]
     max_bytes: Option<u64>,
     /// Ledger folder to record an attestation in [default: .rampart when
@@ -498,6 +500,12 @@ fn require_columns<'a>(
     named: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<()> {
     for (from, column) in named {
+        if have.is_empty() {
+            bail!(
+                "{}: {from} {column:?}: the file has no columns (is it empty, or plain text?)",
+                path.display()
+            );
+        }
         if !have.iter().any(|h| h == column) {
             bail!(
                 "{}: {from} {column:?}: no such column{}; the columns are {}",
@@ -565,6 +573,10 @@ struct ScanVisitor<'a> {
 }
 
 impl Visitor for ScanVisitor<'_> {
+    fn header(&mut self, name: &Cell) -> Option<String> {
+        self.cell(name)
+    }
+
     fn cell(&mut self, cell: &Cell) -> Option<String> {
         let found = if cell.column.is_empty() {
             rampart_pii::scan(cell.value, None, self.threshold)
@@ -746,13 +758,14 @@ fn print_scan(files: &[FileSummary], hits: &[Hit], counts: &BTreeMap<&'static st
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!(
-        "{} matches{}",
+        "{} matches{}{}",
         counts.values().sum::<u64>(),
         if summary.is_empty() {
             String::new()
         } else {
             format!(": {}", summary.join(", "))
-        }
+        },
+        skipped_note(files.iter().map(|f| f.skipped).sum())
     );
 }
 
@@ -864,6 +877,10 @@ fn siv_token_pattern() -> Option<&'static regex::Regex> {
 }
 
 impl Visitor for MaskVisitor<'_> {
+    fn header(&mut self, name: &Cell) -> Option<String> {
+        self.cell(name)
+    }
+
     fn verdict(&self) -> Result<(), String> {
         if self.refused_count == 0 {
             return Ok(());
@@ -1268,11 +1285,12 @@ fn print_risk(r: &serde_json::Value) {
         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
         .unwrap_or_default();
     println!(
-        "{}: {} rows in {} classes over {}",
+        "{}: {} rows in {} classes over {}{}",
         r["file"].as_str().unwrap_or(""),
         n("rows"),
         n("classes"),
-        quasi.join(", ")
+        quasi.join(", "),
+        skipped_note(n("skipped"))
     );
     println!(
         "k-anonymity: k = {} (minimum {}); {} classes and {} rows ({:.1}%) below it",
@@ -1583,7 +1601,8 @@ fn profile_of(path: &Path, policy: &Policy) -> Result<rampart_profile::Profile> 
 /// `value` with the personal data the recognisers find in it masked, or
 /// None when they find none. Profiles and suggestions are shared and
 /// committed, so they hold masks, never the values: of each match at most
-/// a third of its characters, and never more than four, stay.
+/// a third of its characters, and never more than four, stay
+/// ([`rampart_pii::columns::mask_example`]).
 pub(super) fn mask_personal(column: &str, value: &str, threshold: f32) -> Option<String> {
     let found = rampart_pii::disjoint(scan_cell(value, column, threshold));
     if found.is_empty() {
@@ -1594,8 +1613,7 @@ pub(super) fn mask_personal(column: &str, value: &str, threshold: f32) -> Option
     for m in &found {
         let span = value.get(m.start..m.end)?;
         out.push_str(value.get(at..m.start)?);
-        let keep = (span.chars().count() / 3).min(4);
-        out.push_str(&rampart_pii::columns::mask_example_keep(span, keep));
+        out.push_str(&rampart_pii::columns::mask_example(span));
         at = m.end;
     }
     out.push_str(value.get(at..)?);
@@ -1690,7 +1708,10 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read {}", a.expect.display()))?;
     let expectations = rampart_profile::expect::Expectations::parse(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.expect.display()))?;
-    let count = expectations.expect.len();
+    let count = expectations.expect.len()
+        + usize::from(expectations.rows.is_some())
+        + usize::from(!expectations.columns.is_empty())
+        + expectations.unique_together.len();
     // Values of columns named like personal data, or holding it, are shown masked.
     let threshold = policy.threshold;
     let mask = Box::new(move |column: &str, value: &str| {
@@ -1699,7 +1720,19 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
         {
             rampart_pii::columns::mask_example(value)
         } else {
-            value.chars().take(80).collect()
+            // Control characters (a stray \r) shown escaped, so that
+            // they cannot garble the terminal.
+            value
+                .chars()
+                .take(80)
+                .flat_map(|c| {
+                    let escaped = c.is_control().then(|| c.escape_debug());
+                    escaped
+                        .into_iter()
+                        .flatten()
+                        .chain((!c.is_control()).then_some(c))
+                })
+                .collect()
         }
     });
     let mut validator = rampart_profile::expect::Validator::new(expectations, mask);
@@ -1758,11 +1791,12 @@ fn validate(a: &ValidateArgs) -> Result<ExitCode> {
             );
         }
         println!(
-            "{}: {} rows, {} expectations, {} failed",
+            "{}: {} rows, {} expectations, {} failed{}",
             a.path.display(),
             summary.records,
             count,
-            failures.len()
+            failures.len(),
+            skipped_note(summary.skipped)
         );
     }
     let predicate = json!({
@@ -1883,7 +1917,7 @@ fn each_row(
     path: &Path,
     policy: &Policy,
     done: impl FnMut(&rampart_profile::duplicates::Row),
-) -> Result<(u64, Vec<String>)> {
+) -> Result<rampart_table::Summary> {
     let source = detect(path)?;
     let mut v = RowVisitor {
         row: Default::default(),
@@ -1894,7 +1928,17 @@ fn each_row(
         Ok(rampart_table::process(&source, o, &mut v, None)?)
     })?;
     v.flush();
-    Ok((summary.records, summary.columns))
+    Ok(summary)
+}
+
+/// "; N records skipped" when `--bad-input skip` left records out: every
+/// report says how much of its input it did not read.
+fn skipped_note(skipped: u64) -> String {
+    match skipped {
+        0 => String::new(),
+        1 => "; 1 record skipped (--bad-input skip)".into(),
+        n => format!("; {n} records skipped (--bad-input skip)"),
+    }
 }
 
 /// One finding, for people; `place` names what its numbers count
@@ -1967,6 +2011,8 @@ fn finding_line(
 /// were cut short, and what the outlier forest was built from.
 struct PoisonReport {
     rows: u64,
+    /// Records left out under `--bad-input skip`.
+    skipped: u64,
     findings: Vec<rampart_profile::duplicates::Finding>,
     truncated: bool,
     forest: Option<serde_json::Value>,
@@ -1997,7 +2043,7 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
         .label
         .clone()
         .map(rampart_profile::triggers::Triggers::new);
-    let (rows, columns) = each_row(&a.path, policy, |r| {
+    let read = each_row(&a.path, policy, |r| {
         let seen = d.add(r);
         if let Some(n) = near.as_mut() {
             n.add(r, seen);
@@ -2007,9 +2053,10 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
             t.add(r);
         }
     })?;
+    let (rows, skipped) = (read.records, read.skipped);
     require_columns(
         &a.path,
-        &columns,
+        &read.columns,
         a.label
             .iter()
             .map(|l| ("--label", l.as_str()))
@@ -2031,7 +2078,7 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
     }
     if let Some(reference) = &a.reference {
         let mut before = rampart_profile::balance::Balance::new(a.label.clone(), Vec::new());
-        let (_, columns) = each_row(reference, policy, |r| before.add(r))?;
+        let columns = each_row(reference, policy, |r| before.add(r))?.columns;
         require_columns(
             reference,
             &columns,
@@ -2059,6 +2106,7 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
     let truncated = d.truncated || near.as_ref().is_some_and(|n| n.truncated);
     Ok(PoisonReport {
         rows,
+        skipped,
         findings,
         truncated,
         forest,
@@ -2070,6 +2118,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
     let (policy, _) = load_policy(&Masking::default(), &a.common)?;
     let PoisonReport {
         rows,
+        skipped,
         findings,
         truncated,
         forest,
@@ -2080,6 +2129,7 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
             "file": a.path.display().to_string(),
             "sha256": crate::attest::artifact_digest(&a.path)?,
             "rows": rows,
+            "skipped": skipped,
             "truncated": truncated,
             "findings": findings,
             "outliers": forest,
@@ -2113,17 +2163,18 @@ fn poison(a: &PoisonArgs) -> Result<ExitCode> {
             );
         }
         println!(
-            "{}: {rows} rows, {} finding{}",
+            "{}: {rows} rows, {} finding{}{}",
             a.path.display(),
             findings.len(),
-            if findings.len() == 1 { "" } else { "s" }
+            if findings.len() == 1 { "" } else { "s" },
+            skipped_note(skipped)
         );
     }
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     for f in &findings {
         *counts.entry(f.kind).or_default() += f.count;
     }
-    let predicate = json!({"passed": findings.is_empty(), "rows": rows, "rows_by_kind": counts, "label": a.label});
+    let predicate = json!({"passed": findings.is_empty(), "rows": rows, "skipped": skipped, "rows_by_kind": counts, "label": a.label});
     let mut inputs = vec![a.path.clone()];
     inputs.extend(a.leak_from.iter().cloned());
     inputs.extend(a.reference.iter().cloned());
@@ -2237,8 +2288,8 @@ fn feature_plan(
             "integer" | "float" => Some(Encoding::Number),
             // A category repeats: a column of mostly distinct values is
             // an id or free text.
-            _ if c.distinct.estimate() <= MAX_CATEGORY_VALUES
-                && c.distinct.estimate().saturating_mul(2) <= profile.rows =>
+            _ if c.distinct_count() <= MAX_CATEGORY_VALUES
+                && c.distinct_count().saturating_mul(2) <= profile.rows =>
             {
                 Some(Encoding::Category)
             }
@@ -2432,7 +2483,7 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
     } else {
         let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
         println!(
-            "{}: dropped {dropped} of {} rows ({}); wrote {kept} rows to {}",
+            "{}: dropped {dropped} of {} rows ({}); wrote {kept} row{} to {}",
             a.input.display(),
             summary.records,
             if kinds.is_empty() {
@@ -2440,6 +2491,7 @@ fn filter(a: &FilterArgs) -> Result<ExitCode> {
             } else {
                 kinds.join(", ")
             },
+            if kept == 1 { "" } else { "s" },
             a.output.display()
         );
     }

@@ -695,7 +695,7 @@ fn people(ending: &str) -> String {
     for i in 0..400usize {
         let (f, l) = (first[i % 8], last[i * 7 % 5]);
         s.push_str(&format!(
-            "{i},{f} {l},{}.{}@example.com,19{:02}-0{}-1{},9{:04},{},4111111111111111,Dear {f} {l} call 415 555 {:04} SSN 078-05-1120{ending}",
+            "{i},{f} {l},{}.{}@example.com,19{:02}-0{}-1{},9{:04},{},{},Dear {f} {l} call 415 555 {:04} SSN 078-05-1120{ending}",
             f.to_lowercase(),
             l.to_lowercase(),
             50 + i % 40,
@@ -703,10 +703,30 @@ fn people(ending: &str) -> String {
             i % 10,
             i * 37 % 10_000,
             20 + i % 50,
+            card(i),
             1000 + i
         ));
     }
     s
+}
+
+/// A distinct Luhn-valid 16-digit card number per row.
+fn card(i: usize) -> String {
+    let body = format!("4{:014}", i * 7_919 + 1_234_567);
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(k, b)| {
+            let d = u32::from(b - b'0');
+            if k % 2 == 0 {
+                (d * 2) / 10 + (d * 2) % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
 }
 
 /// The README's `mask.toml`, word for word.
@@ -761,7 +781,8 @@ fn data_masked_with_the_readme_policy_passes_the_pii_gate() {
         );
         assert!(o.status.success(), "{}", stderr(&o));
         // Before: POSTCODE on every generalised zip (941**), PERSON
-        // inside siv tokens.
+        // inside siv tokens, and CREDIT_CARD on the tenth of 400 FF1
+        // card tokens that passed the Luhn check.
         let o = rampart(p, &["data", "pii", "scan", "masked.csv", "--json"]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(o.status.code(), Some(0), "{policy}: {}", v["matches"]);
@@ -938,4 +959,236 @@ fn errors_and_help_say_what_is_wrong_once() {
     }
     let help = String::from_utf8(rampart(p, &["data", "profile", "--help"]).stdout).unwrap();
     assert!(help.contains("--keep-personal-data"), "{help}");
+}
+
+/// A raw Zstandard frame (no compression, no checksum) holding `data`.
+fn zstd_frame(data: &[u8]) -> Vec<u8> {
+    let mut f = vec![0x28, 0xb5, 0x2f, 0xfd, 0x20, data.len() as u8];
+    let block = ((data.len() as u32) << 3) | 1;
+    f.extend_from_slice(&block.to_le_bytes()[..3]);
+    f.extend_from_slice(data);
+    f
+}
+
+#[test]
+fn every_zstd_frame_is_read() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // pzstd and `cat a.zst b.zst` write several frames; before, all but
+    // the first were ignored and this passed.
+    let mut z = zstd_frame(b"id,contact\n1,nobody\n");
+    z.extend(zstd_frame(b"2,john.smith@example.com\n"));
+    std::fs::write(p.join("two.csv.zst"), &z).unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "two.csv.zst", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["matches"][0]["line"], 3, "{v}");
+    // Bytes after the last frame are an error, not ignored.
+    z.extend_from_slice(b"junk");
+    std::fs::write(p.join("junk.csv.zst"), &z).unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "junk.csv.zst"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("junk.csv.zst: the zstd stream"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn binary_and_empty_files_are_not_datasets() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // An .xlsx is a ZIP archive; before, it was read as CSV: "0 matches".
+    let mut xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00".to_vec();
+    xlsx.extend_from_slice(b"[Content_Types].xml john.smith@example.com");
+    std::fs::write(p.join("people.xlsx"), &xlsx).unwrap();
+    // Random bytes; before, --encoding cp1252 decoded them and passed.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 56) as u8
+        })
+        .collect();
+    std::fs::write(p.join("noise.csv"), &noise).unwrap();
+    std::fs::write(p.join("empty.csv"), b"").unwrap();
+    for (file, says) in [
+        ("people.xlsx", "a ZIP archive"),
+        ("noise.csv", "binary data"),
+        ("empty.csv", "the file is empty"),
+    ] {
+        for args in [
+            vec!["data", "pii", "scan", file],
+            vec!["data", "pii", "scan", file, "--encoding", "cp1252"],
+            vec!["data", "profile", file, "-o", "p.json"],
+        ] {
+            let o = rampart(p, &args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        }
+    }
+    // A UTF-16 export is text, not binary: it is read when asked.
+    let utf16: Vec<u8> = "id,contact\n1,john.smith@example.com\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    std::fs::write(p.join("u16.csv"), &utf16).unwrap();
+    let o = rampart(
+        p,
+        &["data", "pii", "scan", "u16.csv", "--encoding", "utf-16le"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn a_header_row_is_scanned_and_masked() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // A headerless export: its first row is data. Before, a one-line file
+    // passed and `mask` copied the first row in clear.
+    std::fs::write(
+        p.join("one.csv"),
+        "john.smith@example.com,078-05-1120\nmary.jones@example.org,219-09-9999\n",
+    )
+    .unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "one.csv", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let on_line_1 = v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["line"] == 1)
+        .count();
+    assert_eq!(on_line_1, 2, "{v}");
+    assert!(rampart(p, &["data", "pii", "mask", "one.csv", "out.csv"])
+        .status
+        .success());
+    let out = std::fs::read_to_string(p.join("out.csv")).unwrap();
+    assert!(
+        !out.contains("john.smith") && !out.contains("078-05-1120"),
+        "{out}"
+    );
+    // Ordinary column names are not personal data.
+    std::fs::write(
+        p.join("named.csv"),
+        "id,first_name,last_name,email,phone,ssn,date_of_birth,street_address,city,zip,card_number,iban\n1,a,b,c,d,e,f,g,h,i,j,k\n",
+    )
+    .unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "named.csv", "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn a_pipeline_stage_that_checks_nothing_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    for (policy, says) in [
+        ("[[stage]]\nname = \"data\"\n", "has no [[stage.gate]]"),
+        (
+            "[[stage]]\nname = \"data\"\n[[stage.gate]]\ngate = \"pii\"\ninputs = []\n",
+            "`inputs = []`",
+        ),
+    ] {
+        std::fs::write(p.join("rampart.toml"), policy).unwrap();
+        let o = rampart(p, &["run"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn ssns_without_dashes_are_found_under_an_ssn_column() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("s.csv"), "id,ssn\n1,078051120\n2,219099999\n").unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "s.csv", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["counts"]["US_SSN"], 2, "{v}");
+}
+
+#[test]
+fn an_empty_expectations_file_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("a.csv"), "x\n1\n").unwrap();
+    std::fs::write(p.join("e.toml"), "# nothing\n").unwrap();
+    let o = rampart(p, &["data", "validate", "a.csv", "--expect", "e.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no expectations"), "{}", stderr(&o));
+}
+
+#[test]
+fn every_report_counts_what_it_skipped() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(
+        p.join("bad.csv"),
+        "id,name,age\n1,Ann,30\n2,Bob\n3,Cy,40\n4,Di,50\n5,Ed,60\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("e.toml"), "[rows]\nmin = 1\n").unwrap();
+    for args in [
+        vec!["data", "pii", "scan", "bad.csv"],
+        vec!["data", "risk", "bad.csv", "--quasi", "age"],
+        vec!["data", "validate", "bad.csv", "--expect", "e.toml"],
+        vec!["data", "poison", "bad.csv"],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--bad-input", "skip"]);
+        let o = rampart(p, &args);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("1 record skipped (--bad-input skip)"),
+            "{args:?}: {out}"
+        );
+    }
+}
+
+#[test]
+fn decrypt_says_whether_a_passphrase_or_a_key_is_needed() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("a.csv"), "x\n1\n").unwrap();
+    std::fs::write(p.join("pw"), "secret\n").unwrap();
+    let o = rampart(p, &["age-keygen", "id.txt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let public = stderr(&o)
+        .split_whitespace()
+        .find(|w| w.starts_with("age1"))
+        .unwrap()
+        .to_string();
+    let by_passphrase = ["encrypt", "a.csv", "-o", "x.age", "--passphrase-file", "pw"];
+    assert!(rampart(p, &by_passphrase).status.success());
+    let by_key = ["encrypt", "a.csv", "-o", "y.age", "--recipient", &public];
+    assert!(rampart(p, &by_key).status.success());
+    // Before, both said "encrypted to other recipients".
+    let o = rampart(p, &["decrypt", "x.age", "-o", "x.out", "-i", "id.txt"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("encrypted with a passphrase"),
+        "{}",
+        stderr(&o)
+    );
+    let o = rampart(
+        p,
+        &["decrypt", "y.age", "-o", "y.out", "--passphrase-file", "pw"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("give --identity FILE"),
+        "{}",
+        stderr(&o)
+    );
+    let o = rampart(p, &["decrypt", "y.age", "-o", "y.out", "-i", "id.txt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
