@@ -170,6 +170,32 @@ mod tests {
         assert!(err.to_string().contains("checksum"), "{err}");
     }
 
+    proptest::proptest! {
+        /// Random and mutated frames: never a panic, and whatever is
+        /// read back is never more than the frames could hold.
+        #[test]
+        fn hostile_streams_end_in_data_or_an_error(
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            flips in proptest::collection::vec((0usize..2000, 0u8..=255), 0..6),
+            cut in 0usize..2000,
+        ) {
+            let mut bytes = compress(&text);
+            bytes.extend(compress(&text));
+            let whole = decode(&bytes).unwrap();
+            proptest::prop_assert_eq!(whole.len(), text.len() * 2);
+            let len = bytes.len();
+            for (at, x) in flips {
+                if let Some(b) = bytes.get_mut(at % len) {
+                    *b ^= x;
+                }
+            }
+            bytes.truncate(cut.max(1));
+            if let Ok(out) = decode(&bytes) {
+                proptest::prop_assert!(out.len() <= 2 << 20);
+            }
+        }
+    }
+
     #[test]
     fn a_cut_stream_and_trailing_garbage_are_errors() {
         let bytes = compress(b"some text\n");

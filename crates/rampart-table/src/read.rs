@@ -142,14 +142,21 @@ pub fn open_with(
 }
 
 /// `reader`'s text decoded from `encoding` to UTF-8 (None: read as it
-/// is, UTF-8). Bytes the encoding does not map become U+FFFD, as every
+/// is, UTF-8, unless a UTF-16 byte-order mark starts it). Bytes the encoding does not map become U+FFFD, as every
 /// decoder of legacy encodings does; a byte-order mark wins over
 /// `encoding`.
 pub fn decode(
-    reader: Box<dyn BufRead>,
+    mut reader: Box<dyn BufRead>,
     encoding: Option<&'static encoding_rs::Encoding>,
 ) -> Box<dyn BufRead> {
+    // A UTF-16 byte-order mark says the encoding outright (pandas'
+    // `encoding="utf-16"` and Excel's "Unicode text" write one).
+    let utf16_bom = matches!(reader.fill_buf(), Ok([0xff, 0xfe, ..] | [0xfe, 0xff, ..]));
     match encoding {
+        None if utf16_bom => Box::new(BufReader::with_capacity(
+            1 << 16,
+            encoding_rs_io::DecodeReaderBytesBuilder::new().build(reader),
+        )),
         None => reader,
         Some(e) => Box::new(BufReader::with_capacity(
             1 << 16,

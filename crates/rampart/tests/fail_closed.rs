@@ -1041,6 +1041,14 @@ fn binary_and_empty_files_are_not_datasets() {
         &["data", "pii", "scan", "u16.csv", "--encoding", "utf-16le"],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // With a byte-order mark (pandas' encoding="utf-16"), without asking.
+    let mut bom = vec![0xff, 0xfe];
+    bom.extend(&utf16);
+    std::fs::write(p.join("bom.csv"), &bom).unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "bom.csv", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["counts"]["EMAIL_ADDRESS"], 1, "{v}");
 }
 
 #[test]
