@@ -184,6 +184,9 @@ pub struct GateSpec {
     pub signature: Option<PathBuf>,
     /// pii: the score threshold [default 0.5].
     pub threshold: Option<f32>,
+    /// pii and risk: the text encoding of the inputs when it is not
+    /// UTF-8 (`cp1252`, `latin1`, `utf-16le`...; any WHATWG label).
+    pub encoding: Option<String>,
     /// risk: quasi-identifier columns.
     #[serde(default)]
     pub quasi: Vec<String>,

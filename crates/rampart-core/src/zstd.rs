@@ -16,6 +16,18 @@ const FRAME: u32 = 0xFD2F_B528;
 /// The magic numbers of skippable frames: `0x184D2A50..=0x184D2A5F`.
 const SKIPPABLE: std::ops::RangeInclusive<u32> = 0x184D_2A50..=0x184D_2A5F;
 
+/// Whether `head` starts a Zstandard stream: a frame, or a skippable
+/// frame (pzstd writes one first, holding the frames' sizes).
+pub fn starts_stream(head: &[u8]) -> bool {
+    match head.get(..4) {
+        Some(&[a, b, c, d]) => {
+            let magic = u32::from_le_bytes([a, b, c, d]);
+            magic == FRAME || SKIPPABLE.contains(&magic)
+        }
+        _ => false,
+    }
+}
+
 /// A reader of every frame of a Zstandard stream.
 pub struct Decoder<R: Read> {
     state: State<R>,
@@ -157,6 +169,14 @@ mod tests {
         bytes.extend_from_slice(b"xyz");
         bytes.extend(compress(b"second frame\n"));
         assert_eq!(decode(&bytes).unwrap(), b"first frame\nsecond frame\n");
+        // pzstd starts with a skippable frame.
+        let mut pzstd = 0x184D_2A50u32.to_le_bytes().to_vec();
+        pzstd.extend_from_slice(&4u32.to_le_bytes());
+        pzstd.extend_from_slice(&[0, 0, 0, 0]);
+        pzstd.extend(compress(b"data\n"));
+        assert!(starts_stream(&pzstd) && starts_stream(&bytes));
+        assert!(!starts_stream(b"id,name\n"));
+        assert_eq!(decode(&pzstd).unwrap(), b"data\n");
     }
 
     #[test]

@@ -162,7 +162,29 @@ impl Expectations {
         {
             return Err("no expectations: a file that expects nothing would pass any dataset; write them with `rampart data suggest`, or add rows, columns or [[expect]] entries".into());
         }
+        let empty = |b: &Option<Bounds>| {
+            b.as_ref()
+                .is_some_and(|b| b.min.is_none() && b.max.is_none())
+        };
+        if empty(&e.rows) {
+            return Err(
+                "rows: neither min nor max: bounds that bound nothing pass any dataset".into(),
+            );
+        }
         for c in &e.expect {
+            for (name, b) in [
+                ("range", &c.range),
+                ("length", &c.length),
+                ("mean", &c.mean),
+                ("std", &c.std),
+            ] {
+                if empty(b) {
+                    return Err(format!(
+                        "expect {}: {name} has neither min nor max: bounds that bound nothing pass any dataset",
+                        c.column
+                    ));
+                }
+            }
             if let Some(r) = &c.regex {
                 regex::Regex::new(r).map_err(|err| format!("expect {}: regex: {err}", c.column))?;
             }

@@ -318,6 +318,12 @@ impl Column {
         if changed {
             self.top = top;
             self.masked = true;
+            // Card numbers or SSNs stored as numbers: the smallest, the
+            // largest and the quantile centroids are such numbers too.
+            // The count, mean and spread stay (no one value is in them).
+            self.numbers.min = None;
+            self.numbers.max = None;
+            self.quantiles = Quantiles::default();
         }
     }
 

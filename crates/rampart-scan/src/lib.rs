@@ -30,6 +30,7 @@ mod folder;
 mod gguf;
 mod hdf5;
 mod keras;
+mod lzma;
 mod npy;
 mod onnx;
 mod protobuf;

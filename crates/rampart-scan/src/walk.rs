@@ -348,7 +348,7 @@ fn sniff(head: &[u8]) -> Kind {
         Kind::Bzip2
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         Kind::Xz
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    } else if rampart_core::zstd::starts_stream(head) {
         Kind::Zstd
     } else if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
         Kind::Lz4
@@ -717,11 +717,8 @@ impl<'s> Job<'s> {
             Kind::Bzip2 => unwrap_with!("bzip2", bzip2::read::MultiBzDecoder::new(src)),
             Kind::Zlib => unwrap_with!("zlib", flate2::read::ZlibDecoder::new(src)),
             Kind::Lz4 => unwrap_with!("lz4", lz4_flex::frame::FrameDecoder::new(src)),
-            Kind::Xz => unwrap_with!("xz", lzma_rust2::XzReader::new(src, true)),
-            Kind::Lzma => match lzma_rust2::LzmaReader::new_mem_limit(src, 1 << 20, None) {
-                Ok(r) => unwrap_with!("lzma", r),
-                Err(e) => self.corrupt(loc, e),
-            },
+            Kind::Xz => unwrap_with!("xz", crate::lzma::xz(src)),
+            Kind::Lzma => unwrap_with!("lzma", crate::lzma::lzma(src, 1 << 20)),
             Kind::Zstd => match rampart_core::zstd::Decoder::new(src) {
                 Ok(r) => unwrap_with!("zstd", r),
                 Err(e) => self.corrupt(loc, e),

@@ -273,7 +273,24 @@ pub fn document(
     loop {
         let element = splitter.next(&mut reader).map_err(|e| tracker.io(e))?;
         let (bytes, line) = match element {
-            Element::End => break,
+            Element::End => {
+                // Only space may follow the array: a second array (two
+                // documents appended) would otherwise go unread.
+                let after = loop {
+                    match splitter.byte(&mut reader).map_err(|e| tracker.io(e))? {
+                        Some(b) if b.is_ascii_whitespace() => continue,
+                        other => break other,
+                    }
+                };
+                if after.is_some() {
+                    return Err(Error::Bad {
+                        path: tracker.path.to_string(),
+                        line: splitter.line,
+                        message: "more data after the end of the JSON array (two documents appended? use JSON Lines)".into(),
+                    });
+                }
+                break;
+            }
             Element::Truncated { line } => {
                 return Err(Error::Bad {
                     path: tracker.path.to_string(),

@@ -308,6 +308,21 @@ impl Tracker<'_> {
                 message,
             });
         }
+        // Under reject, skipped records are named by the error below.
+        let named_below = self.bad_input == BadInput::Reject && self.summary.skipped > 0;
+        if self.summary.records == 0 && !named_below {
+            return Err(Error::Unsupported {
+                path: self.path.to_string(),
+                message: if self.summary.skipped > 0 {
+                    format!(
+                        "all {} records were skipped: nothing was checked",
+                        self.summary.skipped
+                    )
+                } else {
+                    "no records (only a header, or an empty array): a gate over no records would check nothing".into()
+                },
+            });
+        }
         if self.bad_input == BadInput::Reject && self.summary.skipped > 0 {
             return Err(Error::Unread {
                 path: self.path.to_string(),
@@ -402,27 +417,37 @@ fn sniff_format(head: &[u8], name: &str) -> Format {
     if name.contains(".txt") || name.contains(".log") || name.contains(".md") {
         return Format::Text;
     }
-    if name.contains(".tsv") || name.contains(".tab") {
-        return Format::Delimited(b'\t');
-    }
-    if name.contains(".csv") {
-        return Format::Delimited(b',');
-    }
     // A delimiter that appears (outside quotes) the same number of times,
     // at least once, on each of the first lines; the last line may be cut
-    // short.
+    // short. The content decides before the name: a `.csv` export from a
+    // European spreadsheet is split by `;` (its decimal commas vary from
+    // line to line), and a `.csv` of tabs or pipes is common too.
     let complete = if lines.len() > 1 && !text.ends_with('\n') {
         lines.get(..lines.len() - 1).unwrap_or(&[])
     } else {
         &lines[..]
     };
-    for &d in b",\t;|" {
+    let consistent = |d: u8| {
         let counts: Vec<usize> = complete.iter().map(|l| unquoted_count(l, d)).collect();
-        if let Some(&first) = counts.first() {
-            if first > 0 && counts.iter().all(|&c| c == first) {
-                return Format::Delimited(d);
-            }
-        }
+        counts
+            .first()
+            .is_some_and(|&first| first > 0 && counts.iter().all(|&c| c == first))
+    };
+    let named = if name.contains(".tsv") || name.contains(".tab") {
+        Some(b'\t')
+    } else if name.contains(".csv") {
+        Some(b',')
+    } else {
+        None
+    };
+    if let Some(d) = named.filter(|&d| consistent(d)) {
+        return Format::Delimited(d);
+    }
+    if let Some(d) = b",\t;|".iter().copied().find(|&d| consistent(d)) {
+        return Format::Delimited(d);
+    }
+    if let Some(d) = named {
+        return Format::Delimited(d);
     }
     Format::Text
 }
@@ -467,7 +492,7 @@ pub fn process(
         options.progress.as_ref(),
     )
     .map_err(|e| tracker.io(e))?;
-    let reader = read::decode(reader, options.encoding);
+    let reader = read::decode(reader, options.encoding).map_err(|e| tracker.io(e))?;
     match source.format {
         Format::Text => text(reader, options, &mut tracker, visitor, out)?,
         Format::Delimited(d) => {
@@ -515,7 +540,7 @@ pub fn process_bytes(
     };
     // The readers take owned boxes: copy the bytes.
     let reader: Box<dyn BufRead> = Box::new(std::io::Cursor::new(bytes.to_vec()));
-    let reader = read::decode(reader, options.encoding);
+    let reader = read::decode(reader, options.encoding).map_err(|e| tracker.io(e))?;
     match format {
         Format::Text => text(reader, options, &mut tracker, visitor, out)?,
         Format::Delimited(d) => {

@@ -36,11 +36,145 @@ pub fn is_parquet(path: &Path) -> std::io::Result<bool> {
     Ok(n == 4 && &head == b"PAR1")
 }
 
-fn text_of(array: &dyn Array, row: usize) -> Option<String> {
-    if array.is_null(row) {
-        return None;
+/// Nesting followed when formatting a nested value.
+const MAX_NESTING: usize = 64;
+
+/// A value of any type but a plain string as text, for scanning: numbers
+/// and booleans as Rust writes them, binary as (lossy) UTF-8, since text
+/// is often stored as bytes, lists as `[a, b]`, structs as `{name: a}`,
+/// maps as `{key: value}`, dates and timestamps in ISO 8601, decimals at
+/// their scale. A type not formatted is an error: a column is never
+/// passed over unread (before, lists, structs, binary, dates and
+/// decimals were, so personal data in them passed every gate).
+fn text_of(a: &dyn Array, row: usize, depth: usize) -> Result<Option<String>, String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::*;
+    use arrow_schema::TimeUnit;
+    if depth > MAX_NESTING {
+        return Err(format!(
+            "a value nested more than {MAX_NESTING} levels deep"
+        ));
     }
-    arrow_cast_display(array, row)
+    if row >= a.len() || a.is_null(row) {
+        return Ok(None);
+    }
+    if let Some(s) = arrow_cast_display(a, row) {
+        return Ok(Some(s));
+    }
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let items = |list: &dyn Array| -> Result<String, String> {
+        let parts = (0..list.len())
+            .map(|i| Ok(text_of(list, i, depth + 1)?.unwrap_or_else(|| "null".into())))
+            .collect::<Result<Vec<String>, String>>()?;
+        Ok(format!("[{}]", parts.join(", ")))
+    };
+    let date = |d: Option<String>, raw: String| d.unwrap_or(raw);
+    let text = match a.data_type() {
+        DataType::Null => return Ok(None),
+        DataType::Utf8 => a.as_string::<i32>().value(row).to_string(),
+        DataType::LargeUtf8 => a.as_string::<i64>().value(row).to_string(),
+        DataType::Utf8View => a.as_string_view().value(row).to_string(),
+        DataType::Binary => lossy(a.as_binary::<i32>().value(row)),
+        DataType::LargeBinary => lossy(a.as_binary::<i64>().value(row)),
+        DataType::BinaryView => lossy(a.as_binary_view().value(row)),
+        DataType::FixedSizeBinary(_) => lossy(a.as_fixed_size_binary().value(row)),
+        DataType::Float16 => a.as_primitive::<Float16Type>().value(row).to_string(),
+        DataType::Date32 => {
+            let d = a.as_primitive::<Date32Type>();
+            date(
+                d.value_as_date(row).map(|v| v.to_string()),
+                d.value(row).to_string(),
+            )
+        }
+        DataType::Date64 => {
+            let d = a.as_primitive::<Date64Type>();
+            date(
+                d.value_as_date(row).map(|v| v.to_string()),
+                d.value(row).to_string(),
+            )
+        }
+        DataType::Timestamp(unit, _) => {
+            let (t, raw) = match unit {
+                TimeUnit::Second => {
+                    let t = a.as_primitive::<TimestampSecondType>();
+                    (t.value_as_datetime(row), t.value(row))
+                }
+                TimeUnit::Millisecond => {
+                    let t = a.as_primitive::<TimestampMillisecondType>();
+                    (t.value_as_datetime(row), t.value(row))
+                }
+                TimeUnit::Microsecond => {
+                    let t = a.as_primitive::<TimestampMicrosecondType>();
+                    (t.value_as_datetime(row), t.value(row))
+                }
+                TimeUnit::Nanosecond => {
+                    let t = a.as_primitive::<TimestampNanosecondType>();
+                    (t.value_as_datetime(row), t.value(row))
+                }
+            };
+            date(t.map(|v| v.to_string()), raw.to_string())
+        }
+        DataType::Time32(TimeUnit::Second) => {
+            a.as_primitive::<Time32SecondType>().value(row).to_string()
+        }
+        DataType::Time32(_) => a
+            .as_primitive::<Time32MillisecondType>()
+            .value(row)
+            .to_string(),
+        DataType::Time64(TimeUnit::Microsecond) => a
+            .as_primitive::<Time64MicrosecondType>()
+            .value(row)
+            .to_string(),
+        DataType::Time64(_) => a
+            .as_primitive::<Time64NanosecondType>()
+            .value(row)
+            .to_string(),
+        DataType::Decimal128(..) => a.as_primitive::<Decimal128Type>().value_as_string(row),
+        DataType::Decimal256(..) => a.as_primitive::<Decimal256Type>().value_as_string(row),
+        DataType::List(_) => items(a.as_list::<i32>().value(row).as_ref())?,
+        DataType::LargeList(_) => items(a.as_list::<i64>().value(row).as_ref())?,
+        DataType::FixedSizeList(..) => items(a.as_fixed_size_list().value(row).as_ref())?,
+        DataType::Struct(fields) => {
+            let parts = fields
+                .iter()
+                .zip(a.as_struct().columns())
+                .map(|(f, c)| {
+                    let v = text_of(c.as_ref(), row, depth + 1)?;
+                    Ok(format!(
+                        "{}: {}",
+                        f.name(),
+                        v.unwrap_or_else(|| "null".into())
+                    ))
+                })
+                .collect::<Result<Vec<String>, String>>()?;
+            format!("{{{}}}", parts.join(", "))
+        }
+        DataType::Map(..) => {
+            let entries = a.as_map().value(row);
+            let parts = (0..entries.len())
+                .map(|i| {
+                    let part = |c: &ArrayRef| -> Result<String, String> {
+                        Ok(text_of(c.as_ref(), i, depth + 1)?.unwrap_or_else(|| "null".into()))
+                    };
+                    let cols = entries.columns();
+                    match (cols.first(), cols.get(1)) {
+                        (Some(k), Some(v)) => Ok(format!("{}: {}", part(k)?, part(v)?)),
+                        _ => Err("a map whose entries are not key and value".to_string()),
+                    }
+                })
+                .collect::<Result<Vec<String>, String>>()?;
+            format!("{{{}}}", parts.join(", "))
+        }
+        DataType::Dictionary(..) => {
+            let d = a.as_any_dictionary();
+            let key = arrow_cast_display(d.keys(), row)
+                .and_then(|k| k.parse::<usize>().ok())
+                .ok_or("a dictionary key out of range")?;
+            return text_of(d.values().as_ref(), key, depth + 1);
+        }
+        other => return Err(format!("values of type {other} cannot be read as text")),
+    };
+    Ok(Some(text))
 }
 
 /// A non-string value as text (numbers, booleans), for scanning only.
@@ -501,15 +635,15 @@ impl<'a> CellTexts<'a> {
         }
     }
 
-    /// The text of `row` (below the array's length), or `None` for a null
-    /// or a type not shown.
-    fn text(&self, row: usize) -> Option<std::borrow::Cow<'a, str>> {
+    /// The text of `row` (below the array's length), or `None` for a
+    /// null; an error for a type that cannot be read as text.
+    fn text(&self, row: usize) -> Result<Option<std::borrow::Cow<'a, str>>, String> {
         use std::borrow::Cow;
-        match self {
+        Ok(match self {
             CellTexts::Utf8(a) => (!a.is_null(row)).then(|| Cow::Borrowed(a.value(row))),
             CellTexts::LargeUtf8(a) => (!a.is_null(row)).then(|| Cow::Borrowed(a.value(row))),
-            CellTexts::Other(a) => text_of(*a, row).map(Cow::Owned),
-        }
+            CellTexts::Other(a) => text_of(*a, row, 0)?.map(Cow::Owned),
+        })
     }
 
     /// The column with `changes` (row, new value; in row order) made, for
@@ -566,13 +700,9 @@ fn batched(array: &ArrayRef, name: &str, visitor: &mut dyn Visitor) -> bool {
         );
         return true;
     }
-    // Nulls of the columns whose values are shown (others, dates say,
-    // are not shown at all).
-    let shown = matches!(
-        array.data_type(),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Boolean
-    );
-    if shown && array.null_count() > 0 {
+    // Nulls of the columns whose values are shown as cells (every type
+    // that is not taken as a batch).
+    if array.null_count() > 0 {
         visitor.nulls(name, array.null_count() as u64);
     }
     false
@@ -604,7 +734,7 @@ fn show_rows(
     for row in 0..rows {
         let n = first + row as u64 + 1;
         for ((_, name, texts), changed) in columns.iter().zip(changes.iter_mut()) {
-            let Some(value) = texts.text(row) else {
+            let Some(value) = texts.text(row).map_err(|e| format!("column {name}: {e}"))? else {
                 continue;
             };
             let cell = Cell {

@@ -19,9 +19,10 @@ pub fn sniff_compression(path: &Path) -> std::io::Result<Compression> {
     let mut magic = [0u8; 4];
     let mut f = File::open(path)?;
     let n = f.read(&mut magic)?;
-    Ok(match magic.get(..n) {
-        Some([0x1f, 0x8b, ..]) => Compression::Gzip,
-        Some([0x28, 0xb5, 0x2f, 0xfd]) => Compression::Zstd,
+    let head = magic.get(..n).unwrap_or(&[]);
+    Ok(match head {
+        [0x1f, 0x8b, ..] => Compression::Gzip,
+        _ if rampart_core::zstd::starts_stream(head) => Compression::Zstd,
         _ => Compression::None,
     })
 }
@@ -33,21 +34,36 @@ struct Capped<R> {
     limit: u64,
     /// The compression read through ("" for none), for error messages.
     codec: &'static str,
+    /// The error a read ended with, returned again by every later read.
+    failed: Option<(std::io::ErrorKind, String)>,
 }
 
 impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf).map_err(|e| self.damaged(e))?;
-        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "more than {} bytes after decompression (raise max_bytes if this is expected)",
-                    self.limit
-                ),
-            )
-        })?;
-        Ok(n)
+        // An error is final: the bytes of the read that failed are gone,
+        // so a retry (a peek that ignored the error, say) would see a
+        // file that ends early, and read it as complete.
+        if let Some((kind, message)) = &self.failed {
+            return Err(std::io::Error::new(*kind, message.clone()));
+        }
+        let result = self.inner.read(buf).map_err(|e| self.damaged(e)).and_then(|n| {
+            self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "more than {} bytes after decompression (raise max_bytes if this is expected)",
+                        self.limit
+                    ),
+                )
+            })?;
+            Ok(n)
+        });
+        if let Err(e) = &result {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                self.failed = Some((e.kind(), e.to_string()));
+            }
+        }
+        result
     }
 }
 
@@ -137,34 +153,54 @@ pub fn open_with(
             left: max_bytes,
             limit: max_bytes,
             codec,
+            failed: None,
         },
     )))
 }
 
 /// `reader`'s text decoded from `encoding` to UTF-8 (None: read as it
-/// is, UTF-8, unless a UTF-16 byte-order mark starts it). Bytes the encoding does not map become U+FFFD, as every
-/// decoder of legacy encodings does; a byte-order mark wins over
-/// `encoding`.
+/// is, UTF-8, unless its first bytes are UTF-16: a byte-order mark, or
+/// NULs at every other place). Bytes the encoding does not map become
+/// U+FFFD, as every decoder of legacy encodings does; a byte-order mark
+/// wins over `encoding`. UTF-16 asked of bytes with no NUL and no mark
+/// is an error: decoded so, a UTF-8 file becomes one line of CJK.
 pub fn decode(
     mut reader: Box<dyn BufRead>,
     encoding: Option<&'static encoding_rs::Encoding>,
-) -> Box<dyn BufRead> {
-    // A UTF-16 byte-order mark says the encoding outright (pandas'
-    // `encoding="utf-16"` and Excel's "Unicode text" write one).
-    let utf16_bom = matches!(reader.fill_buf(), Ok([0xff, 0xfe, ..] | [0xfe, 0xff, ..]));
-    match encoding {
-        None if utf16_bom => Box::new(BufReader::with_capacity(
-            1 << 16,
-            encoding_rs_io::DecodeReaderBytesBuilder::new().build(reader),
-        )),
-        None => reader,
-        Some(e) => Box::new(BufReader::with_capacity(
-            1 << 16,
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .encoding(Some(e))
-                .build(reader),
-        )),
-    }
+) -> std::io::Result<Box<dyn BufRead>> {
+    let head = reader.fill_buf()?;
+    let bom = matches!(head, [0xff, 0xfe, ..] | [0xfe, 0xff, ..]);
+    let encoding = match encoding {
+        // pandas' `encoding="utf-16"` and Excel's "Unicode text" write a
+        // mark; `utf-16-le` writes none, but its NULs say it.
+        None if bom => None,
+        None => match utf16_order(head) {
+            Some(e) => Some(e),
+            None => return Ok(reader),
+        },
+        Some(e)
+            if (e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE)
+                && !bom
+                && !head.is_empty()
+                && !head.contains(&0) =>
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "--encoding {}: the file has no NUL bytes and no byte-order mark, so it is not UTF-16 (leave --encoding out for UTF-8)",
+                    e.name().to_lowercase()
+                ),
+            ));
+        }
+        Some(e) => Some(e),
+    };
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 16,
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(encoding)
+            .bom_override(true)
+            .build(reader),
+    )))
 }
 
 /// Why `bytes` are not text, with the encoding they most likely are in
@@ -335,9 +371,14 @@ pub fn binary(head: &[u8]) -> Option<String> {
 
 /// A byte-order mark, or NULs at most of one parity (ASCII in UTF-16).
 fn looks_utf16(head: &[u8]) -> bool {
-    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
-        return true;
-    }
+    head.starts_with(&[0xff, 0xfe])
+        || head.starts_with(&[0xfe, 0xff])
+        || utf16_order(head).is_some()
+}
+
+/// UTF-16 without a byte-order mark, by where its NULs are: the high
+/// bytes of ASCII characters, after each in little-endian order.
+fn utf16_order(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let (mut even, mut odd) = (0usize, 0usize);
     for (i, &b) in head.iter().enumerate() {
         if b == 0 {
@@ -350,5 +391,12 @@ fn looks_utf16(head: &[u8]) -> bool {
     }
     // Random bytes put about as many NULs at even places as at odd ones.
     let nuls = even + odd;
-    nuls >= 16.min(head.len() / 4).max(1) && even.max(odd) * 10 >= nuls * 9
+    if nuls < 16.min(head.len() / 4).max(1) || even.max(odd) * 10 < nuls * 9 {
+        return None;
+    }
+    Some(if odd > even {
+        encoding_rs::UTF_16LE
+    } else {
+        encoding_rs::UTF_16BE
+    })
 }

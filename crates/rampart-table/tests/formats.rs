@@ -144,7 +144,7 @@ fn json_lines_and_arrays_by_path() {
         "[\n{\"user\":{\"name\":\"A]\\\"B\"}},\n{\"user\":{\"name\":\"C\"}}\n]\n"
     );
     assert_eq!(v.seen[1].1, 3, "line of the second element");
-    let deep = format!("[{}{}]", "[".repeat(5000), "]".repeat(5000));
+    let deep = format!("[{{\"a\": 1}}, {}{}]", "[".repeat(5000), "]".repeat(5000));
     let s = process_bytes(
         Format::Json,
         deep.as_bytes(),
@@ -600,11 +600,10 @@ fn parquet_reader_panics_become_errors() {
     assert!(guarded > 0, "no change reached the guard");
 }
 
-/// Columns of types the reader does not show (a date) are left out
-/// entirely: their nulls are not counted as if the column held only
-/// nulls.
+/// Columns of types other than numbers and strings (a date) are shown as
+/// cells, and their nulls counted (before, they were left out unread).
 #[test]
-fn parquet_columns_not_shown_have_no_nulls_either() {
+fn parquet_columns_of_other_types_are_shown_with_their_nulls() {
     use arrow_array::{ArrayRef, Date32Array, RecordBatch, StringArray};
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
@@ -642,8 +641,8 @@ fn parquet_columns_not_shown_have_no_nulls_either() {
     let mut v = Nulls::default();
     let source = rampart_table::detect(&path).unwrap();
     process(&source, &Options::default(), &mut v, None).unwrap();
-    assert_eq!(v.0, vec![("s".to_string(), 1)]);
-    assert_eq!(v.1, 1);
+    assert_eq!(v.0, vec![("day".to_string(), 1), ("s".to_string(), 1)]);
+    assert_eq!(v.1, 2, "the date and the string");
 }
 
 /// Writes `batch` as a Parquet file with row groups of `rows` rows.
@@ -865,4 +864,53 @@ fn a_gzip_page_larger_than_declared_is_refused() {
     bad[7..7 + len].copy_from_slice(&varint);
     let e = read(&bad).expect_err("refused").to_string();
     assert!(e.contains("inflates past the 1000 bytes"), "{e}");
+}
+
+#[test]
+fn the_delimiter_is_read_from_the_content_before_the_name() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text, delimiter) in [
+        // A European export: `;` between fields, decimal commas inside.
+        ("euro.csv", "name;amount\nAnn;1,5\nBob;12,25\n", b';'),
+        ("pipes.csv", "a|b\n1|2\n3|4\n", b'|'),
+        ("tabs.csv", "a\tb\n1\t2\n", b'\t'),
+        ("plain.csv", "a,b\n1,2\n", b','),
+        // One column: the name decides.
+        ("one.csv", "a\n1\n2\n", b','),
+        ("commas.tsv", "a,b\n1,2\n", b','),
+    ] {
+        let path = d.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let source = rampart_table::detect(&path).unwrap();
+        assert_eq!(source.format, Format::Delimited(delimiter), "{name}");
+    }
+}
+
+#[test]
+fn data_after_a_json_array_is_an_error() {
+    let mut v = Upper::default();
+    let two = b"[{\"id\": 1}]\n[{\"email\": \"a@example.com\"}]\n";
+    let e = process_bytes(Format::Json, two, &Options::default(), &mut v, None).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("more data after the end of the JSON array"),
+        "{e}"
+    );
+    let mut v = Upper::default();
+    let spaced = b"[{\"id\": 1}]\n\n  \n";
+    assert!(process_bytes(Format::Json, spaced, &Options::default(), &mut v, None).is_ok());
+}
+
+#[test]
+fn no_records_is_an_error() {
+    for (format, text) in [
+        (Format::Delimited(b','), "id,name\n"),
+        (Format::Json, "[]"),
+        (Format::JsonLines, "\n\n"),
+    ] {
+        let mut v = Upper::default();
+        let e =
+            process_bytes(format, text.as_bytes(), &Options::default(), &mut v, None).unwrap_err();
+        assert!(e.to_string().contains("no records"), "{format:?}: {e}");
+    }
 }

@@ -436,6 +436,14 @@ fn load_policy(m: &Masking, c: &Common) -> Result<(Policy, String)> {
 }
 
 /// The encoding a WHATWG label names (`cp1252`, `latin1`, `utf-16le`...).
+/// A policy's encoding label, checked: an unknown label is an error here,
+/// not a silent read as UTF-8 later.
+pub fn checked_encoding(label: Option<&str>) -> Result<Option<String>> {
+    label
+        .map(|l| encoding(l).map(|_| l.to_string()))
+        .transpose()
+}
+
 fn encoding(label: &str) -> Result<&'static rampart_table::Encoding> {
     rampart_table::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
         anyhow::anyhow!(
@@ -2030,13 +2038,17 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
     let mut near = a
         .near
         .map(|t| rampart_profile::near::NearDuplicates::new(a.label.clone(), t));
+    let mut train_columns = None;
     if let Some(train) = &a.leak_from {
-        each_row(train, policy, |r| {
-            d.add_reference(r);
-            if let Some(n) = near.as_mut() {
-                n.add_reference(r);
-            }
-        })?;
+        train_columns = Some(
+            each_row(train, policy, |r| {
+                d.add_reference(r);
+                if let Some(n) = near.as_mut() {
+                    n.add_reference(r);
+                }
+            })?
+            .columns,
+        );
     }
     let mut balance = rampart_profile::balance::Balance::new(a.label.clone(), a.groups.clone());
     let mut triggers = a
@@ -2054,6 +2066,15 @@ fn poison_checks(a: &PoisonArgs, policy: &Policy) -> Result<PoisonReport> {
         }
     })?;
     let (rows, skipped) = (read.records, read.skipped);
+    if let (Some(train), Some(columns)) = (&a.leak_from, &train_columns) {
+        if !columns.iter().any(|c| read.columns.contains(c)) {
+            bail!(
+                "--leak-from {}: it shares no column with {}, so no row of one can be found in the other; give the training set of this data",
+                train.display(),
+                a.path.display()
+            );
+        }
+    }
     require_columns(
         &a.path,
         &read.columns,

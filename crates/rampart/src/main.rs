@@ -69,11 +69,11 @@ fn main() -> ExitCode {
         // Records that could not be read fail the gate like a finding
         // (exit 1), not like a broken command line: the file was read.
         Err(e) if is_unread(&e) => {
-            eprintln!("FAIL DATA-UNREAD {}", chain(&e));
+            eprintln!("FAIL DATA-UNREAD {}", error_chain(&e));
             ExitCode::from(1)
         }
         Err(e) => {
-            eprintln!("error: {}", chain(&e));
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
 /// An error and its causes, joined by `: `, leaving out a cause whose text
 /// an earlier part already holds (a message that names its I/O error would
 /// otherwise end in "(os error 2)" twice).
-fn chain(e: &anyhow::Error) -> String {
+pub(crate) fn error_chain(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();

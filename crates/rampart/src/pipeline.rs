@@ -138,6 +138,7 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
         GateKind::Pii => {
             let policy = rampart_pii::transform::Policy {
                 threshold: g.threshold.unwrap_or(0.5),
+                encoding: crate::data::checked_encoding(g.encoding.as_deref())?,
                 ..Default::default()
             };
             let (_, counts, files) = match crate::data::scan_files(&inputs, &policy, 0) {
@@ -175,7 +176,11 @@ fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
                 min_l: g.min_l.unwrap_or(2),
                 max_rows: 20,
             };
-            let report = match crate::data::measure_risk(&q, &Default::default()) {
+            let reading = rampart_pii::transform::Policy {
+                encoding: crate::data::checked_encoding(g.encoding.as_deref())?,
+                ..Default::default()
+            };
+            let report = match crate::data::measure_risk(&q, &reading) {
                 Ok(r) => r,
                 Err(e) if crate::is_unread(&e) => return unread("reid-risk", &inputs, names, &e),
                 Err(e) => return Err(e),
@@ -275,6 +280,7 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
     // the report goes elsewhere, and show a spinner while it runs.
     let live = a.output.is_some() || !matches!(a.format, RunFormat::Table);
     let mut results = Vec::new();
+    let mut errors = 0usize;
     for stage in policy
         .stages
         .iter()
@@ -285,7 +291,20 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
             let progress = crate::progress::spinner(&format!("{} / {:?} gate", stage.name, g.gate));
             let r = run_gate(g, &policy, &base).with_context(|| format!("stage {}", stage.name));
             progress.finish_and_clear();
-            let r = r?;
+            // A gate that could not run failed: the run goes on as a
+            // failure would (--keep-going), the report is still written,
+            // and the exit code says error (2).
+            let r = r.unwrap_or_else(|e| {
+                errors += 1;
+                GateResult {
+                    gate: g.gate.attested_as().to_string(),
+                    inputs: g.inputs.iter().map(|p| p.display().to_string()).collect(),
+                    passed: false,
+                    summary: format!("error: {}", crate::error_chain(&e)),
+                    ledger_index: None,
+                    findings: Vec::new(),
+                }
+            });
             if live {
                 eprintln!(
                     "{:<5} {} / {} {}: {}",
@@ -339,7 +358,10 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", p.display()))?,
         None => print!("{text}"),
     }
-    Ok(if results.iter().all(|s| s.passed) {
+    Ok(if errors > 0 {
+        eprintln!("{errors} gate(s) could not run (exit 2): see their summaries");
+        ExitCode::from(2)
+    } else if results.iter().all(|s| s.passed) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -36,22 +36,28 @@ fn records_that_are_not_utf8_fail_the_gate_and_name_the_encoding() {
     assert!(err.contains("DATA-UNREAD"), "{err}");
     assert!(err.contains("2 of 2 records could not be read"), "{err}");
     assert!(err.contains("--encoding cp1252"), "{err}");
-    // Skipping is allowed when asked, and still counted.
-    let o = rampart(
-        p,
-        &[
-            "data",
-            "pii",
-            "scan",
-            "legacy.csv",
-            "--bad-input",
-            "skip",
-            "--json",
-        ],
-    );
+    // Skipping is allowed when asked, and still counted; but skipping
+    // every record checks nothing, and is not a pass.
+    let mut mixed = cp1252_csv();
+    mixed.extend_from_slice(b"3,x,plain text\n");
+    std::fs::write(p.join("mixed.csv"), mixed).unwrap();
+    let skip = |file: &str| {
+        rampart(
+            p,
+            &["data", "pii", "scan", file, "--bad-input", "skip", "--json"],
+        )
+    };
+    let o = skip("mixed.csv");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["files"][0]["skipped"], 2);
+    let o = skip("legacy.csv");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("all 2 records were skipped"),
+        "{}",
+        stderr(&o)
+    );
     // Decoded when asked: the address is found.
     let o = rampart(
         p,
@@ -1199,4 +1205,165 @@ fn decrypt_says_whether_a_passphrase_or_a_key_is_needed() {
     );
     let o = rampart(p, &["decrypt", "y.age", "-o", "y.out", "-i", "id.txt"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A Parquet file with personal data in columns of every nested and
+/// non-string type: a list of strings, a struct, binary, a map, and a
+/// date beside them.
+fn nested_parquet(path: &Path) {
+    use arrow_array::builder::{ListBuilder, MapBuilder, StringBuilder};
+    use arrow_array::{ArrayRef, BinaryArray, Date32Array, RecordBatch, StringArray, StructArray};
+    use arrow_schema::{DataType, Field};
+    use std::sync::Arc;
+    let mut chat = ListBuilder::new(StringBuilder::new());
+    for i in 0..4 {
+        chat.values().append_value(format!("hello from turn {i}"));
+        chat.values()
+            .append_value(format!("mail me at user{i}@example.com"));
+        chat.append(true);
+    }
+    let emails: ArrayRef = Arc::new(StringArray::from(vec![
+        "ann@example.com",
+        "bob@example.org",
+        "cy@example.net",
+        "di@example.de",
+    ]));
+    let contact = StructArray::from(vec![(
+        Arc::new(Field::new("email", DataType::Utf8, false)),
+        emails,
+    )]);
+    let raw = BinaryArray::from(vec![
+        &b"SSN 078-05-1120"[..],
+        b"nothing",
+        b"nothing",
+        b"nothing",
+    ]);
+    let mut tags = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    for i in 0..4 {
+        tags.keys().append_value("phone");
+        tags.values().append_value(format!("+44 20 7946 09{i:02}"));
+        tags.append(true).unwrap();
+    }
+    let batch = RecordBatch::try_from_iter([
+        ("chat", Arc::new(chat.finish()) as ArrayRef),
+        ("contact", Arc::new(contact) as ArrayRef),
+        ("raw", Arc::new(raw) as ArrayRef),
+        ("tags", Arc::new(tags.finish()) as ArrayRef),
+        (
+            "day",
+            Arc::new(Date32Array::from(vec![19_000, 19_001, 19_002, 19_003])) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn parquet_columns_of_every_type_are_read() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    nested_parquet(&p.join("nested.parquet"));
+    // Before: "0 matches", exit 0; lists, structs, binary and maps were
+    // passed over unread.
+    let o = rampart(p, &["data", "pii", "scan", "nested.parquet", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["counts"]["EMAIL_ADDRESS"], 8, "{v}");
+    assert_eq!(v["counts"]["US_SSN"], 1, "{v}");
+    assert_eq!(v["counts"]["PHONE_NUMBER"], 4, "{v}");
+    // Before: the four different chats were "duplicates" (all unread).
+    let o = rampart(p, &["data", "poison", "nested.parquet", "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Masking cannot rewrite a struct without changing its type: an
+    // error, never the values passed through.
+    let o = rampart(p, &["data", "pii", "mask", "nested.parquet", "out.parquet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!p.join("out.parquet").exists());
+}
+
+#[test]
+fn a_file_over_max_bytes_is_an_error_in_every_command() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut text = String::from("id,note\n");
+    for i in 0..500 {
+        text.push_str(&format!("{i},nothing to see here\n"));
+    }
+    text.push_str("500,mail john.smith@example.com\n");
+    std::fs::write(p.join("tail.csv"), &text).unwrap();
+    // Before: pii scan and mask read nothing: "0 matches", exit 0, and an
+    // empty output.
+    for args in [
+        vec!["data", "pii", "scan", "tail.csv"],
+        vec!["data", "pii", "mask", "tail.csv", "out.csv"],
+        vec!["data", "profile", "tail.csv", "-o", "p.json"],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--max-bytes", "4000"]);
+        let o = rampart(p, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("more than 4000 bytes"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(!p.join("out.csv").exists());
+}
+
+#[test]
+fn card_numbers_stored_as_numbers_stay_out_of_profiles() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("id,card\n");
+    for i in 0..30 {
+        csv.push_str(&format!("{i},{}\n", card(i)));
+    }
+    std::fs::write(p.join("cards.csv"), csv).unwrap();
+    let o = rampart(p, &["data", "profile", "cards.csv", "-o", "p.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let profile = std::fs::read_to_string(p.join("p.json")).unwrap();
+    // Before: min, max, top values and quantile centroids held them.
+    for i in 0..30 {
+        let digits = card(i);
+        assert!(!profile.contains(&digits[..12]), "{digits} in {profile}");
+    }
+    let o = rampart(p, &["data", "suggest", "cards.csv", "-o", "e.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let suggested = std::fs::read_to_string(p.join("e.toml")).unwrap();
+    assert!(!suggested.contains(&card(0)[..6]), "{suggested}");
+}
+
+#[test]
+fn a_gate_that_cannot_run_fails_and_the_report_is_still_written() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("legacy.csv"), cp1252_csv()).unwrap();
+    std::fs::write(
+        p.join("rampart.toml"),
+        "[[stage]]\nname = \"data\"\n[[stage.gate]]\ngate = \"pii\"\ninputs = [\"missing.csv\"]\n\n[[stage]]\nname = \"legacy\"\n[[stage.gate]]\ngate = \"pii\"\ninputs = [\"legacy.csv\"]\nencoding = \"cp1252\"\n",
+    )
+    .unwrap();
+    // Before: the missing input aborted the run (exit 2) and --keep-going
+    // wrote no report.
+    let o = rampart(
+        p,
+        &["run", "--keep-going", "--format", "junit", "-o", "r.xml"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let report = std::fs::read_to_string(p.join("r.xml")).unwrap();
+    assert!(report.contains("missing.csv"), "{report}");
+    // The cp1252 export is read with the gate's encoding: its e-mail
+    // address is found, so that stage fails on personal data, not on
+    // unread records.
+    assert!(report.contains("EMAIL_ADDRESS"), "{report}");
+    assert!(!report.contains("could not be read"), "{report}");
 }

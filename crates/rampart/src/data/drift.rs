@@ -175,7 +175,22 @@ pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
         reference.mask_columns(&masked, &mask);
         current.mask_columns(&masked, &mask);
     }
+    for (side, rows) in [(&a.reference, reference.rows), (&a.current, current.rows)] {
+        if rows == 0 {
+            bail!(
+                "{}: no rows: drift from or to nothing cannot be judged",
+                side.display()
+            );
+        }
+    }
     let report = compare(&reference, &current, &o);
+    if report.tested == 0 && report.missing.is_empty() && report.added.is_empty() {
+        print_report(&report);
+        bail!(
+            "no column could be tested ({} shared: identifiers, free text, or null on both sides): drift cannot be judged, so this is not a pass; compare columns of categories or numbers",
+            report.columns.len()
+        );
+    }
     let schema_changed = !report.missing.is_empty() || !report.added.is_empty();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
