@@ -26,6 +26,7 @@ pub const SCAN_CORRUPT: &str = "SCAN-CORRUPT";
 pub const SCAN_UNKNOWN_FORMAT: &str = "SCAN-UNKNOWN-FORMAT";
 pub const SCAN_SYMLINK: &str = "SCAN-SYMLINK";
 pub const ZIP_DIFFERENTIAL: &str = "ZIP-DIFFERENTIAL";
+pub const ZIP_ORPHAN_MEMBER: &str = "ZIP-ORPHAN-MEMBER";
 pub const SCAN_UNSUPPORTED: &str = "SCAN-UNSUPPORTED";
 pub const REPO_CODE_FILE: &str = "REPO-CODE-FILE";
 pub const REPO_REMOTE_CODE: &str = "REPO-REMOTE-CODE";
@@ -152,6 +153,10 @@ pub static RULES: &[Rule] = &[
         "The zip has a structure that zip readers disagree on (CRC mismatch, encryption or patch flags on readable data, local and central names that differ, prepended bytes).",
         "Scanners that use a strict zip library skip such members while PyTorch's lenient reader still loads them (CVE-2025-10156). Rampart reads them anyway and reports the anomaly.",
         "Re-create the archive with a standard tool.", &["CVE-2025-10156", OWASP_ML06]),
+    rule(ZIP_ORPHAN_MEMBER, "zip-orphan-member", Severity::Medium,
+        "A PyTorch zip holds a tensor storage member (data/<key>) that no persistent id in its pickles names, or one whose bytes start as a pickle.",
+        "PyTorch reads data/<key> as raw tensor bytes only when data.pkl names the key; scanners skip those members unread. A member nobody names is not a tensor: it is a place to hide a pickle that a patched or second loader unpickles. Rampart reads it as a pickle and reports what it holds besides this finding.",
+        "Re-save the model with torch.save from a trusted environment, or remove the member.", &[OWASP_ML06, ATLAS_T0010]),
     rule(SCAN_UNSUPPORTED, "scan-unsupported", Severity::Low,
         "A model format was recognised but is not analysed by this version.",
         "A file identified by its content that Rampart cannot analyse (fully) says so instead of being called clean. Today: HDF5 files without a Keras model config, whose datasets are not read (listed at info).",

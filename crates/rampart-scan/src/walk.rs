@@ -447,6 +447,9 @@ struct Job<'s> {
     inventory: Vec<Artifact>,
     metrics: BTreeMap<&'static str, u64>,
     budget: Budget,
+    /// Persistent-id keys the pickles read so far named: the tensor
+    /// storages of a PyTorch zip, whose other `data/` members are orphans.
+    persistent_keys: std::collections::HashSet<String>,
 }
 
 /// The folder a file is in, for formats that name sibling files (ONNX
@@ -479,6 +482,7 @@ impl<'s> Job<'s> {
                 left: Rc::new(Cell::new(scanner.limits.max_decompressed)),
                 hit: Rc::new(Cell::new(false)),
             },
+            persistent_keys: Default::default(),
         }
     }
 
@@ -801,7 +805,9 @@ impl<'s> Job<'s> {
         expect: Expect,
     ) -> u32 {
         let mut stream = Stream::new(src);
-        let out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, opts);
+        let mut out = vm::scan_stream(&mut stream, &self.scanner.limits.vm, opts);
+        self.persistent_keys
+            .extend(std::mem::take(&mut out.persistent_keys));
         let size = stream.offset();
         self.metric("opcodes", out.opcodes);
         if expect == Expect::Probe && out.globals.is_empty() {
@@ -1399,19 +1405,53 @@ impl<'s> Job<'s> {
         } else if has("config.json") && has("metadata.json") {
             self.describe(loc, Some("keras v3".into()), None);
         }
-        for m in &dir.members {
+        // Pickles first: the storages they name are the `data/` members a
+        // loader reads as raw bytes; any other such member is an orphan.
+        let named_before = std::mem::take(&mut self.persistent_keys);
+        let pickles = dir.members.iter().filter(|m| m.name.ends_with(".pkl"));
+        let rest = dir.members.iter().filter(|m| !m.name.ends_with(".pkl"));
+        let ordered: Vec<&zip::Member> = pickles.chain(rest).collect();
+        for m in ordered {
             if m.name.ends_with('/') && m.size == 0 {
                 continue;
             }
             let mloc = child(loc, m.name.clone());
-            if torch_roots
+            if let Some(root) = torch_roots
                 .iter()
-                .any(|root| is_torch_payload(root, &m.name))
+                .find(|root| is_torch_payload(root, &m.name))
             {
-                // The loader reads these as raw tensor bytes or small text
-                // fields, never unpickles them: skip without reading.
-                self.metric("tensor_members_skipped", 1);
-                continue;
+                let key = m
+                    .name
+                    .strip_prefix(root.as_str())
+                    .and_then(|r| r.strip_prefix("data/"));
+                match key {
+                    Some(key) if !self.persistent_keys.contains(key) => {
+                        self.add(
+                            Finding::new(
+                                ZIP_ORPHAN_MEMBER,
+                                Severity::Medium,
+                                mloc.clone(),
+                                "a storage member that no persistent id in the archive's pickles names: read as a pickle",
+                            )
+                            .with("key", key),
+                        );
+                    }
+                    Some(_) if starts_as_pickle(src, m) => {
+                        self.add(Finding::new(
+                            ZIP_ORPHAN_MEMBER,
+                            Severity::Medium,
+                            mloc.clone(),
+                            "a named tensor storage whose bytes start as a pickle: read as one",
+                        ));
+                    }
+                    _ => {
+                        // The loader reads these as raw tensor bytes or
+                        // small text fields, never unpickles them: skip
+                        // without reading.
+                        self.metric("tensor_members_skipped", 1);
+                        continue;
+                    }
+                }
             }
             self.metric("archive_members", 1);
             if m.flags & 0x61 != 0 {
@@ -1459,6 +1499,7 @@ impl<'s> Job<'s> {
                 ),
             }
         }
+        self.persistent_keys = named_before;
     }
 
     /// Reports members whose CRC does not match (checked for members up to
@@ -1552,6 +1593,16 @@ fn shift(mut out: Outcome, by: u64) -> Outcome {
         e.offset += by;
     }
     out
+}
+
+/// Whether a stored member's first bytes are a pickle's PROTO 2 to 5
+/// (PyTorch stores its storages uncompressed).
+fn starts_as_pickle(src: &mut dyn SeekSource, m: &zip::Member) -> bool {
+    m.method == 0
+        && matches!(
+            read_exact_at(src, m.data_offset, 2).as_deref(),
+            Ok([0x80, 2..=5])
+        )
 }
 
 /// Members of a torch zip that the loader never unpickles: tensor storages

@@ -283,3 +283,50 @@ fn special_files_in_a_folder_are_listed_not_read() {
     assert!(r.contains(&("SCAN-UNKNOWN-FORMAT", true)), "{r:?}");
     assert!(r.contains(&("PICKLE-EXEC", false)), "{r:?}");
 }
+
+/// A torch `data.pkl` whose one tensor loads the storage with key `0`.
+const DATA_PKL: &[u8] = b"\x80\x02}X\x01\x00\x00\x00w(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQs.";
+
+#[test]
+fn torch_storage_members_no_persistent_id_names_are_read() {
+    let floats = [0u8; 16];
+    let named = zip_of(
+        &[("archive/data.pkl", DATA_PKL), ("archive/data/0", &floats)],
+        false,
+    );
+    let f = Scanner::default().scan_bytes("model.pt", &named);
+    assert!(!rules(&f).contains(&"ZIP-ORPHAN-MEMBER"), "{f:#?}");
+    // Before: `data/extra` was skipped as a tensor storage, unread.
+    let orphan = zip_of(
+        &[
+            ("archive/data.pkl", DATA_PKL),
+            ("archive/data/0", &floats),
+            ("archive/data/extra", EVIL),
+        ],
+        false,
+    );
+    let f = Scanner::default().scan_bytes("model.pt", &orphan);
+    let r = rules(&f);
+    assert!(
+        r.contains(&"ZIP-ORPHAN-MEMBER") && r.contains(&"PICKLE-EXEC"),
+        "{f:#?}"
+    );
+    // Listed after data.pkl or before it, alike.
+    let first = zip_of(
+        &[("archive/data/0", &floats), ("archive/data.pkl", DATA_PKL)],
+        false,
+    );
+    let f = Scanner::default().scan_bytes("model.pt", &first);
+    assert!(!rules(&f).contains(&"ZIP-ORPHAN-MEMBER"), "{f:#?}");
+    // A named storage whose bytes are a pickle is read as one too.
+    let hidden = zip_of(
+        &[("archive/data.pkl", DATA_PKL), ("archive/data/0", EVIL)],
+        false,
+    );
+    let f = Scanner::default().scan_bytes("model.pt", &hidden);
+    let r = rules(&f);
+    assert!(
+        r.contains(&"ZIP-ORPHAN-MEMBER") && r.contains(&"PICKLE-EXEC"),
+        "{f:#?}"
+    );
+}

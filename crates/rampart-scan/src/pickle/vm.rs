@@ -145,8 +145,16 @@ pub struct Outcome {
     name_bytes: usize,
     /// The value of the last complete pickle, when it was an integer.
     pub last_int: Option<i64>,
+    /// The keys of the persistent ids the pickles load (PyTorch's
+    /// `('storage', type, key, location, numel)`: the `data/<key>`
+    /// members of its zip), up to [`MAX_PERSISTENT_KEYS`].
+    pub persistent_keys: Vec<String>,
     index: HashMap<(String, String, String), usize>,
 }
+
+/// Persistent-id keys recorded per run (a model has one per tensor
+/// storage; past this, members are taken as unnamed and read).
+pub const MAX_PERSISTENT_KEYS: usize = 1 << 20;
 
 /// Options of one run.
 #[derive(Debug, Clone, Default)]
@@ -903,6 +911,18 @@ fn nested_pickle(b: &[u8]) -> Option<(&'static str, Vec<u8>)> {
 }
 
 impl Ctx<'_> {
+    /// Records the key of a persistent id shaped as PyTorch's storages
+    /// are: a tuple whose third item is a string.
+    fn persistent_id(&mut self, m: &Machine, v: &V) {
+        let V::Seq(seq) = v else { return };
+        let Some(key) = seq.items.get(2).and_then(|k| m.str_of(k).ok()) else {
+            return;
+        };
+        if self.out.persistent_keys.len() < MAX_PERSISTENT_KEYS {
+            self.out.persistent_keys.push(key);
+        }
+    }
+
     fn event(&mut self, offset: u64, kind: EventKind) {
         if self.out.events.len() < 1_000 {
             let context = self.context.clone();
@@ -1708,7 +1728,8 @@ impl Ctx<'_> {
                     self.push(m, V::Unknown)?;
                 }
                 b'Q' => {
-                    m.pop()?;
+                    let pid = m.pop()?;
+                    self.persistent_id(m, &pid);
                     self.push(m, V::Unknown)?;
                 }
                 0x82..=0x84 => {
