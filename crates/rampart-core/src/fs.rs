@@ -140,12 +140,52 @@ pub fn hf_cache_repo(dir: &Path) -> Option<std::path::PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// What `path` is when it exists and is neither a regular file nor a
+/// folder (a device such as `/dev/null`, a FIFO, a socket): renaming an
+/// output over it would replace it.
+pub fn special_file(path: &Path) -> Option<&'static str> {
+    let meta = std::fs::metadata(path).ok()?;
+    let t = meta.file_type();
+    if t.is_file() || t.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a FIFO");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
 /// Writes `bytes` to `path` so that readers see either the old file or the
 /// whole new one, never a half-written file: the bytes go to a temporary file
 /// in the same directory, which is flushed, synced and renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes)?;
+    persist(tmp, path)
+}
+
+/// Syncs a temporary file and renames it over `path`, unless `path` is a
+/// device, FIFO or socket (a rename would replace `/dev/null` itself).
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
+    if let Some(kind) = special_file(path) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {kind}, not a file: it is never replaced",
+                path.display()
+            ),
+        ));
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

@@ -29,8 +29,8 @@ pub mod zstd;
 pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
 pub use fs::{
-    hf_cache_repo, parent_dir, private_temp_beside, remove_pending, remove_stale, temp_beside,
-    temp_dir_beside, write_atomic,
+    hf_cache_repo, parent_dir, persist, private_temp_beside, remove_pending, remove_stale,
+    special_file, temp_beside, temp_dir_beside, write_atomic,
 };
 pub use policy::{
     Admission, GateKind, GateSpec, Policy, PolicyError, RulePolicy, ScanPolicy, Stage, Suppression,

@@ -641,7 +641,30 @@ fn compare_column(r: &Sample, c: &Sample, o: &Options) -> ColumnDrift {
         _ if is_numeric(rt) => numeric_column(r, c, rt == "integer" && ct == "integer", o, &mut d),
         _ => categorical_column(r, c, o, &mut d),
     }
+    null_shift(r, c, &mut d);
     d
+}
+
+/// The tests above compare the values that are there: a column going
+/// from no nulls to 90% nulls kept the same distribution of what was
+/// left, and did not drift. A change in the null share of at least 0.1
+/// that a two-proportion z-test puts at |z| > 3.3 (p < 0.001) is drift.
+fn null_shift(r: &Sample, c: &Sample, d: &mut ColumnDrift) {
+    let (n1, n2) = (r.column.count as f64, c.column.count as f64);
+    let [p1, p2] = d.null_share;
+    if d.drifted || n1 == 0.0 || n2 == 0.0 || (p1 - p2).abs() < 0.1 {
+        return;
+    }
+    let pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
+    let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
+    if se > 0.0 && ((p1 - p2) / se).abs() > 3.3 {
+        d.drifted = true;
+        let note = format!("null share {:.1}% -> {:.1}%", p1 * 100.0, p2 * 100.0);
+        d.note = Some(match d.note.take() {
+            Some(n) => format!("{n}; {note}"),
+            None => note,
+        });
+    }
 }
 
 fn numeric_column(r: &Sample, c: &Sample, integers: bool, o: &Options, d: &mut ColumnDrift) {
@@ -1122,6 +1145,31 @@ mod tests {
             c.drifted && c.note.as_deref().unwrap().contains("never occur"),
             "{c:?}"
         );
+    }
+
+    #[test]
+    fn a_column_going_null_drifts() {
+        let side = |nulls: u32| {
+            let mut s = Side::new(100_000);
+            for i in 0..1_000u32 {
+                s.rows += 1;
+                let v = if i % 100 < nulls {
+                    String::new()
+                } else {
+                    format!("{}", i % 7)
+                };
+                s.observe("x", &v);
+            }
+            s
+        };
+        let o = Options::default();
+        let c = compare(&side(0), &side(90), &o).columns.remove(0);
+        assert!(
+            c.drifted && c.note.as_deref().unwrap().contains("null share"),
+            "{c:?}"
+        );
+        let c = compare(&side(0), &side(2), &o).columns.remove(0);
+        assert!(!c.drifted, "{c:?}");
     }
 
     #[test]

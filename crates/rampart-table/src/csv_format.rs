@@ -190,7 +190,7 @@ pub fn process(
     options: &Options,
     tracker: &mut Tracker,
     visitor: &mut dyn Visitor,
-    out: Option<&mut (dyn Write + Send)>,
+    mut out: Option<&mut (dyn Write + Send)>,
 ) -> Result<(), Error> {
     let guarded = LineGuard {
         inner: reader,
@@ -220,6 +220,25 @@ pub fn process(
         .map_err(|e| csv_error(tracker, e))?
     {
         return Ok(());
+    }
+    // Excel's `sep=;` line names the delimiter; the header follows it.
+    // Read with that delimiter, the line is two fields: `sep=` and "".
+    let hint = match (record.len(), record.get(0), record.get(1)) {
+        (2, Some(b"sep="), Some(b"")) => Some([b's', b'e', b'p', b'=', delimiter]),
+        _ => None,
+    };
+    if let Some(hint) = &hint {
+        if !rdr
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(tracker, e))?
+        {
+            return Ok(());
+        }
+        if let Some(w) = out.as_deref_mut() {
+            w.write_all(&hint[..])
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(Error::Write)?;
+        }
     }
     let after = rdr.position().byte();
     rdr.get_mut().lines.anchor(after);

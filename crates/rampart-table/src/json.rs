@@ -8,8 +8,9 @@ use crate::{Cell, Error, Options, Tracker, Visitor};
 use serde_json::Value;
 use std::io::{BufRead, Write};
 
-/// Shows every string and number in `value` to the visitor, replacing
-/// and dropping as it says. Numbers it replaces become strings.
+/// Shows every string, number, boolean and null (as an empty value) in
+/// `value` to the visitor, replacing and dropping as it says. Other
+/// values it replaces become strings.
 fn walk(
     value: &mut Value,
     path: &mut String,
@@ -53,7 +54,19 @@ fn walk(
                 *value = Value::String(new);
             }
         }
-        Value::Bool(_) | Value::Null => {}
+        // Shown as text, as a CSV cell holds them: a null is an empty
+        // value (so that `not_null` and null shares count JSON nulls).
+        Value::Bool(b) => {
+            let text = if *b { "true" } else { "false" };
+            if let Some(new) = visit(text, path, at, visitor, columns) {
+                *value = Value::String(new);
+            }
+        }
+        Value::Null => {
+            if let Some(new) = visit("", path, at, visitor, columns) {
+                *value = Value::String(new);
+            }
+        }
     }
 }
 
@@ -75,6 +88,71 @@ fn visit(
     })
 }
 
+/// A JSON value parsed with every object's keys distinct. serde_json
+/// keeps the last of two equal keys (as Python does): the first value
+/// would go unscanned, and a rewrite would drop it. Such a record is bad.
+struct Unique(Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Unique(v) = map.next_value()?;
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {key:?} appears twice in one object (readers keep one value and drop the other)"
+                )));
+            }
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 /// Parses one record and walks it; a record that does not parse is bad.
 fn record(
     bytes: &[u8],
@@ -82,8 +160,8 @@ fn record(
     tracker: &mut Tracker,
     visitor: &mut dyn Visitor,
 ) -> Result<Option<Value>, Error> {
-    let mut value: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
+    let mut value: Value = match serde_json::from_slice::<Unique>(bytes) {
+        Ok(v) => v.0,
         Err(e) => {
             tracker.bad(
                 line + e.line().saturating_sub(1) as u64,

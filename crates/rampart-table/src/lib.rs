@@ -368,7 +368,12 @@ pub fn detect(path: &Path) -> Result<Source, Error> {
     }
     let mut reader = read::open(path, compression, u64::MAX).map_err(io)?;
     let head = read::head(&mut reader, 64 << 10).map_err(io)?;
-    if head.iter().all(u8::is_ascii_whitespace) {
+    // A byte-order mark alone (or with line breaks, in UTF-16) is empty.
+    let body = [&b"\xef\xbb\xbf"[..], b"\xff\xfe", b"\xfe\xff"]
+        .iter()
+        .find_map(|bom| head.strip_prefix(*bom))
+        .unwrap_or(&head);
+    if body.iter().all(|&b| b.is_ascii_whitespace() || b == 0) {
         return Err(Error::Unsupported {
             path: display,
             message: "the file is empty: a gate over no records would check nothing (was the export cut off?)".into(),
@@ -396,6 +401,7 @@ pub fn detect(path: &Path) -> Result<Source, Error> {
 /// The format of a text file from its first bytes.
 fn sniff_format(head: &[u8], name: &str) -> Format {
     let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}');
     let trimmed = text.trim_start();
     let lines: Vec<&str> = text.lines().take(6).collect();
     if trimmed.starts_with('[') {
@@ -422,10 +428,20 @@ fn sniff_format(head: &[u8], name: &str) -> Format {
     // short. The content decides before the name: a `.csv` export from a
     // European spreadsheet is split by `;` (its decimal commas vary from
     // line to line), and a `.csv` of tabs or pipes is common too.
-    let complete = if lines.len() > 1 && !text.ends_with('\n') {
-        lines.get(..lines.len() - 1).unwrap_or(&[])
+    // Excel's hint line names the delimiter outright.
+    if let Some(&[d]) = lines
+        .first()
+        .and_then(|l| l.trim_end().strip_prefix("sep="))
+        .map(str::as_bytes)
+    {
+        return Format::Delimited(d);
+    }
+    // Records, not lines: a quoted line break does not end a record.
+    let records = records(text, 6);
+    let complete = if records.len() > 1 && !text.ends_with('\n') {
+        records.get(..records.len() - 1).unwrap_or(&[])
     } else {
-        &lines[..]
+        &records[..]
     };
     let consistent = |d: u8| {
         let counts: Vec<usize> = complete.iter().map(|l| unquoted_count(l, d)).collect();
@@ -450,6 +466,30 @@ fn sniff_format(head: &[u8], name: &str) -> Format {
         return Format::Delimited(d);
     }
     Format::Text
+}
+
+/// The first `n` records of CSV text: split at line breaks outside
+/// double quotes.
+fn records(text: &str, n: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                out.push(text.get(start..i).unwrap_or("").trim_end_matches('\r'));
+                start = i + 1;
+                if out.len() == n {
+                    return out;
+                }
+            }
+            _ => {}
+        }
+    }
+    if start < text.len() {
+        out.push(text.get(start..).unwrap_or(""));
+    }
+    out
 }
 
 /// How many times `d` occurs in a line outside double quotes.

@@ -734,16 +734,19 @@ fn show_rows(
     for row in 0..rows {
         let n = first + row as u64 + 1;
         for ((_, name, texts), changed) in columns.iter().zip(changes.iter_mut()) {
-            let Some(value) = texts.text(row).map_err(|e| format!("column {name}: {e}"))? else {
-                continue;
-            };
+            // A null is shown as an empty value, as a CSV cell holds it:
+            // checks of nulls (`not_null`) see Parquet's too.
+            let text = texts.text(row).map_err(|e| format!("column {name}: {e}"))?;
+            let null = text.is_none();
+            let value = text.unwrap_or_default();
             let cell = Cell {
                 record: n,
                 line: n,
                 column: name,
                 value: &value,
             };
-            if let Some(new) = visitor.cell(&cell) {
+            // A null "replaced" by an empty value stays null.
+            if let Some(new) = visitor.cell(&cell).filter(|new| !(null && new.is_empty())) {
                 if let CellTexts::Other(a) = texts {
                     return Err(format!(
                         "column {name} is {}: replacing its values would change its type; drop the column or cast it to a string first",

@@ -642,7 +642,7 @@ fn parquet_columns_of_other_types_are_shown_with_their_nulls() {
     let source = rampart_table::detect(&path).unwrap();
     process(&source, &Options::default(), &mut v, None).unwrap();
     assert_eq!(v.0, vec![("day".to_string(), 1), ("s".to_string(), 1)]);
-    assert_eq!(v.1, 2, "the date and the string");
+    assert_eq!(v.1, 3, "the date, its null (empty) and the string");
 }
 
 /// Writes `batch` as a Parquet file with row groups of `rows` rows.
@@ -734,9 +734,15 @@ fn parquet_category_columns_are_shown_and_rewritten() {
     let mut out: Vec<u8> = Vec::new();
     process(&source, &Options::default(), &mut u, Some(&mut out)).unwrap();
     let seen: Vec<(u64, String)> = u.seen.iter().map(|s| (s.0, s.3.clone())).collect();
+    // The null is shown as an empty value (and stays null in the output).
     assert_eq!(
         seen,
-        vec![(1, "ann".into()), (3, "bob".into()), (4, "ann".into())]
+        vec![
+            (1, "ann".into()),
+            (2, String::new()),
+            (3, "bob".into()),
+            (4, "ann".into())
+        ]
     );
     let back = dir.path().join("back.parquet");
     std::fs::write(&back, &out).unwrap();
@@ -913,4 +919,24 @@ fn no_records_is_an_error() {
             process_bytes(format, text.as_bytes(), &Options::default(), &mut v, None).unwrap_err();
         assert!(e.to_string().contains("no records"), "{format:?}: {e}");
     }
+}
+
+#[test]
+fn json_nulls_booleans_and_duplicate_keys() {
+    // Nulls are empty values and booleans text, as in CSV.
+    let mut v = Upper::default();
+    let text = b"{\"name\": null, \"ok\": true}\n";
+    process_bytes(Format::JsonLines, text, &Options::default(), &mut v, None).unwrap();
+    let seen: Vec<(&str, &str)> = v
+        .seen
+        .iter()
+        .map(|s| (s.2.as_str(), s.3.as_str()))
+        .collect();
+    assert_eq!(seen, [("name", ""), ("ok", "true")]);
+    // A key twice in one object: serde_json would keep the last value
+    // only, and the first would go unscanned.
+    let mut v = Upper::default();
+    let twice = b"{\"note\": \"SSN 078-05-1120\", \"note\": \"ok\"}\n{\"note\": \"fine\"}\n";
+    let e = process_bytes(Format::JsonLines, twice, &Options::default(), &mut v, None).unwrap_err();
+    assert!(e.to_string().contains("appears twice"), "{e}");
 }

@@ -991,9 +991,7 @@ fn rewrite(
         }
     })?;
     require_columns(&source.path, &summary.columns, must_have.iter().copied())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(output)
-        .map_err(|e| e.error)
+    rampart_core::persist(tmp, output)
         .with_context(|| format!("cannot write {}", output.display()))?;
     Ok(summary)
 }
@@ -2408,9 +2406,7 @@ fn write_scores(path: &Path, rows: &[(u64, u64)], scores: &[f64]) -> std::io::Re
     }
     w.flush()?;
     drop(w);
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    rampart_core::persist(tmp, path)
 }
 
 /// What `data filter` reads of a poison report.

@@ -24,6 +24,12 @@ pub fn check(output: &Path, inputs: &[PathBuf]) -> Result<()> {
             output.display()
         );
     }
+    if let Some(kind) = rampart_core::special_file(output) {
+        bail!(
+            "the output {} is {kind}, not a file: renaming a new file over it would replace it; give a file path",
+            output.display()
+        );
+    }
     let parent = rampart_core::parent_dir(output);
     if !parent.is_dir() {
         bail!(
@@ -74,5 +80,10 @@ mod tests {
         assert!(check(&d.path().join("no/such/x.json"), &[]).is_err());
         assert!(check(&d.path().join("b.json"), std::slice::from_ref(&f)).is_ok());
         assert!(check_new(&f, &[]).is_err());
+        #[cfg(unix)]
+        assert!(check(Path::new("/dev/null"), &[])
+            .unwrap_err()
+            .to_string()
+            .contains("a device"));
     }
 }
