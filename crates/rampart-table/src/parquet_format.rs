@@ -129,6 +129,21 @@ fn text_of(a: &dyn Array, row: usize, depth: usize) -> Result<Option<String>, St
             .as_primitive::<Time64NanosecondType>()
             .value(row)
             .to_string(),
+        DataType::Duration(unit) => {
+            let (v, suffix) = match unit {
+                TimeUnit::Second => (a.as_primitive::<DurationSecondType>().value(row), "s"),
+                TimeUnit::Millisecond => {
+                    (a.as_primitive::<DurationMillisecondType>().value(row), "ms")
+                }
+                TimeUnit::Microsecond => {
+                    (a.as_primitive::<DurationMicrosecondType>().value(row), "us")
+                }
+                TimeUnit::Nanosecond => {
+                    (a.as_primitive::<DurationNanosecondType>().value(row), "ns")
+                }
+            };
+            format!("{v}{suffix}")
+        }
         DataType::Decimal128(..) => a.as_primitive::<Decimal128Type>().value_as_string(row),
         DataType::Decimal256(..) => a.as_primitive::<Decimal256Type>().value_as_string(row),
         DataType::List(_) => items(a.as_list::<i32>().value(row).as_ref())?,

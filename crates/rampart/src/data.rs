@@ -1199,7 +1199,11 @@ pub fn measure_risk(q: &RiskQuery, policy: &Policy) -> Result<serde_json::Value>
     })?;
     v.finish_record();
     let mut have = summary.columns.clone();
-    have.extend(v.seen.iter().map(|c| c.to_string()));
+    for c in &v.seen {
+        if !have.iter().any(|h| h == c) {
+            have.push(c.to_string());
+        }
+    }
     require_columns(
         q.path,
         &have,
