@@ -213,6 +213,37 @@ const DENY: &[(&str, Danger)] = &[
     ("shelve", NestedLoad),
     ("jsonpickle", NestedLoad),
     ("yaml", NestedLoad),
+    // pandas and scipy readers and evaluators: a pickle that calls them
+    // reads files (or unpickles another) or evaluates an expression.
+    ("pandas.read_pickle", NestedLoad),
+    ("pandas.io.pickle", NestedLoad),
+    ("pandas.io", File),
+    ("pandas.eval", Exec),
+    ("pandas.core.computation", Exec),
+    ("pandas.DataFrame.eval", Exec),
+    ("pandas.DataFrame.query", Exec),
+    ("pandas.core.frame.DataFrame.eval", Exec),
+    ("pandas.core.frame.DataFrame.query", Exec),
+    ("pandas.read_csv", File),
+    ("pandas.read_table", File),
+    ("pandas.read_json", File),
+    ("pandas.read_html", Network),
+    ("pandas.read_xml", File),
+    ("pandas.read_excel", File),
+    ("pandas.read_parquet", File),
+    ("pandas.read_feather", File),
+    ("pandas.read_orc", File),
+    ("pandas.read_hdf", File),
+    ("pandas.read_sql", Network),
+    ("pandas.read_sql_query", Network),
+    ("pandas.read_sql_table", Network),
+    ("pandas.read_stata", File),
+    ("pandas.read_sas", File),
+    ("pandas.read_spss", File),
+    ("pandas.read_fwf", File),
+    ("pandas.read_clipboard", Exec),
+    ("scipy.io", File),
+    ("scipy._lib._testutils", Exec),
     ("joblib.load", NestedLoad),
     ("joblib.numpy_pickle.load", NestedLoad),
     ("numpy.load", NestedLoad),
@@ -368,6 +399,28 @@ const ALLOW: &[&str] = &[
     "joblib.numpy_pickle.ZNDArrayWrapper",
 ];
 
+/// Globals that pickles of real ML objects import, recorded from the
+/// libraries themselves by `tools/gen_ml_globals.py` (every scikit-learn
+/// estimator, xgboost, lightgbm, catboost, pandas, scipy and numpy
+/// objects, pickled with protocols 2 to 5 and joblib), with the versions
+/// in its header. Exact names only; the deny list wins over it.
+const GENERATED: &str = include_str!("../../data/ml-globals.txt");
+
+fn generated() -> &'static HashSet<&'static str> {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        GENERATED
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    })
+}
+
+/// Cython's reconstructor of a class: `module.__pyx_unpickle_<Class>`
+/// rebuilds `module.<Class>` and nothing else.
+const CYTHON_UNPICKLE: &str = "__pyx_unpickle_";
+
 /// Container builders that torch.jit.save writes into TorchScript
 /// pickles: exceptions to the `torch.jit` deny prefix (whose compiler
 /// entry points run code), matched exactly.
@@ -464,8 +517,16 @@ impl Classifier {
         if let Some((_, d)) = DENY.iter().find(|(p, _)| has_prefix(&full, p)) {
             return Verdict::Dangerous(*d);
         }
-        if ALLOW.contains(&full.as_str()) || self.user_allow_exact.contains(&full) {
+        if ALLOW.contains(&full.as_str())
+            || generated().contains(full.as_str())
+            || self.user_allow_exact.contains(&full)
+        {
             return Verdict::Safe;
+        }
+        if let Some(class) = name.strip_prefix(CYTHON_UNPICKLE) {
+            if !class.contains('.') && self.classify(module, class) == Verdict::Safe {
+                return Verdict::Safe;
+            }
         }
         // `__torch__` is TorchScript's namespace for compiled classes, the
         // one dunder that is not an escape.
@@ -538,6 +599,62 @@ mod tests {
         );
         assert_eq!(v("mypkg", "Thing"), Verdict::Unknown);
         assert_eq!(v("torch._utils", "_something_new"), Verdict::Unknown);
+    }
+
+    #[test]
+    fn the_generated_allowlist_covers_real_objects_and_never_gadgets() {
+        // What scikit-learn, pandas, scipy and numpy pickles import.
+        for (m, n) in [
+            ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
+            ("sklearn.neighbors._kd_tree", "newObj"),
+            ("sklearn.calibration", "_CalibratedClassifier"),
+            (
+                "sklearn.feature_selection._univariate_selection",
+                "f_classif",
+            ),
+            ("pandas", "DataFrame"),
+            ("pandas.core.internals.managers", "BlockManager"),
+            ("scipy.interpolate._bsplines", "BSpline"),
+            ("numpy", "mean"),
+        ] {
+            assert_eq!(v(m, n), Verdict::Safe, "{m}.{n}");
+        }
+        // Cython reconstructors of an allowed class, and only those.
+        assert_eq!(
+            v("sklearn.tree._tree", "__pyx_unpickle_Tree"),
+            Verdict::Safe
+        );
+        assert_eq!(v("mypkg._ext", "__pyx_unpickle_Thing"), Verdict::Unknown);
+        assert_eq!(
+            v("sklearn.tree._tree", "__pyx_unpickle_os.system"),
+            Verdict::Dangerous(Exec)
+        );
+        // Gadgets in the same packages stay denied.
+        for (m, n, d) in [
+            ("pandas", "read_pickle", NestedLoad),
+            ("pandas.io.pickle", "read_pickle", NestedLoad),
+            ("pandas", "eval", Exec),
+            ("pandas.core.computation.eval", "eval", Exec),
+            ("pandas", "read_csv", File),
+            ("pandas.io.parsers.readers", "read_csv", File),
+            ("scipy.io", "loadmat", File),
+            ("numpy.testing._private.utils", "runstring", Exec),
+        ] {
+            assert_eq!(v(m, n), Verdict::Dangerous(d), "{m}.{n}");
+        }
+        // Every generated name is safe, but the reflection gadget that
+        // pickles of bound methods use (scipy's interp1d): denied anyway.
+        let denied: Vec<&str> = generated()
+            .iter()
+            .copied()
+            .filter(|g| {
+                let (m, n) = g.split_once('.').unwrap();
+                v(m, n) != Verdict::Safe
+            })
+            .collect();
+        let mut denied = denied;
+        denied.sort_unstable();
+        assert_eq!(denied, ["__builtin__.getattr", "builtins.getattr"]);
     }
 
     #[test]

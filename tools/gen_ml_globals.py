@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Records every global that pickles of real ML objects import.
+
+Fits every estimator scikit-learn's `all_estimators()` lists (those that
+construct with default arguments and fit on a small dataset), xgboost,
+lightgbm and catboost models, pandas objects of every common dtype,
+scipy sparse matrices and splines, numpy arrays, generators and masked
+arrays, and (when installed) torch state dicts, optimizer states and
+modules. Each object is pickled with protocols 2 to 5 and with joblib,
+and loaded back through an unpickler that records each `find_class`.
+
+The output, `crates/rampart-scan/data/ml-globals.txt`, is committed with
+the library versions it came from: the scanner's generated allowlist is
+what these libraries really import, never a whole-package wildcard.
+Globals the scanner denies (gadgets such as `numpy._core._ufunc_reconstruct`)
+are still written down; the scanner's deny list wins over this list.
+
+Usage (in a throwaway venv):
+    pip install -r tools/requirements-ml-globals.txt
+    python tools/gen_ml_globals.py [--corpus DIR]
+
+`--corpus DIR` also writes each pickle (and joblib file) to DIR: the
+real-benign corpus the scanner benchmark reads (bench/scan_benign.sh).
+"""
+
+import argparse
+import collections
+import importlib
+import io
+import os
+import pickle
+import sys
+import warnings
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+SEEN = collections.Counter()
+VERSIONS = {}
+FAILED = []
+
+
+class Recorder(pickle.Unpickler):
+    def find_class(self, module, name):
+        SEEN[f"{module}.{name}"] += 1
+        return super().find_class(module, name)
+
+
+def record_joblib():
+    """Makes joblib's unpickler record its globals too."""
+    import joblib.numpy_pickle as jnp
+
+    original = jnp.NumpyUnpickler.find_class
+
+    def find_class(self, module, name):
+        SEEN[f"{module}.{name}"] += 1
+        return original(self, module, name)
+
+    jnp.NumpyUnpickler.find_class = find_class
+
+
+def version(module):
+    try:
+        m = importlib.import_module(module)
+        VERSIONS[module] = getattr(m, "__version__", "?")
+        return m
+    except Exception:
+        return None
+
+
+def dump(name, obj, corpus):
+    """Pickles `obj` every way users do, and loads each back recorded."""
+    import joblib
+
+    for protocol in (2, 3, 4, 5):
+        try:
+            data = pickle.dumps(obj, protocol=protocol)
+        except Exception as e:
+            FAILED.append(f"{name} protocol {protocol}: {type(e).__name__}")
+            continue
+        Recorder(io.BytesIO(data)).load()
+        if corpus:
+            with open(os.path.join(corpus, f"{name}.p{protocol}.pkl"), "wb") as f:
+                f.write(data)
+    for compress in (0, "zlib", "gzip", "bz2", "lzma", "xz"):
+        suffix = "joblib" if compress == 0 else f"joblib.{compress}"
+        path = os.path.join(corpus or "/tmp", f"{name}.{suffix}")
+        try:
+            joblib.dump(obj, path, compress=compress if compress == 0 else (compress, 3))
+            joblib.load(path)
+        except Exception as e:
+            FAILED.append(f"{name} joblib {compress}: {type(e).__name__}")
+        if not corpus and os.path.exists(path):
+            os.remove(path)
+
+
+def sklearn_objects():
+    sklearn = version("sklearn")
+    if sklearn is None:
+        return
+    from sklearn.datasets import make_classification, make_regression
+    from sklearn.utils import all_estimators
+
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    Xc, yc = make_classification(n_samples=60, n_features=6, n_informative=4, random_state=0)
+    Xc = np.abs(Xc)  # some estimators need non-negative input
+    Xr, yr = make_regression(n_samples=60, n_features=6, random_state=0)
+    yr = np.abs(yr) + 1  # Gamma and Poisson regressors need positive targets
+    texts = [f"word{i % 7} word{i % 5} text" for i in range(60)]
+    datasets = (
+        (Xc, yc), (Xr, yr), (Xc, None), (texts, yc), (texts, None),
+        (yc, None), (Xr, np.c_[yr, yr]), ([{"a": i, "b": i % 3} for i in range(60)], None),
+    )
+    # Meta-estimators take an estimator (or several) to wrap.
+    arguments = (
+        {},
+        {"n_components": 2},
+        {"estimator": LogisticRegression()},
+        {"estimator": LogisticRegression(), "param_grid": {"C": [1, 2]}},
+        {"estimator": LogisticRegression(), "param_distributions": {"C": [1, 2]}, "n_iter": 2},
+        {"estimator": LogisticRegression(), "threshold": 0.5},
+        {"estimators": [("lr", LogisticRegression()), ("dt", DecisionTreeClassifier())]},
+        {"estimators": [("r", Ridge()), ("r2", Ridge(alpha=2))]},
+        {"steps": [("s", StandardScaler()), ("m", LogisticRegression())]},
+        {"transformer_list": [("s", StandardScaler())]},
+        {"transformers": [("s", StandardScaler(), [0, 1])]},
+        {"base_estimator": LogisticRegression()},
+        {"dictionary": np.eye(6)[:3]},
+        {"estimator": Ridge()},
+    )
+    for name, cls in all_estimators():
+        fitted = None
+        for kwargs in arguments:
+            try:
+                est = cls(**kwargs)
+            except Exception:
+                continue
+            for X, y in datasets:
+                try:
+                    fitted = est.fit(X) if y is None else est.fit(X, y)
+                    break
+                except Exception:
+                    continue
+            if fitted is not None:
+                break
+        if fitted is None:
+            FAILED.append(f"sklearn {name}: no construction fits a small dataset")
+            continue
+        dump(f"sklearn_{name}", fitted, CORPUS)
+    # Objects whose parameters reference functions and helpers.
+    from sklearn.feature_selection import SelectKBest, f_classif
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.linear_model import LogisticRegression
+
+    dump("sklearn_selectkbest", SelectKBest(f_classif, k=3).fit(Xc, yc), CORPUS)
+    dump("sklearn_pipeline", make_pipeline(StandardScaler(), LogisticRegression()).fit(Xc, yc), CORPUS)
+    dump("sklearn_function_transformer_mean", FunctionTransformer(np.mean).fit(Xc), CORPUS)
+
+
+def boosting_objects():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=80, n_features=5, random_state=0)
+    xgb = version("xgboost")
+    if xgb is not None:
+        dump("xgboost_classifier", xgb.XGBClassifier(n_estimators=3).fit(X, y), CORPUS)
+        dump("xgboost_regressor", xgb.XGBRegressor(n_estimators=3).fit(X, y), CORPUS)
+        dump("xgboost_booster", xgb.train({}, xgb.DMatrix(X, y), 2), CORPUS)
+    lgb = version("lightgbm")
+    if lgb is not None:
+        dump("lightgbm_classifier", lgb.LGBMClassifier(n_estimators=3, verbose=-1).fit(X, y), CORPUS)
+        dump("lightgbm_regressor", lgb.LGBMRegressor(n_estimators=3, verbose=-1).fit(X, y), CORPUS)
+        dump("lightgbm_booster", lgb.train({"verbose": -1}, lgb.Dataset(X, y), 2), CORPUS)
+    cb = version("catboost")
+    if cb is not None:
+        dump("catboost_classifier", cb.CatBoostClassifier(iterations=3, verbose=0).fit(X, y), CORPUS)
+        dump("catboost_regressor", cb.CatBoostRegressor(iterations=3, verbose=0).fit(X, y), CORPUS)
+
+
+def pandas_objects():
+    pd = version("pandas")
+    if pd is None:
+        return
+    version("pyarrow")  # pandas 3 keeps strings in Arrow arrays
+    df = pd.DataFrame(
+        {
+            "i": [1, 2, 3],
+            "f": [0.5, 1.5, np.nan],
+            "s": ["a", "b", "c"],
+            "b": [True, False, True],
+            "c": pd.Categorical(["x", "y", "x"]),
+            "t": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            "tz": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]).tz_localize("UTC"),
+            "td": pd.to_timedelta([1, 2, 3], unit="D"),
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "str": pd.array(["a", None, "c"], dtype="string"),
+            "p": pd.period_range("2024-01", periods=3, freq="M"),
+            "iv": pd.interval_range(0, 3),
+        }
+    )
+    dump("pandas_dataframe", df, CORPUS)
+    dump("pandas_series", df["f"], CORPUS)
+    dump("pandas_multiindex", df.set_index(["s", "i"]), CORPUS)
+    dump("pandas_range_index", pd.RangeIndex(5), CORPUS)
+    dump("pandas_datetime_index", pd.date_range("2024-01-01", periods=3), CORPUS)
+    dump("pandas_sparse", pd.arrays.SparseArray([0, 0, 1]), CORPUS)
+
+
+def scipy_objects():
+    scipy = version("scipy")
+    if scipy is None:
+        return
+    from scipy import interpolate, sparse, stats
+
+    m = sparse.random(5, 5, density=0.3, random_state=0)
+    for kind in ("csr", "csc", "coo", "lil", "dok", "bsr", "dia"):
+        dump(f"scipy_sparse_{kind}_matrix", m.asformat(kind), CORPUS)
+    dump("scipy_sparse_csr_array", sparse.csr_array(m), CORPUS)
+    x = np.linspace(0, 1, 10)
+    dump("scipy_bspline", interpolate.make_interp_spline(x, x**2), CORPUS)
+    dump("scipy_interp1d", interpolate.interp1d(x, x**2), CORPUS)
+    dump("scipy_frozen_norm", stats.norm(0, 1), CORPUS)
+
+
+def numpy_objects():
+    version("numpy")
+    dump("numpy_array", np.arange(12.0).reshape(3, 4), CORPUS)
+    dump("numpy_structured", np.zeros(3, dtype=[("a", "i4"), ("b", "f8")]), CORPUS)
+    dump("numpy_datetime", np.array(["2024-01-01"], dtype="datetime64[D]"), CORPUS)
+    dump("numpy_masked", np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), CORPUS)
+    dump("numpy_random_state", np.random.RandomState(0), CORPUS)
+    dump("numpy_generator", np.random.default_rng(0), CORPUS)
+    dump("numpy_seed_sequence", np.random.SeedSequence(0), CORPUS)
+    dump("numpy_scalars", [np.float32(1), np.int64(2), np.bool_(True)], CORPUS)
+
+
+def torch_objects():
+    torch = version("torch")
+    if torch is None:
+        return
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    opt = torch.optim.Adam(net.parameters())
+    net(torch.randn(2, 4)).sum().backward()
+    opt.step()
+    for name, obj in (
+        ("torch_state_dict", net.state_dict()),
+        ("torch_optimizer_state", opt.state_dict()),
+        ("torch_module", net),
+    ):
+        buf = io.BytesIO()
+        torch.save(obj, buf)
+        if CORPUS:
+            with open(os.path.join(CORPUS, f"{name}.pt"), "wb") as f:
+                f.write(buf.getvalue())
+        # torch.load's unpickler: record through a patched find_class.
+        import torch.serialization as ts
+
+        buf.seek(0)
+        with ts._open_zipfile_reader(buf) as z:
+            data = z.get_record("data.pkl")
+
+        class R(pickle.Unpickler):
+            def find_class(self, module, name):
+                SEEN[f"{module}.{name}"] += 1
+                return super().find_class(module, name)
+
+            def persistent_load(self, pid):
+                return None
+
+        try:
+            R(io.BytesIO(data)).load()
+        except Exception:
+            pass
+
+
+CORPUS = None
+
+
+def main():
+    global CORPUS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "crates", "rampart-scan", "data", "ml-globals.txt"))
+    args = ap.parse_args()
+    CORPUS = args.corpus
+    if CORPUS:
+        os.makedirs(CORPUS, exist_ok=True)
+    version("joblib")
+    record_joblib()
+    for part in (sklearn_objects, boosting_objects, pandas_objects, scipy_objects, numpy_objects, torch_objects):
+        part()
+    with open(args.out, "w") as f:
+        f.write("# Globals that pickles of real ML objects import, recorded by\n")
+        f.write("# tools/gen_ml_globals.py (do not edit by hand). Versions:\n")
+        for k in sorted(VERSIONS):
+            f.write(f"#   {k} {VERSIONS[k]}\n")
+        f.write(f"#   python {sys.version.split()[0]}\n")
+        for g in sorted(SEEN):
+            f.write(g + "\n")
+    print(f"{len(SEEN)} globals -> {args.out}", file=sys.stderr)
+    print(f"{len(FAILED)} objects left out:", file=sys.stderr)
+    for line in FAILED:
+        print("  " + line, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
