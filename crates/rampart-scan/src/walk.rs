@@ -215,13 +215,21 @@ struct Budget {
 }
 
 /// Counts decompressed bytes against the budget; past it, reads fail.
+/// A decompressor that panics on malformed data (libbz2-rs-sys 0.2.6
+/// overflows a subtraction on a mutated bzip2 stream, found by the
+/// property test) fails the read instead of the scan, and every read
+/// after it.
 struct Capped<R> {
     inner: R,
     budget: Budget,
+    panicked: bool,
 }
 
 impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.panicked {
+            return Err(decompressor_panicked());
+        }
         let left = self.budget.left.get();
         if left == 0 {
             self.budget.hit.set(true);
@@ -231,10 +239,25 @@ impl<R: Read> Read for Capped<R> {
         let Some(window) = buf.get_mut(..want) else {
             return Ok(0);
         };
-        let n = self.inner.read(window)?;
-        self.budget.left.set(left - n as u64);
+        let inner = &mut self.inner;
+        let n = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.read(window)))
+        {
+            Ok(read) => read?,
+            Err(_) => {
+                self.panicked = true;
+                return Err(decompressor_panicked());
+            }
+        };
+        self.budget.left.set(left.saturating_sub(n as u64));
         Ok(n)
     }
+}
+
+fn decompressor_panicked() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "the decompressor failed on malformed data",
+    )
 }
 impl<R: Read> Source for Capped<R> {}
 
@@ -569,6 +592,7 @@ impl<'s> Job<'s> {
         Capped {
             inner: r,
             budget: self.budget.clone(),
+            panicked: false,
         }
     }
 
@@ -1663,6 +1687,27 @@ fn element_size(name: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decompressor_that_panics_fails_the_read_not_the_scan() {
+        struct Panics;
+        impl Read for Panics {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                panic!("attempt to subtract with overflow")
+            }
+        }
+        let mut c = Capped {
+            inner: Panics,
+            budget: Budget {
+                left: Rc::new(Cell::new(100)),
+                hit: Rc::new(Cell::new(false)),
+            },
+            panicked: false,
+        };
+        let mut buf = [0u8; 8];
+        assert!(c.read(&mut buf).is_err());
+        assert!(c.read(&mut buf).is_err(), "and stays failed");
+    }
 
     #[test]
     fn sniffs_magic() {

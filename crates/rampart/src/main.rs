@@ -32,12 +32,14 @@ fn quiet_on_broken_pipe() {
         if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
             std::process::exit(141);
         }
-        // The parquet and arrow crates panic on some malformed files;
-        // rampart-table catches those panics and reports the file as
-        // unreadable, so the panic itself is not printed.
+        // The parquet and arrow crates, and libbz2-rs-sys, panic on some
+        // malformed files; rampart-table and the scanner catch those
+        // panics and report the file as unreadable, so the panic itself
+        // is not printed.
+        const CAUGHT: [&str; 3] = ["/parquet-", "/arrow-", "/libbz2-rs-sys-"];
         if info
             .location()
-            .is_some_and(|l| l.file().contains("/parquet-") || l.file().contains("/arrow-"))
+            .is_some_and(|l| CAUGHT.iter().any(|c| l.file().contains(c)))
         {
             return;
         }
