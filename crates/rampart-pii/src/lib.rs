@@ -246,6 +246,8 @@ fn recognizers() -> &'static [Recognizer] {
                     }
                     match phone::validate(s)? {
                         phone::Form::International => Some((0.8, None)),
+                        // Reported only with a context word (0.45 + 0.3).
+                        phone::Form::InternationalLoose => Some((0.45, None)),
                         phone::Form::National { formatted: true } => Some((0.65, None)),
                         phone::Form::National { formatted: false } => Some((0.5, None)),
                     }
@@ -707,6 +709,16 @@ mod tests {
         assert_eq!(entities("card 4111111111111111").len(), 1);
         assert_eq!(entities("id 7, card 4111111111111111")[0].0, "CREDIT_CARD");
         assert_eq!(entities("call +44 20 7946 0958 now")[0].0, "PHONE_NUMBER");
+    }
+
+    #[test]
+    fn international_numbers_off_their_plan_need_a_context_word() {
+        for text in ["call +49(0) 012891614 today", "mobile +910089897232"] {
+            assert_eq!(entities(text).len(), 1, "{text}");
+        }
+        for text in ["ref +49(0) 012891614", "+910089897232"] {
+            assert_eq!(entities(text), vec![], "{text}");
+        }
     }
 
     #[test]

@@ -18,7 +18,14 @@ use crate::validate::Digits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
     International,
-    National { formatted: bool },
+    /// An assigned country code and a number of E.164 length whose digits
+    /// do not fit that country's plan (a redundant trunk zero, `+49(0)
+    /// 0…`, or a plan not modelled): a phone number only beside a word
+    /// that says so.
+    InternationalLoose,
+    National {
+        formatted: bool,
+    },
 }
 
 /// The countries whose national numbers (trunk prefix, no country code)
@@ -153,7 +160,11 @@ pub fn validate(s: &str) -> Option<Form> {
             Some(plan) => fits(plan, nsn),
             None => (4..=12).contains(&nsn.len()),
         };
-        return ok.then_some(Form::International);
+        return Some(if ok {
+            Form::International
+        } else {
+            Form::InternationalLoose
+        });
     }
     let d = digits(number)?;
     let formatted = number
@@ -199,16 +210,19 @@ mod tests {
         ] {
             assert_eq!(validate(s), Some(want), "{s}");
         }
+        for s in ["12345", "+999 1234567", "4111111111111111", "12345-6789"] {
+            assert_eq!(validate(s), None, "{s}");
+        }
+        // An assigned country code, E.164 length, digits off the plan: a
+        // phone number only where a word says so.
         for s in [
-            "12345",
-            "+999 1234567",
-            "4111111111111111",
             "+1-012-555-0143",
             "+1-202-155-0143",
-            "12345-6789",
             "+44 4123 456789",
+            "+49(0) 012891614",
+            "+910089897232",
         ] {
-            assert_eq!(validate(s), None, "{s}");
+            assert_eq!(validate(s), Some(Form::InternationalLoose), "{s}");
         }
     }
 }
