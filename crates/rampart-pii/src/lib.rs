@@ -214,7 +214,11 @@ fn recognizers() -> &'static [Recognizer] {
             simple(
                 "IBAN_CODE",
                 pat(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
-                |s| validate::iban(s).then_some((0.95, None)),
+                |s| match validate::iban_fit(s)? {
+                    validate::IbanFit::Registry => Some((0.95, None)),
+                    // Reported only beside a word such as "IBAN" (0.45 + 0.3).
+                    validate::IbanFit::OffLength => Some((0.45, Some("length off the registry"))),
+                },
                 &["iban", "account", "bank"],
             ),
             simple(
@@ -709,6 +713,19 @@ mod tests {
         assert_eq!(entities("card 4111111111111111").len(), 1);
         assert_eq!(entities("id 7, card 4111111111111111")[0].0, "CREDIT_CARD");
         assert_eq!(entities("call +44 20 7946 0958 now")[0].0, "PHONE_NUMBER");
+    }
+
+    #[test]
+    fn ibans_off_the_registry_length_need_a_context_word() {
+        // GB IBANs have 22 characters; this one has 23 and passes mod 97.
+        let off = "GB51NWBK6016133192681900";
+        assert_eq!(validate::iban_fit(off), Some(validate::IbanFit::OffLength));
+        assert_eq!(entities(&format!("IBAN {off}")).len(), 1);
+        assert_eq!(entities(&format!("ref {off}")), vec![]);
+        assert_eq!(
+            entities("IBAN GB29 NWBK 6016 1331 9268 19")[0].0,
+            "IBAN_CODE"
+        );
     }
 
     #[test]

@@ -194,26 +194,54 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
 
 /// An IBAN: known country, its length, and the ISO 13616 mod-97 check.
 pub fn iban(s: &str) -> bool {
+    iban_fit(s) == Some(IbanFit::Registry)
+}
+
+/// How an IBAN candidate that passes the mod-97 check fits the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IbanFit {
+    /// Its country's length.
+    Registry,
+    /// A known country and the check, but another length (a digit lost
+    /// or doubled in typing, or a registry change): personal data where
+    /// a word such as "IBAN" says so.
+    OffLength,
+}
+
+/// [`IbanFit`] of a candidate; None unless it passes the mod-97 check
+/// with a known country code (8 to 34 characters).
+pub fn iban_fit(s: &str) -> Option<IbanFit> {
     let compact: String = s
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_uppercase();
-    let Some(country) = compact.get(..2) else {
-        return false;
-    };
-    let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == country) else {
-        return false;
-    };
-    if compact.len() != len || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+    let &(_, len) = IBAN_LENGTHS
+        .iter()
+        .find(|(c, _)| Some(*c) == compact.get(..2))?;
+    if !(8..=34).contains(&compact.len()) || !mod97(&compact) {
+        return None;
+    }
+    Some(if compact.len() == len {
+        IbanFit::Registry
+    } else {
+        IbanFit::OffLength
+    })
+}
+
+/// The ISO 13616 check: the first four characters moved to the end, as
+/// a base-36 number, is 1 modulo 97.
+fn mod97(compact: &str) -> bool {
+    if !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
         return false;
     }
-    let (head, tail) = compact.split_at(4);
+    let Some((head, tail)) = compact.get(..4).zip(compact.get(4..)) else {
+        return false;
+    };
     let mut rem = 0u32;
     for c in tail.chars().chain(head.chars()) {
-        let v = match c.to_digit(36) {
-            Some(v) => v,
-            None => return false,
+        let Some(v) = c.to_digit(36) else {
+            return false;
         };
         rem = if v >= 10 {
             (rem * 100 + v) % 97
