@@ -65,9 +65,14 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
     }
 }
 
+/// A gate's inputs as the policy names them, for reports.
+fn input_names(g: &GateSpec) -> Vec<String> {
+    g.inputs.iter().map(|p| p.display().to_string()).collect()
+}
+
 fn run_gate(g: &GateSpec, policy: &Policy, base: &Path) -> Result<GateResult> {
     let inputs: Vec<PathBuf> = g.inputs.iter().map(|p| resolve(base, p)).collect();
-    let names: Vec<String> = g.inputs.iter().map(|p| p.display().to_string()).collect();
+    let names = input_names(g);
     let (gate, passed, summary, findings, predicate) = match g.gate {
         GateKind::Sign => {
             bail!("`sign` is not a pipeline gate: sign with `rampart sign`, then verify in a stage")
@@ -298,7 +303,7 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
                 errors += 1;
                 GateResult {
                     gate: g.gate.attested_as().to_string(),
-                    inputs: g.inputs.iter().map(|p| p.display().to_string()).collect(),
+                    inputs: input_names(g),
                     passed: false,
                     summary: format!("error: {}", crate::error_chain(&e)),
                     ledger_index: None,
