@@ -80,11 +80,13 @@ def run_presidio(records, spacy):
     return found, time.process_time() - cpu, time.perf_counter() - wall
 
 
-def score(records, found):
+def score(records, found, locale=None):
     rows = {}
     for e in ENTITIES:
         tp_gold = gold = tp_pred = pred = 0
         for r, f in zip(records, found):
+            if locale and r.get("locale") != locale:
+                continue
             g = [(s["start"], s["end"]) for s in r["spans"] if s["entity"] == e]
             p = [(s, t) for s, t, k in f if k == e]
             gold += len(g)
@@ -93,6 +95,28 @@ def score(records, found):
             tp_pred += sum(any(s < ge and gs < t for gs, ge in g) for s, t in p)
         rows[e] = (tp_gold / gold if gold else 1.0, tp_pred / pred if pred else 1.0, gold, pred)
     return rows
+
+
+def per_locale(records, results):
+    """Recall / precision of person names, and the lowest recall of a
+    validated type, per locale."""
+    locales = sorted({r.get("locale", "?") for r in records})
+    tools = list(results)
+    print("\n| locale | names | " + " | ".join(f"{t} PERSON R / P" for t in tools)
+          + " | " + " | ".join(f"{t} lowest validated R" for t in tools) + " |")
+    print("|---|---:|" + "---:|" * (2 * len(tools)))
+    for loc in locales:
+        cells, lows = [], []
+        names = 0
+        for t in tools:
+            f, _, _ = results[t]
+            recs = records[:len(f)]
+            s = score(recs, f, loc)
+            names = max(names, s["PERSON"][2])
+            cells.append(f"{s['PERSON'][0]:.3f} / {s['PERSON'][1]:.3f}")
+            low = min((s[e][0], e) for e in ENTITIES if e != "PERSON" and s[e][2])
+            lows.append(f"{low[0]:.3f} ({low[1]})")
+        print(f"| {loc} | {names} | " + " | ".join(cells) + " | " + " | ".join(lows) + " |")
 
 
 def main():
@@ -119,14 +143,20 @@ def main():
     for e in ENTITIES:
         cells = [f"{scores[t][e][0]:.3f} / {scores[t][e][1]:.3f}" for t in results]
         print(f"| {e} | {scores['rampart'][e][2]} | " + " | ".join(cells) + " |")
+    per_locale(records, results)
+    bare = [i for i, r in enumerate(records) if r.get("kind") == "bare"]
+    for t, (f, _, _) in results.items():
+        idx = [i for i in bare if i < len(f)]
+        s = score([records[i] for i in idx], [f[i] for i in idx])["PERSON"]
+        print(f"{t}: names with no cue word before them: recall {s[0]:.3f} of {s[2]}")
     if os.environ.get("MISSES"):
         for r, f in zip(records, results["rampart"][0]):
             for s in r["spans"]:
                 if not any(k == s["entity"] and a < s["end"] and s["start"] < b for a, b, k in f):
-                    print("MISS", s["entity"], repr(r["text"][s["start"]:s["end"]]), "|", r["text"][:120])
+                    print("MISS", r.get("locale"), s["entity"], repr(r["text"][s["start"]:s["end"]]), "|", r["text"][:120])
             for a, b, k in f:
                 if k in ENTITIES and not any(k == s["entity"] and a < s["end"] and s["start"] < b for s in r["spans"]):
-                    print("FP", k, repr(r["text"][a:b]), "|", r["text"][:120])
+                    print("FP", r.get("locale"), k, repr(r["text"][a:b]), "|", r["text"][:120])
 
 
 if __name__ == "__main__":

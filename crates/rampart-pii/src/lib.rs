@@ -251,12 +251,19 @@ fn recognizers() -> &'static [Recognizer] {
                     match phone::validate(s)? {
                         phone::Form::International => Some((0.8, None)),
                         // Reported only with a context word (0.45 + 0.3).
-                        phone::Form::InternationalLoose => Some((0.45, None)),
+                        phone::Form::Loose => Some((0.45, None)),
                         phone::Form::National { formatted: true } => Some((0.65, None)),
                         phone::Form::National { formatted: false } => Some((0.5, None)),
                     }
                 },
-                context: &["phone", "tel", "telephone", "mobile", "cell", "call", "fax", "contact", "whatsapp"],
+                context: &[
+                    "phone", "tel", "telephone", "mobile", "cell", "call", "fax", "contact", "whatsapp",
+                    // German, French, Spanish, Italian, Portuguese, Dutch,
+                    // Polish, Turkish (ASCII words only: the lexicon's).
+                    "telefon", "handy", "mobil", "anrufen", "portable", "appeler",
+                    "telefono", "movil", "llame", "cellulare", "chiamare", "telefone", "celular",
+                    "ligue", "bel", "mobiel", "komorka", "numer", "numerem", "cep", "gsm", "arayin",
+                ],
                 trim: true,
                 negative: NOT_PERSONAL_NUMBERS,
                 not_after: &[':', '.', '/', '_', '-', '#', '$', '€', '£'],

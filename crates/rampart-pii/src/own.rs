@@ -42,10 +42,18 @@ fn is_base64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
-/// Removes the matches that are Rampart's own outputs: those holding a
-/// mask character, and those overlapping a `siv:` token.
+/// Removes the matches that are Rampart's own outputs: those holding or
+/// touching a mask character, and those overlapping a `siv:` token.
 pub(crate) fn drop_own(text: &str, found: &mut Vec<Match>) {
-    let masked = |m: &Match| text.get(m.start..m.end).is_some_and(|v| v.contains('*'));
+    // A match holding a mask, or touching one ("Mel***", "Tao ****": a
+    // name generalised to a prefix), is part of a masked value.
+    let masked = |m: &Match| {
+        text.get(m.start..m.end).is_some_and(|v| v.contains('*'))
+            || text
+                .get(m.end..)
+                .is_some_and(|t| t.strip_prefix(' ').unwrap_or(t).starts_with('*'))
+            || text.get(..m.start).is_some_and(|t| t.ends_with('*'))
+    };
     found.retain(|m| !masked(m));
     if found.is_empty() || !text.contains("siv:") {
         return;
@@ -57,6 +65,29 @@ pub(crate) fn drop_own(text: &str, found: &mut Vec<Match>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matches_touching_a_mask_are_part_of_it() {
+        let m = |start, end| Match {
+            entity: "PERSON",
+            start,
+            end,
+            score: 0.9,
+            detail: None,
+        };
+        for (text, start, end) in [
+            ("Dear Mr Tao ****, hi", 8, 11),
+            ("Sig. Mel*** ****", 5, 8),
+            ("Ms ***Ann", 6, 9),
+        ] {
+            let mut found = vec![m(start, end)];
+            drop_own(text, &mut found);
+            assert!(found.is_empty(), "{text}");
+        }
+        let mut found = vec![m(8, 11)];
+        drop_own("Dear Mr Tao, ****", &mut found);
+        assert_eq!(found.len(), 1);
+    }
 
     #[test]
     fn siv_tokens_are_long_base64url_runs_after_the_prefix() {

@@ -1,7 +1,8 @@
 //! Phone numbers: international numbers (`+CC`, or the `00` exit prefix)
 //! for any assigned country code, national numbers for the US (NANP), UK,
-//! Germany, France and India, with an extension (`x123`, `ext. 123`,
-//! `#123`) allowed.
+//! Germany, France, India, China, Italy, Poland, Spain and Turkey (and,
+//! through the same trunk-0 plans, most of Europe, Japan and Pakistan),
+//! with an extension (`x123`, `ext. 123`, `#123`) allowed.
 //!
 //! The rules are the numbering plans' structure (lengths and leading
 //! digits), checked in well under a microsecond. libphonenumber's full
@@ -18,11 +19,13 @@ use crate::validate::Digits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
     International,
-    /// An assigned country code and a number of E.164 length whose digits
-    /// do not fit that country's plan (a redundant trunk zero, `+49(0)
-    /// 0…`, or a plan not modelled): a phone number only beside a word
-    /// that says so.
-    InternationalLoose,
+    /// Digits that may be a phone number but cannot be told from other
+    /// numbers by their shape alone: an assigned country code and a
+    /// number of E.164 length whose digits do not fit that country's plan
+    /// (a redundant trunk zero, `+49(0) 0…`, or a plan not modelled), or
+    /// nine bare digits that only a plan as broad as Poland's or Spain's
+    /// takes. A phone number only beside a word that says so.
+    Loose,
     National {
         formatted: bool,
     },
@@ -37,6 +40,11 @@ enum Plan {
     Germany,
     France,
     India,
+    China,
+    Italy,
+    /// Poland and Spain: nine digits, no trunk prefix.
+    NineDigits,
+    Turkey,
 }
 
 /// Whether the national significant number `nsn` (no trunk 0, no country
@@ -68,7 +76,30 @@ fn fits(plan: Plan, nsn: &[u8]) -> bool {
         Plan::France => nsn.len() == 9 && at(0) >= 1,
         // 10 digits: mobiles 6-9, landlines an STD code starting 1-5.
         Plan::India => nsn.len() == 10 && at(0) >= 1,
+        // Mobiles 1[3-9] and 11 digits; landlines an area code and 7 or 8
+        // digits, 9 to 11 in all (after the trunk 0).
+        Plan::China => china_mobile(nsn) || (at(0) >= 1 && (9..=10).contains(&nsn.len())),
+        // No trunk prefix: landlines keep their 0 (6 to 11 digits), mobiles
+        // 3[1-9] and 9 to 11 digits.
+        Plan::Italy => match at(0) {
+            0 => (6..=11).contains(&nsn.len()),
+            3 => at(1) >= 1 && (9..=11).contains(&nsn.len()),
+            _ => false,
+        },
+        Plan::NineDigits => nsn.len() == 9 && at(0) >= 1,
+        // 10 digits starting 2-5, 8 or 9 (after the trunk 0), or a 444
+        // nationwide number of 7.
+        Plan::Turkey => {
+            (nsn.len() == 10 && matches!(at(0), 2..=5 | 8 | 9))
+                || (nsn.len() == 7 && nsn.starts_with(&[4, 4, 4]))
+        }
     }
+}
+
+/// A Chinese mobile number: 1[3-9] and 11 digits, written without a trunk
+/// prefix.
+fn china_mobile(nsn: &[u8]) -> bool {
+    nsn.len() == 11 && nsn.first() == Some(&1) && nsn.get(1).is_some_and(|&d| d >= 3)
 }
 
 /// Assigned ITU-T E.164 country codes: every one- and two-digit code and
@@ -86,22 +117,23 @@ fn country_code(d: &[u8]) -> Option<(usize, Option<Plan>)> {
         49 => return Some((2, Some(Plan::Germany))),
         33 => return Some((2, Some(Plan::France))),
         91 => return Some((2, Some(Plan::India))),
+        86 => return Some((2, Some(Plan::China))),
+        39 => return Some((2, Some(Plan::Italy))),
+        48 | 34 => return Some((2, Some(Plan::NineDigits))),
+        90 => return Some((2, Some(Plan::Turkey))),
         20
         | 27
-        | 30..=34
+        | 30..=32
         | 36
-        | 39
         | 40
         | 41
         | 43
-        | 45..=48
+        | 45..=47
         | 51..=58
         | 60..=66
         | 81
         | 82
         | 84
-        | 86
-        | 90
         | 92..=95
         | 98 => return Some((2, None)),
         _ => {}
@@ -141,6 +173,9 @@ fn digits(s: &str) -> Option<Digits> {
 /// Whether `s` is a valid phone number, and how it was written.
 pub fn validate(s: &str) -> Option<Form> {
     let number = strip_extension(s.trim());
+    if !balanced(number) {
+        return None;
+    }
     // `+44(0)20…`: the trunk zero written after the country code.
     let international = number
         .strip_prefix('+')
@@ -160,28 +195,59 @@ pub fn validate(s: &str) -> Option<Form> {
             Some(plan) => fits(plan, nsn),
             None => (4..=12).contains(&nsn.len()),
         };
-        return Some(if ok {
-            Form::International
-        } else {
-            Form::InternationalLoose
-        });
+        return Some(if ok { Form::International } else { Form::Loose });
     }
     let d = digits(number)?;
     let formatted = number
         .bytes()
         .any(|b| matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
+    let fits_any = |plans: &[Plan], nsn: &[u8]| plans.iter().any(|&p| fits(p, nsn));
     let national = match d.split_first() {
         // NANP with its trunk 1, or a plan with the trunk 0.
-        Some((1, nsn)) => fits(Plan::Nanp, nsn) || fits(Plan::India, &d),
-        Some((0, nsn)) => [Plan::Uk, Plan::Germany, Plan::France, Plan::India]
-            .iter()
-            .any(|&p| fits(p, nsn)),
-        // Without a trunk prefix: ten NANP digits, or an Indian number
-        // (often written without its trunk 0).
-        Some(_) => fits(Plan::Nanp, &d) || fits(Plan::India, &d),
+        Some((1, nsn)) => fits(Plan::Nanp, nsn) || fits(Plan::India, &d) || china_mobile(&d),
+        Some((0, nsn)) => {
+            fits_any(&[Plan::Uk, Plan::Germany, Plan::France, Plan::India], nsn)
+                || fits_any(&[Plan::China, Plan::Turkey], nsn)
+                || fits(Plan::Italy, &d)
+        }
+        // Without a trunk prefix: ten NANP digits, an Indian number
+        // (often written without its trunk 0), a Chinese or Italian
+        // mobile, a Turkish 444 number.
+        // Nine bare digits are too common a number to be taken for an old
+        // Italian mobile without a word saying so (below).
+        Some(_) => {
+            fits_any(&[Plan::Nanp, Plan::India, Plan::Turkey], &d)
+                || china_mobile(&d)
+                || (fits(Plan::Italy, &d) && d.len() >= 10)
+        }
         None => false,
     };
-    national.then_some(Form::National { formatted })
+    if national {
+        return Some(Form::National { formatted });
+    }
+    // Nine digits fit Poland's and Spain's plans, and many other numbers:
+    // only grouped as those countries write them (519 179 944, 22 298 95
+    // 64, 612 34 56 78) is it surely a phone; a ZIP+4 (12345-6789) is not.
+    fits(Plan::NineDigits, &d).then_some(match small_groups(number) {
+        true => Form::National { formatted },
+        false => Form::Loose,
+    })
+}
+
+/// Whether `s` is digits in groups of two or three, at least three groups.
+fn small_groups(s: &str) -> bool {
+    let groups = s.split([' ', '-', '.']).filter(|g| !g.is_empty());
+    let mut count = 0;
+    groups.into_iter().all(|g| {
+        count += 1;
+        (2..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit())
+    }) && count >= 3
+}
+
+/// Whether every bracket of `s` is closed: `(01456-692` is a postcode
+/// after an opening bracket, not a phone number.
+fn balanced(s: &str) -> bool {
+    s.bytes().filter(|&b| b == b'(').count() == s.bytes().filter(|&b| b == b')').count()
 }
 
 #[cfg(test)]
@@ -207,10 +273,31 @@ mod tests {
             ("09876543210", Form::National { formatted: false }),
             ("9161935270", Form::National { formatted: false }),
             ("202-555-0143 ext. 12", Form::National { formatted: true }),
+            // China, Italy, Poland, Spain, Turkey, Japan.
+            ("13481553612", Form::National { formatted: false }),
+            ("010-6552-9988", Form::National { formatted: true }),
+            ("3602269761", Form::National { formatted: false }),
+            ("360 226 976", Form::National { formatted: true }),
+            ("06 6982 1234", Form::National { formatted: true }),
+            ("519 179 944", Form::National { formatted: true }),
+            ("22 298 95 64", Form::National { formatted: true }),
+            ("612 345 678", Form::National { formatted: true }),
+            ("0532 123 45 67", Form::National { formatted: true }),
+            ("444 1 371", Form::National { formatted: true }),
+            ("080-9761-6814", Form::National { formatted: true }),
+            ("+86 134 8155 3612", Form::International),
+            ("+39 360 226 976", Form::International),
+            ("+48 519 179 944", Form::International),
         ] {
             assert_eq!(validate(s), Some(want), "{s}");
         }
-        for s in ["12345", "+999 1234567", "4111111111111111", "12345-6789"] {
+        for s in [
+            "12345",
+            "+999 1234567",
+            "4111111111111111",
+            "(01456-692",
+            "018-5663)",
+        ] {
             assert_eq!(validate(s), None, "{s}");
         }
         // An assigned country code, E.164 length, digits off the plan: a
@@ -221,8 +308,11 @@ mod tests {
             "+44 4123 456789",
             "+49(0) 012891614",
             "+910089897232",
+            "519179944",
+            "360226976",
+            "12345-6789",
         ] {
-            assert_eq!(validate(s), Some(Form::InternationalLoose), "{s}");
+            assert_eq!(validate(s), Some(Form::Loose), "{s}");
         }
     }
 }
