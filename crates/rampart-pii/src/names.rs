@@ -187,6 +187,100 @@ const PLACES: &[&str] = &[
     "cadde",
     "bulvar",
     "mahallesi",
+    "manor",
+    "manors",
+    "rapids",
+    "causeway",
+    "mountain",
+    "mountains",
+    "locks",
+    "points",
+    "isle",
+    "burg",
+    "burgs",
+    "gateway",
+    "curve",
+    "parkways",
+    "views",
+    "commons",
+    "groves",
+    "skyway",
+    "inlet",
+    "expressway",
+    "freeway",
+    "highway",
+    "motorway",
+    "flats",
+    "extension",
+    "extensions",
+    "harbor",
+    "harbors",
+    "harbour",
+    "stravenue",
+    "underpass",
+    "overpass",
+    "viaduct",
+    "throughway",
+    "trafficway",
+    "bypass",
+    "orchard",
+    "oval",
+    "prairie",
+    "shoal",
+    "shoals",
+    "knoll",
+    "knolls",
+    "landing",
+    "mall",
+    "mission",
+    "pines",
+    "ports",
+    "squares",
+    "stream",
+    "trace",
+    "track",
+    "tracks",
+    "tunnels",
+    "unions",
+    "valleys",
+    "villages",
+    "ville",
+    "vistas",
+    "ways",
+    "cove",
+    "coves",
+    "creek",
+    "crest",
+    "bluff",
+    "bluffs",
+    "canyon",
+    "corners",
+    "crossroad",
+    "divide",
+    "rodovia",
+    "jardim",
+    "lagoa",
+    "nucleo",
+    "residencial",
+    "vila",
+    "estrada",
+    "ladeira",
+    "loteamento",
+    "chacara",
+    "fazenda",
+    "setor",
+    "quadra",
+    "conjunto",
+    "vereda",
+    "viela",
+    "aeroporto",
+];
+
+/// Compass words before a name make a place of it: North Glenn, South
+/// Bradley, Nova Lima.
+const DIRECTIONS: &[&str] = &[
+    "north", "south", "east", "west", "nord", "sud", "sued", "ost", "norte", "sul", "leste",
+    "oeste", "noord", "zuid", "oost", "nova", "novo", "new", "port", "lake", "mount",
 ];
 
 /// Legal forms written after a company's name, which may be a person's
@@ -393,6 +487,7 @@ struct Dictionaries {
     titles: HashSet<u64>,
     titles_and_cues: HashSet<u64>,
     places: HashSet<u64>,
+    directions: HashSet<u64>,
     model: Option<Model>,
 }
 
@@ -462,6 +557,7 @@ fn dictionaries() -> Option<&'static Dictionaries> {
         titles: folded(&mut TITLES.iter()),
         titles_and_cues: folded(&mut TITLES.iter().chain(CUES)),
         places: folded(&mut PLACES.iter()),
+        directions: folded(&mut DIRECTIONS.iter()),
         model: Model::parse(MODEL),
     }))
 }
@@ -853,15 +949,20 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 Some((_, last)) => score(is_first, last, cued(text, first.start)),
             };
             let j = end.map_or(i, |(j, _)| j);
-            let is_place = |w: &Word<'_>| {
-                let is = |f: &[u8]| d.places.contains(&name_hash(f));
+            let in_set = |set: &HashSet<u64>, w: &Word<'_>| {
+                let is = |f: &[u8]| set.contains(&name_hash(f));
                 with_ascii_lowercase(w.text, is).unwrap_or_else(|| is(fold(w.text).as_bytes()))
             };
+            let is_place = |w: &Word<'_>| in_set(&d.places, w);
+            let compass = run
+                .get(i.saturating_sub(1)..=i)
+                .is_some_and(|ws| ws.iter().any(|w| in_set(&d.directions, w)));
             let near = run.get(i.saturating_sub(1)..(j + 2).min(run.len()));
             let company = run
                 .get(i..=j)
                 .is_some_and(|ws| ws.iter().any(|w| company_after(text, w.end)));
-            let score = match company || near.is_some_and(|ws| ws.iter().any(is_place)) {
+            let place = compass || near.is_some_and(|ws| ws.iter().any(is_place));
+            let score = match company || place {
                 true => 0.0,
                 false => score,
             };
@@ -1115,6 +1216,9 @@ mod tests {
             "Via Giuseppe Verdi",
             "Schmidt Müller GmbH",
             "Andersen Junction",
+            "Catherine Expressway",
+            "in North Glenn today",
+            "Rodovia de Freitas",
             "la factura de Graciano Gimeno Escalona S.A.U.",
             "Akar Arslan A.Ş., Durdu",
             "Machine Learning Model Card",
