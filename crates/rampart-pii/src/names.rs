@@ -14,12 +14,12 @@
 //! beside this one: it only has to produce [`crate::Match`]es.
 
 use crate::{skip, Match};
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
-const FIRST: &str = include_str!("../data/first_names.txt");
-const LAST: &str = include_str!("../data/last_names.txt");
-const WORDS: &str = include_str!("../data/name_words.txt");
+const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
+const LAST_NAMES: &str = include_str!("../data/last_names.txt");
+const NAME_WORDS: &str = include_str!("../data/name_words.txt");
 const MODEL: &[u8] = include_bytes!("../data/name_model.bin");
 
 /// Words before a name that make it one whatever the dictionaries say.
@@ -322,6 +322,12 @@ const LEGAL_FORMS: &[&str] = &[
 fn company_after(text: &str, end: usize) -> bool {
     let after = text.get(end..).unwrap_or("");
     let after = after.strip_prefix([' ', ',']).unwrap_or(after).trim_start();
+    // Every legal form starts with one of these.
+    if !after.starts_with([
+        'S', 'A', 'e', 'B', 'N', 's', 'L', '&', 'a', 'G', 'K', 'P', 'I',
+    ]) {
+        return false;
+    }
     LEGAL_FORMS.iter().any(|f| {
         after.starts_with(f)
             && !after
@@ -453,8 +459,13 @@ const CUES: &[&str] = &[
     "hesap sahibi",
 ];
 
-/// Whether the words just before `start` end with a cue.
+/// Whether the words just before `start` end with a cue: the last one to
+/// four words (the longest cue, "titular de la cuenta"), folded, looked up
+/// in the table.
 fn cued(text: &str, start: usize) -> bool {
+    let Some(d) = dictionaries() else {
+        return false;
+    };
     let mut from = start.saturating_sub(24);
     while from > 0 && !text.is_char_boundary(from) {
         from -= 1;
@@ -463,32 +474,67 @@ fn cued(text: &str, start: usize) -> bool {
         .get(from..start)
         .unwrap_or("")
         .trim_end()
-        .trim_end_matches([':', ','])
-        .to_lowercase();
-    CUES.iter().any(|c| {
-        before.ends_with(c)
-            && !before
-                .as_bytes()
-                .get(before.len().wrapping_sub(c.len() + 1))
-                .is_some_and(u8::is_ascii_alphanumeric)
-    })
+        .trim_end_matches([':', ',']);
+    let mut cut = before.len();
+    for _ in 0..5 {
+        // "(account holder": the cue without what opens it.
+        let words = before
+            .get(cut..)
+            .unwrap_or("")
+            .trim_start_matches(|c: char| !c.is_alphanumeric());
+        if !words.is_empty() && d.kinds_of_phrase(words) & CUE != 0 {
+            return true;
+        }
+        match before.get(..cut).and_then(|b| b.trim_end().rfind(' ')) {
+            Some(space) => cut = space,
+            None if cut > 0 => cut = 0,
+            None => return false,
+        }
+    }
+    false
 }
 
-/// The dictionaries as sets of 64-bit hashes of the folded names: a
-/// lookup is one probe of a table of integers, with no string to follow
-/// and compare (the lookups were a tenth of the scanner's time). With
-/// 160,000 names, a word not in a list has a chance of about 1e-14 of
-/// hashing like one.
+/// The dictionaries as one table from 64-bit hashes of the folded words
+/// to what they are (`FIRST`, `LAST`, `WORD`...): a lookup is one probe
+/// of a table of integers, with no string to follow and compare, and one
+/// probe answers every question about a word (the lookups were a tenth of
+/// the scanner's time). With 160,000 names, a word not in a list has a
+/// chance of about 1e-14 of hashing like one.
 struct Dictionaries {
-    first: HashSet<u64>,
-    last: HashSet<u64>,
-    /// Names that are also ordinary words.
-    words: HashSet<u64>,
-    titles: HashSet<u64>,
-    titles_and_cues: HashSet<u64>,
-    places: HashSet<u64>,
-    directions: HashSet<u64>,
+    kinds: HashMap<u64, u8>,
     model: Option<Model>,
+}
+
+/// What a word is, as bits of [`Dictionaries::kinds`].
+const FIRST: u8 = 1;
+const LAST: u8 = 2;
+/// A name that is also an ordinary word.
+const WORD: u8 = 4;
+const TITLE: u8 = 8;
+const CUE: u8 = 16;
+const PLACE: u8 = 32;
+const DIRECTION: u8 = 64;
+
+impl Dictionaries {
+    /// What the folded, lowercase `word` is.
+    fn kinds(&self, folded: &[u8]) -> u8 {
+        self.kinds.get(&name_hash(folded)).copied().unwrap_or(0)
+    }
+
+    /// What a phrase of words separated by single spaces is (a cue such
+    /// as "sehr geehrte").
+    fn kinds_of_phrase(&self, phrase: &str) -> u8 {
+        match phrase.contains(' ') {
+            true => self.kinds(fold(phrase).as_bytes()),
+            false => self.kinds_of(phrase),
+        }
+    }
+
+    /// What `word`, as written, is.
+    fn kinds_of(&self, word: &str) -> u8 {
+        with_ascii_lowercase(word, |w| self.kinds(w))
+            .unwrap_or_else(|| self.kinds(fold(word).as_bytes()))
+    }
 }
 
 /// Whether a word not in the dictionaries looks like a name: naive Bayes
@@ -517,10 +563,17 @@ impl Model {
 
     /// Whether `folded` (lowercase ASCII) scores above the threshold.
     fn name_like(&self, folded: &[u8]) -> bool {
-        let mut word = Vec::with_capacity(folded.len() + 2);
-        word.push(b'^');
-        word.extend_from_slice(folded);
-        word.push(b'$');
+        // The word between ^ and $, on the stack; longer words are cut
+        // (no name is 62 letters long, and a cut word only scores lower).
+        let mut buf = [0u8; 64];
+        let body = folded.get(..62).unwrap_or(folded);
+        let framed = std::iter::once(&b'^')
+            .chain(body)
+            .chain(std::iter::once(&b'$'));
+        for (d, s) in buf.iter_mut().zip(framed) {
+            *d = *s;
+        }
+        let word = buf.get(..body.len() + 2).unwrap_or(&[]);
         let mut sum = 0i32;
         for n in 2..=4 {
             for gram in word.windows(n) {
@@ -546,19 +599,28 @@ fn name_hash(lowercase: &[u8]) -> u64 {
 
 fn dictionaries() -> Option<&'static Dictionaries> {
     static D: OnceLock<Dictionaries> = OnceLock::new();
-    let set = |list: &str| list.lines().map(|n| name_hash(n.as_bytes())).collect();
-    let folded = |words: &mut dyn Iterator<Item = &&str>| {
-        words.map(|t| name_hash(fold(t).as_bytes())).collect()
-    };
-    Some(D.get_or_init(|| Dictionaries {
-        first: set(FIRST),
-        last: set(LAST),
-        words: set(WORDS),
-        titles: folded(&mut TITLES.iter()),
-        titles_and_cues: folded(&mut TITLES.iter().chain(CUES)),
-        places: folded(&mut PLACES.iter()),
-        directions: folded(&mut DIRECTIONS.iter()),
-        model: Model::parse(MODEL),
+    Some(D.get_or_init(|| {
+        let mut kinds: HashMap<u64, u8> = HashMap::default();
+        for (list, kind) in [(FIRST_NAMES, FIRST), (LAST_NAMES, LAST), (NAME_WORDS, WORD)] {
+            for name in list.lines() {
+                *kinds.entry(name_hash(name.as_bytes())).or_default() |= kind;
+            }
+        }
+        let words = [
+            (TITLES, TITLE),
+            (CUES, CUE),
+            (PLACES, PLACE),
+            (DIRECTIONS, DIRECTION),
+        ];
+        for (list, kind) in words {
+            for w in list {
+                *kinds.entry(name_hash(fold(w).as_bytes())).or_default() |= kind;
+            }
+        }
+        Dictionaries {
+            kinds,
+            model: Model::parse(MODEL),
+        }
     }))
 }
 
@@ -697,20 +759,18 @@ fn fold(word: &str) -> String {
     out
 }
 
-/// How surely a word, or a part of a hyphenated one, is in `set`.
-fn known(d: &Dictionaries, set: &HashSet<u64>, word: &str) -> Known {
-    let strength = |w: &[u8]| {
-        let h = name_hash(w);
-        match (set.contains(&h), d.words.contains(&h)) {
-            (false, true) => Known::No,
-            // Short words are too often ordinary ones ("The") to guess.
-            (false, false) => match &d.model {
-                Some(m) if w.len() >= 4 && m.name_like(w) => Known::Guess,
-                _ => Known::No,
-            },
-            (true, true) => Known::Weak,
-            (true, false) => Known::Yes,
-        }
+/// How surely a word, or a part of a hyphenated one, is a name of the
+/// `kind` (`FIRST` or `LAST`).
+fn known(d: &Dictionaries, kind: u8, word: &str) -> Known {
+    let strength = |w: &[u8]| match d.kinds(w) {
+        k if k & kind != 0 && k & WORD != 0 => Known::Weak,
+        k if k & kind != 0 => Known::Yes,
+        k if k & WORD != 0 => Known::No,
+        // Short words are too often ordinary ones ("The") to guess.
+        _ => match &d.model {
+            Some(m) if w.len() >= 4 && m.name_like(w) => Known::Guess,
+            _ => Known::No,
+        },
     };
     if let Some(found) = with_ascii_lowercase(word, strength) {
         return found;
@@ -744,11 +804,7 @@ fn with_ascii_lowercase<T>(word: &str, f: impl FnOnce(&[u8]) -> T) -> Option<T> 
 /// no name.
 fn title_or_cue(word: &str) -> bool {
     let word = word.trim_end_matches('.');
-    let Some(d) = dictionaries() else {
-        return false;
-    };
-    let is = |w: &[u8]| d.titles_and_cues.contains(&name_hash(w));
-    with_ascii_lowercase(word, is).unwrap_or_else(|| is(fold(word).as_bytes()))
+    dictionaries().is_some_and(|d| d.kinds_of(word) & (TITLE | CUE) != 0)
 }
 
 /// A capitalised word and its byte span.
@@ -788,6 +844,11 @@ fn surname_particle(gap: &str) -> bool {
 /// a single space, or up to three particles between spaces, the last of
 /// which may be a prefix of the second word.
 fn joins(gap: &str) -> bool {
+    // Three particles and their spaces fit in 16 bytes ("van der de" is
+    // not one name anyway); most gaps are long runs of ordinary words.
+    if gap.len() > 16 {
+        return false;
+    }
     let Some(inner) = gap.strip_prefix(' ') else {
         return false;
     };
@@ -851,10 +912,7 @@ fn titled(text: &str, start: usize) -> bool {
     let word = before.get(word_start..).unwrap_or("");
     // Titles are capitalised: "miss. Pm" is not "Miss Pm".
     word.chars().next().is_some_and(char::is_uppercase)
-        && with_ascii_lowercase(word, |w| {
-            dictionaries().is_some_and(|d| d.titles.contains(&name_hash(w)))
-        })
-        .unwrap_or_else(|| TITLES.contains(&word.to_lowercase().as_str()))
+        && dictionaries().is_some_and(|d| d.kinds_of(word) & TITLE != 0)
 }
 
 /// Person names in `text`, each with a base score (context is added by
@@ -892,7 +950,7 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 i += 1;
                 continue;
             }
-            let is_first = known(d, &d.first, first.text);
+            let is_first = known(d, FIRST, first.text);
             let title = titled(text, first.start);
             // "Yesterday Mary Johnson": the name starts at the first name
             // when a whole name follows ("Hilayda Demir" is one name).
@@ -900,11 +958,11 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 && !title
                 && run
                     .get(i + 1)
-                    .is_some_and(|w| known(d, &d.first, w.text) == Known::Yes)
+                    .is_some_and(|w| known(d, FIRST, w.text) == Known::Yes)
                 && (is_first == Known::No
                     || run
                         .get(i + 2)
-                        .is_some_and(|w| known(d, &d.last, w.text) > Known::Guess))
+                        .is_some_and(|w| known(d, LAST, w.text) > Known::Guess))
                 && !cued(text, first.start)
             {
                 i += 1;
@@ -922,7 +980,7 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 if w.text.ends_with('.') && j + 1 < run.len() {
                     continue;
                 }
-                let is_last = known(d, &d.last, w.text);
+                let is_last = known(d, LAST, w.text);
                 // After a particle that is also a preposition, only a
                 // surname continues the name: "Sergio di Borgoricco" may be
                 // Sergio from Borgoricco; "Loek van Bunschoten" is a name.
@@ -949,20 +1007,18 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 Some((_, last)) => score(is_first, last, cued(text, first.start)),
             };
             let j = end.map_or(i, |(j, _)| j);
-            let in_set = |set: &HashSet<u64>, w: &Word<'_>| {
-                let is = |f: &[u8]| set.contains(&name_hash(f));
-                with_ascii_lowercase(w.text, is).unwrap_or_else(|| is(fold(w.text).as_bytes()))
+            let is_place = |w: &Word<'_>| d.kinds_of(w.text) & PLACE != 0;
+            let compass = || {
+                run.get(i.saturating_sub(1)..=i)
+                    .is_some_and(|ws| ws.iter().any(|w| d.kinds_of(w.text) & DIRECTION != 0))
             };
-            let is_place = |w: &Word<'_>| in_set(&d.places, w);
-            let compass = run
-                .get(i.saturating_sub(1)..=i)
-                .is_some_and(|ws| ws.iter().any(|w| in_set(&d.directions, w)));
             let near = run.get(i.saturating_sub(1)..(j + 2).min(run.len()));
-            let company = run
-                .get(i..=j)
-                .is_some_and(|ws| ws.iter().any(|w| company_after(text, w.end)));
-            let place = compass || near.is_some_and(|ws| ws.iter().any(is_place));
-            let score = match company || place {
+            let company = || {
+                run.get(i..=j)
+                    .is_some_and(|ws| ws.iter().any(|w| company_after(text, w.end)))
+            };
+            let place = || compass() || near.is_some_and(|ws| ws.iter().any(is_place));
+            let score = match score > 0.0 && (place() || company()) {
                 true => 0.0,
                 false => score,
             };
@@ -1098,6 +1154,9 @@ mod tests {
                 "Pleun van het Heerenveen",
             ),
             ("Estimado Xqwer Zrtvu: gracias.", "Xqwer Zrtvu"),
+            ("titular de la cuenta Xqwer Zrtvu", "Xqwer Zrtvu"),
+            ("Sehr geehrte Xqwer Zrtvu,", "Xqwer Zrtvu"),
+            ("(Kontoinhaber Xqwer Zrtvu)", "Xqwer Zrtvu"),
             ("Sayın Xqwer Zrtvu, teşekkürler.", "Xqwer Zrtvu"),
         ] {
             let n = names(text);
@@ -1150,7 +1209,7 @@ mod tests {
     /// folded differently by the Python generator would never be found.
     #[test]
     fn dictionaries_are_folded_as_lookups_fold() {
-        for list in [FIRST, LAST, WORDS] {
+        for list in [FIRST_NAMES, LAST_NAMES, NAME_WORDS] {
             assert!(list.lines().count() > 5000);
             for name in list.lines() {
                 assert_eq!(fold(name), name);
