@@ -181,7 +181,6 @@ const PLACES: &[&str] = &[
     "ulica",
     "aleja",
     "osiedle",
-    "plac",
     "sokak",
     "caddesi",
     "cadde",
@@ -274,6 +273,20 @@ const PLACES: &[&str] = &[
     "vereda",
     "viela",
     "aeroporto",
+    "pasaje",
+    "urbanizacion",
+    "callejon",
+    "cuesta",
+    "glorieta",
+    "travesia",
+    "carretera",
+    "rambla",
+    "acceso",
+    "explanada",
+    "pasadizo",
+    "poligono",
+    "senda",
+    "vial",
 ];
 
 /// Compass words before a name make a place of it: North Glenn, South
@@ -898,6 +911,27 @@ const PARTICLES: &[&str] = &[
 /// Particles written onto the surname: al-Rashid, d'Amico.
 const PREFIXES: &[&str] = &["al-", "el-", "d'", "d’", "l'", "l’"];
 
+/// Whether a street or place word comes just before `start`, across
+/// lowercase particles: "Calle de Adolfo Bellido", "rue du Général".
+fn place_before(d: &Dictionaries, text: &str, start: usize) -> bool {
+    let before = text.get(..start).unwrap_or("");
+    let from = before.len().saturating_sub(32);
+    let window = (from..=before.len())
+        .find_map(|i| before.get(i..))
+        .unwrap_or("");
+    for word in window.split_whitespace().rev().take(4) {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            return false;
+        }
+        if PARTICLES.contains(&word) {
+            continue;
+        }
+        return d.kinds_of(word) & PLACE != 0;
+    }
+    false
+}
+
 /// Whether a gap of particles (" van der ", " al-") starts with one that
 /// is only ever part of a surname, not also a word such as "de" or "di".
 fn surname_particle(gap: &str) -> bool {
@@ -908,7 +942,21 @@ fn surname_particle(gap: &str) -> bool {
         .unwrap_or("");
     matches!(
         first,
-        "van" | "von" | "ter" | "ten" | "zu" | "zur" | "op" | "bin" | "ibn" | "bint" | "al" | "el"
+        "van"
+            | "von"
+            | "den"
+            | "der"
+            | "het"
+            | "ter"
+            | "ten"
+            | "zu"
+            | "zur"
+            | "op"
+            | "bin"
+            | "ibn"
+            | "bint"
+            | "al"
+            | "el"
     )
 }
 
@@ -1057,8 +1105,11 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 // After a particle that is also a preposition, only a
                 // surname continues the name: "Sergio di Borgoricco" may be
                 // Sergio from Borgoricco; "Loek van Bunschoten" is a name.
+                // After a known first name, any particle continues it
+                // (Maurits de Vroege).
                 let gap = run.get(j - 1).and_then(|p| text.get(p.end..w.start));
-                if gap.is_some_and(|g| g != " " && !surname_particle(g)) && is_last == Known::No {
+                let prepositional = gap.is_some_and(|g| g != " " && !surname_particle(g));
+                if prepositional && is_last == Known::No && is_first < Known::Weak {
                     break;
                 }
                 // The last of consecutive surnames ends the name (Mariusz
@@ -1097,7 +1148,11 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 run.get(i..=j)
                     .is_some_and(|ws| ws.iter().any(|w| company_after(text, w.end)))
             };
-            let place = || compass() || near.is_some_and(|ws| ws.iter().any(is_place));
+            let place = || {
+                compass()
+                    || near.is_some_and(|ws| ws.iter().any(is_place))
+                    || place_before(d, text, first.start)
+            };
             let score = match score > 0.0 && (place() || company()) {
                 true => 0.0,
                 false => score,
@@ -1212,6 +1267,8 @@ mod tests {
             ),
             ("Rozmowa z Łukasz Wójcik o dostawie.", "Łukasz Wójcik"),
             ("Bordro: Ayşe Yılmaz, mühendis", "Ayşe Yılmaz"),
+            // "płac" (pay) folds to "plac" (a square): no place.
+            ("Lista płac: Andrzej Kwarciak, Technik", "Andrzej Kwarciak"),
             ("Spoke with Hiroshi Tanaka and then left.", "Hiroshi Tanaka"),
             (
                 "Escalated to Priya Venkataraman today.",
@@ -1361,6 +1418,9 @@ mod tests {
             "Catherine Expressway",
             "in North Glenn today",
             "Rodovia de Freitas",
+            "Logística del Sur S.L.L., Calle de Adolfo Bellido, Vizcaya",
+            "12 rue du Général Leclerc",
+            "Benavides & Asociados S.L., Pasaje de Nadia Jimenez, Almería",
             "la factura de Graciano Gimeno Escalona S.A.U.",
             "Akar Arslan A.Ş., Durdu",
             "Machine Learning Model Card",
