@@ -1151,10 +1151,20 @@ impl<'s> Job<'s> {
         };
         let name = loc.members.last().unwrap_or(&loc.path);
         let key = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        // A YAML document is not a template: its quoting ('' for ') makes
+        // its template values unparsable as written, so only what the
+        // token-by-token check finds in them is reported.
+        let lower = key.to_ascii_lowercase();
+        let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
         match std::str::from_utf8(&bytes) {
-            Ok(text) => self
-                .findings
-                .extend(crate::template::findings(text, key, loc)),
+            Ok(text) => {
+                let found = crate::template::findings(text, key, loc);
+                self.findings.extend(
+                    found
+                        .into_iter()
+                        .filter(|f| !(yaml && f.rule == TEMPLATE_UNPARSED)),
+                );
+            }
             Err(_) => self.add(Finding::new(
                 SCAN_UNKNOWN_FORMAT,
                 Severity::Info,

@@ -192,6 +192,8 @@ fn template_files_and_yaml_configs_are_analysed_as_templates() {
     // An ordinary chat template and an ordinary config.
     let chat = b"{% for message in messages %}<|{{ message['role'] }}|>{{ message['content'] }}{% endfor %}";
     let config = b"model:\n  hidden_size: 768\n  optim:\n    lr: ${oc.env:LR,0.001}\n";
+    // YAML's own quoting ('' for ') is not a broken template.
+    let quoted = b"chat_template:\n  '{% for message in messages %}{{ message[''role''] }}: {{ message[''content'']\n  }}\n{% endfor %}'\nmodel_name: test-model\n";
     // A pickle named like a config is still read as one.
     let pickle = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
     let found = scan_dir(&[
@@ -199,6 +201,7 @@ fn template_files_and_yaml_configs_are_analysed_as_templates() {
         ("malicious_config.yaml", yaml),
         ("template.j2", chat),
         ("config.yaml", config),
+        ("model_config.yaml", quoted),
         ("hparams.yml", pickle),
     ]);
     assert!(
@@ -210,7 +213,7 @@ fn template_files_and_yaml_configs_are_analysed_as_templates() {
         "{found:?}"
     );
     assert!(has(&found, "hparams.yml", "PICKLE-EXEC"), "{found:?}");
-    for clean in ["template.j2", "config.yaml"] {
+    for clean in ["template.j2", "config.yaml", "model_config.yaml"] {
         assert!(!found.iter().any(|(f, _)| f == clean), "{clean}: {found:?}");
     }
 }
