@@ -15,7 +15,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 EX = os.path.join(ROOT, "examples")
-RAMPART = os.path.join(ROOT, "target", "release", "rampart")
+RAMPART = os.path.abspath(os.environ.get("RAMPART", os.path.join(ROOT, "target", "release", "rampart")))
 VENV = os.environ.get("PEERS_VENV", "/tmp/rampart-peers")
 
 

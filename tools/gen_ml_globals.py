@@ -5,8 +5,11 @@ Fits every estimator scikit-learn's `all_estimators()` lists (those that
 construct with default arguments and fit on a small dataset), xgboost,
 lightgbm and catboost models, pandas objects of every common dtype,
 scipy sparse matrices and splines, numpy arrays, generators and masked
-arrays, and (when installed) torch state dicts, optimizer states and
-modules. Each object is pickled with protocols 2 to 5 and with joblib,
+arrays, torch state dicts (common layers and dtypes), optimizer,
+scheduler, AMP-scaler and RNG states, modules and checkpoints saved with
+torch.save (zip and legacy formats), and Hugging Face objects that are
+pickled in practice: TrainingArguments (training_args.bin), configs, fast
+tokenizers and their encodings, BERT state dicts. Each object is pickled with protocols 2 to 5 and with joblib,
 and loaded back through an unpickler that records each `find_class`.
 
 The output, `crates/rampart-scan/data/ml-globals.txt`, is committed with
@@ -239,43 +242,120 @@ def numpy_objects():
     dump("numpy_scalars", [np.float32(1), np.int64(2), np.bool_(True)], CORPUS)
 
 
+class RecordingPickle:
+    """A pickle module for torch.load whose unpickler records each global:
+    torch.load runs it as it runs pickle, persistent ids and all."""
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            SEEN[f"{module}.{name}"] += 1
+            return super().find_class(module, name)
+
+    load = staticmethod(pickle.load)
+    loads = staticmethod(pickle.loads)
+    __name__ = "pickle"
+
+
+def torch_save(name, obj, legacy=False):
+    """Saves `obj` as torch.save does (the zip format, or the legacy one)
+    and loads it back through the recording unpickler."""
+    import torch
+
+    buf = io.BytesIO()
+    try:
+        torch.save(obj, buf, _use_new_zipfile_serialization=not legacy)
+        buf.seek(0)
+        torch.load(buf, pickle_module=RecordingPickle, weights_only=False)
+    except Exception as e:
+        FAILED.append(f"{name} torch.save{' legacy' if legacy else ''}: {type(e).__name__}: {e}")
+        return
+    if CORPUS:
+        suffix = "legacy.pt" if legacy else "pt"
+        with open(os.path.join(CORPUS, f"{name}.{suffix}"), "wb") as f:
+            f.write(buf.getvalue())
+
+
 def torch_objects():
+    """What training code saves with torch.save: state dicts of common
+    layers and dtypes, optimizer and scheduler states, AMP scaler state,
+    whole modules, checkpoints that bundle them, RNG states."""
     torch = version("torch")
     if torch is None:
         return
-    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
-    opt = torch.optim.Adam(net.parameters())
-    net(torch.randn(2, 4)).sum().backward()
-    opt.step()
-    for name, obj in (
+    import random
+
+    torch.manual_seed(0)
+    nn = torch.nn
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(8, 4), nn.LayerNorm(4),
+        nn.Dropout(0.1),
+    )
+    seq = nn.ModuleDict({"emb": nn.Embedding(10, 4), "lstm": nn.LSTM(4, 4), "gru": nn.GRU(4, 4),
+                         "attn": nn.MultiheadAttention(4, 2),
+                         "enc": nn.TransformerEncoderLayer(4, 2, dim_feedforward=8)})
+    net(torch.randn(2, 1, 4, 4)).sum().backward()
+    optimizers = {
+        "adam": torch.optim.Adam(net.parameters()),
+        "adamw": torch.optim.AdamW(net.parameters(), lr=1e-3),
+        "sgd": torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9),
+    }
+    for opt in optimizers.values():
+        opt.step()
+    sgd = optimizers["sgd"]
+    schedulers = {
+        "step_lr": torch.optim.lr_scheduler.StepLR(sgd, 1),
+        "one_cycle": torch.optim.lr_scheduler.OneCycleLR(sgd, max_lr=0.1, total_steps=10),
+        "cosine": torch.optim.lr_scheduler.CosineAnnealingLR(sgd, 10),
+    }
+    tensors = {
+        "f16": torch.ones(2, dtype=torch.float16), "bf16": torch.ones(2, dtype=torch.bfloat16),
+        "i64": torch.arange(3), "bool": torch.tensor([True]), "u8": torch.zeros(2, dtype=torch.uint8),
+        "sparse": torch.eye(3).to_sparse(), "size": torch.Size([2, 3]), "device": torch.device("cpu"),
+        "dtype": torch.float32,
+    }
+    objects = [
         ("torch_state_dict", net.state_dict()),
-        ("torch_optimizer_state", opt.state_dict()),
+        ("torch_recurrent_state_dict", seq.state_dict()),
+        ("torch_tensors", tensors),
         ("torch_module", net),
-    ):
-        buf = io.BytesIO()
-        torch.save(obj, buf)
-        if CORPUS:
-            with open(os.path.join(CORPUS, f"{name}.pt"), "wb") as f:
-                f.write(buf.getvalue())
-        # torch.load's unpickler: record through a patched find_class.
-        import torch.serialization as ts
+        ("torch_module_dict", seq),
+        ("torch_grad_scaler", torch.amp.GradScaler("cpu").state_dict()),
+        ("torch_rng_state", {"python": random.getstate(), "numpy": np.random.get_state(),
+                             "cpu": torch.get_rng_state()}),
+        ("torch_checkpoint", {"epoch": 3, "model": net.state_dict(), "optimizer": sgd.state_dict(),
+                              "scheduler": schedulers["step_lr"].state_dict(), "loss": 0.5}),
+    ]
+    objects += [(f"torch_optimizer_{k}", o.state_dict()) for k, o in optimizers.items()]
+    objects += [(f"torch_scheduler_{k}", sch.state_dict()) for k, sch in schedulers.items()]
+    for name, obj in objects:
+        torch_save(name, obj)
+    torch_save("torch_state_dict", net.state_dict(), legacy=True)
 
-        buf.seek(0)
-        with ts._open_zipfile_reader(buf) as z:
-            data = z.get_record("data.pkl")
 
-        class R(pickle.Unpickler):
-            def find_class(self, module, name):
-                SEEN[f"{module}.{name}"] += 1
-                return super().find_class(module, name)
+def transformers_objects():
+    """What Hugging Face's Trainer and tokenizers write as pickles:
+    training_args.bin (TrainingArguments through torch.save), configs,
+    fast and slow tokenizers, built here without downloading anything."""
+    transformers = version("transformers")
+    tokenizers = version("tokenizers")
+    if transformers is None or tokenizers is None or "torch" not in VERSIONS:
+        return
+    from tokenizers import Tokenizer, models, pre_tokenizers
 
-            def persistent_load(self, pid):
-                return None
-
-        try:
-            R(io.BytesIO(data)).load()
-        except Exception:
-            pass
+    args = transformers.TrainingArguments(output_dir="/tmp/rampart-ml-globals-out", report_to=[])
+    torch_save("hf_training_args", args)
+    config = transformers.BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=8, vocab_size=16)
+    torch_save("hf_bert_config", config)
+    dump("hf_bert_config", config, CORPUS)
+    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "world"])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]")
+    dump("hf_fast_tokenizer", fast, CORPUS)
+    dump("hf_batch_encoding", fast(["hello world"], padding=True), CORPUS)
+    model = transformers.BertModel(config)
+    torch_save("hf_bert_state_dict", model.state_dict())
 
 
 CORPUS = None
@@ -292,7 +372,8 @@ def main():
         os.makedirs(CORPUS, exist_ok=True)
     version("joblib")
     record_joblib()
-    for part in (sklearn_objects, boosting_objects, pandas_objects, scipy_objects, numpy_objects, torch_objects):
+    for part in (sklearn_objects, boosting_objects, pandas_objects, scipy_objects, numpy_objects, torch_objects,
+                 transformers_objects):
         part()
     with open(args.out, "w") as f:
         f.write("# Globals that pickles of real ML objects import, recorded by\n")
