@@ -181,8 +181,8 @@ def boosting_objects():
         dump("lightgbm_booster", lgb.train({"verbose": -1}, lgb.Dataset(X, y), 2), CORPUS)
     cb = version("catboost")
     if cb is not None:
-        dump("catboost_classifier", cb.CatBoostClassifier(iterations=3, verbose=0).fit(X, y), CORPUS)
-        dump("catboost_regressor", cb.CatBoostRegressor(iterations=3, verbose=0).fit(X, y), CORPUS)
+        dump("catboost_classifier", cb.CatBoostClassifier(iterations=3, verbose=0, allow_writing_files=False).fit(X, y), CORPUS)
+        dump("catboost_regressor", cb.CatBoostRegressor(iterations=3, verbose=0, allow_writing_files=False).fit(X, y), CORPUS)
 
 
 def pandas_objects():
