@@ -51,7 +51,76 @@ pub fn name_hint(column: &str) -> Option<&'static str> {
         ),
         (&["zip", "postcode", "postal", "zipcode", "plz"], "POSTCODE"),
     ];
-    hints.iter().find(|(words, _)| has(words)).map(|&(_, e)| e)
+    // "company_name", "product_name", "city_name": the name of a thing.
+    let things = [
+        "company",
+        "product",
+        "city",
+        "country",
+        "state",
+        "region",
+        "brand",
+        "model",
+        "file",
+        "host",
+        "server",
+        "street",
+        "org",
+        "organisation",
+        "organization",
+        "business",
+        "store",
+        "shop",
+        "item",
+        "table",
+        "column",
+        "field",
+        "dataset",
+        "project",
+        "app",
+        "service",
+        "domain",
+        "team",
+        "group",
+        "department",
+        "dept",
+        "category",
+        "bank",
+        "hotel",
+        "venue",
+        "place",
+        "location",
+        "site",
+        "event",
+        "feature",
+        "package",
+        "library",
+        "class",
+        "type",
+        "tag",
+        "label",
+        "key",
+        "queue",
+        "topic",
+        "job",
+        "task",
+        "pipeline",
+        "vendor",
+        "supplier",
+        "merchant",
+        "account_type",
+        "plan",
+        "tier",
+        "school",
+        "university",
+        "hospital",
+    ];
+    let thing = things.iter().any(|t| c.split('_').any(|p| p == *t));
+    hints
+        .iter()
+        .find(|(words, _)| has(words))
+        .map(|&(_, e)| e)
+        .filter(|e| !(*e == "PERSON" && thing))
 }
 
 /// Entities in one table value, with the column name as context. A value
@@ -241,6 +310,18 @@ mod tests {
         assert_eq!(name_hint("DOB"), Some("DATE_OF_BIRTH"));
         assert_eq!(name_hint("first_name"), Some("PERSON"));
         assert_eq!(name_hint("amount"), None);
+        // The name of a thing is not a person's.
+        for thing in [
+            "company_name",
+            "product_name",
+            "city_name",
+            "model-name",
+            "hostName",
+        ] {
+            assert_eq!(name_hint(thing), None, "{thing}");
+        }
+        assert_eq!(name_hint("customer_name"), Some("PERSON"));
+        assert!(scan_cell("Siemens AG", "company_name", 0.5).is_empty());
         // A bare date is a date of birth only in a column that says so.
         assert!(scan_cell("1985-03-12", "created", 0.5).is_empty());
         assert_eq!(

@@ -213,7 +213,7 @@ fn recognizers() -> &'static [Recognizer] {
             },
             simple(
                 "IBAN_CODE",
-                pat(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
+                pat(r"\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}\b"),
                 |s| match validate::iban_fit(s)? {
                     validate::IbanFit::Registry => Some((0.95, None)),
                     // Reported only beside a word such as "IBAN" (0.45 + 0.3).
@@ -758,12 +758,15 @@ mod tests {
         let text =
             "Contact jane.doe@example.com, card 4111 1111 1111 1111 (not 4111 1111 1111 1112), \
                     IBAN GB82 WEST 1234 5698 7654 32, SSN 078-05-1120, NI number AB 12 34 56 C, \
-                    server 10.0.0.12, NHS 943 476 5919, key AKIAIOSFODNN7EXAMPLE.";
+                    server 10.0.0.12, NHS 943 476 5919, key AKIAIOSFODNN7EXAMPLE, \
+                    iban de89 3704 0044 0532 0130 00 and Konto DE89-3704-0044-0532-0130-00.";
         let e = entities(text);
         for want in [
             ("EMAIL_ADDRESS", "jane.doe@example.com"),
             ("CREDIT_CARD", "4111 1111 1111 1111"),
             ("IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
+            ("IBAN_CODE", "de89 3704 0044 0532 0130 00"),
+            ("IBAN_CODE", "DE89-3704-0044-0532-0130-00"),
             ("US_SSN", "078-05-1120"),
             ("UK_NINO", "AB 12 34 56 C"),
             ("IP_ADDRESS", "10.0.0.12"),

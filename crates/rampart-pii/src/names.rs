@@ -526,6 +526,17 @@ const AFTER: &[&str] = &[
     "kişisine",
 ];
 
+/// Whether `word` ends in a hyphenated honorific ("Tanaka-san").
+fn honorific_suffix(d: &Dictionaries, word: &str) -> bool {
+    word.rsplit_once('-')
+        .is_some_and(|(_, s)| d.kinds_of(s) & HONORIFIC != 0)
+}
+
+/// Whether `word` is a known first name or surname, or shaped like one.
+fn name_like(d: &Dictionaries, word: &str) -> bool {
+    known(d, FIRST, word).max(known(d, LAST, word)) >= Known::Guess
+}
+
 /// Whether an honorific or a postposition of [`AFTER`] follows `end`,
 /// after a space or a hyphen (a hyphenated one, "Tanaka-san", is read as
 /// part of the word and checked by the caller).
@@ -1049,15 +1060,27 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
     // One word is a name only after a title ("Dr. Okonkwo"): most runs
     // are one word, and need no dictionary lookup.
     if let [w] = run {
-        if titled(text, w.start) && !title_or_cue(w.text) {
-            out.push(Match {
-                entity: "PERSON",
-                start: w.start,
-                end: w.end,
-                score: 0.85,
-                detail: None,
-            });
+        if title_or_cue(w.text) {
+            return;
         }
+        // A known or name-shaped word after a title, before an honorific
+        // (Mehmet Bey, Sato-san), or after a cue (Dear Oliver, Sayın
+        // Yılmaz); a cue alone is not enough ("Dear Customer").
+        let honorific = || honoured(text, w.end) || honorific_suffix(d, w.text);
+        let score = if titled(text, w.start) || (honorific() && name_like(d, w.text)) {
+            0.85
+        } else if cued(text, w.start) && name_like(d, w.text) {
+            0.6
+        } else {
+            return;
+        };
+        out.push(Match {
+            entity: "PERSON",
+            start: w.start,
+            end: w.end,
+            score,
+            detail: None,
+        });
         return;
     }
     {
@@ -1091,14 +1114,17 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
             // The name runs to the last surname within three more words
             // (middle names and initials in between).
             let mut end: Option<(usize, Known)> = None;
-            for j in i + 1..(i + 4).min(run.len()) {
+            for j in i + 1..(i + 6).min(run.len()) {
                 let Some(w) = run.get(j) else { break };
                 // A title starts the next name ("Szanowny Panie Michał");
                 // an honorific ends this one ("Ayşe Demir Hanım").
                 if title_or_cue(w.text) || d.kinds_of(w.text) & HONORIFIC != 0 {
                     break;
                 }
-                if w.text.ends_with('.') && j + 1 < run.len() {
+                // Initials and capitalised particles sit inside a name
+                // (John F. Kennedy, Anna Maria De Luca).
+                let particle = PARTICLES.contains(&w.text.to_lowercase().as_str());
+                if (w.text.ends_with('.') || particle) && j + 1 < run.len() {
                     continue;
                 }
                 let is_last = known(d, LAST, w.text);
@@ -1125,15 +1151,15 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
             }
             let score = match end {
                 None if title => 0.85,
+                None if honoured(text, first.end) && name_like(d, first.text) => 0.85,
+                None if cued(text, first.start) && name_like(d, first.text) => 0.6,
                 None => 0.0,
                 Some((_, Known::No)) if title => 0.55,
                 Some(_) if title => 0.85,
                 Some((j, last)) => {
-                    let after = run.get(j).is_some_and(|w| {
-                        let suffix = w.text.rsplit_once('-').map(|(_, s)| s);
-                        honoured(text, w.end)
-                            || suffix.is_some_and(|s| d.kinds_of(s) & HONORIFIC != 0)
-                    });
+                    let after = run
+                        .get(j)
+                        .is_some_and(|w| honoured(text, w.end) || honorific_suffix(d, w.text));
                     score(is_first, last, after || cued(text, first.start))
                 }
             };
@@ -1297,6 +1323,12 @@ mod tests {
             ("Xqwer Zrtvu Bey geldi", "Xqwer Zrtvu"),
             ("onay Xqwer Zrtvu tarafından verildi", "Xqwer Zrtvu"),
             ("thanks Xqwer Zrtvu-san", "Xqwer Zrtvu-san"),
+            ("Anna Maria De Luca called.", "Anna Maria De Luca"),
+            ("Juan Carlos De La Fuente", "Juan Carlos De La Fuente"),
+            ("Please ask Tanaka-san.", "Tanaka-san"),
+            ("Mehmet Bey geldi.", "Mehmet"),
+            ("Dear Oliver, thanks", "Oliver"),
+            ("Sayın Yılmaz, teşekkürler", "Yılmaz"),
             ("Sayın Xqwer Zrtvu, teşekkürler.", "Xqwer Zrtvu"),
         ] {
             let n = names(text);

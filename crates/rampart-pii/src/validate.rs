@@ -213,7 +213,7 @@ pub enum IbanFit {
 pub fn iban_fit(s: &str) -> Option<IbanFit> {
     let compact: String = s
         .chars()
-        .filter(|c| !c.is_whitespace())
+        .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
         .to_ascii_uppercase();
     let &(_, len) = IBAN_LENGTHS

@@ -1553,10 +1553,23 @@ impl<'s> Job<'s> {
             // hash to its CRC is plaintext behind a false flag, which
             // PyTorch's reader ignores and Python's zipfile refuses: a
             // differential.
+            let in_bounds = m.data_offset.saturating_add(m.compressed_size) <= len;
             let ciphertext = m.flags & 1 != 0
-                && m.method == 0
-                && m.data_offset.saturating_add(m.compressed_size) <= len
-                && stored_crc(src, m).is_some_and(|crc| crc != m.crc32);
+                && in_bounds
+                && match m.method {
+                    0 => stored_crc(src, m).is_some_and(|crc| crc != m.crc32),
+                    // Compressed ciphertext is no valid stream: a member
+                    // that inflates is plaintext behind a false flag.
+                    8 => !inflates(src, m),
+                    _ => false,
+                };
+            if ciphertext && m.method != 0 {
+                self.incomplete(
+                    &mloc,
+                    "an encrypted member (PKWARE encryption): its content cannot be read",
+                );
+                continue;
+            }
             if ciphertext {
                 self.incomplete(
                     &mloc,
@@ -1753,6 +1766,24 @@ fn element_size(name: &str) -> Option<u64> {
         "ComplexDoubleStorage" => 16,
         _ => return None,
     })
+}
+
+/// Whether a deflated member's first 64 KiB inflate without error.
+fn inflates(src: &mut dyn SeekSource, m: &zip::Member) -> bool {
+    let Ok(sec) = Section::new(src, m.data_offset, m.compressed_size) else {
+        return false;
+    };
+    let mut d = flate2::read::DeflateDecoder::new(sec);
+    let mut buf = [0u8; 16 * 1024];
+    let mut total = 0;
+    while total < 64 << 10 {
+        match d.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(n) => total += n,
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 /// The CRC-32 of a stored member's bytes, for members up to 16 MiB

