@@ -488,6 +488,12 @@ fn cued(text: &str, start: usize) -> bool {
         .unwrap_or("")
         .trim_end()
         .trim_end_matches([':', ',']);
+    // Most words follow no cue: one lookup of the word before says so.
+    let last = before.rsplit(' ').next().unwrap_or(before);
+    let last = last.trim_start_matches(|c: char| !c.is_alphanumeric());
+    if last.is_empty() || d.kinds_of(last) & CUE_END == 0 {
+        return false;
+    }
     let mut cut = before.len();
     for _ in 0..5 {
         // "(account holder": the cue without what opens it.
@@ -563,31 +569,34 @@ fn honoured(text: &str, end: usize) -> bool {
 /// the scanner's time). With 160,000 names, a word not in a list has a
 /// chance of about 1e-14 of hashing like one.
 struct Dictionaries {
-    kinds: HashMap<u64, u8>,
+    kinds: HashMap<u64, u16>,
     model: Option<Model>,
 }
 
 /// What a word is, as bits of [`Dictionaries::kinds`].
-const FIRST: u8 = 1;
-const LAST: u8 = 2;
+const FIRST: u16 = 1;
+const LAST: u16 = 2;
 /// A name that is also an ordinary word.
-const WORD: u8 = 4;
-const TITLE: u8 = 8;
-const CUE: u8 = 16;
-const PLACE: u8 = 32;
-const DIRECTION: u8 = 64;
+const WORD: u16 = 4;
+const TITLE: u16 = 8;
+const CUE: u16 = 16;
+const PLACE: u16 = 32;
+const DIRECTION: u16 = 64;
 /// A word after a name that makes it one ([`AFTER`]).
-const HONORIFIC: u8 = 128;
+const HONORIFIC: u16 = 128;
+/// The last word of a cue ("geehrte" of "sehr geehrte"): [`cued`] looks
+/// further only after one.
+const CUE_END: u16 = 256;
 
 impl Dictionaries {
     /// What the folded, lowercase `word` is.
-    fn kinds(&self, folded: &[u8]) -> u8 {
+    fn kinds(&self, folded: &[u8]) -> u16 {
         self.kinds.get(&name_hash(folded)).copied().unwrap_or(0)
     }
 
     /// What a phrase of words separated by single spaces is (a cue such
     /// as "sehr geehrte").
-    fn kinds_of_phrase(&self, phrase: &str) -> u8 {
+    fn kinds_of_phrase(&self, phrase: &str) -> u16 {
         match phrase.contains(' ') {
             true => self.kinds(fold(phrase).as_bytes()),
             false => self.kinds_of(phrase),
@@ -595,7 +604,7 @@ impl Dictionaries {
     }
 
     /// What `word`, as written, is.
-    fn kinds_of(&self, word: &str) -> u8 {
+    fn kinds_of(&self, word: &str) -> u16 {
         with_ascii_lowercase(word, |w| self.kinds(w))
             .unwrap_or_else(|| self.kinds(fold(word).as_bytes()))
     }
@@ -664,7 +673,7 @@ fn name_hash(lowercase: &[u8]) -> u64 {
 fn dictionaries() -> Option<&'static Dictionaries> {
     static D: OnceLock<Dictionaries> = OnceLock::new();
     Some(D.get_or_init(|| {
-        let mut kinds: HashMap<u64, u8> = HashMap::default();
+        let mut kinds: HashMap<u64, u16> = HashMap::default();
         for (list, kind) in [(FIRST_NAMES, FIRST), (LAST_NAMES, LAST), (NAME_WORDS, WORD)] {
             for name in list.lines() {
                 *kinds.entry(name_hash(name.as_bytes())).or_default() |= kind;
@@ -681,6 +690,10 @@ fn dictionaries() -> Option<&'static Dictionaries> {
             for w in list {
                 *kinds.entry(name_hash(fold(w).as_bytes())).or_default() |= kind;
             }
+        }
+        for cue in CUES {
+            let last = cue.rsplit(' ').next().unwrap_or(cue);
+            *kinds.entry(name_hash(fold(last).as_bytes())).or_default() |= CUE_END;
         }
         Dictionaries {
             kinds,
@@ -828,7 +841,7 @@ fn fold(word: &str) -> String {
 /// `kind` (`FIRST` or `LAST`). Arabic and Urdu names romanised with the
 /// long vowels doubled (Naadir, Ihsaan, Saleem, Mahmood) are also looked
 /// up as the dictionaries spell them (Nadir, Ihsan, Salim, Mahmud).
-fn known(d: &Dictionaries, kind: u8, word: &str) -> Known {
+fn known(d: &Dictionaries, kind: u16, word: &str) -> Known {
     let exact = known_as_written(d, kind, word);
     if exact >= Known::Weak {
         return exact;
@@ -857,7 +870,7 @@ fn long_vowels_single(word: &str) -> Option<String> {
 }
 
 /// How surely `word`, as written, is a name of the `kind`.
-fn known_as_written(d: &Dictionaries, kind: u8, word: &str) -> Known {
+fn known_as_written(d: &Dictionaries, kind: u16, word: &str) -> Known {
     let strength = |w: &[u8]| match d.kinds(w) {
         k if k & kind != 0 && k & WORD != 0 => Known::Weak,
         k if k & kind != 0 => Known::Yes,
@@ -1066,14 +1079,19 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
         // A known or name-shaped word after a title, before an honorific
         // (Mehmet Bey, Sato-san), or after a cue (Dear Oliver, Sayın
         // Yılmaz); a cue alone is not enough ("Dear Customer").
-        let honorific = || honoured(text, w.end) || honorific_suffix(d, w.text);
-        let score = if titled(text, w.start) || (honorific() && name_like(d, w.text)) {
+        // The cheap tests first: most single capitalised words start a
+        // sentence and have none of these.
+        let title = titled(text, w.start);
+        let score = if title || honoured(text, w.end) || honorific_suffix(d, w.text) {
             0.85
-        } else if cued(text, w.start) && name_like(d, w.text) {
+        } else if cued(text, w.start) {
             0.6
         } else {
             return;
         };
+        if !title && !name_like(d, w.text) {
+            return;
+        }
         out.push(Match {
             entity: "PERSON",
             start: w.start,
