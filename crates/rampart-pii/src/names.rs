@@ -1,17 +1,21 @@
 //! Person names without a language model: runs of capitalised words whose
 //! first word is a known first name and whose last is a known surname, or
 //! that follow a title (Mr, Dr, Frau, Mme, Sr., Pani...) or a cue (Dear,
-//! Sehr geehrte, Estimado, Sayın...). Surname particles may sit between
-//! the words (Jan van der Berg, Maria da Silva, Omar al-Rashid).
+//! Sehr geehrte, Estimado, Sayın...), or come before an honorific (Bey,
+//! Hanım, -san). Surname particles may sit between the words (Jan van der
+//! Berg, Maria da Silva, Omar al-Rashid).
 //!
 //! The dictionaries (`data/`, made by `tools/gen_name_lists.py`, sources
-//! in `data/SOURCES.md`) hold 56,000 first names and 98,000 surnames from
+//! in `data/SOURCES.md`) hold 58,000 first names and 100,000 surnames from
 //! US censuses, Jörg Michael's 54-country nam_dict and the names of people
-//! with Wikipedia articles. A name that is also an ordinary English or
-//! German word (Grant, Rose, Koch) is weak: it counts only beside a name
-//! that is not. A run with only one part in the dictionaries scores lower
-//! and needs a context word. A model-based recogniser can be added later
-//! beside this one: it only has to produce [`crate::Match`]es.
+//! with Wikipedia articles. A name that is also an ordinary English word
+//! (Grant, Park) is weak: it counts only beside a name that is not. A word
+//! in no dictionary counts beside a known name when a character n-gram
+//! model ([`Model`]) finds it shaped like a name. Street, place and company
+//! words next to a run make it a place or a firm. A run with only one part
+//! known scores lower and needs a context word. A model-based recogniser
+//! can be added later beside this one: it only has to produce
+//! [`crate::Match`]es.
 
 use crate::{skip, Match};
 use rustc_hash::FxHashMap as HashMap;
