@@ -495,7 +495,12 @@ fn cued(text: &str, start: usize) -> bool {
     // Most words follow no cue: one lookup of the word before says so.
     let last = before.rsplit(' ').next().unwrap_or(before);
     let last = last.trim_start_matches(|c: char| !c.is_alphanumeric());
-    if last.is_empty() || d.kinds_of(last) & CUE_END == 0 {
+    // A cue is a word: "ended." before a sentence is none, and needs no
+    // folding to say so.
+    if last.is_empty() || !last.chars().all(char::is_alphabetic) {
+        return false;
+    }
+    if d.kinds_of(last) & CUE_END == 0 {
         return false;
     }
     let mut cut = before.len();
@@ -574,7 +579,17 @@ fn honoured(text: &str, end: usize) -> bool {
 /// chance of about 1e-14 of hashing like one.
 struct Dictionaries {
     kinds: HashMap<u64, u16>,
+    /// One bit per 20-bit slice of a name's hash: 128 KiB that stay in
+    /// cache and say "not a name" for most ordinary words without a probe
+    /// of the table (a probe is a cache miss on a table this size).
+    names_filter: Vec<u64>,
     model: Option<Model>,
+}
+
+/// The bit of [`Dictionaries::names_filter`] for a hash.
+fn filter_bit(hash: u64) -> (usize, u64) {
+    let slot = (hash >> 44) as usize;
+    (slot / 64, 1u64 << (slot % 64))
 }
 
 /// What a word is, as bits of [`Dictionaries::kinds`].
@@ -605,6 +620,16 @@ impl Dictionaries {
             true => self.kinds(fold(phrase).as_bytes()),
             false => self.kinds_of(phrase),
         }
+    }
+
+    /// Whether `word` may be a first name or surname: false means it is
+    /// surely not, and costs no probe of the table.
+    fn maybe_name(&self, word: &str) -> bool {
+        let test = |folded: &[u8]| {
+            let (i, bit) = filter_bit(name_hash(folded));
+            self.names_filter.get(i).is_some_and(|w| w & bit != 0)
+        };
+        with_ascii_lowercase(word, test).unwrap_or_else(|| test(fold(word).as_bytes()))
     }
 
     /// What `word`, as written, is.
@@ -678,9 +703,15 @@ fn dictionaries() -> Option<&'static Dictionaries> {
     static D: OnceLock<Dictionaries> = OnceLock::new();
     Some(D.get_or_init(|| {
         let mut kinds: HashMap<u64, u16> = HashMap::default();
+        let mut names_filter = vec![0u64; (1 << 20) / 64];
         for (list, kind) in [(FIRST_NAMES, FIRST), (LAST_NAMES, LAST), (NAME_WORDS, WORD)] {
             for name in list.lines() {
-                *kinds.entry(name_hash(name.as_bytes())).or_default() |= kind;
+                let hash = name_hash(name.as_bytes());
+                *kinds.entry(hash).or_default() |= kind;
+                let (i, bit) = filter_bit(hash);
+                if let Some(w) = names_filter.get_mut(i) {
+                    *w |= bit;
+                }
             }
         }
         let words = [
@@ -701,6 +732,7 @@ fn dictionaries() -> Option<&'static Dictionaries> {
         }
         Dictionaries {
             kinds,
+            names_filter,
             model: Model::parse(MODEL),
         }
     }))
@@ -1077,15 +1109,21 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
     // One word is a name only after a title ("Dr. Okonkwo"): most runs
     // are one word, and need no dictionary lookup.
     if let [w] = run {
-        if title_or_cue(w.text) {
-            return;
-        }
-        // A known or name-shaped word after a title, before an honorific
-        // (Mehmet Bey, Sato-san), or after a cue (Dear Oliver, Sayın
+        // A word after a title, or a known name before an honorific
+        // (Mehmet Bey, Sato-san) or after a cue (Dear Oliver, Sayın
         // Yılmaz); a cue alone is not enough ("Dear Customer").
         // The cheap tests first: most single capitalised words start a
         // sentence and have none of these.
         let title = titled(text, w.start);
+        // Without a title, only a dictionary name (or a hyphenated word,
+        // Tanaka-san) is worth the look around: one probe of the table
+        // per sentence-initial word.
+        if !title
+            && !w.text.contains('-')
+            && !(d.maybe_name(w.text) && d.kinds_of(w.text) & (FIRST | LAST) != 0)
+        {
+            return;
+        }
         let score = if title || honoured(text, w.end) || honorific_suffix(d, w.text) {
             0.85
         } else if cued(text, w.start) {
@@ -1093,7 +1131,7 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
         } else {
             return;
         };
-        if !title && !name_like(d, w.text) {
+        if title_or_cue(w.text) || (!title && !name_like(d, w.text)) {
             return;
         }
         out.push(Match {
