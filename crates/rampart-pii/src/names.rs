@@ -1118,10 +1118,8 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
         // Without a title, only a dictionary name (or a hyphenated word,
         // Tanaka-san) is worth the look around: one probe of the table
         // per sentence-initial word.
-        if !title
-            && !w.text.contains('-')
-            && !(d.maybe_name(w.text) && d.kinds_of(w.text) & (FIRST | LAST) != 0)
-        {
+        let dictionary_name = || d.maybe_name(w.text) && d.kinds_of(w.text) & (FIRST | LAST) != 0;
+        if !title && !w.text.contains('-') && !dictionary_name() {
             return;
         }
         let score = if title || honoured(text, w.end) || honorific_suffix(d, w.text) {
