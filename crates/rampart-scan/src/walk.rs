@@ -1554,27 +1554,27 @@ impl<'s> Job<'s> {
             // PyTorch's reader ignores and Python's zipfile refuses: a
             // differential.
             let in_bounds = m.data_offset.saturating_add(m.compressed_size) <= len;
+            // Read once, for the encryption test and the CRC check below.
+            let crc = if in_bounds { stored_crc(src, m) } else { None };
+            let crc_mismatch = crc.filter(|&got| got != m.crc32);
             let ciphertext = m.flags & 1 != 0
                 && in_bounds
                 && match m.method {
-                    0 => stored_crc(src, m).is_some_and(|crc| crc != m.crc32),
+                    0 => crc_mismatch.is_some(),
                     // Compressed ciphertext is no valid stream: a member
                     // that inflates is plaintext behind a false flag.
                     8 => !inflates(src, m),
                     _ => false,
                 };
-            if ciphertext && m.method != 0 {
-                self.incomplete(
-                    &mloc,
-                    "an encrypted member (PKWARE encryption): its content cannot be read",
-                );
-                continue;
-            }
             if ciphertext {
                 self.incomplete(
                     &mloc,
                     "an encrypted member (PKWARE encryption): its content cannot be read",
                 );
+                // Compressed, it is no stream to decode.
+                if m.method != 0 {
+                    continue;
+                }
             } else if m.flags & 0x61 != 0 {
                 self.differential(&mloc, "flags", format!("general-purpose flags 0x{:04x} (encryption/patch bits) on a member that loaders read", m.flags));
             }
@@ -1589,8 +1589,14 @@ impl<'s> Job<'s> {
                 self.corrupt(&mloc, "member data extends past the end of the archive");
                 continue;
             }
-            if !ciphertext {
-                self.check_crc(src, m, &mloc);
+            // Loaders such as PyTorch's ignore CRCs (checked for stored
+            // members up to 16 MiB).
+            if let Some(got) = crc_mismatch.filter(|_| !ciphertext) {
+                self.differential(
+                    &mloc,
+                    "crc_mismatch",
+                    format!("CRC-32 is {got:08x}, the directory says {:08x}", m.crc32),
+                );
             }
             let mut sec = match Section::new(src, m.data_offset, m.compressed_size) {
                 Ok(s) => s,
@@ -1623,19 +1629,6 @@ impl<'s> Job<'s> {
             }
         }
         self.persistent_keys = named_before;
-    }
-
-    /// Reports members whose CRC does not match (checked for members up to
-    /// 16 MiB of stored data; loaders such as PyTorch's ignore CRCs).
-    fn check_crc(&mut self, src: &mut dyn SeekSource, m: &zip::Member, loc: &Location) {
-        match stored_crc(src, m) {
-            Some(got) if got != m.crc32 => self.differential(
-                loc,
-                "crc_mismatch",
-                format!("CRC-32 is {got:08x}, the directory says {:08x}", m.crc32),
-            ),
-            _ => {}
-        }
     }
 
     fn differential(&mut self, loc: &Location, kind: &str, msg: String) {
