@@ -891,11 +891,16 @@ fn known(d: &Dictionaries, kind: u16, word: &str) -> Known {
 /// `word` in lowercase with doubled vowels written once (aa -> a, ee and
 /// ii -> i, oo and uu -> u), if it has any.
 fn long_vowels_single(word: &str) -> Option<String> {
-    let lower = word.to_lowercase();
-    let doubled = ["aa", "ee", "ii", "oo", "uu"];
-    if !doubled.iter().any(|v| lower.contains(v)) {
+    // Most words have none: tell without allocating (known() asks this of
+    // every word no dictionary holds).
+    let doubled = word.as_bytes().windows(2).any(|pair| {
+        matches!(pair, [a, b] if a.eq_ignore_ascii_case(b)
+            && matches!(a.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u'))
+    });
+    if !doubled {
         return None;
     }
+    let lower = word.to_lowercase();
     let out = lower
         .replace("aa", "a")
         .replace("ee", "i")
