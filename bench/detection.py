@@ -29,6 +29,16 @@ def cmd(tool, path):
     }[tool]
 
 
+def folder_table(groups, tools):
+    """Per folder, each tool's malicious flagged / malicious, benign
+    flagged / benign: groups maps a folder to {"n": [m, b], tool: [m, b]}."""
+    print("| folder | " + " | ".join(tools) + " |")
+    print("|---|" + "---:|" * len(tools))
+    for name, g in sorted(groups.items()):
+        cells = [f"{g[t][0]}/{g['n'][0]}, {g[t][1]}/{g['n'][1]}" for t in tools]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def main():
     expected = json.load(open(os.path.join(EX, "expected.json")))["files"]
     env = dict(os.environ, PROMPTFOO_DISABLE_TELEMETRY="1", NO_COLOR="1")
@@ -67,11 +77,7 @@ def main():
         s = stats[t]
         print(f"| {t} | {s['tp']} | {len(s['fp'])} | {s['err']} |")
     print("\nBy sample folder: malicious flagged / malicious, benign flagged / benign.\n")
-    print("| folder | " + " | ".join(tools) + " |")
-    print("|---|" + "---:|" * len(tools))
-    for name, g in sorted(groups.items()):
-        cells = [f"{g[t][0]}/{g['n'][0]}, {g[t][1]}/{g['n'][1]}" for t in tools]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    folder_table(groups, tools)
     for t in tools:
         s = stats[t]
         if s["fn"]:

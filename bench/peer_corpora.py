@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 # How each tool is run, and the binary and venv, as bench/detection.py
 # has them (RAMPART and PEERS_VENV in the environment).
-from detection import RAMPART, cmd  # noqa: E402
+from detection import RAMPART, cmd, folder_table  # noqa: E402
 TIMEOUT = float(os.environ.get("TIMEOUT", "120"))
 TOOLS = ["rampart", "picklescan", "modelscan", "modelaudit"]
 
@@ -364,10 +364,7 @@ def main():
             s = stats[t]
             print(f"| {t} | {s['tp']}/{n_mal} | {len(s['fn'])} | {len(s['fp'])}/{n_ben} | {len(s['err'])} ({s['timeout']}) |")
         print("\nBy folder: malicious flagged / malicious, benign flagged / benign.\n")
-        print("| folder | " + " | ".join(TOOLS) + " |")
-        print("|---|" + "---:|" * len(TOOLS))
-        for gname, g in sorted(groups.items()):
-            print(f"| {gname} | " + " | ".join(f"{g[t][0]}/{g['n'][0]}, {g[t][1]}/{g['n'][1]}" for t in TOOLS) + " |")
+        folder_table(groups, TOOLS)
         for t in TOOLS:
             s = stats[t]
             if s["fn"]:
