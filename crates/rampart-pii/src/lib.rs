@@ -420,6 +420,21 @@ fn recognizers() -> &'static [Recognizer] {
     })
 }
 
+/// Whether an e-mail address found in `found` ends just before `start`,
+/// with only a separator between ("ana@example.it / 373790315"): a number
+/// beside an address is contact details, as a context word says.
+fn after_email(found: &[Match], text: &str, start: usize) -> bool {
+    found.iter().rev().any(|m| {
+        m.entity == "EMAIL_ADDRESS"
+            && m.end <= start
+            && start - m.end <= 4
+            && text.get(m.end..start).is_some_and(|gap| {
+                gap.chars()
+                    .all(|c| matches!(c, ' ' | '/' | ',' | '|' | ';'))
+            })
+    })
+}
+
 /// Bytes before and after a match searched for context words.
 const CONTEXT_BEFORE: usize = 60;
 const CONTEXT_AFTER: usize = 24;
@@ -605,7 +620,8 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
             };
             let end = start + value.len();
             let mut score = base;
-            if !r.context.is_empty() && context(bit, start, end) {
+            let contact_block = r.entity == "PHONE_NUMBER" && after_email(&found, text, start);
+            if !r.context.is_empty() && (contact_block || context(bit, start, end)) {
                 score = (score + CONTEXT_BOOST).min(1.0);
             }
             if !r.negative.is_empty()
@@ -743,6 +759,28 @@ mod tests {
         for text in ["ref +49(0) 012891614", "+910089897232"] {
             assert_eq!(entities(text), vec![], "{text}");
         }
+    }
+
+    #[test]
+    fn a_number_beside_an_email_address_is_contact_details() {
+        // Nine bare digits (an old Italian mobile) need a context word; an
+        // address just before the number is one.
+        let kinds = |text| {
+            entities(text)
+                .into_iter()
+                .map(|(e, _)| e)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds("Domande: ana@example.it / 373790315"),
+            ["EMAIL_ADDRESS", "PHONE_NUMBER"]
+        );
+        assert_eq!(kinds("Order 373790315 shipped"), Vec::<&str>::new());
+        // Not across other words.
+        assert_eq!(
+            kinds("ana@example.it wrote about order 373790315"),
+            ["EMAIL_ADDRESS"]
+        );
     }
 
     #[test]

@@ -263,6 +263,26 @@ const PLACES: &[&str] = &[
     "rodovia",
     "jardim",
     "lagoa",
+    // The rest of the Brazilian Correios' street types (tipos de
+    // logradouro) that are not also surnames (Campo, Vale, Costa).
+    "area",
+    "colonia",
+    "condominio",
+    "distrito",
+    "esplanada",
+    "estacao",
+    "favela",
+    "feira",
+    "lago",
+    "morro",
+    "parque",
+    "passarela",
+    "patio",
+    "recanto",
+    "sitio",
+    "trecho",
+    "trevo",
+    "viaduto",
     "nucleo",
     "residencial",
     "vila",
@@ -289,6 +309,41 @@ const PLACES: &[&str] = &[
     "explanada",
     "pasadizo",
     "poligono",
+    // The rest of Publication 28's suffixes that are not common surnames.
+    "alley",
+    "anex",
+    "arcade",
+    "bayou",
+    "bottom",
+    "centers",
+    "circle",
+    "circles",
+    "crossroads",
+    "drives",
+    "falls",
+    "flat",
+    "fords",
+    "forges",
+    "forks",
+    "glens",
+    "greens",
+    "hollow",
+    "islands",
+    "junctions",
+    "lakes",
+    "passage",
+    "path",
+    "plain",
+    "point",
+    "radial",
+    "ramp",
+    "rapid",
+    "ridges",
+    "spur",
+    "spurs",
+    "streets",
+    "trailer",
+    "walks",
     "senda",
     "vial",
 ];
@@ -309,6 +364,11 @@ const LEGAL_FORMS: &[&str] = &[
     "S.r.l",
     "s.r.l",
     "A.Ş",
+    // Turkish: Sanayi, Ticaret, Şirketi (Ltd. Şti.), Holding.
+    "San.",
+    "Tic.",
+    "Şti.",
+    "Holding",
     "e.K",
     "B.V",
     "N.V",
@@ -341,7 +401,7 @@ fn company_after(text: &str, end: usize) -> bool {
     let after = after.strip_prefix([' ', ',']).unwrap_or(after).trim_start();
     // Every legal form starts with one of these.
     if !after.starts_with([
-        'S', 'A', 'e', 'B', 'N', 's', 'L', '&', 'a', 'G', 'K', 'P', 'I',
+        'S', 'A', 'e', 'B', 'N', 's', 'L', '&', 'a', 'G', 'K', 'P', 'I', 'T', 'Ş', 'H',
     ]) {
         return false;
     }
@@ -429,6 +489,14 @@ const CUES: &[&str] = &[
     "insured",
     "sincerely",
     "regards",
+    "approved by",
+    "assigned to",
+    "escalated to",
+    "forwarded to",
+    "reported by",
+    "requested by",
+    "spoke with",
+    "invoiced to",
     // German, French, Spanish, Italian, Portuguese, Dutch, Polish, Turkish.
     "liebe",
     "lieber",
@@ -474,6 +542,42 @@ const CUES: &[&str] = &[
     "değerli",
     "müşteri",
     "hesap sahibi",
+    // The same acts in each language: contact, billed to, approved by,
+    // assigned or forwarded to.
+    "wenden sie sich an",
+    "in rechnung gestellt an",
+    "genehmigt von",
+    "weitergeleitet an",
+    "zugewiesen an",
+    "contactez",
+    "facturé à",
+    "approuvé par",
+    "transmis à",
+    "attribué à",
+    "contacte con",
+    "facturado a",
+    "aprobado por",
+    "asignado a",
+    "contattare",
+    "fatturato a",
+    "approvato da",
+    "assegnato a",
+    "inoltrato a",
+    "contato com",
+    "faturado para",
+    "aprovado por",
+    "atribuído a",
+    "encaminhado para",
+    "contact op met",
+    "gefactureerd aan",
+    "goedgekeurd door",
+    "toegewezen aan",
+    "doorgestuurd naar",
+    "kontakt z",
+    "obciążono",
+    "zatwierdzone przez",
+    "przekazano do",
+    "onaylayan",
 ];
 
 /// Whether the words just before `start` end with a cue: the last one to
@@ -539,6 +643,7 @@ const AFTER: &[&str] = &[
     "adına",
     "tarafından",
     "kişisine",
+    "ile",
 ];
 
 /// Whether `word` ends in a hyphenated honorific ("Tanaka-san").
@@ -976,8 +1081,14 @@ const PARTICLES: &[&str] = &[
 /// Particles written onto the surname: al-Rashid, d'Amico.
 const PREFIXES: &[&str] = &["al-", "el-", "d'", "d’", "l'", "l’"];
 
-/// Whether a street or place word comes just before `start`, across
-/// lowercase particles: "Calle de Adolfo Bellido", "rue du Général".
+/// Prepositions that put the capitalised words after them in a place:
+/// "resident in Casa Grande", "residente em Santos do Norte", "wohnhaft
+/// in", "w Krakowie". Not "a" or "à", which also take people ("facturé à").
+const LOCATIVES: &[&str] = &["in", "em", "en", "im", "nel", "nella", "w", "we"];
+
+/// Whether a street or place word, or a locative preposition, comes just
+/// before `start`, across lowercase particles: "Calle de Adolfo Bellido",
+/// "rue du Général", "in Vargas Alegre".
 fn place_before(d: &Dictionaries, text: &str, start: usize) -> bool {
     let before = text.get(..start).unwrap_or("");
     let from = before.len().saturating_sub(32);
@@ -992,7 +1103,7 @@ fn place_before(d: &Dictionaries, text: &str, start: usize) -> bool {
         if PARTICLES.contains(&word) {
             continue;
         }
-        return d.kinds_of(word) & PLACE != 0;
+        return LOCATIVES.contains(&word) || d.kinds_of(word) & PLACE != 0;
     }
     false
 }
@@ -1134,7 +1245,8 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
         } else {
             return;
         };
-        if title_or_cue(w.text) || (!title && !name_like(d, w.text)) {
+        // "Aksu San.": a company, not Aksu-san.
+        if title_or_cue(w.text) || (!title && !name_like(d, w.text)) || company_after(text, w.end) {
             return;
         }
         out.push(Match {
@@ -1232,7 +1344,9 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 run.get(i.saturating_sub(1)..=i)
                     .is_some_and(|ws| ws.iter().any(|w| d.kinds_of(w.text) & DIRECTION != 0))
             };
-            let near = run.get(i.saturating_sub(1)..(j + 2).min(run.len()));
+            // A place word anywhere before the name in its run names the
+            // place after the person: Lagoa Pedro Henrique Santos.
+            let near = run.get(..(j + 2).min(run.len()));
             let company = || {
                 run.get(i..=j)
                     .is_some_and(|ws| ws.iter().any(|w| company_after(text, w.end)))
@@ -1393,6 +1507,24 @@ mod tests {
             ("Dear Oliver, thanks", "Oliver"),
             ("Sayın Yılmaz, teşekkürler", "Yılmaz"),
             ("Sayın Xqwer Zrtvu, teşekkürler.", "Xqwer Zrtvu"),
+            // Turkish "ile" (with) after a name; the acts that take a
+            // person in each language.
+            (
+                "Lütfen Hürmet Erdoğan ile iletişime geçin.",
+                "Hürmet Erdoğan",
+            ),
+            ("Xqwer Zrtvu ile görüşüldü.", "Xqwer Zrtvu"),
+            ("gefactureerd aan Xqwer Zrtvu.", "Xqwer Zrtvu"),
+            ("Neem contact op met Xqwer Zrtvu via", "Xqwer Zrtvu"),
+            ("obciążono Xqwer Zrtvu.", "Xqwer Zrtvu"),
+            ("Approved by Xqwer Zrtvu on 2024-01-02.", "Xqwer Zrtvu"),
+            ("Facturé à Xqwer Zrtvu.", "Xqwer Zrtvu"),
+            // Turkish given names few sources outside Turkey list.
+            ("Bordro: Fehmiye Güçlü, Komiser", "Fehmiye Güçlü"),
+            (
+                "Talep Sevginur Yorulmaz (x@example.org) kişisine",
+                "Sevginur Yorulmaz",
+            ),
         ] {
             let n = names(text);
             assert!(
@@ -1519,6 +1651,19 @@ mod tests {
             "la factura de Graciano Gimeno Escalona S.A.U.",
             "Akar Arslan A.Ş., Durdu",
             "Machine Learning Model Card",
+            // Turkish legal forms after a person's name, even a single one
+            // (not the Japanese honorific San).
+            "Zorlu Gül San., Şama Spur",
+            "Sayın müşteri, Aksu San. siparişi",
+            "Mansız Şti., Rasul Path",
+            // Streets named after people, behind a street type anywhere
+            // before them (Brazil's Correios types).
+            "Cavalcanti, Lagoa Pedro Henrique Santos, Marques.",
+            "Parque João Guilherme da Rocha",
+            "Bozbağ Plain, North Yamin",
+            // After a locative preposition: a town.
+            "resident in Vargas Alegre today",
+            "residente em Santos do Norte.",
         ] {
             assert!(
                 names(text).iter().all(|(_, s)| *s < 0.5),

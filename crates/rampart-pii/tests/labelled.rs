@@ -1,8 +1,8 @@
 //! Precision and recall on the committed labelled sample
 //! (`tools/gen_pii_corpus.py tests/data/pii_sample.jsonl 700 7`): recall
 //! at least 0.99 and precision at least 0.98 on every validated entity,
-//! 0.95 and 0.97 on person names, at the default threshold, over 14
-//! locales (measured: 0.966 and 0.981). Offsets in the sample are in
+//! 0.97 and 0.97 on person names (the goal), at the default
+//! threshold, over 14 locales (measured: 0.994 and 0.989). Offsets in the sample are in
 //! characters; the scanner's are bytes.
 
 use serde::Deserialize;
@@ -38,7 +38,7 @@ fn recall_and_precision_on_the_labelled_sample() {
         ("US_SSN", 0.99, 0.98),
         ("EMAIL_ADDRESS", 0.99, 0.98),
         ("PHONE_NUMBER", 0.99, 0.98),
-        ("PERSON", 0.95, 0.97),
+        ("PERSON", 0.97, 0.97),
     ] {
         let (mut gold, mut recalled, mut reported, mut correct) = (0, 0, 0, 0);
         for r in &records {
