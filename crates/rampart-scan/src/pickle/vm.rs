@@ -58,13 +58,30 @@ impl Default for VmLimits {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Uses {
     pub referenced: bool,
+    /// `builtins.getattr` called with a global and a constant name, read as
+    /// that global's attribute (`Vm::static_getattr`).
+    pub static_getattr: bool,
     pub called: bool,
     pub instantiated: bool,
     pub state_set: bool,
     pub result_called: bool,
+    /// Passed as a value: in the arguments of a call or the state of a
+    /// BUILD (tracked for `builtins.getattr` only).
+    pub passed: bool,
 }
 
 impl Uses {
+    /// Whether the global was only read as constant attribute lookups
+    /// (`getattr(G, "name")`, reported as `G.name`), and used no other way.
+    pub fn only_static_getattr(&self) -> bool {
+        self.static_getattr
+            && !(self.called
+                || self.instantiated
+                || self.state_set
+                || self.result_called
+                || self.passed)
+    }
+
     pub fn describe(&self) -> String {
         let mut v = Vec::new();
         if self.called {
@@ -78,6 +95,9 @@ impl Uses {
         }
         if self.result_called {
             v.push("its result called");
+        }
+        if self.passed {
+            v.push("passed as an argument");
         }
         if v.is_empty() {
             v.push("only referenced");
@@ -150,6 +170,9 @@ pub struct Outcome {
     /// members of its zip), up to [`MAX_PERSISTENT_KEYS`].
     pub persistent_keys: Vec<String>,
     index: HashMap<(String, String, String), usize>,
+    /// The `builtins.getattr` globals imported, whose uses as a value
+    /// (not a callee) are tracked.
+    getattrs: Vec<u32>,
 }
 
 /// Persistent-id keys recorded per run (a model has one per tensor
@@ -1026,6 +1049,9 @@ impl Ctx<'_> {
             )));
         }
         let i = self.out.globals.len();
+        if key.1 == "getattr" && matches!(key.0.as_str(), "builtins" | "__builtin__") {
+            self.out.getattrs.push(i as u32);
+        }
         self.out.globals.push(GlobalSeen {
             module: key.0.clone(),
             name: key.1.clone(),
@@ -1122,8 +1148,88 @@ impl Ctx<'_> {
         }
     }
 
+    /// `getattr(G, "name")` with G a global and "name" a constant plain
+    /// identifier, as pickle protocols 2 and 3 write a nested function
+    /// (`interp1d._call_linear_np`): the global `G.name`, which protocols 4
+    /// and 5 write directly and which is classified like any other.
+    fn static_getattr(&mut self, m: &Machine, callee: u32, args: &V, offset: u64) -> Option<u32> {
+        let gs = self.out.globals.get(callee as usize)?;
+        if gs.name != "getattr" || !matches!(gs.module.as_str(), "builtins" | "__builtin__") {
+            return None;
+        }
+        let V::Seq(s) = args else { return None };
+        let [V::Global(target), attr] = s.items.as_slice() else {
+            return None;
+        };
+        let attr = m.str_of(attr).ok()?;
+        let plain = attr.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && attr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !attr.starts_with("__");
+        if !plain {
+            return None;
+        }
+        let t = self.out.globals.get(*target as usize)?;
+        let (module, name) = (t.module.clone(), format!("{}.{attr}", t.name));
+        let resolved = self.add_global(module, name, "getattr", offset).ok()?;
+        if let Some(gs) = self.global_mut(callee) {
+            gs.uses.static_getattr = true;
+        }
+        Some(resolved)
+    }
+
+    /// Marks the `getattr` globals found in `v` (arguments or state) as
+    /// passed; when the walk runs out of budget or meets a container kept
+    /// without all its items, every one is marked, as it may be there.
+    fn mark_passed(&mut self, v: &V) {
+        if self.out.getattrs.is_empty() {
+            return;
+        }
+        let mut budget = 4096u32;
+        let mut stack = vec![v];
+        let mut all = false;
+        while let Some(v) = stack.pop() {
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                all = true;
+                break;
+            }
+            match v {
+                V::Global(g) if self.out.getattrs.contains(g) => {
+                    if let Some(gs) = self.global_mut(*g) {
+                        gs.uses.passed = true;
+                    }
+                }
+                V::Seq(s) => {
+                    all |= s.len > s.items.len() as u64;
+                    stack.extend(s.items.iter());
+                }
+                V::Obj(o) => {
+                    stack.push(&o.args);
+                    stack.extend(o.state.iter());
+                }
+                V::Opaque(_) | V::Inst(_) | V::Unknown => all = true,
+                _ => {}
+            }
+        }
+        if all {
+            for g in self.out.getattrs.clone() {
+                if let Some(gs) = self.global_mut(g) {
+                    gs.uses.passed = true;
+                }
+            }
+        }
+    }
+
     /// Records a call of `callee` with `args`; returns the result value.
     fn call(&mut self, m: &mut Machine, callee: V, args: V, how: Call, offset: u64) -> V {
+        if matches!(how, Call::Reduce) {
+            if let V::Global(g) = callee {
+                if let Some(resolved) = self.static_getattr(m, g, &args, offset) {
+                    return V::Global(resolved);
+                }
+            }
+        }
+        self.mark_passed(&args);
         match &callee {
             V::Global(g) => {
                 let g = *g;
@@ -1761,6 +1867,7 @@ impl Ctx<'_> {
     /// BUILD: sets state on the object below. joblib's unpickler then reads
     /// the array data of a `NumpyArrayWrapper` straight from the stream.
     fn build(&mut self, s: &mut Stream<'_>, m: &mut Machine, state: V, offset: u64) -> R<()> {
+        self.mark_passed(&state);
         let target = m.top()?;
         let g = match target {
             V::Obj(o) => {
