@@ -39,6 +39,7 @@ mod tf;
 mod tflite;
 mod torchscript;
 mod walk;
+mod yaml;
 mod zip;
 
 pub use rules::RULES;
@@ -102,6 +103,11 @@ pub mod fuzzing {
     /// The Jinja template analyser.
     pub fn template(text: &str) -> Vec<Finding> {
         crate::template::findings(text, "fuzz", &loc())
+    }
+
+    /// The finder of Python tags in YAML documents.
+    pub fn yaml_tags(text: &str) -> Vec<Finding> {
+        crate::yaml::python_tags(text, &loc(), &crate::pickle::globals::Classifier::default())
     }
 
     /// TorchScript source checks: the calls found.

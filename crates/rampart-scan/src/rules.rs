@@ -38,6 +38,7 @@ pub const TEMPLATE_INJECTION: &str = "TEMPLATE-INJECTION";
 pub const TEMPLATE_DYNAMIC_ATTR: &str = "TEMPLATE-DYNAMIC-ATTR";
 pub const TEMPLATE_LOAD: &str = "TEMPLATE-LOAD";
 pub const TEMPLATE_UNPARSED: &str = "TEMPLATE-UNPARSED";
+pub const YAML_PYTHON_TAG: &str = "YAML-PYTHON-TAG";
 pub const GGUF_INVALID: &str = "GGUF-INVALID";
 pub const ONNX_EXTERNAL_DATA: &str = "ONNX-EXTERNAL-DATA";
 pub const ONNX_CUSTOM_OP: &str = "ONNX-CUSTOM-OP";
@@ -207,6 +208,11 @@ pub static RULES: &[Rule] = &[
         "A Jinja template could not be fully analysed: it does not parse, is over 16 MiB, or its analysis took over 20 s. It was checked token by token and searched for dunder names only.",
         "The template may use syntax the analyser does not know (extensions such as {% generation %}) or be malformed on purpose; its names and strings were still checked one by one, but obfuscation built across tokens is not seen.",
         "Review the template by hand.", &[]),
+    rule(YAML_PYTHON_TAG, "yaml-python-tag", Severity::Critical,
+        "A YAML document holds a Python tag that imports or calls (!!python/object/apply:os.system).",
+        "PyYAML builds Python objects from python/ tags when a document is read with an unsafe loader (yaml.unsafe_load, yaml.load with Loader=yaml.UnsafeLoader, FullLoader before PyYAML 5.4): object/apply calls the named function, object/new and object instantiate a class, name and module import. Training and serving configs are read with yaml.load often enough for a config beside a model to be a way in. Severity follows the name: critical when it is dangerous (os, subprocess, builtins.eval), high when it is not on the allowlist, low when it is (the file still needs an unsafe loader).",
+        "Read configs with yaml.safe_load, which refuses every python/ tag; replace the value with plain YAML.",
+        &["CVE-2017-18342", "https://pyyaml.org/wiki/PyYAMLDocumentation", OWASP_ML06]),
     rule(GGUF_INVALID, "gguf-invalid", Severity::High,
         "The GGUF header breaks the format's rules.",
         "A GGUF file is a header (version, counts, metadata key/value pairs, tensor infos) then aligned tensor data. Bad value types, counts over limits, more than 4 dimensions, unknown tensor types, tensors out of bounds, misaligned or overlapping are how parser bugs in llama.cpp and its bindings are reached (heap overflows in gguf_init_from_file).",

@@ -1176,6 +1176,10 @@ impl<'s> Job<'s> {
                         .into_iter()
                         .filter(|f| !(yaml && f.rule == TEMPLATE_UNPARSED)),
                 );
+                if yaml {
+                    let tags = crate::yaml::python_tags(text, loc, &self.scanner.classifier);
+                    self.findings.extend(tags);
+                }
             }
             Err(_) => self.add(Finding::new(
                 SCAN_UNKNOWN_FORMAT,

@@ -90,6 +90,25 @@ proptest! {
         let _ = fuzzing::template(&String::from_utf8_lossy(&data));
         let _ = fuzzing::template(&text);
         let _ = fuzzing::torchscript(&text);
+        let _ = fuzzing::yaml_tags(&String::from_utf8_lossy(&data));
+        let _ = fuzzing::yaml_tags(&text);
+    }
+
+    #[test]
+    fn yaml_python_tags_never_panic_and_dangerous_calls_stay_found(
+        before in "(%TAG ![a-z]?! tag:yaml.org,2002:(python/)?\n)?\\PC{0,40}",
+        tag in "(!!python/|![a-z]?!|!<tag:yaml.org,2002:python/|tag:yaml.org,2002:python/)[a-z/]{0,14}:?[a-zA-Z._]{0,20}[ \\[\\]{}>,'\x22]?",
+        after in "\\PC{0,40}",
+    ) {
+        let text = format!("{before}{tag}{after}");
+        let _ = fuzzing::yaml_tags(&text);
+        // Whatever surrounds it, a call of os.system is found.
+        let call = format!("{before}\na: !!python/object/apply:os.system [ls]\n{after}");
+        let found = fuzzing::yaml_tags(&call);
+        prop_assert!(
+            found.iter().any(|f| f.severity == rampart_core::Severity::Critical),
+            "{call:?}: {found:?}"
+        );
     }
 }
 
