@@ -163,6 +163,36 @@ def sklearn_objects():
     dump("sklearn_selectkbest", SelectKBest(f_classif, k=3).fit(Xc, yc), CORPUS)
     dump("sklearn_pipeline", make_pipeline(StandardScaler(), LogisticRegression()).fit(Xc, yc), CORPUS)
     dump("sklearn_function_transformer_mean", FunctionTransformer(np.mean).fit(Xc), CORPUS)
+    # Functions users pass as parameters: every score function of
+    # feature_selection, every named scorer (GridSearchCV(scoring=...)),
+    # make_scorer of a metric, and the numpy functions FunctionTransformer
+    # is given in practice.
+    from sklearn import feature_selection as fs
+    from sklearn.metrics import fbeta_score, get_scorer, get_scorer_names, make_scorer
+    from sklearn.model_selection import GridSearchCV
+
+    for f in (fs.chi2, fs.f_classif, fs.f_regression, fs.mutual_info_classif, fs.mutual_info_regression,
+              fs.r_regression):
+        X, y = (Xc, yc) if f in (fs.chi2, fs.f_classif, fs.mutual_info_classif) else (Xr, yr)
+        dump(f"sklearn_selectkbest_{f.__name__}", SelectKBest(f, k=3).fit(X, y), CORPUS)
+    for name in get_scorer_names():
+        dump(f"sklearn_scorer_{name}", get_scorer(name), CORPUS)
+    dump("sklearn_make_scorer_fbeta", make_scorer(fbeta_score, beta=2), CORPUS)
+    dump("sklearn_gridsearch_f1", GridSearchCV(LogisticRegression(), {"C": [1, 2]}, scoring="f1", cv=2).fit(Xc, yc),
+         CORPUS)
+    funcs = ("log", "log1p", "log2", "log10", "exp", "expm1", "sqrt", "cbrt", "square", "abs", "absolute", "sign",
+             "clip", "round", "floor", "ceil", "tanh", "arcsinh", "mean", "median", "sum", "std", "var", "min", "max",
+             "nan_to_num")
+    dump("sklearn_function_transformer_numpy", [FunctionTransformer(getattr(np, f)) for f in funcs], CORPUS)
+    # Tree-based neighbour searches, built directly and by the estimators.
+    from sklearn.neighbors import BallTree, KDTree, KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
+
+    dump("sklearn_ball_tree", BallTree(Xc), CORPUS)
+    dump("sklearn_kd_tree", KDTree(Xc), CORPUS)
+    for algorithm in ("ball_tree", "kd_tree", "brute"):
+        dump(f"sklearn_nearest_neighbors_{algorithm}", NearestNeighbors(algorithm=algorithm).fit(Xc), CORPUS)
+        dump(f"sklearn_kneighbors_classifier_{algorithm}", KNeighborsClassifier(algorithm=algorithm).fit(Xc, yc), CORPUS)
+        dump(f"sklearn_kneighbors_regressor_{algorithm}", KNeighborsRegressor(algorithm=algorithm).fit(Xr, yr), CORPUS)
 
 
 def boosting_objects():
@@ -228,6 +258,17 @@ def scipy_objects():
     dump("scipy_bspline", interpolate.make_interp_spline(x, x**2), CORPUS)
     dump("scipy_interp1d", interpolate.interp1d(x, x**2), CORPUS)
     dump("scipy_frozen_norm", stats.norm(0, 1), CORPUS)
+    from scipy import spatial
+
+    pts = np.random.default_rng(0).random((20, 3))
+    dump("scipy_ckdtree", spatial.cKDTree(pts), CORPUS)
+    dump("scipy_kdtree", spatial.KDTree(pts), CORPUS)
+    dump("scipy_cubic_spline", interpolate.CubicSpline(x, x**2), CORPUS)
+    dump("scipy_univariate_spline", interpolate.UnivariateSpline(x, x**2), CORPUS)
+    dump("scipy_lsq_univariate_spline", interpolate.LSQUnivariateSpline(x, x**2, [0.5]), CORPUS)
+    dump("scipy_pchip", interpolate.PchipInterpolator(x, x**2), CORPUS)
+    dump("scipy_akima", interpolate.Akima1DInterpolator(x, x**2), CORPUS)
+    dump("scipy_regular_grid", interpolate.RegularGridInterpolator((x, x), np.outer(x, x)), CORPUS)
 
 
 def numpy_objects():
@@ -240,6 +281,7 @@ def numpy_objects():
     dump("numpy_generator", np.random.default_rng(0), CORPUS)
     dump("numpy_seed_sequence", np.random.SeedSequence(0), CORPUS)
     dump("numpy_scalars", [np.float32(1), np.int64(2), np.bool_(True)], CORPUS)
+    dump("numpy_recarray", np.rec.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")]), CORPUS)
 
 
 class RecordingPickle:

@@ -666,6 +666,12 @@ impl<'s> Job<'s> {
                 if src.seek(SeekFrom::Start(0)).is_err() {
                     return self.corrupt(loc, "cannot seek");
                 }
+                if kind == Kind::Other && crate::yaml::looks_like_text(&head) {
+                    self.text_tags(src, loc);
+                    if src.seek(SeekFrom::Start(0)).is_err() {
+                        return self.corrupt(loc, "cannot seek");
+                    }
+                }
                 if kind == Kind::Other {
                     self.pickle_views(
                         src,
@@ -708,7 +714,9 @@ impl<'s> Job<'s> {
             self.corrupt(loc, e);
             return;
         }
-        let kind = sniff(&head);
+        // Named formats too: a deflated zip member or a tar member is a
+        // stream (TorchScript code, templates, ONNX by name).
+        let kind = refine(sniff(&head), &head, loc);
         if !matches!(
             kind,
             Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Hdf5
@@ -788,14 +796,42 @@ impl<'s> Job<'s> {
             Kind::TorchScript => self.torchscript(src, loc),
             Kind::TfSavedModel => self.tf(src, tf::Root::SavedModel, loc),
             Kind::TfGraph => self.tf(src, tf::Root::GraphDef, loc),
-            Kind::Zip
-            | Kind::SevenZ
-            | Kind::Safetensors
-            | Kind::Hdf5
-            | Kind::Tflite
-            | Kind::Other => {
+            Kind::Zip | Kind::SevenZ | Kind::Safetensors | Kind::Hdf5 | Kind::Tflite => {
                 let _ = self.pickle(src, loc, &pickle_options(head), expect);
             }
+            Kind::Other if crate::yaml::looks_like_text(head) => {
+                // Read once for the tags, then as a pickle from memory and
+                // on from where the read stopped.
+                let mut text = Vec::new();
+                if let Err(e) = (&mut *src).take(MAX_TEXT).read_to_end(&mut text) {
+                    return self.corrupt(loc, e);
+                }
+                self.tags_in(&text, loc);
+                let mut whole = Reading(io::Cursor::new(text).chain(src));
+                let _ = self.pickle(&mut whole, loc, &pickle_options(head), expect);
+            }
+            Kind::Other => {
+                let _ = self.pickle(src, loc, &pickle_options(head), expect);
+            }
+        }
+    }
+
+    /// A file of no known format whose bytes are text, read for the
+    /// Python tags of a YAML config: a config need not be named `.yaml`
+    /// (`config`, `hparams.cfg`, a member of a tar).
+    fn text_tags(&mut self, src: &mut dyn Source, loc: &Location) {
+        let mut text = Vec::new();
+        if let Err(e) = src.take(MAX_TEXT).read_to_end(&mut text) {
+            return self.corrupt(loc, e);
+        }
+        self.tags_in(&text, loc);
+    }
+
+    /// The YAML Python tags in `bytes` (up to [`MAX_TEXT`] of a file).
+    fn tags_in(&mut self, bytes: &[u8], loc: &Location) {
+        if let Some(text) = crate::yaml::decode_text(bytes) {
+            let tags = crate::yaml::python_tags(&text, loc, &self.scanner.classifier);
+            self.findings.extend(tags);
         }
     }
 
@@ -1168,20 +1204,25 @@ impl<'s> Job<'s> {
         // token-by-token check finds in them is reported.
         let lower = key.to_ascii_lowercase();
         let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => {
-                let found = crate::template::findings(text, key, loc);
+        // PyYAML also reads UTF-16 with a byte-order mark.
+        let decoded = match yaml {
+            true => crate::yaml::decode_text(&bytes),
+            false => std::str::from_utf8(&bytes).ok().map(str::to_string),
+        };
+        match decoded {
+            Some(text) => {
+                let found = crate::template::findings(&text, key, loc);
                 self.findings.extend(
                     found
                         .into_iter()
                         .filter(|f| !(yaml && f.rule == TEMPLATE_UNPARSED)),
                 );
                 if yaml {
-                    let tags = crate::yaml::python_tags(text, loc, &self.scanner.classifier);
+                    let tags = crate::yaml::python_tags(&text, loc, &self.scanner.classifier);
                     self.findings.extend(tags);
                 }
             }
-            Err(_) => self.add(Finding::new(
+            None => self.add(Finding::new(
                 SCAN_UNKNOWN_FORMAT,
                 Severity::Info,
                 loc.clone(),

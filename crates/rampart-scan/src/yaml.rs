@@ -7,17 +7,23 @@
 //! `python/name:M.f` and `python/module:M` import. Training configs are read
 //! with `yaml.load` often enough that a config file is a way in.
 //!
-//! The tags are found in the text, not by parsing YAML: a document that
-//! fails to parse may still be read by a lenient loader, and a byte scan
-//! cannot be confused by YAML syntax. A tag shorthand declared with `%TAG`
-//! (`%TAG !p! tag:yaml.org,2002:python/`) is followed.
+//! Tags are read from the text, not by parsing YAML: a document that fails
+//! to parse may still be read by a lenient loader. Each tag is expanded as
+//! PyYAML expands it: `!!` and `!` handles and those that `%TAG`
+//! directives declare, verbatim tags (`!<...>`), and `%XX` escapes
+//! (`!!%70ython/...` is `!!python/...`). A tag on a line that starts with
+//! `#` is in a comment or inside a multi-line string, and is never a tag;
+//! a tag after a `#` later on a line, or in a quoted string, is reported
+//! all the same (telling those apart needs the whole document's quoting,
+//! and a wrong guess would hide a real tag).
 
 use crate::pickle::globals::{Classifier, Verdict};
 use crate::rules::YAML_PYTHON_TAG;
 use rampart_core::{Finding, Location, Severity};
+use std::collections::HashMap;
 
-/// The tag prefixes that mean the `python/` namespace.
-const PREFIXES: &[&str] = &["!!python/", "tag:yaml.org,2002:python/"];
+/// The namespace of PyYAML's Python tags.
+const PYTHON: &str = "tag:yaml.org,2002:python/";
 
 /// Tags that build plain values (tuple, bytes...): safe_load refuses them,
 /// but they import nothing.
@@ -32,18 +38,36 @@ const MAX_REPORTED: usize = 100;
 
 /// Findings for every `python/` tag in `text` that imports or calls.
 pub fn python_tags(text: &str, loc: &Location, classifier: &Classifier) -> Vec<Finding> {
+    // Most documents have no tag at all.
+    if !text.contains('!') {
+        return Vec::new();
+    }
+    let handles = handles(text);
     let mut out = Vec::new();
     let mut left_out = 0usize;
-    let mut prefixes: Vec<String> = PREFIXES.iter().map(|p| (*p).to_string()).collect();
-    prefixes.extend(declared_handles(text));
-    let mut seen = std::collections::BTreeSet::new();
-    for prefix in &prefixes {
-        for (at, _) in text.match_indices(prefix.as_str()) {
-            if !seen.insert(at) {
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let here = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') || trimmed.starts_with("%TAG") {
+            continue;
+        }
+        for (at, _) in line.match_indices('!') {
+            // The second `!` of `!!` or of a named handle is not a tag.
+            if at > 0
+                && !line
+                    .get(..at)
+                    .unwrap_or("")
+                    .ends_with(|c: char| c.is_whitespace() || "[{,:-?&*".contains(c))
+            {
                 continue;
             }
-            let rest = text.get(at + prefix.len()..).unwrap_or("");
-            let Some(f) = tag_finding(rest, loc.at(at as u64), classifier) else {
+            let tags = expand(line.get(at..).unwrap_or(""), &handles);
+            let Some(rest) = tags.iter().find_map(|t| t.strip_prefix(PYTHON)) else {
+                continue;
+            };
+            let Some(f) = tag_finding(rest, loc.at((here + at) as u64), classifier) else {
                 continue;
             };
             if out.len() < MAX_REPORTED {
@@ -64,31 +88,137 @@ pub fn python_tags(text: &str, loc: &Location, classifier: &Classifier) -> Vec<F
     out
 }
 
-/// Handles that `%TAG` directives bind to the `python/` namespace
-/// (`%TAG !p! tag:yaml.org,2002:python/` makes `!p!` one), each as the
-/// text that starts a tag (`!p!`).
-fn declared_handles(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|line| {
-            let mut words = line.strip_prefix("%TAG")?.split_whitespace();
-            let handle = words.next()?;
-            let prefix = words.next()?;
-            let python = PREFIXES.iter().any(|p| {
-                prefix
-                    .trim_end_matches('/')
-                    .ends_with(p.trim_end_matches('/'))
-            }) || prefix.ends_with("tag:yaml.org,2002:") && handle != "!!";
-            (python && handle.starts_with('!') && handle.ends_with('!')).then(|| {
-                // A handle for the whole yaml.org namespace needs "python/"
-                // after it.
-                if prefix.ends_with("python/") {
-                    handle.to_string()
-                } else {
-                    format!("{handle}python/")
-                }
+/// The text a YAML loader reads from `bytes`: UTF-8 (a BOM allowed) or
+/// UTF-16 with its BOM, the encodings PyYAML accepts; None otherwise.
+pub fn decode_text(bytes: &[u8]) -> Option<String> {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units = rest
+            .chunks_exact(2)
+            .filter_map(|c| <[u8; 2]>::try_from(c).ok())
+            .map(unit);
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect::<String>()
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => Some(utf16(rest, u16::from_le_bytes)),
+        [0xFE, 0xFF, rest @ ..] => Some(utf16(rest, u16::from_be_bytes)),
+        // A file read up to a size limit may end inside a character.
+        _ => match std::str::from_utf8(bytes) {
+            Ok(text) => Some(text.to_string()),
+            Err(e) if e.error_len().is_none() => bytes
+                .get(..e.valid_up_to())
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            Err(_) => None,
+        },
+    }
+}
+
+/// Whether the first bytes of a file look like text a YAML loader reads:
+/// a UTF-16 BOM, or UTF-8 with no NUL (the last character may be cut).
+pub fn looks_like_text(head: &[u8]) -> bool {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    if head.is_empty() || head.contains(&0) {
+        return false;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && head.len() - e.valid_up_to() < 4,
+    }
+}
+
+/// The tag handles: `!` and `!!` with their default prefixes, and every
+/// prefix a `%TAG` directive gives a handle (`%TAG !p!
+/// tag:yaml.org,2002:python/`), decoded. A directive holds for one
+/// document only, so a handle keeps every prefix it has anywhere, the
+/// defaults included: a tag is looked at under each, and a wrong guess
+/// only adds a tag to look at.
+fn handles(text: &str) -> HashMap<String, Vec<String>> {
+    let mut h = HashMap::from([
+        ("!".to_string(), vec!["!".to_string()]),
+        ("!!".to_string(), vec!["tag:yaml.org,2002:".to_string()]),
+    ]);
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("%TAG") {
+            continue;
+        }
+        if let (Some(handle), Some(prefix)) = (words.next(), words.next()) {
+            if handle.starts_with('!') && handle.ends_with('!') {
+                h.entry(handle.to_string())
+                    .or_default()
+                    .push(decode(prefix));
+            }
+        }
+    }
+    h
+}
+
+/// The full tags that the tag starting at `s` (with `!`) may stand for, as
+/// PyYAML resolves it under each prefix of its handle; none when it names
+/// an undeclared handle.
+fn expand(s: &str, handles: &HashMap<String, Vec<String>>) -> Vec<String> {
+    expand_one(s, handles).unwrap_or_default()
+}
+
+fn expand_one(s: &str, handles: &HashMap<String, Vec<String>>) -> Option<Vec<String>> {
+    if let Some(verbatim) = s.strip_prefix("!<") {
+        let end = verbatim.find('>')?;
+        return Some(vec![decode(verbatim.get(..end)?)]);
+    }
+    let end = s
+        .find(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '{' | '}' | ',' | '"'))
+        .unwrap_or(s.len());
+    let token = s.get(..end)?;
+    // The handle: `!!`, `!name!` or `!`.
+    let handle_end = token
+        .get(1..)
+        .and_then(|t| t.find('!'))
+        .filter(|&i| {
+            token.get(1..=i).is_some_and(|n| {
+                n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '!')
             })
         })
-        .collect()
+        .map_or(1, |i| i + 2);
+    let (handle, suffix) = token.split_at(handle_end.min(token.len()));
+    let suffix = decode(suffix);
+    Some(
+        handles
+            .get(handle)?
+            .iter()
+            .map(|p| format!("{p}{suffix}"))
+            .collect(),
+    )
+}
+
+/// `%XX` escapes decoded, as PyYAML decodes a tag's URI.
+fn decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (c, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The finding for the tag whose text after `python/` is `rest`, or None
@@ -124,6 +254,7 @@ fn tag_finding(rest: &str, loc: Location, classifier: &Classifier) -> Option<Fin
         Verdict::Safe => (Severity::Low, "on the allowlist"),
     };
     let shown: String = tag.chars().take(200).collect();
+    let target = target.trim_end_matches(['\'', '>']);
     Some(
         Finding::new(
             YAML_PYTHON_TAG,
@@ -202,6 +333,41 @@ mod tests {
         );
         let f = found("%TAG !y! tag:yaml.org,2002:\n---\na: !y!python/name:os.system\n");
         assert!(f.iter().any(|(s, _)| *s == Severity::Critical), "{f:?}");
+    }
+
+    #[test]
+    fn escapes_are_decoded_as_pyyaml_decodes_them() {
+        for text in [
+            "x: !<tag:yaml.org,2002:%70ython/object/apply:os.system> [ls]\n",
+            "x: !!%70ython/object/apply:os.system [ls]\n",
+            "%TAG !p! tag:yaml.org,2002:%70ython/\n---\nx: !p!object/apply:os.system [ls]\n",
+            "x: !!python/object/apply:os%2Esystem [ls]\n",
+            "%TAG ! tag:yaml.org,2002:python/\n---\nx: !object/apply:os.system [ls]\n",
+        ] {
+            let f = found(text);
+            assert!(
+                f.iter()
+                    .any(|(s, t)| *s == Severity::Critical && t.ends_with("os.system")),
+                "{text:?}: {f:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_handle_redefined_in_one_document_keeps_its_default_in_the_next() {
+        let text =
+            "%TAG !! tag:example.com,2000:\n--- !!x 1\n...\n---\na: !!python/name:os.system\n";
+        let f = found(text);
+        assert!(f.iter().any(|(s, _)| *s == Severity::Critical), "{f:?}");
+    }
+
+    #[test]
+    fn comment_lines_hold_no_tags() {
+        assert_eq!(
+            found("# x: !!python/object/apply:os.system [ls]\nx: 1\n"),
+            []
+        );
+        assert_eq!(found("x: |\n  # !!python/name:os.system\n"), []);
     }
 
     #[test]

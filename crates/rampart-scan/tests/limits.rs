@@ -390,3 +390,25 @@ fn an_encrypted_deflated_member_is_unreadable_not_corrupt() {
     let f = Scanner::default().scan_bytes("m.zip", &z);
     assert!(rules(&f).contains(&"PICKLE-EXEC"), "{f:#?}");
 }
+
+/// A deflated member is read as a stream; its name still says what it is:
+/// TorchScript code under any archive root (torch.jit.save names the root
+/// after the file), a YAML config.
+#[test]
+fn deflated_members_are_told_by_name_too() {
+    let code: &[u8] = b"def forward(self):\n    import os\n    os.system('id')\n";
+    let yaml: &[u8] = b"a: !!python/object/apply:os.system [id]\n";
+    for deflate in [false, true] {
+        let z = zip_of(
+            &[
+                ("mymodel/code/__torch__/m.py", code),
+                ("mymodel/extra/c.yaml", yaml),
+            ],
+            deflate,
+        );
+        let found = Scanner::default().scan_bytes("mymodel.pt", &z);
+        let r = rules(&found);
+        assert!(r.contains(&"TORCHSCRIPT-CALL"), "deflate {deflate}: {r:?}");
+        assert!(r.contains(&"YAML-PYTHON-TAG"), "deflate {deflate}: {r:?}");
+    }
+}

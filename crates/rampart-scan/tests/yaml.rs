@@ -28,3 +28,26 @@ fn plain_yaml_configs_pass() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_config_of_any_name_or_encoding_is_read_for_tags() {
+    let text = "lr: 0.1\nloader: !!python/object/apply:os.system [\"id\"]\n";
+    let critical = |found: &[rampart_core::Finding]| {
+        found
+            .iter()
+            .any(|f| f.rule == "YAML-PYTHON-TAG" && f.severity == Severity::Critical)
+    };
+    // By content: no YAML name.
+    for name in ["config", "hparams.cfg", "settings.txt"] {
+        let found = Scanner::default().scan_bytes(name, text.as_bytes());
+        assert!(critical(&found), "{name}: {found:?}");
+    }
+    // UTF-16 with a byte-order mark, as PyYAML reads it.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let found = Scanner::default().scan_bytes("config.yaml", &utf16);
+    assert!(critical(&found), "{found:?}");
+    // Text is still read as a pickle too: protocol 0 is text.
+    let found = Scanner::default().scan_bytes("notes", b"cos\nsystem\n(S'id'\ntR.");
+    assert!(found.iter().any(|f| f.rule == "PICKLE-EXEC"), "{found:?}");
+}

@@ -99,6 +99,9 @@ impl Uses {
         if self.passed {
             v.push("passed as an argument");
         }
+        if self.static_getattr {
+            v.push("called with constant attribute names (reported as the names it reached)");
+        }
         if v.is_empty() {
             v.push("only referenced");
         }
