@@ -752,6 +752,22 @@ mod tests {
     }
 
     #[test]
+    fn a_country_code_in_brackets_is_international() {
+        for text in [
+            "(+49) 30 1234567",
+            "Tel. (+44) 20 7946 0958",
+            "(+33) 1 42 68 53 00",
+        ] {
+            let e = entities(text);
+            assert!(
+                e.iter()
+                    .any(|(k, v)| *k == "PHONE_NUMBER" && v.starts_with("(+")),
+                "{text}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
     fn international_numbers_off_their_plan_need_a_context_word() {
         for text in ["call +49(0) 012891614 today", "mobile +910089897232"] {
             assert_eq!(entities(text).len(), 1, "{text}");

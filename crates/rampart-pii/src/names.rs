@@ -1246,7 +1246,12 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
             return;
         };
         // "Aksu San.": a company, not Aksu-san.
-        if title_or_cue(w.text) || (!title && !name_like(d, w.text)) || company_after(text, w.end) {
+        // An honorific is not the name it follows (Mehmet Bey ile).
+        if title_or_cue(w.text)
+            || d.kinds_of(w.text) & HONORIFIC != 0
+            || (!title && !name_like(d, w.text))
+            || company_after(text, w.end)
+        {
             return;
         }
         out.push(Match {
@@ -1264,7 +1269,10 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
             let Some(first) = run.get(i) else { break };
             // The kept tail of a masked name ("****** Tena") starts no
             // new one: a masked file must pass the gate it was masked for.
-            if title_or_cue(first.text) || (i == 0 && after_mask(text, first.start)) {
+            if title_or_cue(first.text)
+                || d.kinds_of(first.text) & HONORIFIC != 0
+                || (i == 0 && after_mask(text, first.start))
+            {
                 i += 1;
                 continue;
             }
@@ -1504,6 +1512,7 @@ mod tests {
             ("Juan Carlos De La Fuente", "Juan Carlos De La Fuente"),
             ("Please ask Tanaka-san.", "Tanaka-san"),
             ("Mehmet Bey geldi.", "Mehmet"),
+            ("Mehmet Bey ile görüştük.", "Mehmet"),
             ("Dear Oliver, thanks", "Oliver"),
             ("Sayın Yılmaz, teşekkürler", "Yılmaz"),
             ("Sayın Xqwer Zrtvu, teşekkürler.", "Xqwer Zrtvu"),
@@ -1531,6 +1540,22 @@ mod tests {
                 n.iter().any(|(s, v)| s == name && *v >= 0.5),
                 "{text}: {n:?}"
             );
+        }
+    }
+
+    #[test]
+    fn honorifics_are_not_names_of_their_own() {
+        for (text, name) in [
+            ("Ayşe Demir Hanım geldi.", "Ayşe Demir"),
+            ("Mehmet Bey ile görüştük.", "Mehmet"),
+        ] {
+            let n = names(text);
+            let reported: Vec<&str> = n
+                .iter()
+                .filter(|(_, v)| *v >= 0.5)
+                .map(|(s, _)| s.as_str())
+                .collect();
+            assert_eq!(reported, [name], "{text}");
         }
     }
 

@@ -103,13 +103,15 @@ fn phone_body(b: &u8) -> bool {
     b.is_ascii_digit() || matches!(b, b'(' | b')' | b'.' | b' ' | b'/' | b'-')
 }
 
-/// `(?i)(?:\+\d|\(\d|\b\d)[\d(). /-]{5,22}\d(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?\b`:
+/// `(?i)(?:\+\d|\(\+?\d|\b\d)[\d(). /-]{5,22}\d(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?\b`:
 /// a start (`+` or `(` and a digit, or a digit at a boundary), 5 to 22
 /// body bytes (as many as allow the rest), a digit, and an optional
 /// extension, ending at a boundary.
 pub(crate) fn phone(t: &[u8], s: usize) -> Option<usize> {
     let body = match t.get(s)? {
         b'+' | b'(' if digit(t, s + 1) => s + 2,
+        // `(+49) 30 1234567`: the country code in brackets.
+        b'(' if bracketed_plus(t, s) => s + 3,
         _ if number_start(t, s) => s + 1,
         _ => return None,
     };
@@ -159,6 +161,11 @@ fn extension(t: &[u8], mut i: usize) -> Option<usize> {
 
 /// The places in `t` where a numeric match can start: a digit at a
 /// boundary, or `+` or `(` before a digit.
+/// `(+` and a digit at `i`: a country code in brackets.
+fn bracketed_plus(t: &[u8], i: usize) -> bool {
+    t.get(i) == Some(&b'(') && t.get(i + 1) == Some(&b'+') && digit(t, i + 2)
+}
+
 pub(crate) fn starts(t: &[u8]) -> Vec<usize> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -175,7 +182,7 @@ pub(crate) fn starts(t: &[u8]) -> Vec<usize> {
         let starts = if b.is_ascii_digit() {
             !word(i.checked_sub(1).and_then(|j| t.get(j)))
         } else {
-            matches!(b, b'+' | b'(') && digit(t, i + 1)
+            matches!(b, b'+' | b'(') && digit(t, i + 1) || bracketed_plus(t, i)
         };
         if starts {
             out.push(i);
@@ -226,7 +233,7 @@ mod tests {
             (
                 phone,
                 re(
-                    r"(?i)(?:\+\d|\(\d|\b\d)[\d(). /-]{5,22}\d(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?\b",
+                    r"(?i)(?:\+\d|\(\+?\d|\b\d)[\d(). /-]{5,22}\d(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?\b",
                 ),
             ),
         ]
@@ -253,6 +260,7 @@ mod tests {
             "SSN 078-05-1120, not 078-05-11201 or a078-05-1120",
             "call +1-202-555-0143 ext. 12, (202)555-0143 x123, 020 7946 0958 #4, 202.555.0143EXTENSION 7",
             "+44(0)20 7946 0958 and 01 23 45 67 89 extension 1234567",
+            "(+49) 30 1234567, ((+44) 20 7946 0958, (+ 1) 202 and (+1",
             "é4111 1111 1111 1111 _4111111111111",
         ] {
             both(text);
@@ -263,7 +271,8 @@ mod tests {
         #[test]
         fn starts_are_every_number_start(text in proptest::collection::vec(any::<u8>(), 0..80)) {
             let naive: Vec<usize> = (0..text.len())
-                .filter(|&i| number_start(&text, i) || (matches!(text[i], b'+' | b'(') && digit(&text, i + 1)))
+                .filter(|&i| number_start(&text, i) || (matches!(text[i], b'+' | b'(') && digit(&text, i + 1))
+                    || (text[i] == b'(' && text.get(i + 1) == Some(&b'+') && digit(&text, i + 2)))
                 .collect();
             prop_assert_eq!(starts(&text), naive);
         }

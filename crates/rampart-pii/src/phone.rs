@@ -176,6 +176,13 @@ pub fn validate(s: &str) -> Option<Form> {
     if !balanced(number) {
         return None;
     }
+    // `(+49) 30 1234567`: the country code in brackets, read as `+49 30…`.
+    let bracketed = number
+        .strip_prefix("(+")
+        .and_then(|rest| rest.split_once(')'))
+        .filter(|(code, _)| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
+        .map(|(code, national)| format!("+{code}{national}"));
+    let number = bracketed.as_deref().unwrap_or(number);
     // `+44(0)20…`: the trunk zero written after the country code.
     let international = number
         .strip_prefix('+')

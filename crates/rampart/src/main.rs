@@ -65,6 +65,7 @@ fn main() -> ExitCode {
         rampart_core::remove_pending();
         std::process::exit(130);
     });
+    let json = wants_json(std::env::args());
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,
@@ -72,12 +73,36 @@ fn main() -> ExitCode {
         // (exit 1), not like a broken command line: the file was read.
         Err(e) if is_unread(&e) => {
             eprintln!("FAIL DATA-UNREAD {}", error_chain(&e));
+            json_error(json, "DATA-UNREAD", &e);
             ExitCode::from(1)
         }
         Err(e) => {
             eprintln!("error: {}", error_chain(&e));
+            json_error(json, "error", &e);
             ExitCode::from(2)
         }
+    }
+}
+
+/// Whether the command line asks for JSON output (`--json`, `--format
+/// json`, `--format=json`).
+fn wants_json(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.iter().any(|a| a == "--json" || a == "--format=json")
+        || args
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a == "--format" && b == "json"))
+}
+
+/// A command asked for JSON gets JSON on stdout even when it fails, so
+/// that a CI step parsing it sees the failure rather than empty input.
+fn json_error(json: bool, code: &str, e: &anyhow::Error) {
+    if json {
+        let doc = serde_json::json!({
+            "passed": false,
+            "error": { "code": code, "message": error_chain(e) },
+        });
+        println!("{doc}");
     }
 }
 

@@ -34,6 +34,16 @@ fn records_that_are_not_utf8_fail_the_gate_and_name_the_encoding() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("DATA-UNREAD"), "{err}");
+    // Asked for JSON, the failure is JSON on stdout too.
+    let o = rampart(p, &["data", "pii", "scan", "legacy.csv", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["passed"], false);
+    assert_eq!(doc["error"]["code"], "DATA-UNREAD");
+    let o = rampart(p, &["data", "pii", "scan", "missing.csv", "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "error");
     assert!(err.contains("2 of 2 records could not be read"), "{err}");
     assert!(err.contains("--encoding cp1252"), "{err}");
     // Skipping is allowed when asked, and still counted; but skipping
