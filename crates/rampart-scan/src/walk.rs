@@ -860,9 +860,13 @@ impl<'s> Job<'s> {
             &self.scanner.limits.vm,
             &RunOptions::default(),
         );
+        // pickle.load stops at its first error: a name after it is never
+        // imported by that reading.
+        let reached = plain.raises_at.unwrap_or(u64::MAX);
         let globals = plain
             .globals
             .into_iter()
+            .filter(|g| g.offset < reached)
             .filter(|g| !seen.contains(&clip(&format!("{}.{}", g.module, g.name), 300)))
             .map(|mut g| {
                 g.context = "the file read by pickle.load instead of joblib.load".into();

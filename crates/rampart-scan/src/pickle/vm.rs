@@ -176,6 +176,10 @@ pub struct Outcome {
     /// The `builtins.getattr` globals imported, whose uses as a value
     /// (not a callee) are tracked.
     getattrs: Vec<u32>,
+    /// The first offset at which CPython's unpickler surely raises (a
+    /// STACK_GLOBAL operand that is not a str): what follows is never
+    /// run by `pickle.load`, though the scan goes on past it.
+    pub raises_at: Option<u64>,
 }
 
 /// Persistent-id keys recorded per run (a model has one per tensor
@@ -296,6 +300,9 @@ struct Seq {
 struct Obj {
     /// Index in the outcome's globals, or NO_GLOBAL.
     global: u32,
+    /// Made by instantiating the class `global` (NEWOBJ, copyreg's
+    /// reconstructors): its type is that class, whatever the arguments.
+    instance: bool,
     args: V,
     state: Option<V>,
     depth: u8,
@@ -514,6 +521,17 @@ impl Machine {
         }))
     }
 
+    /// An instance of the class `global` (see [`Obj::instance`]).
+    fn instance(&mut self, global: u32, args: V) -> V {
+        match self.obj(global, args) {
+            V::Obj(mut o) => {
+                Rc::make_mut(&mut o).instance = true;
+                V::Obj(o)
+            }
+            other => other,
+        }
+    }
+
     fn obj(&mut self, global: u32, args: V) -> V {
         if !self.charge(64) {
             return V::Inst(global);
@@ -526,6 +544,7 @@ impl Machine {
         let depth = args.depth().saturating_add(1);
         V::Obj(Rc::new(Obj {
             global,
+            instance: false,
             args,
             state: None,
             depth,
@@ -1264,9 +1283,12 @@ impl Ctx<'_> {
                     if let Some(gs) = self.global_mut(c) {
                         gs.uses.instantiated = true;
                     }
-                    return m.obj(c, args);
+                    return m.instance(c, args);
                 }
-                m.obj(g, args)
+                match how {
+                    Call::New => m.instance(g, args),
+                    Call::Reduce => m.obj(g, args),
+                }
             }
             V::Obj(_) | V::Inst(_) => {
                 let inner = class_of(&callee);
@@ -1285,6 +1307,22 @@ impl Ctx<'_> {
         }
     }
 
+    /// Whether `v` is surely not of type `str` exactly, which CPython's
+    /// STACK_GLOBAL requires of both operands: a literal of another type,
+    /// a container, a class, or an instance of a class other than str.
+    fn surely_not_str(&self, v: &V) -> bool {
+        match v {
+            V::None | V::Bool(_) | V::Int(_) | V::Long | V::Float | V::Bytes(..) => true,
+            V::Seq(_) | V::Opaque(_) | V::Global(_) => true,
+            V::Obj(o) if o.instance => self
+                .out
+                .globals
+                .get(o.global as usize)
+                .is_some_and(|g| !(g.name == "str" || g.name == "unicode")),
+            _ => false,
+        }
+    }
+
     fn stack_global(&mut self, m: &mut Machine, offset: u64) -> R<V> {
         let name = m.pop()?;
         let module = m.pop()?;
@@ -1295,6 +1333,11 @@ impl Ctx<'_> {
                 Ok(V::Global(g))
             }
             (a, b) => {
+                if self.out.raises_at.is_none()
+                    && (self.surely_not_str(&module) || self.surely_not_str(&name))
+                {
+                    self.out.raises_at = Some(offset);
+                }
                 let budget =
                     matches!(module, V::Str(SYM_BUDGET)) || matches!(name, V::Str(SYM_BUDGET));
                 let describe = |r: Result<String, &str>, v: &V| match r {
@@ -2119,6 +2162,24 @@ mod tests {
         let o = run(p);
         assert_eq!(names(&o), vec!["os.system"]);
         assert!(o.globals[0].uses.called);
+    }
+
+    #[test]
+    fn cpython_raises_where_stack_global_gets_no_str() {
+        // An instance made by NEWOBJ as the module: CPython raises
+        // "STACK_GLOBAL requires str" there.
+        let p = b"\x80\x04\x8c\x03sk.\x94\x8c\x01M\x94\x93)\x81\x94\x8c\x05dtype\x93.";
+        let o = run(p);
+        assert_eq!(o.raises_at, Some(23), "{:?}", o.events);
+        // An int: the same.
+        let o = run(b"\x80\x04K\x01\x8c\x01x\x93.");
+        assert!(o.raises_at.is_some());
+        // The result of a call may be a str at run time: no.
+        let o = run(b"\x80\x04cbuiltins\nstr\n)R\x8c\x06system\x93.");
+        assert_eq!(o.raises_at, None);
+        // copyreg._reconstructor(str, str, "os") is a str: no.
+        let o = run(b"\x80\x02ccopyreg\n_reconstructor\ncbuiltins\nstr\ncbuiltins\nstr\nX\x02\x00\x00\x00os\x87RX\x06\x00\x00\x00system\x93.");
+        assert_eq!(o.raises_at, None);
     }
 
     #[test]
