@@ -4,7 +4,7 @@
     pip install -r tools/requirements-names.txt
     python3 tools/gen_name_lists.py
 
-Writes crates/rampart-pii/data/{first_names,last_names,name_words}.txt:
+Writes crates/rampart-pii/data/{first_names,last_names,name_words,common_words}.txt:
 folded (lowercase, accents and ligatures to ASCII letters, apostrophes
 dropped, as `names::fold` in Rust does), sorted, one per line, and
 SOURCES.md beside them with the versions and counts.
@@ -320,6 +320,13 @@ def main():
     (OUT / "first_names.txt").write_text("\n".join(sorted(first)) + "\n")
     (OUT / "last_names.txt").write_text("\n".join(sorted(last)) + "\n")
     (OUT / "name_words.txt").write_text("\n".join(sorted(ambiguous)) + "\n")
+    # Ordinary English words that are no name at all: never guessed to be
+    # one, and no pair of them is a person (Support Team, Adam Optimizer).
+    # COMMON_WORDS were taken out of the name lists on purpose, and some
+    # are census names all the same (Brown, King, Lane): not those.
+    census = {fold(n) for n in f1990 | l1990 | f2020 | l2020}
+    common = sorted(w for w in words - first - last - (COMMON_WORDS & census) if usable(w))
+    (OUT / "common_words.txt").write_text("\n".join(common) + "\n")
     rows = "\n".join(f"| {s} | {len(f):,} | {len(l):,} |" for s, (f, l) in sources.items())
     (OUT / "SOURCES.md").write_text(f"""# Name dictionaries
 
@@ -341,7 +348,8 @@ held-out ordinary words score at or under it, and {recall:.1%} of held-out
 names above it.
 
 {len(ambiguous):,} of the names are also ordinary English words
-(`name_words.txt`). Surnames include feminine forms made from masculine ones
+(`name_words.txt`); {len(common):,} ordinary English words are no name at all
+(`common_words.txt`). Surnames include feminine forms made from masculine ones
 (-ski to -ska, -ov to -ova).
 """)
     print(f"{len(first)} first names, {len(last)} surnames, {len(ambiguous)} also words, "

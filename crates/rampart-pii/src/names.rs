@@ -24,6 +24,8 @@ use std::sync::OnceLock;
 const FIRST_NAMES: &str = include_str!("../data/first_names.txt");
 const LAST_NAMES: &str = include_str!("../data/last_names.txt");
 const NAME_WORDS: &str = include_str!("../data/name_words.txt");
+/// Ordinary English words that are no name at all.
+const COMMON_WORDS: &str = include_str!("../data/common_words.txt");
 const MODEL: &[u8] = include_bytes!("../data/name_model.bin");
 
 /// Words before a name that make it one whatever the dictionaries say.
@@ -819,6 +821,10 @@ fn dictionaries() -> Option<&'static Dictionaries> {
                 }
             }
         }
+        // Ordinary words are WORD alone, and outside the names filter.
+        for word in COMMON_WORDS.lines() {
+            *kinds.entry(name_hash(word.as_bytes())).or_default() |= WORD;
+        }
         let words = [
             (TITLES, TITLE),
             (CUES, CUE),
@@ -1343,7 +1349,23 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                     let after = run
                         .get(j)
                         .is_some_and(|w| honoured(text, w.end) || honorific_suffix(d, w.text));
-                    score(is_first, last, after || cued(text, first.start))
+                    let context = after || cued(text, first.start);
+                    let score = score(is_first, last, context);
+                    // Ordinary words at both ends make a term, not a person
+                    // ("Dear Hiring Manager", "Support Team"); at one end,
+                    // unless a cue or honorific says person ("Adam
+                    // Optimizer", but "account holder Elise Warmer").
+                    let common = |w: &Word<'_>| d.kinds_of(w.text) == WORD;
+                    let ends = [common(first), run.get(j).is_some_and(common)];
+                    let term = match ends {
+                        [true, true] => true,
+                        [true, false] | [false, true] => !context && score < 0.7,
+                        [false, false] => false,
+                    };
+                    match term {
+                        true => 0.0,
+                        false => score,
+                    }
                 }
             };
             let j = end.map_or(i, |(j, _)| j);
@@ -1530,6 +1552,8 @@ mod tests {
             ("Facturé à Xqwer Zrtvu.", "Xqwer Zrtvu"),
             // Turkish given names few sources outside Turkey list.
             ("Bordro: Fehmiye Güçlü, Komiser", "Fehmiye Güçlü"),
+            // A surname that is an English word, after a cue.
+            ("(Kontoinhaber Elise Warmer)", "Elise Warmer"),
             (
                 "Talep Sevginur Yorulmaz (x@example.org) kişisine",
                 "Sevginur Yorulmaz",
@@ -1676,6 +1700,11 @@ mod tests {
             "la factura de Graciano Gimeno Escalona S.A.U.",
             "Akar Arslan A.Ş., Durdu",
             "Machine Learning Model Card",
+            // An ordinary English word at an end: a term, not a person.
+            "We tuned the Adam Optimizer with a Taylor Series.",
+            "Clients include Johnson Controls.",
+            "Dear Hiring Manager, please find attached.",
+            "Kind Regards, Support Team",
             // Turkish legal forms after a person's name, even a single one
             // (not the Japanese honorific San).
             "Zorlu Gül San., Şama Spur",
