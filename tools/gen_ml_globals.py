@@ -184,6 +184,19 @@ def sklearn_objects():
              "clip", "round", "floor", "ceil", "tanh", "arcsinh", "mean", "median", "sum", "std", "var", "min", "max",
              "nan_to_num")
     dump("sklearn_function_transformer_numpy", [FunctionTransformer(getattr(np, f)) for f in funcs], CORPUS)
+    # Cross-validation splitters (GridSearchCV(cv=KFold(...))) and column
+    # selectors, as users pass them.
+    from sklearn import model_selection as ms
+    from sklearn.compose import ColumnTransformer, make_column_selector
+
+    splitters = [ms.KFold(3), ms.StratifiedKFold(3), ms.GroupKFold(3), ms.ShuffleSplit(3), ms.StratifiedShuffleSplit(3),
+                 ms.TimeSeriesSplit(3), ms.RepeatedKFold(), ms.RepeatedStratifiedKFold(), ms.LeaveOneOut(),
+                 ms.LeavePOut(2), ms.GroupShuffleSplit(), ms.LeaveOneGroupOut(), ms.PredefinedSplit([0, 1, 0, 1])]
+    dump("sklearn_cv_splitters", splitters, CORPUS)
+    dump("sklearn_gridsearch_kfold", GridSearchCV(LogisticRegression(), {"C": [1, 2]}, cv=ms.KFold(2)).fit(Xc, yc),
+         CORPUS)
+    dump("sklearn_column_selector", ColumnTransformer([("s", StandardScaler(), make_column_selector(
+        dtype_include=np.number))]), CORPUS)
     # Tree-based neighbour searches, built directly and by the estimators.
     from sklearn.neighbors import BallTree, KDTree, KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
 
@@ -257,6 +270,9 @@ def scipy_objects():
     x = np.linspace(0, 1, 10)
     dump("scipy_bspline", interpolate.make_interp_spline(x, x**2), CORPUS)
     dump("scipy_interp1d", interpolate.interp1d(x, x**2), CORPUS)
+    for kind in ("nearest", "nearest-up", "zero", "slinear", "quadratic", "cubic", "previous", "next"):
+        dump(f"scipy_interp1d_{kind}", interpolate.interp1d(x, x**2, kind=kind), CORPUS)
+    dump("scipy_rbf_interpolator", interpolate.RBFInterpolator(x[:, None], x**2), CORPUS)
     dump("scipy_frozen_norm", stats.norm(0, 1), CORPUS)
     from scipy import spatial
 

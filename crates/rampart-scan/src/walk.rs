@@ -666,7 +666,9 @@ impl<'s> Job<'s> {
                 if src.seek(SeekFrom::Start(0)).is_err() {
                     return self.corrupt(loc, "cannot seek");
                 }
-                if kind == Kind::Other && crate::yaml::looks_like_text(&head) {
+                // Text that only looked like a format (`model: {{` has a
+                // safetensors header's `{` at byte 8) is read for tags too.
+                if crate::yaml::looks_like_text(&head) {
                     self.text_tags(src, loc);
                     if src.seek(SeekFrom::Start(0)).is_err() {
                         return self.corrupt(loc, "cannot seek");
@@ -1209,10 +1211,7 @@ impl<'s> Job<'s> {
         let lower = key.to_ascii_lowercase();
         let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
         // PyYAML also reads UTF-16 with a byte-order mark.
-        let decoded = match yaml {
-            true => crate::yaml::decode_text(&bytes),
-            false => std::str::from_utf8(&bytes).ok().map(str::to_string),
-        };
+        let decoded = crate::yaml::decode_text(&bytes);
         match decoded {
             Some(text) => {
                 let found = crate::template::findings(&text, key, loc);
@@ -1221,10 +1220,9 @@ impl<'s> Job<'s> {
                         .into_iter()
                         .filter(|f| !(yaml && f.rule == TEMPLATE_UNPARSED)),
                 );
-                if yaml {
-                    let tags = crate::yaml::python_tags(&text, loc, &self.scanner.classifier);
-                    self.findings.extend(tags);
-                }
+                // Every template file: `config.yaml.j2` renders to YAML.
+                let tags = crate::yaml::python_tags(&text, loc, &self.scanner.classifier);
+                self.findings.extend(tags);
             }
             None => self.add(Finding::new(
                 SCAN_UNKNOWN_FORMAT,
@@ -1243,6 +1241,9 @@ impl<'s> Job<'s> {
         let Some(text) = self.read_text(src, loc, "JSON document") else {
             return;
         };
+        // Flow-style YAML starts with `{` or `[` too, and JSON is YAML:
+        // a config read with yaml.load may hold tags.
+        self.tags_in(&text, loc);
         let name = loc.members.last().unwrap_or(&loc.path);
         let value: serde_json::Value = match serde_json::from_slice(&text) {
             Ok(v) => v,
@@ -1293,7 +1294,8 @@ impl<'s> Job<'s> {
             // A config or source that large is unusual enough to need a
             // look; large JSON Lines datasets are only listed.
             let name = loc.members.last().unwrap_or(&loc.path).to_ascii_lowercase();
-            if name.ends_with(".json") || name.ends_with(".py") {
+            let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+            if name.ends_with(".json") || name.ends_with(".py") || yaml {
                 self.incomplete(loc, format!("{what} over {MAX_TEXT} bytes"));
             } else {
                 self.add(Finding::new(

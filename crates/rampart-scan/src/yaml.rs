@@ -11,11 +11,11 @@
 //! to parse may still be read by a lenient loader. Each tag is expanded as
 //! PyYAML expands it: `!!` and `!` handles and those that `%TAG`
 //! directives declare, verbatim tags (`!<...>`), and `%XX` escapes
-//! (`!!%70ython/...` is `!!python/...`). A tag on a line that starts with
-//! `#` is in a comment or inside a multi-line string, and is never a tag;
-//! a tag after a `#` later on a line, or in a quoted string, is reported
-//! all the same (telling those apart needs the whole document's quoting,
-//! and a wrong guess would hide a real tag).
+//! (`!!%70ython/...` is `!!python/...`). A tag in a comment or a quoted
+//! string is reported all the same: telling those apart needs the whole
+//! document's quoting and line breaks (a quoted string may span lines and
+//! close after a `#`; CR, NEL and U+2028 end lines too), and a wrong guess
+//! would hide a real tag.
 
 use crate::pickle::globals::{Classifier, Verdict};
 use crate::rules::YAML_PYTHON_TAG;
@@ -32,6 +32,21 @@ const VALUE_TAGS: &[&str] = &[
     "dict",
 ];
 
+/// Classes that configs written by `yaml.dump` hold and that do nothing
+/// but hold values when PyYAML builds them (Lightning's hparams.yaml
+/// stores paths and argparse namespaces): low, like an allowed name,
+/// although pickles treat pathlib as a file gadget (methods reached by
+/// later calls, which a YAML tag cannot make).
+const YAML_VALUE_CLASSES: &[&str] = &[
+    "pathlib.Path",
+    "pathlib.PosixPath",
+    "pathlib.WindowsPath",
+    "pathlib.PurePath",
+    "pathlib.PurePosixPath",
+    "pathlib.PureWindowsPath",
+    "argparse.Namespace",
+];
+
 /// At most this many tags are reported per document; past it, one more
 /// finding says how many were left out.
 const MAX_REPORTED: usize = 100;
@@ -45,36 +60,24 @@ pub fn python_tags(text: &str, loc: &Location, classifier: &Classifier) -> Vec<F
     let handles = handles(text);
     let mut out = Vec::new();
     let mut left_out = 0usize;
-    let mut offset = 0usize;
-    for line in text.split_inclusive('\n') {
-        let here = offset;
-        offset += line.len();
-        let trimmed = line.trim_start();
-        if trimmed.starts_with('#') || trimmed.starts_with("%TAG") {
+    for (at, _) in text.match_indices('!') {
+        // The second `!` of `!!` or of a named handle (`!a_b!`), or a `!`
+        // inside a word, starts no tag.
+        let before = text.get(..at).and_then(|b| b.chars().next_back());
+        if before.is_some_and(|c| c == '!' || c.is_alphanumeric() || c == '-' || c == '_') {
             continue;
         }
-        for (at, _) in line.match_indices('!') {
-            // The second `!` of `!!` or of a named handle is not a tag.
-            if at > 0
-                && !line
-                    .get(..at)
-                    .unwrap_or("")
-                    .ends_with(|c: char| c.is_whitespace() || "[{,:-?&*".contains(c))
-            {
-                continue;
-            }
-            let tags = expand(line.get(at..).unwrap_or(""), &handles);
-            let Some(rest) = tags.iter().find_map(|t| t.strip_prefix(PYTHON)) else {
-                continue;
-            };
-            let Some(f) = tag_finding(rest, loc.at((here + at) as u64), classifier) else {
-                continue;
-            };
-            if out.len() < MAX_REPORTED {
-                out.push(f);
-            } else {
-                left_out += 1;
-            }
+        let tags = expand(text.get(at..).unwrap_or(""), &handles);
+        let Some(rest) = tags.iter().find_map(|t| t.strip_prefix(PYTHON)) else {
+            continue;
+        };
+        let Some(f) = tag_finding(rest, loc.at(at as u64), classifier) else {
+            continue;
+        };
+        if out.len() < MAX_REPORTED {
+            out.push(f);
+        } else {
+            left_out += 1;
         }
     }
     if left_out > 0 {
@@ -141,7 +144,7 @@ fn handles(text: &str) -> HashMap<String, Vec<String>> {
         ("!!".to_string(), vec!["tag:yaml.org,2002:".to_string()]),
     ]);
     for line in text.lines() {
-        let mut words = line.split_whitespace();
+        let mut words = line.trim_start_matches('\u{feff}').split_whitespace();
         if words.next() != Some("%TAG") {
             continue;
         }
@@ -179,7 +182,7 @@ fn expand_one(s: &str, handles: &HashMap<String, Vec<String>>) -> Option<Vec<Str
         .filter(|&i| {
             token.get(1..=i).is_some_and(|n| {
                 n.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '!')
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '!'))
             })
         })
         .map_or(1, |i| i + 2);
@@ -231,7 +234,8 @@ fn tag_finding(rest: &str, loc: Location, classifier: &Classifier) -> Option<Fin
         .unwrap_or(rest.len());
     let tag = rest.get(..end).unwrap_or(rest);
     let (kind, target) = tag.split_once(':').unwrap_or((tag, ""));
-    if VALUE_TAGS.contains(&kind) && target.is_empty() {
+    // A value tag, or the namespace alone (a `%TAG` directive's prefix).
+    if (VALUE_TAGS.contains(&kind) || kind.is_empty()) && target.is_empty() {
         return None;
     }
     let does = match kind {
@@ -247,6 +251,10 @@ fn tag_finding(rest: &str, loc: Location, classifier: &Classifier) -> Option<Fin
         // A whole module: as dangerous as its name is.
         ("module", _) | (_, true) => classifier.classify(target, "*"),
         _ => classifier.classify(module, name),
+    };
+    let verdict = match YAML_VALUE_CLASSES.contains(&target) {
+        true => Verdict::Safe,
+        false => verdict,
     };
     let (severity, why) = match verdict {
         Verdict::Dangerous(d) => (Severity::Critical, d.what()),
@@ -302,6 +310,9 @@ mod tests {
         // Something not on the allowlist: high.
         let f = found("x: !!python/object:mylib.Config {a: 1}\n");
         assert_eq!(f, [(Severity::High, "python/object:mylib.Config".into())]);
+        // What yaml.dump writes for a path or an argparse namespace.
+        let f = found("data_dir: !!python/object/apply:pathlib.PosixPath\n- /data\nargs: !!python/object:argparse.Namespace {a: 1}\n");
+        assert!(f.iter().all(|(s, _)| *s == Severity::Low), "{f:?}");
         // An allowed class still needs an unsafe loader: low.
         let f = found("x: !!python/object/apply:collections.OrderedDict [[]]\n");
         assert_eq!(
@@ -362,12 +373,26 @@ mod tests {
     }
 
     #[test]
-    fn comment_lines_hold_no_tags() {
-        assert_eq!(
-            found("# x: !!python/object/apply:os.system [ls]\nx: 1\n"),
-            []
-        );
-        assert_eq!(found("x: |\n  # !!python/name:os.system\n"), []);
+    fn tags_after_any_line_break_or_in_a_string_are_reported() {
+        for text in [
+            // A quoted string that spans lines and closes after a `#`.
+            "a: [\"x\n#\", !!python/object/apply:os.system [ls]]\n",
+            // CR, NEL and U+2028 end lines for PyYAML.
+            "# c\r!!python/object/apply:os.system [ls]\n",
+            "# c\u{85}a: !!python/object/apply:os.system [ls]\n",
+            "# c\u{2028}a: !!python/object/apply:os.system [ls]\n",
+            // A byte-order mark just before the tag; a handle with `_`.
+            "\u{feff}!!python/object/apply:os.system [ls]\n",
+            "%TAG !a_b! tag:yaml.org,2002:python/\n---\na: !a_b!object/apply:os.system [ls]\n",
+        ] {
+            let f = found(text);
+            assert!(
+                f.iter().any(|(s, _)| *s == Severity::Critical),
+                "{text:?}: {f:?}"
+            );
+        }
+        // The directive alone names nothing.
+        assert_eq!(found("%TAG !p! tag:yaml.org,2002:python/\n---\na: 1\n"), []);
     }
 
     #[test]

@@ -42,6 +42,30 @@ fn a_config_of_any_name_or_encoding_is_read_for_tags() {
         let found = Scanner::default().scan_bytes(name, text.as_bytes());
         assert!(critical(&found), "{name}: {found:?}");
     }
+    // Text whose first bytes look like another format ("model: {" puts a
+    // safetensors header's brace at byte 8), and flow-style YAML, which
+    // sniffs as JSON.
+    for (name, text) in [
+        (
+            "config.yaml.j2",
+            "model: {{ model }}
+x: !!python/object/apply:os.system [id]
+",
+        ),
+        (
+            "cfg.json",
+            "{a: !!python/object/apply:os.system [id]}
+",
+        ),
+        (
+            "config",
+            "[!!python/object/apply:os.system [id]]
+",
+        ),
+    ] {
+        let found = Scanner::default().scan_bytes(name, text.as_bytes());
+        assert!(critical(&found), "{name}: {found:?}");
+    }
     // UTF-16 with a byte-order mark, as PyYAML reads it.
     let mut utf16 = vec![0xFF, 0xFE];
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));

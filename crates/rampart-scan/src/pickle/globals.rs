@@ -436,6 +436,12 @@ const TORCHSCRIPT_PICKLE: &[&str] = &[
 
 /// Modules whose classes (a single capitalised name, no attribute chain)
 /// are safe to construct. A trailing `.` means "and its submodules".
+/// Only packages whose modules re-export no class from outside but
+/// typing and collections (read with the pinned versions): scikit-learn,
+/// xgboost and lightgbm modules re-export `tempfile.NamedTemporaryFile`,
+/// `gzip.GzipFile`, `multiprocessing.connection.Client` under their own
+/// names, so their classes are allowed only by exact name, from the
+/// generated list.
 const ALLOW_CLASSES_IN: &[&str] = &[
     // TorchScript classes: resolved to the archive's compiled code by
     // torch.jit.load, never imported.
@@ -448,9 +454,6 @@ const ALLOW_CLASSES_IN: &[&str] = &[
     "numpy.dtypes",
     "numpy.random.",
     "numpy.ma.core",
-    "sklearn.",
-    "xgboost.",
-    "lightgbm.",
     "collections",
 ];
 
@@ -675,6 +678,19 @@ mod tests {
         let mut denied = denied;
         denied.sort_unstable();
         assert_eq!(denied, ["__builtin__.getattr", "builtins.getattr"]);
+    }
+
+    #[test]
+    fn classes_re_exported_by_ml_packages_are_not_allowed_by_their_shape() {
+        for (m, n) in [
+            ("sklearn.datasets._covtype", "GzipFile"),
+            ("sklearn.datasets._base", "NamedTemporaryFile"),
+            ("sklearn.callback._transport", "Client"),
+            ("lightgbm.basic", "NamedTemporaryFile"),
+            ("xgboost.core", "Path"),
+        ] {
+            assert_ne!(v(m, n), Verdict::Safe, "{m}.{n}");
+        }
     }
 
     #[test]
