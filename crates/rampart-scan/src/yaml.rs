@@ -57,17 +57,33 @@ pub fn python_tags(text: &str, loc: &Location, classifier: &Classifier) -> Vec<F
     if !text.contains('!') {
         return Vec::new();
     }
-    let handles = handles(text);
+    let (handles, overflow) = handles(text);
     let mut out = Vec::new();
     let mut left_out = 0usize;
+    if overflow {
+        out.push(Finding::new(
+            YAML_PYTHON_TAG,
+            Severity::High,
+            loc.clone(),
+            format!("more than {MAX_PREFIXES} %TAG prefixes for one handle; not all were followed"),
+        ));
+    }
+    // A `!` inside the tag before it starts none: skipping those keeps the
+    // scan linear ("(!x(!x(!x..." is one token).
+    let mut inside_until = 0;
     for (at, _) in text.match_indices('!') {
+        if at < inside_until {
+            continue;
+        }
         // The second `!` of `!!` or of a named handle (`!a_b!`), or a `!`
         // inside a word, starts no tag.
         let before = text.get(..at).and_then(|b| b.chars().next_back());
         if before.is_some_and(|c| c == '!' || c.is_alphanumeric() || c == '-' || c == '_') {
             continue;
         }
-        let tags = expand(text.get(at..).unwrap_or(""), &handles);
+        let token = text.get(at..).unwrap_or("");
+        inside_until = at + token_len(token);
+        let tags = expand(token, &handles);
         let Some(rest) = tags.iter().find_map(|t| t.strip_prefix(PYTHON)) else {
             continue;
         };
@@ -138,25 +154,54 @@ pub fn looks_like_text(head: &[u8]) -> bool {
 /// document only, so a handle keeps every prefix it has anywhere, the
 /// defaults included: a tag is looked at under each, and a wrong guess
 /// only adds a tag to look at.
-fn handles(text: &str) -> HashMap<String, Vec<String>> {
+///
+/// Only prefixes that can lead to the Python namespace are kept, at most
+/// [`MAX_PREFIXES`] per handle; the flag says some were dropped.
+fn handles(text: &str) -> (HashMap<String, Vec<String>>, bool) {
     let mut h = HashMap::from([
         ("!".to_string(), vec!["!".to_string()]),
         ("!!".to_string(), vec!["tag:yaml.org,2002:".to_string()]),
     ]);
-    for line in text.lines() {
+    let mut overflow = false;
+    // Every line break PyYAML knows.
+    for line in text.split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
         let mut words = line.trim_start_matches('\u{feff}').split_whitespace();
         if words.next() != Some("%TAG") {
             continue;
         }
-        if let (Some(handle), Some(prefix)) = (words.next(), words.next()) {
-            if handle.starts_with('!') && handle.ends_with('!') {
-                h.entry(handle.to_string())
-                    .or_default()
-                    .push(decode(prefix));
-            }
+        let (Some(handle), Some(prefix)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if !(handle.starts_with('!') && handle.ends_with('!')) {
+            continue;
+        }
+        let prefix = decode(prefix);
+        if !(PYTHON.starts_with(&prefix) || prefix.starts_with(PYTHON)) {
+            continue;
+        }
+        let list = h.entry(handle.to_string()).or_default();
+        if list.contains(&prefix) {
+            continue;
+        }
+        match list.len() < MAX_PREFIXES {
+            true => list.push(prefix),
+            false => overflow = true,
         }
     }
-    h
+    (h, overflow)
+}
+
+/// Prefixes kept per tag handle.
+const MAX_PREFIXES: usize = 32;
+
+/// The length of the tag token that starts `s`: to the `>` of a verbatim
+/// tag, else to the first space or flow indicator.
+fn token_len(s: &str) -> usize {
+    if s.starts_with("!<") {
+        return s.find('>').map_or(s.len(), |i| i + 1);
+    }
+    s.find(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '{' | '}' | ',' | '"'))
+        .unwrap_or(s.len())
 }
 
 /// The full tags that the tag starting at `s` (with `!`) may stand for, as
@@ -393,6 +438,29 @@ mod tests {
         }
         // The directive alone names nothing.
         assert_eq!(found("%TAG !p! tag:yaml.org,2002:python/\n---\na: 1\n"), []);
+    }
+
+    #[test]
+    fn hostile_shapes_stay_linear_and_bounded() {
+        // One long token of `!`s after brackets: read once, not once per `!`.
+        let text = "(!x".repeat(200_000);
+        assert_eq!(found(&text), []);
+        // Many %TAG prefixes for one handle: kept up to a cap, said so.
+        let mut text = String::new();
+        for i in 0..100 {
+            text.push_str(&format!(
+                "%TAG !p! tag:yaml.org,2002:python/object/apply:m{i}.\n"
+            ));
+        }
+        text.push_str("---\na: !p!system [ls]\n");
+        let f = found(&text);
+        assert!(
+            f.iter().any(|(s, t)| *s == Severity::High && t.is_empty()),
+            "{f:?}"
+        );
+        // A %TAG after a CR-only line break is still a directive.
+        let f = found("x: 1\r%TAG !p! tag:yaml.org,2002:python/\r---\ra: !p!name:os.system\r");
+        assert!(f.iter().any(|(s, _)| *s == Severity::Critical), "{f:?}");
     }
 
     #[test]
