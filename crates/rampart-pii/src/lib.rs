@@ -420,15 +420,17 @@ fn recognizers() -> &'static [Recognizer] {
     })
 }
 
-/// Whether an e-mail address found in `found` ends just before `start`,
-/// with only a separator between ("ana@example.it / 373790315"): a number
-/// beside an address is contact details, as a context word says.
-fn after_email(found: &[Match], text: &str, start: usize) -> bool {
-    found.iter().rev().any(|m| {
-        m.entity == "EMAIL_ADDRESS"
-            && m.end <= start
-            && start - m.end <= 4
-            && text.get(m.end..start).is_some_and(|gap| {
+/// Whether an e-mail address ends just before `start`, with only a
+/// separator between ("ana@example.it / 373790315"): a number beside an
+/// address is contact details, as a context word says. `email_ends` are
+/// the ends of the addresses found, in order: only the nearest one before
+/// `start` can be close enough, and a binary search finds it (a line of
+/// many addresses and numbers stays linear).
+fn after_email(email_ends: &[usize], text: &str, start: usize) -> bool {
+    let nearest = email_ends.partition_point(|&e| e <= start).checked_sub(1);
+    nearest.and_then(|i| email_ends.get(i)).is_some_and(|&end| {
+        start - end <= 4
+            && text.get(end..start).is_some_and(|gap| {
                 gap.chars()
                     .all(|c| matches!(c, ' ' | '/' | ',' | '|' | ';'))
             })
@@ -573,6 +575,9 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
     let mut pattern_index = 0;
     // Where numbers start, found once a numeric recognizer runs.
     let number_starts = OnceCell::new();
+    // Where e-mail addresses end, once a phone number asks (the e-mail
+    // recognizer runs first, and finds them in order).
+    let email_ends: OnceCell<Vec<usize>> = OnceCell::new();
     let mut spans = Vec::new();
     for (r, bit) in recognizers().iter().zip(0..PERSON_BIT) {
         spans.clear();
@@ -620,7 +625,16 @@ pub fn scan(text: &str, column: Option<&str>, threshold: f32) -> Vec<Match> {
             };
             let end = start + value.len();
             let mut score = base;
-            let contact_block = r.entity == "PHONE_NUMBER" && after_email(&found, text, start);
+            let contact_block = r.entity == "PHONE_NUMBER" && {
+                let ends = email_ends.get_or_init(|| {
+                    found
+                        .iter()
+                        .filter(|m| m.entity == "EMAIL_ADDRESS")
+                        .map(|m| m.end)
+                        .collect::<Vec<_>>()
+                });
+                after_email(ends, text, start)
+            };
             if !r.context.is_empty() && (contact_block || context(bit, start, end)) {
                 score = (score + CONTEXT_BOOST).min(1.0);
             }

@@ -1061,11 +1061,17 @@ fn with_ascii_lowercase<T>(word: &str, f: impl FnOnce(&[u8]) -> T) -> Option<T> 
     Some(f(lower))
 }
 
-/// Whether a word is a title or a cue ("Dr", "Dear"): such a word starts
-/// no name.
-fn title_or_cue(word: &str) -> bool {
-    let word = word.trim_end_matches('.');
-    dictionaries().is_some_and(|d| d.kinds_of(word) & (TITLE | CUE) != 0)
+/// Whether a word is a title, a cue or an honorific ("Dr.", "Dear",
+/// "Bey"): such a word is no part of a name. One probe of the table when
+/// the word has no trailing dot.
+fn starts_no_name(d: &Dictionaries, word: &str) -> bool {
+    let trimmed = word.trim_end_matches('.');
+    let kinds = d.kinds_of(trimmed);
+    let as_written = match trimmed.len() == word.len() {
+        true => kinds,
+        false => d.kinds_of(word),
+    };
+    kinds & (TITLE | CUE) != 0 || as_written & HONORIFIC != 0
 }
 
 /// A capitalised word and its byte span.
@@ -1253,8 +1259,7 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
         };
         // "Aksu San.": a company, not Aksu-san.
         // An honorific is not the name it follows (Mehmet Bey ile).
-        if title_or_cue(w.text)
-            || d.kinds_of(w.text) & HONORIFIC != 0
+        if starts_no_name(d, w.text)
             || (!title && !name_like(d, w.text))
             || company_after(text, w.end)
         {
@@ -1275,10 +1280,7 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
             let Some(first) = run.get(i) else { break };
             // The kept tail of a masked name ("****** Tena") starts no
             // new one: a masked file must pass the gate it was masked for.
-            if title_or_cue(first.text)
-                || d.kinds_of(first.text) & HONORIFIC != 0
-                || (i == 0 && after_mask(text, first.start))
-            {
+            if starts_no_name(d, first.text) || (i == 0 && after_mask(text, first.start)) {
                 i += 1;
                 continue;
             }
@@ -1307,7 +1309,7 @@ fn names_in_run(d: &Dictionaries, text: &str, run: &[Word<'_>], out: &mut Vec<Ma
                 let Some(w) = run.get(j) else { break };
                 // A title starts the next name ("Szanowny Panie Michał");
                 // an honorific ends this one ("Ayşe Demir Hanım").
-                if title_or_cue(w.text) || d.kinds_of(w.text) & HONORIFIC != 0 {
+                if starts_no_name(d, w.text) {
                     break;
                 }
                 // Initials and capitalised particles sit inside a name
