@@ -669,7 +669,7 @@ impl<'s> Job<'s> {
                 // Text that only looked like a format (`model: {{` has a
                 // safetensors header's `{` at byte 8) is read for tags too.
                 if crate::yaml::looks_like_text(&head) {
-                    self.text_tags(src, loc);
+                    let _ = self.text_tags(src, loc);
                     if src.seek(SeekFrom::Start(0)).is_err() {
                         return self.corrupt(loc, "cannot seek");
                     }
@@ -804,11 +804,9 @@ impl<'s> Job<'s> {
             Kind::Other if crate::yaml::looks_like_text(head) => {
                 // Read once for the tags, then as a pickle from memory and
                 // on from where the read stopped.
-                let mut text = Vec::new();
-                if let Err(e) = (&mut *src).take(MAX_TEXT).read_to_end(&mut text) {
-                    return self.corrupt(loc, e);
-                }
-                self.tags_in(&text, loc);
+                let Some(text) = self.text_tags(&mut *src, loc) else {
+                    return;
+                };
                 let mut whole = Reading(io::Cursor::new(text).chain(src));
                 let _ = self.pickle(&mut whole, loc, &pickle_options(head), expect);
             }
@@ -820,13 +818,16 @@ impl<'s> Job<'s> {
 
     /// A file of no known format whose bytes are text, read for the
     /// Python tags of a YAML config: a config need not be named `.yaml`
-    /// (`config`, `hparams.cfg`, a member of a tar).
-    fn text_tags(&mut self, src: &mut dyn Source, loc: &Location) {
+    /// (`config`, `hparams.cfg`, a member of a tar). Returns the bytes read
+    /// (up to [`MAX_TEXT`]), for a stream to be read on from them.
+    fn text_tags(&mut self, src: &mut dyn Source, loc: &Location) -> Option<Vec<u8>> {
         let mut text = Vec::new();
         if let Err(e) = src.take(MAX_TEXT).read_to_end(&mut text) {
-            return self.corrupt(loc, e);
+            self.corrupt(loc, e);
+            return None;
         }
         self.tags_in(&text, loc);
+        Some(text)
     }
 
     /// The YAML Python tags in `bytes` (up to [`MAX_TEXT`] of a file).

@@ -81,8 +81,9 @@ pub fn python_tags(text: &str, loc: &Location, classifier: &Classifier) -> Vec<F
         if before.is_some_and(|c| c == '!' || c.is_alphanumeric() || c == '-' || c == '_') {
             continue;
         }
-        let token = text.get(at..).unwrap_or("");
-        inside_until = at + token_len(token);
+        let rest = text.get(at..).unwrap_or("");
+        let token = rest.get(..token_len(rest)).unwrap_or(rest);
+        inside_until = at + token.len();
         let tags = expand(token, &handles);
         let Some(rest) = tags.iter().find_map(|t| t.strip_prefix(PYTHON)) else {
             continue;
@@ -204,22 +205,17 @@ fn token_len(s: &str) -> usize {
         .unwrap_or(s.len())
 }
 
-/// The full tags that the tag starting at `s` (with `!`) may stand for, as
-/// PyYAML resolves it under each prefix of its handle; none when it names
-/// an undeclared handle.
-fn expand(s: &str, handles: &HashMap<String, Vec<String>>) -> Vec<String> {
-    expand_one(s, handles).unwrap_or_default()
+/// The full tags that a tag token (`!!python/...`, as [`token_len`] cuts
+/// it) may stand for, as PyYAML resolves it under each prefix of its
+/// handle; none when it names an undeclared handle.
+fn expand(token: &str, handles: &HashMap<String, Vec<String>>) -> Vec<String> {
+    expand_one(token, handles).unwrap_or_default()
 }
 
-fn expand_one(s: &str, handles: &HashMap<String, Vec<String>>) -> Option<Vec<String>> {
-    if let Some(verbatim) = s.strip_prefix("!<") {
-        let end = verbatim.find('>')?;
-        return Some(vec![decode(verbatim.get(..end)?)]);
+fn expand_one(token: &str, handles: &HashMap<String, Vec<String>>) -> Option<Vec<String>> {
+    if let Some(verbatim) = token.strip_prefix("!<") {
+        return Some(vec![decode(verbatim.strip_suffix('>')?)]);
     }
-    let end = s
-        .find(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '{' | '}' | ',' | '"'))
-        .unwrap_or(s.len());
-    let token = s.get(..end)?;
     // The handle: `!!`, `!name!` or `!`.
     let handle_end = token
         .get(1..)
@@ -307,7 +303,6 @@ fn tag_finding(rest: &str, loc: Location, classifier: &Classifier) -> Option<Fin
         Verdict::Safe => (Severity::Low, "on the allowlist"),
     };
     let shown: String = tag.chars().take(200).collect();
-    let target = target.trim_end_matches(['\'', '>']);
     Some(
         Finding::new(
             YAML_PYTHON_TAG,

@@ -77,3 +77,27 @@ fn getattr_used_another_way_stays_a_gadget() {
     let r = rules(p);
     assert!(r.contains(&"PICKLE-REFLECTION".to_string()), "{r:?}");
 }
+
+#[test]
+fn the_search_for_getattr_in_arguments_is_bounded_per_run() {
+    // A static lookup, then one list of 32 items passed to 40,000 calls:
+    // past the run's budget, getattr counts as passed (reported) and the
+    // walks stop.
+    let mut p = getattr_pickle(
+        "scipy.interpolate._interpolate",
+        "interp1d",
+        "_call_linear_np",
+    );
+    p.pop(); // STOP
+    p.extend_from_slice(b"0cnumpy\nasarray\nq\x01(");
+    for _ in 0..32 {
+        p.extend_from_slice(b"K\x01");
+    }
+    p.extend_from_slice(b"lq\x020");
+    for _ in 0..40_000 {
+        p.extend_from_slice(b"h\x01h\x02\x85R0");
+    }
+    p.push(b'.');
+    let r = rules(&p);
+    assert!(r.contains(&"PICKLE-REFLECTION".to_string()), "{r:?}");
+}

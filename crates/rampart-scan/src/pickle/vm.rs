@@ -176,11 +176,20 @@ pub struct Outcome {
     /// The `builtins.getattr` globals imported, whose uses as a value
     /// (not a callee) are tracked.
     getattrs: Vec<u32>,
+    /// Nodes the walks for them may still visit in this run (None: not
+    /// started, [`MAX_PASSED_WALK`]).
+    walk_left: Option<u32>,
     /// The first offset at which CPython's unpickler surely raises (a
     /// STACK_GLOBAL operand that is not a str): what follows is never
     /// run by `pickle.load`, though the scan goes on past it.
     pub raises_at: Option<u64>,
 }
+
+/// Values visited looking for `getattr` passed as a value: per argument
+/// or state (past it, getattr is taken as passed), and per run (past it,
+/// every later argument is taken to hold it).
+const MAX_WALK_PER_VALUE: u32 = 4096;
+const MAX_PASSED_WALK: u32 = 1 << 20;
 
 /// Persistent-id keys recorded per run (a model has one per tensor
 /// storage; past this, members are taken as unnamed and read).
@@ -1202,11 +1211,20 @@ impl Ctx<'_> {
     /// Marks the `getattr` globals found in `v` (arguments or state) as
     /// passed; when the walk runs out of budget or meets a container kept
     /// without all its items, every one is marked, as it may be there.
+    /// A run's walks share one budget too: a big container passed to a
+    /// million calls is walked until it is spent, then getattr is taken as
+    /// passed without a walk.
     fn mark_passed(&mut self, v: &V) {
         if self.out.getattrs.is_empty() {
             return;
         }
-        let mut budget = 4096u32;
+        if self.out.walk_left == Some(0) {
+            // Spent: whatever is passed may hold any of them, even one
+            // imported since.
+            return self.mark_all_passed();
+        }
+        let left = self.out.walk_left.unwrap_or(MAX_PASSED_WALK);
+        let mut budget = left.min(MAX_WALK_PER_VALUE);
         let mut stack = vec![v];
         let mut all = false;
         while let Some(v) = stack.pop() {
@@ -1233,11 +1251,17 @@ impl Ctx<'_> {
                 _ => {}
             }
         }
+        let visited = left.min(MAX_WALK_PER_VALUE) - budget;
+        self.out.walk_left = Some(left - visited);
         if all {
-            for g in self.out.getattrs.clone() {
-                if let Some(gs) = self.global_mut(g) {
-                    gs.uses.passed = true;
-                }
+            self.mark_all_passed();
+        }
+    }
+
+    fn mark_all_passed(&mut self) {
+        for g in self.out.getattrs.clone() {
+            if let Some(gs) = self.global_mut(g) {
+                gs.uses.passed = true;
             }
         }
     }
