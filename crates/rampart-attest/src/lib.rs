@@ -10,17 +10,6 @@
 //! public key's SPKI PEM text, `tlogEntries` is empty, and ECDSA
 //! signatures are DER, over SHA-256 for P-256 and SHA-384 for P-384.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        unsafe_code
-    )
-)]
-
 mod bundle;
 mod dsse;
 mod keys;

@@ -3,6 +3,8 @@
 //! certificate without code signing, a key the certificate does not
 //! certify and an edited payload do not.
 
+#![cfg(test)]
+
 use rampart_attest::{certificates_from_pem, Bundle, SigningKey, IN_TOTO_PAYLOAD_TYPE};
 
 fn fixture(name: &str) -> String {

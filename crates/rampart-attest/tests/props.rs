@@ -2,6 +2,8 @@
 //! they return errors, never panic, and a mutated bundle that still
 //! verifies carries the same signed payload.
 
+#![cfg(test)]
+
 use proptest::prelude::*;
 use rampart_attest::{Bundle, KeyKind, SigningKey, Statement, IN_TOTO_PAYLOAD_TYPE};
 

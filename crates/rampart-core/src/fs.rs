@@ -169,9 +169,73 @@ pub fn special_file(path: &Path) -> Option<&'static str> {
 /// whole new one, never a half-written file: the bytes go to a temporary file
 /// in the same directory, which is flushed, synced and renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = temp_beside(path)?;
-    tmp.write_all(bytes)?;
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] for output written piece by piece (a rewritten
+/// dataset, a CSV of scores): `write` writes through a buffer into the
+/// temporary file, which is renamed over `path` only when `write`
+/// returns `Ok`; on an error it is removed and `path` is untouched.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = temp_beside(path)?;
+    {
+        let mut w = io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+        write(&mut w)?;
+        w.flush()?;
+    }
     persist(tmp, path)
+}
+
+/// Creates `path`, which must not exist yet, with `bytes` and (on Unix)
+/// `mode`, synced before it returns: keys, policies and other files that
+/// are never overwritten. An existing file is an `AlreadyExists` error
+/// whose message says so and what to do.
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = o.open(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{} exists, and is never overwritten: write to a new path, or move it away first",
+                    path.display()
+                ),
+            )
+        } else {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+        }
+    })?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
+}
+
+/// Syncs a temporary file and renames it to `path`, which must not exist
+/// (a concurrent writer that got there first is never replaced).
+pub fn persist_new(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
+    tmp.as_file().sync_all()?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        io::Error::new(
+            e.error.kind(),
+            format!(
+                "cannot write {} (it must not exist yet): {}",
+                path.display(),
+                e.error
+            ),
+        )
+    })?;
+    Ok(())
 }
 
 /// Syncs a temporary file and renames it over `path`, unless `path` is a
@@ -204,6 +268,43 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"new");
         let names: Vec<_> = std::fs::read_dir(d.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn write_new_never_overwrites() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("key");
+        write_new(&p, b"first", 0o600).unwrap();
+        let e = write_new(&p, b"second", 0o600).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert!(e.to_string().contains("never overwritten"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"first");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let tmp = temp_beside(&p).unwrap();
+        assert!(persist_new(tmp, &p).is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), b"first");
+    }
+
+    #[test]
+    fn a_failed_writer_leaves_the_old_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("out.csv");
+        std::fs::write(&p, b"old").unwrap();
+        let e = write_atomic_with(&p, |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("stopped"))
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "stopped");
+        assert_eq!(std::fs::read(&p).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        write_atomic_with(&p, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
     }
 
     #[test]

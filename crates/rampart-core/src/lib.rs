@@ -7,16 +7,6 @@
 //! turn a report into a table, JSON or SARIF 2.1.0. Nothing here prints or
 //! exits: the binary does I/O with the user.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        unsafe_code
-    )
-)]
-
 mod check;
 mod finding;
 mod fs;
@@ -29,12 +19,13 @@ pub mod zstd;
 pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
 pub use fs::{
-    hf_cache_repo, parent_dir, persist, private_temp_beside, remove_pending, remove_stale,
-    special_file, temp_beside, temp_dir_beside, write_atomic,
+    hf_cache_repo, parent_dir, persist, persist_new, private_temp_beside, remove_pending,
+    remove_stale, special_file, temp_beside, temp_dir_beside, write_atomic, write_atomic_with,
+    write_new,
 };
 pub use policy::{
-    Admission, GateKind, GateSpec, Policy, PolicyError, RulePolicy, ScanPolicy, Stage, Suppression,
-    POLICY_FILE_NAME,
+    Admission, GateKind, GateSpec, PiiGate, Policy, PolicyError, RiskGate, RulePolicy, ScanGate,
+    ScanPolicy, Stage, Suppression, VerifyGate, POLICY_FILE_NAME,
 };
 pub use rules::{Catalog, Rule};
 pub use suggest::{did_you_mean, nearest};

@@ -140,13 +140,10 @@ impl Stage {
                 self.name
             ));
         }
-        self.gates.iter().find(|g| g.inputs.is_empty()).map(|g| {
-            format!(
-                "stage {:?}: the {} gate has `inputs = []`: a gate over nothing would pass; name the files or folders it checks",
-                self.name,
-                g.gate.name()
-            )
-        })
+        self.gates
+            .iter()
+            .find_map(GateSpec::problem)
+            .map(|p| format!("stage {:?}: {p}", self.name))
     }
 }
 
@@ -168,34 +165,116 @@ pub enum GateKind {
     Risk,
 }
 
-/// One gate of a stage (`[[stage.gate]]`).
+/// One gate of a stage (`[[stage.gate]]`): which gate (`gate = "scan"`)
+/// and its own settings, no other gate's: a `threshold` on a scan gate is
+/// an error naming the fields a scan gate takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "gate", rename_all = "lowercase")]
+pub enum GateSpec {
+    Scan(ScanGate),
+    Verify(VerifyGate),
+    Pii(PiiGate),
+    Risk(RiskGate),
+}
+
+/// `gate = "scan"`: the model scanner on `inputs`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GateSpec {
-    pub gate: GateKind,
-    /// Files or folders the gate examines, relative to the policy file.
+pub struct ScanGate {
+    /// Files or folders, relative to the policy file.
     pub inputs: Vec<PathBuf>,
     /// Overrides the policy's fail_on for this gate.
     pub fail_on: Option<Severity>,
-    /// verify: the signer's public key, or trusted roots.
+}
+
+/// `gate = "verify"`: one model file or folder against its signature,
+/// with exactly one of `key` (the signer's public key) and `ca` (a
+/// trusted root certificate).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyGate {
+    pub inputs: Vec<PathBuf>,
     pub key: Option<PathBuf>,
     pub ca: Option<PathBuf>,
-    /// verify: the signature file [default: INPUT/model.sig or INPUT.sig].
+    /// The signature file [default: INPUT/model.sig or INPUT.sig].
     pub signature: Option<PathBuf>,
-    /// pii: the score threshold [default 0.5].
+}
+
+/// `gate = "pii"`: passes when no personal data scores `threshold` or
+/// more in `inputs` (a gate before training on masked data).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PiiGate {
+    pub inputs: Vec<PathBuf>,
+    /// The score threshold [default 0.5].
     pub threshold: Option<f32>,
-    /// pii and risk: the text encoding of the inputs when it is not
-    /// UTF-8 (`cp1252`, `latin1`, `utf-16le`...; any WHATWG label).
+    /// The text encoding of the inputs when it is not UTF-8 (`cp1252`,
+    /// `latin1`, `utf-16le`...; any WHATWG label).
     pub encoding: Option<String>,
-    /// risk: quasi-identifier columns.
-    #[serde(default)]
+}
+
+/// `gate = "risk"`: re-identification risk of one dataset over `quasi`;
+/// passes when k >= `min_k` (and l >= `min_l` for a `sensitive` column).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskGate {
+    pub inputs: Vec<PathBuf>,
+    /// Quasi-identifier columns.
     pub quasi: Vec<String>,
-    /// risk: a sensitive column for l-diversity.
+    /// A sensitive column for l-diversity.
     pub sensitive: Option<String>,
-    /// risk: the smallest acceptable class [default 5].
+    /// The smallest acceptable class [default 5].
     pub min_k: Option<u64>,
-    /// risk: the fewest distinct sensitive values per class [default 2].
+    /// The fewest distinct sensitive values per class [default 2].
     pub min_l: Option<u64>,
+    pub encoding: Option<String>,
+}
+
+impl GateSpec {
+    pub fn kind(&self) -> GateKind {
+        match self {
+            GateSpec::Scan(_) => GateKind::Scan,
+            GateSpec::Verify(_) => GateKind::Verify,
+            GateSpec::Pii(_) => GateKind::Pii,
+            GateSpec::Risk(_) => GateKind::Risk,
+        }
+    }
+
+    /// What the gate examines, relative to the policy file.
+    pub fn inputs(&self) -> &[PathBuf] {
+        match self {
+            GateSpec::Scan(g) => &g.inputs,
+            GateSpec::Verify(g) => &g.inputs,
+            GateSpec::Pii(g) => &g.inputs,
+            GateSpec::Risk(g) => &g.inputs,
+        }
+    }
+
+    /// Why the gate cannot run as written, caught when the policy is
+    /// read rather than halfway through a pipeline.
+    fn problem(&self) -> Option<String> {
+        let name = self.kind().name();
+        if self.inputs().is_empty() {
+            return Some(format!(
+                "the {name} gate has `inputs = []`: a gate over nothing would pass; name the files or folders it checks"
+            ));
+        }
+        match self {
+            GateSpec::Verify(v) if v.inputs.len() != 1 => {
+                Some("a verify gate takes exactly one input (the model folder or file)".into())
+            }
+            GateSpec::Verify(v) if v.key.is_some() == v.ca.is_some() => {
+                Some("a verify gate needs exactly one of key or ca".into())
+            }
+            GateSpec::Risk(r) if r.inputs.len() != 1 => {
+                Some("a risk gate takes exactly one input (the dataset)".into())
+            }
+            GateSpec::Risk(r) if r.quasi.is_empty() => {
+                Some("a risk gate needs quasi = [\"column\", ...]".into())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Scanner settings.
@@ -401,6 +480,38 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_gate_takes_its_own_settings_only() {
+        let parse = |gate: &str| {
+            Policy::parse(
+                &format!("[[stage]]\nname = \"s\"\n[[stage.gate]]\n{gate}\n"),
+                Path::new("rampart.toml"),
+            )
+        };
+        let wrong = parse("gate = \"scan\"\ninputs = [\"m\"]\nthreshold = 0.2")
+            .unwrap_err()
+            .to_string();
+        assert!(wrong.contains("unknown field `threshold`"), "{wrong}");
+        let sign = parse("gate = \"sign\"\ninputs = [\"m\"]")
+            .unwrap_err()
+            .to_string();
+        assert!(sign.contains("unknown variant `sign`"), "{sign}");
+        let both = parse("gate = \"verify\"\ninputs = [\"m\"]\nkey = \"k\"\nca = \"c\"")
+            .unwrap_err()
+            .to_string();
+        assert!(both.contains("exactly one of key or ca"), "{both}");
+        let quasi = parse("gate = \"risk\"\ninputs = [\"d.csv\"]\nquasi = []")
+            .unwrap_err()
+            .to_string();
+        assert!(quasi.contains("needs quasi"), "{quasi}");
+        let p =
+            parse("gate = \"risk\"\ninputs = [\"d.csv\"]\nquasi = [\"age\"]\nmin_k = 3").unwrap();
+        match &p.stages[0].gates[0] {
+            GateSpec::Risk(r) => assert_eq!((r.quasi.len(), r.min_k), (1, Some(3))),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Validates rendered SARIF against the official OASIS SARIF 2.1.0 schema
 //! (vendored by tools/vendor-sarif-schema.sh).
 
+#![cfg(test)]
+
 use rampart_core::{render, Catalog, Finding, Location, Report, Rule, Severity};
 
 const RULES: &[Rule] = &[Rule {

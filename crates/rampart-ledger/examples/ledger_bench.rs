@@ -10,20 +10,19 @@ use rampart_ledger::checkpoint::NoteKey;
 use rampart_ledger::{verify_consistency, verify_inclusion, Ledger};
 use std::time::Instant;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: u64 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let dir = std::env::temp_dir().join(format!("rampart-ledger-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir)?;
     let path = dir.join("ledger.db");
-    let mut l = Ledger::init(&path, "bench.example/log").unwrap();
+    let mut l = Ledger::init(&path, "bench.example/log")?;
     let key = NoteKey::new(
         "bench.example/log",
         ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
-    )
-    .unwrap();
+    )?;
     let record = |i: u64| {
         format!(
             "{{\"gate\":\"scan\",\"i\":{i:012},\"digest\":\"{:064x}\",\"pad\":\"{}\"}}",
@@ -39,7 +38,7 @@ fn main() {
     while i < n {
         let recs: Vec<Vec<u8>> = (i..(i + batch).min(n)).map(record).collect();
         let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
-        l.append(&refs).unwrap();
+        l.append(&refs)?;
         i += batch;
     }
     let batched = t.elapsed().as_secs_f64();
@@ -79,26 +78,26 @@ fn main() {
     });
     for envs in rx {
         let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-        l.append(&refs).unwrap();
+        l.append(&refs)?;
     }
-    signer.join().unwrap();
+    signer.join().map_err(|_| "the signing thread failed")?;
     let signed = t.elapsed().as_secs_f64();
 
     let singles = 1000;
     let t = Instant::now();
     for j in 0..singles {
-        l.append(&[record(n + signed_n + j).as_slice()]).unwrap();
+        l.append(&[record(n + signed_n + j).as_slice()])?;
     }
     let single = t.elapsed().as_secs_f64();
     let size = l.size();
 
     let t = Instant::now();
-    let note = l.checkpoint(&key).unwrap();
+    let note = l.checkpoint(&key)?;
     let checkpoint = t.elapsed().as_secs_f64();
     drop(l);
 
     let t = Instant::now();
-    let mut l = Ledger::open(&path).unwrap();
+    let mut l = Ledger::open(&path)?;
     let open = t.elapsed().as_secs_f64();
 
     let root = l.tree().root();
@@ -107,24 +106,24 @@ fn main() {
     let mut total_hashes = 0;
     for k in 0..probes {
         let idx = (k * 7919 + 13) % size;
-        let p = l.tree().inclusion_proof(idx, size).unwrap();
+        let p = l.tree().inclusion_proof(idx, size)?;
         total_hashes += p.len();
-        verify_inclusion(&l.tree().leaf(idx).unwrap(), idx, size, &p, &root).unwrap();
+        verify_inclusion(&l.tree().leaf(idx).ok_or("no leaf")?, idx, size, &p, &root)?;
     }
     let proof = t.elapsed().as_secs_f64() / probes as f64;
     let t = Instant::now();
     for k in 1..=1000u64 {
         let old = (k * 997) % size + 1;
-        let p = l.tree().consistency_proof(old, size).unwrap();
-        verify_consistency(old, size, &p, &l.tree().root_at(old).unwrap(), &root).unwrap();
+        let p = l.tree().consistency_proof(old, size)?;
+        verify_consistency(old, size, &p, &l.tree().root_at(old)?, &root)?;
     }
     let consistency = t.elapsed().as_secs_f64() / 1000.0;
     let t = Instant::now();
-    let full = l.proof(size / 2).unwrap();
+    let full = l.proof(size / 2)?;
     let tlog = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let audit = l.verify(&[key.verifier()]).unwrap();
+    let audit = l.verify(&[key.verifier()])?;
     let verify = t.elapsed().as_secs_f64();
     assert!(audit.problems.is_empty());
     let db_size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -160,4 +159,5 @@ fn main() {
         db_size as f64 / (1 << 20) as f64
     );
     let _ = (note, full);
+    Ok(())
 }

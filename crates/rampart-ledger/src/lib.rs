@@ -3,17 +3,6 @@
 //! as signed checkpoints in the C2SP `tlog-checkpoint` format on
 //! `signed-note`.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        unsafe_code
-    )
-)]
-
 pub mod checkpoint;
 pub mod merkle;
 pub mod proof;

@@ -9,17 +9,6 @@
 //! (module `context`), raise or lower its score. A match inside a larger match
 //! of another entity is dropped.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        unsafe_code
-    )
-)]
-
 pub mod columns;
 mod context;
 pub mod names;

@@ -96,12 +96,15 @@ impl Rule {
 struct PolicyFile {
     #[serde(default)]
     threshold: Option<f32>,
-    #[serde(default)]
-    bad_input: Option<String>,
-    #[serde(default)]
-    max_bytes: Option<u64>,
-    #[serde(default)]
-    encoding: Option<String>,
+    /// How the dataset is read (`bad_input`, `max_bytes`, `encoding`):
+    /// accepted here, read and checked by the dataset reader
+    /// (`rampart_dataset::Reading`), which owns them.
+    #[serde(default, rename = "bad_input")]
+    _bad_input: Option<toml::Value>,
+    #[serde(default, rename = "max_bytes")]
+    _max_bytes: Option<toml::Value>,
+    #[serde(default, rename = "encoding")]
+    _encoding: Option<toml::Value>,
     #[serde(default)]
     default: Option<Rule>,
     #[serde(default)]
@@ -114,15 +117,6 @@ struct PolicyFile {
 #[derive(Debug, Clone, Serialize)]
 pub struct Policy {
     pub threshold: f32,
-    /// "reject" (records that cannot be read fail the run, all of them
-    /// counted), "skip" (accepted, counted) or "fail" (stop at the first).
-    pub bad_input: String,
-    /// Most bytes read from a file after decompression (`None`: the
-    /// reader's default, 1 TiB).
-    pub max_bytes: Option<u64>,
-    /// The text encoding of the input when it is not UTF-8 (a WHATWG
-    /// label: `cp1252`, `latin1`, `utf-16le`...).
-    pub encoding: Option<String>,
     /// For entities without their own rule.
     pub default: Action,
     pub entities: BTreeMap<String, Action>,
@@ -133,9 +127,6 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             threshold: 0.5,
-            bad_input: "reject".into(),
-            max_bytes: None,
-            encoding: None,
             default: Action::Replace,
             entities: BTreeMap::new(),
             columns: BTreeMap::new(),
@@ -154,16 +145,6 @@ impl Policy {
             }
             p.threshold = t;
         }
-        if let Some(b) = file.bad_input {
-            if !["reject", "skip", "fail"].contains(&b.as_str()) {
-                return Err(format!(
-                    "bad_input = {b:?}: use \"reject\" (the default), \"skip\" or \"fail\""
-                ));
-            }
-            p.bad_input = b;
-        }
-        p.max_bytes = file.max_bytes;
-        p.encoding = file.encoding;
         if let Some(d) = file.default {
             p.default = d.action()?;
         }

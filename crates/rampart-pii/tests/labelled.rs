@@ -5,6 +5,8 @@
 //! threshold, over 14 locales (measured: 0.994 and 0.989). Offsets in the sample are in
 //! characters; the scanner's are bytes.
 
+#![cfg(test)]
+
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -2,6 +2,8 @@
 //! panics, every span is on character boundaries, and a valid card number
 //! planted anywhere is found.
 
+#![cfg(test)]
+
 use proptest::prelude::*;
 
 proptest! {

@@ -3,7 +3,7 @@
 //! age band...). A class or group below the minimum share is a finding;
 //! there are no rows to drop, only data to collect.
 
-use crate::duplicates::{Finding, Row};
+use crate::duplicates::{Finding, FindingKind, Row};
 use std::collections::BTreeMap;
 
 /// Distinct values counted per column; further ones are counted together.
@@ -79,7 +79,7 @@ impl Balance {
         let few = small(&self.labels);
         if !few.is_empty() && self.labels.values.len() > 1 {
             out.push(Finding {
-                kind: "class-imbalance",
+                kind: FindingKind::ClassImbalance,
                 rows: Vec::new(),
                 count: few.values().sum(),
                 labels: few.keys().cloned().collect(),
@@ -93,7 +93,7 @@ impl Balance {
             let few = small(counts);
             if !few.is_empty() {
                 out.push(Finding {
-                    kind: "under-represented",
+                    kind: FindingKind::UnderRepresented,
                     rows: Vec::new(),
                     count: few.values().sum(),
                     labels: few.keys().cloned().collect(),
@@ -147,7 +147,7 @@ impl Balance {
             .map(|(l, b, n)| format!("{l}: {:.1}% -> {:.1}%", b * 100.0, n * 100.0))
             .collect();
         Some(Finding {
-            kind: "label-shift",
+            kind: FindingKind::LabelShift,
             rows: Vec::new(),
             count: self.rows,
             labels: changes,
@@ -183,7 +183,7 @@ mod tests {
         let f = b.findings(0.05);
         let summary: Vec<(&str, Option<String>, Vec<String>, u64)> = f
             .iter()
-            .map(|f| (f.kind, f.column.clone(), f.labels.clone(), f.count))
+            .map(|f| (f.kind.name(), f.column.clone(), f.labels.clone(), f.count))
             .collect();
         assert_eq!(
             summary,

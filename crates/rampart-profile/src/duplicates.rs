@@ -76,10 +76,97 @@ pub(crate) fn words(value: &str) -> impl Iterator<Item = &str> {
         .chain(parts)
 }
 
+/// What a poisoning finding is. Its name (`duplicate`,
+/// `conflicting-labels`...) is what reports write and `rampart data
+/// filter --kinds` reads.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    Duplicate,
+    ConflictingLabels,
+    Leak,
+    NearDuplicate,
+    NearLeak,
+    ClassImbalance,
+    UnderRepresented,
+    LabelShift,
+    BackdoorTrigger,
+    Outlier,
+    LabelIssue,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 11] = [
+        FindingKind::Duplicate,
+        FindingKind::ConflictingLabels,
+        FindingKind::Leak,
+        FindingKind::NearDuplicate,
+        FindingKind::NearLeak,
+        FindingKind::ClassImbalance,
+        FindingKind::UnderRepresented,
+        FindingKind::LabelShift,
+        FindingKind::BackdoorTrigger,
+        FindingKind::Outlier,
+        FindingKind::LabelIssue,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::Duplicate => "duplicate",
+            FindingKind::ConflictingLabels => "conflicting-labels",
+            FindingKind::Leak => "leak",
+            FindingKind::NearDuplicate => "near-duplicate",
+            FindingKind::NearLeak => "near-leak",
+            FindingKind::ClassImbalance => "class-imbalance",
+            FindingKind::UnderRepresented => "under-represented",
+            FindingKind::LabelShift => "label-shift",
+            FindingKind::BackdoorTrigger => "backdoor-trigger",
+            FindingKind::Outlier => "outlier",
+            FindingKind::LabelIssue => "label-issue",
+        }
+    }
+
+    /// Whether the finding names rows a filter drops (imbalance and label
+    /// shift describe the whole dataset, not rows).
+    pub fn droppable(self) -> bool {
+        !matches!(
+            self,
+            FindingKind::ClassImbalance | FindingKind::UnderRepresented | FindingKind::LabelShift
+        )
+    }
+}
+
+impl std::fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl std::str::FromStr for FindingKind {
+    type Err = String;
+
+    /// Exactly the names of [`FindingKind::name`]; the error lists those
+    /// a filter can drop.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FindingKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FindingKind::ALL
+                    .iter()
+                    .filter(|k| k.droppable())
+                    .map(|k| k.name())
+                    .collect();
+                format!("unknown kind of finding {s:?}: use {}", names.join(", "))
+            })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Finding {
-    /// `duplicate`, `conflicting-labels` or `leak`.
-    pub kind: &'static str,
+    pub kind: FindingKind,
     /// Line numbers of the rows (the first [`MAX_ROWS`]), for people.
     pub rows: Vec<u64>,
     /// How many rows the finding covers.
@@ -251,9 +338,9 @@ impl Duplicates {
             if g.count > 1 {
                 out.push(Finding {
                     kind: if conflicting {
-                        "conflicting-labels"
+                        FindingKind::ConflictingLabels
                     } else {
-                        "duplicate"
+                        FindingKind::Duplicate
                     },
                     rows: g.lines(),
                     count: u64::from(g.count),
@@ -274,7 +361,7 @@ impl Duplicates {
             }
             if self.reference.as_ref().is_some_and(|r| r.contains(hash)) {
                 out.push(Finding {
-                    kind: "leak",
+                    kind: FindingKind::Leak,
                     rows: g.lines(),
                     count: u64::from(g.count),
                     labels: Vec::new(),
@@ -313,8 +400,10 @@ mod tests {
         d.add(&row(6, &[("a", "9"), ("b", "Z"), ("y", "0")]));
         d.add(&row(7, &[("a", "3"), ("b", "x"), ("y", "0")]));
         let f = d.findings();
-        let kinds: Vec<(&str, Vec<u64>)> = f.iter().map(|x| (x.kind, x.rows.clone())).collect();
-        let drops: Vec<(&str, Vec<u64>)> = f.iter().map(|x| (x.kind, x.drop.clone())).collect();
+        let kinds: Vec<(&str, Vec<u64>)> =
+            f.iter().map(|x| (x.kind.name(), x.rows.clone())).collect();
+        let drops: Vec<(&str, Vec<u64>)> =
+            f.iter().map(|x| (x.kind.name(), x.drop.clone())).collect();
         assert!(
             drops.contains(&("duplicate", vec![3])),
             "the first copy stays: {drops:?}"
@@ -331,5 +420,18 @@ mod tests {
         );
         assert!(kinds.contains(&("leak", vec![6])), "{kinds:?}");
         assert_eq!(f.len(), 3, "{kinds:?}");
+    }
+
+    #[test]
+    fn kinds_read_back_by_name_and_json() {
+        for k in FindingKind::ALL {
+            assert_eq!(k.name().parse::<FindingKind>(), Ok(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.name());
+        }
+        let e = "dupe".parse::<FindingKind>().unwrap_err();
+        assert!(
+            e.contains("duplicate, conflicting-labels") && !e.contains("label-shift"),
+            "{e}"
+        );
     }
 }

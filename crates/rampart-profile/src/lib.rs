@@ -7,17 +7,6 @@
 //!
 //! A profile is the reference that validation and drift compare against.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        unsafe_code
-    )
-)]
-
 pub mod balance;
 pub mod digest;
 pub mod drift;

@@ -12,7 +12,7 @@
 //! per band. Rows that are exact duplicates of an earlier row are left to the
 //! exact check and not counted again here.
 
-use crate::duplicates::{Finding, Row};
+use crate::duplicates::{Finding, FindingKind, Row};
 use std::collections::{BTreeMap, HashMap};
 
 /// MinHash values per row: the similarity estimate's standard error is
@@ -198,7 +198,7 @@ impl NearDuplicates {
             .into_values()
             .filter(|g| g.len() > 1)
             .map(|g| Finding {
-                kind: "near-duplicate",
+                kind: FindingKind::NearDuplicate,
                 rows: g.iter().take(20).map(|r| r.1).collect(),
                 count: g.len() as u64,
                 labels: Vec::new(),
@@ -211,7 +211,7 @@ impl NearDuplicates {
         out.sort_by_key(|f| std::cmp::Reverse(f.count));
         if !self.leaks.is_empty() {
             out.push(Finding {
-                kind: "near-leak",
+                kind: FindingKind::NearLeak,
                 rows: self.leaks.iter().take(20).map(|r| r.1).collect(),
                 count: self.leaks.len() as u64,
                 labels: Vec::new(),
@@ -284,7 +284,7 @@ mod tests {
         let f = n.findings();
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(
-            (f[0].kind, f[0].drop.clone()),
+            (f[0].kind.name(), f[0].drop.clone()),
             ("near-duplicate", vec![301])
         );
     }
@@ -302,7 +302,10 @@ mod tests {
         );
         let f = n.findings();
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!((f[0].kind, f[0].drop.clone()), ("near-leak", vec![6]));
+        assert_eq!(
+            (f[0].kind.name(), f[0].drop.clone()),
+            ("near-leak", vec![6])
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! value) with the labels of its rows. Memory is bounded by a cap on the
 //! distinct words kept per column.
 
-use crate::duplicates::{Finding, Row};
+use crate::duplicates::{Finding, FindingKind, Row};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Distinct words counted per column; later new words are not counted
@@ -147,7 +147,7 @@ impl Triggers {
                 if purity >= t.purity && overall <= 0.5 && purity >= t.lift * overall {
                     let name = |l: u32| self.labels.get(l as usize).cloned().unwrap_or_default();
                     out.push(Finding {
-                        kind: "backdoor-trigger",
+                        kind: FindingKind::BackdoorTrigger,
                         rows: Vec::new(),
                         count: c.rows,
                         labels: vec![name(l)],

@@ -2,6 +2,8 @@
 //! hold on the values they came from; merging a profile with itself
 //! doubles its rows.
 
+#![cfg(test)]
+
 use proptest::prelude::*;
 use rampart_profile::drift::{compare, Options, Side};
 use rampart_profile::expect::{suggest, Expectations, Validator};

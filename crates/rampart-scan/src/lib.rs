@@ -8,17 +8,6 @@
 //! allowlist-first ([`pickle::globals`]). Findings use the rules in
 //! [`RULES`].
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        unsafe_code
-    )
-)]
-
 pub mod expect;
 pub mod pickle;
 pub mod rules;

@@ -2,6 +2,8 @@
 //! corpus samples of that format mutated (bytes flipped, inserted,
 //! removed, truncated), never panic and always return.
 
+#![cfg(test)]
+
 use proptest::prelude::*;
 use rampart_scan::fuzzing;
 use std::path::Path;

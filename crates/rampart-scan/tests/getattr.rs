@@ -3,6 +3,8 @@
 //! directly. Both must get the same verdict, and getattr used any other
 //! way stays a reflection gadget.
 
+#![cfg(test)]
+
 use rampart_scan::Scanner;
 
 /// Protocol 2: `getattr(<module>.<class>, <attr>)`, its result the value.

@@ -1,6 +1,8 @@
 //! Hostile inputs end in a SCAN-INCOMPLETE (or malformed) finding, never a
 //! crash, a hang or unbounded memory.
 
+#![cfg(test)]
+
 use rampart_core::{Finding, Severity};
 use rampart_scan::pickle::globals::Classifier;
 use rampart_scan::{ScanLimits, Scanner};

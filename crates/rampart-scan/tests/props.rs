@@ -2,6 +2,8 @@
 //! behind every magic number the sniffer knows, and mutations of every
 //! example in the corpus.
 
+#![cfg(test)]
+
 use proptest::prelude::*;
 use rampart_scan::Scanner;
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! Model-repository checks and formats recognised but not analysed.
 
+#![cfg(test)]
+
 use rampart_core::NoProgress;
 use rampart_scan::Scanner;
 

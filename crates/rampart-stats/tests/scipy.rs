@@ -2,6 +2,8 @@
 //! (`tools/drift_fixtures.py` wrote the fixture; the samples are generated
 //! here bit for bit as there).
 
+#![cfg(test)]
+
 use rampart_stats::{chi2, correct, distance, ks, weighted};
 use serde_json::Value;
 

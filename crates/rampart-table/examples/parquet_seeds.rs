@@ -57,7 +57,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (
             "s",
             Arc::new(StringArray::from_iter((0..rows).map(|i| {
-                (i % 4 != 0).then(|| ["Paris", "Lyon", "Nice"][(i % 3) as usize])
+                (i % 4 != 0).then(|| {
+                    ["Paris", "Lyon", "Nice"]
+                        .get((i % 3) as usize)
+                        .copied()
+                        .unwrap_or("Paris")
+                })
             }))),
         ),
     ])?;

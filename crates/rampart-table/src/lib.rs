@@ -12,17 +12,6 @@
 //! record is left out of the rewritten output too: nothing passes through
 //! unread.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic,
-        unsafe_code
-    )
-)]
-
 mod csv_format;
 mod json;
 mod parquet_format;
@@ -60,8 +49,10 @@ impl Format {
     }
 }
 
-/// What to do with a record that cannot be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What to do with a record that cannot be read (`bad_input = "skip"` in
+/// a policy file, `--bad-input skip` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BadInput {
     /// Read on, counting and listing every such record, then fail with
     /// [`Error::Unread`]: a file is never taken as read when it was not.

@@ -3,6 +3,8 @@
 //! columns disappear, bad records are skipped with their line or fail the
 //! run, and arbitrary bytes never panic.
 
+#![cfg(test)]
+
 use proptest::prelude::*;
 use rampart_table::{process, process_bytes, BadInput, Cell, Format, Options, Visitor};
 use std::io::Write;

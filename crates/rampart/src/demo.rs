@@ -1,7 +1,7 @@
 //! `rampart demo`: the scanner on the bundled examples, with every verdict
 //! checked against `examples/expected.json`.
 
-use crate::cli::{load_policy, scan_report};
+use crate::common::load_policy;
 use anyhow::{bail, Result};
 use rampart_core::{render, Severity};
 use rampart_scan::expect::Expectations;
@@ -29,7 +29,7 @@ pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
     let expectations =
         Expectations::load(&dir.join("expected.json")).map_err(anyhow::Error::msg)?;
     let policy = load_policy(None)?;
-    let mut report = scan_report(std::slice::from_ref(&dir), &policy, false)?;
+    let mut report = crate::scan::report(std::slice::from_ref(&dir), &policy, false)?;
     // The expectations file describes the samples; it is not one.
     report
         .findings
@@ -121,7 +121,7 @@ fn pipeline(examples: &std::path::Path) -> Result<()> {
     println!("\n== pipeline demo in {} ==", project.display());
     crate::ledger::run(&crate::ledger::LedgerArgs::init_default())?;
     let key = rampart_attest::SigningKey::generate(rampart_attest::KeyKind::P256);
-    crate::signing::write_new(
+    rampart_core::write_new(
         std::path::Path::new("release.key"),
         key.to_pem()?.as_bytes(),
         0o600,
@@ -143,18 +143,15 @@ fn pipeline(examples: &std::path::Path) -> Result<()> {
         manifest.resources.len()
     );
     let report = project.join("report.html");
-    let _ = crate::pipeline::run(&crate::pipeline::RunArgs::all(
-        crate::pipeline::RunFormat::Html,
+    let _ = crate::run::run(&crate::run::RunArgs::all(
+        crate::run::RunFormat::Html,
         report.clone(),
     ))?;
-    let policy = crate::cli::load_policy(None)?;
-    let bar = crate::attest::Bar::new(&policy);
     for artifact in ["model", "incoming"] {
-        let _ = crate::attest::check(
+        let _ = crate::ledger::check(
             std::path::Path::new(artifact),
             std::path::Path::new(".rampart"),
             &[rampart_core::GateKind::Verify, rampart_core::GateKind::Scan],
-            &bar,
         );
     }
     println!(

@@ -1,11 +1,15 @@
-//! `rampart ledger init | append | show | checkpoint | verify`: the
-//! evidence log in `.rampart/` (SQLite), over rampart-ledger.
+//! `rampart ledger ...`, `rampart init`, `rampart evidence` and
+//! `rampart check`: the evidence log in `.rampart/` and what it says
+//! about an artifact, over rampart-evidence and rampart-ledger.
 
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use clap::{Args, Subcommand};
-use rampart_ledger::checkpoint::{Checkpoint, NoteKey, NoteVerifier};
-use rampart_ledger::{Ledger, TlogProof};
+use rampart_core::GateKind;
+use rampart_evidence::admission::{decide, Bar};
+use rampart_evidence::Project;
+use rampart_ledger::checkpoint::{Checkpoint, NoteVerifier};
+use rampart_ledger::TlogProof;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,7 +30,7 @@ enum LedgerCommand {
     Init {
         /// The log's name in its checkpoints (C2SP origin), e.g.
         /// example.com/ml/ledger.
-        #[arg(long, default_value = "rampart.local/ledger")]
+        #[arg(long, default_value = Project::DEFAULT_ORIGIN)]
         origin: String,
     },
     /// Append entries: each FILE's bytes (or stdin with `-`) is one entry.
@@ -85,7 +89,7 @@ fn verifiers(dir: &Path, vkeys: &[String]) -> Result<Vec<NoteVerifier>> {
         out.push(NoteVerifier::parse(v).with_context(|| format!("--vkey {v}"))?);
     }
     if out.is_empty() {
-        let p = dir.join("ledger.vkey");
+        let p = Project::at(dir).verifier_key_path();
         let text = std::fs::read_to_string(&p)
             .with_context(|| format!("no --vkey given and cannot read {}", p.display()))?;
         out.push(NoteVerifier::parse(&text).with_context(|| format!("{}", p.display()))?);
@@ -96,19 +100,8 @@ fn verifiers(dir: &Path, vkeys: &[String]) -> Result<Vec<NoteVerifier>> {
 /// Largest entry appended (attestations are kilobytes).
 const MAX_ENTRY: u64 = 16 << 20;
 
-fn db(dir: &Path) -> PathBuf {
-    dir.join("ledger.db")
-}
-
-fn open(dir: &Path) -> Result<Ledger> {
-    Ledger::open(&db(dir)).with_context(|| format!("cannot open the ledger in {}", dir.display()))
-}
-
-fn note_key(dir: &Path) -> Result<NoteKey> {
-    let p = dir.join("ledger.key");
-    let text = std::fs::read_to_string(&p)
-        .with_context(|| format!("cannot read the checkpoint key {}", p.display()))?;
-    NoteKey::parse(&text).with_context(|| format!("{}", p.display()))
+fn open(dir: &Path) -> Result<rampart_ledger::Ledger> {
+    Ok(Project::at(dir).ledger()?)
 }
 
 impl LedgerArgs {
@@ -117,18 +110,10 @@ impl LedgerArgs {
         LedgerArgs {
             dir: PathBuf::from(".rampart"),
             command: LedgerCommand::Init {
-                origin: "rampart.local/ledger".into(),
+                origin: Project::DEFAULT_ORIGIN.into(),
             },
         }
     }
-}
-
-/// Signs a checkpoint of the ledger in `dir`; returns its size.
-pub fn checkpoint_now(dir: &Path) -> Result<u64> {
-    let key = note_key(dir)?;
-    let mut l = open(dir)?;
-    l.checkpoint(&key)?;
-    Ok(l.size())
 }
 
 /// A commented starter policy for `rampart init`.
@@ -189,15 +174,14 @@ pub fn init_project() -> Result<ExitCode> {
     if policy.exists() {
         bail!("{} exists; refusing to overwrite it", policy.display());
     }
-    let dir = PathBuf::from(".rampart");
-    if db(&dir).exists() {
+    let project = Project::at(Project::DEFAULT_DIR);
+    if project.ledger_path().exists() {
         bail!(
             "{} exists; refusing to overwrite a ledger",
-            db(&dir).display()
+            project.ledger_path().display()
         );
     }
-    crate::signing::write_new(&policy, STARTER.as_bytes(), 0o644)?;
-    let _ = dir;
+    rampart_core::write_new(&policy, STARTER.as_bytes(), 0o644)?;
     run(&LedgerArgs::init_default())?;
     println!(
         "wrote {} (edit its stages and admission), and the ledger and keys in .rampart/",
@@ -210,42 +194,10 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
     let dir = &a.dir;
     match &a.command {
         LedgerCommand::Init { origin } => {
-            if db(dir).exists() {
-                bail!(
-                    "{} exists; refusing to overwrite a ledger",
-                    db(dir).display()
-                );
-            }
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            let key = NoteKey::new(
-                origin,
-                ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng),
-            )
-            .with_context(|| format!("origin {origin:?}"))?;
-            crate::signing::write_new(
-                &dir.join("ledger.key"),
-                key.to_string_secret().as_bytes(),
-                0o600,
-            )?;
-            crate::signing::write_new(
-                &dir.join("ledger.vkey"),
-                format!("{}\n", key.verifier()).as_bytes(),
-                0o644,
-            )?;
-            let attest = rampart_attest::SigningKey::generate(rampart_attest::KeyKind::Ed25519);
-            crate::signing::write_new(&dir.join("attest.key"), attest.to_pem()?.as_bytes(), 0o600)?;
-            crate::signing::write_new(
-                &dir.join("attest.pub"),
-                attest.public().to_pem()?.as_bytes(),
-                0o644,
-            )?;
-            Ledger::init(&db(dir), origin)?;
+            let verifier = Project::at(dir).init(origin)?;
             println!(
-                "ledger {} created in {} (checkpoint key {})",
-                origin,
-                dir.display(),
-                key.verifier()
+                "ledger {origin} created in {} (checkpoint key {verifier})",
+                dir.display()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -295,7 +247,7 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         LedgerCommand::Checkpoint => {
-            let key = note_key(dir)?;
+            let key = Project::at(dir).checkpoint_key()?;
             let mut l = open(dir)?;
             print!("{}", l.checkpoint(&key)?);
             Ok(ExitCode::SUCCESS)
@@ -372,7 +324,7 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
         }
         LedgerCommand::Verify { vkeys } => {
             let l = open(dir)?;
-            let mut verifiers = vec![note_key(dir)?.verifier()];
+            let mut verifiers = vec![Project::at(dir).checkpoint_key()?.verifier()];
             for v in vkeys {
                 verifiers.push(NoteVerifier::parse(v).with_context(|| format!("--vkey {v}"))?);
             }
@@ -391,4 +343,70 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// `rampart evidence ARTIFACT`: every attestation about its digest.
+/// Exit 1 if a signature does not verify.
+pub fn evidence(path: &Path, dir: &Path, json: bool) -> Result<ExitCode> {
+    let ev = Project::at(dir).evidence(path)?;
+    if json {
+        let doc = serde_json::json!({"artifact": path, "sha256": ev.digest, "attestations": ev.attestations});
+        crate::common::print_json(&doc)?;
+    } else {
+        println!(
+            "{} (sha256 {}): {} attestations",
+            path.display(),
+            ev.digest,
+            ev.attestations.len()
+        );
+        for f in &ev.attestations {
+            let verdict = match f.passed {
+                Some(true) => "passed",
+                Some(false) => "FAILED",
+                None => "-",
+            };
+            println!(
+                "  entry {:>6}  {:<8} {:<7} signature {}  {}",
+                f.index,
+                f.gate,
+                verdict,
+                if f.signature_ok { "ok" } else { "BAD" },
+                if f.included {
+                    "in the last checkpoint"
+                } else {
+                    "not in a checkpoint yet"
+                }
+            );
+        }
+    }
+    Ok(crate::common::verdict(ev.all_signed()))
+}
+
+/// `rampart check ARTIFACT`: admission by the gates `require` names, else
+/// those `[admission]` requires.
+pub fn check(path: &Path, dir: &Path, require: &[GateKind]) -> Result<ExitCode> {
+    let policy = crate::common::load_policy(None)?;
+    let required = if require.is_empty() {
+        &policy.admission.require
+    } else {
+        require
+    };
+    let ev = Project::at(dir).evidence(path)?;
+    let d = decide(&ev, required, &Bar::from_policy(&policy))?;
+    if d.admitted() {
+        println!(
+            "ADMITTED {} (sha256 {}): passing evidence for {}",
+            path.display(),
+            ev.digest,
+            d.required.join(", ")
+        );
+    } else {
+        println!(
+            "REFUSED {} (sha256 {}): {}",
+            path.display(),
+            ev.digest,
+            d.reasons.join("; ")
+        );
+    }
+    Ok(crate::common::verdict(d.admitted()))
 }

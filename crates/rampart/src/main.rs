@@ -2,16 +2,17 @@
 //! arguments, loads the policy, calls a check, renders the report and sets
 //! the exit code; the libraries do the work.
 
-mod attest;
 mod cli;
+mod common;
 mod crypt;
 mod data;
 mod demo;
 mod ledger;
 mod output;
-mod pipeline;
 mod progress;
-mod signing;
+mod run;
+mod scan;
+mod sign;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -48,12 +49,16 @@ fn quiet_on_broken_pipe() {
 }
 
 /// Whether an error is a file's records that could not be read.
-pub(crate) fn is_unread(e: &anyhow::Error) -> bool {
+fn is_unread(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<rampart_table::Error>(),
-            Some(rampart_table::Error::Unread { .. })
-        )
+        c.downcast_ref::<rampart_dataset::Error>()
+            .is_some_and(rampart_dataset::Error::is_unread)
+            || c.downcast_ref::<rampart_gate::Error>()
+                .is_some_and(rampart_gate::Error::is_unread)
+            || matches!(
+                c.downcast_ref::<rampart_table::Error>(),
+                Some(rampart_table::Error::Unread { .. })
+            )
     })
 }
 
@@ -109,7 +114,7 @@ fn json_error(json: bool, code: &str, e: &anyhow::Error) {
 /// An error and its causes, joined by `: `, leaving out a cause whose text
 /// an earlier part already holds (a message that names its I/O error would
 /// otherwise end in "(os error 2)" twice).
-pub(crate) fn error_chain(e: &anyhow::Error) -> String {
+fn error_chain(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();

@@ -1,9 +1,12 @@
+//! What the user sees while work runs: byte bars and spinners on stderr,
+//! drawn only when stderr is a terminal (CI logs stay clean).
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rampart_core::Progress;
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 
-/// A byte-based progress bar on stderr, drawn only when stderr is a
-/// terminal (CI logs stay clean).
+/// A byte-based progress bar.
 #[derive(Clone)]
 pub struct Bar(ProgressBar);
 
@@ -40,8 +43,7 @@ impl Progress for Bar {
     }
 }
 
-/// A spinner with the elapsed time, on stderr when it is a terminal, for
-/// work whose total is not known up front (a compressed dataset).
+/// A spinner with the elapsed time, for work whose total is not known.
 pub fn spinner(message: &str) -> ProgressBar {
     let pb = if std::io::stderr().is_terminal() {
         ProgressBar::new_spinner()
@@ -54,4 +56,35 @@ pub fn spinner(message: &str) -> ProgressBar {
     pb.set_message(message.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
+}
+
+/// The data engines' reads as byte bars, their steps as spinners.
+#[derive(Default)]
+pub struct Watch(Mutex<Option<ProgressBar>>);
+
+impl Watch {
+    fn show(&self, pb: ProgressBar) {
+        if let Ok(mut slot) = self.0.lock() {
+            if let Some(old) = slot.replace(pb) {
+                old.finish_and_clear();
+            }
+        }
+    }
+}
+
+impl rampart_dataset::Watch for Watch {
+    fn read(&self, message: &str) -> Option<rampart_table::ProgressHook> {
+        let bar = Bar::new(true);
+        bar.set_message(message);
+        self.show(bar.0.clone());
+        Some(rampart_table::ProgressHook(Arc::new(bar)))
+    }
+    fn step(&self, message: &str) {
+        self.show(spinner(message));
+    }
+    fn done(&self) {
+        if let Some(pb) = self.0.lock().ok().and_then(|mut s| s.take()) {
+            pb.finish_and_clear();
+        }
+    }
 }

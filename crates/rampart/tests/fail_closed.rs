@@ -1,6 +1,8 @@
 //! A gate never passes what it did not fully read (docs/fail-closed.md):
 //! each test here failed open on the code before it.
 
+#![cfg(test)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

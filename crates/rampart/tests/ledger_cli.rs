@@ -1,6 +1,8 @@
 //! `rampart ledger` as a user runs it: init, append, checkpoint, verify,
 //! and a row edited in the SQLite file behind the tool's back.
 
+#![cfg(test)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -2,6 +2,7 @@
 //! points, many times. After each kill the ledger verifies, and every
 //! entry whose index was printed (acknowledged) is there with its bytes.
 
+#![cfg(test)]
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,7 @@
 //! `rampart data pii scan` as a user runs it.
 
+#![cfg(test)]
+
 use std::process::Command;
 
 #[test]

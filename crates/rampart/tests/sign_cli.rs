@@ -1,6 +1,8 @@
 //! `rampart keygen | sign | verify | digest` as a user runs them: files
 //! written, exit codes, messages naming what differs, `--scan`.
 
+#![cfg(test)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

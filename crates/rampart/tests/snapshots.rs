@@ -8,6 +8,8 @@
 //! exactly. `UPDATE_SNAPSHOTS=1 cargo test --test snapshots` rewrites them
 //! (never under CI, where a missing or different snapshot fails).
 
+#![cfg(test)]
+
 use base64::Engine;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -31,3 +31,39 @@ pub fn json(report: &Report, fail_on: crate::Severity) -> String {
     s.push('\n');
     s
 }
+
+/// One line per rule: id, default severity, summary.
+pub fn rules_short(rules: &[&crate::Rule]) -> String {
+    let mut s = String::new();
+    for r in rules {
+        s.push_str(&format!(
+            "{:<24} {:<9} {}\n",
+            r.id,
+            r.default_severity.as_str(),
+            r.summary
+        ));
+    }
+    s.push_str("\n`rampart rules ID` explains one rule; `rampart rules` explains all.\n");
+    s
+}
+
+/// Every rule explained: summary, description, fix, references.
+pub fn rules_long(rules: &[&crate::Rule]) -> String {
+    let mut s = String::new();
+    for (i, r) in rules.iter().enumerate() {
+        if i > 0 {
+            s.push_str("\n────────\n\n");
+        }
+        s.push_str(&format!(
+            "{} ({}): {}\n\n{}\n\n{}\n\nFix: {}\n",
+            r.id, r.name, r.default_severity, r.summary, r.description, r.fix
+        ));
+        if !r.references.is_empty() {
+            s.push_str("\nReferences:\n");
+            for refr in r.references {
+                s.push_str(&format!("  - {refr}\n"));
+            }
+        }
+    }
+    s
+}

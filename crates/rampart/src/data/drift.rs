@@ -1,16 +1,12 @@
-//! `rampart data drift REFERENCE CURRENT`: the command over
-//! `rampart_profile::drift`.
+//! `rampart data drift REFERENCE CURRENT`.
 
-use super::{
-    load_policy, read_profile, record_attestation, summarise, warn_skipped, workers, Common,
-    Masking, Summarised,
-};
+use super::{settings, warn, Common, Masking};
+use crate::common::{print_json, record_details, verdict};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use rampart_profile::drift::{compare, Method, Options, Report, Side, DEFAULT_DISTANCE_THRESHOLD};
+use rampart_profile::drift::{Method, Options, Report, DEFAULT_DISTANCE_THRESHOLD};
 use rampart_stats::correct::Correction;
-use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
@@ -73,66 +69,18 @@ enum CorrectionArg {
     None,
 }
 
-/// One side: a profile as it is, or a dataset read value by value.
-/// A side as given: a profile, read already, or a dataset to read.
-enum Input {
-    Profile(Box<Side>),
-    Dataset(PathBuf),
-}
-
-fn input(path: &Path) -> Result<Input> {
-    Ok(match read_profile(path)? {
-        Some(profile) => Input::Profile(Box::new(Side::from_profile(&profile))),
-        None => Input::Dataset(path.to_path_buf()),
-    })
-}
-
-/// A side, read on `workers` threads if it is a dataset.
-fn read_side(
-    input: Input,
-    policy: &rampart_pii::transform::Policy,
-    limit: usize,
-    workers: usize,
-) -> Result<Side> {
-    let path = match input {
-        Input::Profile(side) => return Ok(*side),
-        Input::Dataset(path) => path,
-    };
-    let path = path.as_path();
-    let Summarised {
-        columns: samples,
-        dropped,
-        summary,
-    } = summarise(path, policy, workers, move || Side::sample(limit))?;
-    let side = Side::from_samples(summary.records, samples, dropped, limit);
-    warn_skipped(path, &summary);
-    if side.rows == 0 {
-        bail!(
-            "{}: no rows to compare (an empty file, or every row malformed)",
-            path.display()
-        );
-    }
-    Ok(side)
-}
-
 pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
-    let (policy, _) = load_policy(&Masking::default(), &a.common)?;
-    if !(0.0..1.0).contains(&a.alpha) || !(0.0..=1.0).contains(&a.drift_share) {
-        bail!("--alpha must be in [0, 1) and --drift-share in [0, 1]");
-    }
-    if a.distance_threshold.is_some_and(|t| t.is_nan() || t < 0.0) {
-        bail!("--distance-threshold must be a distance, 0 or more");
-    }
-    let method = match a.method {
-        MethodArg::Auto => Method::Auto,
-        MethodArg::Ks => Method::Ks,
-        MethodArg::Chi2 => Method::Chi2,
-        MethodArg::Psi => Method::Psi,
-        MethodArg::JensenShannon => Method::JensenShannon,
-        MethodArg::Wasserstein => Method::Wasserstein,
-    };
+    let started = rampart_evidence::Started::now();
+    let s = settings(&Masking::default(), &a.common)?;
     let o = Options {
-        method,
+        method: match a.method {
+            MethodArg::Auto => Method::Auto,
+            MethodArg::Ks => Method::Ks,
+            MethodArg::Chi2 => Method::Chi2,
+            MethodArg::Psi => Method::Psi,
+            MethodArg::JensenShannon => Method::JensenShannon,
+            MethodArg::Wasserstein => Method::Wasserstein,
+        },
         alpha: a.alpha,
         threshold: a.distance_threshold.unwrap_or(DEFAULT_DISTANCE_THRESHOLD),
         correction: match a.correction {
@@ -142,84 +90,41 @@ pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
         },
         drift_share: a.drift_share,
     };
-    let progress = crate::progress::spinner(&format!(
-        "reading {} and {}",
-        a.reference.display(),
-        a.current.display()
-    ));
-    // The datasets among the sides are read at once, sharing the cores.
-    let (r, c) = (input(&a.reference)?, input(&a.current)?);
-    let datasets = [&r, &c]
-        .iter()
-        .filter(|i| matches!(i, Input::Dataset(_)))
-        .count();
-    let each = (workers() / datasets.max(1)).max(1);
-    let (reference, current) = std::thread::scope(|s| {
-        let r = s.spawn(|| read_side(r, &policy, a.exact_limit, each));
-        let c = read_side(c, &policy, a.exact_limit, each);
-        (
-            r.join()
-                .unwrap_or_else(|_| bail!("reading {} failed", a.reference.display())),
-            c,
-        )
-    });
-    progress.finish_and_clear();
-    let (mut reference, mut current) = (reference?, current?);
-    // A profile's masked columns are compared with values masked alike:
-    // both sides, whichever was masked (masking a mask changes nothing).
-    let mut masked = reference.masked_columns();
-    masked.extend(current.masked_columns());
-    if !masked.is_empty() {
-        let mask =
-            |column: &str, value: &str| super::mask_personal(column, value, policy.threshold);
-        reference.mask_columns(&masked, &mask);
-        current.mask_columns(&masked, &mask);
-    }
-    for (side, rows) in [(&a.reference, reference.rows), (&a.current, current.rows)] {
-        if rows == 0 {
-            bail!(
-                "{}: no rows: drift from or to nothing cannot be judged",
-                side.display()
-            );
-        }
-    }
-    let report = compare(&reference, &current, &o);
-    if report.tested == 0 && report.missing.is_empty() && report.added.is_empty() {
-        print_report(&report);
+    let watch = crate::progress::Watch::default();
+    let d = rampart_dataset::drift::drift(
+        &a.reference,
+        &a.current,
+        &o,
+        a.exact_limit,
+        s.masking.threshold,
+        &s.reading,
+        &watch,
+    )?;
+    warn(&d.warnings);
+    if d.untestable() {
+        print_report(&d.report);
         bail!(
             "no column could be tested ({} shared: identifiers, free text, or null on both sides): drift cannot be judged, so this is not a pass; compare columns of categories or numbers",
-            report.columns.len()
+            d.report.columns.len()
         );
     }
-    let schema_changed = !report.missing.is_empty() || !report.added.is_empty();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print_json(&d.report)?;
     } else {
-        print_report(&report);
+        print_report(&d.report);
     }
-    let passed = !report.dataset_drift && !schema_changed;
-    let predicate = json!({
-        "passed": passed,
-        "method": report.method,
-        "correction": report.correction,
-        "rows": report.rows,
-        "tested": report.tested,
-        "drifted": report.columns.iter().filter(|c| c.drifted).map(|c| &c.column).collect::<Vec<_>>(),
-        "drift_share": report.drift_share,
-        "missing": report.missing,
-        "added": report.added,
-    });
-    record_attestation(
-        &a.common,
+    let inputs = [a.reference.clone(), a.current.clone()];
+    let ledger = a.common.ledger();
+    record_details(
+        ledger,
         "data-drift",
-        &[a.reference.clone(), a.current.clone()],
-        predicate,
+        &inputs,
+        d.passed(),
+        "default",
+        started,
+        d.details(),
     )?;
-    Ok(if passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(verdict(d.passed()))
 }
 
 fn print_report(r: &Report) {

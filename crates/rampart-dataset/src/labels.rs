@@ -1,13 +1,14 @@
-//! `rampart data poison --label-issues` / `--pred-probs`: label errors by
-//! confident learning, over `rampart_profile::labels`.
+//! Label errors by confident learning (as cleanlab's
+//! `find_label_issues`), over `rampart_profile::labels`: out-of-fold
+//! probabilities from the built-in model or from a file.
 
-use super::{detect, options, Features, PoisonArgs};
-use anyhow::{bail, Result};
-use rampart_pii::transform::Policy;
-use rampart_profile::duplicates::Finding;
+use crate::error::{invalid, Error};
+use crate::poison::{Features, LabelIssues, LabelModelInfo};
+use crate::watch::step;
+use crate::{detect, Reading, Watch};
+use rampart_profile::duplicates::{Finding, FindingKind};
 use rampart_profile::labels::{find_label_issues, out_of_fold, Probabilities, Settings};
 use rampart_table::{Cell, Visitor};
-use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -49,7 +50,10 @@ impl Visitor for ProbabilityVisitor {
     }
 }
 
-fn read_probabilities(path: &Path, policy: &Policy) -> Result<(Vec<String>, Vec<f64>, u64)> {
+fn read_probabilities(
+    path: &Path,
+    reading: &Reading,
+) -> Result<(Vec<String>, Vec<f64>, u64), Error> {
     let source = detect(path)?;
     let mut v = ProbabilityVisitor {
         columns: Vec::new(),
@@ -57,12 +61,12 @@ fn read_probabilities(path: &Path, policy: &Policy) -> Result<(Vec<String>, Vec<
         rows: 0,
         bad: None,
     };
-    rampart_table::process(&source, &options(policy), &mut v, None)?;
+    rampart_table::process(&source, &reading.options(None), &mut v, None)?;
     if let Some(bad) = v.bad {
-        bail!("{}: {bad}", path.display());
+        invalid!("{}: {bad}", path.display());
     }
     if v.values.len() as u64 != v.rows * v.columns.len() as u64 {
-        bail!(
+        invalid!(
             "{}: every row needs a probability for each of the {} classes ({})",
             path.display(),
             v.columns.len(),
@@ -89,41 +93,44 @@ fn class_indices(classes: &[String], given: &[Option<String>]) -> Result<Vec<usi
         .collect()
 }
 
-/// The label-issue finding of `a.path` from its features and labels, and
+/// The label-issue finding of `path` from its features and labels, and
 /// what the probabilities came from.
-pub(super) fn label_issues(
-    a: &PoisonArgs,
-    policy: &Policy,
+pub(crate) fn label_issues(
+    path: &Path,
+    label: Option<&str>,
+    settings: &LabelIssues,
+    reading: &Reading,
     f: &Features,
-) -> Result<(Option<Finding>, serde_json::Value)> {
-    let Some(label) = a.label.as_deref() else {
-        bail!("label issues need --label");
+    watch: &dyn Watch,
+) -> Result<(Option<Finding>, LabelModelInfo), Error> {
+    let Some(label) = label else {
+        invalid!("label issues need --label");
     };
     let started = std::time::Instant::now();
     let given = &f.labels;
     let rows = &f.builder.rows;
-    let (classes, labels, probabilities, model) = match &a.pred_probs {
-        Some(path) => {
-            let (classes, values, rows) = read_probabilities(path, policy)?;
+    let (classes, labels, probabilities, model) = match &settings.pred_probs {
+        Some(probs) => {
+            let (classes, values, rows) = read_probabilities(probs, reading)?;
             if rows != given.len() as u64 {
-                bail!(
+                invalid!(
                     "{} has {rows} rows of probabilities, {} has {} rows: they must match one to one, in order",
+                    probs.display(),
                     path.display(),
-                    a.path.display(),
                     given.len()
                 );
             }
             let labels = class_indices(&classes, given).map_err(|missing| {
-                anyhow::anyhow!(
+                Error::invalid(format!(
                     "label {missing:?} of {} has no column of probabilities",
-                    a.path.display()
-                )
+                    path.display()
+                ))
             })?;
             (
                 classes,
                 labels,
                 values,
-                format!("probabilities from {}", path.display()),
+                format!("probabilities from {}", probs.display()),
             )
         }
         None => {
@@ -131,30 +138,31 @@ pub(super) fn label_issues(
             classes.sort();
             classes.dedup();
             if classes.len() > MAX_CLASSES {
-                bail!(
+                invalid!(
                     "{}: --label {label} has {} values; the built-in model learns at most {MAX_CLASSES} classes: give --pred-probs from your own model",
-                    a.path.display(),
+                    path.display(),
                     classes.len()
                 );
             }
             // Every label is a class: the classes are the labels.
             let labels = class_indices(&classes, given).unwrap_or_default();
             let x = f.builder.one_hot(MAX_LEVELS);
-            let progress = crate::progress::spinner(&format!(
-                "logistic regression, {} folds over {} rows",
-                a.folds,
-                labels.len()
-            ));
-            let settings = Settings {
-                folds: usize::from(a.folds),
-                seed: a.seed,
+            let fit = Settings {
+                folds: settings.folds,
+                seed: settings.seed,
                 ..Settings::default()
             };
-            let p = out_of_fold(&x, &labels, classes.len(), settings);
-            progress.finish_and_clear();
+            let message = format!(
+                "logistic regression, {} folds over {} rows",
+                settings.folds,
+                labels.len()
+            );
+            let p = step(watch, &message, || {
+                out_of_fold(&x, &labels, classes.len(), fit)
+            });
             let model = format!(
                 "logistic regression (L2, C = 1), {} folds, {} features from {} columns{}",
-                a.folds,
+                settings.folds,
                 x.columns,
                 f.plan.len(),
                 if f.left_out.is_empty() {
@@ -171,11 +179,11 @@ pub(super) fn label_issues(
         classes: classes.len(),
     };
     let issues = find_label_issues(&labels, &p);
-    let info = json!({
-        "model": model,
-        "classes": classes,
-        "seconds": started.elapsed().as_secs_f64(),
-    });
+    let info = LabelModelInfo {
+        model,
+        classes: classes.clone(),
+        seconds: started.elapsed().as_secs_f64(),
+    };
     let mut flagged: Vec<(f64, usize)> = Vec::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for (i, _) in issues.iter().enumerate().filter(|(_, f)| **f) {
@@ -211,7 +219,7 @@ pub(super) fn label_issues(
     drop.sort_unstable();
     Ok((
         Some(Finding {
-            kind: "label-issue",
+            kind: FindingKind::LabelIssue,
             rows: shown,
             count: flagged.len() as u64,
             labels: Vec::new(),

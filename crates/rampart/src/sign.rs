@@ -1,10 +1,12 @@
 //! `rampart keygen | sign | verify | digest`: thin commands over
-//! rampart-sign and rampart-attest.
+//! rampart-sign, with verification run as the pipeline's verify gate.
 
+use crate::common::{load_policy, record, record_details};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use rampart_attest::{Bundle, KeyKind, PublicKey, SigningKey};
-use rampart_sign::{HashType, Method, Options, Trust};
+use rampart_attest::{KeyKind, SigningKey};
+use rampart_gate::{Context as GateContext, Gate, Report};
+use rampart_sign::{default_signature, signature_inside, HashType, Method, Options};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -160,28 +162,6 @@ pub struct DigestArgs {
     hash: HashArgs,
 }
 
-pub fn default_signature(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("model.sig")
-    } else {
-        let mut s = path.as_os_str().to_owned();
-        s.push(".sig");
-        PathBuf::from(s)
-    }
-}
-
-/// The signature's path relative to the folder, when it lies inside it.
-pub fn inside(root: &Path, sig: &Path) -> Option<String> {
-    let root = root.canonicalize().ok()?;
-    let parent = sig
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let dir = parent.canonicalize().ok()?;
-    let rel = dir.strip_prefix(&root).ok()?.join(sig.file_name()?);
-    Some(rel.to_string_lossy().replace('\\', "/"))
-}
-
 fn options(h: &HashArgs) -> Result<Options> {
     if h.method == MethodArg::Shards && h.shard_size == 0 {
         bail!("--shard-size must be positive");
@@ -215,11 +195,6 @@ fn options(h: &HashArgs) -> Result<Options> {
     })
 }
 
-fn read(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the {what} {}", path.display()))
-}
-
 pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
     let kind = match a.algorithm {
         Algorithm::P256 => KeyKind::P256,
@@ -237,8 +212,8 @@ pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
             );
         }
     }
-    write_new(&private, key.to_pem()?.as_bytes(), 0o600)?;
-    write_new(&public, key.public().to_pem()?.as_bytes(), 0o644)?;
+    rampart_core::write_new(&private, key.to_pem()?.as_bytes(), 0o600)?;
+    rampart_core::write_new(&public, key.public().to_pem()?.as_bytes(), 0o644)?;
     println!(
         "{kind} key pair: {} (private, keep it secret) and {} (public)",
         private.display(),
@@ -247,40 +222,17 @@ pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Creates a file that must not exist yet, with `mode` on Unix.
-pub fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<()> {
-    use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut f = match o.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
-            "{} exists, and is never overwritten: write to a new path, or move it away first",
-            path.display()
-        ),
-        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
-    };
-    f.write_all(data)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
 pub fn sign(a: &SignArgs) -> Result<ExitCode> {
-    let key = SigningKey::from_pem(&read(&a.key, "private key")?)
-        .with_context(|| format!("{}", a.key.display()))?;
+    let started = rampart_evidence::Started::now();
+    let text = std::fs::read_to_string(&a.key)
+        .with_context(|| format!("cannot read the private key {}", a.key.display()))?;
+    let key = SigningKey::from_pem(&text).with_context(|| format!("{}", a.key.display()))?;
     let sig_path = a
         .signature
         .clone()
         .unwrap_or_else(|| default_signature(&a.path));
     let mut opts = options(&a.hash)?;
-    if let Some(rel) = inside(&a.path, &sig_path) {
+    if let Some(rel) = signature_inside(&a.path, &sig_path) {
         opts.ignore_paths.push(rel);
     }
     let cache = cache(&a.path, a.no_cache);
@@ -292,9 +244,9 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
     let bundle = match &a.cert {
         None => rampart_sign::sign(&manifest, &key)?,
         Some(cert) => {
-            let mut chain = pem_certificates(cert)?;
+            let mut chain = rampart_sign::pem_certificates(cert)?;
             for c in &a.chain {
-                chain.extend(pem_certificates(c)?);
+                chain.extend(rampart_sign::pem_certificates(c)?);
             }
             rampart_sign::sign_with_certificate(&manifest, &key, &chain)
                 .with_context(|| format!("{}", cert.display()))?
@@ -302,19 +254,13 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
     };
     rampart_core::write_atomic(&sig_path, &bundle.to_json())
         .with_context(|| format!("cannot write the signature {}", sig_path.display()))?;
-    if let Some(dir) = crate::attest::ledger_dir(None) {
-        let predicate = serde_json::json!({
-            "passed": true,
-            "signature": sig_path,
-            "resources": manifest.resources.len(),
-            "root_digest": manifest.root_digest()?,
-        });
-        let idx = crate::attest::record(&dir, "sign", std::slice::from_ref(&a.path), predicate)?;
-        eprintln!(
-            "attestation: entry {idx} of the ledger in {}",
-            dir.display()
-        );
-    }
+    let details = serde_json::json!({
+        "signature": sig_path,
+        "resources": manifest.resources.len(),
+        "root_digest": manifest.root_digest()?,
+    });
+    let inputs = std::slice::from_ref(&a.path);
+    record_details(None, "sign", inputs, true, "default", started, details)?;
     println!(
         "signed {} ({} resources, root sha256 {}) with a {} key: {}",
         a.path.display(),
@@ -332,7 +278,7 @@ pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
     // the digest printed is the root that was (or will be) signed.
     let mut opts = options(&a.hash)?;
     opts.ignore_paths
-        .extend(inside(&a.path, &default_signature(&a.path)));
+        .extend(signature_inside(&a.path, &default_signature(&a.path)));
     let m = rampart_sign::digest_with(&a.path, &opts, None, &bar);
     bar.finish();
     let m = m?;
@@ -340,128 +286,54 @@ pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Verification problems that mean "not what was signed" (exit 1) rather
-/// than "cannot tell" (exit 2).
-fn is_verification_failure(e: &rampart_sign::Error) -> bool {
-    use rampart_attest::Error as A;
-    match e {
-        rampart_sign::Error::Attest(a) => matches!(
-            a,
-            A::BadSignature(_)
-                | A::WrongKey(_)
-                | A::PayloadType { .. }
-                | A::Statement(_)
-                | A::Certificate(_)
-        ),
-        // A link or special file the signature's rules refuse is content
-        // that was not signed: a failed verification, named.
-        rampart_sign::Error::Manifest(_)
-        | rampart_sign::Error::Symlink(_)
-        | rampart_sign::Error::Escapes(_)
-        | rampart_sign::Error::NotAFile(_) => true,
-        _ => false,
-    }
-}
-
-fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
-    rampart_attest::certificates_from_pem(&read(path, "certificate")?)
-        .with_context(|| format!("{}", path.display()))
-}
-
-/// What a verifier trusts: the public key in `key`, else the root
-/// certificates in `ca`.
-pub fn trust(key: Option<&Path>, ca: &[PathBuf]) -> Result<Trust> {
-    Ok(match key {
-        Some(k) => Trust::Key(
-            PublicKey::from_pem(&read(k, "public key")?)
-                .with_context(|| format!("{}", k.display()))?,
-        ),
-        None => {
-            let mut roots = Vec::new();
-            for c in ca {
-                roots.extend(pem_certificates(c)?);
-            }
-            Trust::Roots(roots)
-        }
-    })
-}
-
-/// Reads and parses a signature file.
-pub fn read_bundle(path: &Path) -> Result<Bundle> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read the signature {}", path.display()))?;
-    Bundle::from_json(&bytes).with_context(|| format!("{}", path.display()))
-}
-
 pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
-    let trust = trust(a.key.as_deref(), &a.ca)?;
-    let method = match &trust {
-        Trust::Key(k) => format!("{} key", k.kind()),
-        Trust::Roots(r) => format!("certificate chain to one of {} trusted roots", r.len()),
-    };
-    let sig_path = a
-        .signature
-        .clone()
-        .unwrap_or_else(|| default_signature(&a.path));
-    let mut bundle = read_bundle(&sig_path)?;
+    let mut gate = rampart_gate::Verify::from_files(
+        a.path.clone(),
+        a.key.as_deref(),
+        &a.ca,
+        a.signature.clone(),
+    )?;
     if let Some(cert) = &a.cert {
-        let chain = pem_certificates(cert)?;
-        bundle.set_certificates(&chain);
+        gate.certificates = Some(rampart_sign::pem_certificates(cert)?);
     }
-    let mut ignore = a.ignore_paths.clone();
-    if let Some(rel) = inside(&a.path, &sig_path) {
-        ignore.push(rel);
-    }
-    let cache = cache(&a.path, a.no_cache);
+    gate.ignore = a.ignore_paths.clone();
+    gate.ignore_unsigned = a.ignore_unsigned_files;
+    gate.cache = cache(&a.path, a.no_cache);
     let bar = crate::progress::Bar::new(true);
-    let result = rampart_sign::verify(
-        &bundle,
-        &trust,
-        &a.path,
-        &ignore,
-        a.ignore_unsigned_files,
-        cache.as_ref(),
-        &bar,
-    );
-    bar.finish();
-    save(cache.as_ref());
-    let verified = match result {
-        Ok(v) => v,
-        Err(e) if is_verification_failure(&e) => {
-            return failed(a, &format!("{}: {e}", sig_path.display()), None)
-        }
-        Err(e) => return Err(e.into()),
+    let ctx = GateContext {
+        policy: &rampart_core::Policy::default(),
+        progress: &bar,
+        watch: &rampart_dataset::Quiet,
     };
-    if let Some(dir) = crate::attest::ledger_dir(None) {
-        let predicate = serde_json::json!({
-            "passed": verified.diff.is_empty(),
-            "signature": sig_path,
-            "trust": method,
-            "diff": verified.diff,
-        });
-        let idx = crate::attest::record(&dir, "verify", std::slice::from_ref(&a.path), predicate)?;
-        eprintln!(
-            "attestation: entry {idx} of the ledger in {}",
-            dir.display()
-        );
-    }
-    if !verified.diff.is_empty() {
-        let msg = format!(
-            "{} does not match its signature: {}",
-            a.path.display(),
-            verified.diff
-        );
-        return failed(a, &msg, Some(&verified.diff));
-    }
+    let outcome = gate.run(&ctx);
+    bar.finish();
+    save(gate.cache.as_ref());
+    let outcome = outcome?;
+    record(None, &outcome, "default")?;
+    let Report::Verify(v) = &outcome.report else {
+        bail!("the verify gate gave no verification");
+    };
+    let sig_path = &gate.signature;
+    let verified = match (&v.verified, outcome.passed) {
+        (Some(verified), true) => verified,
+        (verified, _) => {
+            let msg = match verified {
+                Some(_) => format!("{} {}", a.path.display(), outcome.summary),
+                None => outcome.summary.clone(),
+            };
+            return failed(a, &msg, verified.as_ref().map(|v| &v.diff));
+        }
+    };
     if a.json {
         let v = serde_json::json!({"verified": true, "path": a.path, "signature": sig_path, "resources": verified.signed.resources.len(), "root_digest": verified.signed.root_digest()?});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::common::print_json(&v)?;
     } else {
         println!(
-            "verified {}: {} resources match the signature {} ({method})",
+            "verified {}: {} resources match the signature {} ({})",
             a.path.display(),
             verified.signed.resources.len(),
             sig_path.display(),
+            gate.method()
         );
     }
     if !a.scan {
@@ -470,18 +342,17 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     // Scan a private copy of the files, verified again: the bytes scanned
     // are the bytes verified, whatever happens to the folder meanwhile.
     let tmp = tempfile::tempdir().context("cannot create a temporary folder for the snapshot")?;
+    let mut ignore = gate.ignore.clone();
+    ignore.extend(signature_inside(&a.path, sig_path));
     let opts = verified.signed.serialization.options(&ignore);
     let snap = rampart_sign::snapshot(&a.path, tmp.path(), &opts)?;
     let copy = rampart_sign::digest(&snap, &opts)?;
     if copy.resources != verified.actual.resources {
-        return failed(
-            a,
-            "the files changed while they were copied for the scan; verify again",
-            None,
-        );
+        let msg = "the files changed while they were copied for the scan; verify again";
+        return failed(a, msg, None);
     }
-    let policy = crate::cli::load_policy(None)?;
-    let mut report = crate::cli::scan_report(std::slice::from_ref(&snap), &policy, true)?;
+    let policy = load_policy(None)?;
+    let mut report = crate::scan::report(std::slice::from_ref(&snap), &policy, true)?;
     let (from, to) = (snap.display().to_string(), a.path.display().to_string());
     for f in &mut report.findings {
         if let Some(rest) = f.location.path.strip_prefix(&from) {
@@ -497,17 +368,13 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     if !report.errors.is_empty() {
         return Ok(ExitCode::from(2));
     }
-    Ok(if report.fails(policy.fail_on) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::common::verdict(!report.fails(policy.fail_on)))
 }
 
 fn failed(a: &VerifyArgs, msg: &str, diff: Option<&rampart_sign::Diff>) -> Result<ExitCode> {
     if a.json {
         let v = serde_json::json!({"verified": false, "path": a.path, "error": msg, "diff": diff});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::common::print_json(&v)?;
     }
     eprintln!("verification FAILED: {msg}");
     Ok(ExitCode::from(1))

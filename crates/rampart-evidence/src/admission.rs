@@ -1,0 +1,329 @@
+//! Admission: does an artifact's evidence satisfy the policy?
+//!
+//! The newest attestation of each required gate decides. It must verify,
+//! be in the last checkpoint, have passed, and meet admission's own
+//! [`Bar`]: admission never trusts the pass flag a run chose alone (a
+//! scan run with `--fail-on critical` passed by its own lights, but its
+//! counts are judged here again).
+
+use crate::{Error, Evidence};
+use rampart_core::{GateKind, Policy, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What admission judges evidence by: `[admission]` with its defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    /// scan: findings at or above this refuse the artifact.
+    pub fail_on: Severity,
+    /// pii: evidence made with a laxer (higher) score threshold is refused.
+    pub threshold: f32,
+    /// risk: the smallest k, and l when a sensitive column was measured.
+    pub min_k: u64,
+    pub min_l: u64,
+}
+
+impl Bar {
+    pub fn from_policy(policy: &Policy) -> Self {
+        let a = &policy.admission;
+        Bar {
+            fail_on: a.fail_on.unwrap_or(policy.fail_on),
+            threshold: a.threshold.unwrap_or(0.5),
+            min_k: a.min_k.unwrap_or(5),
+            min_l: a.min_l.unwrap_or(2),
+        }
+    }
+}
+
+/// The verdict, with every reason for a refusal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub required: Vec<&'static str>,
+    /// Empty when admitted.
+    pub reasons: Vec<String>,
+}
+
+impl Decision {
+    pub fn admitted(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// Judges `evidence` for every gate in `required`.
+pub fn decide(evidence: &Evidence, required: &[GateKind], bar: &Bar) -> Result<Decision, Error> {
+    if required.is_empty() {
+        return Err(Error::NothingRequired);
+    }
+    let mut reasons = Vec::new();
+    for &kind in required {
+        let gate = kind.name();
+        match evidence.latest(kind.attested_as()) {
+            None => reasons.push(format!("no {gate} attestation for this artifact")),
+            Some(f) if !f.signature_ok => reasons.push(format!(
+                "the {gate} attestation (entry {}) has a bad signature",
+                f.index
+            )),
+            Some(f) if !f.included => reasons.push(format!(
+                "the {gate} attestation (entry {}) is not in a checkpoint yet (run `rampart ledger checkpoint`)",
+                f.index
+            )),
+            Some(f) if f.passed != Some(true) => reasons.push(format!(
+                "the latest {gate} run (entry {}) failed",
+                f.index
+            )),
+            Some(f) => {
+                if let Some(why) = short_of(kind, &f.predicate, bar) {
+                    reasons.push(format!(
+                        "the latest {gate} run (entry {}) does not meet the admission policy: {why}",
+                        f.index
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Decision {
+        required: required.iter().map(|g| g.name()).collect(),
+        reasons,
+    })
+}
+
+/// What admission reads of a scan's predicate.
+#[derive(Deserialize)]
+struct ScanEvidence {
+    counts: Option<BTreeMap<String, u64>>,
+    fail_on: Option<String>,
+}
+
+/// What admission reads of a PII scan's predicate.
+#[derive(Deserialize)]
+struct PiiEvidence {
+    threshold: Option<f64>,
+    #[serde(default)]
+    files: Vec<PiiFile>,
+}
+
+#[derive(Deserialize)]
+struct PiiFile {
+    #[serde(default)]
+    skipped: u64,
+}
+
+/// What admission reads of a re-identification risk predicate.
+#[derive(Deserialize)]
+struct RiskEvidence {
+    k: Option<u64>,
+    l: Option<u64>,
+    sensitive: Option<String>,
+    #[serde(default)]
+    skipped: u64,
+}
+
+/// Why the newest evidence of `gate` does not meet the bar, judged from
+/// what it measured rather than from the pass flag its run chose.
+fn short_of(gate: GateKind, p: &serde_json::Value, bar: &Bar) -> Option<String> {
+    fn read<T: for<'de> Deserialize<'de>>(p: &serde_json::Value) -> Result<T, String> {
+        T::deserialize(p).map_err(|e| format!("its predicate cannot be read ({e})"))
+    }
+    match gate {
+        GateKind::Scan => {
+            let s: ScanEvidence = match read(p) {
+                Ok(s) => s,
+                Err(e) => return Some(e),
+            };
+            let Some(counts) = s.counts else {
+                return Some("it records no counts by severity".into());
+            };
+            let over: Vec<String> = Severity::ALL
+                .iter()
+                .filter(|s| **s >= bar.fail_on)
+                .filter_map(|s| {
+                    let c = counts.get(s.as_str()).copied().unwrap_or(0);
+                    (c > 0).then(|| format!("{c} {s}"))
+                })
+                .collect();
+            if !over.is_empty() {
+                return Some(format!(
+                    "it has {} findings, at or above admission's fail_on {} (the run used fail_on {})",
+                    over.join(", "),
+                    bar.fail_on,
+                    s.fail_on.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        GateKind::Pii => {
+            let s: PiiEvidence = match read(p) {
+                Ok(s) => s,
+                Err(e) => return Some(e),
+            };
+            match s.threshold {
+                None => return Some("it records no score threshold".into()),
+                Some(t) if t > f64::from(bar.threshold) + 1e-6 => {
+                    return Some(format!(
+                        "it was made with threshold {t}, laxer than admission's {}",
+                        bar.threshold
+                    ))
+                }
+                _ => {}
+            }
+            let skipped: u64 = s.files.iter().map(|f| f.skipped).sum();
+            if skipped > 0 {
+                return Some(format!("{skipped} records were skipped unread"));
+            }
+        }
+        GateKind::Risk => {
+            let s: RiskEvidence = match read(p) {
+                Ok(s) => s,
+                Err(e) => return Some(e),
+            };
+            let k = s.k.unwrap_or(0);
+            if k < bar.min_k {
+                return Some(format!("k = {k}, under admission's min_k {}", bar.min_k));
+            }
+            if s.sensitive.is_some() {
+                let l = s.l.unwrap_or(0);
+                if l < bar.min_l {
+                    return Some(format!("l = {l}, under admission's min_l {}", bar.min_l));
+                }
+            }
+            if s.skipped > 0 {
+                return Some("records were skipped unread".into());
+            }
+        }
+        GateKind::Sign | GateKind::Verify => {}
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Outcome, Project, Started};
+    use serde_json::json;
+
+    fn bar() -> Bar {
+        Bar::from_policy(&Policy::default())
+    }
+
+    fn scan(project: &Project, model: &std::path::Path, passed: bool, high: u64) -> u64 {
+        project
+            .record(&Outcome {
+                gate: "scan",
+                inputs: &[model.to_path_buf()],
+                passed,
+                policy_sha256: "default",
+                started: Started::now(),
+                details: json!({"fail_on": "critical", "counts": {"critical": 0, "high": high}}),
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn the_newest_signed_checkpointed_passing_run_that_meets_the_bar_admits() {
+        let d = tempfile::tempdir().unwrap();
+        let project = Project::at(d.path().join(".rampart"));
+        project.init(Project::DEFAULT_ORIGIN).unwrap();
+        let model = d.path().join("model.bin");
+        std::fs::write(&model, b"weights").unwrap();
+        let judge = |p: &Project| decide(&p.evidence(&model).unwrap(), &[GateKind::Scan], &bar());
+
+        let e = judge(&project).unwrap();
+        assert_eq!(e.reasons, ["no scan attestation for this artifact"]);
+
+        assert_eq!(scan(&project, &model, true, 0), 0);
+        let e = judge(&project).unwrap();
+        assert!(e.reasons[0].contains("not in a checkpoint"), "{e:?}");
+        project.checkpoint().unwrap();
+        assert!(judge(&project).unwrap().admitted());
+
+        // Passed by its own fail_on (critical), but has a high finding:
+        // admission's fail_on (medium) refuses it.
+        scan(&project, &model, true, 1);
+        project.checkpoint().unwrap();
+        let e = judge(&project).unwrap();
+        assert!(e.reasons[0].contains("1 high"), "{e:?}");
+        assert!(e.reasons[0].contains("fail_on critical"), "{e:?}");
+
+        scan(&project, &model, false, 0);
+        project.checkpoint().unwrap();
+        let e = judge(&project).unwrap();
+        assert!(e.reasons[0].contains("failed"), "{e:?}");
+
+        // Other bytes are another artifact, with no evidence.
+        std::fs::write(&model, b"weights, changed").unwrap();
+        assert!(!judge(&project).unwrap().admitted());
+        assert!(matches!(
+            decide(&project.evidence(&model).unwrap(), &[], &bar()),
+            Err(Error::NothingRequired)
+        ));
+    }
+
+    #[test]
+    fn every_predicate_has_the_header() {
+        let d = tempfile::tempdir().unwrap();
+        let project = Project::at(d.path().join(".rampart"));
+        project.init(Project::DEFAULT_ORIGIN).unwrap();
+        let data = d.path().join("data.csv");
+        std::fs::write(&data, b"a\n1\n").unwrap();
+        let started = Started::now();
+        project
+            .record(&Outcome {
+                gate: "reid-risk",
+                inputs: std::slice::from_ref(&data),
+                passed: false,
+                policy_sha256: "abc",
+                started,
+                details: json!({"k": 1, "passed": true}),
+            })
+            .unwrap();
+        let ev = project.evidence(&data).unwrap();
+        let a = &ev.attestations[0];
+        assert!(a.signature_ok && !a.included);
+        // The header wins over the details: the outcome says failed.
+        assert_eq!(a.passed, Some(false));
+        let h: crate::Header = serde_json::from_value(a.predicate.clone()).unwrap();
+        assert_eq!(h.gate, "reid-risk");
+        assert_eq!(h.policy_sha256, "abc");
+        assert_eq!(h.tool_version, env!("CARGO_PKG_VERSION"));
+        assert!(h.started <= h.finished);
+        assert_eq!(a.predicate["k"], 1);
+        // Details that are not an object are refused, not recorded.
+        let bad = Outcome {
+            details: json!([1]),
+            ..Outcome {
+                gate: "x",
+                inputs: &[],
+                passed: true,
+                policy_sha256: "",
+                started,
+                details: json!({}),
+            }
+        };
+        assert!(matches!(project.record(&bad), Err(Error::Predicate { .. })));
+    }
+
+    #[test]
+    fn risk_and_pii_evidence_is_judged_by_its_numbers() {
+        let b = bar();
+        let risk = |p| short_of(GateKind::Risk, &p, &b);
+        assert!(risk(json!({"k": 3})).unwrap().contains("k = 3"));
+        assert!(risk(json!({"k": 9, "sensitive": "dx", "l": 1}))
+            .unwrap()
+            .contains("l = 1"));
+        assert_eq!(risk(json!({"k": 9, "sensitive": null, "l": null})), None);
+        assert!(risk(json!({"k": 9, "skipped": 2})).is_some());
+        assert!(risk(json!({"k": "nine"}))
+            .unwrap()
+            .contains("cannot be read"));
+        let pii = |p| short_of(GateKind::Pii, &p, &b);
+        assert!(pii(json!({})).unwrap().contains("no score threshold"));
+        assert!(pii(json!({"threshold": 0.9})).unwrap().contains("laxer"));
+        assert!(pii(json!({"threshold": 0.5, "files": [{"skipped": 1}]})).is_some());
+        assert_eq!(
+            pii(json!({"threshold": 0.4, "files": [{"skipped": 0}]})),
+            None
+        );
+        assert!(short_of(GateKind::Scan, &json!({}), &b)
+            .unwrap()
+            .contains("no counts"));
+    }
+}

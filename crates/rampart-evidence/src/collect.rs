@@ -1,0 +1,131 @@
+//! Every attestation the ledger holds about one artifact.
+
+use crate::{Error, Project};
+use rampart_attest::{Envelope, Statement, IN_TOTO_PAYLOAD_TYPE};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One attestation found about an artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attestation {
+    /// Its index in the ledger.
+    pub index: u64,
+    /// The gate as attested (`scan`, `pii-scan`...).
+    pub gate: String,
+    /// Whether the run passed by its own lights (None: not recorded).
+    pub passed: Option<bool>,
+    #[serde(skip)]
+    pub predicate: Value,
+    /// The signature verifies with the project's attestation key.
+    #[serde(rename = "signature_verified")]
+    pub signature_ok: bool,
+    /// Covered by the last checkpoint, whose root the entry still hashes
+    /// to.
+    #[serde(rename = "in_checkpoint")]
+    pub included: bool,
+    /// When the run finished (Unix seconds).
+    pub time: String,
+}
+
+/// What the ledger says about an artifact.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub artifact: PathBuf,
+    /// The digest that names it ([`rampart_sign::artifact_digest`]).
+    pub digest: String,
+    /// In ledger order, oldest first.
+    pub attestations: Vec<Attestation>,
+}
+
+impl Evidence {
+    /// The newest attestation of `gate` (as attested).
+    pub fn latest(&self, gate: &str) -> Option<&Attestation> {
+        self.attestations.iter().rev().find(|a| a.gate == gate)
+    }
+
+    /// Whether every attestation's signature verifies.
+    pub fn all_signed(&self) -> bool {
+        self.attestations.iter().all(|a| a.signature_ok)
+    }
+}
+
+impl Project {
+    /// Every attestation in the ledger about `artifact`'s digest, each
+    /// with its signature and checkpoint inclusion checked. Entries that
+    /// are not attestations (bytes appended with `ledger append`) are not
+    /// about any artifact and are passed over.
+    pub fn evidence(&self, artifact: &Path) -> Result<Evidence, Error> {
+        let digest = rampart_sign::artifact_digest(artifact).map_err(|source| Error::Digest {
+            path: artifact.to_path_buf(),
+            source,
+        })?;
+        let l = self.ledger()?;
+        let key = self.public_key()?;
+        let ledger_error = |source| Error::Ledger {
+            dir: self.dir().to_path_buf(),
+            source,
+        };
+        let checkpoint = l.last_checkpoint().map_err(ledger_error)?;
+        let mut found = Vec::new();
+        for index in 0..l.size() {
+            let Some(entry) = l.entry(index).map_err(ledger_error)? else {
+                continue;
+            };
+            let Some(st) = statement(&entry) else {
+                continue;
+            };
+            if !st
+                .subject
+                .iter()
+                .any(|s| s.digest.get("sha256") == Some(&digest))
+            {
+                continue;
+            }
+            let signature_ok = serde_json::from_slice::<Envelope>(&entry)
+                .is_ok_and(|env| env.verify(&key, IN_TOTO_PAYLOAD_TYPE).is_ok());
+            let included = checkpoint.as_ref().is_some_and(|(size, root, _)| {
+                index < *size
+                    && l.tree()
+                        .inclusion_proof(index, *size)
+                        .ok()
+                        .is_some_and(|p| {
+                            rampart_ledger::verify_inclusion(
+                                &rampart_ledger::leaf_hash(&entry),
+                                index,
+                                *size,
+                                &p,
+                                root,
+                            )
+                            .is_ok()
+                        })
+            });
+            let text = |k: &str| {
+                st.predicate
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            found.push(Attestation {
+                index,
+                gate: text("gate").unwrap_or_else(|| "?".into()),
+                passed: st.predicate.get("passed").and_then(Value::as_bool),
+                time: text("finished").unwrap_or_default(),
+                predicate: st.predicate,
+                signature_ok,
+                included,
+            });
+        }
+        Ok(Evidence {
+            artifact: artifact.to_path_buf(),
+            digest,
+            attestations: found,
+        })
+    }
+}
+
+/// The statement in a ledger entry, when the entry is an attestation.
+fn statement(entry: &[u8]) -> Option<Statement> {
+    let env = serde_json::from_slice::<Envelope>(entry).ok()?;
+    Statement::from_payload(&env.payload, None).ok()
+}

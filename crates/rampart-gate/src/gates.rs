@@ -1,0 +1,291 @@
+//! The gates: the model scanner, signature verification, personal data
+//! and re-identification risk.
+
+use crate::{Context, Error, Gate, Outcome, Report, Verification};
+use rampart_core::{Check, Severity};
+use rampart_evidence::Started;
+use rampart_sign::Trust;
+use std::path::PathBuf;
+
+/// `scan`: code that runs when a model is loaded.
+pub struct Scan {
+    pub inputs: Vec<PathBuf>,
+    /// Findings at or above this fail [default: the policy's fail_on].
+    pub fail_on: Option<Severity>,
+}
+
+/// The scanner's report of `paths` with the policy applied (overrides,
+/// suppressions). Inputs that could not be read are in its `errors`.
+pub fn scan_report(
+    paths: &[PathBuf],
+    policy: &rampart_core::Policy,
+    progress: &dyn rampart_core::Progress,
+) -> Result<rampart_core::Report, Error> {
+    let scanner =
+        rampart_scan::Scanner::from_policy(&policy.scan).map_err(|message| Error::Policy {
+            path: policy
+                .source
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            message,
+        })?;
+    let mut report = scanner.run(paths, progress).map_err(Error::Scan)?;
+    policy.apply(&mut report);
+    Ok(report)
+}
+
+impl Gate for Scan {
+    fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
+        let started = Started::now();
+        let report = scan_report(&self.inputs, ctx.policy, ctx.progress)?;
+        let fail_on = self.fail_on.unwrap_or(ctx.policy.fail_on);
+        let passed = !report.fails(fail_on) && report.errors.is_empty();
+        let c = report.counts();
+        let summary = format!(
+            "{} findings ({} critical, {} high, {} medium) against fail_on {}{}",
+            report.findings.len(),
+            c.critical,
+            c.high,
+            c.medium,
+            fail_on,
+            if report.errors.is_empty() {
+                String::new()
+            } else {
+                format!("; {} inputs unreadable", report.errors.len())
+            }
+        );
+        let findings = report
+            .findings
+            .iter()
+            .filter(|f| f.severity > Severity::Info)
+            .cloned()
+            .collect();
+        Ok(Outcome {
+            gate: "scan",
+            inputs: self.inputs.clone(),
+            passed,
+            summary,
+            findings,
+            warnings: Vec::new(),
+            report: Report::Scan {
+                report: Box::new(report),
+                fail_on,
+            },
+            started,
+        })
+    }
+}
+
+/// `verify`: a model file or folder against its signature.
+pub struct Verify {
+    pub path: PathBuf,
+    pub trust: Trust,
+    pub signature: PathBuf,
+    /// The signature's certificates replaced by these (DER), if given.
+    pub certificates: Option<Vec<Vec<u8>>>,
+    /// Paths to leave out besides those the signature lists.
+    pub ignore: Vec<String>,
+    /// Files the signature does not list are not a failure.
+    pub ignore_unsigned: bool,
+    /// Digests of unchanged files reused from this cache.
+    pub cache: Option<rampart_sign::Cache>,
+}
+
+impl Verify {
+    /// Trusting `key` (a public key file) or else the roots in `ca`, with
+    /// the signature at `signature` or the default place.
+    pub fn from_files(
+        path: PathBuf,
+        key: Option<&std::path::Path>,
+        ca: &[PathBuf],
+        signature: Option<PathBuf>,
+    ) -> Result<Self, Error> {
+        if key.is_some() != ca.is_empty() {
+            return Err(Error::Config(
+                "a verify gate needs exactly one of key or ca".into(),
+            ));
+        }
+        let trust = rampart_sign::trust_from_files(key, ca)?;
+        let signature = signature.unwrap_or_else(|| rampart_sign::default_signature(&path));
+        Ok(Verify {
+            path,
+            trust,
+            signature,
+            certificates: None,
+            ignore: Vec::new(),
+            ignore_unsigned: false,
+            cache: None,
+        })
+    }
+
+    /// How the signer is trusted, for people.
+    pub fn method(&self) -> String {
+        match &self.trust {
+            Trust::Key(k) => format!("{} key", k.kind()),
+            Trust::Roots(r) => format!("certificate chain to one of {} trusted roots", r.len()),
+        }
+    }
+}
+
+/// Verification problems that mean "not what was signed" (the gate
+/// fails) rather than "cannot tell" (the gate cannot run).
+fn is_verification_failure(e: &rampart_sign::Error) -> bool {
+    use rampart_attest::Error as A;
+    match e {
+        rampart_sign::Error::Attest(a) => matches!(
+            a,
+            A::BadSignature(_)
+                | A::WrongKey(_)
+                | A::PayloadType { .. }
+                | A::Statement(_)
+                | A::Certificate(_)
+        ),
+        // A link or special file the signature's rules refuse is content
+        // that was not signed: a failed verification, named.
+        rampart_sign::Error::Manifest(_)
+        | rampart_sign::Error::Symlink(_)
+        | rampart_sign::Error::Escapes(_)
+        | rampart_sign::Error::NotAFile(_) => true,
+        _ => false,
+    }
+}
+
+impl Gate for Verify {
+    fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
+        let started = Started::now();
+        let mut bundle = rampart_sign::read_bundle(&self.signature)?;
+        if let Some(chain) = &self.certificates {
+            bundle.set_certificates(chain);
+        }
+        let mut ignore = self.ignore.clone();
+        ignore.extend(rampart_sign::signature_inside(&self.path, &self.signature));
+        let result = rampart_sign::verify(
+            &bundle,
+            &self.trust,
+            &self.path,
+            &ignore,
+            self.ignore_unsigned,
+            self.cache.as_ref(),
+            ctx.progress,
+        );
+        let (passed, summary, verified, failure) = match result {
+            Ok(v) if v.diff.is_empty() => (
+                true,
+                format!("{} resources match the signature", v.signed.resources.len()),
+                Some(v),
+                None,
+            ),
+            Ok(v) => {
+                let s = format!("does not match its signature: {}", v.diff);
+                (false, s, Some(v), None)
+            }
+            Err(e) if is_verification_failure(&e) => {
+                let s = format!("{}: {e}", self.signature.display());
+                (false, s.clone(), None, Some(s))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Outcome {
+            gate: "verify",
+            inputs: vec![self.path.clone()],
+            passed,
+            summary,
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            report: Report::Verify(Box::new(Verification {
+                signature: self.signature.clone(),
+                trust: self.method(),
+                verified,
+                failure,
+            })),
+            started,
+        })
+    }
+}
+
+/// `pii`: personal data in datasets.
+pub struct PiiScan {
+    pub inputs: Vec<PathBuf>,
+    /// Matches scoring below this are ignored.
+    pub threshold: f32,
+    pub reading: rampart_dataset::Reading,
+    /// Most matches listed (all are counted); 0 lists every one.
+    pub max_matches: usize,
+}
+
+impl Gate for PiiScan {
+    fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
+        let started = Started::now();
+        let scan = rampart_dataset::pii::scan(
+            &self.inputs,
+            &self.reading,
+            self.threshold,
+            self.max_matches,
+            ctx.watch,
+        )?;
+        let total = scan.total();
+        let summary = if total == 0 {
+            format!("no personal data at or above {}", self.threshold)
+        } else {
+            let listed: Vec<String> = scan
+                .counts
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            format!(
+                "{total} matches at or above {}: {}",
+                self.threshold,
+                listed.join(", ")
+            )
+        };
+        Ok(Outcome {
+            gate: "pii-scan",
+            inputs: self.inputs.clone(),
+            passed: scan.passed(),
+            summary,
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            report: Report::Pii(Box::new(scan)),
+            started,
+        })
+    }
+}
+
+/// `risk`: re-identification risk of one dataset.
+pub struct RiskCheck {
+    pub path: PathBuf,
+    pub quasi: Vec<String>,
+    pub sensitive: Option<String>,
+    pub min_k: u64,
+    pub min_l: u64,
+    /// Most row numbers listed for classes under k.
+    pub max_rows: usize,
+    pub reading: rampart_dataset::Reading,
+}
+
+impl Gate for RiskCheck {
+    fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
+        let started = Started::now();
+        let q = rampart_dataset::risk::Query {
+            path: &self.path,
+            quasi: &self.quasi,
+            sensitive: self.sensitive.as_deref(),
+            min_k: self.min_k,
+            min_l: self.min_l,
+            max_rows: self.max_rows,
+        };
+        let inputs = vec![self.path.clone()];
+        let report = rampart_dataset::risk::measure(&q, &self.reading, ctx.watch)?;
+        Ok(Outcome {
+            gate: "reid-risk",
+            inputs,
+            passed: report.passed,
+            summary: report.summary(),
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            report: Report::Risk(Box::new(report)),
+            started,
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! Rampart's gates, one way.
+//!
+//! A [`Gate`] examines artifacts and returns an [`Outcome`]: passed or
+//! not, a one-line summary, a typed [`Report`] (the gate's own result and
+//! the body of its attestation), findings and warnings. Every front end
+//! runs gates through here, so the same gate leaves the same evidence
+//! whether `rampart scan`, `rampart run` or a server started it:
+//! [`Outcome::record`] writes it to the ledger with the common
+//! [`rampart_evidence::Header`].
+//!
+//! [`pipeline::run`] runs the stages of `rampart.toml` ([`GateSpec`]s)
+//! and [`render`] turns their results into a table, JSON, JUnit XML,
+//! HTML or SARIF. Nothing here prints or exits.
+//!
+//! [`GateSpec`]: rampart_core::GateSpec
+
+mod gates;
+mod outcome;
+
+pub mod pipeline;
+pub mod render;
+
+pub use gates::{scan_report, PiiScan, RiskCheck, Scan, Verify};
+pub use outcome::{Outcome, Report, Verification};
+
+use std::path::PathBuf;
+
+/// A gate: what it examines and how it judges it.
+pub trait Gate {
+    /// Runs the gate. `Err` means it could not run (an unreadable key, a
+    /// bad option); a gate that ran and failed is `Ok` with
+    /// `passed == false`.
+    fn run(&self, ctx: &Context) -> Result<Outcome, Error>;
+}
+
+/// What every gate run needs besides its own settings.
+pub struct Context<'a> {
+    /// The policy (`rampart.toml`, or the defaults).
+    pub policy: &'a rampart_core::Policy,
+    /// Bytes of model files scanned or hashed.
+    pub progress: &'a dyn rampart_core::Progress,
+    /// Reads and steps of the data gates.
+    pub watch: &'a dyn rampart_dataset::Watch,
+}
+
+/// The rules every gate can report, for `rampart rules` and SARIF.
+pub fn catalog() -> rampart_core::Catalog {
+    rampart_core::Catalog::new(&[rampart_scan::RULES, rampart_table::RULES])
+}
+
+/// SHA-256 of the policy file, or `default` when there is none: what
+/// attestations record as `policy_sha256`.
+pub fn policy_digest(policy: &rampart_core::Policy) -> String {
+    match &policy.source {
+        Some(p) => std::fs::read(p)
+            .map(|b| rampart_evidence::sha256_hex(&b))
+            .unwrap_or_else(|_| "unreadable".into()),
+        None => "default".into(),
+    }
+}
+
+/// Why a gate could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scanner settings of the policy are not valid.
+    #[error("invalid policy {path}: {message}")]
+    Policy { path: String, message: String },
+    /// The scanner could not run at all.
+    #[error("{0}")]
+    Scan(String),
+    #[error(transparent)]
+    Dataset(#[from] rampart_dataset::Error),
+    #[error(transparent)]
+    Sign(#[from] rampart_sign::Error),
+    #[error(transparent)]
+    Evidence(#[from] rampart_evidence::Error),
+    /// A gate the pipeline cannot run as configured.
+    #[error("{0}")]
+    Config(String),
+    #[error("stage {stage}: {source}")]
+    Stage {
+        stage: String,
+        #[source]
+        source: Box<Error>,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Records of a dataset could not be read: the gate failed on its
+    /// input rather than on its configuration.
+    pub fn is_unread(&self) -> bool {
+        match self {
+            Error::Dataset(d) => d.is_unread(),
+            Error::Stage { source, .. } => source.is_unread(),
+            _ => false,
+        }
+    }
+}

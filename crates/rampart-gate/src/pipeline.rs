@@ -1,0 +1,294 @@
+//! `rampart run`: the stages of `rampart.toml`, in order, each gate
+//! attested in the ledger when the project has one.
+
+use crate::{Context, Error, Gate, Outcome, Report};
+use rampart_core::{GateKind, GateSpec, Policy};
+use rampart_evidence::{Project, Started};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One gate's line in a pipeline's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateResult {
+    /// The gate as attested.
+    pub gate: String,
+    /// Its inputs as the policy names them.
+    pub inputs: Vec<String>,
+    pub passed: bool,
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_index: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<rampart_core::Finding>,
+    /// The gate could not run (its summary says why): the run is an
+    /// error, not only a failure.
+    #[serde(skip)]
+    pub error: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageResult {
+    pub name: String,
+    pub passed: bool,
+    pub gates: Vec<GateResult>,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Results {
+    pub stages: Vec<StageResult>,
+    /// Gates that could not run.
+    pub errors: usize,
+    /// The size of the ledger checkpoint signed at the end, if any.
+    pub checkpoint: Option<u64>,
+    /// The stage that failed and stopped the run (without keep_going).
+    pub stopped_at: Option<String>,
+}
+
+impl Results {
+    pub fn passed(&self) -> bool {
+        self.stages.iter().all(|s| s.passed)
+    }
+}
+
+/// What a front end hears as the run goes.
+pub trait Observer {
+    fn gate_started(&self, stage: &str, gate: GateKind) {
+        let _ = (stage, gate);
+    }
+    fn gate_finished(&self, stage: &str, result: &GateResult) {
+        let _ = (stage, result);
+    }
+}
+
+/// An [`Observer`] that hears nothing.
+pub struct Unobserved;
+impl Observer for Unobserved {}
+
+/// A run to make.
+pub struct Run<'a> {
+    pub policy: &'a Policy,
+    /// Stages to run, by name, in the policy's order (empty: all).
+    pub stages: &'a [String],
+    /// Run later stages even after one fails.
+    pub keep_going: bool,
+    /// Where to record each gate (None: nowhere).
+    pub project: Option<&'a Project>,
+}
+
+/// Paths in a policy are relative to the policy file's folder.
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// The gate a policy entry describes, its paths resolved against `base`.
+pub fn gate_of(spec: &GateSpec, base: &Path) -> Result<Box<dyn Gate>, Error> {
+    let inputs: Vec<PathBuf> = spec.inputs().iter().map(|p| resolve(base, p)).collect();
+    let reading = |encoding: &Option<String>| match encoding {
+        Some(label) => rampart_dataset::Reading::default().with_encoding(label),
+        None => Ok(rampart_dataset::Reading::default()),
+    };
+    let one = |what: &str| -> Result<PathBuf, Error> {
+        match inputs.as_slice() {
+            [path] => Ok(path.clone()),
+            _ => Err(Error::Config(format!(
+                "a {} gate takes exactly one input ({what})",
+                spec.kind().name()
+            ))),
+        }
+    };
+    Ok(match spec {
+        GateSpec::Scan(g) => Box::new(crate::Scan {
+            inputs,
+            fail_on: g.fail_on,
+        }),
+        GateSpec::Verify(g) => {
+            let key = g.key.as_deref().map(|k| resolve(base, k));
+            let ca: Vec<PathBuf> = g.ca.iter().map(|c| resolve(base, c)).collect();
+            let signature = g.signature.as_deref().map(|s| resolve(base, s));
+            let path = one("the model folder or file")?;
+            Box::new(crate::Verify::from_files(
+                path,
+                key.as_deref(),
+                &ca,
+                signature,
+            )?)
+        }
+        GateSpec::Pii(g) => Box::new(crate::PiiScan {
+            inputs,
+            threshold: g.threshold.unwrap_or(0.5),
+            reading: reading(&g.encoding)?,
+            // The gate counts every match; it lists none.
+            max_matches: 1,
+        }),
+        GateSpec::Risk(g) => Box::new(crate::RiskCheck {
+            path: one("the dataset")?,
+            quasi: g.quasi.clone(),
+            sensitive: g.sensitive.clone(),
+            min_k: g.min_k.unwrap_or(5),
+            min_l: g.min_l.unwrap_or(2),
+            max_rows: 20,
+            reading: reading(&g.encoding)?,
+        }),
+    })
+}
+
+/// A data gate whose input held records that could not be read: failed,
+/// and attested as failed.
+fn unread(spec: &GateSpec, base: &Path, e: &Error, started: Started) -> Outcome {
+    let summary = format!("DATA-UNREAD {e}");
+    Outcome {
+        gate: spec.kind().attested_as(),
+        inputs: spec.inputs().iter().map(|p| resolve(base, p)).collect(),
+        passed: false,
+        summary: summary.clone(),
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        report: Report::Unread { message: summary },
+        started,
+    }
+}
+
+/// Runs one gate of the policy and records it.
+fn run_gate(
+    spec: &GateSpec,
+    base: &Path,
+    ctx: &Context,
+    project: Option<&Project>,
+    policy_sha256: &str,
+) -> Result<GateResult, Error> {
+    let started = Started::now();
+    let outcome = match gate_of(spec, base).and_then(|g| g.run(ctx)) {
+        Ok(o) => o,
+        Err(e) if e.is_unread() => unread(spec, base, &e, started),
+        Err(e) => return Err(e),
+    };
+    let ledger_index = project
+        .map(|p| outcome.record(p, policy_sha256))
+        .transpose()?;
+    Ok(GateResult {
+        gate: outcome.gate.to_string(),
+        inputs: names(spec),
+        passed: outcome.passed,
+        summary: outcome.summary,
+        ledger_index,
+        findings: outcome.findings,
+        error: false,
+    })
+}
+
+/// A gate's inputs as the policy names them, for reports.
+fn names(spec: &GateSpec) -> Vec<String> {
+    spec.inputs()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+/// The folder a policy's paths are relative to.
+pub fn base_of(policy: &Policy) -> PathBuf {
+    policy
+        .source
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs the stages. A gate that could not run fails its stage and counts
+/// in [`Results::errors`]; the run goes on as after a failure.
+pub fn run(r: &Run, observer: &dyn Observer) -> Result<Results, Error> {
+    let policy = r.policy;
+    if policy.stages.is_empty() {
+        return Err(Error::Config(
+            "the policy has no [[stage]]; see `rampart init` or docs/pipelines.md".into(),
+        ));
+    }
+    for s in r.stages {
+        if !policy.stages.iter().any(|st| &st.name == s) {
+            let known: Vec<&str> = policy.stages.iter().map(|s| s.name.as_str()).collect();
+            return Err(Error::Config(format!(
+                "no stage {s:?} in the policy (stages: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    let base = base_of(policy);
+    let policy_sha256 = crate::policy_digest(policy);
+    let ctx = Context {
+        policy,
+        progress: &rampart_core::NoProgress,
+        watch: &rampart_dataset::Quiet,
+    };
+    let mut results = Results {
+        stages: Vec::new(),
+        errors: 0,
+        checkpoint: None,
+        stopped_at: None,
+    };
+    for stage in policy
+        .stages
+        .iter()
+        .filter(|s| r.stages.is_empty() || r.stages.contains(&s.name))
+    {
+        let mut gates = Vec::new();
+        for spec in &stage.gates {
+            observer.gate_started(&stage.name, spec.kind());
+            let g = run_gate(spec, &base, &ctx, r.project, &policy_sha256).unwrap_or_else(|e| {
+                results.errors += 1;
+                let e = Error::Stage {
+                    stage: stage.name.clone(),
+                    source: Box::new(e),
+                };
+                GateResult {
+                    gate: spec.kind().attested_as().to_string(),
+                    inputs: names(spec),
+                    passed: false,
+                    summary: format!("error: {}", chain(&e)),
+                    ledger_index: None,
+                    findings: Vec::new(),
+                    error: true,
+                }
+            });
+            observer.gate_finished(&stage.name, &g);
+            gates.push(g);
+        }
+        let passed = gates.iter().all(|g| g.passed);
+        results.stages.push(StageResult {
+            name: stage.name.clone(),
+            passed,
+            gates,
+        });
+        if !passed && !r.keep_going {
+            results.stopped_at = Some(stage.name.clone());
+            break;
+        }
+    }
+    // Checkpoint the ledger, so that the run's attestations can be proven.
+    if let Some(p) = r.project {
+        results.checkpoint = Some(p.checkpoint()?);
+    }
+    Ok(results)
+}
+
+/// An error and its causes, joined by `: `, leaving out a cause whose
+/// text an earlier part already holds.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut cause: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}

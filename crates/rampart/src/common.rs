@@ -1,0 +1,101 @@
+//! What every command shares: the policy, the evidence project, and
+//! writing what it made.
+
+use anyhow::{Context, Result};
+use rampart_core::Policy;
+use rampart_evidence::Project;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// `--config FILE`, else `rampart.toml` here or in the nearest parent,
+/// else the defaults.
+pub fn load_policy(config: Option<&Path>) -> Result<Policy> {
+    let path = match config {
+        Some(p) => Some(p.to_path_buf()),
+        None => {
+            Policy::discover(&std::env::current_dir().context("cannot read the current directory")?)
+        }
+    };
+    match path {
+        Some(p) => Ok(Policy::load(&p)?),
+        None => Ok(Policy::default()),
+    }
+}
+
+/// Records a gate run in the project's ledger (`--ledger DIR`, else
+/// `.rampart` when it holds one) and says where.
+pub fn record(
+    ledger: Option<&Path>,
+    outcome: &rampart_gate::Outcome,
+    policy_sha256: &str,
+) -> Result<()> {
+    if let Some(project) = Project::find(ledger) {
+        let idx = outcome.record(&project, policy_sha256)?;
+        said(idx, &project);
+    }
+    Ok(())
+}
+
+/// Records an outcome that is not a gate's (a signature, a masking) in
+/// the same way.
+pub fn record_details(
+    ledger: Option<&Path>,
+    gate: &str,
+    inputs: &[PathBuf],
+    passed: bool,
+    policy_sha256: &str,
+    started: rampart_evidence::Started,
+    details: serde_json::Value,
+) -> Result<()> {
+    if let Some(project) = Project::find(ledger) {
+        let idx = project.record(&rampart_evidence::Outcome {
+            gate,
+            inputs,
+            passed,
+            policy_sha256,
+            started,
+            details,
+        })?;
+        said(idx, &project);
+    }
+    Ok(())
+}
+
+fn said(idx: u64, project: &Project) {
+    eprintln!(
+        "attestation: entry {idx} of the ledger in {}",
+        project.dir().display()
+    );
+}
+
+/// Exit 0 when passed, 1 when not.
+pub fn verdict(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes `text` to `output` atomically, or to stdout.
+pub fn emit(text: &str, output: Option<&Path>) -> Result<()> {
+    use std::io::Write;
+    match output {
+        Some(p) => rampart_core::write_atomic(p, text.as_bytes())
+            .with_context(|| format!("cannot write {}", p.display())),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("cannot write to stdout"),
+    }
+}

@@ -1,0 +1,483 @@
+//! `rampart data ...`: the data gates' arguments, over rampart-dataset
+//! (which reads and checks) and rampart-gate (which records the PII and
+//! risk gates as the pipeline does).
+
+mod drift;
+mod pii;
+mod poison;
+mod quality;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use rampart_dataset::Reading;
+use rampart_profile::duplicates::FindingKind;
+use rampart_table::BadInput;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct DataArgs {
+    #[command(subcommand)]
+    command: DataCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum DataCommand {
+    /// Personal data and secrets: find, mask, unmask.
+    #[command(subcommand)]
+    Pii(PiiCommand),
+    /// Profile datasets in one streaming pass: per column the type, nulls,
+    /// distinct values, min/max/mean/std, quantiles, top values and string
+    /// lengths. Profiles are mergeable: `--merge` combines profiles of
+    /// shards into the profile of the whole.
+    ///
+    /// Example: rampart data profile train.csv -o train.profile.json
+    Profile(ProfileArgs),
+    /// Propose expectations (TOML) from a dataset or its profile: types,
+    /// nulls, uniqueness, ranges, allowed sets, lengths, means, row count,
+    /// all with tolerances. Edit them and commit them.
+    ///
+    /// Example: rampart data suggest train.csv -o expectations.toml
+    Suggest(SuggestArgs),
+    /// Check a dataset against expectations in one streaming pass. Exit 1
+    /// when any fails; failures list the expectation, what was observed
+    /// and sample rows (line numbers; values of personal-data columns
+    /// masked).
+    ///
+    /// Example: rampart data validate new.csv --expect expectations.toml
+    Validate(ValidateArgs),
+    /// Rows to drop before training. Checks run today: exact duplicates
+    /// (values trimmed and lowercased), duplicates with conflicting
+    /// labels (`--label`), leakage of rows that are also in a training set
+    /// (`--leak-from`), outliers (`--outliers`, Isolation Forest), class
+    /// imbalance and under-represented groups (`--groups`), label shift
+    /// (`--reference`), backdoor triggers (with `--label`: a rare word or
+    /// value whose rows nearly all carry one uncommon label), and near
+    /// duplicates and near leaks (`--near 0.8`). Exit 1 on any
+    /// finding; each names its rows by line. `--json` writes a report that
+    /// `rampart data filter` applies.
+    ///
+    /// Example: rampart data poison eval.csv --label y --leak-from train.csv --json > report.json
+    Poison(PoisonArgs),
+    /// Drop the rows that a `rampart data poison --json` report names,
+    /// keeping the format: the repeats of duplicates (the first copy
+    /// stays), every row of a conflicting-label group, every leaked row.
+    /// The report must be of this very file (its SHA-256 is checked). The
+    /// output is written to a temporary file and renamed when complete.
+    ///
+    /// Example: rampart data filter eval.csv eval.clean.csv --drop-findings report.json
+    Filter(FilterArgs),
+    /// Re-identification risk: k-anonymity over quasi-identifier columns
+    /// and l-diversity of a sensitive column. Exit 1 when k (or l) is
+    /// below the minimum.
+    ///
+    /// Example: rampart data risk people.csv --quasi age,zip,sex --sensitive diagnosis --k 5
+    Risk(RiskArgs),
+    /// Drift between a reference and current data, column by column: the
+    /// KS test for numbers, chi-squared for categories (p-values corrected
+    /// for the number of columns, Benjamini-Hochberg by default), with
+    /// PSI, Jensen-Shannon and normalised Wasserstein distances beside.
+    /// Either side may be a dataset or a profile. Exit 1 when at least
+    /// --drift-share of the tested columns drifted, or when columns were
+    /// added or removed.
+    ///
+    /// Example: rampart data drift train.profile.json today.csv
+    Drift(drift::DriftArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum PiiCommand {
+    /// Find personal data and secrets in CSV/TSV, JSON Lines, JSON,
+    /// Parquet or text files (gzip or zstd too), and list the table
+    /// columns that hold them. Exit 1 if anything at or above the score
+    /// threshold is found, 2 on an error.
+    ///
+    /// Example: rampart data pii scan customers.csv --json
+    Scan(ScanArgs),
+    /// Write a copy of a dataset with personal data transformed as a
+    /// policy says, in the same format. Written to a temporary file and
+    /// renamed only when complete.
+    ///
+    /// Example: rampart data pii mask in.csv out.csv --policy mask.toml --key pii.key
+    Mask(MaskArgs),
+    /// Reverse `siv` tokens and `ff1` columns of a masked dataset (with the
+    /// key and policy it was masked with). `hmac` pseudonyms cannot be
+    /// reversed.
+    Unmask(MaskArgs),
+    /// Write a new random 32-byte masking key (hex, mode 0600). Never
+    /// overwrites.
+    Keygen {
+        /// Where to write the key (a new file).
+        path: PathBuf,
+    },
+}
+
+/// The flags of the commands that find personal data.
+#[derive(Args, Debug, Default)]
+struct Masking {
+    /// Masking policy (TOML): threshold, bad_input, encoding, max_bytes,
+    /// and actions per entity and column. See the README.
+    #[arg(long, value_name = "TOML")]
+    policy: Option<PathBuf>,
+    /// Matches of personal data scoring below this (0 to 1) are ignored
+    /// [default: the policy's, else 0.5].
+    #[arg(long)]
+    threshold: Option<f32>,
+}
+
+/// The flags of every command that reads datasets.
+#[derive(Args, Debug)]
+struct Common {
+    /// Records that cannot be read (malformed rows, invalid UTF-8, lines
+    /// over 16 MiB, invalid JSON). reject: read on, then fail with
+    /// DATA-UNREAD naming them (exit 1, nothing written); skip: accept
+    /// them, counted and listed; fail: stop at the first (exit 2).
+    /// [default: reject, or bad_input in the --policy file of the
+    /// commands that take one]
+    #[arg(long, value_enum)]
+    bad_input: Option<BadInputArg>,
+    /// The text encoding of the input when it is not UTF-8 (cp1252,
+    /// latin1, iso-8859-15, shift_jis, utf-16le... any WHATWG label).
+    #[arg(long, value_name = "LABEL")]
+    encoding: Option<String>,
+    /// Most bytes read from a file after decompression; more is an error
+    /// (a decompression bomb, or a file bigger than expected). [default:
+    /// 1 TiB, or max_bytes in the --policy file of the commands that take
+    /// one]
+    #[arg(long)]
+    max_bytes: Option<u64>,
+    /// Ledger folder to record an attestation in [default: .rampart when
+    /// it holds a ledger].
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BadInputArg {
+    Reject,
+    Skip,
+    Fail,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    /// Datasets (CSV/TSV, JSON Lines, JSON, Parquet, text; gzip or zstd
+    /// too).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    masking: Masking,
+    #[command(flatten)]
+    common: Common,
+    /// JSON output.
+    /// Print the report as JSON on stdout, for machines.
+    #[arg(long)]
+    json: bool,
+    /// Most matches listed (all are counted); 0 lists every one.
+    #[arg(long, default_value_t = 10_000)]
+    max_matches: usize,
+}
+
+#[derive(Args, Debug)]
+struct MaskArgs {
+    /// The dataset to read.
+    input: PathBuf,
+    /// Where to write the result, in the input's format (never the input
+    /// itself).
+    output: PathBuf,
+    #[command(flatten)]
+    masking: Masking,
+    #[command(flatten)]
+    common: Common,
+    /// Key file for hmac, siv and ff1 (see `rampart data pii keygen`).
+    #[arg(long)]
+    key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ProfileArgs {
+    /// Datasets, or with --merge, profiles.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Where to write the profile (JSON; written atomically).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The inputs are profiles to merge.
+    #[arg(long)]
+    merge: bool,
+    /// Keep personal data among the values written as it is. By default
+    /// the values in which the PII recognisers find personal data are
+    /// masked (`***** **ith`): these files are meant to be shared and
+    /// committed.
+    #[arg(long)]
+    keep_personal_data: bool,
+    #[command(flatten)]
+    masking: Masking,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct SuggestArgs {
+    /// A dataset, or a profile from `rampart data profile`.
+    path: PathBuf,
+    /// Where to write the expectations (TOML; never overwritten).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Keep personal data among the values written as it is. By default
+    /// the values in which the PII recognisers find personal data are
+    /// masked (`***** **ith`): these files are meant to be shared and
+    /// committed.
+    #[arg(long)]
+    keep_personal_data: bool,
+    #[command(flatten)]
+    masking: Masking,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    /// The dataset to check.
+    path: PathBuf,
+    /// The expectations (TOML).
+    #[arg(long)]
+    expect: PathBuf,
+    /// Print the report as JSON on stdout, for machines.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct PoisonArgs {
+    /// The dataset to check.
+    path: PathBuf,
+    /// The label column: left out of the row comparison, and compared
+    /// within groups of duplicates.
+    #[arg(long)]
+    label: Option<String>,
+    /// A training set: rows of PATH also in it are reported as leaks.
+    #[arg(long)]
+    leak_from: Option<PathBuf>,
+    /// Also find near duplicates (and, with --leak-from, rows near a
+    /// training row): rows whose values and words overlap at least this
+    /// much (Jaccard similarity, estimated by MinHash with LSH), e.g. 0.8.
+    #[arg(long)]
+    near: Option<f64>,
+    /// A clean dataset of the same kind: a label distribution that moved
+    /// from its by more than --max-label-shift is a finding.
+    #[arg(long, requires = "label")]
+    reference: Option<PathBuf>,
+    /// The largest accepted change of the label distribution against
+    /// --reference, in total variation: the share of rows whose label
+    /// would have to change.
+    #[arg(long, default_value_t = 0.1, requires = "reference")]
+    max_label_shift: f64,
+    /// Columns that name groups (sex, region, age band): a value held by
+    /// fewer than --min-share of the rows is an under-represented group.
+    #[arg(long, value_delimiter = ',')]
+    groups: Vec<String>,
+    /// The smallest share of rows a label (class imbalance) or a group
+    /// value should have.
+    #[arg(long, default_value_t = 0.05)]
+    min_share: f64,
+    /// Also look for outliers with an Isolation Forest over every column
+    /// but the label: numbers as they are, columns of at most 1,000
+    /// distinct values (and at most one per two rows) by frequency,
+    /// others (ids, free text) left out.
+    /// Adds two reads of the file: one to type the columns, one for the
+    /// features.
+    #[arg(long)]
+    outliers: bool,
+    /// Rows scoring at least this are reported as outliers (scores run
+    /// from 0 to 1; ordinary rows score about 0.5 or less).
+    #[arg(long, default_value_t = 0.65, requires = "outliers")]
+    outlier_threshold: f64,
+    /// Trees in the forest (1 to 10,000).
+    #[arg(long, default_value_t = 100, requires = "outliers",
+          value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    trees: u16,
+    /// Seed of the forest: the same seed gives the same scores.
+    #[arg(long, default_value_t = 0, requires = "outliers")]
+    seed: u64,
+    /// Write every row's outlier score to this CSV (record, line, score).
+    #[arg(long, requires = "outliers")]
+    scores: Option<PathBuf>,
+    /// Also find label errors by confident learning (as cleanlab's
+    /// find_label_issues): out-of-fold class probabilities from a
+    /// logistic regression trained inside Rampart on the features that
+    /// --outliers uses (numbers standardised, categories one-hot), then
+    /// rows whose label those probabilities contradict.
+    #[arg(long, requires = "label")]
+    label_issues: bool,
+    /// Use these out-of-fold class probabilities instead of training a
+    /// model: a CSV (or any table) with one column per class, named by
+    /// the label values, and one row per row of PATH, in order.
+    #[arg(long, requires = "label")]
+    pred_probs: Option<PathBuf>,
+    /// Folds of the cross-validation for --label-issues (2 to 20).
+    #[arg(long, default_value_t = 5,
+          value_parser = clap::value_parser!(u8).range(2..=20))]
+    folds: u8,
+    /// Print the report as JSON on stdout, for machines.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct FilterArgs {
+    /// The dataset the report was made of.
+    input: PathBuf,
+    /// Where to write the rows kept, in the input's format.
+    output: PathBuf,
+    /// A report of `rampart data poison INPUT --json`.
+    #[arg(long)]
+    drop_findings: PathBuf,
+    /// Only these kinds of findings, comma-separated; all by default.
+    #[arg(long, value_delimiter = ',', value_parser = droppable_kinds())]
+    kinds: Vec<FindingKind>,
+    /// Print the report as JSON on stdout, for machines.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct RiskArgs {
+    /// The dataset to measure.
+    path: PathBuf,
+    /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
+    #[arg(long, value_delimiter = ',', required = true)]
+    quasi: Vec<String>,
+    /// A sensitive column whose values should be diverse in every class.
+    #[arg(long)]
+    sensitive: Option<String>,
+    /// Smallest acceptable equivalence class.
+    #[arg(long, default_value_t = 5)]
+    k: u64,
+    /// Fewest acceptable distinct sensitive values per class.
+    #[arg(long, default_value_t = 2)]
+    l: u64,
+    /// Most row numbers listed for classes under k.
+    #[arg(long, default_value_t = 20)]
+    max_rows: usize,
+    /// Print the report as JSON on stdout, for machines.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run(a: &DataArgs) -> Result<ExitCode> {
+    match &a.command {
+        DataCommand::Pii(PiiCommand::Scan(s)) => pii::scan(s),
+        DataCommand::Pii(PiiCommand::Mask(m)) => pii::mask(m, false),
+        DataCommand::Pii(PiiCommand::Unmask(m)) => pii::mask(m, true),
+        DataCommand::Pii(PiiCommand::Keygen { path }) => pii::keygen(path),
+        DataCommand::Risk(r) => quality::risk(r),
+        DataCommand::Profile(p) => quality::profile(p),
+        DataCommand::Suggest(a) => quality::suggest(a),
+        DataCommand::Validate(a) => quality::validate(a),
+        DataCommand::Poison(a) => poison::poison(a),
+        DataCommand::Filter(a) => poison::filter(a),
+        DataCommand::Drift(a) => drift::drift(a),
+    }
+}
+
+/// `--kinds`: the kinds of finding that name rows to drop, listed in
+/// `--help`.
+fn droppable_kinds() -> impl clap::builder::TypedValueParser<Value = FindingKind> {
+    use clap::builder::TypedValueParser;
+    let names = FindingKind::ALL
+        .iter()
+        .filter(|k| k.droppable())
+        .map(|k| k.name());
+    clap::builder::PossibleValuesParser::new(names).try_map(|s| s.parse::<FindingKind>())
+}
+
+/// The masking policy (`--policy`) and its digest, the reading settings
+/// it and the flags give, and the score threshold.
+struct Settings {
+    masking: rampart_pii::transform::Policy,
+    policy_sha256: String,
+    reading: Reading,
+}
+
+/// Reads `--policy` when given; the flags override what it says.
+fn settings(m: &Masking, c: &Common) -> Result<Settings> {
+    let (mut masking, mut reading, policy_sha256) = match &m.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the policy {}", p.display()))?;
+            let masking = rampart_pii::transform::Policy::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            let reading = Reading::from_policy_text(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            (
+                masking,
+                reading,
+                rampart_evidence::sha256_hex(text.as_bytes()),
+            )
+        }
+        None => Default::default(),
+    };
+    if m.policy.is_none() {
+        reading = Reading::default();
+    }
+    if let Some(t) = m.threshold {
+        if !(0.0..=1.0).contains(&t) {
+            anyhow::bail!("--threshold {t} is not between 0 and 1");
+        }
+        masking.threshold = t;
+    }
+    Ok(Settings {
+        masking,
+        policy_sha256: if m.policy.is_some() {
+            policy_sha256
+        } else {
+            "default".into()
+        },
+        reading: c.apply(reading)?,
+    })
+}
+
+impl Common {
+    /// The flags over `reading`.
+    fn apply(&self, mut reading: Reading) -> Result<Reading> {
+        if let Some(m) = self.max_bytes {
+            reading.max_bytes = Some(m);
+        }
+        if let Some(b) = self.bad_input {
+            reading.bad_input = match b {
+                BadInputArg::Reject => BadInput::Reject,
+                BadInputArg::Skip => BadInput::Skip,
+                BadInputArg::Fail => BadInput::Fail,
+            };
+        }
+        if let Some(e) = &self.encoding {
+            reading = reading.with_encoding(e)?;
+        }
+        Ok(reading)
+    }
+
+    /// The reading settings of a command without a policy file.
+    fn reading(&self) -> Result<Reading> {
+        self.apply(Reading::default())
+    }
+
+    fn ledger(&self) -> Option<&Path> {
+        self.ledger.as_deref()
+    }
+}
+
+/// Names on stderr each warning (records skipped, by line).
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
