@@ -196,10 +196,16 @@ fn handles(text: &str) -> (HashMap<String, Vec<String>>, bool) {
 const MAX_PREFIXES: usize = 32;
 
 /// The length of the tag token that starts `s`: to the `>` of a verbatim
-/// tag, else to the first space or flow indicator.
+/// tag (which holds no white space: an unclosed one ends at the first,
+/// so that the tags after it are still read), else to the first space or
+/// flow indicator.
 fn token_len(s: &str) -> usize {
     if s.starts_with("!<") {
-        return s.find('>').map_or(s.len(), |i| i + 1);
+        return match s.find(|c: char| c == '>' || c.is_whitespace()) {
+            Some(i) if s.get(i..).is_some_and(|r| r.starts_with('>')) => i + 1,
+            Some(i) => i,
+            None => s.len(),
+        };
     }
     s.find(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | '{' | '}' | ',' | '"'))
         .unwrap_or(s.len())
@@ -368,6 +374,16 @@ mod tests {
     fn value_tags_and_plain_yaml_are_not_reported() {
         assert_eq!(found("size: !!python/tuple [1, 2]\nname: !!str x\n"), []);
         assert_eq!(found("model: resnet\nlr: 0.1\n"), []);
+    }
+
+    #[test]
+    fn an_unclosed_verbatim_tag_hides_nothing_after_it() {
+        let f = found("!<\na: !!python/object/apply:os.system [ls]\n");
+        assert!(
+            f.iter()
+                .any(|(s, t)| *s == Severity::Critical && t.ends_with("os.system")),
+            "{f:?}"
+        );
     }
 
     #[test]
