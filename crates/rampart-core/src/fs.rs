@@ -255,6 +255,70 @@ pub fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// An output a command refuses before doing any work.
+fn refused(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// Where `p` is, resolved, whether or not it exists yet.
+fn resolved(p: &Path) -> Option<PathBuf> {
+    if let Ok(c) = p.canonicalize() {
+        return Some(c);
+    }
+    let parent = parent_dir(p).canonicalize().ok()?;
+    Some(parent.join(p.file_name()?))
+}
+
+/// `output` may be written (replaced when it is a file): it is not one of
+/// `inputs` (nor inside an input folder), not a folder, and its folder
+/// exists.
+pub fn check_output(output: &Path, inputs: &[PathBuf]) -> io::Result<()> {
+    if output.is_dir() {
+        return Err(refused(format!(
+            "the output {} is a folder: give a file name",
+            output.display()
+        )));
+    }
+    if let Some(kind) = special_file(output) {
+        return Err(refused(format!("the output {} is {kind}, not a file: renaming a new file over it would replace it; give a file path",
+            output.display()
+        )));
+    }
+    let parent = parent_dir(output);
+    if !parent.is_dir() {
+        return Err(refused(format!(
+            "cannot write {}: the folder {} does not exist",
+            output.display(),
+            parent.display()
+        )));
+    }
+    let out = resolved(output);
+    for input in inputs {
+        let inp = resolved(input);
+        if out.is_some() && out == inp {
+            return Err(refused(format!(
+                "the output {} is the input {}: write to another file",
+                output.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// [`check_output`], and `output` must not exist yet (commands that never
+/// overwrite).
+pub fn check_new_output(output: &Path, inputs: &[PathBuf]) -> io::Result<()> {
+    check_output(output, inputs)?;
+    if output.exists() {
+        return Err(refused(format!(
+            "{} exists: write to a new path (it is never overwritten)",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +376,23 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("no/such/dir/out.json");
         assert!(write_atomic(&p, b"x").is_err());
+    }
+
+    #[test]
+    fn refuses_the_input_a_folder_and_a_missing_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("a.csv");
+        std::fs::write(&f, "x").unwrap();
+        let same = d.path().join(".").join("a.csv");
+        assert!(check_output(&same, std::slice::from_ref(&f)).is_err());
+        assert!(check_output(d.path(), &[]).is_err());
+        assert!(check_output(&d.path().join("no/such/x.json"), &[]).is_err());
+        assert!(check_output(&d.path().join("b.json"), std::slice::from_ref(&f)).is_ok());
+        assert!(check_new_output(&f, &[]).is_err());
+        #[cfg(unix)]
+        assert!(check_output(Path::new("/dev/null"), &[])
+            .unwrap_err()
+            .to_string()
+            .contains("a device"));
     }
 }

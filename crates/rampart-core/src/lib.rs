@@ -19,9 +19,9 @@ pub mod zstd;
 pub use check::{Check, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
 pub use fs::{
-    hf_cache_repo, parent_dir, persist, persist_new, private_temp_beside, remove_pending,
-    remove_stale, special_file, temp_beside, temp_dir_beside, write_atomic, write_atomic_with,
-    write_new,
+    check_new_output, check_output, hf_cache_repo, parent_dir, persist, persist_new,
+    private_temp_beside, remove_pending, remove_stale, special_file, temp_beside, temp_dir_beside,
+    write_atomic, write_atomic_with, write_new,
 };
 pub use policy::{
     Admission, GateKind, GateSpec, PiiGate, Policy, PolicyError, RiskGate, RulePolicy, ScanGate,

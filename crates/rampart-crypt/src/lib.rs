@@ -54,6 +54,97 @@ pub enum To {
     Passphrase(age::secrecy::SecretString),
 }
 
+/// The X25519 recipients given on the command line (`flags`) and in a
+/// recipients file (one per line, `#` comments); a bad one is named by
+/// where it came from (`--recipient`, `FILE:LINE`).
+pub fn recipients(
+    flags: &[String],
+    file: Option<&Path>,
+) -> Result<Vec<age::x25519::Recipient>, Error> {
+    let mut lines: Vec<(String, String)> = flags
+        .iter()
+        .map(|r| ("--recipient".to_string(), r.clone()))
+        .collect();
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f).map_err(read_error(f))?;
+        for (i, l) in text.lines().enumerate() {
+            let l = l.trim();
+            if !l.is_empty() && !l.starts_with('#') {
+                lines.push((format!("{}:{}", f.display(), i + 1), l.to_string()));
+            }
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(from, r)| {
+            r.parse().map_err(|e| {
+                Error::Refused(format!(
+                    "{from}: {r:?} is not an age X25519 recipient (age1...): {e}"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The identities in identity files (`AGE-SECRET-KEY-1...`), and a
+/// passphrase's, for [`decrypt`].
+pub fn identities(
+    files: &[std::path::PathBuf],
+    passphrase: Option<age::secrecy::SecretString>,
+) -> Result<Vec<Box<dyn age::Identity>>, Error> {
+    let mut out: Vec<Box<dyn age::Identity>> = Vec::new();
+    for path in files {
+        let file = age::IdentityFile::from_file(path.display().to_string()).map_err(|e| {
+            Error::Refused(format!(
+                "cannot read the identity file {}: {e}",
+                path.display()
+            ))
+        })?;
+        out.extend(
+            file.into_identities()
+                .map_err(|e| Error::Refused(format!("{}: {e}", path.display())))?,
+        );
+    }
+    if let Some(p) = passphrase {
+        out.push(Box::new(age::scrypt::Identity::new(p)));
+    }
+    if out.is_empty() {
+        refuse!("nothing to decrypt with: give --identity FILE or a passphrase");
+    }
+    Ok(out)
+}
+
+/// A passphrase from the environment variable `env`, else from the first
+/// line of `file`; None when neither is given. An unset variable or an
+/// empty passphrase is an error.
+pub fn passphrase(
+    env: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<age::secrecy::SecretString>, Error> {
+    let p = match (env, file) {
+        (Some(var), _) => match std::env::var(var) {
+            Ok(p) => p,
+            Err(std::env::VarError::NotPresent) => {
+                refuse!("the environment variable {var} is not set")
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                refuse!("the environment variable {var} is not valid UTF-8")
+            }
+        },
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .map_err(read_error(f))?
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        (None, None) => return Ok(None),
+    };
+    if p.is_empty() {
+        refuse!("the passphrase is empty");
+    }
+    Ok(Some(p.into()))
+}
+
 /// What [`encrypt`] wrote.
 #[derive(Debug, Clone, Copy)]
 pub struct Encrypted {

@@ -158,3 +158,77 @@ pub fn drift(
         warnings,
     })
 }
+
+/// The comparison as a table for people, one line per column, and a
+/// verdict line.
+pub fn text(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let num = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+    let p = |x: Option<f64>| {
+        x.map_or("-".to_string(), |v| {
+            if v < 1e-4 {
+                format!("{v:.1e}")
+            } else {
+                format!("{v:.4}")
+            }
+        })
+    };
+    let _ = writeln!(
+        out,
+        "{:<24} {:<16} {:<15} {:>10} {:>9} {:>9} {:>8} {:>8}  drift",
+        "column", "type", "test", "statistic", "p", "p adj.", "PSI", "W/std"
+    );
+    for c in &r.columns {
+        let _ = writeln!(
+            out,
+            "{:<24} {:<16} {:<15} {:>10} {:>9} {:>9} {:>8} {:>8}  {}{}",
+            c.column,
+            c.kind,
+            format!("{}{}", c.test, if c.exact { "" } else { " ~" }),
+            num(c.statistic),
+            p(c.p_value),
+            p(c.p_adjusted),
+            num(c.psi),
+            num(c.wasserstein_norm),
+            if c.drifted { "DRIFT" } else { "-" },
+            c.note
+                .as_deref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default(),
+        );
+    }
+    if r.columns.iter().any(|c| !c.exact) {
+        let _ = writeln!(
+            out,
+            "~ compared through sketches (a profile, or more values than --exact-limit)"
+        );
+    }
+    if !r.missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "schema: missing from the current data: {}",
+            r.missing.join(", ")
+        );
+    }
+    if !r.added.is_empty() {
+        let _ = writeln!(
+            out,
+            "schema: new in the current data: {}",
+            r.added.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} of {} tested columns drifted ({:.0}%; {}, alpha {}); rows {} -> {}; dataset drift: {}",
+        r.drifted,
+        r.tested,
+        r.drift_share * 100.0,
+        r.correction,
+        r.alpha,
+        r.rows[0],
+        r.rows[1],
+        if r.dataset_drift { "YES" } else { "no" }
+    );
+    out
+}

@@ -31,7 +31,7 @@ pub mod risk;
 pub mod validate;
 
 pub use error::Error;
-pub use reading::{detect, require_columns, skipped_note, Reading};
+pub use reading::{detect, require_columns, skipped_note, MaskingPolicy, Reading};
 pub use watch::{Quiet, Watch};
 
 /// The number of threads that summarise columns: one per core.

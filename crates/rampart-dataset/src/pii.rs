@@ -57,6 +57,74 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// The matches, the columns holding personal data, and the counts,
+    /// for people.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        for h in &self.matches {
+            let column = if h.column.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", h.column)
+            };
+            let _ = writeln!(
+                out,
+                "{}:{}:{}{column}  {:<16} {:.2}  {}",
+                h.file, h.line, h.start, h.entity, h.score, h.masked
+            );
+        }
+        for f in self.files.iter().filter(|f| !f.pii_columns.is_empty()) {
+            let _ = writeln!(
+                out,
+                "\n{} ({}, {} records): columns with personal data",
+                f.file, f.format, f.records
+            );
+            for c in &f.pii_columns {
+                let _ = writeln!(
+                    out,
+                    "  {:<24} {:<16} {:>5.1}% of {} values{}  e.g. {}",
+                    c.column,
+                    c.entity,
+                    c.share * 100.0,
+                    c.values,
+                    if c.name_hint { ", named so" } else { "" },
+                    c.examples.join(", ")
+                );
+            }
+        }
+        let summary: Vec<String> = self
+            .counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{} matches{}{}",
+            self.total(),
+            if summary.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", summary.join(", "))
+            },
+            crate::skipped_note(self.files.iter().map(|f| f.skipped).sum())
+        );
+        out
+    }
+
+    /// Records skipped, each by line, and how many in all when more were
+    /// skipped than listed.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for f in &self.files {
+            w.extend(f.problems.iter().map(|p| format!("{p} (skipped)")));
+            if f.skipped as usize > f.problems.len() {
+                w.push(format!("{}: {} records skipped in all", f.file, f.skipped));
+            }
+        }
+        w
+    }
+
     /// Every match counted.
     pub fn total(&self) -> u64 {
         self.counts.values().sum()
@@ -209,6 +277,28 @@ pub struct Masked {
 }
 
 impl Masked {
+    /// What was transformed, by target and action, and where it went,
+    /// for people.
+    pub fn text(&self, output: &Path) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        for ((target, action), n) in &self.tally {
+            let _ = writeln!(out, "{target:<32} {action:<20} {n} values");
+        }
+        for c in &self.dropped_columns {
+            let _ = writeln!(out, "column:{c:<25} drop");
+        }
+        let _ = writeln!(
+            out,
+            "{} records written to {} ({}, {} skipped)",
+            self.records,
+            output.display(),
+            self.format,
+            self.skipped
+        );
+        out
+    }
+
     /// The attestation's details.
     pub fn details(&self, direction: Direction, threshold: f32) -> serde_json::Value {
         let transformed: Vec<serde_json::Value> = self
@@ -514,7 +604,13 @@ pub fn mask(
         failed_count: v.failed_count,
         records: summary.records,
         skipped: summary.skipped,
-        warnings: crate::reading::skipped_warnings(input, &summary),
+        warnings: {
+            let mut w = crate::reading::skipped_warnings(input, &summary);
+            if source.compression == rampart_table::Compression::Zstd {
+                w.push("the input was zstd-compressed; the output is written uncompressed".into());
+            }
+            w
+        },
         format: source.format.name(),
         decompressed: source.compression == rampart_table::Compression::Zstd,
     })

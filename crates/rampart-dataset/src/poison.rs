@@ -102,6 +102,45 @@ impl Report {
         self.findings.is_empty()
     }
 
+    /// The findings for people, a line each, with what the models were
+    /// built from and a summary line.
+    pub fn text(&self, path: &Path, min_share: f64) -> String {
+        use std::fmt::Write;
+        let parquet = rampart_table::detect(path)
+            .is_ok_and(|s| matches!(s.format, rampart_table::Format::Parquet));
+        let place = if parquet { "rows" } else { "lines" };
+        let mut out = String::new();
+        for f in &self.findings {
+            let _ = writeln!(out, "{}", finding_line(f, self.rows, min_share, place));
+        }
+        if let Some(info) = &self.label_issues {
+            let _ = writeln!(out, "label issues: {}", info.model);
+        }
+        if let Some(info) = &self.outliers {
+            let _ = writeln!(
+                out,
+                "outliers: isolation forest over {} columns{}, threshold {}",
+                info.features.len(),
+                if info.left_out.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (left out: {})", info.left_out.join(", "))
+                },
+                info.threshold
+            );
+        }
+        let n = self.findings.len();
+        let _ = writeln!(
+            out,
+            "{}: {} rows, {n} finding{}{}",
+            path.display(),
+            self.rows,
+            if n == 1 { "" } else { "s" },
+            crate::skipped_note(self.skipped)
+        );
+        out
+    }
+
     /// Rows by kind of finding.
     pub fn rows_by_kind(&self) -> BTreeMap<FindingKind, u64> {
         let mut counts = BTreeMap::new();
@@ -114,6 +153,67 @@ impl Report {
     /// The attestation's details.
     pub fn details(&self, label: Option<&str>) -> serde_json::Value {
         serde_json::json!({"passed": self.passed(), "rows": self.rows, "skipped": self.skipped, "rows_by_kind": self.rows_by_kind(), "label": label})
+    }
+}
+
+/// One finding, for people; `place` names what its numbers count
+/// ("lines" of a text file, "rows" of a Parquet file).
+fn finding_line(f: &Finding, rows: u64, min_share: f64, place: &str) -> String {
+    let lines = || {
+        f.rows
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (&f.column, &f.value) {
+        // A trigger: a column's word and its label.
+        (Some(column), Some(value)) => {
+            let labelled = f
+                .labels
+                .first()
+                .and_then(|l| f.counts.get(l))
+                .copied()
+                .unwrap_or(0);
+            format!(
+                "{:<20} {column} holds {value:?} in {} rows, {labelled} of them labelled {}: {place} {}",
+                f.kind,
+                f.count,
+                f.labels.join(", "),
+                lines()
+            )
+        }
+        (Some(column), None) if f.kind == FindingKind::LabelShift => {
+            format!("{:<20} {column}: {}", f.kind, f.labels.join(", "))
+        }
+        // Imbalance: the rare values of a column and their counts.
+        (Some(column), None) => {
+            let few: Vec<String> = f
+                .labels
+                .iter()
+                .map(|v| format!("{v:?} {}", f.counts.get(v).copied().unwrap_or(0)))
+                .collect();
+            format!(
+                "{:<20} {column}: {} of {rows} rows (under {}%)",
+                f.kind,
+                few.join(", "),
+                min_share * 100.0
+            )
+        }
+        _ => {
+            let labels = if f.labels.is_empty() {
+                String::new()
+            } else {
+                format!(" (labels {})", f.labels.join(", "))
+            };
+            let noun = if f.count == 1 { "row" } else { "rows" };
+            format!(
+                "{:<20} {} {noun}{labels}: {place} {}",
+                f.kind,
+                f.count,
+                lines()
+            )
+        }
     }
 }
 

@@ -138,6 +138,39 @@ pub fn mask(profile: &mut Profile, threshold: f32) {
     }
 }
 
+/// The columns of a profile's summary ([`Profile::to_json_text`]) as a
+/// table for people: type, nulls, distinct values, range and mean.
+pub fn summary_table(summary: &[serde_json::Value]) -> String {
+    use std::fmt::Write;
+    let mut out = format!(
+        "{:<24} {:<8} {:>7} {:>10} {:>12} {:>12} {:>12}\n",
+        "column", "type", "null%", "distinct", "min", "max", "mean"
+    );
+    for c in summary {
+        let num = |k: &str| {
+            c.get(k)
+                .and_then(serde_json::Value::as_f64)
+                .map_or("-".to_string(), |x| format!("{x:.4}"))
+        };
+        let text = |k: &str| c.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "{:<24} {:<8} {:>6.1}% {:>10} {:>12} {:>12} {:>12}",
+            text("name"),
+            text("type"),
+            c.get("null_share")
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.0)
+                * 100.0,
+            c.get("distinct").cloned().unwrap_or_default(),
+            num("min"),
+            num("max"),
+            num("mean")
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,21 @@ impl Reading {
         Ok(self)
     }
 
+    /// With the command line's flags over what a policy file said.
+    pub fn with_flags(
+        mut self,
+        bad_input: Option<BadInput>,
+        encoding: Option<&str>,
+        max_bytes: Option<u64>,
+    ) -> Result<Self, Error> {
+        self.bad_input = bad_input.unwrap_or(self.bad_input);
+        self.max_bytes = max_bytes.or(self.max_bytes);
+        match encoding {
+            Some(label) => self.with_encoding(label),
+            None => Ok(self),
+        }
+    }
+
     pub fn encoding_label(&self) -> Option<&str> {
         self.encoding.as_deref()
     }
@@ -167,5 +182,45 @@ mod tests {
         );
         assert!(require_columns(Path::new("d.csv"), &[], [("--label", "x")]).is_err());
         assert!(require_columns(Path::new("d.csv"), &have, [("--label", "age")]).is_ok());
+    }
+}
+
+/// A masking policy file (`mask.toml`): what to mask and how, how to
+/// read the data, and the file's digest for the attestation.
+#[derive(Debug, Clone)]
+pub struct MaskingPolicy {
+    pub masking: rampart_pii::transform::Policy,
+    pub reading: Reading,
+    /// SHA-256 of the file, or `default` without one.
+    pub policy_sha256: String,
+}
+
+impl Default for MaskingPolicy {
+    fn default() -> Self {
+        MaskingPolicy {
+            masking: Default::default(),
+            reading: Default::default(),
+            policy_sha256: "default".into(),
+        }
+    }
+}
+
+impl MaskingPolicy {
+    /// Reads and checks a masking policy file; errors name it.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let named = |e: String| Error::invalid(format!("{}: {e}", path.display()));
+        Ok(MaskingPolicy {
+            masking: rampart_pii::transform::Policy::parse(&text)
+                .map_err(|e| named(e.to_string()))?,
+            reading: Reading::from_policy_text(&text).map_err(|e| named(e.to_string()))?,
+            policy_sha256: {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(text.as_bytes()))
+            },
+        })
     }
 }

@@ -203,6 +203,50 @@ pub fn measure(q: &Query, reading: &Reading, watch: &dyn Watch) -> Result<Report
 }
 
 impl Report {
+    /// The measurement for people, ending PASS or FAIL.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}: {} rows in {} classes over {}{}",
+            self.file,
+            self.rows,
+            self.classes,
+            self.quasi_identifiers.join(", "),
+            crate::skipped_note(self.skipped)
+        );
+        let _ = writeln!(
+            out,
+            "k-anonymity: k = {} (minimum {}); {} classes and {} rows ({:.1}%) below it",
+            self.k,
+            self.min_k,
+            self.classes_below_k,
+            self.rows_below_k,
+            self.share_below_k * 100.0
+        );
+        if let Some(s) = &self.sensitive {
+            let _ = writeln!(
+                out,
+                "l-diversity of {s}: l = {} (minimum {}); {} classes below it",
+                self.l.unwrap_or(0),
+                self.min_l.unwrap_or(0),
+                self.classes_below_l.unwrap_or(0)
+            );
+        }
+        if !self.rows_at_risk.is_empty() {
+            let list: Vec<String> = self.rows_at_risk.iter().map(u64::to_string).collect();
+            let _ = writeln!(
+                out,
+                "rows at risk (line numbers, first {}): {}",
+                list.len(),
+                list.join(", ")
+            );
+        }
+        let _ = writeln!(out, "{}", if self.passed { "PASS" } else { "FAIL" });
+        out
+    }
+
     /// One line for a pipeline's table.
     pub fn summary(&self) -> String {
         format!(

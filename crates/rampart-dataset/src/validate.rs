@@ -23,6 +23,44 @@ impl Report {
         self.failures.is_empty()
     }
 
+    /// Each failure with sample rows, then a summary line, for people.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        for f in &self.failures {
+            let rows: Vec<String> = f
+                .rows
+                .iter()
+                .map(|(l, v)| format!("line {l}: {v}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "FAIL {}{}: {}{}",
+                f.column
+                    .as_deref()
+                    .map(|c| format!("{c}: "))
+                    .unwrap_or_default(),
+                f.expectation,
+                f.observed,
+                if rows.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (e.g. {})", rows.join("; "))
+                }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{}: {} rows, {} expectations, {} failed{}",
+            self.file,
+            self.rows,
+            self.checked,
+            self.failures.len(),
+            crate::skipped_note(self.skipped)
+        );
+        out
+    }
+
     /// The attestation's details (the expectations file's digest is the
     /// front end's to add).
     pub fn details(&self) -> serde_json::Value {

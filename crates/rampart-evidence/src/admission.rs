@@ -47,6 +47,22 @@ impl Decision {
     pub fn admitted(&self) -> bool {
         self.reasons.is_empty()
     }
+
+    /// ADMITTED or REFUSED, with what admitted it or every reason.
+    pub fn text(&self, evidence: &Evidence) -> String {
+        let (path, digest) = (evidence.artifact.display(), &evidence.digest);
+        if self.admitted() {
+            format!(
+                "ADMITTED {path} (sha256 {digest}): passing evidence for {}\n",
+                self.required.join(", ")
+            )
+        } else {
+            format!(
+                "REFUSED {path} (sha256 {digest}): {}\n",
+                self.reasons.join("; ")
+            )
+        }
+    }
 }
 
 /// Judges `evidence` for every gate in `required`.

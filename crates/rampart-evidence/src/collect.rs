@@ -44,6 +44,36 @@ impl Evidence {
         self.attestations.iter().rev().find(|a| a.gate == gate)
     }
 
+    /// Every attestation, a line each, for people.
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "{} (sha256 {}): {} attestations\n",
+            self.artifact.display(),
+            self.digest,
+            self.attestations.len()
+        );
+        for f in &self.attestations {
+            let verdict = match f.passed {
+                Some(true) => "passed",
+                Some(false) => "FAILED",
+                None => "-",
+            };
+            out.push_str(&format!(
+                "  entry {:>6}  {:<8} {:<7} signature {}  {}\n",
+                f.index,
+                f.gate,
+                verdict,
+                if f.signature_ok { "ok" } else { "BAD" },
+                if f.included {
+                    "in the last checkpoint"
+                } else {
+                    "not in a checkpoint yet"
+                }
+            ));
+        }
+        out
+    }
+
     /// Whether every attestation's signature verifies.
     pub fn all_signed(&self) -> bool {
         self.attestations.iter().all(|a| a.signature_ok)

@@ -16,12 +16,14 @@
 //! Nothing here prints or exits.
 
 mod collect;
+mod log;
 mod project;
 mod record;
 
 pub mod admission;
 
 pub use collect::{Attestation, Evidence};
+pub use log::{read_entry, Consistency, MAX_ENTRY};
 pub use project::Project;
 pub use record::{predicate_type, sha256_hex, Header, Outcome, Started};
 
@@ -66,6 +68,9 @@ pub enum Error {
     },
     #[error("the predicate of a {gate} attestation is not a JSON object")]
     Predicate { gate: String },
+    /// An input refused, said in full.
+    #[error("{0}")]
+    Refused(String),
     #[error(
         "no gate required: pass --require scan,verify or set [admission] require in rampart.toml"
     )]

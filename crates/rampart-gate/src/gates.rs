@@ -245,7 +245,7 @@ impl Gate for PiiScan {
             passed: scan.passed(),
             summary,
             findings: Vec::new(),
-            warnings: Vec::new(),
+            warnings: scan.warnings(),
             report: Report::Pii(Box::new(scan)),
             started,
         })
@@ -287,5 +287,118 @@ impl Gate for RiskCheck {
             report: Report::Risk(Box::new(report)),
             started,
         })
+    }
+}
+
+/// `sign`: a model file or folder signed (OpenSSF model signing), the
+/// signature written atomically. Not a pipeline gate (a pipeline
+/// verifies), but recorded as one.
+pub struct Sign {
+    pub path: PathBuf,
+    pub key: rampart_attest::SigningKey,
+    /// The signing certificate and its chain (DER), for the certificate
+    /// method; empty for the key method.
+    pub chain: Vec<Vec<u8>>,
+    pub signature: PathBuf,
+    pub options: rampart_sign::Options,
+    pub cache: Option<rampart_sign::Cache>,
+}
+
+/// What signing wrote.
+#[derive(Debug)]
+pub struct Signed {
+    pub path: PathBuf,
+    pub signature: PathBuf,
+    pub resources: usize,
+    pub root_digest: String,
+    pub key: String,
+}
+
+impl Gate for Sign {
+    fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
+        let started = Started::now();
+        let mut opts = self.options.clone();
+        opts.ignore_paths
+            .extend(rampart_sign::signature_inside(&self.path, &self.signature));
+        let manifest =
+            rampart_sign::digest_with(&self.path, &opts, self.cache.as_ref(), ctx.progress)?;
+        let bundle = if self.chain.is_empty() {
+            rampart_sign::sign(&manifest, &self.key)?
+        } else {
+            rampart_sign::sign_with_certificate(&manifest, &self.key, &self.chain)?
+        };
+        rampart_core::write_atomic(&self.signature, &bundle.to_json()).map_err(|source| {
+            Error::Write {
+                path: self.signature.clone(),
+                source,
+            }
+        })?;
+        let summary = format!(
+            "{} resources signed, root sha256 {}",
+            manifest.resources.len(),
+            manifest.root_digest()?
+        );
+        let signed = Signed {
+            path: self.path.clone(),
+            signature: self.signature.clone(),
+            resources: manifest.resources.len(),
+            root_digest: manifest.root_digest()?,
+            key: self.key.kind().to_string(),
+        };
+        Ok(Outcome {
+            gate: "sign",
+            inputs: vec![self.path.clone()],
+            passed: true,
+            summary,
+            findings: Vec::new(),
+            warnings: Vec::new(),
+            report: Report::Sign(Box::new(signed)),
+            started,
+        })
+    }
+}
+
+impl crate::Verification {
+    /// Scans exactly the bytes that were verified: the files are copied
+    /// to a private snapshot, hashed again and compared with what was
+    /// verified, then scanned; findings name the original paths. An
+    /// error when the files changed while they were copied.
+    pub fn scan_copy(
+        &self,
+        path: &std::path::Path,
+        ignore: &[String],
+        policy: &rampart_core::Policy,
+    ) -> Result<rampart_core::Report, Error> {
+        let Some(verified) = &self.verified else {
+            return Err(Error::Config("nothing was verified to scan".into()));
+        };
+        let tmp = tempfile::tempdir().map_err(|source| Error::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        let mut ignore = ignore.to_vec();
+        ignore.extend(rampart_sign::signature_inside(path, &self.signature));
+        let opts = verified.signed.serialization.options(&ignore);
+        let snap = rampart_sign::snapshot(path, tmp.path(), &opts)?;
+        let copy = rampart_sign::digest(&snap, &opts)?;
+        if copy.resources != verified.actual.resources {
+            return Err(Error::Config(
+                "the files changed while they were copied for the scan; verify again".into(),
+            ));
+        }
+        let mut report = scan_report(
+            std::slice::from_ref(&snap),
+            policy,
+            &rampart_core::NoProgress,
+        )?;
+        let (from, to) = (snap.display().to_string(), path.display().to_string());
+        for f in &mut report.findings {
+            if let Some(rest) = f.location.path.strip_prefix(&from) {
+                f.location.path = format!("{to}{rest}");
+            }
+        }
+        report.inputs = vec![to];
+        report.inventory.clear();
+        Ok(report)
     }
 }

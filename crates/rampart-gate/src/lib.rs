@@ -14,13 +14,15 @@
 //!
 //! [`GateSpec`]: rampart_core::GateSpec
 
+mod data;
 mod gates;
 mod outcome;
 
 pub mod pipeline;
 pub mod render;
 
-pub use gates::{scan_report, PiiScan, RiskCheck, Scan, Verify};
+pub use data::{Drift, Filter, FilterRun, Mask, Poison, PoisonRun, Profile, Profiled, Validate};
+pub use gates::{scan_report, PiiScan, RiskCheck, Scan, Sign, Signed, Verify};
 pub use outcome::{Outcome, Report, Verification};
 
 use std::path::PathBuf;
@@ -83,6 +85,15 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Drift with nothing to compare: not a pass. `table` shows what was
+    /// compared.
+    #[error("no column could be tested ({columns} shared: identifiers, free text, or null on both sides): drift cannot be judged, so this is not a pass; compare columns of categories or numbers")]
+    Untestable { table: String, columns: usize },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,

@@ -34,8 +34,22 @@ pub enum Report {
         fail_on: Severity,
     },
     Verify(Box<Verification>),
+    Sign(Box<crate::gates::Signed>),
     Pii(Box<rampart_dataset::pii::Scan>),
     Risk(Box<rampart_dataset::risk::Report>),
+    Profile(Box<crate::Profiled>),
+    /// With the expectations file's SHA-256.
+    Validate(Box<rampart_dataset::validate::Report>, String),
+    Poison(Box<crate::data::PoisonRun>),
+    Filter(Box<crate::data::FilterRun>),
+    Drift(Box<rampart_dataset::drift::Drift>),
+    /// With the direction, the score threshold and the output written.
+    Mask(
+        Box<rampart_dataset::pii::Masked>,
+        rampart_dataset::pii::Direction,
+        f32,
+        PathBuf,
+    ),
     /// Records of a dataset could not be read: the gate failed.
     Unread {
         message: String,
@@ -84,11 +98,98 @@ impl Report {
                 error: v.failure.as_deref(),
             })
             .unwrap_or_default(),
+            Report::Sign(s) => serde_json::json!({
+                "signature": s.signature,
+                "resources": s.resources,
+                "root_digest": s.root_digest,
+            }),
             Report::Pii(scan) => scan.details(),
             Report::Risk(r) => serde_json::to_value(r).unwrap_or_default(),
+            Report::Profile(p) => serde_json::json!({
+                "rows": p.rows,
+                "columns": p.columns,
+                "merged": p.merged,
+                "profile_sha256": p.profile_sha256,
+            }),
+            Report::Validate(r, digest) => {
+                let mut d = r.details();
+                if let Some(map) = d.as_object_mut() {
+                    map.insert("expectations_sha256".into(), digest.clone().into());
+                }
+                d
+            }
+            Report::Poison(p) => p.report.details(p.options.label.as_deref()),
+            Report::Filter(f) => serde_json::json!({
+                "rows": f.filtered.rows,
+                "dropped": f.filtered.dropped,
+                "dropped_by_kind": f.filtered.dropped_by_kind,
+                "report_sha256": f.report_sha256,
+            }),
+            Report::Drift(d) => d.details(),
+            Report::Mask(m, direction, threshold, _) => m.details(*direction, *threshold),
             Report::Unread { message } => {
                 serde_json::json!({"summary": message, "unread": true})
             }
+        }
+    }
+}
+
+impl Report {
+    /// Writes what machines read (`--json`), streamed from the structs
+    /// (listing every match of a big file builds no JSON tree). False
+    /// for reports that are only text.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> serde_json::Result<bool> {
+        fn put<T: Serialize + ?Sized>(
+            w: &mut dyn std::io::Write,
+            x: &T,
+        ) -> serde_json::Result<bool> {
+            serde_json::to_writer_pretty(w, x).map(|()| true)
+        }
+        match self {
+            Report::Pii(s) => put(w, s.as_ref()),
+            Report::Risk(r) => put(w, r.as_ref()),
+            Report::Validate(r, _) => put(w, r.as_ref()),
+            Report::Drift(d) => put(w, &d.report),
+            Report::Poison(p) => put(w, p.as_ref()),
+            Report::Filter(f) => put(w, f.as_ref()),
+            _ => Ok(false),
+        }
+    }
+
+    /// What people read.
+    pub fn text(&self) -> String {
+        match self {
+            Report::Scan { report, fail_on } => {
+                rampart_core::render::table(report, *fail_on, false)
+            }
+            Report::Verify(v) => format!(
+                "{}: {}\n",
+                v.signature.display(),
+                v.failure.as_deref().unwrap_or("verified")
+            ),
+            Report::Sign(s) => format!(
+                "signed {} ({} resources, root sha256 {}) with a {} key: {}\n",
+                s.path.display(),
+                s.resources,
+                s.root_digest,
+                s.key,
+                s.signature.display()
+            ),
+            Report::Pii(s) => s.text(),
+            Report::Risk(r) => r.text(),
+            Report::Unread { message } => format!("{message}\n"),
+            Report::Profile(p) => format!(
+                "{} rows, {} columns -> {}\n{}",
+                p.rows,
+                p.columns,
+                p.output.display(),
+                rampart_dataset::profile::summary_table(&p.summary)
+            ),
+            Report::Validate(r, _) => r.text(),
+            Report::Poison(p) => p.report.text(&p.file, p.options.min_share),
+            Report::Filter(f) => f.text(),
+            Report::Drift(d) => rampart_dataset::drift::text(&d.report),
+            Report::Mask(m, _, _, output) => m.text(output),
         }
     }
 }

@@ -131,7 +131,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => crate::scan::scan(&args),
         Command::Rules { id, format, short } => crate::scan::rules(id.as_deref(), format, short),
-        Command::Demo { dir } => crate::demo::run(dir),
+        Command::Demo { dir } => crate::demo::run(dir, &|args: &[&str]| {
+            run(Cli::try_parse_from(
+                std::iter::once("rampart").chain(args.iter().copied()),
+            )?)
+        }),
         Command::Keygen(a) => crate::sign::keygen(&a),
         Command::Sign(a) => crate::sign::sign(&a),
         Command::Verify(a) => crate::sign::verify(&a),

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use rampart_core::Policy;
 use rampart_evidence::Project;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// `--config FILE`, else `rampart.toml` here or in the nearest parent,
@@ -31,31 +31,6 @@ pub fn record(
 ) -> Result<()> {
     if let Some(project) = Project::find(ledger) {
         let idx = outcome.record(&project, policy_sha256)?;
-        said(idx, &project);
-    }
-    Ok(())
-}
-
-/// Records an outcome that is not a gate's (a signature, a masking) in
-/// the same way.
-pub fn record_details(
-    ledger: Option<&Path>,
-    gate: &str,
-    inputs: &[PathBuf],
-    passed: bool,
-    policy_sha256: &str,
-    started: rampart_evidence::Started,
-    details: serde_json::Value,
-) -> Result<()> {
-    if let Some(project) = Project::find(ledger) {
-        let idx = project.record(&rampart_evidence::Outcome {
-            gate,
-            inputs,
-            passed,
-            policy_sha256,
-            started,
-            details,
-        })?;
         said(idx, &project);
     }
     Ok(())

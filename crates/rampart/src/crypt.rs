@@ -52,28 +52,11 @@ struct PassphraseArgs {
 
 impl PassphraseArgs {
     fn get(&self) -> Result<Option<age::secrecy::SecretString>> {
-        let p = match (&self.passphrase_env, &self.passphrase_file) {
-            (Some(var), _) => match std::env::var(var) {
-                Ok(p) => p,
-                Err(std::env::VarError::NotPresent) => {
-                    bail!("the environment variable {var} is not set")
-                }
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    bail!("the environment variable {var} is not valid UTF-8")
-                }
-            },
-            (None, Some(f)) => std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read {}", f.display()))?
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string(),
-            (None, None) => return Ok(None),
-        };
-        if p.is_empty() {
-            bail!("the passphrase is empty");
-        }
-        Ok(Some(p.into()))
+        let (env, file) = (
+            self.passphrase_env.as_deref(),
+            self.passphrase_file.as_deref(),
+        );
+        Ok(rampart_crypt::passphrase(env, file)?)
     }
 }
 
@@ -84,35 +67,9 @@ pub struct AgeKeygenArgs {
     output: PathBuf,
 }
 
-fn recipients(a: &EncryptArgs) -> Result<Vec<age::x25519::Recipient>> {
-    let mut out = Vec::new();
-    let mut lines: Vec<(String, String)> = a
-        .recipients
-        .iter()
-        .map(|r| ("--recipient".to_string(), r.clone()))
-        .collect();
-    if let Some(f) = &a.recipients_file {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        for (i, l) in text.lines().enumerate() {
-            let l = l.trim();
-            if !l.is_empty() && !l.starts_with('#') {
-                lines.push((format!("{}:{}", f.display(), i + 1), l.to_string()));
-            }
-        }
-    }
-    for (from, r) in lines {
-        let key: age::x25519::Recipient = r.parse().map_err(|e| {
-            anyhow::anyhow!("{from}: {r:?} is not an age X25519 recipient (age1...): {e}")
-        })?;
-        out.push(key);
-    }
-    Ok(out)
-}
-
 pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
     let passphrase = a.passphrase.get()?;
-    let recipients = recipients(a)?;
+    let recipients = rampart_crypt::recipients(&a.recipients, a.recipients_file.as_deref())?;
     let to = match (passphrase, recipients.is_empty()) {
         (Some(_), false) => {
             bail!("give recipients or a passphrase, not both (age files use one or the other)")
@@ -124,7 +81,7 @@ pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
         (None, false) => To::Recipients(recipients),
     };
     std::fs::metadata(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
-    crate::output::check_new(&a.output, std::slice::from_ref(&a.input))?;
+    rampart_core::check_new_output(&a.output, std::slice::from_ref(&a.input))?;
     let e = rampart_crypt::encrypt(&a.input, &a.output, to)?;
     println!(
         "encrypted {} ({} bytes{}) to {}",
@@ -137,8 +94,8 @@ pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
 }
 
 pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
-    let ids = identities(a)?;
-    crate::output::check_new(&a.output, std::slice::from_ref(&a.input))?;
+    let ids = rampart_crypt::identities(&a.identities, a.passphrase.get()?)?;
+    rampart_core::check_new_output(&a.output, std::slice::from_ref(&a.input))?;
     let by_passphrase =
         a.passphrase.passphrase_env.is_some() || a.passphrase.passphrase_file.is_some();
     let (input, output) = (a.input.display(), a.output.display());
@@ -153,25 +110,6 @@ pub fn decrypt(a: &DecryptArgs) -> Result<ExitCode> {
         Decrypted::File(n) => println!("decrypted {input} ({n} bytes) to {output}"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn identities(a: &DecryptArgs) -> Result<Vec<Box<dyn age::Identity>>> {
-    let mut out: Vec<Box<dyn age::Identity>> = Vec::new();
-    for path in &a.identities {
-        let file = age::IdentityFile::from_file(path.display().to_string())
-            .with_context(|| format!("cannot read the identity file {}", path.display()))?;
-        out.extend(
-            file.into_identities()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        );
-    }
-    if let Some(p) = a.passphrase.get()? {
-        out.push(Box::new(age::scrypt::Identity::new(p)));
-    }
-    if out.is_empty() {
-        bail!("nothing to decrypt with: give --identity FILE or a passphrase");
-    }
-    Ok(out)
 }
 
 pub fn age_keygen(a: &AgeKeygenArgs) -> Result<ExitCode> {

@@ -24,7 +24,10 @@ fn examples_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
     bail!("no examples folder: run from the repository root, or pass --dir PATH (a folder with expected.json)")
 }
 
-pub fn run(dir: Option<PathBuf>) -> Result<ExitCode> {
+/// Runs one command line (its arguments after `rampart`).
+pub type Command<'a> = &'a dyn Fn(&[&str]) -> Result<ExitCode>;
+
+pub fn run(dir: Option<PathBuf>, command: Command) -> Result<ExitCode> {
     let dir = examples_dir(dir)?;
     let expectations =
         Expectations::load(&dir.join("expected.json")).map_err(anyhow::Error::msg)?;
@@ -61,7 +64,7 @@ The demo passes when every sample gets the verdict it was built for.)"
         );
     }
     if mismatches.is_empty() {
-        pipeline(&dir)?;
+        pipeline(&dir, command)?;
     }
     Ok(if mismatches.is_empty() {
         ExitCode::SUCCESS
@@ -70,31 +73,12 @@ The demo passes when every sample gets the verdict it was built for.)"
     })
 }
 
-const DEMO_POLICY: &str = r#"# The demo project's pipeline (written by `rampart demo`).
-[[stage]]
-name = "model"
-[[stage.gate]]
-gate = "verify"
-inputs = ["model"]
-key = "release.pub"
-[[stage.gate]]
-gate = "scan"
-inputs = ["model"]
-
-[[stage]]
-name = "incoming"
-[[stage.gate]]
-gate = "scan"
-inputs = ["incoming"]
-
-[admission]
-require = ["verify", "scan"]
-"#;
+const DEMO_POLICY: &str = include_str!("demo.toml");
 
 /// The whole pipeline on a demo project made from the examples: a signed
 /// model folder and an incoming GGUF with an injected chat template, a
 /// ledger, `rampart run`, an HTML report and admission checks.
-fn pipeline(examples: &std::path::Path) -> Result<()> {
+fn pipeline(examples: &std::path::Path, command: Command) -> Result<()> {
     use anyhow::Context;
     let examples = examples.canonicalize()?;
     let project = std::env::temp_dir().join("rampart-demo");
@@ -119,44 +103,21 @@ fn pipeline(examples: &std::path::Path) -> Result<()> {
     std::env::set_current_dir(&project)?;
     std::fs::write("rampart.toml", DEMO_POLICY)?;
     println!("\n== pipeline demo in {} ==", project.display());
-    crate::ledger::run(&crate::ledger::LedgerArgs::init_default())?;
-    let key = rampart_attest::SigningKey::generate(rampart_attest::KeyKind::P256);
-    rampart_core::write_new(
-        std::path::Path::new("release.key"),
-        key.to_pem()?.as_bytes(),
-        0o600,
-    )?;
-    std::fs::write("release.pub", key.public().to_pem()?)?;
-    let manifest = rampart_sign::digest(
-        std::path::Path::new("model"),
-        &rampart_sign::Options {
-            ignore_paths: vec!["model.sig".into()],
-            ..rampart_sign::Options::default()
-        },
-    )?;
-    std::fs::write(
-        "model/model.sig",
-        rampart_sign::sign(&manifest, &key)?.to_json(),
-    )?;
-    println!(
-        "signed model/ ({} files) with release.key",
-        manifest.resources.len()
-    );
-    let report = project.join("report.html");
-    let _ = crate::run::run(&crate::run::RunArgs::all(
-        crate::run::RunFormat::Html,
-        report.clone(),
-    ))?;
-    for artifact in ["model", "incoming"] {
-        let _ = crate::ledger::check(
-            std::path::Path::new(artifact),
-            std::path::Path::new(".rampart"),
-            &[rampart_core::GateKind::Verify, rampart_core::GateKind::Scan],
-        );
+    // The commands a user would type, in order.
+    for line in [
+        "ledger init",
+        "keygen release",
+        "sign model --key release.key",
+        "run --keep-going --format html --output report.html",
+        "check model --require verify,scan",
+        "check incoming --require verify,scan",
+    ] {
+        println!("$ rampart {line}");
+        command(&line.split(' ').collect::<Vec<_>>())?;
     }
     println!(
         "report: {}\nledger: {}",
-        report.display(),
+        project.join("report.html").display(),
         project.join(".rampart/ledger.db").display()
     );
     println!("(incoming/ fails its stage and is refused admission, as it should: its chat template is injected.)");

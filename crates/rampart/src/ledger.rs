@@ -8,9 +8,7 @@ use clap::{Args, Subcommand};
 use rampart_core::GateKind;
 use rampart_evidence::admission::{decide, Bar};
 use rampart_evidence::Project;
-use rampart_ledger::checkpoint::{Checkpoint, NoteVerifier};
-use rampart_ledger::TlogProof;
-use std::io::Read;
+use rampart_ledger::checkpoint::NoteVerifier;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -82,24 +80,6 @@ enum LedgerCommand {
     },
 }
 
-/// Trusted checkpoint keys: the given ones, else the ledger's own.
-fn verifiers(dir: &Path, vkeys: &[String]) -> Result<Vec<NoteVerifier>> {
-    let mut out = Vec::new();
-    for v in vkeys {
-        out.push(NoteVerifier::parse(v).with_context(|| format!("--vkey {v}"))?);
-    }
-    if out.is_empty() {
-        let p = Project::at(dir).verifier_key_path();
-        let text = std::fs::read_to_string(&p)
-            .with_context(|| format!("no --vkey given and cannot read {}", p.display()))?;
-        out.push(NoteVerifier::parse(&text).with_context(|| format!("{}", p.display()))?);
-    }
-    Ok(out)
-}
-
-/// Largest entry appended (attestations are kilobytes).
-const MAX_ENTRY: u64 = 16 << 20;
-
 fn open(dir: &Path) -> Result<rampart_ledger::Ledger> {
     Ok(Project::at(dir).ledger()?)
 }
@@ -117,56 +97,7 @@ impl LedgerArgs {
 }
 
 /// A commented starter policy for `rampart init`.
-const STARTER: &str = r#"# rampart.toml: what the gates check and what fails them.
-# Docs: rampart --help, rampart rules, README.
-
-# Findings at or above this severity fail a gate (exit 1):
-# info, low, medium, high, critical.
-fail_on = "medium"
-
-# Per-rule overrides:
-# [rules.SCAN-UNKNOWN-FORMAT]
-# severity = "low"
-
-# Accepted findings, each with its reason:
-# [[suppress]]
-# rule = "PICKLE-UNKNOWN-GLOBAL"
-# path = "models/legacy/"
-# reason = "reviewed on 2026-01-01: our own class"
-
-# The pipeline run by `rampart run`, stage by stage.
-[[stage]]
-name = "model"
-
-# Is this the model we signed? (`rampart keygen release`, then
-# `rampart sign model --key release.key`)
-# [[stage.gate]]
-# gate = "verify"
-# inputs = ["model"]
-# key = "release.pub"
-
-[[stage.gate]]
-gate = "scan"
-inputs = ["model"]
-
-# Training data: no personal data left after `rampart data pii mask`,
-# and no one re-identifiable by these columns.
-# [[stage]]
-# name = "data"
-# [[stage.gate]]
-# gate = "pii"
-# inputs = ["data/train.masked.csv"]
-# threshold = 0.5
-# [[stage.gate]]
-# gate = "risk"
-# inputs = ["data/train.masked.csv"]
-# quasi = ["age", "zip", "sex"]
-# min_k = 5
-
-# What `rampart check ARTIFACT` requires before deployment.
-[admission]
-require = ["scan"]
-"#;
+const STARTER: &str = include_str!("starter.toml");
 
 /// `rampart init`: rampart.toml and the ledger with its keys.
 pub fn init_project() -> Result<ExitCode> {
@@ -202,33 +133,21 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         LedgerCommand::Append { files, one_by_one } => {
-            let mut entries = Vec::new();
-            for f in files {
-                let mut data = Vec::new();
-                let read = if f.as_os_str() == "-" {
-                    std::io::stdin().take(MAX_ENTRY + 1).read_to_end(&mut data)
-                } else {
-                    std::fs::File::open(f)
-                        .and_then(|h| h.take(MAX_ENTRY + 1).read_to_end(&mut data))
-                };
-                read.with_context(|| format!("cannot read {}", f.display()))?;
-                if data.len() as u64 > MAX_ENTRY {
-                    bail!("{}: over {MAX_ENTRY} bytes; a ledger entry is evidence, not the artifact (append its digest or attestation)", f.display());
-                }
-                entries.push(data);
-            }
+            let entries = files
+                .iter()
+                .map(|f| rampart_evidence::read_entry(f))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut l = open(dir)?;
-            if *one_by_one {
-                for (e, f) in entries.iter().zip(files) {
-                    for i in l.append(&[e.as_slice()])? {
-                        println!("{i}\t{}", f.display());
-                    }
+            let batches: Vec<Vec<&[u8]>> = if *one_by_one {
+                entries.iter().map(|e| vec![e.as_slice()]).collect()
+            } else {
+                vec![entries.iter().map(Vec::as_slice).collect()]
+            };
+            let mut names = files.iter();
+            for batch in batches {
+                for (i, f) in l.append(&batch)?.iter().zip(names.by_ref()) {
+                    println!("{i}\t{}", f.display());
                 }
-                return Ok(ExitCode::SUCCESS);
-            }
-            let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-            for (i, f) in l.append(&refs)?.iter().zip(files) {
-                println!("{i}\t{}", f.display());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -269,12 +188,14 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
         } => {
             let text = std::fs::read_to_string(proof)
                 .with_context(|| format!("cannot read {}", proof.display()))?;
-            let p = TlogProof::parse(&text).with_context(|| format!("{}", proof.display()))?;
             let data =
                 std::fs::read(entry).with_context(|| format!("cannot read {}", entry.display()))?;
-            let verifiers = verifiers(dir, vkeys)?;
-            match p.verify(&data, &verifiers) {
-                Ok(cp) => {
+            let project = Project::at(dir);
+            match project
+                .verify_proof(&text, &data, vkeys)
+                .with_context(|| format!("{}", proof.display()))?
+            {
+                Ok((p, cp)) => {
                     println!(
                         "{} is entry {} of {} (checkpoint of size {})",
                         entry.display(),
@@ -291,36 +212,20 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
             }
         }
         LedgerCommand::Consistency { old, new } => {
-            let l = open(dir)?;
-            let verifiers = verifiers(dir, &[])?;
-            let read = |p: &PathBuf| -> Result<Checkpoint> {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read {}", p.display()))?;
-                Ok(Checkpoint::verify(&text, &verifiers)
-                    .with_context(|| format!("{}", p.display()))?
-                    .0)
+            let read = |p: &PathBuf| {
+                std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
             };
-            let (a, b) = (read(old)?, read(new)?);
-            let proof = l
-                .tree()
-                .consistency_proof(a.size, b.size)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            match rampart_ledger::verify_consistency(a.size, b.size, &proof, &a.root, &b.root) {
-                Ok(()) => {
-                    for h in &proof {
-                        println!("{}", base64::engine::general_purpose::STANDARD.encode(h));
-                    }
-                    eprintln!("checkpoint {} extends checkpoint {}", b.size, a.size);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!(
-                        "INCONSISTENT: checkpoint {} does not extend checkpoint {}: {e}",
-                        b.size, a.size
-                    );
-                    Ok(ExitCode::from(1))
-                }
+            let c = Project::at(dir).consistency(&read(old)?, &read(new)?)?;
+            let (a, b) = (c.old.size, c.new.size);
+            if let Some(e) = c.broken {
+                eprintln!("INCONSISTENT: checkpoint {b} does not extend checkpoint {a}: {e}");
+                return Ok(ExitCode::from(1));
             }
+            for h in &c.proof {
+                println!("{}", base64::engine::general_purpose::STANDARD.encode(h));
+            }
+            eprintln!("checkpoint {b} extends checkpoint {a}");
+            Ok(ExitCode::SUCCESS)
         }
         LedgerCommand::Verify { vkeys } => {
             let l = open(dir)?;
@@ -353,31 +258,7 @@ pub fn evidence(path: &Path, dir: &Path, json: bool) -> Result<ExitCode> {
         let doc = serde_json::json!({"artifact": path, "sha256": ev.digest, "attestations": ev.attestations});
         crate::common::print_json(&doc)?;
     } else {
-        println!(
-            "{} (sha256 {}): {} attestations",
-            path.display(),
-            ev.digest,
-            ev.attestations.len()
-        );
-        for f in &ev.attestations {
-            let verdict = match f.passed {
-                Some(true) => "passed",
-                Some(false) => "FAILED",
-                None => "-",
-            };
-            println!(
-                "  entry {:>6}  {:<8} {:<7} signature {}  {}",
-                f.index,
-                f.gate,
-                verdict,
-                if f.signature_ok { "ok" } else { "BAD" },
-                if f.included {
-                    "in the last checkpoint"
-                } else {
-                    "not in a checkpoint yet"
-                }
-            );
-        }
+        print!("{}", ev.text());
     }
     Ok(crate::common::verdict(ev.all_signed()))
 }
@@ -393,20 +274,6 @@ pub fn check(path: &Path, dir: &Path, require: &[GateKind]) -> Result<ExitCode> 
     };
     let ev = Project::at(dir).evidence(path)?;
     let d = decide(&ev, required, &Bar::from_policy(&policy))?;
-    if d.admitted() {
-        println!(
-            "ADMITTED {} (sha256 {}): passing evidence for {}",
-            path.display(),
-            ev.digest,
-            d.required.join(", ")
-        );
-    } else {
-        println!(
-            "REFUSED {} (sha256 {}): {}",
-            path.display(),
-            ev.digest,
-            d.reasons.join("; ")
-        );
-    }
+    print!("{}", d.text(&ev));
     Ok(crate::common::verdict(d.admitted()))
 }

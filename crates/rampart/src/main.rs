@@ -8,7 +8,6 @@ mod crypt;
 mod data;
 mod demo;
 mod ledger;
-mod output;
 mod progress;
 mod run;
 mod scan;
@@ -48,6 +47,13 @@ fn quiet_on_broken_pipe() {
     }));
 }
 
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Whether an error is a file's records that could not be read.
 fn is_unread(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         // Records that could not be read fail the gate like a finding
         // (exit 1), not like a broken command line: the file was read.
+        // The reader of stdout went away (`| head`): stop quietly.
+        Err(e) if broken_pipe(&e) => ExitCode::from(141),
         Err(e) if is_unread(&e) => {
             eprintln!("FAIL DATA-UNREAD {}", error_chain(&e));
             json_error(json, "DATA-UNREAD", &e);
@@ -111,20 +119,7 @@ fn json_error(json: bool, code: &str, e: &anyhow::Error) {
     }
 }
 
-/// An error and its causes, joined by `: `, leaving out a cause whose text
-/// an earlier part already holds (a message that names its I/O error would
-/// otherwise end in "(os error 2)" twice).
+/// An error and its causes, joined by `: `, each said once.
 fn error_chain(e: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if out.contains(&text) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&text);
-    }
-    out
+    rampart_gate::pipeline::chain(e.as_ref())
 }

@@ -39,19 +39,6 @@ pub struct RunArgs {
     config: Option<PathBuf>,
 }
 
-impl RunArgs {
-    /// Every stage, kept going, written as `format` to `output`.
-    pub fn all(format: RunFormat, output: PathBuf) -> Self {
-        RunArgs {
-            stages: Vec::new(),
-            keep_going: true,
-            format,
-            output: Some(output),
-            config: None,
-        }
-    }
-}
-
 /// A spinner while each gate runs; each gate's line on stderr as it ends
 /// when the report goes elsewhere than a table on stdout.
 struct Shown {
@@ -83,7 +70,7 @@ impl Observer for Shown {
 
 pub fn run(a: &RunArgs) -> Result<ExitCode> {
     if let Some(o) = &a.output {
-        crate::output::check(o, &[])?;
+        rampart_core::check_output(o, &[])?;
     }
     let policy = load_policy(a.config.as_deref())?;
     let project = rampart_evidence::Project::find(None);

@@ -97,7 +97,7 @@ pub fn report(paths: &[PathBuf], policy: &Policy, quiet: bool) -> Result<Report>
 pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
     let out = &args.out;
     if let Some(o) = &out.output {
-        crate::output::check(o, &args.paths)?;
+        rampart_core::check_output(o, &args.paths)?;
     }
     let policy = load_policy(out.config.as_deref())?;
     let bar = Bar::new(!out.quiet);

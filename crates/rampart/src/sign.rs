@@ -1,7 +1,7 @@
 //! `rampart keygen | sign | verify | digest`: thin commands over
 //! rampart-sign, with verification run as the pipeline's verify gate.
 
-use crate::common::{load_policy, record, record_details};
+use crate::common::{load_policy, record};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use rampart_attest::{KeyKind, SigningKey};
@@ -223,53 +223,42 @@ pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
 }
 
 pub fn sign(a: &SignArgs) -> Result<ExitCode> {
-    let started = rampart_evidence::Started::now();
     let text = std::fs::read_to_string(&a.key)
         .with_context(|| format!("cannot read the private key {}", a.key.display()))?;
     let key = SigningKey::from_pem(&text).with_context(|| format!("{}", a.key.display()))?;
-    let sig_path = a
-        .signature
-        .clone()
-        .unwrap_or_else(|| default_signature(&a.path));
-    let mut opts = options(&a.hash)?;
-    if let Some(rel) = signature_inside(&a.path, &sig_path) {
-        opts.ignore_paths.push(rel);
+    let mut chain = Vec::new();
+    for c in a.cert.iter().chain(&a.chain) {
+        chain.extend(rampart_sign::pem_certificates(c)?);
     }
-    let cache = cache(&a.path, a.no_cache);
-    let bar = crate::progress::Bar::new(true);
-    let manifest = rampart_sign::digest_with(&a.path, &opts, cache.as_ref(), &bar);
-    bar.finish();
-    let manifest = manifest?;
-    save(cache.as_ref());
-    let bundle = match &a.cert {
-        None => rampart_sign::sign(&manifest, &key)?,
-        Some(cert) => {
-            let mut chain = rampart_sign::pem_certificates(cert)?;
-            for c in &a.chain {
-                chain.extend(rampart_sign::pem_certificates(c)?);
-            }
-            rampart_sign::sign_with_certificate(&manifest, &key, &chain)
-                .with_context(|| format!("{}", cert.display()))?
-        }
+    let gate = rampart_gate::Sign {
+        path: a.path.clone(),
+        key,
+        chain,
+        signature: a
+            .signature
+            .clone()
+            .unwrap_or_else(|| default_signature(&a.path)),
+        options: options(&a.hash)?,
+        cache: cache(&a.path, a.no_cache),
     };
-    rampart_core::write_atomic(&sig_path, &bundle.to_json())
-        .with_context(|| format!("cannot write the signature {}", sig_path.display()))?;
-    let details = serde_json::json!({
-        "signature": sig_path,
-        "resources": manifest.resources.len(),
-        "root_digest": manifest.root_digest()?,
-    });
-    let inputs = std::slice::from_ref(&a.path);
-    record_details(None, "sign", inputs, true, "default", started, details)?;
-    println!(
-        "signed {} ({} resources, root sha256 {}) with a {} key: {}",
-        a.path.display(),
-        manifest.resources.len(),
-        manifest.root_digest()?,
-        key.kind(),
-        sig_path.display()
-    );
+    let outcome = run(&gate)?;
+    save(gate.cache.as_ref());
+    record(None, &outcome, "default")?;
+    print!("{}", outcome.report.text());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a signing gate with a byte bar.
+fn run(gate: &dyn Gate) -> Result<rampart_gate::Outcome> {
+    let bar = crate::progress::Bar::new(true);
+    let ctx = GateContext {
+        policy: &rampart_core::Policy::default(),
+        progress: &bar,
+        watch: &rampart_dataset::Quiet,
+    };
+    let outcome = gate.run(&ctx);
+    bar.finish();
+    Ok(outcome?)
 }
 
 pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
@@ -299,14 +288,7 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     gate.ignore = a.ignore_paths.clone();
     gate.ignore_unsigned = a.ignore_unsigned_files;
     gate.cache = cache(&a.path, a.no_cache);
-    let bar = crate::progress::Bar::new(true);
-    let ctx = GateContext {
-        policy: &rampart_core::Policy::default(),
-        progress: &bar,
-        watch: &rampart_dataset::Quiet,
-    };
-    let outcome = gate.run(&ctx);
-    bar.finish();
+    let outcome = run(&gate);
     save(gate.cache.as_ref());
     let outcome = outcome?;
     record(None, &outcome, "default")?;
@@ -341,26 +323,12 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     }
     // Scan a private copy of the files, verified again: the bytes scanned
     // are the bytes verified, whatever happens to the folder meanwhile.
-    let tmp = tempfile::tempdir().context("cannot create a temporary folder for the snapshot")?;
-    let mut ignore = gate.ignore.clone();
-    ignore.extend(signature_inside(&a.path, sig_path));
-    let opts = verified.signed.serialization.options(&ignore);
-    let snap = rampart_sign::snapshot(&a.path, tmp.path(), &opts)?;
-    let copy = rampart_sign::digest(&snap, &opts)?;
-    if copy.resources != verified.actual.resources {
-        let msg = "the files changed while they were copied for the scan; verify again";
-        return failed(a, msg, None);
-    }
     let policy = load_policy(None)?;
-    let mut report = crate::scan::report(std::slice::from_ref(&snap), &policy, true)?;
-    let (from, to) = (snap.display().to_string(), a.path.display().to_string());
-    for f in &mut report.findings {
-        if let Some(rest) = f.location.path.strip_prefix(&from) {
-            f.location.path = format!("{to}{rest}");
-        }
-    }
-    report.inputs = vec![to];
-    report.inventory.clear();
+    let report = match v.scan_copy(&a.path, &gate.ignore, &policy) {
+        Ok(r) => r,
+        Err(rampart_gate::Error::Config(msg)) => return failed(a, &msg, None),
+        Err(e) => return Err(e.into()),
+    };
     print!(
         "{}",
         rampart_core::render::table(&report, policy.fail_on, false)

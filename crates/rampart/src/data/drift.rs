@@ -1,10 +1,10 @@
 //! `rampart data drift REFERENCE CURRENT`.
 
-use super::{settings, warn, Common, Masking};
-use crate::common::{print_json, record_details, verdict};
-use anyhow::{bail, Result};
+use super::{run_gate, settings, Common, Masking};
+use crate::common::verdict;
+use anyhow::Result;
 use clap::{Args, ValueEnum};
-use rampart_profile::drift::{Method, Options, Report, DEFAULT_DISTANCE_THRESHOLD};
+use rampart_profile::drift::{Method, Options, DEFAULT_DISTANCE_THRESHOLD};
 use rampart_stats::correct::Correction;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,7 +70,6 @@ enum CorrectionArg {
 }
 
 pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
-    let started = rampart_evidence::Started::now();
     let s = settings(&Masking::default(), &a.common)?;
     let o = Options {
         method: match a.method {
@@ -90,97 +89,22 @@ pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
         },
         drift_share: a.drift_share,
     };
-    let watch = crate::progress::Watch::default();
-    let d = rampart_dataset::drift::drift(
-        &a.reference,
-        &a.current,
-        &o,
-        a.exact_limit,
-        s.masking.threshold,
-        &s.reading,
-        &watch,
-    )?;
-    warn(&d.warnings);
-    if d.untestable() {
-        print_report(&d.report);
-        bail!(
-            "no column could be tested ({} shared: identifiers, free text, or null on both sides): drift cannot be judged, so this is not a pass; compare columns of categories or numbers",
-            d.report.columns.len()
-        );
-    }
-    if a.json {
-        print_json(&d.report)?;
-    } else {
-        print_report(&d.report);
-    }
-    let inputs = [a.reference.clone(), a.current.clone()];
-    let ledger = a.common.ledger();
-    record_details(
-        ledger,
-        "data-drift",
-        &inputs,
-        d.passed(),
-        "default",
-        started,
-        d.details(),
-    )?;
-    Ok(verdict(d.passed()))
-}
-
-fn print_report(r: &Report) {
-    let num = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
-    let p = |x: Option<f64>| {
-        x.map_or("-".to_string(), |v| {
-            if v < 1e-4 {
-                format!("{v:.1e}")
-            } else {
-                format!("{v:.4}")
-            }
-        })
+    let gate = rampart_gate::Drift {
+        reference: a.reference.clone(),
+        current: a.current.clone(),
+        options: o,
+        exact_limit: a.exact_limit,
+        threshold: s.masking.threshold,
+        reading: s.reading,
     };
-    println!(
-        "{:<24} {:<16} {:<15} {:>10} {:>9} {:>9} {:>8} {:>8}  drift",
-        "column", "type", "test", "statistic", "p", "p adj.", "PSI", "W/std"
-    );
-    for c in &r.columns {
-        println!(
-            "{:<24} {:<16} {:<15} {:>10} {:>9} {:>9} {:>8} {:>8}  {}{}",
-            c.column,
-            c.kind,
-            format!("{}{}", c.test, if c.exact { "" } else { " ~" }),
-            num(c.statistic),
-            p(c.p_value),
-            p(c.p_adjusted),
-            num(c.psi),
-            num(c.wasserstein_norm),
-            if c.drifted { "DRIFT" } else { "-" },
-            c.note
-                .as_deref()
-                .map(|n| format!("  ({n})"))
-                .unwrap_or_default(),
-        );
+    match run_gate(&gate, a.json, a.common.ledger(), "default") {
+        Ok(passed) => Ok(verdict(passed)),
+        Err(e) => {
+            // Nothing could be compared: show what was, then fail.
+            if let Some(rampart_gate::Error::Untestable { table, .. }) = e.downcast_ref() {
+                print!("{table}");
+            }
+            Err(e)
+        }
     }
-    if r.columns.iter().any(|c| !c.exact) {
-        println!("~ compared through sketches (a profile, or more values than --exact-limit)");
-    }
-    if !r.missing.is_empty() {
-        println!(
-            "schema: missing from the current data: {}",
-            r.missing.join(", ")
-        );
-    }
-    if !r.added.is_empty() {
-        println!("schema: new in the current data: {}", r.added.join(", "));
-    }
-    println!(
-        "{} of {} tested columns drifted ({:.0}%; {}, alpha {}); rows {} -> {}; dataset drift: {}",
-        r.drifted,
-        r.tested,
-        r.drift_share * 100.0,
-        r.correction,
-        r.alpha,
-        r.rows[0],
-        r.rows[1],
-        if r.dataset_drift { "YES" } else { "no" }
-    );
 }

@@ -7,7 +7,7 @@ mod pii;
 mod poison;
 mod quality;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use rampart_dataset::Reading;
 use rampart_profile::duplicates::FindingKind;
@@ -400,69 +400,32 @@ fn droppable_kinds() -> impl clap::builder::TypedValueParser<Value = FindingKind
     clap::builder::PossibleValuesParser::new(names).try_map(|s| s.parse::<FindingKind>())
 }
 
-/// The masking policy (`--policy`) and its digest, the reading settings
-/// it and the flags give, and the score threshold.
-struct Settings {
-    masking: rampart_pii::transform::Policy,
-    policy_sha256: String,
-    reading: Reading,
-}
-
 /// Reads `--policy` when given; the flags override what it says.
-fn settings(m: &Masking, c: &Common) -> Result<Settings> {
-    let (mut masking, mut reading, policy_sha256) = match &m.policy {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read the policy {}", p.display()))?;
-            let masking = rampart_pii::transform::Policy::parse(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            let reading = Reading::from_policy_text(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            (
-                masking,
-                reading,
-                rampart_evidence::sha256_hex(text.as_bytes()),
-            )
-        }
+fn settings(m: &Masking, c: &Common) -> Result<rampart_dataset::MaskingPolicy> {
+    let mut s = match &m.policy {
+        Some(p) => rampart_dataset::MaskingPolicy::load(p)?,
         None => Default::default(),
     };
-    if m.policy.is_none() {
-        reading = Reading::default();
-    }
     if let Some(t) = m.threshold {
-        if !(0.0..=1.0).contains(&t) {
-            anyhow::bail!("--threshold {t} is not between 0 and 1");
-        }
-        masking.threshold = t;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&t),
+            "--threshold {t} is not between 0 and 1"
+        );
+        s.masking.threshold = t;
     }
-    Ok(Settings {
-        masking,
-        policy_sha256: if m.policy.is_some() {
-            policy_sha256
-        } else {
-            "default".into()
-        },
-        reading: c.apply(reading)?,
-    })
+    s.reading = c.apply(s.reading)?;
+    Ok(s)
 }
 
 impl Common {
     /// The flags over `reading`.
-    fn apply(&self, mut reading: Reading) -> Result<Reading> {
-        if let Some(m) = self.max_bytes {
-            reading.max_bytes = Some(m);
-        }
-        if let Some(b) = self.bad_input {
-            reading.bad_input = match b {
-                BadInputArg::Reject => BadInput::Reject,
-                BadInputArg::Skip => BadInput::Skip,
-                BadInputArg::Fail => BadInput::Fail,
-            };
-        }
-        if let Some(e) = &self.encoding {
-            reading = reading.with_encoding(e)?;
-        }
-        Ok(reading)
+    fn apply(&self, reading: Reading) -> Result<Reading> {
+        let bad_input = self.bad_input.map(|b| match b {
+            BadInputArg::Reject => BadInput::Reject,
+            BadInputArg::Skip => BadInput::Skip,
+            BadInputArg::Fail => BadInput::Fail,
+        });
+        Ok(reading.with_flags(bad_input, self.encoding.as_deref(), self.max_bytes)?)
     }
 
     /// The reading settings of a command without a policy file.
@@ -475,9 +438,33 @@ impl Common {
     }
 }
 
-/// Names on stderr each warning (records skipped, by line).
-fn warn(warnings: &[String]) {
-    for w in warnings {
+/// Runs a data gate: its report as JSON (`json`) or text on stdout, its
+/// warnings on stderr, its attestation in the ledger. Returns whether it
+/// passed.
+fn run_gate(
+    gate: &dyn rampart_gate::Gate,
+    json: bool,
+    ledger: Option<&Path>,
+    policy_sha256: &str,
+) -> Result<bool> {
+    use std::io::Write;
+    let watch = crate::progress::Watch::default();
+    let ctx = rampart_gate::Context {
+        policy: &rampart_core::Policy::default(),
+        progress: &rampart_core::NoProgress,
+        watch: &watch,
+    };
+    let outcome = gate.run(&ctx)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if !(json && outcome.report.write_json(&mut out)?) {
+        write!(out, "{}", outcome.report.text())?;
+    } else {
+        writeln!(out)?;
+    }
+    out.flush()?;
+    for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
+    crate::common::record(ledger, &outcome, policy_sha256)?;
+    Ok(outcome.passed)
 }
