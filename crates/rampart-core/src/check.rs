@@ -32,5 +32,11 @@ pub trait Check {
     /// Examine `inputs` and report. Inputs that cannot be read are listed
     /// in `Report::errors` (the rest is still examined); `Err` means the
     /// check could not run at all.
-    fn run(&self, inputs: &[PathBuf], progress: &dyn Progress) -> Result<Report, String>;
+    fn run(&self, inputs: &[PathBuf], progress: &dyn Progress) -> Result<Report, CheckError>;
 }
+
+/// Why a check could not run at all (unreadable inputs are not this:
+/// they are listed in the report).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckError(pub String);

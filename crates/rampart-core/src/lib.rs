@@ -16,7 +16,7 @@ mod rules;
 mod suggest;
 pub mod zstd;
 
-pub use check::{Check, NoProgress, Progress};
+pub use check::{Check, CheckError, NoProgress, Progress};
 pub use finding::{Artifact, Finding, Location, Report, Severity, SeverityCounts};
 pub use fs::{
     check_new_output, check_output, hf_cache_repo, parent_dir, persist, persist_new,

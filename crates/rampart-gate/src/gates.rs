@@ -22,15 +22,15 @@ pub fn scan_report(
     progress: &dyn rampart_core::Progress,
 ) -> Result<rampart_core::Report, Error> {
     let scanner =
-        rampart_scan::Scanner::from_policy(&policy.scan).map_err(|message| Error::Policy {
+        rampart_scan::Scanner::from_policy(&policy.scan).map_err(|source| Error::Policy {
             path: policy
                 .source
                 .as_deref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
-            message,
+            source,
         })?;
-    let mut report = scanner.run(paths, progress).map_err(Error::Scan)?;
+    let mut report = scanner.run(paths, progress)?;
     policy.apply(&mut report);
     Ok(report)
 }

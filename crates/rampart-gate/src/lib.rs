@@ -65,11 +65,14 @@ pub fn policy_digest(policy: &rampart_core::Policy) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The scanner settings of the policy are not valid.
-    #[error("invalid policy {path}: {message}")]
-    Policy { path: String, message: String },
+    #[error("invalid policy {path}: {source}")]
+    Policy {
+        path: String,
+        source: rampart_scan::Error,
+    },
     /// The scanner could not run at all.
-    #[error("{0}")]
-    Scan(String),
+    #[error(transparent)]
+    Scan(#[from] rampart_core::CheckError),
     #[error(transparent)]
     Dataset(#[from] rampart_dataset::Error),
     #[error(transparent)]

@@ -9,6 +9,17 @@
 //! (module `context`), raise or lower its score. A match inside a larger match
 //! of another entity is dropped.
 
+/// What the PII library refuses, said in full.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// A masking policy that cannot be used.
+    #[error("{0}")]
+    Policy(String),
+    /// A masking key file that cannot be read.
+    #[error("{0}")]
+    Key(String),
+}
+
 pub mod columns;
 mod context;
 pub mod names;

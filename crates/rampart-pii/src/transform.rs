@@ -136,7 +136,11 @@ impl Default for Policy {
 
 impl Policy {
     /// Parses a policy; errors name the problem in words a user can act on.
-    pub fn parse(text: &str) -> Result<Policy, String> {
+    pub fn parse(text: &str) -> Result<Policy, crate::Error> {
+        Self::parse_text(text).map_err(crate::Error::Policy)
+    }
+
+    fn parse_text(text: &str) -> Result<Policy, String> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut p = Policy::default();
         if let Some(t) = file.threshold {
@@ -219,7 +223,11 @@ impl Keys {
 
     /// Reads a key file: 64 hex digits (what `rampart data pii keygen`
     /// writes), surrounding whitespace ignored.
-    pub fn parse(text: &str) -> Result<Keys, String> {
+    pub fn parse(text: &str) -> Result<Keys, crate::Error> {
+        Self::parse_text(text).map_err(crate::Error::Key)
+    }
+
+    fn parse_text(text: &str) -> Result<Keys, String> {
         let t = text.trim();
         if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("a key file holds 64 hex digits (32 bytes); make one with `rampart data pii keygen`".into());
@@ -481,9 +489,13 @@ mod tests {
             }
         );
         assert!(p.needs_key());
-        let e = Policy::parse("[entities]\nPERSON = \"ff1\"").unwrap_err();
+        let e = Policy::parse("[entities]\nPERSON = \"ff1\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("columns only"), "{e}");
-        let e = Policy::parse("[entities]\nPERSON = \"scramble\"").unwrap_err();
+        let e = Policy::parse("[entities]\nPERSON = \"scramble\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown action"), "{e}");
         assert!(Policy::parse("treshold = 1").is_err());
     }

@@ -153,7 +153,11 @@ pub struct Expectations {
 }
 
 impl Expectations {
-    pub fn parse(text: &str) -> Result<Expectations, String> {
+    pub fn parse(text: &str) -> Result<Expectations, crate::Error> {
+        Self::parse_text(text).map_err(crate::Error::Expectations)
+    }
+
+    fn parse_text(text: &str) -> Result<Expectations, String> {
         let e: Expectations = toml::from_str(text).map_err(|e| e.to_string())?;
         if e.rows.is_none()
             && e.columns.is_empty()
@@ -887,7 +891,7 @@ mod tests {
             ),
         ] {
             let text = format!("[[expect]]\ncolumn = \"x\"\n[expect.distribution]\n{bad}\n");
-            let err = Expectations::parse(&text).unwrap_err();
+            let err = Expectations::parse(&text).unwrap_err().to_string();
             assert!(err.contains(why), "{err}");
         }
     }

@@ -7,6 +7,17 @@
 //!
 //! A profile is the reference that validation and drift compare against.
 
+/// What the profile library refuses, said in full.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Not a profile this version reads, or two that cannot merge.
+    #[error("{0}")]
+    Profile(String),
+    /// Expectations that cannot be used.
+    #[error("{0}")]
+    Expectations(String),
+}
+
 pub mod balance;
 pub mod digest;
 pub mod drift;
@@ -530,12 +541,12 @@ impl Profile {
 
     /// Adds another profile's rows, sources and columns (matched by name;
     /// columns only one side has are kept as they are).
-    pub fn merge(&mut self, o: &Profile) -> Result<(), String> {
+    pub fn merge(&mut self, o: &Profile) -> Result<(), Error> {
         if o.version != self.version {
-            return Err(format!(
+            return Err(Error::Profile(format!(
                 "profile version {} cannot merge with version {}",
                 o.version, self.version
-            ));
+            )));
         }
         self.rows += o.rows;
         self.sources.extend(o.sources.iter().cloned());
@@ -597,7 +608,7 @@ impl Profile {
     /// into the sketches: no JSON tree is built on the way (a profile is
     /// about 100 KB a column, most of it numbers). Stricter than
     /// [`Profile::from_json`], whose messages a caller can fall back on.
-    pub fn from_slice(bytes: &[u8]) -> Result<Profile, String> {
+    pub fn from_slice(bytes: &[u8]) -> Result<Profile, Error> {
         #[derive(Deserialize)]
         struct File {
             #[serde(default)]
@@ -610,8 +621,8 @@ impl Profile {
             #[serde(default)]
             dropped_values: u64,
         }
-        let f: File =
-            serde_json::from_slice(bytes).map_err(|e| format!("not a rampart profile: {e}"))?;
+        let f: File = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Profile(format!("not a rampart profile: {e}")))?;
         Ok(Profile {
             version: f.version,
             rows: f.rows,
@@ -623,10 +634,10 @@ impl Profile {
     }
 
     /// Reads what [`Profile::to_json`] wrote.
-    pub fn from_json(v: &serde_json::Value) -> Result<Profile, String> {
+    pub fn from_json(v: &serde_json::Value) -> Result<Profile, Error> {
         let columns: Vec<Column> =
             serde_json::from_value(v.get("sketches").cloned().unwrap_or_default())
-                .map_err(|e| format!("not a rampart profile: {e}"))?;
+                .map_err(|e| Error::Profile(format!("not a rampart profile: {e}")))?;
         Ok(Profile {
             version: v.get("version").and_then(|x| x.as_u64()).unwrap_or(0) as u32,
             rows: v.get("rows").and_then(|x| x.as_u64()).unwrap_or(0),

@@ -34,7 +34,11 @@ pub struct Mismatch {
 }
 
 impl Expectations {
-    pub fn load(path: &Path) -> Result<Self, String> {
+    pub fn load(path: &Path) -> Result<Self, crate::Error> {
+        Self::read(path).map_err(crate::Error::Expectations)
+    }
+
+    fn read(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("invalid {}: {e}", path.display()))

@@ -32,6 +32,20 @@ mod yaml;
 mod zip;
 
 pub use rules::RULES;
+
+/// What the scanner's library calls refuse, said in full.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Scanner settings of a policy that cannot be used.
+    #[error("{0}")]
+    Policy(String),
+    /// An expectations file (`examples/expected.json`) that cannot be read.
+    #[error("{0}")]
+    Expectations(String),
+    /// A header a format reader could not parse.
+    #[error("{0}")]
+    Format(String),
+}
 pub use walk::{ScanLimits, Scanner};
 
 /// Entry points of each format parser on bytes in memory, for fuzz
@@ -75,10 +89,11 @@ pub mod fuzzing {
     }
 
     /// The HDF5 root-attribute reader; the attribute names it found.
-    pub fn hdf5(data: &[u8]) -> Result<Vec<String>, String> {
+    pub fn hdf5(data: &[u8]) -> Result<Vec<String>, crate::Error> {
         let mut cur = Cursor::new(data);
         crate::hdf5::read_root(&mut cur, data.len() as u64)
             .map(|r| r.attributes.into_iter().map(|a| a.name).collect())
+            .map_err(crate::Error::Format)
     }
 
     /// A Keras model config (JSON text).

@@ -40,7 +40,11 @@ impl Default for ScanLimits {
 
 impl ScanLimits {
     /// Applies `[scan.limits]` from the policy; unknown names are errors.
-    pub fn apply(&mut self, overrides: &BTreeMap<String, u64>) -> Result<(), String> {
+    pub fn apply(&mut self, overrides: &BTreeMap<String, u64>) -> Result<(), crate::Error> {
+        self.apply_each(overrides).map_err(crate::Error::Policy)
+    }
+
+    fn apply_each(&mut self, overrides: &BTreeMap<String, u64>) -> Result<(), String> {
         for (k, &v) in overrides {
             let us = usize::try_from(v).unwrap_or(usize::MAX);
             match k.as_str() {
@@ -102,7 +106,7 @@ impl Scanner {
     }
 
     /// A scanner configured by the policy's `[scan]` section.
-    pub fn from_policy(p: &ScanPolicy) -> Result<Self, String> {
+    pub fn from_policy(p: &ScanPolicy) -> Result<Self, crate::Error> {
         let mut limits = ScanLimits::default();
         limits.apply(&p.limits)?;
         Ok(Scanner::new(limits, Classifier::new(&p.allow, &p.deny)))
@@ -200,7 +204,11 @@ impl Check for Scanner {
 
     /// Content problems are findings; inputs that cannot be read at all
     /// are listed in the report's errors, each naming its path.
-    fn run(&self, inputs: &[PathBuf], progress: &dyn Progress) -> Result<Report, String> {
+    fn run(
+        &self,
+        inputs: &[PathBuf],
+        progress: &dyn Progress,
+    ) -> Result<Report, rampart_core::CheckError> {
         let (mut report, errors) = self.scan_paths(inputs, progress);
         report.errors = errors.iter().map(ToString::to_string).collect();
         Ok(report)
