@@ -12,9 +12,13 @@ use crate::Error;
 
 /// The algorithms a key can be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum KeyKind {
+    /// ECDSA on NIST P-256 with SHA-256 (model-signing's default curve).
     P256,
+    /// ECDSA on NIST P-384 with SHA-384.
     P384,
+    /// Ed25519 (not read by model-signing's key method).
     Ed25519,
 }
 

@@ -307,6 +307,7 @@ impl Side {
 
 /// What decides whether a column drifted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// KS for numeric columns, chi-squared for categories and numeric

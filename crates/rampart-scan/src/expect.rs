@@ -47,6 +47,30 @@ impl Expectations {
     /// Compares a report of a scan of `root` with the expectations. Every
     /// expected file must have been scanned, and every scanned file must
     /// be expected.
+    /// How many samples got their verdict, and each mismatch, for people.
+    pub fn summary(&self, root: &Path, report: &Report, mismatches: &[Mismatch]) -> String {
+        let wrong = mismatches
+            .iter()
+            .filter(|m| self.files.contains_key(&m.file))
+            .count();
+        let mut out = format!(
+            "\ndemo: scanned {} files in {}; {} of {} sample verdicts as expected (expected.json)\n\
+             (The FAIL above is the scanner's verdict: the malicious samples fail the gate, as they should. \
+             The demo passes when every sample gets the verdict it was built for.)\n",
+            report.metrics.get("files").copied().unwrap_or(0),
+            root.display(),
+            self.files.len().saturating_sub(wrong),
+            self.files.len()
+        );
+        for m in mismatches {
+            out.push_str(&format!(
+                "  MISMATCH {}: expected {}, got {}\n",
+                m.file, m.expected, m.actual
+            ));
+        }
+        out
+    }
+
     pub fn check(&self, root: &Path, report: &Report) -> Vec<Mismatch> {
         let mut by_file: BTreeMap<String, (Option<Severity>, BTreeSet<String>)> = BTreeMap::new();
         for f in &report.findings {

@@ -3,11 +3,14 @@
 
 /// How p-values of several tests are adjusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Correction {
     /// Controls the false discovery rate (Benjamini and Hochberg 1995).
+    #[cfg_attr(feature = "clap", value(name = "bh"))]
     BenjaminiHochberg,
     /// Controls the chance of any false alarm (Bonferroni).
     Bonferroni,
+    /// No correction.
     None,
 }
 

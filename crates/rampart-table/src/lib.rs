@@ -52,6 +52,7 @@ impl Format {
 /// What to do with a record that cannot be read (`bad_input = "skip"` in
 /// a policy file, `--bad-input skip` on the command line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum BadInput {
     /// Read on, counting and listing every such record, then fail with

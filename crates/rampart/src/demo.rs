@@ -29,8 +29,7 @@ pub type Command<'a> = &'a dyn Fn(&[&str]) -> Result<ExitCode>;
 
 pub fn run(dir: Option<PathBuf>, command: Command) -> Result<ExitCode> {
     let dir = examples_dir(dir)?;
-    let expectations =
-        Expectations::load(&dir.join("expected.json")).map_err(anyhow::Error::msg)?;
+    let expectations = Expectations::load(&dir.join("expected.json"))?;
     let policy = load_policy(None)?;
     let mut report = crate::scan::report(std::slice::from_ref(&dir), &policy, false)?;
     // The expectations file describes the samples; it is not one.
@@ -40,37 +39,11 @@ pub fn run(dir: Option<PathBuf>, command: Command) -> Result<ExitCode> {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     print!("{}", render::table(&report, Severity::Medium, color));
     let mismatches = expectations.check(&dir, &report);
-    let total = expectations.files.len();
-    println!();
-    println!(
-        "demo: scanned {} files in {}; {} of {} sample verdicts as expected (expected.json)",
-        report.metrics.get("files").copied().unwrap_or(0),
-        dir.display(),
-        total
-            - mismatches
-                .iter()
-                .filter(|m| expectations.files.contains_key(&m.file))
-                .count(),
-        total
-    );
-    println!(
-        "(The FAIL above is the scanner's verdict: the malicious samples fail the gate, as they should. \
-The demo passes when every sample gets the verdict it was built for.)"
-    );
-    for m in &mismatches {
-        println!(
-            "  MISMATCH {}: expected {}, got {}",
-            m.file, m.expected, m.actual
-        );
-    }
+    print!("{}", expectations.summary(&dir, &report, &mismatches));
     if mismatches.is_empty() {
         pipeline(&dir, command)?;
     }
-    Ok(if mismatches.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(crate::common::verdict(mismatches.is_empty()))
 }
 
 const DEMO_POLICY: &str = include_str!("demo.toml");

@@ -17,16 +17,6 @@ Exit codes:
      or files modified, added, removed or renamed
   2  usage or input error: a key, signature or file that cannot be read";
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
-pub enum Algorithm {
-    /// ECDSA on NIST P-256 with SHA-256 (model-signing's default curve).
-    P256,
-    /// ECDSA on NIST P-384 with SHA-384.
-    P384,
-    /// Ed25519 (not read by model-signing's key method).
-    Ed25519,
-}
-
 #[derive(Args, Debug)]
 pub struct KeygenArgs {
     /// Writes PREFIX.key (private, mode 0600) and PREFIX.pub.
@@ -34,8 +24,8 @@ pub struct KeygenArgs {
     prefix: PathBuf,
     /// The signature algorithm: P-256 ECDSA (what OpenSSF model signing
     /// verifies) or Ed25519.
-    #[arg(long, value_enum, default_value_t = Algorithm::P256)]
-    algorithm: Algorithm,
+    #[arg(long, value_enum, default_value_t = KeyKind::P256)]
+    algorithm: KeyKind,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -44,12 +34,6 @@ pub enum MethodArg {
     Files,
     /// One digest per shard of --shard-size bytes.
     Shards,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
-pub enum HashArg {
-    Sha256,
-    Blake3,
 }
 
 /// How to hash: shared by `sign` and `digest`.
@@ -62,8 +46,8 @@ pub struct HashArgs {
     #[arg(long, default_value_t = 1_000_000_000)]
     shard_size: u64,
     /// The digest of each file or shard.
-    #[arg(long = "hash", value_enum, default_value_t = HashArg::Sha256)]
-    hash: HashArg,
+    #[arg(long = "hash", value_enum, default_value_t = HashType::Sha256)]
+    hash: HashType,
     /// Follow symbolic links that stay inside the folder (links that leave
     /// it are always refused).
     #[arg(long)]
@@ -186,21 +170,14 @@ fn options(h: &HashArgs) -> Result<Options> {
                 shard_size: h.shard_size,
             },
         },
-        hash_type: match h.hash {
-            HashArg::Sha256 => HashType::Sha256,
-            HashArg::Blake3 => HashType::Blake3,
-        },
+        hash_type: h.hash,
         allow_symlinks: h.allow_symlinks,
         ignore_paths: ignore,
     })
 }
 
 pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
-    let kind = match a.algorithm {
-        Algorithm::P256 => KeyKind::P256,
-        Algorithm::P384 => KeyKind::P384,
-        Algorithm::Ed25519 => KeyKind::Ed25519,
-    };
+    let kind = a.algorithm;
     let key = SigningKey::generate(kind);
     let private = PathBuf::from(format!("{}.key", a.prefix.display()));
     let public = PathBuf::from(format!("{}.pub", a.prefix.display()));

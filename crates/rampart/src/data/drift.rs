@@ -3,7 +3,7 @@
 use super::{run_gate, settings, Common, Masking};
 use crate::common::verdict;
 use anyhow::Result;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use rampart_profile::drift::{Method, Options, DEFAULT_DISTANCE_THRESHOLD};
 use rampart_stats::correct::Correction;
 use std::path::PathBuf;
@@ -22,8 +22,8 @@ pub(super) struct DriftArgs {
     /// jensen-shannon, wasserstein: a distance at or above
     /// --distance-threshold
     /// (categorical columns use Jensen-Shannon for wasserstein).
-    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
-    method: MethodArg,
+    #[arg(long, value_enum, default_value_t = Method::Auto)]
+    method: Method,
     /// Significance level of the tests, after correction.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
@@ -34,8 +34,8 @@ pub(super) struct DriftArgs {
     /// Correction of p-values for testing many columns:
     /// Benjamini-Hochberg (false discovery rate), Bonferroni (any false
     /// alarm), or none.
-    #[arg(long, value_enum, default_value_t = CorrectionArg::Bh)]
-    correction: CorrectionArg,
+    #[arg(long, value_enum, default_value_t = Correction::BenjaminiHochberg)]
+    correction: Correction,
     /// The dataset drifted when at least this share of the tested columns
     /// did (exit 1).
     #[arg(long, default_value_t = 0.5)]
@@ -52,41 +52,13 @@ pub(super) struct DriftArgs {
     common: Common,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum MethodArg {
-    Auto,
-    Ks,
-    Chi2,
-    Psi,
-    JensenShannon,
-    Wasserstein,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum CorrectionArg {
-    Bh,
-    Bonferroni,
-    None,
-}
-
 pub(super) fn drift(a: &DriftArgs) -> Result<ExitCode> {
     let s = settings(&Masking::default(), &a.common)?;
     let o = Options {
-        method: match a.method {
-            MethodArg::Auto => Method::Auto,
-            MethodArg::Ks => Method::Ks,
-            MethodArg::Chi2 => Method::Chi2,
-            MethodArg::Psi => Method::Psi,
-            MethodArg::JensenShannon => Method::JensenShannon,
-            MethodArg::Wasserstein => Method::Wasserstein,
-        },
+        method: a.method,
         alpha: a.alpha,
         threshold: a.distance_threshold.unwrap_or(DEFAULT_DISTANCE_THRESHOLD),
-        correction: match a.correction {
-            CorrectionArg::Bh => Correction::BenjaminiHochberg,
-            CorrectionArg::Bonferroni => Correction::Bonferroni,
-            CorrectionArg::None => Correction::None,
-        },
+        correction: a.correction,
         drift_share: a.drift_share,
     };
     let gate = rampart_gate::Drift {

@@ -8,7 +8,7 @@ mod poison;
 mod quality;
 
 use anyhow::Result;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use rampart_dataset::Reading;
 use rampart_profile::duplicates::FindingKind;
 use rampart_table::BadInput;
@@ -135,7 +135,7 @@ struct Common {
     /// [default: reject, or bad_input in the --policy file of the
     /// commands that take one]
     #[arg(long, value_enum)]
-    bad_input: Option<BadInputArg>,
+    bad_input: Option<BadInput>,
     /// The text encoding of the input when it is not UTF-8 (cp1252,
     /// latin1, iso-8859-15, shift_jis, utf-16le... any WHATWG label).
     #[arg(long, value_name = "LABEL")]
@@ -150,13 +150,6 @@ struct Common {
     /// it holds a ledger].
     #[arg(long)]
     ledger: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum BadInputArg {
-    Reject,
-    Skip,
-    Fail,
 }
 
 #[derive(Args, Debug)]
@@ -420,12 +413,7 @@ fn settings(m: &Masking, c: &Common) -> Result<rampart_dataset::MaskingPolicy> {
 impl Common {
     /// The flags over `reading`.
     fn apply(&self, reading: Reading) -> Result<Reading> {
-        let bad_input = self.bad_input.map(|b| match b {
-            BadInputArg::Reject => BadInput::Reject,
-            BadInputArg::Skip => BadInput::Skip,
-            BadInputArg::Fail => BadInput::Fail,
-        });
-        Ok(reading.with_flags(bad_input, self.encoding.as_deref(), self.max_bytes)?)
+        Ok(reading.with_flags(self.bad_input, self.encoding.as_deref(), self.max_bytes)?)
     }
 
     /// The reading settings of a command without a policy file.
