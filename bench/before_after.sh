@@ -52,3 +52,27 @@ rm -f ref.profile.json
 run profile data profile ref.csv -o ref.profile.json
 run drift data drift ref.csv cur.csv --json
 run drift-profile data drift ref.profile.json cur.csv --json
+# Instructions, which the machine's noise does not move: each command once
+# under callgrind (INSTR=1), before and after.
+if [ "${INSTR:-0}" = 1 ]; then
+  echo "### instructions (valgrind --tool=callgrind, millions)"
+  echo "| command | before | after | after/before |"
+  echo "|---|---:|---:|---:|"
+  count() {
+    # stdin closed: the loop's own input is not the command's. Gates
+    # that fail exit 1, which is not an error here.
+    { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" </dev/null 2>&1 >/dev/null || true; } |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  }
+  while IFS='|' read -r name args; do
+    b=$(count "$BEFORE" $args)
+    a=$(count "$AFTER" $args)
+    awk -v n="$name" -v b="$b" -v a="$a" 'BEGIN { printf "| %s | %.1f | %.1f | %.4f |\n", n, b / 1e6, a / 1e6, a / b }'
+  done <<EOT
+scan|scan $ROOT/examples --format json --quiet
+pii|data pii scan pii.jsonl --json --max-matches 0
+profile|data profile ref.csv -o ref.profile.json
+drift|data drift ref.csv cur.csv --json
+drift-profile|data drift ref.profile.json cur.csv --json
+EOT
+fi
