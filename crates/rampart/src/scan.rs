@@ -112,11 +112,11 @@ pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
     };
     let outcome = gate.run(&ctx);
     bar.finish();
-    let outcome = outcome?;
-    let rampart_gate::Report::Scan { report, fail_on } = &outcome.report else {
+    let mut outcome = outcome?;
+    let rampart_gate::Report::Scan { report, fail_on } = &mut outcome.report else {
         bail!("the scan gate gave no scan report");
     };
-    let mut report = report.clone();
+    let fail_on = *fail_on;
     if !args.inventory {
         report.inventory.clear();
     }
@@ -130,9 +130,9 @@ pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
         }
     };
     let text = match out.format {
-        Format::Table => render::table(&report, *fail_on, color),
-        Format::Json => render::json(&report, *fail_on),
-        Format::Sarif => render::sarif(&report, &rampart_gate::catalog()),
+        Format::Table => render::table(report, fail_on, color),
+        Format::Json => render::json(report, fail_on),
+        Format::Sarif => render::sarif(report, &rampart_gate::catalog()),
     };
     emit(&text, out.output.as_deref())?;
     // Inputs that could not be read make the gate an error (2), after the
@@ -140,16 +140,14 @@ pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
     for e in &report.errors {
         eprintln!("error: {e}");
     }
-    record(
-        args.ledger.as_deref(),
-        &outcome,
-        &rampart_gate::policy_digest(&policy),
-    )?;
-    Ok(if !report.errors.is_empty() {
+    let code = if !report.errors.is_empty() {
         ExitCode::from(2)
     } else {
-        crate::common::verdict(!report.fails(*fail_on))
-    })
+        crate::common::verdict(!report.fails(fail_on))
+    };
+    let policy_sha256 = rampart_gate::policy_digest(&policy);
+    record(args.ledger.as_deref(), &outcome, &policy_sha256)?;
+    Ok(code)
 }
 
 pub fn rules(id: Option<&str>, format: TableOrJson, short: bool) -> Result<ExitCode> {
