@@ -292,12 +292,23 @@ pub fn check_output(output: &Path, inputs: &[PathBuf]) -> io::Result<()> {
             parent.display()
         )));
     }
-    let out = resolved(output);
+    let Some(out) = resolved(output) else {
+        return Ok(());
+    };
     for input in inputs {
-        let inp = resolved(input);
-        if out.is_some() && out == inp {
+        let Some(inp) = resolved(input) else {
+            continue;
+        };
+        if out == inp {
             return Err(refused(format!(
                 "the output {} is the input {}: write to another file",
+                output.display(),
+                input.display()
+            )));
+        }
+        if inp.is_dir() && out.starts_with(&inp) {
+            return Err(refused(format!(
+                "the output {} is inside the input folder {}: it would replace what is checked; write outside it",
                 output.display(),
                 input.display()
             )));
@@ -388,6 +399,10 @@ mod tests {
         assert!(check_output(d.path(), &[]).is_err());
         assert!(check_output(&d.path().join("no/such/x.json"), &[]).is_err());
         assert!(check_output(&d.path().join("b.json"), std::slice::from_ref(&f)).is_ok());
+        // Inside an input folder: it would replace a file being checked.
+        let folder = d.path().to_path_buf();
+        let e = check_output(&f, std::slice::from_ref(&folder)).unwrap_err();
+        assert!(e.to_string().contains("inside the input folder"), "{e}");
         assert!(check_new_output(&f, &[]).is_err());
         #[cfg(unix)]
         assert!(check_output(Path::new("/dev/null"), &[])

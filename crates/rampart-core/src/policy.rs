@@ -269,6 +269,12 @@ impl GateSpec {
             GateSpec::Risk(r) if r.inputs.len() != 1 => {
                 Some("a risk gate takes exactly one input (the dataset)".into())
             }
+            GateSpec::Pii(p) if p.threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) => {
+                Some("a pii gate's threshold is a score between 0 and 1".into())
+            }
+            GateSpec::Risk(r) if r.min_k == Some(0) || r.min_l == Some(0) => {
+                Some("a risk gate's min_k and min_l are at least 1 (0 would pass any data)".into())
+            }
             GateSpec::Risk(r) if r.quasi.is_empty() => {
                 Some("a risk gate needs quasi = [\"column\", ...]".into())
             }
@@ -506,6 +512,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(quasi.contains("needs quasi"), "{quasi}");
+        let lax = parse("gate = \"pii\"\ninputs = [\"d.csv\"]\nthreshold = 7.0")
+            .unwrap_err()
+            .to_string();
+        assert!(lax.contains("between 0 and 1"), "{lax}");
+        assert!(
+            parse("gate = \"risk\"\ninputs = [\"d.csv\"]\nquasi = [\"a\"]\nmin_k = 0").is_err()
+        );
         let p =
             parse("gate = \"risk\"\ninputs = [\"d.csv\"]\nquasi = [\"age\"]\nmin_k = 3").unwrap();
         match &p.stages[0].gates[0] {

@@ -22,7 +22,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot hash {path}: {source}")]
+    /// The cause names the file.
+    #[error("cannot hash {source}")]
     Digest {
         path: PathBuf,
         source: rampart_sign::Error,

@@ -61,7 +61,8 @@ pub enum Error {
     Exists { path: PathBuf },
     #[error("origin {origin:?}: {message}")]
     Origin { origin: String, message: String },
-    #[error("cannot hash {path}: {source}")]
+    /// The cause names the file.
+    #[error("cannot hash {source}")]
     Digest {
         path: PathBuf,
         source: rampart_sign::Error,

@@ -29,13 +29,22 @@ impl Project {
         Project { dir: dir.into() }
     }
 
-    /// Where to record: `explicit` when given, else `.rampart` when it
-    /// holds a ledger, else nowhere (recording is then skipped).
+    /// Where to record: `explicit` when given, else the `.rampart` that
+    /// holds a ledger here or in the nearest parent folder (as
+    /// `rampart.toml` is found), else nowhere (recording is then skipped).
     pub fn find(explicit: Option<&Path>) -> Option<Self> {
-        match explicit {
-            Some(d) => Some(Project::at(d)),
-            None => Some(Project::at(Self::DEFAULT_DIR)).filter(|p| p.ledger_path().is_file()),
+        if let Some(d) = explicit {
+            return Some(Project::at(d));
         }
+        let here = Project::at(Self::DEFAULT_DIR);
+        if here.ledger_path().is_file() {
+            return Some(here);
+        }
+        let cwd = std::env::current_dir().ok()?;
+        cwd.ancestors()
+            .skip(1)
+            .map(|a| Project::at(a.join(Self::DEFAULT_DIR)))
+            .find(|p| p.ledger_path().is_file())
     }
 
     pub fn dir(&self) -> &Path {

@@ -205,7 +205,8 @@ pub fn run(r: &Run, observer: &dyn Observer) -> Result<Results, Error> {
     let policy = r.policy;
     if policy.stages.is_empty() {
         return Err(Error::Config(
-            "the policy has no [[stage]]; see `rampart init` or docs/pipelines.md".into(),
+            "the policy has no [[stage]]; see `rampart init` or docs/evidence.md (Pipelines)"
+                .into(),
         ));
     }
     for s in r.stages {

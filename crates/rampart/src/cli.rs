@@ -7,18 +7,23 @@ use rampart_core::GateKind;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const EXIT_CODES: &str = "\
+/// The exit codes of every gate.
+const GATE_EXIT_CODES: &str = "\
 Exit codes:
-  0  nothing at or above the failing severity (--fail-on, default medium)
-  1  findings at or above it
-  2  usage, I/O or internal error (a file that cannot be read, a bad policy)";
+  0  the gate passed (every gate, for `run`)
+  1  it failed: findings, personal data, records that could not be read
+  2  it could not run: usage, a missing or unreadable file, a bad policy";
 
 /// Security gates for every stage of the ML lifecycle.
 ///
-/// Rampart scans model artifacts for code that runs when they are loaded,
-/// and reports findings with stable rule ids and severities.
+/// Rampart finds personal data, re-identification risk, poisoned rows and
+/// drift in datasets, scans model files for code that runs when they are
+/// loaded, signs and verifies models, records every gate run as a signed
+/// attestation in a tamper-evident ledger, and admits an artifact only
+/// with passing evidence. Start with `rampart init`; docs/ explains each
+/// command family.
 #[derive(Parser, Debug)]
-#[command(name = "rampart", version, after_help = EXIT_CODES)]
+#[command(name = "rampart", version, after_help = GATE_EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,11 +72,15 @@ enum Command {
     /// Run the pipeline of rampart.toml: its stages in order ([[stage]]
     /// with [[stage.gate]] entries), each gate attested in the ledger;
     /// stops at the first failing stage unless --keep-going. Output as a
-    /// table, JSON, JUnit XML or a self-contained HTML page.
+    /// table, JSON, JUnit XML, SARIF 2.1.0 or a self-contained HTML page.
+    #[command(after_help = GATE_EXIT_CODES)]
     Run(crate::run::RunArgs),
     /// Every attestation about an artifact (a file or folder, by digest)
     /// in the ledger: which gates it passed and failed, each signature and
     /// checkpoint inclusion checked. Exit 1 if a signature does not verify.
+    #[command(
+        after_help = "Exit codes:\n  0  every attestation found verifies\n  1  a signature does not verify\n  2  the artifact or the ledger cannot be read"
+    )]
     Evidence {
         /// The artifact: a file or a folder, named by its digest.
         artifact: PathBuf,
@@ -85,6 +94,9 @@ enum Command {
     /// Admission: does this exact artifact have valid, passing evidence
     /// (signature verified, in the last checkpoint, latest run passed) for
     /// every required gate? Exit 0 or 1, with the reason.
+    #[command(
+        after_help = "Exit codes:\n  0  ADMITTED: passing, signed, checkpointed evidence for every required gate\n  1  REFUSED, with every reason\n  2  the artifact, the ledger or the policy cannot be read"
+    )]
     Check {
         /// The artifact: a file or a folder, named by its digest.
         artifact: PathBuf,
@@ -97,7 +109,9 @@ enum Command {
         #[arg(long, default_value = ".rampart")]
         ledger: PathBuf,
     },
-    /// Data gates: personal data and secrets in datasets.
+    /// Data gates: personal data and secrets, re-identification risk,
+    /// profiles and expectations, poisoning and drift in datasets.
+    #[command(after_help = GATE_EXIT_CODES)]
     Data(crate::data::DataArgs),
     /// Encrypt a file or folder in the age format (X25519 recipients or a
     /// passphrase), readable by the age and rage tools.

@@ -158,8 +158,10 @@ pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
                     let root = base64::engine::general_purpose::STANDARD.encode(l.tree().root());
                     println!("origin {}\nsize {}\nroot {root}", l.origin(), l.size());
                 }
+                // The entry's bytes exactly, so that `verify-proof --entry`
+                // reads back what was logged.
                 Some(i) => match l.entry(*i)? {
-                    Some(data) => println!("{}", String::from_utf8_lossy(&data)),
+                    Some(data) => std::io::Write::write_all(&mut std::io::stdout(), &data)?,
                     None => bail!("no entry {i}: the ledger has {} entries", l.size()),
                 },
             }

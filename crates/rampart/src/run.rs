@@ -69,10 +69,16 @@ impl Observer for Shown {
 }
 
 pub fn run(a: &RunArgs) -> Result<ExitCode> {
-    if let Some(o) = &a.output {
-        rampart_core::check_output(o, &[])?;
-    }
     let policy = load_policy(a.config.as_deref())?;
+    if let Some(o) = &a.output {
+        // Never over the policy, nor over anything a gate reads.
+        let base = pipeline::base_of(&policy);
+        let mut inputs: Vec<std::path::PathBuf> = policy.source.iter().cloned().collect();
+        for g in policy.stages.iter().flat_map(|s| &s.gates) {
+            inputs.extend(g.inputs().iter().map(|p| base.join(p)));
+        }
+        rampart_core::check_output(o, &inputs)?;
+    }
     let project = rampart_evidence::Project::find(None);
     let shown = Shown {
         live: a.output.is_some() || a.format != RunFormat::Table,

@@ -455,19 +455,30 @@ fn a_closed_pipe_ends_quietly() {
         .map(|i| format!("mail user{i}@example.com\n"))
         .collect();
     std::fs::write(d.path().join("t.txt"), text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(["data", "pii", "scan", "t.txt"])
-        .current_dir(d.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = [0u8; 16];
-    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
-    // The reader is gone (stdout dropped above).
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(141));
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    // As text and as JSON (a write error of the JSON serialiser).
+    for json in [false, true] {
+        let mut args = vec!["data", "pii", "scan", "t.txt", "--max-matches", "0"];
+        if json {
+            args.push("--json");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(&args)
+            .current_dir(d.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The reader is gone (stdout dropped above).
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(141), "json {json}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

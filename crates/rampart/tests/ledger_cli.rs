@@ -198,3 +198,26 @@ fn gate_runs_are_attested_and_evidence_lists_them() {
     assert_eq!(ev.status.code(), Some(1), "{}", text(&ev));
     assert!(text(&ev).contains("signature BAD"), "{}", text(&ev));
 }
+
+/// `ledger show N` prints the entry's bytes exactly: what it printed is
+/// what `verify-proof --entry` checks.
+#[test]
+fn a_shown_entry_verifies_against_its_proof() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    std::fs::write(p.join("e.json"), b"{\"gate\":\"x\"}").unwrap();
+    assert!(rampart(&["ledger", "append", "e.json"], p).status.success());
+    assert!(rampart(&["ledger", "checkpoint"], p).status.success());
+    let shown = rampart(&["ledger", "show", "0"], p);
+    assert_eq!(shown.stdout, b"{\"gate\":\"x\"}");
+    std::fs::write(p.join("shown.json"), &shown.stdout).unwrap();
+    assert!(rampart(&["ledger", "proof", "0", "-o", "p.txt"], p)
+        .status
+        .success());
+    let o = rampart(
+        &["ledger", "verify-proof", "p.txt", "--entry", "shown.json"],
+        p,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+}

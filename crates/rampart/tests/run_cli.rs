@@ -337,3 +337,34 @@ fn pipeline_gates_for_personal_data_and_reidentification_risk() {
         "{gates}"
     );
 }
+
+/// `run -o` never writes over the policy or anything a gate reads, and a
+/// run from a subfolder records in the project's ledger above it.
+#[test]
+fn run_output_spares_inputs_and_subfolders_find_the_ledger() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::create_dir(p.join("model")).unwrap();
+    std::fs::write(p.join("model/w.safetensors"), b"not a model").unwrap();
+    std::fs::write(
+        p.join("rampart.toml"),
+        "[[stage]]\nname = \"m\"\n[[stage.gate]]\ngate = \"scan\"\ninputs = [\"model\"]\n",
+    )
+    .unwrap();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    for target in ["rampart.toml", "model/w.safetensors", "model/report.json"] {
+        let o = rampart(&["run", "--format", "json", "-o", target], p);
+        assert_eq!(o.status.code(), Some(2), "{target}: {}", text(&o));
+        assert!(text(&o).contains("the input"), "{}", text(&o));
+    }
+    assert!(std::fs::read_to_string(p.join("rampart.toml"))
+        .unwrap()
+        .starts_with("[[stage]]"));
+    assert_eq!(
+        std::fs::read(p.join("model/w.safetensors")).unwrap(),
+        b"not a model"
+    );
+    std::fs::create_dir(p.join("sub")).unwrap();
+    let o = rampart(&["run", "--keep-going"], &p.join("sub"));
+    assert!(text(&o).contains("[ledger 0]"), "{}", text(&o));
+}
