@@ -332,11 +332,13 @@ impl GateKind {
 impl FromStr for GateKind {
     type Err = String;
 
-    /// Exactly the names of [`GateKind::name`]; an error lists them.
+    /// The names of [`GateKind::name`], or the names attestations carry
+    /// (`pii-scan`, `reid-risk`), which `rampart evidence` shows; an error
+    /// lists them.
     fn from_str(s: &str) -> Result<Self, String> {
         GateKind::ALL
             .into_iter()
-            .find(|g| g.name() == s)
+            .find(|g| g.name() == s || g.attested_as() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = GateKind::ALL.iter().map(|g| g.name()).collect();
                 format!("unknown gate {s:?}; the gates are {}", names.join(", "))

@@ -8,6 +8,44 @@ use crate::{scan, validate, Match};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// Column-name words and the entity a column so named holds: a value
+/// under such a column is that entity when it has its shape.
+pub(crate) const NAME_HINTS: &[(&[&str], &str)] = &[
+    (&["email", "e_mail", "mail"], "EMAIL_ADDRESS"),
+    (
+        &["phone", "tel", "mobile", "cell", "fax", "msisdn"],
+        "PHONE_NUMBER",
+    ),
+    (
+        &["dob", "birth", "birthdate", "birthday", "geburtsdatum"],
+        "DATE_OF_BIRTH",
+    ),
+    (&["ssn", "social_security"], "US_SSN"),
+    (&["passport"], "PASSPORT"),
+    (&["licence", "license", "dl_number"], "DRIVER_LICENSE"),
+    (
+        &["card", "cc", "pan", "card_number", "ccnum"],
+        "CREDIT_CARD",
+    ),
+    (&["iban"], "IBAN_CODE"),
+    (&["address", "street", "addr"], "STREET_ADDRESS"),
+    (&["ip", "ip_address", "ipv4", "ipv6"], "IP_ADDRESS"),
+    (
+        &[
+            "name",
+            "first",
+            "last",
+            "surname",
+            "firstname",
+            "lastname",
+            "fullname",
+            "forename",
+        ],
+        "PERSON",
+    ),
+    (&["zip", "postcode", "postal", "zipcode", "plz"], "POSTCODE"),
+];
+
 /// What a column's name suggests, by the words in it.
 pub fn name_hint(column: &str) -> Option<&'static str> {
     let c = column.to_lowercase().replace(['-', ' ', '.'], "_");
@@ -16,41 +54,7 @@ pub fn name_hint(column: &str) -> Option<&'static str> {
             .iter()
             .any(|w| c.split('_').any(|p| p == *w) || c.contains(w) && w.len() > 4)
     };
-    let hints: &[(&[&str], &str)] = &[
-        (&["email", "e_mail", "mail"], "EMAIL_ADDRESS"),
-        (
-            &["phone", "tel", "mobile", "cell", "fax", "msisdn"],
-            "PHONE_NUMBER",
-        ),
-        (
-            &["dob", "birth", "birthdate", "birthday", "geburtsdatum"],
-            "DATE_OF_BIRTH",
-        ),
-        (&["ssn", "social_security"], "US_SSN"),
-        (&["passport"], "PASSPORT"),
-        (&["licence", "license", "dl_number"], "DRIVER_LICENSE"),
-        (
-            &["card", "cc", "pan", "card_number", "ccnum"],
-            "CREDIT_CARD",
-        ),
-        (&["iban"], "IBAN_CODE"),
-        (&["address", "street", "addr"], "STREET_ADDRESS"),
-        (&["ip", "ip_address", "ipv4", "ipv6"], "IP_ADDRESS"),
-        (
-            &[
-                "name",
-                "first",
-                "last",
-                "surname",
-                "firstname",
-                "lastname",
-                "fullname",
-                "forename",
-            ],
-            "PERSON",
-        ),
-        (&["zip", "postcode", "postal", "zipcode", "plz"], "POSTCODE"),
-    ];
+    let hints = NAME_HINTS;
     // "company_name", "product_name", "city_name": the name of a thing.
     let things = [
         "company",

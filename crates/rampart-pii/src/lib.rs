@@ -545,7 +545,11 @@ const CONTEXT_BOOST: f32 = 0.3;
 /// policy's `[entities]` may name.
 pub fn entity_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = recognizers().iter().map(|r| r.entity).collect();
-    names.extend(["PERSON", "PHONE_NUMBER", "DATE_OF_BIRTH"]);
+    // Entities found by column names and by validators, not by a
+    // recogniser of their own: every entity a scan reports can be named
+    // in a masking policy.
+    names.extend(["PERSON", "PHONE_NUMBER", "DATE_OF_BIRTH", "US_ITIN"]);
+    names.extend(columns::NAME_HINTS.iter().map(|(_, entity)| *entity));
     names.sort_unstable();
     names.dedup();
     names

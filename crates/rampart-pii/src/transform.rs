@@ -498,6 +498,14 @@ mod tests {
             .to_string();
         assert!(e.contains("unknown action"), "{e}");
         assert!(Policy::parse("treshold = 1").is_err());
+        // Every entity a scan can report can be given an action.
+        for entity in crate::entity_names()
+            .into_iter()
+            .chain(["POSTCODE", "US_ITIN"])
+        {
+            let text = format!("[entities]\n{entity} = \"redact\"\n");
+            assert!(Policy::parse(&text).is_ok(), "{entity}");
+        }
     }
 
     #[test]

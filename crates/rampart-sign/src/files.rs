@@ -80,9 +80,15 @@ pub fn trust_from_files(key: Option<&Path>, ca: &[PathBuf]) -> Result<Trust, Err
 /// The digest that names an artifact in evidence: SHA-256 of a file, or
 /// the model-signing root digest (over every file's SHA-256) of a folder,
 /// leaving out git files and the signature file `model.sig`, so that a
-/// folder has the same digest before and after it is signed.
+/// folder has the same digest before and after it is signed. Links to
+/// files inside the folder (or inside the Hugging Face cache repository
+/// of a snapshot) are followed, as the scanner follows them: the bytes
+/// named are the bytes checked. Links that leave are refused.
 pub fn artifact_digest(path: &Path) -> Result<String, Error> {
-    let mut opts = Options::default();
+    let mut opts = Options {
+        allow_symlinks: true,
+        ..Options::default()
+    };
     opts.ignore_paths.push("model.sig".into());
     let m = crate::digest(path, &opts)?;
     if path.is_file() {
@@ -119,6 +125,21 @@ mod tests {
             Some("model.sig")
         );
         assert!(signature_inside(d.path(), Path::new("/elsewhere.sig")).is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_a_folder_are_named_by_their_targets_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("w.bin"), b"weights").unwrap();
+        let before = artifact_digest(d.path()).unwrap();
+        std::os::unix::fs::symlink(d.path().join("w.bin"), d.path().join("link.bin")).unwrap();
+        let linked = artifact_digest(d.path()).unwrap();
+        assert_ne!(before, linked, "the link's bytes are part of the folder");
+        let out = tempfile::tempdir().unwrap();
+        std::fs::write(out.path().join("secret"), b"s").unwrap();
+        std::os::unix::fs::symlink(out.path().join("secret"), d.path().join("escape")).unwrap();
+        assert!(artifact_digest(d.path()).is_err(), "a link out is refused");
     }
 
     #[test]

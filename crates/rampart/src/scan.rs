@@ -146,7 +146,13 @@ pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
         crate::common::verdict(!report.fails(fail_on))
     };
     let policy_sha256 = rampart_gate::policy_digest(&policy);
-    record(args.ledger.as_deref(), &outcome, &policy_sha256)?;
+    // The report is written: a run that cannot be attested (an input
+    // that cannot be hashed) says so and is an error, without a second
+    // document on stdout.
+    if let Err(e) = record(args.ledger.as_deref(), &outcome, &policy_sha256) {
+        eprintln!("error: not attested: {e:#}");
+        return Ok(ExitCode::from(2));
+    }
     Ok(code)
 }
 

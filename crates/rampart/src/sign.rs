@@ -283,8 +283,33 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
             return failed(a, &msg, verified.as_ref().map(|v| &v.diff));
         }
     };
+    // With --scan, a private copy of the files, verified again, is
+    // scanned: the bytes scanned are the bytes verified, whatever happens
+    // to the folder meanwhile.
+    let policy = if a.scan {
+        load_policy(None)?
+    } else {
+        rampart_core::Policy::default()
+    };
+    let report = match a.scan.then(|| v.scan_copy(&a.path, &gate.ignore, &policy)) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(rampart_gate::Error::Config(msg))) => return failed(a, &msg, None),
+        Some(Err(e)) => return Err(e.into()),
+    };
+    let fail_on = policy.fail_on;
     if a.json {
-        let v = serde_json::json!({"verified": true, "path": a.path, "signature": sig_path, "resources": verified.signed.resources.len(), "root_digest": verified.signed.root_digest()?});
+        // One document: the verification, and the scan's report in it.
+        let scan = report
+            .as_ref()
+            .map(|r| {
+                serde_json::from_str::<serde_json::Value>(&rampart_core::render::json(r, fail_on))
+            })
+            .transpose()?;
+        let mut v = serde_json::json!({"verified": true, "path": a.path, "signature": sig_path, "resources": verified.signed.resources.len(), "root_digest": verified.signed.root_digest()?});
+        if let (Some(scan), Some(map)) = (scan, v.as_object_mut()) {
+            map.insert("scan".into(), scan);
+        }
         crate::common::print_json(&v)?;
     } else {
         println!(
@@ -294,22 +319,13 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
             sig_path.display(),
             gate.method()
         );
+        if let Some(r) = &report {
+            print!("{}", rampart_core::render::table(r, fail_on, false));
+        }
     }
-    if !a.scan {
+    let Some(report) = report else {
         return Ok(ExitCode::SUCCESS);
-    }
-    // Scan a private copy of the files, verified again: the bytes scanned
-    // are the bytes verified, whatever happens to the folder meanwhile.
-    let policy = load_policy(None)?;
-    let report = match v.scan_copy(&a.path, &gate.ignore, &policy) {
-        Ok(r) => r,
-        Err(rampart_gate::Error::Config(msg)) => return failed(a, &msg, None),
-        Err(e) => return Err(e.into()),
     };
-    print!(
-        "{}",
-        rampart_core::render::table(&report, policy.fail_on, false)
-    );
     if !report.errors.is_empty() {
         return Ok(ExitCode::from(2));
     }

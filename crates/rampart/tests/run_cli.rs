@@ -194,10 +194,13 @@ fn the_pii_gate_fails_on_unread_records_and_admission_refuses() {
     let o = run_in(p, &["check", "train.csv"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("REFUSED"));
-    // The names rampart.toml uses are the names --require takes.
+    // --require takes the names rampart.toml uses, and the names
+    // `rampart evidence` shows; anything else is refused with the list.
     let o = run_in(p, &["check", "train.csv", "--require", "pii"]);
     assert_eq!(o.status.code(), Some(1));
     let o = run_in(p, &["check", "train.csv", "--require", "pii-scan"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run_in(p, &["check", "train.csv", "--require", "pii_scan"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("pii, risk"), "{}", stderr(&o));
 }
@@ -367,4 +370,7 @@ fn run_output_spares_inputs_and_subfolders_find_the_ledger() {
     std::fs::create_dir(p.join("sub")).unwrap();
     let o = rampart(&["run", "--keep-going"], &p.join("sub"));
     assert!(text(&o).contains("[ledger 0]"), "{}", text(&o));
+    // `check` takes the names attestations carry as well as the gates'.
+    let o = rampart(&["check", "model", "--require", "scan,pii-scan"], p);
+    assert!(text(&o).contains("no pii attestation"), "{}", text(&o));
 }

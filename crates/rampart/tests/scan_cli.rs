@@ -319,3 +319,30 @@ fn docs_document_every_rule_and_exit_code() {
     assert!(readme.contains("cargo run --release -- demo"));
     assert!(readme.contains("cargo test --workspace"));
 }
+
+/// With a ledger, a folder with a link to a file inside it is scanned and
+/// attested (the link's target bytes name it), and an input that cannot
+/// be read leaves one JSON document and exit 2, never a second document.
+#[test]
+fn scans_with_a_ledger_attest_linked_folders_and_fail_cleanly() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    std::fs::create_dir(p.join("model")).unwrap();
+    std::fs::copy(
+        examples().join("benign/torch/state_dict.pt"),
+        p.join("model/weights.pt"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("weights.pt", p.join("model/latest.pt")).unwrap();
+    let o = rampart(&["scan", "model"], p);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("attestation: entry 0"), "{}", text(&o));
+    let o = rampart(&["scan", "model", "nope.pt", "--format", "json"], p);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let docs = serde_json::Deserializer::from_slice(&o.stdout)
+        .into_iter::<serde_json::Value>()
+        .count();
+    assert_eq!(docs, 1, "{}", String::from_utf8_lossy(&o.stdout));
+}

@@ -159,6 +159,19 @@ fn verify_scan_scans_the_verified_files_and_fails_on_findings() {
         !t.contains("/tmp/.tmp"),
         "findings name the snapshot, not the folder: {t}"
     );
+    // As JSON: one document, the scan's report inside it.
+    let o = rampart(
+        &["verify", "model", "--key", "k.pub", "--scan", "--json"],
+        p,
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["scan"]["passed"], false, "{v}");
+    assert_eq!(
+        v["scan"]["findings"][0]["location"]["path"],
+        "model/model.pkl"
+    );
 }
 
 #[test]
