@@ -206,6 +206,8 @@ pub struct VerifyGate {
 #[serde(deny_unknown_fields)]
 pub struct PiiGate {
     pub inputs: Vec<PathBuf>,
+    /// Records that cannot be read [default: reject, failing the gate].
+    pub bad_input: Option<BadInput>,
     /// The score threshold [default 0.5].
     pub threshold: Option<f32>,
     /// The text encoding of the inputs when it is not UTF-8 (`cp1252`,
@@ -219,6 +221,8 @@ pub struct PiiGate {
 #[serde(deny_unknown_fields)]
 pub struct RiskGate {
     pub inputs: Vec<PathBuf>,
+    /// Records that cannot be read [default: reject, failing the gate].
+    pub bad_input: Option<BadInput>,
     /// Quasi-identifier columns.
     pub quasi: Vec<String>,
     /// A sensitive column for l-diversity.
@@ -281,6 +285,23 @@ impl GateSpec {
             _ => None,
         }
     }
+}
+
+/// What to do with a record that cannot be read (`bad_input = "skip"` in
+/// a policy file, `--bad-input skip` on the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum BadInput {
+    /// Read on, counting and listing every such record, then fail
+    /// naming them (DATA-UNREAD): a file is never taken as read when it
+    /// was not.
+    #[default]
+    Reject,
+    /// Leave it out, count it and report its line: only when asked.
+    Skip,
+    /// Stop at the first, with an error naming the line.
+    Fail,
 }
 
 /// Scanner settings.

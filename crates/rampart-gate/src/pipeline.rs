@@ -88,9 +88,8 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
 /// The gate a policy entry describes, its paths resolved against `base`.
 pub fn gate_of(spec: &GateSpec, base: &Path) -> Result<Box<dyn Gate>, Error> {
     let inputs: Vec<PathBuf> = spec.inputs().iter().map(|p| resolve(base, p)).collect();
-    let reading = |encoding: &Option<String>| match encoding {
-        Some(label) => rampart_dataset::Reading::default().with_encoding(label),
-        None => Ok(rampart_dataset::Reading::default()),
+    let reading = |encoding: &Option<String>, bad_input| {
+        rampart_dataset::Reading::default().with_flags(bad_input, encoding.as_deref(), None)
     };
     let one = |what: &str| -> Result<PathBuf, Error> {
         match inputs.as_slice() {
@@ -121,7 +120,7 @@ pub fn gate_of(spec: &GateSpec, base: &Path) -> Result<Box<dyn Gate>, Error> {
         GateSpec::Pii(g) => Box::new(crate::PiiScan {
             inputs,
             threshold: g.threshold.unwrap_or(0.5),
-            reading: reading(&g.encoding)?,
+            reading: reading(&g.encoding, g.bad_input)?,
             // The gate counts every match; it lists none.
             max_matches: 1,
         }),
@@ -132,7 +131,7 @@ pub fn gate_of(spec: &GateSpec, base: &Path) -> Result<Box<dyn Gate>, Error> {
             min_k: g.min_k.unwrap_or(5),
             min_l: g.min_l.unwrap_or(2),
             max_rows: 20,
-            reading: reading(&g.encoding)?,
+            reading: reading(&g.encoding, g.bad_input)?,
         }),
     })
 }

@@ -49,21 +49,7 @@ impl Format {
     }
 }
 
-/// What to do with a record that cannot be read (`bad_input = "skip"` in
-/// a policy file, `--bad-input skip` on the command line).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-#[serde(rename_all = "lowercase")]
-pub enum BadInput {
-    /// Read on, counting and listing every such record, then fail with
-    /// [`Error::Unread`]: a file is never taken as read when it was not.
-    #[default]
-    Reject,
-    /// Leave it out, count it and report its line: only when asked.
-    Skip,
-    /// Stop at the first, with an error naming the line.
-    Fail,
-}
+pub use rampart_core::BadInput;
 
 /// The rules the dataset readers emit, for `rampart rules`.
 pub static RULES: &[rampart_core::Rule] = &[rampart_core::Rule {

@@ -203,6 +203,23 @@ fn the_pii_gate_fails_on_unread_records_and_admission_refuses() {
     let o = run_in(p, &["check", "train.csv", "--require", "pii_scan"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("pii, risk"), "{}", stderr(&o));
+    // A gate may accept reading only part of its input, as the command
+    // does; its evidence then counts the records skipped, and admission
+    // refuses it.
+    std::fs::write(
+        p.join("rampart.toml"),
+        "[[stage]]\nname = \"data\"\n[[stage.gate]]\ngate = \"pii\"\ninputs = [\"train.csv\"]\nbad_input = \"skip\"\n\n[admission]\nrequire = [\"pii\"]\n",
+    )
+    .unwrap();
+    let o = run_in(p, &["run"]);
+    assert!(!stdout(&o).contains("DATA-UNREAD"), "{}", stdout(&o));
+    let o = run_in(p, &["check", "train.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("skipped unread") || stdout(&o).contains("failed"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
