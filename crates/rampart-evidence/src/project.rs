@@ -122,8 +122,14 @@ impl Project {
         Ok(key.verifier())
     }
 
-    /// Opens the ledger.
+    /// Opens the ledger; a project without one says how to make it.
     pub fn ledger(&self) -> Result<Ledger, Error> {
+        if !self.ledger_path().exists() {
+            return Err(Error::Refused(format!(
+                "no ledger in {}: run `rampart init` (or `rampart ledger init`) first, or give the ledger's folder",
+                self.dir.display()
+            )));
+        }
         Ledger::open(&self.ledger_path()).map_err(|source| Error::Open {
             dir: self.dir.clone(),
             source,

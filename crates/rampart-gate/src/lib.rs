@@ -47,8 +47,31 @@ pub struct Context<'a> {
 
 /// The rules every gate can report, for `rampart rules` and SARIF.
 pub fn catalog() -> rampart_core::Catalog {
-    rampart_core::Catalog::new(&[rampart_scan::RULES, rampart_table::RULES])
+    rampart_core::Catalog::new(&[rampart_scan::RULES, rampart_table::RULES, RULES])
 }
+
+/// The pipeline's own rules: a gate that failed or could not run, for
+/// reports (SARIF) whose readers see only findings.
+pub static RULES: &[rampart_core::Rule] = &[
+    rampart_core::Rule {
+        id: "GATE-FAILED",
+        name: "pipeline-gate-failed",
+        default_severity: rampart_core::Severity::High,
+        summary: "A pipeline gate failed without findings of its own: personal data found, k or l under the minimum, a signature that does not match, data that drifted.",
+        description: "Scan gates report their findings; the other gates judge a whole dataset or folder. A report that lists only findings (SARIF) would show such a failure as nothing, so each one is a result of this rule, located at the gate's input, with the gate's summary as its message.",
+        fix: "Read the gate's summary (rampart run's table, or --format json); fix the input or the policy and run again.",
+        references: &["docs/evidence.md"],
+    },
+    rampart_core::Rule {
+        id: "GATE-ERROR",
+        name: "pipeline-gate-could-not-run",
+        default_severity: rampart_core::Severity::High,
+        summary: "A pipeline gate could not run: a missing or unreadable input, key or signature, a bad setting.",
+        description: "A gate that did not run checked nothing, so the run is an error (exit 2) and the report says so: a result of this rule per such gate, and the SARIF invocation marked unsuccessful.",
+        fix: "Read the gate's summary, which names the file or setting; fix it and run again.",
+        references: &["docs/evidence.md", "docs/fail-closed.md"],
+    },
+];
 
 /// SHA-256 of the policy file, or `default` when there is none: what
 /// attestations record as `policy_sha256`.

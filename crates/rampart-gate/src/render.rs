@@ -8,12 +8,30 @@ pub fn json(results: &[StageResult]) -> Result<String, serde_json::Error> {
     Ok(serde_json::to_string_pretty(results)? + "\n")
 }
 
-/// SARIF 2.1.0 of every gate's findings.
+/// SARIF 2.1.0 of every gate's findings; a gate that failed without
+/// findings is a GATE-FAILED result, one that could not run a GATE-ERROR
+/// result and an unsuccessful invocation, so that no failure reads as
+/// an empty report.
 pub fn sarif(results: &[StageResult]) -> String {
     let mut report = rampart_core::Report::new("run");
     for g in results.iter().flat_map(|s| &s.gates) {
         report.inputs.extend(g.inputs.iter().cloned());
         report.findings.extend(g.findings.iter().cloned());
+        if !g.passed && g.findings.is_empty() {
+            let rule = if g.error { "GATE-ERROR" } else { "GATE-FAILED" };
+            let at = g.inputs.first().cloned().unwrap_or_default();
+            report.findings.push(rampart_core::Finding::new(
+                rule,
+                rampart_core::Severity::High,
+                rampart_core::Location::file(at),
+                format!("{} gate: {}", g.gate, g.summary),
+            ));
+        }
+        if g.error {
+            report
+                .errors
+                .push(format!("{} gate: {}", g.gate, g.summary));
+        }
     }
     rampart_core::render::sarif(&report, &crate::catalog())
 }
@@ -196,5 +214,9 @@ mod tests {
         assert!(v[0]["gates"][1].get("ledger_index").is_none());
         let s: serde_json::Value = serde_json::from_str(&sarif(&r)).unwrap();
         assert_eq!(s["version"], "2.1.0");
+        // The failed pii gate has no findings: it is a result all the same.
+        let results = s["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "{s}");
+        assert_eq!(results[0]["ruleId"], "GATE-FAILED");
     }
 }

@@ -243,6 +243,12 @@ impl Ledger {
                 "no checkpoint yet; run `rampart ledger checkpoint` first".into(),
             )
         })?;
+        if index >= self.size() {
+            return Err(StoreError::Checkpoint(format!(
+                "no entry {index}: the ledger has {} entries",
+                self.size()
+            )));
+        }
         if index >= size {
             return Err(StoreError::Checkpoint(format!(
                 "entry {index} is not covered by the last checkpoint (size {size}); run `rampart ledger checkpoint`"

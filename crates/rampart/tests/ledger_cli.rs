@@ -116,6 +116,16 @@ fn a_missing_ledger_is_a_clear_error() {
     let o = rampart(&["ledger", "show"], d.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("rampart ledger init"), "{}", text(&o));
+    let o = rampart(&["evidence", "."], d.path());
+    assert!(text(&o).contains("no ledger in .rampart"), "{}", text(&o));
+    // An index past the end is named as such, not as a missing checkpoint.
+    assert!(rampart(&["ledger", "init"], d.path()).status.success());
+    assert!(rampart(&["ledger", "checkpoint"], d.path())
+        .status
+        .success());
+    let o = rampart(&["ledger", "proof", "9999"], d.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no entry 9999"), "{}", text(&o));
 }
 
 #[test]
