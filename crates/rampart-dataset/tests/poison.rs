@@ -101,3 +101,85 @@ fn a_planted_backdoor_trigger_is_found_and_filtered_out() {
     );
     assert!(!other.exists());
 }
+
+/// A row that repeats another with one word changed is a near duplicate,
+/// one that repeats a training row so is a near leak; the filter drops
+/// the later copy and the leak.
+#[test]
+fn near_duplicates_and_near_leaks_are_found_and_filtered_out() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // Rows of their own words; row 51 repeats row 1 with one word changed,
+    // and the training set holds row 10 with one word changed.
+    let words = |i: u64| -> String {
+        (0..16u64)
+            .map(|j| format!("w{}", (i * 7_919 + j * 104_729) % 100_003))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut eval = String::from("id,text,city,y\n");
+    for i in 0..50u64 {
+        eval.push_str(&format!("{i},{} end,lyon,{}\n", words(i), i % 2));
+    }
+    eval.push_str(&format!("1,{} fin,lyon,1\n", words(1)));
+    let data = p.join("eval.csv");
+    std::fs::write(&data, eval).unwrap();
+    let train = p.join("train.csv");
+    std::fs::write(
+        &train,
+        format!("id,text,city,y\n10,{} stop,lyon,0\n", words(10)),
+    )
+    .unwrap();
+    let o = poison::Options {
+        near: Some(0.7),
+        leak_from: Some(train),
+        min_share: 0.0,
+        ..options("y")
+    };
+    let r = poison::check(&data, &o, &Reading::default(), &Quiet).unwrap();
+    let kinds: Vec<(FindingKind, Vec<u64>)> = r
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.drop.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (FindingKind::NearDuplicate, vec![51]),
+            (FindingKind::NearLeak, vec![11]),
+        ]
+    );
+    let report = serde_json::json!({
+        "sha256": rampart_sign::artifact_digest(&data).unwrap(),
+        "findings": r.findings,
+    })
+    .to_string();
+    let name = p.join("report.json");
+    let parsed = filter::PoisonFile::parse(&report, &name).unwrap();
+    let out = p.join("clean.csv");
+    filter::filter(
+        &data,
+        &out,
+        &parsed,
+        &name,
+        &[],
+        &Reading::default(),
+        &Quiet,
+    )
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 50);
+    // Only the kinds asked for.
+    let near_only = p.join("near.csv");
+    let kinds = [FindingKind::NearLeak];
+    let f = filter::filter(
+        &data,
+        &near_only,
+        &parsed,
+        &name,
+        &kinds,
+        &Reading::default(),
+        &Quiet,
+    )
+    .unwrap();
+    assert_eq!(f.dropped, 1);
+}
