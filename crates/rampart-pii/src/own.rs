@@ -12,7 +12,7 @@
 //!
 //! `hmac` pseudonyms (lowercase hex) and `<ENTITY>` replacements match no
 //! recogniser; `ff1` output is by design indistinguishable from real
-//! values and is not recognised (the README says so).
+//! values and is not recognised (docs/data-protection.md says so).
 
 use crate::Match;
 

@@ -73,7 +73,7 @@ fn recall_and_precision_on_the_labelled_sample() {
 
 /// Text masked by every action Rampart has scans clean where it was
 /// masked: its own tokens, pseudonyms and masks are never reported (the
-/// README's workflow, mask then gate, must pass its own gate).
+/// documented workflow, mask then gate, must pass its own gate).
 #[test]
 fn rampart_s_own_masks_and_tokens_are_never_reported() {
     use rampart_pii::transform::{apply, Action, Generalise, Keys};

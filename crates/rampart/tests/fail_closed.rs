@@ -548,8 +548,8 @@ fn card(i: usize) -> String {
     format!("{body}{}", (10 - sum % 10) % 10)
 }
 
-/// The README's `mask.toml`, word for word.
-const README_MASK: &str = r#"
+/// The rules of the `mask.toml` in docs/data-protection.md, without its comments.
+const DOCS_MASK: &str = r#"
 threshold = 0.5
 default = "replace"
 
@@ -573,7 +573,7 @@ fn data_masked_with_the_readme_policy_passes_the_pii_gate() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     std::fs::write(p.join("people.csv"), people("\n")).unwrap();
-    std::fs::write(p.join("mask.toml"), README_MASK).unwrap();
+    std::fs::write(p.join("mask.toml"), DOCS_MASK).unwrap();
     // Free text with every entity action, so siv tokens stand in prose.
     std::fs::write(
         p.join("prose.toml"),

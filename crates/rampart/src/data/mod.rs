@@ -116,7 +116,7 @@ enum PiiCommand {
 #[derive(Args, Debug, Default)]
 struct Masking {
     /// Masking policy (TOML): threshold, bad_input, encoding, max_bytes,
-    /// and actions per entity and column. See the README.
+    /// and actions per entity and column. See docs/data-protection.md.
     #[arg(long, value_name = "TOML")]
     policy: Option<PathBuf>,
     /// Matches of personal data scoring below this (0 to 1) are ignored
