@@ -183,3 +183,155 @@ fn near_duplicates_and_near_leaks_are_found_and_filtered_out() {
     .unwrap();
     assert_eq!(f.dropped, 1);
 }
+
+/// A rare label is class imbalance, a rare group value is
+/// under-represented, and a label distribution that moved from a
+/// reference's by more than allowed is label shift.
+#[test]
+fn rare_classes_groups_and_label_shift_are_named() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("id,sex,region,y\n");
+    for i in 0..200 {
+        let sex = if i % 2 == 0 { "f" } else { "m" };
+        let region = if i < 196 { "north" } else { "south" };
+        let y = if i < 4 { "fraud" } else { "ok" };
+        csv.push_str(&format!("{i},{sex},{region},{y}\n"));
+    }
+    let data = p.join("loans.csv");
+    std::fs::write(&data, csv).unwrap();
+    let groups = poison::Options {
+        groups: vec!["sex".into(), "region".into()],
+        ..options("y")
+    };
+    let r = poison::check(&data, &groups, &Reading::default(), &Quiet).unwrap();
+    /// A finding's kind, column and counts by value.
+    type Named = (FindingKind, Option<String>, Vec<(String, u64)>);
+    let found: Vec<Named> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let counts = f.counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            (f.kind, f.column.clone(), counts)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                FindingKind::ClassImbalance,
+                Some("y".into()),
+                vec![("fraud".into(), 4), ("ok".into(), 196)]
+            ),
+            (
+                FindingKind::UnderRepresented,
+                Some("region".into()),
+                vec![("north".into(), 196), ("south".into(), 4)]
+            ),
+        ]
+    );
+    // Under a smaller minimum share, nothing is rare.
+    let quiet = poison::Options {
+        min_share: 0.01,
+        ..groups
+    };
+    assert!(poison::check(&data, &quiet, &Reading::default(), &Quiet)
+        .unwrap()
+        .passed());
+
+    // Against a reference where fraud was 30%: 28 points of the rows
+    // changed label, over the 10% allowed.
+    let mut reference = String::from("id,y\n");
+    for i in 0..100 {
+        reference.push_str(&format!("{i},{}\n", if i < 30 { "fraud" } else { "ok" }));
+    }
+    std::fs::write(p.join("reference.csv"), reference).unwrap();
+    let shifted = poison::Options {
+        reference: Some(p.join("reference.csv")),
+        ..quiet
+    };
+    let r = poison::check(&data, &shifted, &Reading::default(), &Quiet).unwrap();
+    assert_eq!(r.findings[0].kind, FindingKind::LabelShift);
+    assert_eq!(
+        r.findings[0].labels,
+        ["fraud: 30.0% -> 2.0%", "ok: 70.0% -> 98.0%"]
+    );
+    let allowed = poison::Options {
+        max_label_shift: 0.3,
+        ..shifted
+    };
+    assert!(poison::check(&data, &allowed, &Reading::default(), &Quiet)
+        .unwrap()
+        .passed());
+}
+
+/// Three far-out rows among 400 on a grid are the Isolation Forest's
+/// outliers; ids are left out of the features; the same seed gives the
+/// same scores; the filter drops the outliers alone.
+#[test]
+fn planted_outliers_are_found_with_reproducible_scores() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let mut csv = String::from("id,x,y,colour\n");
+    for i in 0..400 {
+        let colour = ["red", "blue"][i % 2];
+        csv.push_str(&format!("row-{i},{},{},{colour}\n", i % 20, (i * 7) % 20));
+    }
+    for (i, (x, y)) in [(500, 3), (4, 900), (-700, -800)].iter().enumerate() {
+        csv.push_str(&format!("odd-{i},{x},{y},red\n"));
+    }
+    let data = p.join("d.csv");
+    std::fs::write(&data, csv).unwrap();
+    let run = |scores: &str| {
+        let o = poison::Options {
+            label: None,
+            outliers: Some(poison::Outliers {
+                threshold: 0.65,
+                trees: 100,
+                seed: 0,
+                scores: Some(p.join(scores)),
+            }),
+            ..options("y")
+        };
+        poison::check(&data, &o, &Reading::default(), &Quiet).unwrap()
+    };
+    let r = run("scores.csv");
+    let outliers = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::Outlier)
+        .expect("the far rows are outliers");
+    assert_eq!(outliers.drop, [401, 402, 403]);
+    assert_eq!(r.outliers.as_ref().unwrap().left_out, ["id"]);
+    let scores = std::fs::read_to_string(p.join("scores.csv")).unwrap();
+    assert_eq!(scores.lines().count(), 404, "a header and a score per row");
+    assert!(scores.starts_with("record,line,score\n1,2,"));
+    run("again.csv");
+    assert_eq!(
+        std::fs::read_to_string(p.join("again.csv")).unwrap(),
+        scores
+    );
+
+    let report = serde_json::json!({
+        "sha256": rampart_sign::artifact_digest(&data).unwrap(),
+        "findings": r.findings,
+    })
+    .to_string();
+    let name = p.join("report.json");
+    let parsed = filter::PoisonFile::parse(&report, &name).unwrap();
+    let out = p.join("clean.csv");
+    let kinds = [FindingKind::Outlier];
+    filter::filter(
+        &data,
+        &out,
+        &parsed,
+        &name,
+        &kinds,
+        &Reading::default(),
+        &Quiet,
+    )
+    .unwrap();
+    let clean = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(clean.lines().count(), 401);
+    assert!(!clean.contains("odd-"));
+}
