@@ -270,8 +270,8 @@ fn resolved(p: &Path) -> Option<PathBuf> {
 }
 
 /// `output` may be written (replaced when it is a file): it is not one of
-/// `inputs` (nor inside an input folder), not a folder, and its folder
-/// exists.
+/// `inputs` (nor an existing file inside an input folder), not a folder,
+/// and its folder exists.
 pub fn check_output(output: &Path, inputs: &[PathBuf]) -> io::Result<()> {
     if output.is_dir() {
         return Err(refused(format!(
@@ -306,9 +306,11 @@ pub fn check_output(output: &Path, inputs: &[PathBuf]) -> io::Result<()> {
                 input.display()
             )));
         }
-        if inp.is_dir() && out.starts_with(&inp) {
+        // A new file inside an input folder (a report beside what it
+        // checks) is fine; replacing one of the files checked is not.
+        if inp.is_dir() && out.starts_with(&inp) && output.exists() {
             return Err(refused(format!(
-                "the output {} is inside the input folder {}: it would replace what is checked; write outside it",
+                "the output {} is a file of the input folder {}: writing it would replace what is checked; write to a new path",
                 output.display(),
                 input.display()
             )));
@@ -399,10 +401,11 @@ mod tests {
         assert!(check_output(d.path(), &[]).is_err());
         assert!(check_output(&d.path().join("no/such/x.json"), &[]).is_err());
         assert!(check_output(&d.path().join("b.json"), std::slice::from_ref(&f)).is_ok());
-        // Inside an input folder: it would replace a file being checked.
+        // A file of an input folder would be replaced; a new one is fine.
         let folder = d.path().to_path_buf();
         let e = check_output(&f, std::slice::from_ref(&folder)).unwrap_err();
-        assert!(e.to_string().contains("inside the input folder"), "{e}");
+        assert!(e.to_string().contains("a file of the input folder"), "{e}");
+        assert!(check_output(&d.path().join("report.json"), std::slice::from_ref(&folder)).is_ok());
         assert!(check_new_output(&f, &[]).is_err());
         #[cfg(unix)]
         assert!(check_output(Path::new("/dev/null"), &[])

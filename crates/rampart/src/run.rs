@@ -76,6 +76,10 @@ pub fn run(a: &RunArgs) -> Result<ExitCode> {
         let mut inputs: Vec<std::path::PathBuf> = policy.source.iter().cloned().collect();
         for g in policy.stages.iter().flat_map(|s| &s.gates) {
             inputs.extend(g.inputs().iter().map(|p| base.join(p)));
+            if let rampart_core::GateSpec::Verify(v) = g {
+                let trust = [&v.key, &v.ca, &v.signature];
+                inputs.extend(trust.into_iter().flatten().map(|p| base.join(p)));
+            }
         }
         rampart_core::check_output(o, &inputs)?;
     }

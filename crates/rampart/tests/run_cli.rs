@@ -372,11 +372,16 @@ fn run_output_spares_inputs_and_subfolders_find_the_ledger() {
     )
     .unwrap();
     assert!(rampart(&["ledger", "init"], p).status.success());
-    for target in ["rampart.toml", "model/w.safetensors", "model/report.json"] {
+    for target in ["rampart.toml", "model/w.safetensors"] {
         let o = rampart(&["run", "--format", "json", "-o", target], p);
         assert_eq!(o.status.code(), Some(2), "{target}: {}", text(&o));
         assert!(text(&o).contains("the input"), "{}", text(&o));
     }
+    // A new report beside what it checks is fine.
+    let o = rampart(&["run", "--format", "json", "-o", "model/report.json"], p);
+    assert_ne!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(p.join("model/report.json").is_file());
+    std::fs::remove_file(p.join("model/report.json")).unwrap();
     assert!(std::fs::read_to_string(p.join("rampart.toml"))
         .unwrap()
         .starts_with("[[stage]]"));
@@ -385,8 +390,9 @@ fn run_output_spares_inputs_and_subfolders_find_the_ledger() {
         b"not a model"
     );
     std::fs::create_dir(p.join("sub")).unwrap();
+    // (The run above recorded entry 0.)
     let o = rampart(&["run", "--keep-going"], &p.join("sub"));
-    assert!(text(&o).contains("[ledger 0]"), "{}", text(&o));
+    assert!(text(&o).contains("[ledger 1]"), "{}", text(&o));
     // `check` takes the names attestations carry as well as the gates'.
     let o = rampart(&["check", "model", "--require", "scan,pii-scan"], p);
     assert!(text(&o).contains("no pii attestation"), "{}", text(&o));
