@@ -15,7 +15,13 @@ fn read(path: &std::path::Path) -> Result<String, Error> {
     })
 }
 
-fn outcome(gate: &'static str, inputs: Vec<PathBuf>, passed: bool, report: Report) -> Outcome {
+fn outcome(
+    gate: &'static str,
+    inputs: Vec<PathBuf>,
+    passed: bool,
+    report: Report,
+    started: Started,
+) -> Outcome {
     let summary = summary(&report);
     Outcome {
         gate,
@@ -25,7 +31,7 @@ fn outcome(gate: &'static str, inputs: Vec<PathBuf>, passed: bool, report: Repor
         report,
         findings: Vec::new(),
         warnings: Vec::new(),
-        started: Started::now(),
+        started,
     }
 }
 
@@ -129,8 +135,7 @@ impl Gate for Profile {
         }));
         Ok(Outcome {
             warnings,
-            started,
-            ..outcome("data-profile", inputs, true, report)
+            ..outcome("data-profile", inputs, true, report, started)
         })
     }
 }
@@ -164,15 +169,13 @@ impl Gate for Validate {
         })?;
         let passed = r.passed();
         let digest = rampart_evidence::sha256_hex(text.as_bytes());
-        Ok(Outcome {
+        Ok(outcome(
+            "data-validate",
+            vec![self.path.clone()],
+            passed,
+            Report::Validate(Box::new(r), digest),
             started,
-            ..outcome(
-                "data-validate",
-                vec![self.path.clone()],
-                passed,
-                Report::Validate(Box::new(r), digest),
-            )
-        })
+        ))
     }
 }
 
@@ -193,30 +196,31 @@ impl Gate for Poison {
         inputs.extend(self.options.reference.iter().cloned());
         let passed = r.passed();
         let warnings = r.warnings.clone();
-        let sha256 = rampart_sign::artifact_digest(&self.path)?;
         let run = PoisonRun {
             file: self.path.clone(),
-            sha256,
             report: r,
             options: self.options.clone(),
         };
         Ok(Outcome {
             warnings,
-            started,
-            ..outcome("data-poison", inputs, passed, Report::Poison(Box::new(run)))
+            ..outcome(
+                "data-poison",
+                inputs,
+                passed,
+                Report::Poison(Box::new(run)),
+                started,
+            )
         })
     }
 }
 
-/// A poison check, with what `rampart data filter` checks it against:
-/// the dataset's name and SHA-256.
-#[derive(Debug, serde::Serialize)]
+/// A poison check of `file`. Its JSON adds the file's SHA-256, which
+/// `rampart data filter` checks; it is computed only when JSON is
+/// written, not on every run.
+#[derive(Debug)]
 pub struct PoisonRun {
     pub file: PathBuf,
-    pub sha256: String,
-    #[serde(flatten)]
     pub report: rampart_dataset::poison::Report,
-    #[serde(skip)]
     pub options: rampart_dataset::poison::Options,
 }
 
@@ -288,10 +292,13 @@ impl Gate for Filter {
             report_sha256: rampart_evidence::sha256_hex(text.as_bytes()),
         };
         let inputs = vec![self.input.clone(), self.output.clone()];
-        Ok(Outcome {
+        Ok(outcome(
+            "data-filter",
+            inputs,
+            true,
+            Report::Filter(Box::new(run)),
             started,
-            ..outcome("data-filter", inputs, true, Report::Filter(Box::new(run)))
-        })
+        ))
     }
 }
 
@@ -326,8 +333,13 @@ impl Gate for Drift {
         let inputs = vec![self.reference.clone(), self.current.clone()];
         Ok(Outcome {
             warnings: d.warnings.clone(),
-            started,
-            ..outcome("data-drift", inputs, d.passed(), Report::Drift(Box::new(d)))
+            ..outcome(
+                "data-drift",
+                inputs,
+                d.passed(),
+                Report::Drift(Box::new(d)),
+                started,
+            )
         })
     }
 }
@@ -365,7 +377,6 @@ impl Gate for Mask {
         warnings.extend(m.warnings.iter().cloned());
         Ok(Outcome {
             warnings,
-            started,
             ..outcome(
                 gate,
                 inputs,
@@ -376,6 +387,7 @@ impl Gate for Mask {
                     self.policy.threshold,
                     self.output.clone(),
                 ),
+                started,
             )
         })
     }

@@ -150,7 +150,25 @@ impl Report {
             Report::Risk(r) => put(w, r.as_ref()),
             Report::Validate(r, _) => put(w, r.as_ref()),
             Report::Drift(d) => put(w, &d.report),
-            Report::Poison(p) => put(w, p.as_ref()),
+            Report::Poison(p) => {
+                #[derive(Serialize)]
+                struct Out<'a> {
+                    file: &'a PathBuf,
+                    sha256: String,
+                    #[serde(flatten)]
+                    report: &'a rampart_dataset::poison::Report,
+                }
+                let sha256 = rampart_sign::artifact_digest(&p.file)
+                    .map_err(|e| serde_json::Error::io(std::io::Error::other(e.to_string())))?;
+                put(
+                    w,
+                    &Out {
+                        file: &p.file,
+                        sha256,
+                        report: &p.report,
+                    },
+                )
+            }
             Report::Filter(f) => put(w, f.as_ref()),
             _ => Ok(false),
         }
