@@ -41,6 +41,20 @@ impl Catalog {
         self.rules.iter().find(|r| r.id.eq_ignore_ascii_case(id))
     }
 
+    /// The rule `id`, or an error that suggests close ids (or how to list
+    /// every rule).
+    pub fn lookup(&self, id: &str) -> Result<&Rule, String> {
+        if let Some(r) = self.get(id) {
+            return Ok(r);
+        }
+        let similar = self.similar(id);
+        Err(if similar.is_empty() {
+            format!("no rule `{id}`; run `rampart rules` to list every rule")
+        } else {
+            format!("no rule `{id}`; did you mean {}?", similar.join(", "))
+        })
+    }
+
     /// Ids that are close to `id`, to suggest when a lookup fails.
     pub fn similar(&self, id: &str) -> Vec<&'static str> {
         let want = id.to_ascii_uppercase();

@@ -54,6 +54,26 @@ pub enum To {
     Passphrase(age::secrecy::SecretString),
 }
 
+impl To {
+    /// Recipients or a passphrase: an age file is encrypted to one kind,
+    /// so both, or neither, is an error that says what to give.
+    pub fn choose(
+        recipients: Vec<age::x25519::Recipient>,
+        passphrase: Option<age::secrecy::SecretString>,
+    ) -> Result<To, Error> {
+        match (passphrase, recipients.is_empty()) {
+            (Some(_), false) => {
+                refuse!("give recipients or a passphrase, not both (age files use one or the other)")
+            }
+            (None, true) => refuse!(
+                "nothing to encrypt to: give --recipient age1..., --recipients-file, or a passphrase"
+            ),
+            (Some(p), true) => Ok(To::Passphrase(p)),
+            (None, false) => Ok(To::Recipients(recipients)),
+        }
+    }
+}
+
 /// The X25519 recipients given on the command line (`flags`) and in a
 /// recipients file (one per line, `#` comments); a bad one is named by
 /// where it came from (`--recipient`, `FILE:LINE`).

@@ -616,6 +616,31 @@ pub fn mask(
     })
 }
 
+/// The masking keys in a key file (64 hex digits).
+pub fn read_key(path: &Path) -> Result<Keys, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Keys::parse(&text).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
+}
+
+/// Writes a new random 32-byte masking key (hex, mode 0600) to `path`,
+/// which must not exist.
+pub fn new_key(path: &Path) -> Result<(), Error> {
+    use rand_core::RngCore;
+    let mut key = [0u8; 32];
+    let write = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    rand_core::OsRng
+        .try_fill_bytes(&mut key)
+        .map_err(|e| write(std::io::Error::other(format!("no randomness: {e}"))))?;
+    rampart_core::write_new(path, format!("{}\n", hex::encode(key)).as_bytes(), 0o600)
+        .map_err(write)
+}
+
 /// `value` with the personal data the recognisers find in it masked, or
 /// None when they find none. Profiles and suggestions are shared and
 /// committed, so they hold masks, never the values: of each match at most

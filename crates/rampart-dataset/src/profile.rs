@@ -73,6 +73,48 @@ pub fn columns_of(path: &Path, reading: &Reading, watch: &dyn Watch) -> Result<P
     })
 }
 
+/// Expectations proposed from a dataset or its profile, as the TOML to
+/// commit.
+pub struct Suggested {
+    pub toml: String,
+    pub expectations: usize,
+    pub columns: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Proposes expectations from `path` (a dataset or a profile), with the
+/// values in which personal data is found masked unless
+/// `keep_personal_data`: the file is meant to be shared and committed.
+pub fn suggest(
+    path: &Path,
+    reading: &Reading,
+    threshold: f32,
+    keep_personal_data: bool,
+    watch: &dyn Watch,
+) -> Result<Suggested, Error> {
+    let Profiled {
+        mut profile,
+        warnings,
+        ..
+    } = of_path(path, reading, watch)?;
+    if !keep_personal_data {
+        mask(&mut profile, threshold);
+    }
+    let e = rampart_profile::expect::suggest(&mut profile);
+    let body = toml::to_string(&e).map_err(|e| Error::invalid(e.to_string()))?;
+    Ok(Suggested {
+        toml: format!(
+            "# Expectations suggested by `rampart data suggest` from {} ({} rows).\n\
+             # Edit them, then check data with `rampart data validate PATH --expect FILE`.\n{body}",
+            path.display(),
+            profile.rows,
+        ),
+        expectations: e.expect.len(),
+        columns: e.columns.len(),
+        warnings,
+    })
+}
+
 /// A profile file, or the profile of a dataset.
 pub fn of_path(path: &Path, reading: &Reading, watch: &dyn Watch) -> Result<Profiled, Error> {
     match read(path)? {

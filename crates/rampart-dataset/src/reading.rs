@@ -206,6 +206,20 @@ impl Default for MaskingPolicy {
 }
 
 impl MaskingPolicy {
+    /// The policy with its score threshold replaced by `threshold` (a
+    /// flag's), which must be between 0 and 1.
+    pub fn with_threshold(mut self, threshold: Option<f32>) -> Result<Self, Error> {
+        if let Some(t) = threshold {
+            if !(0.0..=1.0).contains(&t) {
+                return Err(Error::invalid(format!(
+                    "--threshold {t} is not between 0 and 1"
+                )));
+            }
+            self.masking.threshold = t;
+        }
+        Ok(self)
+    }
+
     /// Reads and checks a masking policy file; errors name it.
     pub fn load(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {

@@ -57,7 +57,7 @@ pub enum Error {
     },
     #[error("the ledger in {dir} gave no index for an appended entry")]
     NoIndex { dir: PathBuf },
-    #[error("{path} exists; refusing to overwrite a ledger")]
+    #[error("{path} exists; refusing to overwrite it")]
     Exists { path: PathBuf },
     #[error("origin {origin:?}: {message}")]
     Origin { origin: String, message: String },

@@ -45,6 +45,54 @@ pub struct Consistency {
 }
 
 impl Project {
+    /// Appends each file's bytes (`-`: stdin) as one entry: in one
+    /// transaction, or with `one_by_one` one per file. `durable` hears of
+    /// each index once its transaction has committed.
+    pub fn append(
+        &self,
+        files: &[std::path::PathBuf],
+        one_by_one: bool,
+        durable: &mut dyn FnMut(u64, &Path),
+    ) -> Result<(), Error> {
+        let entries = files
+            .iter()
+            .map(|f| read_entry(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut l = self.ledger()?;
+        let batches: Vec<Vec<&[u8]>> = if one_by_one {
+            entries.iter().map(|e| vec![e.as_slice()]).collect()
+        } else {
+            vec![entries.iter().map(Vec::as_slice).collect()]
+        };
+        let mut names = files.iter();
+        for batch in batches {
+            let indices = l.append(&batch).map_err(|source| Error::Ledger {
+                dir: self.dir().to_path_buf(),
+                source,
+            })?;
+            for (i, f) in indices.into_iter().zip(names.by_ref()) {
+                durable(i, f);
+            }
+        }
+        Ok(())
+    }
+
+    /// Recomputes the tree from every entry and checks every checkpoint,
+    /// with the ledger's own verifier key and `vkeys` (name+id+key).
+    pub fn audit(&self, vkeys: &[String]) -> Result<rampart_ledger::Audit, Error> {
+        let l = self.ledger()?;
+        let mut verifiers = vec![self.checkpoint_key()?.verifier()];
+        for v in vkeys {
+            verifiers.push(
+                NoteVerifier::parse(v).map_err(|e| Error::Refused(format!("--vkey {v}: {e}")))?,
+            );
+        }
+        l.verify(&verifiers).map_err(|source| Error::Ledger {
+            dir: self.dir().to_path_buf(),
+            source,
+        })
+    }
+
     /// The checkpoint verifier keys to trust: `vkeys` (name+id+key) when
     /// given, else the ledger's own.
     pub fn verifiers(&self, vkeys: &[String]) -> Result<Vec<NoteVerifier>, Error> {
@@ -67,29 +115,36 @@ impl Project {
         Ok(out)
     }
 
-    /// Checks a tlog-proof (its text) against an entry's bytes, without
+    /// Checks a tlog-proof file against an entry's bytes (a file), without
     /// the database: the checkpoint's signature, then the inclusion.
     /// `Ok(Err(why))` when the proof does not hold.
     pub fn verify_proof(
         &self,
-        proof: &str,
-        entry: &[u8],
+        proof: &Path,
+        entry: &Path,
         vkeys: &[String],
     ) -> Result<Result<(TlogProof, Checkpoint), String>, Error> {
-        let p = TlogProof::parse(proof).map_err(|e| Error::Refused(e.to_string()))?;
+        let text = read_text(proof, "the proof")?;
+        let entry = std::fs::read(entry).map_err(|source| Error::Read {
+            what: "the entry",
+            path: entry.to_path_buf(),
+            source,
+        })?;
+        let p = TlogProof::parse(&text)
+            .map_err(|e| Error::Refused(format!("{}: {e}", proof.display())))?;
         let verifiers = self.verifiers(vkeys)?;
-        Ok(match p.verify(entry, &verifiers) {
+        Ok(match p.verify(&entry, &verifiers) {
             Ok(cp) => Ok((p, cp)),
             Err(e) => Err(e.to_string()),
         })
     }
 
-    /// Whether checkpoint `new` extends checkpoint `old` (both signed
+    /// Whether checkpoint `new` extends checkpoint `old` (files of signed
     /// notes, checked with the ledger's verifier key), with the proof.
-    pub fn consistency(&self, old: &str, new: &str) -> Result<Consistency, Error> {
+    pub fn consistency(&self, old: &Path, new: &Path) -> Result<Consistency, Error> {
         let verifiers = self.verifiers(&[])?;
-        let read = |text: &str, which: &str| {
-            Checkpoint::verify(text, &verifiers)
+        let read = |path: &Path, which: &str| {
+            Checkpoint::verify(&read_text(path, "the checkpoint")?, &verifiers)
                 .map(|(cp, _)| cp)
                 .map_err(|e| Error::Refused(format!("the {which} checkpoint: {e}")))
         };
@@ -110,4 +165,12 @@ impl Project {
             broken,
         })
     }
+}
+
+fn read_text(path: &Path, what: &'static str) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Read {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
 }

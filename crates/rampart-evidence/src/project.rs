@@ -122,6 +122,19 @@ impl Project {
         Ok(key.verifier())
     }
 
+    /// Starts a project: writes `policy_text` to `policy` and makes the
+    /// ledger and keys with the default origin. Refuses before writing
+    /// anything when either exists.
+    pub fn start(&self, policy: &Path, policy_text: &str) -> Result<NoteVerifier, Error> {
+        for path in [policy.to_path_buf(), self.ledger_path()] {
+            if path.exists() {
+                return Err(Error::Exists { path });
+            }
+        }
+        rampart_core::write_new(policy, policy_text.as_bytes(), 0o644).map_err(Error::Write)?;
+        self.init(Self::DEFAULT_ORIGIN)
+    }
+
     /// Opens the ledger; a project without one says how to make it.
     pub fn ledger(&self) -> Result<Ledger, Error> {
         if !self.ledger_path().exists() {

@@ -69,15 +69,37 @@ fn summary(report: &Report) -> String {
     }
 }
 
+/// The score threshold of the personal-data recognisers, unless a policy
+/// or a flag says otherwise.
+#[cfg(feature = "clap")]
+const THRESHOLD: f32 = rampart_pii::transform::DEFAULT_THRESHOLD;
+
 /// `data-profile`: datasets profiled (or profiles merged) into `output`.
+///
+/// With the `clap` feature each gate's public fields are also its
+/// command line's flags (the reading settings and thresholds, which come
+/// from a policy, are not): one definition serves every front end.
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Profile {
+    /// Datasets, or with --merge, profiles.
+    #[cfg_attr(feature = "clap", arg(required = true))]
     pub paths: Vec<PathBuf>,
+    /// Where to write the profile (JSON; written atomically).
+    #[cfg_attr(feature = "clap", arg(short, long))]
     pub output: PathBuf,
     /// The inputs are profiles to merge.
+    #[cfg_attr(feature = "clap", arg(long))]
     pub merge: bool,
-    /// Personal data among the values written is masked unless this.
+    /// Keep personal data among the values written as it is. By default
+    /// the values in which the PII recognisers find personal data are
+    /// masked (`***** **ith`): these files are meant to be shared and
+    /// committed.
+    #[cfg_attr(feature = "clap", arg(long))]
     pub keep_personal_data: bool,
+    #[cfg_attr(feature = "clap", arg(skip = THRESHOLD))]
     pub threshold: f32,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: Reading,
 }
 
@@ -141,10 +163,17 @@ impl Gate for Profile {
 }
 
 /// `data-validate`: a dataset against the expectations in a file.
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Validate {
+    /// The dataset to check.
     pub path: PathBuf,
+    /// The expectations (TOML).
+    #[cfg_attr(feature = "clap", arg(long = "expect"))]
     pub expectations: PathBuf,
+    #[cfg_attr(feature = "clap", arg(skip = THRESHOLD))]
     pub threshold: f32,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: Reading,
 }
 
@@ -179,27 +208,133 @@ impl Gate for Validate {
     }
 }
 
-/// `data-poison`: rows to drop before training.
+/// `data-poison`: rows to drop before training. Its fields are the
+/// command line's flags (with the `clap` feature); the checks run with
+/// the options they make ([`Poison::options`]).
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Poison {
+    /// The dataset to check.
     pub path: PathBuf,
-    pub options: rampart_dataset::poison::Options,
+    /// The label column: left out of the row comparison, and compared
+    /// within groups of duplicates.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub label: Option<String>,
+    /// A training set: rows of PATH also in it are reported as leaks.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub leak_from: Option<PathBuf>,
+    /// Also find near duplicates (and, with --leak-from, rows near a
+    /// training row): rows whose values and words overlap at least this
+    /// much (Jaccard similarity, estimated by MinHash with LSH), e.g. 0.8.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub near: Option<f64>,
+    /// A clean dataset of the same kind: a label distribution that moved
+    /// from its by more than --max-label-shift is a finding.
+    #[cfg_attr(feature = "clap", arg(long, requires = "label"))]
+    pub reference: Option<PathBuf>,
+    /// The largest accepted change of the label distribution against
+    /// --reference, in total variation: the share of rows whose label
+    /// would have to change.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, default_value_t = 0.1, requires = "reference")
+    )]
+    pub max_label_shift: f64,
+    /// Columns that name groups (sex, region, age band): a value held by
+    /// fewer than --min-share of the rows is an under-represented group.
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub groups: Vec<String>,
+    /// The smallest share of rows a label (class imbalance) or a group
+    /// value should have.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.05))]
+    pub min_share: f64,
+    /// Also look for outliers with an Isolation Forest over every column
+    /// but the label: numbers as they are, columns of at most 1,000
+    /// distinct values (and at most one per two rows) by frequency,
+    /// others (ids, free text) left out. Adds two reads of the file: one
+    /// to type the columns, one for the features.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub outliers: bool,
+    /// Rows scoring at least this are reported as outliers (scores run
+    /// from 0 to 1; ordinary rows score about 0.5 or less).
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, default_value_t = 0.65, requires = "outliers")
+    )]
+    pub outlier_threshold: f64,
+    /// Trees in the forest (1 to 10,000).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 100, requires = "outliers",
+        value_parser = clap::value_parser!(u16).range(1..=10_000)))]
+    pub trees: u16,
+    /// Seed of the forest (and of the folds of --label-issues): the same
+    /// seed gives the same scores.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
+    pub seed: u64,
+    /// Write every row's outlier score to this CSV (record, line, score).
+    #[cfg_attr(feature = "clap", arg(long, requires = "outliers"))]
+    pub scores: Option<PathBuf>,
+    /// Also find label errors by confident learning (as cleanlab's
+    /// find_label_issues): out-of-fold class probabilities from a
+    /// logistic regression trained inside Rampart on the features that
+    /// --outliers uses (numbers standardised, categories one-hot), then
+    /// rows whose label those probabilities contradict.
+    #[cfg_attr(feature = "clap", arg(long, requires = "label"))]
+    pub label_issues: bool,
+    /// Use these out-of-fold class probabilities instead of training a
+    /// model: a CSV (or any table) with one column per class, named by
+    /// the label values, and one row per row of PATH, in order.
+    #[cfg_attr(feature = "clap", arg(long, requires = "label"))]
+    pub pred_probs: Option<PathBuf>,
+    /// Folds of the cross-validation for --label-issues (2 to 20).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 5,
+        value_parser = clap::value_parser!(u8).range(2..=20)))]
+    pub folds: u8,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: Reading,
+}
+
+impl Poison {
+    /// The checks the fields ask for: outliers only with `outliers`,
+    /// label issues with `label_issues` or `pred_probs`.
+    pub fn options(&self) -> rampart_dataset::poison::Options {
+        use rampart_dataset::poison::{LabelIssues, Options, Outliers};
+        Options {
+            label: self.label.clone(),
+            leak_from: self.leak_from.clone(),
+            near: self.near,
+            reference: self.reference.clone(),
+            max_label_shift: self.max_label_shift,
+            groups: self.groups.clone(),
+            min_share: self.min_share,
+            outliers: self.outliers.then(|| Outliers {
+                threshold: self.outlier_threshold,
+                trees: usize::from(self.trees),
+                seed: self.seed,
+                scores: self.scores.clone(),
+            }),
+            label_issues: (self.label_issues || self.pred_probs.is_some()).then(|| LabelIssues {
+                pred_probs: self.pred_probs.clone(),
+                folds: usize::from(self.folds),
+                seed: self.seed,
+            }),
+        }
+    }
 }
 
 impl Gate for Poison {
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
-        let r =
-            rampart_dataset::poison::check(&self.path, &self.options, &self.reading, ctx.watch)?;
+        let options = self.options();
+        let r = rampart_dataset::poison::check(&self.path, &options, &self.reading, ctx.watch)?;
         let mut inputs = vec![self.path.clone()];
-        inputs.extend(self.options.leak_from.iter().cloned());
-        inputs.extend(self.options.reference.iter().cloned());
+        inputs.extend(self.leak_from.iter().cloned());
+        inputs.extend(self.reference.iter().cloned());
         let passed = r.passed();
         let warnings = r.warnings.clone();
         let run = PoisonRun {
             file: self.path.clone(),
             report: r,
-            options: self.options.clone(),
+            options,
         };
         Ok(Outcome {
             warnings,
@@ -262,13 +397,31 @@ impl FilterRun {
 }
 
 /// `data-filter`: a dataset without the rows a poison report names.
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Filter {
+    /// The dataset the report was made of.
     pub input: PathBuf,
+    /// Where to write the rows kept, in the input's format.
     pub output: PathBuf,
+    /// A report of `rampart data poison INPUT --json`.
+    #[cfg_attr(feature = "clap", arg(long = "drop-findings"))]
     pub report: PathBuf,
-    /// Only these kinds (all when empty).
+    /// Only these kinds of findings, comma-separated; all by default.
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', value_parser = droppable_kinds()))]
     pub kinds: Vec<FindingKind>,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: Reading,
+}
+
+/// `--kinds`: the kinds of finding that name rows to drop, listed in
+/// `--help`.
+#[cfg(feature = "clap")]
+fn droppable_kinds() -> impl clap::builder::TypedValueParser<Value = FindingKind> {
+    use clap::builder::TypedValueParser;
+    let names = FindingKind::ALL.iter().filter(|k| k.droppable());
+    clap::builder::PossibleValuesParser::new(names.map(|k| k.name()))
+        .try_map(|s| s.parse::<FindingKind>())
 }
 
 impl Gate for Filter {
@@ -303,12 +456,24 @@ impl Gate for Filter {
 }
 
 /// `data-drift`: current data against a reference.
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Drift {
+    /// The reference: a dataset (CSV/TSV, JSON Lines, JSON, Parquet,
+    /// compressed or not) or a profile from `rampart data profile`.
     pub reference: PathBuf,
+    /// The current data, in any of the same forms.
     pub current: PathBuf,
+    #[cfg_attr(feature = "clap", command(flatten))]
     pub options: rampart_profile::drift::Options,
+    /// Numbers of a column kept exactly, per side; past this a column is
+    /// compared through its t-digest (KS statistic within 0.2%), so memory
+    /// stays bounded. Exact statistics equal scipy's.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 100_000))]
     pub exact_limit: usize,
+    #[cfg_attr(feature = "clap", arg(skip = THRESHOLD))]
     pub threshold: f32,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: Reading,
 }
 

@@ -204,13 +204,23 @@ impl Gate for Verify {
     }
 }
 
-/// `pii`: personal data in datasets.
+/// `pii`: personal data in datasets. With the `clap` feature its public
+/// fields are also `rampart data pii scan`'s flags (see
+/// [`crate::Profile`]).
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct PiiScan {
+    /// Datasets (CSV/TSV, JSON Lines, JSON, Parquet, text; gzip or zstd
+    /// too).
+    #[cfg_attr(feature = "clap", arg(required = true))]
     pub inputs: Vec<PathBuf>,
     /// Matches scoring below this are ignored.
+    #[cfg_attr(feature = "clap", arg(skip = rampart_pii::transform::DEFAULT_THRESHOLD))]
     pub threshold: f32,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: rampart_dataset::Reading,
     /// Most matches listed (all are counted); 0 lists every one.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 10_000))]
     pub max_matches: usize,
 }
 
@@ -252,15 +262,35 @@ impl Gate for PiiScan {
     }
 }
 
-/// `risk`: re-identification risk of one dataset.
+/// `risk`: re-identification risk of one dataset. With the `clap`
+/// feature its public fields are also `rampart data risk`'s flags.
+#[derive(Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct RiskCheck {
+    /// The dataset to measure.
     pub path: PathBuf,
+    /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', required = true))]
     pub quasi: Vec<String>,
+    /// A sensitive column whose values should be diverse in every class.
+    #[cfg_attr(feature = "clap", arg(long))]
     pub sensitive: Option<String>,
+    /// Smallest acceptable equivalence class.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "k", value_name = "K", default_value_t = 5)
+    )]
     pub min_k: u64,
+    /// Fewest acceptable distinct sensitive values per class.
+    #[cfg_attr(
+        feature = "clap",
+        arg(long = "l", value_name = "L", default_value_t = 2)
+    )]
     pub min_l: u64,
     /// Most row numbers listed for classes under k.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 20))]
     pub max_rows: usize,
+    #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: rampart_dataset::Reading,
 }
 

@@ -127,6 +127,18 @@ pub enum Error {
     },
 }
 
+/// Whether an error (any link of a chain) is a dataset's records that
+/// could not be read: a gate failure (exit 1), not a broken command.
+pub fn is_unread(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<rampart_dataset::Error>()
+        .is_some_and(rampart_dataset::Error::is_unread)
+        || e.downcast_ref::<Error>().is_some_and(Error::is_unread)
+        || matches!(
+            e.downcast_ref::<rampart_table::Error>(),
+            Some(rampart_table::Error::Unread { .. })
+        )
+}
+
 impl Error {
     /// Records of a dataset could not be read: the gate failed on its
     /// input rather than on its configuration.

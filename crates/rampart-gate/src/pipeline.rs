@@ -198,6 +198,22 @@ pub fn base_of(policy: &Policy) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Every file a pipeline reads: the policy itself, each gate's inputs and
+/// the verify gates' keys, certificates and signatures. A report must
+/// never be written over one of them.
+pub fn reads(policy: &Policy) -> Vec<PathBuf> {
+    let base = base_of(policy);
+    let mut inputs: Vec<PathBuf> = policy.source.iter().cloned().collect();
+    for g in policy.stages.iter().flat_map(|s| &s.gates) {
+        inputs.extend(g.inputs().iter().map(|p| base.join(p)));
+        if let GateSpec::Verify(v) = g {
+            let trust = [&v.key, &v.ca, &v.signature];
+            inputs.extend(trust.into_iter().flatten().map(|p| base.join(p)));
+        }
+    }
+    inputs
+}
+
 /// Runs the stages. A gate that could not run fails its stage and counts
 /// in [`Results::errors`]; the run goes on as after a failure.
 pub fn run(r: &Run, observer: &dyn Observer) -> Result<Results, Error> {

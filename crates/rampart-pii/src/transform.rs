@@ -123,10 +123,14 @@ pub struct Policy {
     pub columns: BTreeMap<String, Action>,
 }
 
+/// The score below which matches are ignored unless a policy says
+/// otherwise.
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            threshold: 0.5,
+            threshold: DEFAULT_THRESHOLD,
             default: Action::Replace,
             entities: BTreeMap::new(),
             columns: BTreeMap::new(),

@@ -337,15 +337,34 @@ impl Method {
 /// (Evidently's default for PSI, Jensen-Shannon and Wasserstein).
 pub const DEFAULT_DISTANCE_THRESHOLD: f64 = 0.1;
 
+/// How drift is decided. With the `clap` feature these are also the
+/// command line's flags (`rampart data drift`), so the two cannot differ.
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Options {
+    /// What decides that a column drifted. auto: the KS test for numeric
+    /// columns, chi-squared for categories and for numeric columns of at
+    /// most 5 values; p-values corrected for the number of columns. psi,
+    /// jensen-shannon, wasserstein: a distance at or above
+    /// --distance-threshold (categorical columns use Jensen-Shannon for
+    /// wasserstein).
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Method::Auto))]
     pub method: Method,
-    /// Significance level for p-value tests, after correction.
+    /// Significance level of the tests, after correction.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.05))]
     pub alpha: f64,
-    /// Distance at which a column drifted, for distance methods.
+    /// Distance at which a column drifted, for the distance methods (0.1
+    /// is Evidently's).
+    #[cfg_attr(feature = "clap", arg(long = "distance-threshold", value_name = "DISTANCE", default_value_t = DEFAULT_DISTANCE_THRESHOLD))]
     pub threshold: f64,
+    /// Correction of p-values for testing many columns:
+    /// Benjamini-Hochberg (false discovery rate), Bonferroni (any false
+    /// alarm), or none.
+    #[cfg_attr(feature = "clap", arg(long, value_enum, default_value_t = Correction::BenjaminiHochberg))]
     pub correction: Correction,
-    /// The dataset drifted when at least this share of tested columns did.
+    /// The dataset drifted when at least this share of the tested columns
+    /// did (exit 1).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.5))]
     pub drift_share: f64,
 }
 

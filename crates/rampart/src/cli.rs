@@ -167,7 +167,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             ledger,
         } => crate::ledger::check(&artifact, &ledger, &require),
         Command::Init => crate::ledger::init_project(),
-        Command::Data(a) => crate::data::run(&a),
+        Command::Data(a) => crate::data::run(a),
         Command::Encrypt(a) => crate::crypt::encrypt(&a),
         Command::Decrypt(a) => crate::crypt::decrypt(&a),
         Command::AgeKeygen(a) => crate::crypt::age_keygen(&a),

@@ -1,7 +1,7 @@
 //! `rampart encrypt | decrypt | age-keygen`: the arguments over
 //! rampart-crypt (age files, interoperable with `age` and `rage`).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use rampart_crypt::{age, Decrypted, To};
 use std::path::PathBuf;
@@ -68,18 +68,8 @@ pub struct AgeKeygenArgs {
 }
 
 pub fn encrypt(a: &EncryptArgs) -> Result<ExitCode> {
-    let passphrase = a.passphrase.get()?;
     let recipients = rampart_crypt::recipients(&a.recipients, a.recipients_file.as_deref())?;
-    let to = match (passphrase, recipients.is_empty()) {
-        (Some(_), false) => {
-            bail!("give recipients or a passphrase, not both (age files use one or the other)")
-        }
-        (None, true) => bail!(
-            "nothing to encrypt to: give --recipient age1..., --recipients-file, or a passphrase"
-        ),
-        (Some(p), true) => To::Passphrase(p),
-        (None, false) => To::Recipients(recipients),
-    };
+    let to = To::choose(recipients, a.passphrase.get()?)?;
     std::fs::metadata(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     rampart_core::check_new_output(&a.output, std::slice::from_ref(&a.input))?;
     let e = rampart_crypt::encrypt(&a.input, &a.output, to)?;

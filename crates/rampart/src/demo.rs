@@ -31,7 +31,9 @@ pub fn run(dir: Option<PathBuf>, command: Command) -> Result<ExitCode> {
     let dir = examples_dir(dir)?;
     let expectations = Expectations::load(&dir.join("expected.json"))?;
     let policy = load_policy(None)?;
-    let mut report = crate::scan::report(std::slice::from_ref(&dir), &policy, false)?;
+    let paths = std::slice::from_ref(&dir);
+    let mut report =
+        crate::progress::with_bar(true, |bar| rampart_gate::scan_report(paths, &policy, bar))?;
     // The expectations file describes the samples; it is not one.
     report
         .findings

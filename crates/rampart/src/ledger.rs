@@ -2,13 +2,12 @@
 //! `rampart check`: the evidence log in `.rampart/` and what it says
 //! about an artifact, over rampart-evidence and rampart-ledger.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use base64::Engine;
 use clap::{Args, Subcommand};
 use rampart_core::GateKind;
 use rampart_evidence::admission::{decide, Bar};
 use rampart_evidence::Project;
-use rampart_ledger::checkpoint::NoteVerifier;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -80,176 +79,105 @@ enum LedgerCommand {
     },
 }
 
-fn open(dir: &Path) -> Result<rampart_ledger::Ledger> {
-    Ok(Project::at(dir).ledger()?)
-}
-
-impl LedgerArgs {
-    /// `ledger init` in `.rampart` with the default origin.
-    pub fn init_default() -> Self {
-        LedgerArgs {
-            dir: PathBuf::from(".rampart"),
-            command: LedgerCommand::Init {
-                origin: Project::DEFAULT_ORIGIN.into(),
-            },
-        }
-    }
-}
-
-/// A commented starter policy for `rampart init`.
-const STARTER: &str = include_str!("starter.toml");
-
-/// `rampart init`: rampart.toml and the ledger with its keys.
+/// `rampart init`: a commented starter rampart.toml, and the ledger with
+/// its keys.
 pub fn init_project() -> Result<ExitCode> {
-    let policy = PathBuf::from(rampart_core::POLICY_FILE_NAME);
-    if policy.exists() {
-        bail!("{} exists; refusing to overwrite it", policy.display());
-    }
-    let project = Project::at(Project::DEFAULT_DIR);
-    if project.ledger_path().exists() {
-        bail!(
-            "{} exists; refusing to overwrite a ledger",
-            project.ledger_path().display()
-        );
-    }
-    rampart_core::write_new(&policy, STARTER.as_bytes(), 0o644)?;
-    run(&LedgerArgs::init_default())?;
+    let policy = Path::new(rampart_core::POLICY_FILE_NAME);
+    let verifier = Project::at(Project::DEFAULT_DIR).start(policy, include_str!("starter.toml"))?;
     println!(
-        "wrote {} (edit its stages and admission), and the ledger and keys in .rampart/",
+        "wrote {} (edit its stages and admission), and the ledger and keys in .rampart/ (checkpoint key {verifier})",
         policy.display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(a: &LedgerArgs) -> Result<ExitCode> {
-    let dir = &a.dir;
+    let (dir, project) = (&a.dir, Project::at(&a.dir));
+    let b64 = |h: &[u8]| base64::engine::general_purpose::STANDARD.encode(h);
     match &a.command {
         LedgerCommand::Init { origin } => {
-            let verifier = Project::at(dir).init(origin)?;
+            let verifier = project.init(origin)?;
             println!(
                 "ledger {origin} created in {} (checkpoint key {verifier})",
                 dir.display()
             );
-            Ok(ExitCode::SUCCESS)
         }
         LedgerCommand::Append { files, one_by_one } => {
-            let entries = files
-                .iter()
-                .map(|f| rampart_evidence::read_entry(f))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut l = open(dir)?;
-            let batches: Vec<Vec<&[u8]>> = if *one_by_one {
-                entries.iter().map(|e| vec![e.as_slice()]).collect()
-            } else {
-                vec![entries.iter().map(Vec::as_slice).collect()]
-            };
-            let mut names = files.iter();
-            for batch in batches {
-                for (i, f) in l.append(&batch)?.iter().zip(names.by_ref()) {
-                    println!("{i}\t{}", f.display());
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            project.append(files, *one_by_one, &mut |i, f| {
+                println!("{i}\t{}", f.display())
+            })?
         }
-        LedgerCommand::Show { index } => {
-            let l = open(dir)?;
-            match index {
-                None => {
-                    let root = base64::engine::general_purpose::STANDARD.encode(l.tree().root());
-                    println!("origin {}\nsize {}\nroot {root}", l.origin(), l.size());
-                }
-                // The entry's bytes exactly, so that `verify-proof --entry`
-                // reads back what was logged.
-                Some(i) => match l.entry(*i)? {
-                    Some(data) => std::io::Write::write_all(&mut std::io::stdout(), &data)?,
-                    None => bail!("no entry {i}: the ledger has {} entries", l.size()),
-                },
-            }
-            Ok(ExitCode::SUCCESS)
+        LedgerCommand::Show { index: None } => {
+            let l = project.ledger()?;
+            let root = b64(&l.tree().root());
+            println!("origin {}\nsize {}\nroot {root}", l.origin(), l.size());
+        }
+        // The entry's bytes exactly, so that `verify-proof --entry` reads
+        // back what was logged.
+        LedgerCommand::Show { index: Some(i) } => {
+            let l = project.ledger()?;
+            let Some(data) = l.entry(*i)? else {
+                bail!("no entry {i}: the ledger has {} entries", l.size());
+            };
+            std::io::Write::write_all(&mut std::io::stdout(), &data)?
         }
         LedgerCommand::Checkpoint => {
-            let key = Project::at(dir).checkpoint_key()?;
-            let mut l = open(dir)?;
-            print!("{}", l.checkpoint(&key)?);
-            Ok(ExitCode::SUCCESS)
+            print!(
+                "{}",
+                project.ledger()?.checkpoint(&project.checkpoint_key()?)?
+            )
         }
         LedgerCommand::Proof { index, out } => {
-            let mut l = open(dir)?;
-            let text = l.proof(*index)?.to_text();
-            match out {
-                Some(p) => rampart_core::write_atomic(p, text.as_bytes())
-                    .with_context(|| format!("cannot write {}", p.display()))?,
-                None => print!("{text}"),
-            }
-            Ok(ExitCode::SUCCESS)
+            let text = project.ledger()?.proof(*index)?.to_text();
+            crate::common::emit(&text, out.as_deref())?
         }
         LedgerCommand::VerifyProof {
             proof,
             entry,
             vkeys,
         } => {
-            let text = std::fs::read_to_string(proof)
-                .with_context(|| format!("cannot read {}", proof.display()))?;
-            let data =
-                std::fs::read(entry).with_context(|| format!("cannot read {}", entry.display()))?;
-            let project = Project::at(dir);
-            match project
-                .verify_proof(&text, &data, vkeys)
-                .with_context(|| format!("{}", proof.display()))?
-            {
-                Ok((p, cp)) => {
-                    println!(
-                        "{} is entry {} of {} (checkpoint of size {})",
-                        entry.display(),
-                        p.index,
-                        cp.origin,
-                        cp.size
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("proof FAILED: {}: {e}", proof.display());
-                    Ok(ExitCode::from(1))
-                }
-            }
+            let (p, cp) = match project.verify_proof(proof, entry, vkeys)? {
+                Ok(held) => held,
+                Err(e) => return failed(&format!("proof FAILED: {}: {e}", proof.display())),
+            };
+            let (i, origin, size) = (p.index, cp.origin, cp.size);
+            println!(
+                "{} is entry {i} of {origin} (checkpoint of size {size})",
+                entry.display()
+            );
         }
         LedgerCommand::Consistency { old, new } => {
-            let read = |p: &PathBuf| {
-                std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
-            };
-            let c = Project::at(dir).consistency(&read(old)?, &read(new)?)?;
+            let c = project.consistency(old, new)?;
             let (a, b) = (c.old.size, c.new.size);
             if let Some(e) = c.broken {
-                eprintln!("INCONSISTENT: checkpoint {b} does not extend checkpoint {a}: {e}");
-                return Ok(ExitCode::from(1));
+                return failed(&format!(
+                    "INCONSISTENT: checkpoint {b} does not extend checkpoint {a}: {e}"
+                ));
             }
-            for h in &c.proof {
-                println!("{}", base64::engine::general_purpose::STANDARD.encode(h));
-            }
+            c.proof.iter().for_each(|h| println!("{}", b64(h)));
             eprintln!("checkpoint {b} extends checkpoint {a}");
-            Ok(ExitCode::SUCCESS)
         }
         LedgerCommand::Verify { vkeys } => {
-            let l = open(dir)?;
-            let mut verifiers = vec![Project::at(dir).checkpoint_key()?.verifier()];
-            for v in vkeys {
-                verifiers.push(NoteVerifier::parse(v).with_context(|| format!("--vkey {v}"))?);
+            let audit = project.audit(vkeys)?;
+            if !audit.problems.is_empty() {
+                let lines: Vec<String> = audit
+                    .problems
+                    .iter()
+                    .map(|p| format!("TAMPERED: {p}"))
+                    .collect();
+                return failed(&lines.join("\n"));
             }
-            let audit = l.verify(&verifiers)?;
-            if audit.problems.is_empty() {
-                println!(
-                    "ledger OK: {} entries, {} checkpoints verified",
-                    audit.entries, audit.checkpoints
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
-                for p in &audit.problems {
-                    eprintln!("TAMPERED: {p}");
-                }
-                Ok(ExitCode::from(1))
-            }
+            let (e, c) = (audit.entries, audit.checkpoints);
+            println!("ledger OK: {e} entries, {c} checkpoints verified");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says why on stderr; exit 1.
+fn failed(why: &str) -> Result<ExitCode> {
+    eprintln!("{why}");
+    Ok(ExitCode::from(1))
 }
 
 /// `rampart evidence ARTIFACT`: every attestation about its digest.

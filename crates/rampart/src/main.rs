@@ -57,20 +57,6 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Whether an error is a file's records that could not be read.
-fn is_unread(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<rampart_dataset::Error>()
-            .is_some_and(rampart_dataset::Error::is_unread)
-            || c.downcast_ref::<rampart_gate::Error>()
-                .is_some_and(rampart_gate::Error::is_unread)
-            || matches!(
-                c.downcast_ref::<rampart_table::Error>(),
-                Some(rampart_table::Error::Unread { .. })
-            )
-    })
-}
-
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     // Ctrl-C and SIGTERM leave no temporary file behind (SIGKILL's are
@@ -87,7 +73,7 @@ fn main() -> ExitCode {
         // (exit 1), not like a broken command line: the file was read.
         // The reader of stdout went away (`| head`): stop quietly.
         Err(e) if broken_pipe(&e) => ExitCode::from(141),
-        Err(e) if is_unread(&e) => {
+        Err(e) if e.chain().any(rampart_gate::is_unread) => {
             eprintln!("FAIL DATA-UNREAD {}", error_chain(&e));
             json_error(json, "DATA-UNREAD", &e);
             ExitCode::from(1)

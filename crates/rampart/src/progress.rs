@@ -43,6 +43,33 @@ impl Progress for Bar {
     }
 }
 
+/// Runs `work` with a byte bar on stderr (unless `!show`), cleared when
+/// it ends.
+pub fn with_bar<T, E: Into<anyhow::Error>>(
+    show: bool,
+    work: impl FnOnce(&Bar) -> Result<T, E>,
+) -> anyhow::Result<T> {
+    let bar = Bar::new(show);
+    let done = work(&bar);
+    bar.finish();
+    done.map_err(Into::into)
+}
+
+/// Runs `gate` under `policy` with a byte bar (unless `!show`).
+pub fn run_gate(
+    gate: &dyn rampart_gate::Gate,
+    policy: &rampart_core::Policy,
+    show: bool,
+) -> anyhow::Result<rampart_gate::Outcome> {
+    with_bar(show, |bar| {
+        gate.run(&rampart_gate::Context {
+            policy,
+            progress: bar,
+            watch: &rampart_dataset::Quiet,
+        })
+    })
+}
+
 /// A spinner with the elapsed time, for work whose total is not known.
 pub fn spinner(message: &str) -> ProgressBar {
     let pb = if std::io::stderr().is_terminal() {

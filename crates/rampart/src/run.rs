@@ -71,17 +71,7 @@ impl Observer for Shown {
 pub fn run(a: &RunArgs) -> Result<ExitCode> {
     let policy = load_policy(a.config.as_deref())?;
     if let Some(o) = &a.output {
-        // Never over the policy, nor over anything a gate reads.
-        let base = pipeline::base_of(&policy);
-        let mut inputs: Vec<std::path::PathBuf> = policy.source.iter().cloned().collect();
-        for g in policy.stages.iter().flat_map(|s| &s.gates) {
-            inputs.extend(g.inputs().iter().map(|p| base.join(p)));
-            if let rampart_core::GateSpec::Verify(v) = g {
-                let trust = [&v.key, &v.ca, &v.signature];
-                inputs.extend(trust.into_iter().flatten().map(|p| base.join(p)));
-            }
-        }
-        rampart_core::check_output(o, &inputs)?;
+        rampart_core::check_output(o, &pipeline::reads(&policy))?;
     }
     let project = rampart_evidence::Project::find(None);
     let shown = Shown {

@@ -1,11 +1,9 @@
 //! `rampart scan` and `rampart rules`.
 
 use crate::common::{emit, load_policy, record};
-use crate::progress::Bar;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use rampart_core::{render, Policy, Report, Severity};
-use rampart_gate::{Context, Gate};
+use rampart_core::{render, Severity};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,34 +83,17 @@ enum ColorChoice {
     Never,
 }
 
-/// The scanner's report of `paths` with `policy` applied, a bar drawn
-/// unless `quiet`.
-pub fn report(paths: &[PathBuf], policy: &Policy, quiet: bool) -> Result<Report> {
-    let bar = Bar::new(!quiet);
-    let r = rampart_gate::scan_report(paths, policy, &bar);
-    bar.finish();
-    Ok(r?)
-}
-
 pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
     let out = &args.out;
     if let Some(o) = &out.output {
         rampart_core::check_output(o, &args.paths)?;
     }
     let policy = load_policy(out.config.as_deref())?;
-    let bar = Bar::new(!out.quiet);
-    let ctx = Context {
-        policy: &policy,
-        progress: &bar,
-        watch: &rampart_dataset::Quiet,
-    };
     let gate = rampart_gate::Scan {
         inputs: args.paths.clone(),
         fail_on: out.fail_on,
     };
-    let outcome = gate.run(&ctx);
-    bar.finish();
-    let mut outcome = outcome?;
+    let mut outcome = crate::progress::run_gate(&gate, &policy, !out.quiet)?;
     let rampart_gate::Report::Scan { report, fail_on } = &mut outcome.report else {
         bail!("the scan gate gave no scan report");
     };
@@ -159,18 +140,7 @@ pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
 pub fn rules(id: Option<&str>, format: TableOrJson, short: bool) -> Result<ExitCode> {
     let cat = rampart_gate::catalog();
     let selected: Vec<&rampart_core::Rule> = match id {
-        Some(id) => match cat.get(id) {
-            Some(r) => vec![r],
-            None => {
-                let similar = cat.similar(id);
-                let hint = if similar.is_empty() {
-                    "run `rampart rules` to list every rule".to_string()
-                } else {
-                    format!("did you mean {}?", similar.join(", "))
-                };
-                bail!("no rule `{id}`; {hint}");
-            }
-        },
+        Some(id) => vec![cat.lookup(id).map_err(anyhow::Error::msg)?],
         None => cat.all().iter().collect(),
     };
     let text = match format {

@@ -2,10 +2,11 @@
 //! rampart-sign, with verification run as the pipeline's verify gate.
 
 use crate::common::{load_policy, record};
+use crate::progress::{run_gate, with_bar};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use rampart_attest::{KeyKind, SigningKey};
-use rampart_gate::{Context as GateContext, Gate, Report};
+use rampart_gate::Report;
 use rampart_sign::{default_signature, signature_inside, HashType, Method, Options};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,7 +44,7 @@ pub struct HashArgs {
     #[arg(long, value_enum, default_value_t = MethodArg::Files)]
     method: MethodArg,
     /// Shard size in bytes for --method shards.
-    #[arg(long, default_value_t = 1_000_000_000)]
+    #[arg(long, default_value_t = 1_000_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     shard_size: u64,
     /// The digest of each file or shard.
     #[arg(long = "hash", value_enum, default_value_t = HashType::Sha256)]
@@ -126,10 +127,8 @@ pub struct VerifyArgs {
 
 /// The digest cache of `root`, unless disabled or there is no cache folder.
 fn cache(root: &Path, disabled: bool) -> Option<rampart_sign::Cache> {
-    if disabled {
-        return None;
-    }
-    rampart_sign::Cache::path_for(root).map(rampart_sign::Cache::open)
+    let path = rampart_sign::Cache::path_for(root).filter(|_| !disabled);
+    path.map(rampart_sign::Cache::open)
 }
 
 fn save(cache: Option<&rampart_sign::Cache>) {
@@ -146,24 +145,8 @@ pub struct DigestArgs {
     hash: HashArgs,
 }
 
-fn options(h: &HashArgs) -> Result<Options> {
-    if h.method == MethodArg::Shards && h.shard_size == 0 {
-        bail!("--shard-size must be positive");
-    }
-    let mut ignore: Vec<String> = if h.no_ignore_git_paths {
-        Vec::new()
-    } else {
-        rampart_sign::GIT_PATHS
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    };
-    ignore.extend(
-        h.ignore_paths
-            .iter()
-            .map(|p| p.trim_start_matches("./").to_string()),
-    );
-    Ok(Options {
+fn options(h: &HashArgs) -> Options {
+    let mut o = Options {
         method: match h.method {
             MethodArg::Files => Method::Files,
             MethodArg::Shards => Method::Shards {
@@ -172,8 +155,14 @@ fn options(h: &HashArgs) -> Result<Options> {
         },
         hash_type: h.hash,
         allow_symlinks: h.allow_symlinks,
-        ignore_paths: ignore,
-    })
+        ..Options::default()
+    };
+    if h.no_ignore_git_paths {
+        o.ignore_paths.clear();
+    }
+    let ignored = h.ignore_paths.iter().map(|p| p.trim_start_matches("./"));
+    o.ignore_paths.extend(ignored.map(String::from));
+    o
 }
 
 pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
@@ -215,39 +204,25 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
             .signature
             .clone()
             .unwrap_or_else(|| default_signature(&a.path)),
-        options: options(&a.hash)?,
+        options: options(&a.hash),
         cache: cache(&a.path, a.no_cache),
     };
-    let outcome = run(&gate)?;
+    let outcome = run_gate(&gate, &Default::default(), true)?;
     save(gate.cache.as_ref());
     record(None, &outcome, "default")?;
     print!("{}", outcome.report.text());
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs a signing gate with a byte bar.
-fn run(gate: &dyn Gate) -> Result<rampart_gate::Outcome> {
-    let bar = crate::progress::Bar::new(true);
-    let ctx = GateContext {
-        policy: &rampart_core::Policy::default(),
-        progress: &bar,
-        watch: &rampart_dataset::Quiet,
-    };
-    let outcome = gate.run(&ctx);
-    bar.finish();
-    Ok(outcome?)
-}
-
 pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
-    let bar = crate::progress::Bar::new(true);
     // The folder's own signature is left out, as `sign` leaves it out:
     // the digest printed is the root that was (or will be) signed.
-    let mut opts = options(&a.hash)?;
+    let mut opts = options(&a.hash);
     opts.ignore_paths
         .extend(signature_inside(&a.path, &default_signature(&a.path)));
-    let m = rampart_sign::digest_with(&a.path, &opts, None, &bar);
-    bar.finish();
-    let m = m?;
+    let m = with_bar(true, |bar| {
+        rampart_sign::digest_with(&a.path, &opts, None, bar)
+    })?;
     println!("{}", serde_json::to_string_pretty(&m.to_json()?)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -265,7 +240,7 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     gate.ignore = a.ignore_paths.clone();
     gate.ignore_unsigned = a.ignore_unsigned_files;
     gate.cache = cache(&a.path, a.no_cache);
-    let outcome = run(&gate);
+    let outcome = run_gate(&gate, &Default::default(), true);
     save(gate.cache.as_ref());
     let outcome = outcome?;
     record(None, &outcome, "default")?;

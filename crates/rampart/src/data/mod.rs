@@ -9,10 +9,9 @@ mod quality;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use rampart_dataset::Reading;
-use rampart_profile::duplicates::FindingKind;
+use rampart_dataset::{pii::Direction, Reading};
 use rampart_table::BadInput;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
@@ -154,21 +153,15 @@ struct Common {
 
 #[derive(Args, Debug)]
 struct ScanArgs {
-    /// Datasets (CSV/TSV, JSON Lines, JSON, Parquet, text; gzip or zstd
-    /// too).
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    gate: rampart_gate::PiiScan,
     #[command(flatten)]
     masking: Masking,
     #[command(flatten)]
     common: Common,
-    /// JSON output.
     /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
-    /// Most matches listed (all are counted); 0 lists every one.
-    #[arg(long, default_value_t = 10_000)]
-    max_matches: usize,
 }
 
 #[derive(Args, Debug)]
@@ -189,21 +182,8 @@ struct MaskArgs {
 
 #[derive(Args, Debug)]
 struct ProfileArgs {
-    /// Datasets, or with --merge, profiles.
-    #[arg(required = true)]
-    paths: Vec<PathBuf>,
-    /// Where to write the profile (JSON; written atomically).
-    #[arg(short, long)]
-    output: PathBuf,
-    /// The inputs are profiles to merge.
-    #[arg(long)]
-    merge: bool,
-    /// Keep personal data among the values written as it is. By default
-    /// the values in which the PII recognisers find personal data are
-    /// masked (`***** **ith`): these files are meant to be shared and
-    /// committed.
-    #[arg(long)]
-    keep_personal_data: bool,
+    #[command(flatten)]
+    gate: rampart_gate::Profile,
     #[command(flatten)]
     masking: Masking,
     #[command(flatten)]
@@ -231,11 +211,8 @@ struct SuggestArgs {
 
 #[derive(Args, Debug)]
 struct ValidateArgs {
-    /// The dataset to check.
-    path: PathBuf,
-    /// The expectations (TOML).
-    #[arg(long)]
-    expect: PathBuf,
+    #[command(flatten)]
+    gate: rampart_gate::Validate,
     /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
@@ -245,75 +222,8 @@ struct ValidateArgs {
 
 #[derive(Args, Debug)]
 struct PoisonArgs {
-    /// The dataset to check.
-    path: PathBuf,
-    /// The label column: left out of the row comparison, and compared
-    /// within groups of duplicates.
-    #[arg(long)]
-    label: Option<String>,
-    /// A training set: rows of PATH also in it are reported as leaks.
-    #[arg(long)]
-    leak_from: Option<PathBuf>,
-    /// Also find near duplicates (and, with --leak-from, rows near a
-    /// training row): rows whose values and words overlap at least this
-    /// much (Jaccard similarity, estimated by MinHash with LSH), e.g. 0.8.
-    #[arg(long)]
-    near: Option<f64>,
-    /// A clean dataset of the same kind: a label distribution that moved
-    /// from its by more than --max-label-shift is a finding.
-    #[arg(long, requires = "label")]
-    reference: Option<PathBuf>,
-    /// The largest accepted change of the label distribution against
-    /// --reference, in total variation: the share of rows whose label
-    /// would have to change.
-    #[arg(long, default_value_t = 0.1, requires = "reference")]
-    max_label_shift: f64,
-    /// Columns that name groups (sex, region, age band): a value held by
-    /// fewer than --min-share of the rows is an under-represented group.
-    #[arg(long, value_delimiter = ',')]
-    groups: Vec<String>,
-    /// The smallest share of rows a label (class imbalance) or a group
-    /// value should have.
-    #[arg(long, default_value_t = 0.05)]
-    min_share: f64,
-    /// Also look for outliers with an Isolation Forest over every column
-    /// but the label: numbers as they are, columns of at most 1,000
-    /// distinct values (and at most one per two rows) by frequency,
-    /// others (ids, free text) left out.
-    /// Adds two reads of the file: one to type the columns, one for the
-    /// features.
-    #[arg(long)]
-    outliers: bool,
-    /// Rows scoring at least this are reported as outliers (scores run
-    /// from 0 to 1; ordinary rows score about 0.5 or less).
-    #[arg(long, default_value_t = 0.65, requires = "outliers")]
-    outlier_threshold: f64,
-    /// Trees in the forest (1 to 10,000).
-    #[arg(long, default_value_t = 100, requires = "outliers",
-          value_parser = clap::value_parser!(u16).range(1..=10_000))]
-    trees: u16,
-    /// Seed of the forest: the same seed gives the same scores.
-    #[arg(long, default_value_t = 0, requires = "outliers")]
-    seed: u64,
-    /// Write every row's outlier score to this CSV (record, line, score).
-    #[arg(long, requires = "outliers")]
-    scores: Option<PathBuf>,
-    /// Also find label errors by confident learning (as cleanlab's
-    /// find_label_issues): out-of-fold class probabilities from a
-    /// logistic regression trained inside Rampart on the features that
-    /// --outliers uses (numbers standardised, categories one-hot), then
-    /// rows whose label those probabilities contradict.
-    #[arg(long, requires = "label")]
-    label_issues: bool,
-    /// Use these out-of-fold class probabilities instead of training a
-    /// model: a CSV (or any table) with one column per class, named by
-    /// the label values, and one row per row of PATH, in order.
-    #[arg(long, requires = "label")]
-    pred_probs: Option<PathBuf>,
-    /// Folds of the cross-validation for --label-issues (2 to 20).
-    #[arg(long, default_value_t = 5,
-          value_parser = clap::value_parser!(u8).range(2..=20))]
-    folds: u8,
+    #[command(flatten)]
+    gate: rampart_gate::Poison,
     /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
@@ -323,16 +233,8 @@ struct PoisonArgs {
 
 #[derive(Args, Debug)]
 struct FilterArgs {
-    /// The dataset the report was made of.
-    input: PathBuf,
-    /// Where to write the rows kept, in the input's format.
-    output: PathBuf,
-    /// A report of `rampart data poison INPUT --json`.
-    #[arg(long)]
-    drop_findings: PathBuf,
-    /// Only these kinds of findings, comma-separated; all by default.
-    #[arg(long, value_delimiter = ',', value_parser = droppable_kinds())]
-    kinds: Vec<FindingKind>,
+    #[command(flatten)]
+    gate: rampart_gate::Filter,
     /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
@@ -342,23 +244,8 @@ struct FilterArgs {
 
 #[derive(Args, Debug)]
 struct RiskArgs {
-    /// The dataset to measure.
-    path: PathBuf,
-    /// Quasi-identifier columns, comma-separated (e.g. age,zip,sex).
-    #[arg(long, value_delimiter = ',', required = true)]
-    quasi: Vec<String>,
-    /// A sensitive column whose values should be diverse in every class.
-    #[arg(long)]
-    sensitive: Option<String>,
-    /// Smallest acceptable equivalence class.
-    #[arg(long, default_value_t = 5)]
-    k: u64,
-    /// Fewest acceptable distinct sensitive values per class.
-    #[arg(long, default_value_t = 2)]
-    l: u64,
-    /// Most row numbers listed for classes under k.
-    #[arg(long, default_value_t = 20)]
-    max_rows: usize,
+    #[command(flatten)]
+    gate: rampart_gate::RiskCheck,
     /// Print the report as JSON on stdout, for machines.
     #[arg(long)]
     json: bool,
@@ -366,12 +253,12 @@ struct RiskArgs {
     common: Common,
 }
 
-pub fn run(a: &DataArgs) -> Result<ExitCode> {
-    match &a.command {
+pub fn run(a: DataArgs) -> Result<ExitCode> {
+    match a.command {
         DataCommand::Pii(PiiCommand::Scan(s)) => pii::scan(s),
-        DataCommand::Pii(PiiCommand::Mask(m)) => pii::mask(m, false),
-        DataCommand::Pii(PiiCommand::Unmask(m)) => pii::mask(m, true),
-        DataCommand::Pii(PiiCommand::Keygen { path }) => pii::keygen(path),
+        DataCommand::Pii(PiiCommand::Mask(m)) => pii::mask(m, Direction::Mask),
+        DataCommand::Pii(PiiCommand::Unmask(m)) => pii::mask(m, Direction::Unmask),
+        DataCommand::Pii(PiiCommand::Keygen { path }) => pii::keygen(&path),
         DataCommand::Risk(r) => quality::risk(r),
         DataCommand::Profile(p) => quality::profile(p),
         DataCommand::Suggest(a) => quality::suggest(a),
@@ -382,30 +269,13 @@ pub fn run(a: &DataArgs) -> Result<ExitCode> {
     }
 }
 
-/// `--kinds`: the kinds of finding that name rows to drop, listed in
-/// `--help`.
-fn droppable_kinds() -> impl clap::builder::TypedValueParser<Value = FindingKind> {
-    use clap::builder::TypedValueParser;
-    let names = FindingKind::ALL
-        .iter()
-        .filter(|k| k.droppable())
-        .map(|k| k.name());
-    clap::builder::PossibleValuesParser::new(names).try_map(|s| s.parse::<FindingKind>())
-}
-
 /// Reads `--policy` when given; the flags override what it says.
 fn settings(m: &Masking, c: &Common) -> Result<rampart_dataset::MaskingPolicy> {
-    let mut s = match &m.policy {
+    let s = match &m.policy {
         Some(p) => rampart_dataset::MaskingPolicy::load(p)?,
         None => Default::default(),
     };
-    if let Some(t) = m.threshold {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&t),
-            "--threshold {t} is not between 0 and 1"
-        );
-        s.masking.threshold = t;
-    }
+    let mut s = s.with_threshold(m.threshold)?;
     s.reading = c.apply(s.reading)?;
     Ok(s)
 }
@@ -420,19 +290,15 @@ impl Common {
     fn reading(&self) -> Result<Reading> {
         self.apply(Reading::default())
     }
-
-    fn ledger(&self) -> Option<&Path> {
-        self.ledger.as_deref()
-    }
 }
 
 /// Runs a data gate: its report as JSON (`json`) or text on stdout, its
-/// warnings on stderr, its attestation in the ledger. Returns whether it
-/// passed.
+/// warnings on stderr, its attestation in the ledger of `common`. Returns
+/// whether it passed.
 fn run_gate(
     gate: &dyn rampart_gate::Gate,
     json: bool,
-    ledger: Option<&Path>,
+    common: &Common,
     policy_sha256: &str,
 ) -> Result<bool> {
     use std::io::Write;
@@ -453,6 +319,6 @@ fn run_gate(
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
-    crate::common::record(ledger, &outcome, policy_sha256)?;
+    crate::common::record(common.ledger.as_deref(), &outcome, policy_sha256)?;
     Ok(outcome.passed)
 }
