@@ -335,3 +335,193 @@ fn planted_outliers_are_found_with_reproducible_scores() {
     assert_eq!(clean.lines().count(), 401);
     assert!(!clean.contains("odd-"));
 }
+
+/// The report as `poison --json` writes it: findings with the file's
+/// digest, for the filter.
+fn poison_file(
+    data: &std::path::Path,
+    r: &poison::Report,
+) -> (filter::PoisonFile, std::path::PathBuf) {
+    let text = serde_json::json!({
+        "sha256": rampart_sign::artifact_digest(data).unwrap(),
+        "truncated": r.truncated,
+        "findings": r.findings,
+    })
+    .to_string();
+    let name = data.with_extension("report.json");
+    (filter::PoisonFile::parse(&text, &name).unwrap(), name)
+}
+
+/// Exact duplicates (trimmed, case-folded), duplicates whose labels
+/// conflict and rows leaked from a training set are named by line; the
+/// filter drops the later copy, both conflicting rows and the leak, and
+/// `kinds` narrows what it drops.
+#[test]
+fn duplicates_conflicts_and_leaks_are_named_by_line_and_filtered() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let data = p.join("eval.csv");
+    std::fs::write(&data, "a,b,y\n1,x,0\n1, X,0\n2,x,0\n2,x,1\n9,z,0\n3,q,1\n").unwrap();
+    std::fs::write(p.join("train.csv"), "a,b,y\n9,z,1\n").unwrap();
+    let o = poison::Options {
+        leak_from: Some(p.join("train.csv")),
+        ..options("y")
+    };
+    let r = poison::check(&data, &o, &Reading::default(), &Quiet).unwrap();
+    let found: Vec<(FindingKind, Vec<u64>)> = r
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.rows.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (FindingKind::Duplicate, vec![2, 3]),
+            (FindingKind::ConflictingLabels, vec![4, 5]),
+            (FindingKind::Leak, vec![6]),
+        ]
+    );
+    let (report, name) = poison_file(&data, &r);
+    let run = |out: &str, kinds: &[FindingKind]| {
+        let out = p.join(out);
+        let f = filter::filter(
+            &data,
+            &out,
+            &report,
+            &name,
+            kinds,
+            &Reading::default(),
+            &Quiet,
+        )
+        .unwrap();
+        (f.rows, f.dropped, std::fs::read_to_string(out).unwrap())
+    };
+    assert_eq!(
+        run("out.csv", &[]),
+        (6, 4, "a,b,y\n1,x,0\n3,q,1\n".to_string())
+    );
+    assert_eq!(
+        run("dups.csv", &[FindingKind::Duplicate]),
+        (
+            6,
+            1,
+            "a,b,y\n1,x,0\n2,x,0\n2,x,1\n9,z,0\n3,q,1\n".to_string()
+        )
+    );
+
+    let clean = p.join("clean.csv");
+    std::fs::write(&clean, "a,y\n1,0\n2,1\n").unwrap();
+    let r = poison::check(&clean, &options("y"), &Reading::default(), &Quiet).unwrap();
+    assert!(r.passed(), "{:?}", r.findings);
+}
+
+/// Labels moved to another class are found by confident learning with
+/// out-of-fold probabilities of the built-in model, or with probabilities
+/// given; probabilities for another number of rows are refused.
+#[test]
+fn flipped_labels_are_found_by_confident_learning() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // Three classes around three corners of a square, a category that
+    // follows the class, and 8% of the labels moved to another class.
+    let mut state = 7u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let names = ["cat", "dog", "owl"];
+    let mut csv = String::from("a,b,kind,y\n");
+    let mut flipped = Vec::new();
+    for i in 0..1_500usize {
+        let class = i % 3;
+        let (cx, cy) = [(0.0, 0.0), (3.0, 0.0), (0.0, 3.0)][class];
+        let kind = if next() < 0.8 {
+            ["s", "m", "l"][class]
+        } else {
+            "m"
+        };
+        let label = if next() < 0.08 {
+            (class + 1 + usize::from(next() < 0.5)) % 3
+        } else {
+            class
+        };
+        if label != class {
+            flipped.push(i as u64 + 1);
+        }
+        csv.push_str(&format!(
+            "{:.4},{:.4},{kind},{}\n",
+            cx + next() * 1.5 - 0.75,
+            cy + next() * 1.5 - 0.75,
+            names[label]
+        ));
+    }
+    let data = p.join("train.csv");
+    std::fs::write(&data, &csv).unwrap();
+    let issues = |pred_probs: Option<std::path::PathBuf>| poison::Options {
+        label_issues: Some(poison::LabelIssues {
+            pred_probs,
+            folds: 5,
+            seed: 0,
+        }),
+        ..options("y")
+    };
+    let r = poison::check(&data, &issues(None), &Reading::default(), &Quiet).unwrap();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LabelIssue)
+        .unwrap();
+    let found = f.drop.iter().filter(|r| flipped.contains(r)).count();
+    let (precision, recall) = (
+        found as f64 / f.drop.len() as f64,
+        found as f64 / flipped.len() as f64,
+    );
+    assert!(
+        precision > 0.9 && recall > 0.9,
+        "precision {precision}, recall {recall}"
+    );
+    assert!(f.counts.contains_key("dog -> cat"), "{:?}", f.counts);
+    assert!(r
+        .label_issues
+        .unwrap()
+        .model
+        .contains("logistic regression"));
+
+    // Given probabilities: one row labelled cat that they call an owl.
+    let mut small = String::from("x,y\n");
+    let mut probs = String::from("cat,dog,owl\n");
+    for i in 0..30 {
+        small.push_str(&format!("{i},{}\n", names[i % 3]));
+        let mut row = [0.1, 0.1, 0.1];
+        row[i % 3] = 0.8;
+        if i == 9 {
+            row = [0.05, 0.05, 0.9];
+        }
+        probs.push_str(&format!("{},{},{}\n", row[0], row[1], row[2]));
+    }
+    let (small_path, probs_path) = (p.join("small.csv"), p.join("probs.csv"));
+    std::fs::write(&small_path, &small).unwrap();
+    std::fs::write(&probs_path, &probs).unwrap();
+    let o = issues(Some(probs_path));
+    let r = poison::check(&small_path, &o, &Reading::default(), &Quiet).unwrap();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::LabelIssue)
+        .unwrap();
+    assert_eq!(f.drop, vec![10]);
+    assert_eq!(f.counts.get("cat -> owl"), Some(&1));
+
+    let short = p.join("short.csv");
+    std::fs::write(&short, "cat,dog,owl\n0.8,0.1,0.1\n").unwrap();
+    let e = poison::check(
+        &small_path,
+        &issues(Some(short)),
+        &Reading::default(),
+        &Quiet,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("must match one to one"), "{e}");
+}

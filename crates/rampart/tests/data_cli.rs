@@ -87,46 +87,6 @@ const PEOPLE: &str = "id,name,email,dob,card,notes\n\
 2,Rahul Sharma,rahul@example.in,12/03/1990,5555555555554444,SSN 078-05-1120\n";
 
 #[test]
-fn tables_are_classified_by_column() {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("people.csv"), PEOPLE).unwrap();
-    let o = rampart(
-        d.path(),
-        &["data", "pii", "scan", "people.csv", "--json"],
-        &[],
-    );
-    let v = findings_json(&o);
-    let cols: Vec<(String, String)> = v["files"][0]["pii_columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["column"].as_str().unwrap().into(),
-                c["entity"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    for want in [
-        ("name", "PERSON"),
-        ("email", "EMAIL_ADDRESS"),
-        ("dob", "DATE_OF_BIRTH"),
-        ("card", "CREDIT_CARD"),
-    ] {
-        assert!(
-            cols.contains(&(want.0.into(), want.1.into())),
-            "{want:?} in {cols:?}"
-        );
-    }
-    assert!(!cols.iter().any(|(c, _)| c == "id"), "{cols:?}");
-    assert_eq!(v["files"][0]["format"], "csv");
-    assert!(
-        !stdout(&o).contains("mary@example.com"),
-        "examples are masked"
-    );
-}
-
-#[test]
 fn mask_applies_the_policy_keeps_the_format_and_unmask_reverses_tokens() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
@@ -296,43 +256,16 @@ fn bad_rows_are_skipped_with_their_line_or_fail_and_leave_no_output() {
     );
 }
 
+/// Exit 1 below k (the report as JSON), 0 at or above it, 2 for a column
+/// that is not there. The measure itself is tested in rampart-dataset.
 #[test]
-fn risk_measures_k_and_l_and_fails_below_the_minimum() {
+fn risk_exit_codes_follow_k_and_name_a_missing_column() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
-    let mut csv = String::from("age,zip,sex,diagnosis\n");
-    for i in 0..6 {
-        csv.push_str(&format!("30,94107,F,{}\n", ["flu", "cold"][i % 2]));
-    }
-    csv.push_str("71,10001,M,gout\n");
-    std::fs::write(p.join("d.csv"), &csv).unwrap();
-    let o = rampart(
-        p,
-        &[
-            "data",
-            "risk",
-            "d.csv",
-            "--quasi",
-            "age,zip,sex",
-            "--sensitive",
-            "diagnosis",
-            "--k",
-            "5",
-            "--json",
-        ],
-        &[],
-    );
-    let v = findings_json(&o);
-    assert_eq!(
-        (
-            v["k"].as_u64(),
-            v["classes"].as_u64(),
-            v["rows_below_k"].as_u64()
-        ),
-        (Some(1), Some(2), Some(1))
-    );
-    assert_eq!(v["rows_at_risk"], serde_json::json!([8]));
-    assert_eq!(v["l"], 1);
+    std::fs::write(p.join("d.csv"), "age,zip\n30,94107\n30,94107\n71,10001\n").unwrap();
+    let args = ["data", "risk", "d.csv", "--quasi", "age,zip", "--json"];
+    let v = findings_json(&rampart(p, &args, &[]));
+    assert_eq!((v["k"].as_u64(), v["min_k"].as_u64()), (Some(1), Some(5)));
     let o = rampart(
         p,
         &["data", "risk", "d.csv", "--quasi", "zip", "--k", "1"],
@@ -376,75 +309,37 @@ fn data_gates_record_attestations_in_the_ledger() {
     );
 }
 
+/// `profile` writes a profile, `--merge` merges profiles into one, and a
+/// dataset given to `--merge` is a usage error (exit 2). Merging itself
+/// is tested in rampart-dataset.
 #[test]
-fn profiles_of_shards_merge_into_the_profile_of_the_whole() {
+fn profile_writes_and_merge_combines_profiles() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
-    let mut whole = String::from("id,age,city\n");
-    let (mut a, mut b) = (whole.clone(), whole.clone());
-    for i in 0..2000 {
-        let row = format!("{i},{},{}\n", 18 + i % 70, ["Paris", "Lyon", ""][i % 3]);
-        whole.push_str(&row);
-        if i < 700 {
-            a.push_str(&row)
-        } else {
-            b.push_str(&row)
-        }
-    }
-    std::fs::write(p.join("whole.csv"), whole).unwrap();
-    std::fs::write(p.join("a.csv"), a).unwrap();
-    std::fs::write(p.join("b.csv"), b).unwrap();
-    for (input, out) in [
-        ("whole.csv", "w.json"),
-        ("a.csv", "a.json"),
-        ("b.csv", "b.json"),
-    ] {
+    std::fs::write(p.join("a.csv"), "id,city\n1,Paris\n2,Lyon\n").unwrap();
+    std::fs::write(p.join("b.csv"), "id,city\n3,Nice\n").unwrap();
+    for (input, out) in [("a.csv", "a.json"), ("b.csv", "b.json")] {
         let o = rampart(p, &["data", "profile", input, "-o", out], &[]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    let o = rampart(
-        p,
-        &[
-            "data", "profile", "--merge", "a.json", "b.json", "-o", "m.json",
-        ],
-        &[],
-    );
+    let args = [
+        "data", "profile", "--merge", "a.json", "b.json", "-o", "m.json",
+    ];
+    let o = rampart(p, &args, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let read = |f: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(p.join(f)).unwrap()).unwrap()
-    };
-    let (w, m) = (read("w.json"), read("m.json"));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.join("m.json")).unwrap()).unwrap();
     assert_eq!(
-        (w["rows"].as_u64(), m["rows"].as_u64()),
-        (Some(2000), Some(2000))
+        (m["rows"].as_u64(), m["sources"].as_array().map(Vec::len)),
+        (Some(3), Some(2))
     );
-    assert_eq!(m["sources"].as_array().unwrap().len(), 2);
-    for (cw, cm) in w["summary"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(m["summary"].as_array().unwrap())
-    {
-        for k in ["name", "type", "count", "nulls", "distinct", "min", "max"] {
-            assert_eq!(cw[k], cm[k], "{k}");
-        }
-    }
-    let age = &w["summary"][1];
-    assert_eq!(
-        (
-            age["type"].as_str(),
-            age["min"].as_f64(),
-            age["max"].as_f64()
-        ),
-        (Some("integer"), Some(18.0), Some(87.0))
-    );
-    assert_eq!(w["summary"][2]["nulls"], 666);
     let o = rampart(
         p,
-        &["data", "profile", "--merge", "whole.csv", "-o", "x.json"],
+        &["data", "profile", "--merge", "a.csv", "-o", "x.json"],
         &[],
     );
     assert_eq!(o.status.code(), Some(2), "a dataset is not a profile");
+    assert!(!p.join("x.json").exists());
 }
 
 #[test]
@@ -481,72 +376,38 @@ fn a_closed_pipe_ends_quietly() {
     }
 }
 
+/// `suggest` writes expectations once (never over a file), `validate`
+/// exits 0 on the data they came from and 1 with the failures as JSON on
+/// changed data. What is suggested and checked is tested in
+/// rampart-dataset.
 #[test]
-fn suggested_expectations_pass_on_their_data_and_name_failing_rows() {
+fn suggest_then_validate_exit_codes() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
-    let mut csv = String::from("id,age,email,city\n");
-    for i in 0..500 {
-        csv.push_str(&format!(
-            "{i},{},user{i}@example.com,{}\n",
-            20 + i % 60,
-            ["Paris", "Lyon"][i % 2]
-        ));
-    }
+    let csv: String = std::iter::once("id,city\n".to_string())
+        .chain((0..50).map(|i| format!("{i},{}\n", ["Paris", "Lyon"][i % 2])))
+        .collect();
     std::fs::write(p.join("train.csv"), &csv).unwrap();
     let o = rampart(p, &["data", "suggest", "train.csv", "-o", "e.toml"], &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(
-        !rampart(p, &["data", "suggest", "train.csv", "-o", "e.toml"], &[])
-            .status
-            .success(),
-        "never overwrites"
-    );
+    let again = rampart(p, &["data", "suggest", "train.csv", "-o", "e.toml"], &[]);
+    assert_eq!(again.status.code(), Some(2), "never overwrites");
     let o = rampart(
         p,
         &["data", "validate", "train.csv", "--expect", "e.toml"],
         &[],
     );
     assert!(o.status.success(), "{}", stdout(&o));
-    let long = "user3-with-a-much-longer-local-part@example.com";
-    let bad = csv.replacen(
-        "3,23,user3@example.com,Lyon",
-        &format!("3,230,{long},Rome"),
-        1,
-    );
-    std::fs::write(p.join("new.csv"), bad.replacen("7,27,", "3,27,", 1)).unwrap();
-    let o = rampart(
-        p,
-        &[
-            "data", "validate", "new.csv", "--expect", "e.toml", "--json",
-        ],
-        &[],
-    );
-    let v = findings_json(&o);
-    let failures = v["failures"].as_array().unwrap();
-    let find = |prefix: &str| {
-        failures
-            .iter()
-            .find(|f| f["expectation"].as_str().unwrap().starts_with(prefix))
-            .cloned()
-    };
+    std::fs::write(p.join("new.csv"), csv.replacen("3,Lyon", "3,Rome", 1)).unwrap();
+    let args = [
+        "data", "validate", "new.csv", "--expect", "e.toml", "--json",
+    ];
+    let v = findings_json(&rampart(p, &args, &[]));
+    let failure = &v["failures"][0];
     assert_eq!(
-        find("range").unwrap()["rows"][0],
-        serde_json::json!([5, "230"])
+        (failure["column"].as_str(), &failure["rows"][0]),
+        (Some("city"), &serde_json::json!([5, "Rome"]))
     );
-    assert_eq!(
-        find("one of").unwrap()["rows"][0],
-        serde_json::json!([5, "Rome"])
-    );
-    assert_eq!(find("unique").unwrap()["rows"][0][0], 9);
-    let length = find("length").unwrap();
-    assert_eq!(length["column"], "email");
-    let shown = length["rows"][0][1].as_str().unwrap();
-    assert!(
-        shown.ends_with(".com") && shown.starts_with("****"),
-        "personal data is masked: {shown}"
-    );
-    assert!(!String::from_utf8_lossy(&o.stdout).contains(long));
 }
 
 #[test]
@@ -759,108 +620,15 @@ fn drift_names_schema_changes_and_refuses_empty_data() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("attestation: entry"));
 }
 
+/// `--pred-probs` reaches the label-issue check, its findings drop
+/// through `filter --kinds label-issue`, and probabilities for another
+/// number of rows are a usage error (exit 2). The check itself, with the
+/// built-in model, is tested in rampart-dataset.
 #[test]
-fn poison_finds_flipped_labels_by_confident_learning() {
+fn label_issue_flags_reach_the_check_and_the_filter() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
-    // Three classes around three corners of a square, a category that
-    // follows the class, and 8% of the labels moved to another class.
-    let mut next = uniform(7);
     let names = ["cat", "dog", "owl"];
-    let mut csv = String::from("a,b,kind,y\n");
-    let mut flipped = Vec::new();
-    for i in 0..1_500usize {
-        let class = i % 3;
-        let (cx, cy) = [(0.0, 0.0), (3.0, 0.0), (0.0, 3.0)][class];
-        let kind = if next() < 0.8 {
-            ["s", "m", "l"][class]
-        } else {
-            "m"
-        };
-        let label = if next() < 0.08 {
-            (class + 1 + usize::from(next() < 0.5)) % 3
-        } else {
-            class
-        };
-        if label != class {
-            flipped.push(i as u64 + 1);
-        }
-        csv.push_str(&format!(
-            "{:.4},{:.4},{kind},{}\n",
-            cx + next() * 1.5 - 0.75,
-            cy + next() * 1.5 - 0.75,
-            names[label]
-        ));
-    }
-    std::fs::write(p.join("train.csv"), &csv).unwrap();
-    let o = rampart(
-        p,
-        &[
-            "data",
-            "poison",
-            "train.csv",
-            "--label",
-            "y",
-            "--label-issues",
-            "--json",
-        ],
-        &[],
-    );
-    let r = findings_json(&o);
-    let f = finding(&r, "label-issue");
-    let drop: Vec<u64> = f["drop"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect();
-    let found = drop.iter().filter(|r| flipped.contains(r)).count();
-    let (precision, recall) = (
-        found as f64 / drop.len() as f64,
-        found as f64 / flipped.len() as f64,
-    );
-    assert!(
-        precision > 0.9 && recall > 0.9,
-        "precision {precision}, recall {recall}"
-    );
-    assert!(
-        f["counts"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .any(|k| k == "dog -> cat"),
-        "{f}"
-    );
-    assert!(r["label_issues"]["model"]
-        .as_str()
-        .unwrap()
-        .contains("logistic regression"));
-
-    // The rows found are the ones `filter` drops.
-    std::fs::write(p.join("report.json"), &o.stdout).unwrap();
-    let o = rampart(
-        p,
-        &[
-            "data",
-            "filter",
-            "train.csv",
-            "clean.csv",
-            "--drop-findings",
-            "report.json",
-            "--kinds",
-            "label-issue",
-        ],
-        &[],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let kept = std::fs::read_to_string(p.join("clean.csv"))
-        .unwrap()
-        .lines()
-        .count()
-        - 1;
-    assert_eq!(kept, 1_500 - drop.len());
-
-    // Given probabilities: one row labelled cat that they call an owl.
     let mut small = String::from("x,y\n");
     let mut probs = String::from("cat,dog,owl\n");
     for i in 0..30 {
@@ -874,40 +642,47 @@ fn poison_finds_flipped_labels_by_confident_learning() {
     }
     std::fs::write(p.join("small.csv"), &small).unwrap();
     std::fs::write(p.join("probs.csv"), &probs).unwrap();
-    let o = rampart(
-        p,
-        &[
-            "data",
-            "poison",
-            "small.csv",
-            "--label",
-            "y",
-            "--pred-probs",
-            "probs.csv",
-            "--json",
-        ],
-        &[],
-    );
+    let args = [
+        "data",
+        "poison",
+        "small.csv",
+        "--label",
+        "y",
+        "--pred-probs",
+        "probs.csv",
+        "--json",
+    ];
+    let o = rampart(p, &args, &[]);
     let r = findings_json(&o);
-    let f = finding(&r, "label-issue");
-    assert_eq!(f["drop"], serde_json::json!([10]));
-    assert_eq!(f["counts"]["cat -> owl"], 1);
+    assert_eq!(finding(&r, "label-issue")["drop"], serde_json::json!([10]));
+    std::fs::write(p.join("report.json"), &o.stdout).unwrap();
+    let args = [
+        "data",
+        "filter",
+        "small.csv",
+        "clean.csv",
+        "--drop-findings",
+        "report.json",
+        "--kinds",
+        "label-issue",
+    ];
+    let o = rampart(p, &args, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let kept = std::fs::read_to_string(p.join("clean.csv")).unwrap();
+    assert_eq!(kept.lines().count(), 30, "29 rows and the header");
+    assert!(!kept.contains("\n9,cat\n"));
 
-    // Probabilities for another number of rows are refused.
     std::fs::write(p.join("short.csv"), "cat,dog,owl\n0.8,0.1,0.1\n").unwrap();
-    let o = rampart(
-        p,
-        &[
-            "data",
-            "poison",
-            "small.csv",
-            "--label",
-            "y",
-            "--pred-probs",
-            "short.csv",
-        ],
-        &[],
-    );
+    let args = [
+        "data",
+        "poison",
+        "small.csv",
+        "--label",
+        "y",
+        "--pred-probs",
+        "short.csv",
+    ];
+    let o = rampart(p, &args, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("must match one to one"));
 }
