@@ -49,6 +49,9 @@ pub struct Policy {
     /// What `rampart check` requires of an artifact.
     #[serde(default)]
     pub admission: Admission,
+    /// What moving a model registry alias requires.
+    #[serde(default)]
+    pub registry: RegistryPolicy,
     /// Where the policy was read from, if a file.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -67,6 +70,7 @@ impl Default for Policy {
             scan: ScanPolicy::default(),
             stages: Vec::new(),
             admission: Admission::default(),
+            registry: RegistryPolicy::default(),
             source: None,
         }
     }
@@ -119,6 +123,49 @@ pub struct Admission {
     /// admitted [defaults 5 and 2].
     pub min_k: Option<u64>,
     pub min_l: Option<u64>,
+}
+
+/// `[registry]`: per alias, what a model version needs before the alias
+/// may point at it. An alias with no rule cannot be promoted to: fail
+/// closed (an empty `[registry.alias.dev]` lets anything in).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryPolicy {
+    #[serde(default)]
+    pub alias: BTreeMap<String, AliasRule>,
+}
+
+/// `[registry.alias.NAME]`: the gates whose passing evidence the
+/// version's exact digest needs (judged as `[admission]` judges it, with
+/// this rule's thresholds where given), and `approvals` distinct
+/// approvals by keys among `approvers`, none by the version's author.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliasRule {
+    #[serde(default)]
+    pub require: Vec<GateKind>,
+    pub fail_on: Option<Severity>,
+    pub threshold: Option<f32>,
+    pub min_k: Option<u64>,
+    pub min_l: Option<u64>,
+    /// How many distinct approvers must approve [default 0].
+    #[serde(default)]
+    pub approvals: usize,
+    /// Approvers' public keys (PEM files, relative to the policy file).
+    #[serde(default)]
+    pub approvers: Vec<PathBuf>,
+}
+
+impl AliasRule {
+    fn problem(&self, alias: &str) -> Option<String> {
+        (self.approvals > self.approvers.len()).then(|| {
+            format!(
+                "[registry.alias.{alias}] needs {} approvals but lists {} approvers",
+                self.approvals,
+                self.approvers.len()
+            )
+        })
+    }
 }
 
 /// A pipeline stage (`[[stage]]`): a name and its gates.
@@ -385,7 +432,8 @@ impl Policy {
                 });
             }
         }
-        if let Some(message) = p.stages.iter().find_map(Stage::problem) {
+        let alias_problem = p.registry.alias.iter().find_map(|(a, r)| r.problem(a));
+        if let Some(message) = p.stages.iter().find_map(Stage::problem).or(alias_problem) {
             return Err(PolicyError::Invalid {
                 path: path.to_path_buf(),
                 message,

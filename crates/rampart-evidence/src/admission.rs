@@ -24,6 +24,18 @@ pub struct Bar {
 }
 
 impl Bar {
+    /// A registry alias's bar: its rule's thresholds where it sets them,
+    /// else `[admission]`'s.
+    pub fn for_alias(policy: &Policy, rule: &rampart_core::AliasRule) -> Self {
+        let base = Bar::from_policy(policy);
+        Bar {
+            fail_on: rule.fail_on.unwrap_or(base.fail_on),
+            threshold: rule.threshold.unwrap_or(base.threshold),
+            min_k: rule.min_k.unwrap_or(base.min_k),
+            min_l: rule.min_l.unwrap_or(base.min_l),
+        }
+    }
+
     pub fn from_policy(policy: &Policy) -> Self {
         let a = &policy.admission;
         Bar {

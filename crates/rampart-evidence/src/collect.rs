@@ -90,6 +90,13 @@ impl Project {
             path: artifact.to_path_buf(),
             source,
         })?;
+        self.evidence_of(artifact, digest)
+    }
+
+    /// Every attestation about `digest` (an artifact named `artifact` in
+    /// reports), without reading the artifact: a registry version's bytes
+    /// were hashed when it was registered.
+    pub fn evidence_of(&self, artifact: &Path, digest: String) -> Result<Evidence, Error> {
         let l = self.ledger()?;
         let key = self.public_key()?;
         let ledger_error = |source| Error::Ledger {
@@ -151,6 +158,51 @@ impl Project {
             digest,
             attestations: found,
         })
+    }
+}
+
+/// A signed attestation read back from the ledger.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub index: u64,
+    pub statement: Statement,
+    /// The envelope's signature verifies with the project's key.
+    pub signature_ok: bool,
+}
+
+impl Project {
+    /// The attestations from ledger entry `start` on whose predicate type
+    /// starts with `prefix`, each with its signature checked, and the
+    /// ledger's size (where the next read starts).
+    pub fn attestations_from(&self, start: u64, prefix: &str) -> Result<(Vec<Signed>, u64), Error> {
+        let l = self.ledger()?;
+        let key = self.public_key()?;
+        let ledger_error = |source| Error::Ledger {
+            dir: self.dir().to_path_buf(),
+            source,
+        };
+        let size = l.size();
+        let mut out = Vec::new();
+        for index in start..size {
+            let Some(entry) = l.entry(index).map_err(ledger_error)? else {
+                continue;
+            };
+            let Ok(env) = serde_json::from_slice::<Envelope>(&entry) else {
+                continue;
+            };
+            let Ok(statement) = Statement::from_payload(&env.payload, None) else {
+                continue;
+            };
+            if statement.predicate_type.starts_with(prefix) {
+                let signature_ok = env.verify(&key, IN_TOTO_PAYLOAD_TYPE).is_ok();
+                out.push(Signed {
+                    index,
+                    statement,
+                    signature_ok,
+                });
+            }
+        }
+        Ok((out, size))
     }
 }
 

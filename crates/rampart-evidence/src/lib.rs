@@ -22,7 +22,7 @@ mod record;
 
 pub mod admission;
 
-pub use collect::{Attestation, Evidence};
+pub use collect::{Attestation, Evidence, Signed};
 pub use log::{read_entry, Consistency, MAX_ENTRY};
 pub use project::Project;
 pub use record::{predicate_type, sha256_hex, Header, Outcome, Started};

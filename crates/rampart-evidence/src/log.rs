@@ -79,8 +79,21 @@ impl Project {
 
     /// Recomputes the tree from every entry and checks every checkpoint,
     /// with the ledger's own verifier key and `vkeys` (name+id+key).
+    /// A ledger so damaged that it does not open (a deleted entry) is
+    /// an audit that names the damage, not an error.
     pub fn audit(&self, vkeys: &[String]) -> Result<rampart_ledger::Audit, Error> {
-        let l = self.ledger()?;
+        let l = match self.ledger() {
+            Err(Error::Open {
+                source: rampart_ledger::StoreError::Tampered(why),
+                ..
+            }) => {
+                return Ok(rampart_ledger::Audit {
+                    problems: vec![why],
+                    ..Default::default()
+                })
+            }
+            other => other?,
+        };
         let mut verifiers = vec![self.checkpoint_key()?.verifier()];
         for v in vkeys {
             verifiers.push(

@@ -123,16 +123,29 @@ impl Project {
     }
 
     /// Starts a project: writes `policy_text` to `policy` and makes the
-    /// ledger and keys with the default origin. Refuses before writing
-    /// anything when either exists.
-    pub fn start(&self, policy: &Path, policy_text: &str) -> Result<NoteVerifier, Error> {
-        for path in [policy.to_path_buf(), self.ledger_path()] {
-            if path.exists() {
-                return Err(Error::Exists { path });
-            }
+    /// ledger and keys with the default origin, unless a ledger is there
+    /// already (kept as it is: None). Refuses, writing nothing, when the
+    /// policy exists.
+    pub fn start(&self, policy: &Path, policy_text: &str) -> Result<Option<NoteVerifier>, Error> {
+        if policy.exists() {
+            return Err(Error::Exists {
+                path: policy.to_path_buf(),
+            });
         }
+        let has_ledger = self.ledger_path().exists();
         rampart_core::write_new(policy, policy_text.as_bytes(), 0o644).map_err(Error::Write)?;
-        self.init(Self::DEFAULT_ORIGIN)
+        match has_ledger {
+            true => Ok(None),
+            false => self.init(Self::DEFAULT_ORIGIN).map(Some),
+        }
+    }
+
+    /// Whether gate runs can be recorded here: the ledger opens and the
+    /// attestation key reads. Checked before a run, so that a run that
+    /// could not be attested is refused before it writes anything.
+    pub fn ready(&self) -> Result<(), Error> {
+        self.ledger()?;
+        self.signing_key().map(drop)
     }
 
     /// Opens the ledger; a project without one says how to make it.
@@ -170,13 +183,13 @@ impl Project {
         Ok(l.size())
     }
 
-    pub(crate) fn signing_key(&self) -> Result<rampart_attest::SigningKey, Error> {
+    pub fn signing_key(&self) -> Result<rampart_attest::SigningKey, Error> {
         let path = self.attest_key_path();
         let text = read(&path, "the attestation key")?;
         rampart_attest::SigningKey::from_pem(&text).map_err(|source| Error::Key { path, source })
     }
 
-    pub(crate) fn public_key(&self) -> Result<rampart_attest::PublicKey, Error> {
+    pub fn public_key(&self) -> Result<rampart_attest::PublicKey, Error> {
         let path = self.attest_pub_path();
         let text = read(&path, "the attestation public key")?;
         rampart_attest::PublicKey::from_pem(&text).map_err(|source| Error::Key { path, source })

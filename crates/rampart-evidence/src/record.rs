@@ -74,12 +74,6 @@ impl Project {
     /// Signs a statement about `o.inputs` and appends it to the ledger;
     /// returns the entry's index.
     pub fn record(&self, o: &Outcome) -> Result<u64, Error> {
-        let serde_json::Value::Object(mut predicate) = o.details.clone() else {
-            return Err(Error::Predicate {
-                gate: o.gate.into(),
-            });
-        };
-        let key = self.signing_key()?;
         let subject: Vec<ResourceDescriptor> = o
             .inputs
             .iter()
@@ -94,6 +88,23 @@ impl Project {
                 })
             })
             .collect::<Result<_, Error>>()?;
+        self.record_about(o, subject)
+    }
+
+    /// As [`Project::record`], about artifacts already named by digest
+    /// (`o.inputs` is not read): a registry event is about a model
+    /// version, whose digest was taken when it was registered.
+    pub fn record_about(
+        &self,
+        o: &Outcome,
+        subject: Vec<ResourceDescriptor>,
+    ) -> Result<u64, Error> {
+        let serde_json::Value::Object(mut predicate) = o.details.clone() else {
+            return Err(Error::Predicate {
+                gate: o.gate.into(),
+            });
+        };
+        let key = self.signing_key()?;
         let header = Header {
             gate: o.gate.into(),
             passed: o.passed,

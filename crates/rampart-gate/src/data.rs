@@ -116,6 +116,10 @@ pub struct Profiled {
 }
 
 impl Gate for Profile {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("data-profile", self.paths.clone())
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let mut profile = rampart_profile::Profile::default();
@@ -178,6 +182,10 @@ pub struct Validate {
 }
 
 impl Gate for Validate {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("data-validate", vec![self.path.clone()])
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let text = read(&self.expectations)?;
@@ -229,7 +237,7 @@ pub struct Poison {
     #[cfg_attr(feature = "clap", arg(long))]
     pub near: Option<f64>,
     /// A clean dataset of the same kind: a label distribution that moved
-    /// from its by more than --max-label-shift is a finding.
+    /// from the reference's by more than --max-label-shift is a finding.
     #[cfg_attr(feature = "clap", arg(long, requires = "label"))]
     pub reference: Option<PathBuf>,
     /// The largest accepted change of the label distribution against
@@ -294,6 +302,15 @@ pub struct Poison {
 }
 
 impl Poison {
+    /// The files a run reads: the dataset, the training set of
+    /// `leak_from`, the `reference`.
+    fn reads_paths(&self) -> Vec<PathBuf> {
+        let mut inputs = vec![self.path.clone()];
+        inputs.extend(self.leak_from.iter().cloned());
+        inputs.extend(self.reference.iter().cloned());
+        inputs
+    }
+
     /// The checks the fields ask for: outliers only with `outliers`,
     /// label issues with `label_issues` or `pred_probs`.
     pub fn options(&self) -> rampart_dataset::poison::Options {
@@ -322,13 +339,15 @@ impl Poison {
 }
 
 impl Gate for Poison {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("data-poison", self.reads_paths())
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let options = self.options();
         let r = rampart_dataset::poison::check(&self.path, &options, &self.reading, ctx.watch)?;
-        let mut inputs = vec![self.path.clone()];
-        inputs.extend(self.leak_from.iter().cloned());
-        inputs.extend(self.reference.iter().cloned());
+        let inputs = self.reads_paths();
         let passed = r.passed();
         let warnings = r.warnings.clone();
         let run = PoisonRun {
@@ -425,6 +444,10 @@ fn droppable_kinds() -> impl clap::builder::TypedValueParser<Value = FindingKind
 }
 
 impl Gate for Filter {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("data-filter", vec![self.input.clone()])
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let text = read(&self.report)?;
@@ -478,6 +501,13 @@ pub struct Drift {
 }
 
 impl Gate for Drift {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        (
+            "data-drift",
+            vec![self.reference.clone(), self.current.clone()],
+        )
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let d = rampart_dataset::drift::drift(
@@ -521,6 +551,16 @@ pub struct Mask {
 }
 
 impl Gate for Mask {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        (
+            match self.direction {
+                Direction::Mask => "pii-mask",
+                Direction::Unmask => "pii-unmask",
+            },
+            vec![self.input.clone()],
+        )
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let m = rampart_dataset::pii::mask(

@@ -36,6 +36,10 @@ pub fn scan_report(
 }
 
 impl Gate for Scan {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("scan", self.inputs.clone())
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let report = scan_report(&self.inputs, ctx.policy, ctx.progress)?;
@@ -152,6 +156,10 @@ fn is_verification_failure(e: &rampart_sign::Error) -> bool {
 }
 
 impl Gate for Verify {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("verify", vec![self.path.clone()])
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let mut bundle = rampart_sign::read_bundle(&self.signature)?;
@@ -225,6 +233,10 @@ pub struct PiiScan {
 }
 
 impl Gate for PiiScan {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("pii-scan", self.inputs.clone())
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let scan = rampart_dataset::pii::scan(
@@ -278,13 +290,13 @@ pub struct RiskCheck {
     /// Smallest acceptable equivalence class.
     #[cfg_attr(
         feature = "clap",
-        arg(long = "k", value_name = "K", default_value_t = 5)
+        arg(long = "k", value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))
     )]
     pub min_k: u64,
     /// Fewest acceptable distinct sensitive values per class.
     #[cfg_attr(
         feature = "clap",
-        arg(long = "l", value_name = "L", default_value_t = 2)
+        arg(long = "l", value_name = "L", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))
     )]
     pub min_l: u64,
     /// Most row numbers listed for classes under k.
@@ -295,6 +307,10 @@ pub struct RiskCheck {
 }
 
 impl Gate for RiskCheck {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("reid-risk", vec![self.path.clone()])
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let q = rampart_dataset::risk::Query {
@@ -345,6 +361,10 @@ pub struct Signed {
 }
 
 impl Gate for Sign {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        ("sign", vec![self.path.clone()])
+    }
+
     fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let mut opts = self.options.clone();
@@ -389,6 +409,32 @@ impl Gate for Sign {
 }
 
 impl crate::Verification {
+    /// `rampart verify --json` of `path`: one document, verified or not
+    /// (`error`, with the files that differ), with the scan of the
+    /// verified copy in it when one ran.
+    pub fn json(
+        &self,
+        path: &std::path::Path,
+        error: Option<&str>,
+        scan: Option<(&rampart_core::Report, Severity)>,
+    ) -> Result<serde_json::Value, Error> {
+        let verified = self.verified.as_ref();
+        let Some(v) = verified.filter(|_| error.is_none()) else {
+            let diff = verified.map(|v| &v.diff).filter(|d| !d.is_empty());
+            let msg = error.or(self.failure.as_deref());
+            return Ok(
+                serde_json::json!({"verified": false, "path": path, "error": msg, "diff": diff}),
+            );
+        };
+        let mut doc = serde_json::json!({"verified": true, "path": path, "signature": self.signature, "resources": v.signed.resources.len(), "root_digest": v.signed.root_digest()?});
+        if let (Some((r, fail_on)), Some(map)) = (scan, doc.as_object_mut()) {
+            let scan = serde_json::from_str(&rampart_core::render::json(r, fail_on))
+                .map_err(|e| Error::Config(e.to_string()))?;
+            map.insert("scan".into(), scan);
+        }
+        Ok(doc)
+    }
+
     /// Scans exactly the bytes that were verified: the files are copied
     /// to a private snapshot, hashed again and compared with what was
     /// verified, then scanned; findings name the original paths. An

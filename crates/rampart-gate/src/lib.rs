@@ -29,6 +29,10 @@ use std::path::PathBuf;
 
 /// A gate: what it examines and how it judges it.
 pub trait Gate {
+    /// Its name in attestations and the files it reads: what a run that
+    /// could not read its input is attested about ([`unread`]).
+    fn attested(&self) -> (&'static str, Vec<PathBuf>);
+
     /// Runs the gate. `Err` means it could not run (an unreadable key, a
     /// bad option); a gate that ran and failed is `Ok` with
     /// `passed == false`.
@@ -125,6 +129,24 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// The outcome of a run of `gate` whose input held records that could
+/// not be read (`e`): failed, and attested as failed by every front end,
+/// the pipeline as the command line.
+pub fn unread(gate: &dyn Gate, e: &Error, started: rampart_evidence::Started) -> Outcome {
+    let (name, inputs) = gate.attested();
+    let summary = format!("DATA-UNREAD {e}");
+    Outcome {
+        gate: name,
+        inputs,
+        passed: false,
+        summary: summary.clone(),
+        findings: Vec::new(),
+        warnings: Vec::new(),
+        report: Report::Unread { message: summary },
+        started,
+    }
 }
 
 /// Whether an error (any link of a chain) is a dataset's records that

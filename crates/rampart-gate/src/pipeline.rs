@@ -1,7 +1,7 @@
 //! `rampart run`: the stages of `rampart.toml`, in order, each gate
 //! attested in the ledger when the project has one.
 
-use crate::{Context, Error, Gate, Outcome, Report};
+use crate::{Context, Error, Gate};
 use rampart_core::{GateKind, GateSpec, Policy};
 use rampart_evidence::{Project, Started};
 use serde::Serialize;
@@ -136,22 +136,6 @@ pub fn gate_of(spec: &GateSpec, base: &Path) -> Result<Box<dyn Gate>, Error> {
     })
 }
 
-/// A data gate whose input held records that could not be read: failed,
-/// and attested as failed.
-fn unread(spec: &GateSpec, base: &Path, e: &Error, started: Started) -> Outcome {
-    let summary = format!("DATA-UNREAD {e}");
-    Outcome {
-        gate: spec.kind().attested_as(),
-        inputs: spec.inputs().iter().map(|p| resolve(base, p)).collect(),
-        passed: false,
-        summary: summary.clone(),
-        findings: Vec::new(),
-        warnings: Vec::new(),
-        report: Report::Unread { message: summary },
-        started,
-    }
-}
-
 /// Runs one gate of the policy and records it.
 fn run_gate(
     spec: &GateSpec,
@@ -161,9 +145,10 @@ fn run_gate(
     policy_sha256: &str,
 ) -> Result<GateResult, Error> {
     let started = Started::now();
-    let outcome = match gate_of(spec, base).and_then(|g| g.run(ctx)) {
+    let gate = gate_of(spec, base)?;
+    let outcome = match gate.run(ctx) {
         Ok(o) => o,
-        Err(e) if e.is_unread() => unread(spec, base, &e, started),
+        Err(e) if e.is_unread() => crate::unread(gate.as_ref(), &e, started),
         Err(e) => return Err(e),
     };
     let ledger_index = project
@@ -218,6 +203,11 @@ pub fn reads(policy: &Policy) -> Vec<PathBuf> {
 /// in [`Results::errors`]; the run goes on as after a failure.
 pub fn run(r: &Run, observer: &dyn Observer) -> Result<Results, Error> {
     let policy = r.policy;
+    if policy.source.is_none() {
+        return Err(Error::Config(
+            "no rampart.toml here or in a parent folder: run `rampart init` to write one (or give --config FILE)".into(),
+        ));
+    }
     if policy.stages.is_empty() {
         return Err(Error::Config(
             "the policy has no [[stage]]; see `rampart init` or docs/evidence.md (Pipelines)"

@@ -22,25 +22,28 @@ pub fn load_policy(config: Option<&Path>) -> Result<Policy> {
     }
 }
 
-/// Records a gate run in the project's ledger (`--ledger DIR`, else
-/// `.rampart` when it holds one) and says where.
+/// The project to record in (`--ledger DIR`, else `.rampart` when it
+/// holds a ledger), checked before any work is done.
+pub fn project(ledger: Option<&Path>) -> Result<Option<Project>> {
+    let project = Project::find(ledger);
+    project.as_ref().map(Project::ready).transpose()?;
+    Ok(project)
+}
+
+/// Records a gate run in `project`'s ledger and says where.
 pub fn record(
-    ledger: Option<&Path>,
+    project: Option<&Project>,
     outcome: &rampart_gate::Outcome,
     policy_sha256: &str,
 ) -> Result<()> {
-    if let Some(project) = Project::find(ledger) {
-        let idx = outcome.record(&project, policy_sha256)?;
-        said(idx, &project);
+    if let Some(project) = project {
+        let idx = outcome.record(project, policy_sha256)?;
+        eprintln!(
+            "attestation: entry {idx} of the ledger in {}",
+            project.dir().display()
+        );
     }
     Ok(())
-}
-
-fn said(idx: u64, project: &Project) {
-    eprintln!(
-        "attestation: entry {idx} of the ledger in {}",
-        project.dir().display()
-    );
 }
 
 /// Exit 0 when passed, 1 when not.

@@ -2,7 +2,7 @@
 //! checked against `examples/expected.json`.
 
 use crate::common::load_policy;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use rampart_core::{render, Severity};
 use rampart_scan::expect::Expectations;
 use std::io::IsTerminal;
@@ -10,18 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn examples_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
-    if let Some(d) = dir {
-        return Ok(d);
-    }
-    let local = PathBuf::from("examples");
-    if local.join("expected.json").is_file() {
-        return Ok(local);
-    }
-    let built = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples"));
-    if built.join("expected.json").is_file() {
-        return Ok(built);
-    }
-    bail!("no examples folder: run from the repository root, or pass --dir PATH (a folder with expected.json)")
+    let built = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    let mut found = ["examples", built].map(PathBuf::from).into_iter();
+    let found = found.find(|d| d.join("expected.json").is_file());
+    dir.or(found).ok_or_else(|| anyhow::anyhow!("no examples folder: run from the repository root, or pass --dir PATH (a folder with expected.json)"))
 }
 
 /// Runs one command line (its arguments after `rampart`).

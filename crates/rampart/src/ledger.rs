@@ -83,9 +83,13 @@ enum LedgerCommand {
 /// its keys.
 pub fn init_project() -> Result<ExitCode> {
     let policy = Path::new(rampart_core::POLICY_FILE_NAME);
-    let verifier = Project::at(Project::DEFAULT_DIR).start(policy, include_str!("starter.toml"))?;
+    let started = Project::at(Project::DEFAULT_DIR).start(policy, include_str!("starter.toml"))?;
+    let ledger = match started {
+        Some(verifier) => format!("made the ledger and keys (checkpoint key {verifier})"),
+        None => "kept the ledger already there".into(),
+    };
     println!(
-        "wrote {} (edit its stages and admission), and the ledger and keys in .rampart/ (checkpoint key {verifier})",
+        "wrote {} (edit its stages and admission); {ledger} in .rampart/",
         policy.display()
     );
     Ok(ExitCode::SUCCESS)

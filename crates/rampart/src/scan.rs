@@ -89,6 +89,7 @@ pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
         rampart_core::check_output(o, &args.paths)?;
     }
     let policy = load_policy(out.config.as_deref())?;
+    let project = crate::common::project(args.ledger.as_deref())?;
     let gate = rampart_gate::Scan {
         inputs: args.paths.clone(),
         fail_on: out.fail_on,
@@ -130,8 +131,11 @@ pub fn scan(args: &ScanArgs) -> Result<ExitCode> {
     // The report is written: a run that cannot be attested (an input
     // that cannot be hashed) says so and is an error, without a second
     // document on stdout.
-    if let Err(e) = record(args.ledger.as_deref(), &outcome, &policy_sha256) {
-        eprintln!("error: not attested: {e:#}");
+    if let Err(e) = record(project.as_ref(), &outcome, &policy_sha256) {
+        eprintln!(
+            "error: not attested: {}",
+            rampart_gate::pipeline::chain(e.as_ref())
+        );
         return Ok(ExitCode::from(2));
     }
     Ok(code)

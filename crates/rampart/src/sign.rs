@@ -132,9 +132,10 @@ fn cache(root: &Path, disabled: bool) -> Option<rampart_sign::Cache> {
 }
 
 fn save(cache: Option<&rampart_sign::Cache>) {
-    if let Some(Err(e)) = cache.map(rampart_sign::Cache::save) {
-        eprintln!("warning: cannot save the digest cache: {e}");
-    }
+    let Some(Err(e)) = cache.map(rampart_sign::Cache::save) else {
+        return;
+    };
+    eprintln!("warning: cannot save the digest cache: {e}");
 }
 
 #[derive(Args, Debug)]
@@ -189,6 +190,7 @@ pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
 }
 
 pub fn sign(a: &SignArgs) -> Result<ExitCode> {
+    let project = crate::common::project(None)?;
     let text = std::fs::read_to_string(&a.key)
         .with_context(|| format!("cannot read the private key {}", a.key.display()))?;
     let key = SigningKey::from_pem(&text).with_context(|| format!("{}", a.key.display()))?;
@@ -209,7 +211,7 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
     };
     let outcome = run_gate(&gate, &Default::default(), true)?;
     save(gate.cache.as_ref());
-    record(None, &outcome, "default")?;
+    record(project.as_ref(), &outcome, "default")?;
     print!("{}", outcome.report.text());
     Ok(ExitCode::SUCCESS)
 }
@@ -228,6 +230,7 @@ pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
 }
 
 pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
+    let project = crate::common::project(None)?;
     let mut gate = rampart_gate::Verify::from_files(
         a.path.clone(),
         a.key.as_deref(),
@@ -243,75 +246,54 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     let outcome = run_gate(&gate, &Default::default(), true);
     save(gate.cache.as_ref());
     let outcome = outcome?;
-    record(None, &outcome, "default")?;
+    record(project.as_ref(), &outcome, "default")?;
     let Report::Verify(v) = &outcome.report else {
         bail!("the verify gate gave no verification");
     };
-    let sig_path = &gate.signature;
+    let failed = |msg: &str| -> Result<ExitCode> {
+        if a.json {
+            crate::common::print_json(&v.json(&a.path, Some(msg), None)?)?;
+        }
+        eprintln!("verification FAILED: {msg}");
+        Ok(ExitCode::from(1))
+    };
     let verified = match (&v.verified, outcome.passed) {
         (Some(verified), true) => verified,
-        (verified, _) => {
-            let msg = match verified {
-                Some(_) => format!("{} {}", a.path.display(), outcome.summary),
-                None => outcome.summary.clone(),
-            };
-            return failed(a, &msg, verified.as_ref().map(|v| &v.diff));
-        }
+        (Some(_), false) => return failed(&format!("{} {}", a.path.display(), outcome.summary)),
+        (None, _) => return failed(&outcome.summary),
     };
     // With --scan, a private copy of the files, verified again, is
     // scanned: the bytes scanned are the bytes verified, whatever happens
     // to the folder meanwhile.
-    let policy = if a.scan {
-        load_policy(None)?
-    } else {
-        rampart_core::Policy::default()
+    let policy = match a.scan {
+        true => load_policy(None)?,
+        false => rampart_core::Policy::default(),
     };
     let report = match a.scan.then(|| v.scan_copy(&a.path, &gate.ignore, &policy)) {
         None => None,
         Some(Ok(r)) => Some(r),
-        Some(Err(rampart_gate::Error::Config(msg))) => return failed(a, &msg, None),
+        Some(Err(rampart_gate::Error::Config(msg))) => return failed(&msg),
         Some(Err(e)) => return Err(e.into()),
     };
     let fail_on = policy.fail_on;
     if a.json {
-        // One document: the verification, and the scan's report in it.
-        let scan = report
-            .as_ref()
-            .map(|r| {
-                serde_json::from_str::<serde_json::Value>(&rampart_core::render::json(r, fail_on))
-            })
-            .transpose()?;
-        let mut v = serde_json::json!({"verified": true, "path": a.path, "signature": sig_path, "resources": verified.signed.resources.len(), "root_digest": verified.signed.root_digest()?});
-        if let (Some(scan), Some(map)) = (scan, v.as_object_mut()) {
-            map.insert("scan".into(), scan);
-        }
-        crate::common::print_json(&v)?;
+        let scan = report.as_ref().map(|r| (r, fail_on));
+        crate::common::print_json(&v.json(&a.path, None, scan)?)?;
     } else {
         println!(
             "verified {}: {} resources match the signature {} ({})",
             a.path.display(),
             verified.signed.resources.len(),
-            sig_path.display(),
+            gate.signature.display(),
             gate.method()
         );
         if let Some(r) = &report {
             print!("{}", rampart_core::render::table(r, fail_on, false));
         }
     }
-    let Some(report) = report else {
-        return Ok(ExitCode::SUCCESS);
-    };
-    if !report.errors.is_empty() {
-        return Ok(ExitCode::from(2));
+    match report {
+        None => Ok(ExitCode::SUCCESS),
+        Some(r) if !r.errors.is_empty() => Ok(ExitCode::from(2)),
+        Some(r) => Ok(crate::common::verdict(!r.fails(fail_on))),
     }
-    Ok(crate::common::verdict(!report.fails(policy.fail_on)))
-}
-
-fn failed(a: &VerifyArgs, msg: &str, diff: Option<&rampart_sign::Diff>) -> Result<ExitCode> {
-    if a.json {
-        let v = serde_json::json!({"verified": false, "path": a.path, "error": msg, "diff": diff});
-        crate::common::print_json(&v)?;
-    }
-    eprintln!("verification FAILED: {msg}");
-    Ok(ExitCode::from(1))
 }

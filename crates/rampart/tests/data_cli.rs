@@ -272,6 +272,12 @@ fn risk_exit_codes_follow_k_and_name_a_missing_column() {
         &[],
     );
     assert!(o.status.success(), "{}", stdout(&o));
+    let o = rampart(
+        p,
+        &["data", "risk", "d.csv", "--quasi", "zip", "--k", "0"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "k 0 would pass anything");
     let o = rampart(p, &["data", "risk", "d.csv", "--quasi", "postcode"], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--quasi \"postcode\": no such column"));
@@ -307,6 +313,70 @@ fn data_gates_record_attestations_in_the_ledger() {
         !text.contains("mary@example.com"),
         "values never reach the ledger"
     );
+
+    // Records that cannot be read fail the gate (exit 1) and are attested
+    // as a failure, as the pipeline attests them.
+    std::fs::write(p.join("stray.csv"), "id,name\n1,\"Ann\n").unwrap();
+    let o = rampart(p, &["data", "pii", "scan", "stray.csv"], &[]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = rampart(p, &["evidence", "stray.csv", "--format", "json"], &[]);
+    let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let a = &ev["attestations"][0];
+    assert_eq!(
+        (a["gate"].as_str(), a["passed"].as_bool()),
+        (Some("pii-scan"), Some(false)),
+        "{ev}"
+    );
+}
+
+/// A ledger that cannot record (`--ledger` of a folder without one) stops
+/// a data command before it reads or writes anything: one error, one
+/// JSON document, no output file.
+#[test]
+fn a_ledger_that_cannot_record_stops_the_run_first() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    std::fs::write(p.join("people.csv"), PEOPLE).unwrap();
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "scan",
+            "people.csv",
+            "--json",
+            "--ledger",
+            "nowhere",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let docs = serde_json::Deserializer::from_slice(&o.stdout)
+        .into_iter::<serde_json::Value>()
+        .count();
+    assert_eq!(docs, 1, "{}", stdout(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no ledger in nowhere"));
+    let o = rampart(
+        p,
+        &[
+            "data",
+            "pii",
+            "mask",
+            "people.csv",
+            "out.csv",
+            "--ledger",
+            "nowhere",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!p.join("out.csv").exists());
+    assert_eq!(partial_files(p), 0);
 }
 
 /// `profile` writes a profile, `--merge` merges profiles into one, and a

@@ -108,6 +108,47 @@ fn a_ledger_from_init_to_tamper_detection() {
         t.contains("entry 0") && t.contains("checkpoint 2") && t.contains("checkpoint 3"),
         "{t}"
     );
+
+    // A deleted entry keeps the ledger from opening: verify names it as
+    // tampering (exit 1), not as a broken command (exit 2).
+    let db = rusqlite::Connection::open(p.join(".rampart/ledger.db")).unwrap();
+    db.execute("DELETE FROM leaves WHERE idx = 1", []).unwrap();
+    drop(db);
+    let gone = rampart(&["ledger", "verify"], p);
+    assert_eq!(gone.status.code(), Some(1), "{}", text(&gone));
+    assert!(
+        text(&gone).contains("TAMPERED: entry 1 is missing"),
+        "{}",
+        text(&gone)
+    );
+}
+
+/// `rampart init` after `rampart ledger init` writes the policy and keeps
+/// the ledger; a second `init` refuses to overwrite the policy.
+#[test]
+fn init_keeps_a_ledger_already_there() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    assert!(rampart(&["ledger", "init"], p).status.success());
+    std::fs::write(p.join("a.json"), b"{}").unwrap();
+    assert!(rampart(&["ledger", "append", "a.json"], p).status.success());
+    let init = rampart(&["init"], p);
+    assert!(init.status.success(), "{}", text(&init));
+    assert!(
+        text(&init).contains("kept the ledger already there"),
+        "{}",
+        text(&init)
+    );
+    assert!(p.join("rampart.toml").is_file());
+    let show = rampart(&["ledger", "show"], p);
+    assert!(text(&show).contains("size 1"), "{}", text(&show));
+    let again = rampart(&["init"], p);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again).contains("rampart.toml exists"),
+        "{}",
+        text(&again)
+    );
 }
 
 #[test]

@@ -287,6 +287,15 @@ fn a_pipeline_stage_that_checks_nothing_is_refused() {
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(stderr(&o).contains(says), "{}", stderr(&o));
     }
+    // No policy at all: say how to make one.
+    std::fs::remove_file(p.join("rampart.toml")).unwrap();
+    let o = run_in(p, &["run"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no rampart.toml here or in a parent folder: run `rampart init`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

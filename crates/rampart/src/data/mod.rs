@@ -59,8 +59,10 @@ enum DataCommand {
     /// Example: rampart data poison eval.csv --label y --leak-from train.csv --json > report.json
     Poison(PoisonArgs),
     /// Drop the rows that a `rampart data poison --json` report names,
-    /// keeping the format: the repeats of duplicates (the first copy
-    /// stays), every row of a conflicting-label group, every leaked row.
+    /// keeping the format: the later copies of duplicates and near
+    /// duplicates (the first stays), every row of a conflicting-label
+    /// group, leaked and near-leaked rows, backdoor-trigger rows, outliers
+    /// and label issues (`--kinds` narrows them).
     /// The report must be of this very file (its SHA-256 is checked). The
     /// output is written to a temporary file and renamed when complete.
     ///
@@ -302,13 +304,26 @@ fn run_gate(
     policy_sha256: &str,
 ) -> Result<bool> {
     use std::io::Write;
+    let project = crate::common::project(common.ledger.as_deref())?;
+    let record =
+        |o: &rampart_gate::Outcome| crate::common::record(project.as_ref(), o, policy_sha256);
     let watch = crate::progress::Watch::default();
     let ctx = rampart_gate::Context {
         policy: &rampart_core::Policy::default(),
         progress: &rampart_core::NoProgress,
         watch: &watch,
     };
-    let outcome = gate.run(&ctx)?;
+    let started = rampart_evidence::Started::now();
+    let outcome = match gate.run(&ctx) {
+        // Attested as failed, as the pipeline attests it.
+        Err(e) if e.is_unread() => {
+            record(&rampart_gate::unread(gate, &e, started))?;
+            return Err(e.into());
+        }
+        r => r?,
+    };
+    // Recorded before anything is printed: one document on stdout.
+    record(&outcome)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if !(json && outcome.report.write_json(&mut out)?) {
         write!(out, "{}", outcome.report.text())?;
@@ -319,6 +334,5 @@ fn run_gate(
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
-    crate::common::record(common.ledger.as_deref(), &outcome, policy_sha256)?;
     Ok(outcome.passed)
 }
