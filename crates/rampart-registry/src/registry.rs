@@ -1,0 +1,983 @@
+//! The registry's operations. Each change runs inside one transaction
+//! that holds the store's write lock: catch up with the ledger, decide,
+//! append the event to the ledger, apply it, commit. A crash between the
+//! append and the commit loses nothing: the next run catches up with the
+//! ledger before it decides anything.
+
+use crate::event::{Artifact, Event, Lineage, APPROVAL_TYPE, PREDICATE_PREFIX, REGISTRATION_TYPE};
+use crate::name::{Name, VersionRef};
+use crate::store::{Backend, Tx, Val};
+use crate::Error;
+use rampart_attest::IN_TOTO_PAYLOAD_TYPE;
+use rampart_attest::{Envelope, PublicKey, ResourceDescriptor, SigningKey, Statement};
+use rampart_core::Policy;
+use rampart_evidence::{Project, Started};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One registered version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Version {
+    pub model: Name,
+    pub version: u64,
+    pub sha256: String,
+    pub location: String,
+    pub author: String,
+    pub meta: BTreeMap<String, String>,
+    pub lineage: Lineage,
+    pub deprecated: bool,
+    /// The ledger entry of its registration.
+    pub registered_at: u64,
+}
+
+impl Version {
+    pub fn reference(&self) -> VersionRef {
+        VersionRef {
+            model: self.model.clone(),
+            version: self.version,
+        }
+    }
+}
+
+/// What to register.
+#[derive(Clone, Default)]
+pub struct Register {
+    pub model: Option<Name>,
+    /// The model file or folder (its bytes are hashed now).
+    pub path: PathBuf,
+    /// Who made it, as metadata (`who`, `commit`, `run`...).
+    pub meta: BTreeMap<String, String>,
+    /// The version it was fine-tuned from.
+    pub parent: Option<VersionRef>,
+    pub train: Vec<PathBuf>,
+    pub eval: Vec<PathBuf>,
+    /// The author's key; the project's attestation key when None.
+    pub key: Option<SigningKey>,
+}
+
+/// A registration's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Registered {
+    pub version: Version,
+    /// The same bytes were registered before: this is that version.
+    pub existing: bool,
+}
+
+/// A change recorded: its ledger entry and what it was.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub ledger_index: u64,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Where an alias points, and since which ledger entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AliasState {
+    pub version: u64,
+    pub moved_at: u64,
+}
+
+/// What a promotion expects the alias to point at when it commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever it pointed at when the promotion started.
+    AsRead,
+    /// This version (None: the alias does not exist yet).
+    Version(Option<u64>),
+}
+
+/// The registry: a store and the project whose ledger records it.
+pub struct Registry {
+    store: Box<dyn Backend>,
+    project: Project,
+    policy: Policy,
+    policy_sha256: String,
+}
+
+/// The store a project uses unless told otherwise.
+pub fn default_store(project: &Project) -> String {
+    project.dir().join("registry.db").display().to_string()
+}
+
+impl Registry {
+    /// The registry of `project` in `store` (see [`crate::store::open`]),
+    /// judged by `policy`; catches up with the ledger.
+    pub fn open(project: Project, store: &str, policy: Policy) -> Result<Registry, Error> {
+        project.ledger()?;
+        let policy_sha256 = match &policy.source {
+            Some(p) => {
+                rampart_evidence::sha256_hex(&std::fs::read(p).map_err(|source| Error::Read {
+                    path: p.clone(),
+                    source,
+                })?)
+            }
+            None => "default".into(),
+        };
+        let mut r = Registry {
+            store: crate::store::open(store)?,
+            project,
+            policy,
+            policy_sha256,
+        };
+        r.locked(|_, _| Ok(()))?;
+        Ok(r)
+    }
+
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+
+    /// Runs `f` inside a locked transaction, after catching up with the
+    /// ledger; commits when it succeeds.
+    fn locked<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Tx, &Ctx) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let ctx = Ctx {
+            project: &self.project,
+            policy_sha256: &self.policy_sha256,
+        };
+        let mut tx = self.store.begin()?;
+        catch_up(tx.as_mut(), &self.project)?;
+        let out = f(tx.as_mut(), &ctx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Registers the bytes at `r.path` as the next version of `r.model`,
+    /// or returns the version those bytes already are.
+    pub fn register(&mut self, r: &Register) -> Result<Registered, Error> {
+        let model = r
+            .model
+            .clone()
+            .ok_or_else(|| Error::Name("a model name is needed".into()))?;
+        let sha256 = digest(&r.path)?;
+        let mut lineage = Lineage::default();
+        for (paths, out) in [(&r.train, &mut lineage.train), (&r.eval, &mut lineage.eval)] {
+            for p in paths {
+                out.push(Artifact {
+                    name: p.display().to_string(),
+                    sha256: digest(p)?,
+                });
+            }
+        }
+        let key = match &r.key {
+            Some(k) => k.clone(),
+            None => self.project.signing_key()?,
+        };
+        let author = hint(&key.public())?;
+        let location = r.path.display().to_string();
+        let authorship = sign_statement(
+            &key,
+            &model.to_string(),
+            &sha256,
+            REGISTRATION_TYPE,
+            serde_json::json!({"model": model, "location": location, "meta": r.meta}),
+        )?;
+        let parent = r.parent.clone();
+        self.locked(|tx, ctx| {
+            if let Some(v) = version_by_digest(tx, &model, &sha256)? {
+                return Ok(Registered {
+                    version: v,
+                    existing: true,
+                });
+            }
+            if let Some(p) = &parent {
+                let v = version(tx, p)?;
+                lineage.parent = Some(Artifact {
+                    name: p.to_string(),
+                    sha256: v.sha256,
+                });
+            }
+            let next = next_version(tx, &model)?;
+            let event = Event::Register {
+                model: model.clone(),
+                version: next,
+                sha256: sha256.clone(),
+                location,
+                author,
+                authorship,
+                lineage,
+                meta: r.meta.clone(),
+            };
+            record(tx, ctx, &event)?;
+            Ok(Registered {
+                version: version(
+                    tx,
+                    &VersionRef {
+                        model: model.clone(),
+                        version: next,
+                    },
+                )?,
+                existing: false,
+            })
+        })
+    }
+
+    /// Records `key`'s approval of `v` for `alias`. The version's author
+    /// cannot approve it.
+    pub fn approve(
+        &mut self,
+        v: &VersionRef,
+        alias: &Name,
+        key: &SigningKey,
+    ) -> Result<Recorded, Error> {
+        let approver = hint(&key.public())?;
+        self.locked(|tx, ctx| {
+            let ver = version(tx, v)?;
+            if ver.author == approver {
+                return Err(Error::Refused {
+                    what: format!("approval of {v} for {alias}"),
+                    reasons: vec![format!(
+                        "key {} registered {v}: the author of a version cannot approve it",
+                        crate::event::short(&approver)
+                    )],
+                });
+            }
+            if ver.deprecated {
+                return Err(refused(v, alias, "it is deprecated".into()));
+            }
+            let approval = sign_statement(
+                key,
+                &v.to_string(),
+                &ver.sha256,
+                APPROVAL_TYPE,
+                serde_json::json!({"model": v.model, "version": v.version, "alias": alias}),
+            )?;
+            let event = Event::Approve {
+                model: v.model.clone(),
+                version: v.version,
+                sha256: ver.sha256,
+                alias: alias.clone(),
+                approver,
+                approval,
+            };
+            let ledger_index = record(tx, ctx, &event)?;
+            Ok(Recorded {
+                ledger_index,
+                event,
+            })
+        })
+    }
+
+    /// Points `alias` at `v` when the policy's rule for the alias is met:
+    /// passing evidence on exactly its digest for every required gate,
+    /// and enough approvals by listed approvers other than its author.
+    /// Refused with every reason otherwise; refused naming the winner when
+    /// the alias moved while this was checked.
+    pub fn promote(
+        &mut self,
+        v: &VersionRef,
+        alias: &Name,
+        expect: Expect,
+    ) -> Result<Recorded, Error> {
+        let rule = self.policy.registry.alias.get(alias.as_str()).cloned().ok_or_else(|| {
+            refused(
+                v,
+                alias,
+                format!(
+                    "rampart.toml has no [registry.alias.{alias}] rule (an empty one lets any version in)"
+                ),
+            )
+        })?;
+        let approvers = approver_keys(&self.policy, &rule.approvers)?;
+        let expected = match expect {
+            Expect::Version(e) => e,
+            Expect::AsRead => self.alias(&v.model, alias)?.map(|a| a.version),
+        };
+        let ver = self.version(v)?;
+        // Evidence is read outside the lock (it scans the ledger); the
+        // version's digest is fixed, so what it says cannot change
+        // meanwhile in a way that matters: newer runs only append.
+        let mut reasons = Vec::new();
+        let mut gates = Vec::new();
+        if !rule.require.is_empty() {
+            let ev = self
+                .project
+                .evidence_of(Path::new(&v.to_string()), ver.sha256.clone())?;
+            let bar = rampart_evidence::admission::Bar::for_alias(&self.policy, &rule);
+            let d = rampart_evidence::admission::decide(&ev, &rule.require, &bar)?;
+            reasons.extend(d.reasons);
+            gates = d.required.iter().map(|g| g.to_string()).collect();
+        }
+        if ver.deprecated {
+            reasons.push("it is deprecated".into());
+        }
+        self.locked(|tx, ctx| {
+            let counted = approvals(tx, v, alias, &ver, &approvers)?;
+            if counted.len() < rule.approvals {
+                reasons.push(format!(
+                    "it needs {} approvals for {alias} by the approvers [registry.alias.{alias}] lists, and has {}{}",
+                    rule.approvals,
+                    counted.len(),
+                    if counted.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (by {})",
+                            counted
+                                .iter()
+                                .map(|a| crate::event::short(a))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                ));
+            }
+            if !reasons.is_empty() {
+                return Err(Error::Refused {
+                    what: format!("promotion of {v} to {alias}"),
+                    reasons,
+                });
+            }
+            let current = alias_state(tx, &v.model, alias)?;
+            if current.map(|c| c.version) == Some(v.version) {
+                return Err(refused(v, alias, format!("{alias} already points at {v}")));
+            }
+            if current.map(|c| c.version) != expected {
+                let now = match current {
+                    Some(c) => format!("{}@{} (ledger entry {})", v.model, c.version, c.moved_at),
+                    None => "nothing".into(),
+                };
+                return Err(Error::Conflict(format!(
+                    "{alias} of {} moved to {now} while this promotion was checked; run it again to promote over it",
+                    v.model
+                )));
+            }
+            let event = Event::Promote {
+                model: v.model.clone(),
+                version: v.version,
+                sha256: ver.sha256.clone(),
+                alias: alias.clone(),
+                previous: current.map(|c| c.version),
+                gates,
+                approvers: counted,
+            };
+            let ledger_index = record(tx, ctx, &event)?;
+            Ok(Recorded {
+                ledger_index,
+                event,
+            })
+        })
+    }
+
+    /// Moves `alias` back: to `to`, or to the latest version promoted there
+    /// before the current one. Only versions once promoted to the alias
+    /// qualify, so a rollback never skips the promotion policy.
+    pub fn rollback(
+        &mut self,
+        model: &Name,
+        alias: &Name,
+        to: Option<u64>,
+        reason: &str,
+    ) -> Result<Recorded, Error> {
+        if reason.trim().is_empty() {
+            return Err(Error::Name("a rollback needs a reason (--reason)".into()));
+        }
+        self.locked(|tx, ctx| {
+            let what = format!("rollback of {model}@{alias}");
+            let refuse = |why: String| Error::Refused {
+                what: what.clone(),
+                reasons: vec![why],
+            };
+            let current = alias_state(tx, model, alias)?
+                .ok_or_else(|| refuse(format!("{model} has no alias {alias}")))?;
+            let promoted = tx.query(
+                "SELECT version FROM moves WHERE model = ? AND alias = ? AND kind = 'promote' ORDER BY ledger_index DESC",
+                &[model.as_str().into(), alias.as_str().into()],
+            )?;
+            let promoted: Vec<u64> = promoted
+                .iter()
+                .filter_map(|r| r.first().and_then(Val::int))
+                .filter_map(|v| u64::try_from(v).ok())
+                .collect();
+            let target = match to {
+                Some(t) if promoted.contains(&t) => t,
+                Some(t) => {
+                    return Err(refuse(format!(
+                        "{model}@{t} was never promoted to {alias}; promote it instead"
+                    )))
+                }
+                None => {
+                    let mut found = None;
+                    for &p in &promoted {
+                        let deprecated = version(tx, &VersionRef { model: model.clone(), version: p })?.deprecated;
+                        if p != current.version && !deprecated {
+                            found = Some(p);
+                            break;
+                        }
+                    }
+                    found.ok_or_else(|| {
+                        refuse(format!("{alias} has no earlier version to go back to"))
+                    })?
+                }
+            };
+            if target == current.version {
+                return Err(refuse(format!("{alias} already points at {model}@{target}")));
+            }
+            let ver = version(tx, &VersionRef { model: model.clone(), version: target })?;
+            if ver.deprecated {
+                return Err(refuse(format!("{model}@{target} is deprecated")));
+            }
+            let event = Event::Rollback {
+                model: model.clone(),
+                version: target,
+                sha256: ver.sha256,
+                alias: alias.clone(),
+                previous: current.version,
+                reason: reason.to_string(),
+            };
+            let ledger_index = record(tx, ctx, &event)?;
+            Ok(Recorded {
+                ledger_index,
+                event,
+            })
+        })
+    }
+
+    /// Marks `v` deprecated: no alias may be moved to it. Refused while an
+    /// alias points at it (roll that back first).
+    pub fn deprecate(&mut self, v: &VersionRef, reason: &str) -> Result<Recorded, Error> {
+        self.locked(|tx, ctx| {
+            let ver = version(tx, v)?;
+            let pointing = tx.query(
+                "SELECT alias FROM aliases WHERE model = ? AND version = ? ORDER BY alias",
+                &[v.model.as_str().into(), v.version.into()],
+            )?;
+            if let Some(a) = pointing.first().and_then(|r| r.first()).and_then(Val::text) {
+                return Err(Error::Refused {
+                    what: format!("deprecation of {v}"),
+                    reasons: vec![format!("{a} points at it; roll {a} back first")],
+                });
+            }
+            let event = Event::Deprecate {
+                model: v.model.clone(),
+                version: v.version,
+                sha256: ver.sha256,
+                reason: reason.to_string(),
+            };
+            let ledger_index = record(tx, ctx, &event)?;
+            Ok(Recorded {
+                ledger_index,
+                event,
+            })
+        })
+    }
+
+    /// Versions are never deleted: the request is recorded and refused.
+    pub fn delete(&mut self, v: &VersionRef, reason: &str) -> Result<Recorded, Error> {
+        let recorded = self.locked(|tx, ctx| {
+            let ver = version(tx, v)?;
+            let event = Event::DeleteRefused {
+                model: v.model.clone(),
+                version: v.version,
+                sha256: ver.sha256,
+                reason: reason.to_string(),
+            };
+            let ledger_index = record(tx, ctx, &event)?;
+            Ok(Recorded {
+                ledger_index,
+                event,
+            })
+        })?;
+        Err(Error::Refused {
+            what: format!("deletion of {v}"),
+            reasons: vec![format!(
+                "versions are never deleted (deprecate it instead); the request is ledger entry {}",
+                recorded.ledger_index
+            )],
+        })
+    }
+
+    /// One version.
+    pub fn version(&mut self, v: &VersionRef) -> Result<Version, Error> {
+        self.locked(|tx, _| version(tx, v))
+    }
+
+    /// Every version of `model`, oldest first; every model's when None.
+    pub fn versions(&mut self, model: Option<&Name>) -> Result<Vec<Version>, Error> {
+        self.locked(|tx, _| {
+            let rows = match model {
+                Some(m) => tx.query(
+                    &format!("{VERSION_COLUMNS} WHERE model = ? ORDER BY model, version"),
+                    &[m.as_str().into()],
+                )?,
+                None => tx.query(&format!("{VERSION_COLUMNS} ORDER BY model, version"), &[])?,
+            };
+            rows.iter().map(|r| version_of(r)).collect()
+        })
+    }
+
+    /// Where `alias` of `model` points.
+    pub fn alias(&mut self, model: &Name, alias: &Name) -> Result<Option<AliasState>, Error> {
+        self.locked(|tx, _| alias_state(tx, model, alias))
+    }
+
+    /// Every alias of `model`, by name.
+    pub fn aliases(&mut self, model: &Name) -> Result<BTreeMap<String, AliasState>, Error> {
+        self.locked(|tx, _| {
+            let rows = tx.query(
+                "SELECT alias, version, moved_at FROM aliases WHERE model = ? ORDER BY alias",
+                &[model.as_str().into()],
+            )?;
+            let mut out = BTreeMap::new();
+            for r in rows {
+                if let (Some(a), Some(v), Some(m)) = (
+                    r.first().and_then(Val::text),
+                    r.get(1).and_then(Val::int),
+                    r.get(2).and_then(Val::int),
+                ) {
+                    out.insert(
+                        a.to_string(),
+                        AliasState {
+                            version: u64::try_from(v).unwrap_or(0),
+                            moved_at: u64::try_from(m).unwrap_or(0),
+                        },
+                    );
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every event about `model`, in ledger order.
+    pub fn history(&mut self, model: &Name) -> Result<Vec<Recorded>, Error> {
+        self.locked(|tx, _| {
+            let rows = tx.query(
+                "SELECT ledger_index, body FROM events WHERE model = ? ORDER BY ledger_index",
+                &[model.as_str().into()],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    let idx = r.first().and_then(Val::int).unwrap_or(0);
+                    let body = r.get(1).and_then(Val::text).unwrap_or("");
+                    Ok(Recorded {
+                        ledger_index: u64::try_from(idx).unwrap_or(0),
+                        event: serde_json::from_str(body)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The project whose ledger records the registry.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// Empties the store and rebuilds it from the ledger alone.
+    pub fn rebuild(&mut self) -> Result<u64, Error> {
+        let mut tx = self.store.begin()?;
+        for (table, _, _) in crate::store::TABLES {
+            tx.exec(&format!("DELETE FROM {table}"), &[])?;
+        }
+        tx.exec("DELETE FROM cursor", &[])?;
+        let applied = catch_up(tx.as_mut(), &self.project)?;
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Compares the store with the state the ledger's events make, table
+    /// by table; every difference is named.
+    pub fn verify(&mut self) -> Result<Vec<String>, Error> {
+        let mut fresh = crate::store::Sqlite::open(":memory:")?;
+        let mut expected = fresh.begin()?;
+        catch_up(expected.as_mut(), &self.project)?;
+        let mut tx = self.store.begin()?;
+        let mut problems = Vec::new();
+        for (table, key, columns) in crate::store::TABLES {
+            let sql = format!("SELECT {key}, {columns} FROM {table} ORDER BY {key}");
+            let nkey = key.split(',').count();
+            let keyed = |rows: Vec<Vec<Val>>| -> BTreeMap<Vec<Val>, Vec<Val>> {
+                rows.into_iter()
+                    .map(|mut r| {
+                        let rest = r.split_off(nkey.min(r.len()));
+                        (r, rest)
+                    })
+                    .collect()
+            };
+            let have = keyed(tx.query(&sql, &[])?);
+            let want = keyed(expected.query(&sql, &[])?);
+            let show = |k: &[Val]| k.iter().map(Val::to_string).collect::<Vec<_>>().join(", ");
+            let names: Vec<&str> = columns.split(',').map(str::trim).collect();
+            for (k, w) in &want {
+                match have.get(k) {
+                    None => problems.push(format!(
+                        "{table} ({key}) = ({}): in the ledger, missing from the store",
+                        show(k)
+                    )),
+                    Some(h) if h != w => {
+                        let diffs: Vec<String> = names
+                            .iter()
+                            .zip(h.iter().zip(w))
+                            .filter(|(_, (a, b))| a != b)
+                            .map(|(n, (a, b))| {
+                                format!("{n} is {a} in the store, {b} in the ledger")
+                            })
+                            .collect();
+                        problems.push(format!(
+                            "{table} ({key}) = ({}): {}",
+                            show(k),
+                            diffs.join("; ")
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            for k in have.keys().filter(|k| !want.contains_key(*k)) {
+                problems.push(format!(
+                    "{table} ({key}) = ({}): in the store, but no ledger event made it",
+                    show(k)
+                ));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// What recording needs besides the transaction.
+struct Ctx<'a> {
+    project: &'a Project,
+    policy_sha256: &'a str,
+}
+
+fn refused(v: &VersionRef, alias: &Name, why: String) -> Error {
+    Error::Refused {
+        what: format!("promotion of {v} to {alias}"),
+        reasons: vec![why],
+    }
+}
+
+fn digest(path: &Path) -> Result<String, Error> {
+    rampart_sign::artifact_digest(path).map_err(|source| Error::Digest {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn hint(key: &PublicKey) -> Result<String, Error> {
+    key.hint().map_err(|e| Error::Key(e.to_string()))
+}
+
+/// An in-toto statement about `name`'s digest, signed by `key` in a DSSE
+/// envelope whose key id is the key's hint.
+fn sign_statement(
+    key: &SigningKey,
+    name: &str,
+    sha256: &str,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Result<Envelope, Error> {
+    let st = Statement::new(
+        vec![ResourceDescriptor {
+            name: name.to_string(),
+            digest: BTreeMap::from([("sha256".to_string(), sha256.to_string())]),
+        }],
+        predicate_type,
+        predicate,
+    );
+    let mut env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, st.to_payload(), key);
+    let keyid = hint(&key.public())?;
+    for s in &mut env.signatures {
+        s.keyid = keyid.clone();
+    }
+    Ok(env)
+}
+
+/// Appends `event` to the ledger as an attestation about the version's
+/// digest, then applies it to the store; returns its ledger index.
+fn record(tx: &mut dyn Tx, ctx: &Ctx, event: &Event) -> Result<u64, Error> {
+    let outcome = rampart_evidence::Outcome {
+        gate: event.gate(),
+        inputs: &[],
+        passed: true,
+        policy_sha256: ctx.policy_sha256,
+        started: Started::now(),
+        details: serde_json::to_value(event)?,
+    };
+    let subject = vec![ResourceDescriptor {
+        name: format!("{}@{}", event.model(), event.version()),
+        digest: BTreeMap::from([("sha256".to_string(), event.sha256().to_string())]),
+    }];
+    let idx = ctx.project.record_about(&outcome, subject)?;
+    apply(tx, idx, event)?;
+    tx.exec(
+        "UPDATE cursor SET next = ? WHERE id = 1 AND next <= ?",
+        &[(idx + 1).into(), idx.into()],
+    )?;
+    Ok(idx)
+}
+
+/// Applies the registry events the ledger holds past the store's cursor;
+/// returns how many. An entry that claims to be a registry event but is
+/// not signed by the project's key is an error, never skipped.
+fn catch_up(tx: &mut dyn Tx, project: &Project) -> Result<u64, Error> {
+    let next = tx
+        .query("SELECT next FROM cursor WHERE id = 1", &[])?
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Val::int);
+    if next.is_none() {
+        tx.exec("INSERT INTO cursor (id, next) VALUES (1, 0)", &[])?;
+    }
+    let start = next.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+    let (found, size) = project.attestations_from(start, PREDICATE_PREFIX)?;
+    let mut applied = 0;
+    for s in found {
+        if !s.signature_ok {
+            return Err(Error::Tampered(format!(
+                "ledger entry {} holds a registry event whose signature does not verify with the project's key",
+                s.index
+            )));
+        }
+        let event: Event = serde_json::from_value(s.statement.predicate).map_err(|e| {
+            Error::Tampered(format!(
+                "ledger entry {} is not a registry event this version reads: {e}",
+                s.index
+            ))
+        })?;
+        apply(tx, s.index, &event)?;
+        applied += 1;
+    }
+    tx.exec("UPDATE cursor SET next = ? WHERE id = 1", &[size.into()])?;
+    Ok(applied)
+}
+
+/// Writes what `event` (ledger entry `idx`) changes.
+fn apply(tx: &mut dyn Tx, idx: u64, event: &Event) -> Result<(), Error> {
+    let (m, v) = (event.model().as_str(), event.version());
+    tx.exec(
+        "INSERT INTO events (ledger_index, model, version, kind, body) VALUES (?, ?, ?, ?, ?)",
+        &[
+            idx.into(),
+            m.into(),
+            v.into(),
+            event.gate().into(),
+            serde_json::to_string(event)?.as_str().into(),
+        ],
+    )?;
+    match event {
+        Event::Register {
+            sha256,
+            location,
+            author,
+            lineage,
+            meta,
+            ..
+        } => {
+            tx.exec(
+                "INSERT INTO versions (model, version, sha256, location, author, meta, lineage, deprecated, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                &[
+                    m.into(),
+                    v.into(),
+                    sha256.as_str().into(),
+                    location.as_str().into(),
+                    author.as_str().into(),
+                    serde_json::to_string(meta)?.as_str().into(),
+                    serde_json::to_string(lineage)?.as_str().into(),
+                    idx.into(),
+                ],
+            )?;
+        }
+        Event::Approve {
+            alias,
+            approver,
+            approval,
+            ..
+        } => {
+            tx.exec(
+                "INSERT INTO approvals (ledger_index, model, version, alias, approver, body) VALUES (?, ?, ?, ?, ?, ?)",
+                &[
+                    idx.into(),
+                    m.into(),
+                    v.into(),
+                    alias.as_str().into(),
+                    approver.as_str().into(),
+                    serde_json::to_string(approval)?.as_str().into(),
+                ],
+            )?;
+        }
+        Event::Promote { alias, .. } | Event::Rollback { alias, .. } => {
+            let kind = if matches!(event, Event::Promote { .. }) {
+                "promote"
+            } else {
+                "rollback"
+            };
+            tx.exec(
+                "INSERT INTO moves (ledger_index, model, alias, version, kind) VALUES (?, ?, ?, ?, ?)",
+                &[idx.into(), m.into(), alias.as_str().into(), v.into(), kind.into()],
+            )?;
+            tx.exec(
+                "DELETE FROM aliases WHERE model = ? AND alias = ?",
+                &[m.into(), alias.as_str().into()],
+            )?;
+            tx.exec(
+                "INSERT INTO aliases (model, alias, version, moved_at) VALUES (?, ?, ?, ?)",
+                &[m.into(), alias.as_str().into(), v.into(), idx.into()],
+            )?;
+        }
+        Event::Deprecate { .. } => {
+            tx.exec(
+                "UPDATE versions SET deprecated = 1 WHERE model = ? AND version = ?",
+                &[m.into(), v.into()],
+            )?;
+        }
+        Event::DeleteRefused { .. } => {}
+    }
+    Ok(())
+}
+
+const VERSION_COLUMNS: &str = "SELECT model, version, sha256, location, author, meta, lineage, deprecated, registered_at FROM versions";
+
+fn version_of(r: &[Val]) -> Result<Version, Error> {
+    let text = |i: usize| r.get(i).and_then(Val::text).unwrap_or("").to_string();
+    let int = |i: usize| {
+        r.get(i)
+            .and_then(Val::int)
+            .and_then(|x| u64::try_from(x).ok())
+            .unwrap_or(0)
+    };
+    Ok(Version {
+        model: text(0).parse()?,
+        version: int(1),
+        sha256: text(2),
+        location: text(3),
+        author: text(4),
+        meta: serde_json::from_str(&text(5))?,
+        lineage: serde_json::from_str(&text(6))?,
+        deprecated: int(7) != 0,
+        registered_at: int(8),
+    })
+}
+
+fn version(tx: &mut dyn Tx, v: &VersionRef) -> Result<Version, Error> {
+    let rows = tx.query(
+        &format!("{VERSION_COLUMNS} WHERE model = ? AND version = ?"),
+        &[v.model.as_str().into(), v.version.into()],
+    )?;
+    match rows.first() {
+        Some(r) => version_of(r),
+        None => {
+            let n = next_version(tx, &v.model)? - 1;
+            Err(Error::NotFound(if n == 0 {
+                format!("no model {} in the registry (register it first)", v.model)
+            } else {
+                format!("no version {v}: {} has versions 1 to {n}", v.model)
+            }))
+        }
+    }
+}
+
+fn version_by_digest(
+    tx: &mut dyn Tx,
+    model: &Name,
+    sha256: &str,
+) -> Result<Option<Version>, Error> {
+    let rows = tx.query(
+        &format!("{VERSION_COLUMNS} WHERE model = ? AND sha256 = ?"),
+        &[model.as_str().into(), sha256.into()],
+    )?;
+    rows.first().map(|r| version_of(r)).transpose()
+}
+
+fn next_version(tx: &mut dyn Tx, model: &Name) -> Result<u64, Error> {
+    let rows = tx.query(
+        "SELECT MAX(version) FROM versions WHERE model = ?",
+        &[model.as_str().into()],
+    )?;
+    let max = rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Val::int)
+        .and_then(|x| u64::try_from(x).ok())
+        .unwrap_or(0);
+    Ok(max + 1)
+}
+
+fn alias_state(tx: &mut dyn Tx, model: &Name, alias: &Name) -> Result<Option<AliasState>, Error> {
+    let rows = tx.query(
+        "SELECT version, moved_at FROM aliases WHERE model = ? AND alias = ?",
+        &[model.as_str().into(), alias.as_str().into()],
+    )?;
+    Ok(rows.first().and_then(|r| {
+        Some(AliasState {
+            version: u64::try_from(r.first()?.int()?).ok()?,
+            moved_at: u64::try_from(r.get(1)?.int()?).ok()?,
+        })
+    }))
+}
+
+/// The policy's approver keys, by key id.
+fn approver_keys(policy: &Policy, paths: &[PathBuf]) -> Result<BTreeMap<String, PublicKey>, Error> {
+    let base = policy
+        .source
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for p in paths {
+        let path = base.join(p);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let key = PublicKey::from_pem(&text)
+            .map_err(|e| Error::Key(format!("approver key {}: {e}", path.display())))?;
+        out.insert(hint(&key)?, key);
+    }
+    Ok(out)
+}
+
+/// The distinct approvers of `v` for `alias` whose approval verifies with
+/// a key the policy lists, is over exactly this digest, model, version
+/// and alias, and is not by the version's author.
+fn approvals(
+    tx: &mut dyn Tx,
+    v: &VersionRef,
+    alias: &Name,
+    ver: &Version,
+    keys: &BTreeMap<String, PublicKey>,
+) -> Result<Vec<String>, Error> {
+    let rows = tx.query(
+        "SELECT approver, body FROM approvals WHERE model = ? AND version = ? AND alias = ? ORDER BY ledger_index",
+        &[v.model.as_str().into(), v.version.into(), alias.as_str().into()],
+    )?;
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        let (Some(approver), Some(body)) =
+            (r.first().and_then(Val::text), r.get(1).and_then(Val::text))
+        else {
+            continue;
+        };
+        let Some(key) = keys.get(approver) else {
+            continue;
+        };
+        if approver == ver.author || out.iter().any(|a| a == approver) {
+            continue;
+        }
+        let Ok(env) = serde_json::from_str::<Envelope>(body) else {
+            continue;
+        };
+        let Ok(payload) = env.verify(key, IN_TOTO_PAYLOAD_TYPE) else {
+            continue;
+        };
+        let Ok(st) = Statement::from_payload(payload, Some(APPROVAL_TYPE)) else {
+            continue;
+        };
+        let about = st
+            .subject
+            .iter()
+            .any(|s| s.digest.get("sha256") == Some(&ver.sha256));
+        let p = &st.predicate;
+        let matches = p.get("model").and_then(|m| m.as_str()) == Some(v.model.as_str())
+            && p.get("version").and_then(|m| m.as_u64()) == Some(v.version)
+            && p.get("alias").and_then(|m| m.as_str()) == Some(alias.as_str());
+        if about && matches {
+            out.push(approver.to_string());
+        }
+    }
+    Ok(out)
+}

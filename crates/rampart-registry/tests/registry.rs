@@ -1,0 +1,476 @@
+//! The registry on both stores: SQLite (always) and the PostgreSQL server
+//! at 127.0.0.1:5432 (database `test`), each scenario run against each.
+//! Without a server the PostgreSQL runs are skipped with a note, unless
+//! `CI` is set: then they fail.
+
+#![cfg(test)]
+
+use rampart_attest::{KeyKind, SigningKey};
+use rampart_core::Policy;
+use rampart_evidence::{Outcome, Project, Started};
+use rampart_registry::{Error, Event, Expect, Name, Register, Registry, VersionRef};
+use std::path::{Path, PathBuf};
+
+/// A project with a ledger, three approver keys and a model file.
+struct Fixture {
+    dir: tempfile::TempDir,
+    project: Project,
+    keys: Vec<SigningKey>,
+}
+
+const POLICY: &str = r#"
+[registry.alias.production]
+require = ["scan"]
+approvals = 2
+approvers = ["alice.pub", "bob.pub", "carol.pub"]
+
+[registry.alias.staging]
+"#;
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::at(dir.path().join(".rampart"));
+        project.init("test/registry").unwrap();
+        let mut keys = Vec::new();
+        for name in ["alice", "bob", "carol", "dave"] {
+            let k = SigningKey::generate(KeyKind::Ed25519);
+            let pem = k.public().to_pem().unwrap();
+            std::fs::write(dir.path().join(format!("{name}.pub")), pem).unwrap();
+            keys.push(k);
+        }
+        std::fs::write(dir.path().join("rampart.toml"), POLICY).unwrap();
+        Fixture { dir, project, keys }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::load(&self.path("rampart.toml")).unwrap()
+    }
+
+    fn open(&self, store: &str) -> Registry {
+        Registry::open(self.project.clone(), store, self.policy()).unwrap()
+    }
+
+    /// Writes `bytes` as a model file and registers it, authored by
+    /// `author` (an index into the keys).
+    fn register(&self, r: &mut Registry, file: &str, bytes: &[u8], author: usize) -> u64 {
+        std::fs::write(self.path(file), bytes).unwrap();
+        let reg = Register {
+            model: Some(name("fraud")),
+            path: self.path(file),
+            key: Some(self.keys[author].clone()),
+            ..Default::default()
+        };
+        r.register(&reg).unwrap().version.version
+    }
+
+    /// A passing, checkpointed scan attestation about `file`.
+    fn scan_passed(&self, file: &str) {
+        let inputs = [self.path(file)];
+        let o = Outcome {
+            gate: "scan",
+            inputs: &inputs,
+            passed: true,
+            policy_sha256: "default",
+            started: Started::now(),
+            details: serde_json::json!({"fail_on": "medium", "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}}),
+        };
+        self.project.record(&o).unwrap();
+        self.project.checkpoint().unwrap();
+    }
+}
+
+fn name(s: &str) -> Name {
+    s.parse().unwrap()
+}
+
+fn v(s: &str) -> VersionRef {
+    s.parse().unwrap()
+}
+
+fn reasons(e: Error) -> Vec<String> {
+    match e {
+        Error::Refused { reasons, .. } => reasons,
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
+/// The store of a scenario's run: a SQLite file in the fixture, or a
+/// fresh schema on the PostgreSQL server, dropped when the guard goes
+/// (None: no server, outside CI).
+fn store(f: &Fixture, pg: bool) -> Option<(String, Option<Schema>)> {
+    match pg {
+        false => Some((f.path("registry.db").display().to_string(), None)),
+        true => postgres_schema().map(|(url, s)| (url, Some(s))),
+    }
+}
+
+/// A schema on the test server, dropped at the end of the test.
+struct Schema(String);
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(PG, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.0));
+        }
+    }
+}
+
+const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A new, empty schema on the test server, as a store URL whose
+/// connections use it; None (with a note) when no server answers
+/// outside CI.
+fn postgres_schema() -> Option<(String, Schema)> {
+    let mut client = match postgres::Client::connect(PG, postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!("CI is set and PostgreSQL at {PG} does not answer: {e}")
+        }
+        Err(e) => {
+            eprintln!("note: PostgreSQL at {PG} does not answer ({e}); its runs are skipped");
+            return None;
+        }
+    };
+    let schema = format!(
+        "registry_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap();
+    Some((
+        format!("{PG}?options=-csearch_path%3D{schema}"),
+        Schema(schema),
+    ))
+}
+
+#[test]
+fn registering_numbers_versions_and_the_same_bytes_are_the_same_version() {
+    for pg in [false, true] {
+        let f = Fixture::new();
+        let Some((store, _schema)) = store(&f, pg) else {
+            continue;
+        };
+        let mut r = f.open(&store);
+        assert_eq!(f.register(&mut r, "a.bin", b"weights one", 0), 1, "{store}");
+        assert_eq!(f.register(&mut r, "a.bin", b"weights two", 0), 2, "{store}");
+        let again = Register {
+            model: Some(name("fraud")),
+            path: f.path("a.bin"),
+            ..Default::default()
+        };
+        let reg = r.register(&again).unwrap();
+        assert!(reg.existing, "{store}");
+        assert_eq!(reg.version.version, 2, "{store}");
+        assert_eq!(r.versions(Some(&name("fraud"))).unwrap().len(), 2);
+        // A missing file is an error naming it, never a version.
+        let missing = Register {
+            model: Some(name("fraud")),
+            path: f.path("nope.bin"),
+            ..Default::default()
+        };
+        let e = r.register(&missing).unwrap_err();
+        assert!(e.to_string().contains("nope.bin"), "{e}");
+        let e = r.version(&v("fraud@9")).unwrap_err();
+        assert!(e.to_string().contains("versions 1 to 2"), "{e}");
+    }
+}
+
+/// Promotion is refused with every reason until the version's exact
+/// digest has passing evidence and two approvals by listed approvers who
+/// are not its author; then it moves the alias.
+#[test]
+fn promotion_needs_evidence_and_approvals_not_by_the_author() {
+    for pg in [false, true] {
+        let f = Fixture::new();
+        let Some((store, _schema)) = store(&f, pg) else {
+            continue;
+        };
+        let mut r = f.open(&store);
+        let ver = f.register(&mut r, "model.bin", b"weights", 0);
+        let fraud1 = v(&format!("fraud@{ver}"));
+        let prod = name("production");
+        let why = reasons(r.promote(&fraud1, &prod, Expect::AsRead).unwrap_err());
+        assert!(
+            why.iter().any(|w| w.contains("no scan attestation")),
+            "{why:?}"
+        );
+        assert!(
+            why.iter()
+                .any(|w| w.contains("needs 2 approvals") && w.contains("has 0")),
+            "{why:?}"
+        );
+
+        f.scan_passed("model.bin");
+        let author = reasons(r.approve(&fraud1, &prod, &f.keys[0]).unwrap_err());
+        assert!(
+            author[0].contains("the author of a version cannot approve it"),
+            "{author:?}"
+        );
+        r.approve(&fraud1, &prod, &f.keys[1]).unwrap();
+        // Dave is not an approver: his approval is recorded but not counted.
+        r.approve(&fraud1, &prod, &f.keys[3]).unwrap();
+        let why = reasons(r.promote(&fraud1, &prod, Expect::AsRead).unwrap_err());
+        assert_eq!(why.len(), 1, "{why:?}");
+        assert!(why[0].contains("has 1"), "{why:?}");
+
+        r.approve(&fraud1, &prod, &f.keys[2]).unwrap();
+        let done = r.promote(&fraud1, &prod, Expect::AsRead).unwrap();
+        match &done.event {
+            Event::Promote {
+                previous,
+                approvers,
+                gates,
+                ..
+            } => {
+                assert_eq!(*previous, None);
+                assert_eq!(approvers.len(), 2);
+                assert_eq!(gates, &vec!["scan".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            r.alias(&name("fraud"), &prod).unwrap().unwrap().version,
+            ver
+        );
+
+        // An alias the policy does not name cannot be promoted to.
+        let why = reasons(
+            r.promote(&fraud1, &name("canary"), Expect::AsRead)
+                .unwrap_err(),
+        );
+        assert!(why[0].contains("[registry.alias.canary]"), "{why:?}");
+        // Changed bytes are a new version, without the old one's evidence.
+        let ver2 = f.register(&mut r, "model.bin", b"weights, retrained", 0);
+        let why = reasons(
+            r.promote(&v(&format!("fraud@{ver2}")), &prod, Expect::AsRead)
+                .unwrap_err(),
+        );
+        assert!(
+            why.iter().any(|w| w.contains("no scan attestation")),
+            "{why:?}"
+        );
+    }
+}
+
+/// Rollback returns to the version promoted before; only versions once
+/// promoted to the alias qualify; every change is in the history.
+#[test]
+fn rollback_returns_to_the_version_promoted_before() {
+    for pg in [false, true] {
+        let f = Fixture::new();
+        let Some((store, _schema)) = store(&f, pg) else {
+            continue;
+        };
+        let mut r = f.open(&store);
+        let staging = name("staging");
+        let fraud = name("fraud");
+        for (i, bytes) in [b"one".as_slice(), b"two", b"three"].iter().enumerate() {
+            f.register(&mut r, &format!("m{i}.bin"), bytes, 0);
+        }
+        r.promote(&v("fraud@1"), &staging, Expect::AsRead).unwrap();
+        r.promote(&v("fraud@2"), &staging, Expect::AsRead).unwrap();
+        let e = r.rollback(&fraud, &staging, None, "").unwrap_err();
+        assert!(e.to_string().contains("needs a reason"), "{e}");
+        let back = r.rollback(&fraud, &staging, None, "bad canary").unwrap();
+        assert!(
+            matches!(
+                back.event,
+                Event::Rollback {
+                    version: 1,
+                    previous: 2,
+                    ..
+                }
+            ),
+            "{back:?}"
+        );
+        let why = reasons(r.rollback(&fraud, &staging, Some(3), "x").unwrap_err());
+        assert!(why[0].contains("never promoted to staging"), "{why:?}");
+        // Deprecation is refused while an alias points at the version.
+        let why = reasons(r.deprecate(&v("fraud@1"), "old").unwrap_err());
+        assert!(why[0].contains("staging points at it"), "{why:?}");
+        r.deprecate(&v("fraud@3"), "leaky").unwrap();
+        let why = reasons(
+            r.promote(&v("fraud@3"), &staging, Expect::AsRead)
+                .unwrap_err(),
+        );
+        assert!(why.iter().any(|w| w.contains("deprecated")), "{why:?}");
+        // Deletion is refused, and on the record.
+        let why = reasons(r.delete(&v("fraud@2"), "cleanup").unwrap_err());
+        assert!(why[0].contains("never deleted"), "{why:?}");
+        let history = r.history(&fraud).unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.event.gate()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "registry-register",
+                "registry-register",
+                "registry-register",
+                "registry-promote",
+                "registry-promote",
+                "registry-rollback",
+                "registry-deprecate",
+                "registry-delete-refused"
+            ]
+        );
+    }
+}
+
+/// Two promotions of the same alias from the same state: exactly one
+/// wins, the other is refused naming the winner, on both stores; and
+/// with real threads racing on one SQLite file.
+#[test]
+fn concurrent_promotions_one_wins_and_the_other_names_it() {
+    for pg in [false, true] {
+        let f = Fixture::new();
+        let Some((store, _schema)) = store(&f, pg) else {
+            continue;
+        };
+        let mut r = f.open(&store);
+        for (file, bytes) in [("a.bin", b"a"), ("b.bin", b"b"), ("c.bin", b"c")] {
+            f.register(&mut r, file, bytes, 0);
+        }
+        let mut other = f.open(&store);
+        let staging = name("staging");
+        r.promote(&v("fraud@1"), &staging, Expect::Version(None))
+            .unwrap();
+        let e = other
+            .promote(&v("fraud@2"), &staging, Expect::Version(None))
+            .unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)), "{e}");
+        assert!(e.to_string().contains("moved to fraud@1"), "{e}");
+
+        // Threads, each from its own connection, both expecting fraud@1.
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let results: Vec<(&str, Result<_, Error>)> = std::thread::scope(|s| {
+            let handles = ["fraud@2", "fraud@3"].map(|target| {
+                let (barrier, f, store, staging) = (barrier.clone(), &f, &store, &staging);
+                s.spawn(move || {
+                    let mut r = f.open(store);
+                    barrier.wait();
+                    (
+                        target,
+                        r.promote(&v(target), staging, Expect::Version(Some(1))),
+                    )
+                })
+            });
+            handles.map(|h| h.join().unwrap()).into_iter().collect()
+        });
+        let winners: Vec<&str> = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(winners.len(), 1, "{results:?}");
+        let lost = results.iter().find_map(|(_, r)| r.as_ref().err()).unwrap();
+        let named = format!("moved to {}", winners[0]);
+        assert!(
+            matches!(lost, Error::Conflict(m) if m.contains(&named)),
+            "{lost}"
+        );
+    }
+}
+
+/// The store is a cache of the ledger: edits to it are named by table and
+/// row, and a rebuild from the ledger alone undoes them. An event in the
+/// ledger that a crash kept from the store is applied by the next run.
+#[test]
+fn the_ledger_names_edits_of_the_store_and_rebuilds_it() {
+    let f = Fixture::new();
+    let store = f.path("registry.db");
+    let mut r = f.open(&store.display().to_string());
+    f.register(&mut r, "a.bin", b"a", 0);
+    f.register(&mut r, "b.bin", b"b", 0);
+    r.promote(&v("fraud@1"), &name("staging"), Expect::AsRead)
+        .unwrap();
+    assert_eq!(r.verify().unwrap(), Vec::<String>::new());
+
+    let db = rusqlite::Connection::open(&store).unwrap();
+    db.execute_batch(
+        "UPDATE versions SET sha256 = 'forged' WHERE version = 1;
+         UPDATE aliases SET version = 2;
+         INSERT INTO versions VALUES ('fraud', 7, 'x', 'y', 'z', '{}', '{}', 0, 99);",
+    )
+    .unwrap();
+    let problems = r.verify().unwrap();
+    let all = problems.join("\n");
+    assert!(
+        all.contains(
+            "versions (model, version) = (\"fraud\", 1): sha256 is \"forged\" in the store"
+        ),
+        "{all}"
+    );
+    assert!(all.contains("aliases (model, alias) = (\"fraud\", \"staging\"): version is 2 in the store, 1 in the ledger"), "{all}");
+    assert!(
+        all.contains("(\"fraud\", 7): in the store, but no ledger event made it"),
+        "{all}"
+    );
+    r.rebuild().unwrap();
+    assert_eq!(r.verify().unwrap(), Vec::<String>::new());
+
+    // A crash after the ledger append, before the store's commit: the
+    // store lost the last event; the next operation applies it.
+    let last = f.register(&mut r, "c.bin", b"c", 0);
+    db.execute_batch(&format!(
+        "UPDATE cursor SET next = (SELECT registered_at FROM versions WHERE version = {last});
+         DELETE FROM versions WHERE version = {last};
+         DELETE FROM events WHERE kind = 'registry-register' AND version = {last};"
+    ))
+    .unwrap();
+    assert!(
+        !r.verify().unwrap().is_empty(),
+        "the store is behind the ledger"
+    );
+    drop(db);
+    let mut reopened = f.open(&store.display().to_string());
+    assert_eq!(reopened.versions(None).unwrap().len(), 3);
+    assert_eq!(reopened.verify().unwrap(), Vec::<String>::new());
+}
+
+/// A forged registry event appended to the ledger (not signed by the
+/// project's key) stops the registry instead of being applied or passed
+/// over.
+#[test]
+fn a_registry_event_not_signed_by_the_project_is_refused() {
+    let f = Fixture::new();
+    let store = f.path("registry.db").display().to_string();
+    let mut r = f.open(&store);
+    f.register(&mut r, "a.bin", b"a", 0);
+    let st = rampart_attest::Statement::new(
+        vec![],
+        "https://rampart.dev/attestation/registry-promote/v1",
+        serde_json::json!({"event": "promote"}),
+    );
+    let env = rampart_attest::Envelope::sign(
+        rampart_attest::IN_TOTO_PAYLOAD_TYPE,
+        st.to_payload(),
+        &f.keys[3],
+    );
+    let mut l = f.project.ledger().unwrap();
+    l.append(&[serde_json::to_vec(&env).unwrap().as_slice()])
+        .unwrap();
+    let e = r.versions(None).unwrap_err();
+    assert!(matches!(e, Error::Tampered(_)), "{e}");
+    assert!(e.to_string().contains("does not verify"), "{e}");
+}
+
+#[test]
+fn names_in_a_policy_path_are_relative_to_it() {
+    // The approver keys are read next to rampart.toml, whatever the
+    // current folder.
+    let f = Fixture::new();
+    let policy = f.policy();
+    assert_eq!(
+        policy.source.as_deref().and_then(Path::parent),
+        Some(f.dir.path())
+    );
+}
