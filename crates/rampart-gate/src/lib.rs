@@ -17,6 +17,7 @@
 mod data;
 mod gates;
 mod outcome;
+mod request;
 
 pub mod pipeline;
 pub mod render;
@@ -24,6 +25,7 @@ pub mod render;
 pub use data::{Drift, Filter, FilterRun, Mask, Poison, PoisonRun, Profile, Profiled, Validate};
 pub use gates::{scan_report, PiiScan, RiskCheck, Scan, Sign, Signed, Verify};
 pub use outcome::{Outcome, Report, Verification};
+pub use request::{HashMethod, Hashing, SignRequest, VerifyRequest};
 
 use std::path::PathBuf;
 

@@ -19,15 +19,23 @@
 //! Stores ([`store`]): SQLite under `.rampart/` by default, PostgreSQL
 //! for a team. Nothing here prints or exits.
 
+mod api;
 mod event;
 mod name;
 mod registry;
+mod request;
 pub mod store;
 
+pub use api::{Reply, Request};
 pub use event::{short, Artifact, Event, Lineage, APPROVAL_TYPE, PREDICATE_PREFIX};
 pub use name::{Name, VersionRef, MAX_NAME};
 pub use registry::{
-    default_store, AliasState, Expect, Recorded, Register, Registered, Registry, Version,
+    default_store, lineage_text, list_text, AliasState, Dataset, Expect, Listed, Recorded,
+    Register, Registered, Registry, Step, Version,
+};
+pub use request::{
+    key_value, read_key, ApproveRequest, Current, PromoteRequest, RegisterRequest, RollbackRequest,
+    VersionRequest,
 };
 
 use std::path::PathBuf;
@@ -59,6 +67,9 @@ pub enum Error {
     /// The registry said no, with every reason.
     #[error("{what} refused: {}", reasons.join("; "))]
     Refused { what: String, reasons: Vec<String> },
+    /// The bytes at a version's location are not the registered ones.
+    #[error("{0}")]
+    Changed(String),
     /// Another change won the race.
     #[error("{0}")]
     Conflict(String),
@@ -73,6 +84,9 @@ impl Error {
     /// The registry refused (a policy, an approval, a race): exit 1, as a
     /// failed gate; everything else is an error (exit 2).
     pub fn is_refusal(&self) -> bool {
-        matches!(self, Error::Refused { .. } | Error::Conflict(_))
+        matches!(
+            self,
+            Error::Refused { .. } | Error::Conflict(_) | Error::Changed(_)
+        )
     }
 }

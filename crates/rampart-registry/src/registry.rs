@@ -32,6 +32,34 @@ pub struct Version {
 }
 
 impl Version {
+    /// Every field, a line each, for people.
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "{}@{}\n  sha256      {}\n  location    {}\n  author key  {}\n  registered  ledger entry {}{}\n",
+            self.model,
+            self.version,
+            self.sha256,
+            self.location,
+            self.author,
+            self.registered_at,
+            if self.deprecated { "\n  DEPRECATED" } else { "" }
+        );
+        for (k, v) in &self.meta {
+            out.push_str(&format!("  {k:<11} {v}\n"));
+        }
+        let l = &self.lineage;
+        for (role, a) in l
+            .parent
+            .iter()
+            .map(|p| ("parent", p))
+            .chain(l.train.iter().map(|a| ("train", a)))
+            .chain(l.eval.iter().map(|a| ("eval", a)))
+        {
+            out.push_str(&format!("  {role:<11} {} (sha256 {})\n", a.name, a.sha256));
+        }
+        out
+    }
+
     pub fn reference(&self) -> VersionRef {
         VersionRef {
             model: self.model.clone(),
@@ -562,6 +590,105 @@ impl Registry {
         })
     }
 
+    /// Every version of `model` (every model's when None), each with the
+    /// aliases that point at it.
+    pub fn list(&mut self, model: Option<&Name>) -> Result<Vec<Listed>, Error> {
+        let versions = self.versions(model)?;
+        let mut aliases: BTreeMap<(Name, u64), Vec<String>> = BTreeMap::new();
+        let models: std::collections::BTreeSet<Name> =
+            versions.iter().map(|v| v.model.clone()).collect();
+        for m in &models {
+            for (a, state) in self.aliases(m)? {
+                aliases
+                    .entry((m.clone(), state.version))
+                    .or_default()
+                    .push(a);
+            }
+        }
+        Ok(versions
+            .into_iter()
+            .map(|v| Listed {
+                aliases: aliases
+                    .remove(&(v.model.clone(), v.version))
+                    .unwrap_or_default(),
+                version: v,
+            })
+            .collect())
+    }
+
+    /// The version `at` names: a number, or an alias of `model`.
+    pub fn resolve(&mut self, model: &Name, at: &str) -> Result<Version, Error> {
+        let version = match at.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                let alias: Name = at.parse()?;
+                self.alias(model, &alias)?
+                    .ok_or_else(|| Error::NotFound(format!("{model} has no alias {alias}")))?
+                    .version
+            }
+        };
+        self.version(&VersionRef {
+            model: model.clone(),
+            version,
+        })
+    }
+
+    /// Whether the bytes at a version's location are still the ones
+    /// registered: re-hashed, never trusted.
+    pub fn check_bytes(&self, v: &Version) -> Result<(), Error> {
+        let now = digest(Path::new(&v.location))?;
+        if now != v.sha256 {
+            return Err(Error::Changed(format!(
+                "{}@{}: the bytes at {} are not the registered ones (sha256 {} registered, {} now)",
+                v.model, v.version, v.location, v.sha256, now
+            )));
+        }
+        Ok(())
+    }
+
+    /// The chain from `v` through its parents, each version with the
+    /// evidence about its digest and about its datasets' digests.
+    pub fn lineage(&mut self, v: &VersionRef) -> Result<Vec<Step>, Error> {
+        let mut out: Vec<Step> = Vec::new();
+        let mut next = Some(v.clone());
+        while let Some(cur) = next.take() {
+            if out.len() >= MAX_LINEAGE {
+                return Err(Error::Tampered(format!(
+                    "the lineage of {v} is deeper than {MAX_LINEAGE} versions"
+                )));
+            }
+            let ver = self.version(&cur)?;
+            let about = |name: &str, sha256: &str| {
+                self.project
+                    .evidence_of(Path::new(name), sha256.to_string())
+                    .map(|e| e.attestations)
+            };
+            let evidence = about(&cur.to_string(), &ver.sha256)?;
+            let mut datasets = Vec::new();
+            for (role, arts) in [("train", &ver.lineage.train), ("eval", &ver.lineage.eval)] {
+                for a in arts {
+                    datasets.push(Dataset {
+                        role,
+                        artifact: a.clone(),
+                        evidence: about(&a.name, &a.sha256)?,
+                    });
+                }
+            }
+            next = ver
+                .lineage
+                .parent
+                .as_ref()
+                .map(|p| p.name.parse())
+                .transpose()?;
+            out.push(Step {
+                version: ver,
+                evidence,
+                datasets,
+            });
+        }
+        Ok(out)
+    }
+
     /// The project whose ledger records the registry.
     pub fn project(&self) -> &Project {
         &self.project
@@ -635,6 +762,109 @@ impl Registry {
         }
         Ok(problems)
     }
+}
+
+/// Deepest lineage followed (a chain of fine-tunes).
+const MAX_LINEAGE: usize = 64;
+
+/// A version with the aliases pointing at it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    #[serde(flatten)]
+    pub version: Version,
+    pub aliases: Vec<String>,
+}
+
+/// One version of a lineage with its evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub version: Version,
+    pub evidence: Vec<rampart_evidence::Attestation>,
+    pub datasets: Vec<Dataset>,
+}
+
+/// A dataset a version names, with the evidence about its digest.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dataset {
+    pub role: &'static str,
+    pub artifact: Artifact,
+    pub evidence: Vec<rampart_evidence::Attestation>,
+}
+
+/// Versions, a line each, for people.
+pub fn list_text(items: &[Listed]) -> String {
+    let mut out = String::new();
+    for l in items {
+        let v = &l.version;
+        let aliases = if l.aliases.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", l.aliases.join(", "))
+        };
+        out.push_str(&format!(
+            "{}@{}  sha256 {}  {}{}{}\n",
+            v.model,
+            v.version,
+            crate::event::short(&v.sha256),
+            v.location,
+            aliases,
+            if v.deprecated { "  deprecated" } else { "" }
+        ));
+    }
+    if items.is_empty() {
+        out.push_str("no versions registered\n");
+    }
+    out
+}
+
+/// Attestations in brief: `scan passed (entry 4)`.
+fn brief(evidence: &[rampart_evidence::Attestation]) -> String {
+    if evidence.is_empty() {
+        return "no evidence".into();
+    }
+    let items: Vec<String> = evidence
+        .iter()
+        .map(|a| {
+            let verdict = match (a.signature_ok, a.passed) {
+                (false, _) => "BAD SIGNATURE",
+                _ if a.gate.starts_with("registry-") => "recorded",
+                (true, Some(true)) => "passed",
+                (true, Some(false)) => "FAILED",
+                (true, None) => "recorded",
+            };
+            format!("{} {verdict} (entry {})", a.gate, a.index)
+        })
+        .collect();
+    items.join(", ")
+}
+
+/// A lineage for people: each version, its evidence, its datasets'.
+pub fn lineage_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        let v = &s.version;
+        out.push_str(&format!(
+            "{}@{}  sha256 {}  {}\n  evidence: {}\n",
+            v.model,
+            v.version,
+            v.sha256,
+            v.location,
+            brief(&s.evidence)
+        ));
+        for d in &s.datasets {
+            out.push_str(&format!(
+                "  {} {} (sha256 {}): {}\n",
+                d.role,
+                d.artifact.name,
+                crate::event::short(&d.artifact.sha256),
+                brief(&d.evidence)
+            ));
+        }
+        if let Some(p) = &v.lineage.parent {
+            out.push_str(&format!("  fine-tuned from {}\n", p.name));
+        }
+    }
+    out
 }
 
 /// What recording needs besides the transaction.

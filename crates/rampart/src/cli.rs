@@ -62,7 +62,7 @@ enum Command {
     /// Sign a model file or folder: an OpenSSF model-signing v1.0 bundle
     /// (Sigstore bundle v0.3, DSSE, in-toto) of every file's digest.
     #[command(after_help = crate::sign::SIGN_EXIT_CODES)]
-    Sign(crate::sign::SignArgs),
+    Sign(rampart_gate::SignRequest),
     /// Verify a signature, then re-hash and compare: names the files
     /// modified, added, removed or renamed.
     #[command(after_help = crate::sign::SIGN_EXIT_CODES)]
@@ -128,6 +128,13 @@ enum Command {
     /// Start a project: a commented rampart.toml and a ledger with its
     /// keys in .rampart/. Never overwrites.
     Init,
+    /// The model registry: versions bound to their digest and evidence,
+    /// aliases moved only by promotions that meet rampart.toml's
+    /// [registry] rules, every change signed and in the ledger.
+    #[command(
+        after_help = "Exit codes:\n  0  done\n  1  refused (policy, approvals, a concurrent change, changed bytes) or, for verify, a mismatch\n  2  an error: a missing file, key, store or ledger"
+    )]
+    Registry(crate::registry::RegistryArgs),
     /// The tamper-evident evidence log (an RFC 6962 Merkle tree in SQLite,
     /// with C2SP signed checkpoints).
     Ledger(crate::ledger::LedgerArgs),
@@ -155,6 +162,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(a) => crate::sign::verify(&a),
         Command::Digest(a) => crate::sign::digest(&a),
         Command::Ledger(a) => crate::ledger::run(&a),
+        Command::Registry(a) => crate::registry::run(a),
         Command::Run(a) => crate::run::run(&a),
         Command::Evidence {
             artifact,

@@ -9,6 +9,7 @@ mod data;
 mod demo;
 mod ledger;
 mod progress;
+mod registry;
 mod run;
 mod scan;
 mod sign;

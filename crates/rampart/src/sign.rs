@@ -3,12 +3,12 @@
 
 use crate::common::{load_policy, record};
 use crate::progress::{run_gate, with_bar};
-use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use anyhow::{bail, Result};
+use clap::Args;
 use rampart_attest::{KeyKind, SigningKey};
 use rampart_gate::Report;
-use rampart_sign::{default_signature, signature_inside, HashType, Method, Options};
-use std::path::{Path, PathBuf};
+use rampart_sign::{default_signature, signature_inside};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub const SIGN_EXIT_CODES: &str = "\
@@ -29,89 +29,10 @@ pub struct KeygenArgs {
     algorithm: KeyKind,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
-pub enum MethodArg {
-    /// One digest per file.
-    Files,
-    /// One digest per shard of --shard-size bytes.
-    Shards,
-}
-
-/// How to hash: shared by `sign` and `digest`.
-#[derive(Args, Debug)]
-pub struct HashArgs {
-    /// How files are cut into digests: one per file, or one per shard.
-    #[arg(long, value_enum, default_value_t = MethodArg::Files)]
-    method: MethodArg,
-    /// Shard size in bytes for --method shards.
-    #[arg(long, default_value_t = 1_000_000_000, value_parser = clap::value_parser!(u64).range(1..))]
-    shard_size: u64,
-    /// The digest of each file or shard.
-    #[arg(long = "hash", value_enum, default_value_t = HashType::Sha256)]
-    hash: HashType,
-    /// Follow symbolic links that stay inside the folder (links that leave
-    /// it are always refused).
-    #[arg(long)]
-    allow_symlinks: bool,
-    /// Paths (relative to the folder) to leave out; repeatable.
-    #[arg(long = "ignore-paths", value_name = "PATH")]
-    ignore_paths: Vec<String>,
-    /// Include .git, .gitattributes, .github and .gitignore.
-    #[arg(long)]
-    no_ignore_git_paths: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct SignArgs {
-    /// The model file or folder.
-    path: PathBuf,
-    /// Private key (PEM: PKCS#8, or SEC1 for EC keys).
-    #[arg(long)]
-    key: PathBuf,
-    /// Certificate method: the signing certificate (PEM) of --key, put in
-    /// the signature with --chain, for verifiers that trust a root.
-    #[arg(long)]
-    cert: Option<PathBuf>,
-    /// Intermediate certificates (PEM) between --cert and the root;
-    /// repeatable.
-    #[arg(long, requires = "cert")]
-    chain: Vec<PathBuf>,
-    /// Signature file [default: PATH/model.sig for a folder, PATH.sig for a file].
-    #[arg(long, short = 's')]
-    signature: Option<PathBuf>,
-    #[command(flatten)]
-    hash: HashArgs,
-    /// Hash every file again instead of reusing digests of unchanged files
-    /// (cached by path, size, mtime, ctime and inode under ~/.cache/rampart).
-    #[arg(long)]
-    no_cache: bool,
-}
-
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The model file or folder.
-    path: PathBuf,
-    /// Public key (SPKI PEM): the key method.
-    #[arg(long, required_unless_present = "ca", conflicts_with = "ca")]
-    key: Option<PathBuf>,
-    /// Trusted root certificates (PEM; repeatable): the certificate
-    /// method. The signature's chain must lead to one of them, and its
-    /// signing certificate must be for code signing.
-    #[arg(long)]
-    ca: Vec<PathBuf>,
-    /// The signing certificate and its chain (PEM, signing certificate
-    /// first) to verify with --ca, instead of those in the signature.
-    #[arg(long, requires = "ca")]
-    cert: Option<PathBuf>,
-    /// Signature file [default: PATH/model.sig for a folder, PATH.sig for a file].
-    #[arg(long, short = 's')]
-    signature: Option<PathBuf>,
-    /// More paths to leave out, besides those the signature lists.
-    #[arg(long = "ignore-paths", value_name = "PATH")]
-    ignore_paths: Vec<String>,
-    /// Files the signature does not list are not an error.
-    #[arg(long)]
-    ignore_unsigned_files: bool,
+    #[command(flatten)]
+    request: rampart_gate::VerifyRequest,
     /// After a good verification, scan exactly the verified bytes: the
     /// files are copied to a private snapshot, verified again, and scanned
     /// (`rampart scan`); exit 1 if the scan fails the gate.
@@ -120,15 +41,6 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
-    /// Hash every file again instead of reusing digests of unchanged files.
-    #[arg(long)]
-    no_cache: bool,
-}
-
-/// The digest cache of `root`, unless disabled or there is no cache folder.
-fn cache(root: &Path, disabled: bool) -> Option<rampart_sign::Cache> {
-    let path = rampart_sign::Cache::path_for(root).filter(|_| !disabled);
-    path.map(rampart_sign::Cache::open)
 }
 
 fn save(cache: Option<&rampart_sign::Cache>) {
@@ -143,27 +55,7 @@ pub struct DigestArgs {
     /// The model file or folder.
     path: PathBuf,
     #[command(flatten)]
-    hash: HashArgs,
-}
-
-fn options(h: &HashArgs) -> Options {
-    let mut o = Options {
-        method: match h.method {
-            MethodArg::Files => Method::Files,
-            MethodArg::Shards => Method::Shards {
-                shard_size: h.shard_size,
-            },
-        },
-        hash_type: h.hash,
-        allow_symlinks: h.allow_symlinks,
-        ..Options::default()
-    };
-    if h.no_ignore_git_paths {
-        o.ignore_paths.clear();
-    }
-    let ignored = h.ignore_paths.iter().map(|p| p.trim_start_matches("./"));
-    o.ignore_paths.extend(ignored.map(String::from));
-    o
+    hash: rampart_gate::Hashing,
 }
 
 pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
@@ -189,26 +81,9 @@ pub fn keygen(a: &KeygenArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn sign(a: &SignArgs) -> Result<ExitCode> {
+pub fn sign(a: &rampart_gate::SignRequest) -> Result<ExitCode> {
     let project = crate::common::project(None)?;
-    let text = std::fs::read_to_string(&a.key)
-        .with_context(|| format!("cannot read the private key {}", a.key.display()))?;
-    let key = SigningKey::from_pem(&text).with_context(|| format!("{}", a.key.display()))?;
-    let mut chain = Vec::new();
-    for c in a.cert.iter().chain(&a.chain) {
-        chain.extend(rampart_sign::pem_certificates(c)?);
-    }
-    let gate = rampart_gate::Sign {
-        path: a.path.clone(),
-        key,
-        chain,
-        signature: a
-            .signature
-            .clone()
-            .unwrap_or_else(|| default_signature(&a.path)),
-        options: options(&a.hash),
-        cache: cache(&a.path, a.no_cache),
-    };
+    let gate = a.resolve()?;
     let outcome = run_gate(&gate, &Default::default(), true)?;
     save(gate.cache.as_ref());
     record(project.as_ref(), &outcome, "default")?;
@@ -219,7 +94,7 @@ pub fn sign(a: &SignArgs) -> Result<ExitCode> {
 pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
     // The folder's own signature is left out, as `sign` leaves it out:
     // the digest printed is the root that was (or will be) signed.
-    let mut opts = options(&a.hash);
+    let mut opts = a.hash.options();
     opts.ignore_paths
         .extend(signature_inside(&a.path, &default_signature(&a.path)));
     let m = with_bar(true, |bar| {
@@ -231,18 +106,7 @@ pub fn digest(a: &DigestArgs) -> Result<ExitCode> {
 
 pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     let project = crate::common::project(None)?;
-    let mut gate = rampart_gate::Verify::from_files(
-        a.path.clone(),
-        a.key.as_deref(),
-        &a.ca,
-        a.signature.clone(),
-    )?;
-    if let Some(cert) = &a.cert {
-        gate.certificates = Some(rampart_sign::pem_certificates(cert)?);
-    }
-    gate.ignore = a.ignore_paths.clone();
-    gate.ignore_unsigned = a.ignore_unsigned_files;
-    gate.cache = cache(&a.path, a.no_cache);
+    let gate = a.request.resolve()?;
     let outcome = run_gate(&gate, &Default::default(), true);
     save(gate.cache.as_ref());
     let outcome = outcome?;
@@ -252,14 +116,16 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     };
     let failed = |msg: &str| -> Result<ExitCode> {
         if a.json {
-            crate::common::print_json(&v.json(&a.path, Some(msg), None)?)?;
+            crate::common::print_json(&v.json(&a.request.path, Some(msg), None)?)?;
         }
         eprintln!("verification FAILED: {msg}");
         Ok(ExitCode::from(1))
     };
     let verified = match (&v.verified, outcome.passed) {
         (Some(verified), true) => verified,
-        (Some(_), false) => return failed(&format!("{} {}", a.path.display(), outcome.summary)),
+        (Some(_), false) => {
+            return failed(&format!("{} {}", a.request.path.display(), outcome.summary))
+        }
         (None, _) => return failed(&outcome.summary),
     };
     // With --scan, a private copy of the files, verified again, is
@@ -269,7 +135,10 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         true => load_policy(None)?,
         false => rampart_core::Policy::default(),
     };
-    let report = match a.scan.then(|| v.scan_copy(&a.path, &gate.ignore, &policy)) {
+    let report = match a
+        .scan
+        .then(|| v.scan_copy(&a.request.path, &gate.ignore, &policy))
+    {
         None => None,
         Some(Ok(r)) => Some(r),
         Some(Err(rampart_gate::Error::Config(msg))) => return failed(&msg),
@@ -278,11 +147,11 @@ pub fn verify(a: &VerifyArgs) -> Result<ExitCode> {
     let fail_on = policy.fail_on;
     if a.json {
         let scan = report.as_ref().map(|r| (r, fail_on));
-        crate::common::print_json(&v.json(&a.path, None, scan)?)?;
+        crate::common::print_json(&v.json(&a.request.path, None, scan)?)?;
     } else {
         println!(
             "verified {}: {} resources match the signature {} ({})",
-            a.path.display(),
+            a.request.path.display(),
             verified.signed.resources.len(),
             gate.signature.display(),
             gate.method()
