@@ -175,7 +175,17 @@ impl Project {
     /// starts with `prefix`, each with its signature checked, and the
     /// ledger's size (where the next read starts).
     pub fn attestations_from(&self, start: u64, prefix: &str) -> Result<(Vec<Signed>, u64), Error> {
-        let l = self.ledger()?;
+        self.attestations_in(&self.ledger()?, start, prefix)
+    }
+
+    /// As [`Project::attestations_from`], in `l`, an open ledger of this
+    /// project.
+    pub fn attestations_in(
+        &self,
+        l: &rampart_ledger::Ledger,
+        start: u64,
+        prefix: &str,
+    ) -> Result<(Vec<Signed>, u64), Error> {
         let key = self.public_key()?;
         let ledger_error = |source| Error::Ledger {
             dir: self.dir().to_path_buf(),

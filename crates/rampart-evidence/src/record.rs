@@ -99,6 +99,30 @@ impl Project {
         o: &Outcome,
         subject: Vec<ResourceDescriptor>,
     ) -> Result<u64, Error> {
+        let entry = self.attestation(o, subject)?;
+        let mut l = self.ledger()?;
+        self.append_entry(&mut l, &entry)
+    }
+
+    /// Appends one entry to `l`, an open ledger of this project; returns
+    /// its index.
+    pub fn append_entry(&self, l: &mut rampart_ledger::Ledger, entry: &[u8]) -> Result<u64, Error> {
+        let idx = l.append(&[entry]).map_err(|source| Error::Ledger {
+            dir: self.dir().to_path_buf(),
+            source,
+        })?;
+        idx.first().copied().ok_or_else(|| Error::NoIndex {
+            dir: self.dir().to_path_buf(),
+        })
+    }
+
+    /// The signed attestation of `o` about `subject`: the bytes of a
+    /// ledger entry ([`Project::record_about`] appends them).
+    pub fn attestation(
+        &self,
+        o: &Outcome,
+        subject: Vec<ResourceDescriptor>,
+    ) -> Result<Vec<u8>, Error> {
         let serde_json::Value::Object(mut predicate) = o.details.clone() else {
             return Err(Error::Predicate {
                 gate: o.gate.into(),
@@ -131,16 +155,6 @@ impl Project {
         for s in &mut env.signatures {
             s.keyid = keyid.clone();
         }
-        let entry = serde_json::to_vec(&env).map_err(|e| Error::Write(e.into()))?;
-        let mut l = self.ledger()?;
-        let idx = l
-            .append(&[entry.as_slice()])
-            .map_err(|source| Error::Ledger {
-                dir: self.dir().to_path_buf(),
-                source,
-            })?;
-        idx.first().copied().ok_or_else(|| Error::NoIndex {
-            dir: self.dir().to_path_buf(),
-        })
+        serde_json::to_vec(&env).map_err(|e| Error::Write(e.into()))
     }
 }

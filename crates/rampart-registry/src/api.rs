@@ -53,6 +53,16 @@ pub enum Request {
     Verify,
     /// Rebuild the store from the ledger alone.
     Rebuild,
+    /// Register every model version of an MLflow registry whose artifacts
+    /// are on this machine, and report its aliases (not promoted) and
+    /// what could not be imported (exit 1).
+    ///
+    /// Example: rampart registry import-mlflow --tracking-uri sqlite:///mlflow.db
+    ImportMlflow {
+        /// The MLflow tracking database: sqlite:///PATH (or its path).
+        #[cfg_attr(feature = "clap", arg(long))]
+        tracking_uri: String,
+    },
 }
 
 /// An answer: `ok` false only for a `verify` that found differences
@@ -142,6 +152,14 @@ impl Registry {
                     ok: problems.is_empty(),
                     json: serde_json::json!({"agrees": problems.is_empty(), "problems": problems}),
                     text,
+                })
+            }
+            Request::ImportMlflow { tracking_uri } => {
+                let report = self.import_mlflow(tracking_uri)?;
+                Ok(Reply {
+                    ok: report.failed.is_empty(),
+                    json: serde_json::to_value(&report)?,
+                    text: report.text(),
                 })
             }
             Request::Rebuild => {

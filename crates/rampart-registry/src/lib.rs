@@ -21,6 +21,7 @@
 
 mod api;
 mod event;
+pub mod mlflow;
 mod name;
 mod registry;
 mod request;
@@ -30,8 +31,8 @@ pub use api::{Reply, Request};
 pub use event::{short, Artifact, Event, Lineage, APPROVAL_TYPE, PREDICATE_PREFIX};
 pub use name::{Name, VersionRef, MAX_NAME};
 pub use registry::{
-    default_store, lineage_text, list_text, AliasState, Dataset, Expect, Listed, Recorded,
-    Register, Registered, Registry, Step, Version,
+    default_store, lineage_text, list_text, AliasCache, AliasState, Dataset, Expect, Listed,
+    Recorded, Register, Registered, Registry, Step, Version,
 };
 pub use request::{
     key_value, read_key, ApproveRequest, Current, PromoteRequest, RegisterRequest, RollbackRequest,

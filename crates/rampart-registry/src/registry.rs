@@ -119,6 +119,9 @@ pub enum Expect {
 /// The registry: a store and the project whose ledger records it.
 pub struct Registry {
     store: Box<dyn Backend>,
+    /// The project's ledger, open for the registry's life and refreshed
+    /// before each transaction (opening reads every leaf).
+    ledger: rampart_ledger::Ledger,
     project: Project,
     policy: Policy,
     policy_sha256: String,
@@ -133,7 +136,7 @@ impl Registry {
     /// The registry of `project` in `store` (see [`crate::store::open`]),
     /// judged by `policy`; catches up with the ledger.
     pub fn open(project: Project, store: &str, policy: Policy) -> Result<Registry, Error> {
-        project.ledger()?;
+        let ledger = project.ledger()?;
         let policy_sha256 = match &policy.source {
             Some(p) => {
                 rampart_evidence::sha256_hex(&std::fs::read(p).map_err(|source| Error::Read {
@@ -145,6 +148,7 @@ impl Registry {
         };
         let mut r = Registry {
             store: crate::store::open(store)?,
+            ledger,
             project,
             policy,
             policy_sha256,
@@ -161,15 +165,19 @@ impl Registry {
     /// ledger; commits when it succeeds.
     fn locked<T>(
         &mut self,
-        f: impl FnOnce(&mut dyn Tx, &Ctx) -> Result<T, Error>,
+        f: impl FnOnce(&mut dyn Tx, &mut Ctx) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let ctx = Ctx {
+        let mut tx = self.store.begin()?;
+        self.ledger
+            .refresh()
+            .map_err(|source| ledger_error(&self.project, source))?;
+        let mut ctx = Ctx {
             project: &self.project,
+            ledger: &mut self.ledger,
             policy_sha256: &self.policy_sha256,
         };
-        let mut tx = self.store.begin()?;
-        catch_up(tx.as_mut(), &self.project)?;
-        let out = f(tx.as_mut(), &ctx)?;
+        catch_up(tx.as_mut(), &self.project, ctx.ledger)?;
+        let out = f(tx.as_mut(), &mut ctx)?;
         tx.commit()?;
         Ok(out)
     }
@@ -430,9 +438,13 @@ impl Registry {
                 }
                 None => {
                     let mut found = None;
+                    let mut seen = std::collections::BTreeSet::from([current.version]);
                     for &p in &promoted {
-                        let deprecated = version(tx, &VersionRef { model: model.clone(), version: p })?.deprecated;
-                        if p != current.version && !deprecated {
+                        if !seen.insert(p) {
+                            continue;
+                        }
+                        let at = VersionRef { model: model.clone(), version: p };
+                        if !version(tx, &at)?.deprecated {
                             found = Some(p);
                             break;
                         }
@@ -689,6 +701,43 @@ impl Registry {
         Ok(out)
     }
 
+    /// How far the store has applied the ledger: it changes exactly when
+    /// a registry event is applied (or the ledger grows), so a cache
+    /// built at one mark is current while the mark is.
+    pub fn mark(&mut self) -> Result<u64, Error> {
+        self.locked(|tx, _| {
+            let rows = tx.query("SELECT next FROM cursor WHERE id = 1", &[])?;
+            Ok(rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Val::int)
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0))
+        })
+    }
+
+    /// Every alias of every model, resolved to its version, in memory: what
+    /// a server looks up per request. Rebuild it when [`Registry::mark`]
+    /// moves.
+    pub fn alias_cache(&mut self) -> Result<AliasCache, Error> {
+        let mark = self.mark()?;
+        let versions = self.versions(None)?;
+        let mut map = std::collections::HashMap::new();
+        let models: std::collections::BTreeSet<Name> =
+            versions.iter().map(|v| v.model.clone()).collect();
+        for m in &models {
+            for (alias, state) in self.aliases(m)? {
+                if let Some(v) = versions
+                    .iter()
+                    .find(|v| v.model == *m && v.version == state.version)
+                {
+                    map.insert((m.to_string(), alias), v.clone());
+                }
+            }
+        }
+        Ok(AliasCache { mark, map })
+    }
+
     /// The project whose ledger records the registry.
     pub fn project(&self) -> &Project {
         &self.project
@@ -701,7 +750,10 @@ impl Registry {
             tx.exec(&format!("DELETE FROM {table}"), &[])?;
         }
         tx.exec("DELETE FROM cursor", &[])?;
-        let applied = catch_up(tx.as_mut(), &self.project)?;
+        self.ledger
+            .refresh()
+            .map_err(|source| ledger_error(&self.project, source))?;
+        let applied = catch_up(tx.as_mut(), &self.project, &self.ledger)?;
         tx.commit()?;
         Ok(applied)
     }
@@ -709,10 +761,16 @@ impl Registry {
     /// Compares the store with the state the ledger's events make, table
     /// by table; every difference is named.
     pub fn verify(&mut self) -> Result<Vec<String>, Error> {
+        let mut tx = self.store.begin()?;
+        self.ledger
+            .refresh()
+            .map_err(|source| ledger_error(&self.project, source))?;
+        // What a crashed run appended is applied first, as every command
+        // applies it; only then are the two compared.
+        catch_up(tx.as_mut(), &self.project, &self.ledger)?;
         let mut fresh = crate::store::Sqlite::open(":memory:")?;
         let mut expected = fresh.begin()?;
-        catch_up(expected.as_mut(), &self.project)?;
-        let mut tx = self.store.begin()?;
+        catch_up(expected.as_mut(), &self.project, &self.ledger)?;
         let mut problems = Vec::new();
         for (table, key, columns) in crate::store::TABLES {
             let sql = format!("SELECT {key}, {columns} FROM {table} ORDER BY {key}");
@@ -760,7 +818,23 @@ impl Registry {
                 ));
             }
         }
+        drop(expected);
+        tx.commit()?;
         Ok(problems)
+    }
+}
+
+/// Aliases resolved in memory, as of one [`Registry::mark`].
+#[derive(Debug, Clone)]
+pub struct AliasCache {
+    pub mark: u64,
+    map: std::collections::HashMap<(String, String), Version>,
+}
+
+impl AliasCache {
+    /// The version `model@alias` points at.
+    pub fn get(&self, model: &str, alias: &str) -> Option<&Version> {
+        self.map.get(&(model.to_string(), alias.to_string()))
     }
 }
 
@@ -870,7 +944,15 @@ pub fn lineage_text(steps: &[Step]) -> String {
 /// What recording needs besides the transaction.
 struct Ctx<'a> {
     project: &'a Project,
+    ledger: &'a mut rampart_ledger::Ledger,
     policy_sha256: &'a str,
+}
+
+fn ledger_error(project: &Project, source: rampart_ledger::StoreError) -> Error {
+    Error::Evidence(rampart_evidence::Error::Ledger {
+        dir: project.dir().to_path_buf(),
+        source,
+    })
 }
 
 fn refused(v: &VersionRef, alias: &Name, why: String) -> Error {
@@ -918,7 +1000,7 @@ fn sign_statement(
 
 /// Appends `event` to the ledger as an attestation about the version's
 /// digest, then applies it to the store; returns its ledger index.
-fn record(tx: &mut dyn Tx, ctx: &Ctx, event: &Event) -> Result<u64, Error> {
+fn record(tx: &mut dyn Tx, ctx: &mut Ctx, event: &Event) -> Result<u64, Error> {
     let outcome = rampart_evidence::Outcome {
         gate: event.gate(),
         inputs: &[],
@@ -931,7 +1013,8 @@ fn record(tx: &mut dyn Tx, ctx: &Ctx, event: &Event) -> Result<u64, Error> {
         name: format!("{}@{}", event.model(), event.version()),
         digest: BTreeMap::from([("sha256".to_string(), event.sha256().to_string())]),
     }];
-    let idx = ctx.project.record_about(&outcome, subject)?;
+    let entry = ctx.project.attestation(&outcome, subject)?;
+    let idx = ctx.project.append_entry(ctx.ledger, &entry)?;
     apply(tx, idx, event)?;
     tx.exec(
         "UPDATE cursor SET next = ? WHERE id = 1 AND next <= ?",
@@ -943,7 +1026,11 @@ fn record(tx: &mut dyn Tx, ctx: &Ctx, event: &Event) -> Result<u64, Error> {
 /// Applies the registry events the ledger holds past the store's cursor;
 /// returns how many. An entry that claims to be a registry event but is
 /// not signed by the project's key is an error, never skipped.
-fn catch_up(tx: &mut dyn Tx, project: &Project) -> Result<u64, Error> {
+fn catch_up(
+    tx: &mut dyn Tx,
+    project: &Project,
+    ledger: &rampart_ledger::Ledger,
+) -> Result<u64, Error> {
     let next = tx
         .query("SELECT next FROM cursor WHERE id = 1", &[])?
         .first()
@@ -953,7 +1040,7 @@ fn catch_up(tx: &mut dyn Tx, project: &Project) -> Result<u64, Error> {
         tx.exec("INSERT INTO cursor (id, next) VALUES (1, 0)", &[])?;
     }
     let start = next.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
-    let (found, size) = project.attestations_from(start, PREDICATE_PREFIX)?;
+    let (found, size) = project.attestations_in(ledger, start, PREDICATE_PREFIX)?;
     let mut applied = 0;
     for s in found {
         if !s.signature_ok {

@@ -426,13 +426,11 @@ fn the_ledger_names_edits_of_the_store_and_rebuilds_it() {
          DELETE FROM events WHERE kind = 'registry-register' AND version = {last};"
     ))
     .unwrap();
-    assert!(
-        !r.verify().unwrap().is_empty(),
-        "the store is behind the ledger"
-    );
     drop(db);
+    // Any command, verify too, applies the event the ledger holds first.
     let mut reopened = f.open(&store.display().to_string());
     assert_eq!(reopened.versions(None).unwrap().len(), 3);
+    assert_eq!(r.verify().unwrap(), Vec::<String>::new());
     assert_eq!(reopened.verify().unwrap(), Vec::<String>::new());
 }
 
@@ -473,4 +471,132 @@ fn names_in_a_policy_path_are_relative_to_it() {
         policy.source.as_deref().and_then(Path::parent),
         Some(f.dir.path())
     );
+}
+
+/// An MLflow tracking database with the tables and columns MLflow 3.17
+/// writes (model_versions with workspace and storage_location,
+/// registered_model_aliases, logged_models, runs): versions whose
+/// artifacts are here are registered (the same bytes twice are one
+/// version), aliases are reported and not promoted, and what cannot be
+/// imported is listed with why.
+#[test]
+fn an_mlflow_registry_is_imported_and_nothing_is_skipped_silently() {
+    let f = Fixture::new();
+    let root = f.dir.path();
+    for (id, bytes) in [("m-aaa", "weights a"), ("m-bbb", "weights b")] {
+        let dir = root.join(format!("artifacts/models/{id}/artifacts"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("MLmodel"), "flavors: {}\n").unwrap();
+        std::fs::write(dir.join("model.skops"), bytes).unwrap();
+    }
+    let run_dir = root.join("artifacts/run1/artifacts/model");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    std::fs::write(run_dir.join("model.skops"), "weights r").unwrap();
+    let db = root.join("mlflow.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "CREATE TABLE model_versions (name VARCHAR(256) NOT NULL, version INTEGER NOT NULL, creation_time BIGINT, last_updated_time BIGINT, description VARCHAR(5000), user_id VARCHAR(256), current_stage VARCHAR(20), source VARCHAR(500), run_id VARCHAR(32), status VARCHAR(20), status_message VARCHAR(500), run_link VARCHAR(500), storage_location VARCHAR(500), workspace VARCHAR(63) DEFAULT 'default' NOT NULL);
+         CREATE TABLE registered_model_aliases (alias VARCHAR(256) NOT NULL, version INTEGER NOT NULL, name VARCHAR(256) NOT NULL, workspace VARCHAR(63) DEFAULT 'default' NOT NULL);
+         CREATE TABLE logged_models (model_id VARCHAR(36) NOT NULL, artifact_location VARCHAR(1000) NOT NULL);
+         CREATE TABLE runs (run_uuid VARCHAR(32) NOT NULL, artifact_uri VARCHAR(200));",
+    )
+    .unwrap();
+    let file = |id: &str| format!("file://{}/artifacts/models/{id}/artifacts", root.display());
+    let rows: [(&str, i64, String, Option<String>, &str); 6] = [
+        (
+            "fraud",
+            1,
+            "models:/m-aaa".into(),
+            Some(file("m-aaa")),
+            "default",
+        ),
+        (
+            "fraud",
+            2,
+            "models:/m-bbb".into(),
+            Some(file("m-bbb")),
+            "default",
+        ),
+        ("fraud", 3, "models:/m-aaa".into(), None, "default"),
+        ("fraud", 4, "runs:/run1/model".into(), None, "default"),
+        (
+            "fraud",
+            5,
+            "s3://bucket/m".into(),
+            Some("s3://bucket/m".into()),
+            "default",
+        ),
+        (
+            "Fraud Detector",
+            1,
+            "models:/m-bbb".into(),
+            Some(file("m-bbb")),
+            "default",
+        ),
+    ];
+    for (name, v, source, storage, ws) in rows {
+        c.execute(
+            "INSERT INTO model_versions (name, version, source, storage_location, workspace, user_id, run_id) VALUES (?1, ?2, ?3, ?4, ?5, 'ana', 'r1')",
+            rusqlite::params![name, v, source, storage, ws],
+        )
+        .unwrap();
+    }
+    c.execute_batch(&format!(
+        "INSERT INTO logged_models VALUES ('m-aaa', '{}');
+         INSERT INTO runs VALUES ('run1', 'file://{}/artifacts/run1/artifacts');
+         INSERT INTO registered_model_aliases (alias, version, name) VALUES ('production', 3, 'fraud'), ('champion', 5, 'fraud');",
+        file("m-aaa"),
+        root.display()
+    ))
+    .unwrap();
+    drop(c);
+
+    let mut r = f.open(&f.path("registry.db").display().to_string());
+    let uri = format!("sqlite:///{}", db.display());
+    let out = r.import_mlflow(&uri).unwrap();
+    let mapped: Vec<(&str, &str, bool)> = out
+        .versions
+        .iter()
+        .map(|v| (v.mlflow.as_str(), v.rampart.as_str(), v.existing))
+        .collect();
+    assert_eq!(
+        mapped,
+        [
+            ("fraud version 1", "fraud@1", false),
+            ("fraud version 2", "fraud@2", false),
+            ("fraud version 3", "fraud@1", true),
+            ("fraud version 4", "fraud@3", false),
+        ]
+    );
+    assert!(out.versions.iter().all(|v| v.evidence.is_empty()));
+    assert_eq!(out.failed.len(), 2, "{:?}", out.failed);
+    assert!(
+        out.failed
+            .iter()
+            .any(|f| f.contains("fraud version 5") && f.contains("not on this machine")),
+        "{:?}",
+        out.failed
+    );
+    assert!(
+        out.failed.iter().any(|f| f.contains("Fraud Detector")),
+        "{:?}",
+        out.failed
+    );
+    assert_eq!(
+        out.aliases,
+        [
+            "fraud@champion in MLflow -> version 5 (not imported)",
+            "fraud@production in MLflow -> fraud@1 (not promoted: promote it once its evidence and approvals are in)",
+        ]
+    );
+    // Nothing was promoted, and the metadata says where it came from.
+    assert_eq!(r.alias(&name("fraud"), &name("production")).unwrap(), None);
+    let v1 = r.version(&v("fraud@1")).unwrap();
+    assert_eq!(v1.meta.get("mlflow_version").map(String::as_str), Some("1"));
+    assert_eq!(v1.meta.get("who").map(String::as_str), Some("ana"));
+    // A database that is not MLflow's is an error naming it.
+    let e = r
+        .import_mlflow(&format!("sqlite:///{}", f.path("rampart.toml").display()))
+        .unwrap_err();
+    assert!(e.to_string().contains("rampart.toml"), "{e}");
 }

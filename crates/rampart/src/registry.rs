@@ -48,8 +48,7 @@ pub fn run(a: RegistryArgs) -> Result<ExitCode> {
     };
     match a.json {
         true => crate::common::print_json(&reply.json)?,
-        false if reply.ok => print!("{}", reply.text),
-        false => eprint!("{}", reply.text),
+        false => print!("{}", reply.text),
     }
     Ok(crate::common::verdict(reply.ok))
 }
