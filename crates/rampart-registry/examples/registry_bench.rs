@@ -29,7 +29,10 @@ fn main() -> Result<()> {
     let project = Project::at(dir.path().join(".rampart"));
     project.init("bench/registry")?;
     let policy_path = dir.path().join("rampart.toml");
-    std::fs::write(&policy_path, "[registry.alias.bench]\n")?;
+    std::fs::write(
+        &policy_path,
+        "[registry.alias.bench]\n[registry.alias.cmp]\n",
+    )?;
     let policy = rampart_core::Policy::load(&policy_path)?;
     let url = match store.as_str() {
         "sqlite" => dir.path().join("registry.db").display().to_string(),
@@ -80,6 +83,23 @@ fn main() -> Result<()> {
         register(i, &mut r)?;
     }
     let register_ms = t.elapsed().as_secs_f64() * 1e3 / listed.saturating_sub(2).max(1) as f64;
+    // MLflow's comparison: a new version registered and an alias moved to
+    // it, per iteration (bench/registry_mlflow.py does the same).
+    let cmp: rampart_registry::Name = "cmp".parse()?;
+    let mut both = Vec::new();
+    for i in 0..promotions {
+        let path = dir.path().join(format!("c{i}.bin"));
+        std::fs::write(&path, format!("cmp {i}"))?;
+        let t = Instant::now();
+        let reg = Register {
+            model: Some(model.clone()),
+            path,
+            ..Default::default()
+        };
+        let n = r.register(&reg)?.version.version;
+        r.promote(&v(n), &cmp, Expect::AsRead)?;
+        both.push(t.elapsed());
+    }
     let t = Instant::now();
     let all = r.list(Some(&model))?;
     let list_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -97,6 +117,7 @@ fn main() -> Result<()> {
             "register_small_file_ms_mean": register_ms,
             "versions_listed": all.len(),
             "list_ms": list_ms,
+            "register_and_promote_ms_p50": millis(&mut both, 0.5),
         })
     );
     Ok(())

@@ -86,19 +86,144 @@ impl Imported {
     }
 }
 
-/// The database file a `sqlite:///PATH` tracking URI names (SQLAlchemy's
-/// form: `sqlite:///relative.db`, `sqlite:////absolute.db`), or a plain
-/// path to the file.
-pub fn database_path(uri: &str) -> Result<PathBuf, Error> {
+/// Where an MLflow registry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tracking {
+    /// A SQLite tracking database.
+    Sqlite(PathBuf),
+    /// A file store: a folder (`mlruns`) holding `models/`.
+    Files(PathBuf),
+}
+
+/// What a tracking URI names: `sqlite:///PATH` (SQLAlchemy's form:
+/// `sqlite:///relative.db`, `sqlite:////absolute.db`), `file:///PATH` or a
+/// folder (a file store), or the path of a database file.
+pub fn tracking(uri: &str) -> Result<Tracking, Error> {
     if let Some(rest) = uri.strip_prefix("sqlite:///") {
-        return Ok(PathBuf::from(rest));
+        return Ok(Tracking::Sqlite(PathBuf::from(rest)));
+    }
+    if let Some(p) = file_uri(uri) {
+        return Ok(Tracking::Files(p));
     }
     if uri.contains("://") {
         return Err(Error::Name(format!(
-            "{uri}: only an MLflow SQLite tracking database is read (sqlite:///mlflow.db)"
+            "{uri}: an MLflow registry is read from sqlite:///PATH or a file store (file:///PATH/mlruns)"
         )));
     }
-    Ok(PathBuf::from(uri))
+    let p = PathBuf::from(uri);
+    Ok(match p.is_dir() {
+        true => Tracking::Files(p),
+        false => Tracking::Sqlite(p),
+    })
+}
+
+/// Most versions read from a file store.
+const MAX_FILE_VERSIONS: usize = 100_000;
+
+/// The flat `key: value` lines of an MLflow `meta.yaml` (what MLflow
+/// writes for model versions: scalars, quoted or not); nested keys are
+/// not read. Files over 64 KiB are refused.
+fn meta_yaml(path: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let read = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(read)?.len();
+    if size > 64 * 1024 {
+        return Err(Error::Store(format!(
+            "{}: {size} bytes is too big for an MLflow meta.yaml",
+            path.display()
+        )));
+    }
+    Ok(parse_meta_yaml(
+        &std::fs::read_to_string(path).map_err(read)?,
+    ))
+}
+
+/// The top-level `key: value` scalars of a `meta.yaml` (quotes removed;
+/// `null` and empty values left out).
+pub fn parse_meta_yaml(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with(' ')) {
+        if let Some((k, v)) = line.split_once(':') {
+            let v = v.trim().trim_matches('\'').trim_matches('"');
+            if !v.is_empty() && v != "null" {
+                out.insert(k.trim().to_string(), v.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Reads the versions and aliases of an MLflow file store (`models/NAME/
+/// version-N/meta.yaml`, `models/NAME/aliases/ALIAS`).
+pub fn read_files(root: &Path) -> Result<(Vec<MlflowVersion>, Vec<MlflowAlias>), Error> {
+    let models = root.join("models");
+    let list = |dir: &Path| -> Result<Vec<PathBuf>, Error> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|source| Error::Read {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let (mut versions, mut aliases) = (Vec::new(), Vec::new());
+    for model in list(&models)?.into_iter().filter(|p| p.is_dir()) {
+        for entry in list(&model)? {
+            let file = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if file.starts_with("version-") && entry.join("meta.yaml").is_file() {
+                if versions.len() >= MAX_FILE_VERSIONS {
+                    return Err(Error::Store(format!(
+                        "{}: more than {MAX_FILE_VERSIONS} model versions",
+                        root.display()
+                    )));
+                }
+                let m = meta_yaml(&entry.join("meta.yaml"))?;
+                let get = |k: &str| m.get(k).cloned();
+                let version = get("version").and_then(|v| v.parse().ok()).ok_or_else(|| {
+                    Error::Store(format!("{}: no version number", entry.display()))
+                })?;
+                let storage_location = get("storage_location");
+                let source = get("source").unwrap_or_default();
+                let path = storage_location
+                    .as_deref()
+                    .and_then(file_uri)
+                    .or_else(|| file_uri(&source));
+                versions.push(MlflowVersion {
+                    name: get("name").unwrap_or_default(),
+                    version,
+                    source,
+                    storage_location,
+                    run_id: get("run_id"),
+                    user_id: get("user_id"),
+                    workspace: get("workspace").unwrap_or_else(|| "default".into()),
+                    path,
+                });
+            }
+        }
+        let name = model.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let alias_dir = model.join("aliases");
+        if alias_dir.is_dir() {
+            for a in list(&alias_dir)? {
+                let text = std::fs::read_to_string(&a).unwrap_or_default();
+                if let (Some(alias), Ok(version)) = (
+                    a.file_name().and_then(|n| n.to_str()),
+                    text.trim().parse::<i64>(),
+                ) {
+                    aliases.push(MlflowAlias {
+                        name: format!("default/{name}"),
+                        alias: alias.to_string(),
+                        version,
+                    });
+                }
+            }
+        }
+    }
+    versions.sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));
+    Ok((versions, aliases))
 }
 
 /// `file:///a%20b/c` as a path; None for other schemes.
@@ -236,7 +361,10 @@ fn locate(conn: &rusqlite::Connection, v: &MlflowVersion) -> Option<PathBuf> {
 impl Registry {
     /// Imports the MLflow registry in `tracking_uri` (see module docs).
     pub fn import_mlflow(&mut self, tracking_uri: &str) -> Result<Imported, Error> {
-        let (versions, aliases) = read(&database_path(tracking_uri)?)?;
+        let (versions, aliases) = match tracking(tracking_uri)? {
+            Tracking::Sqlite(db) => read(&db)?,
+            Tracking::Files(root) => read_files(&root)?,
+        };
         let mut out = Imported {
             tracking_uri: tracking_uri.to_string(),
             ..Default::default()
@@ -338,15 +466,20 @@ mod tests {
 
     #[test]
     fn tracking_uris_and_file_uris_are_paths() {
+        let sqlite = |p: &str| Tracking::Sqlite(PathBuf::from(p));
         assert_eq!(
-            database_path("sqlite:///mlflow.db").unwrap(),
-            PathBuf::from("mlflow.db")
+            tracking("sqlite:///mlflow.db").unwrap(),
+            sqlite("mlflow.db")
         );
         assert_eq!(
-            database_path("sqlite:////tmp/m.db").unwrap(),
-            PathBuf::from("/tmp/m.db")
+            tracking("sqlite:////tmp/m.db").unwrap(),
+            sqlite("/tmp/m.db")
         );
-        assert!(database_path("postgresql://h/db").is_err());
+        assert_eq!(
+            tracking("file:///tmp/mlruns").unwrap(),
+            Tracking::Files(PathBuf::from("/tmp/mlruns"))
+        );
+        assert!(tracking("postgresql://h/db").is_err());
         assert_eq!(file_uri("file:///a%20b/c"), Some(PathBuf::from("/a b/c")));
         assert_eq!(file_uri("s3://bucket/x"), None);
         assert_eq!(file_uri("file:///bad%zz"), None);

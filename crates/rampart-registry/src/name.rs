@@ -57,8 +57,9 @@ impl fmt::Display for Name {
     }
 }
 
-/// `NAME@V`: one version of a model.
+/// `NAME@V`: one version of a model (a string in JSON too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct VersionRef {
     pub model: Name,
     pub version: u64,
@@ -83,6 +84,19 @@ impl std::str::FromStr for VersionRef {
             model: model.parse()?,
             version,
         })
+    }
+}
+
+impl TryFrom<String> for VersionRef {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self, Error> {
+        s.parse()
+    }
+}
+
+impl From<VersionRef> for String {
+    fn from(v: VersionRef) -> String {
+        v.to_string()
     }
 }
 

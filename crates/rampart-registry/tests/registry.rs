@@ -600,3 +600,46 @@ fn an_mlflow_registry_is_imported_and_nothing_is_skipped_silently() {
         .unwrap_err();
     assert!(e.to_string().contains("rampart.toml"), "{e}");
 }
+
+/// An MLflow file store as MLflow 3.17 writes it (`models/NAME/meta.yaml`,
+/// `version-N/meta.yaml`, `aliases/ALIAS`) is imported like a database.
+#[test]
+fn an_mlflow_file_store_is_imported() {
+    let f = Fixture::new();
+    let root = f.dir.path().join("mlruns");
+    let art = root.join("0/models/m-1/artifacts");
+    std::fs::create_dir_all(&art).unwrap();
+    std::fs::write(art.join("model.skops"), "weights").unwrap();
+    let model = root.join("models/fraud");
+    std::fs::create_dir_all(model.join("version-1")).unwrap();
+    std::fs::create_dir_all(model.join("aliases")).unwrap();
+    std::fs::write(
+        model.join("meta.yaml"),
+        "aliases:\n  production: '1'\nname: fraud\n",
+    )
+    .unwrap();
+    std::fs::write(
+        model.join("version-1/meta.yaml"),
+        format!(
+            "creation_timestamp: 1\nname: fraud\nrun_id: abc\nsource: models:/m-1\nstatus: READY\nstorage_location: file://{}\nuser_id: null\nversion: 1\nworkspace: default\n",
+            art.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(model.join("aliases/production"), "1").unwrap();
+    let mut r = f.open(&f.path("registry.db").display().to_string());
+    let out = r
+        .import_mlflow(&format!("file://{}", root.display()))
+        .unwrap();
+    assert_eq!(out.versions.len(), 1, "{out:?}");
+    assert_eq!(out.versions[0].rampart, "fraud@1");
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(out.aliases.len(), 1);
+    assert!(
+        out.aliases[0].starts_with("fraud@production in MLflow -> fraud@1"),
+        "{:?}",
+        out.aliases
+    );
+    let v1 = r.version(&v("fraud@1")).unwrap();
+    assert_eq!(v1.location, art.display().to_string());
+}
