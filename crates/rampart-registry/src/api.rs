@@ -22,12 +22,21 @@ pub enum Request {
     /// Example: rampart registry register fraud model/ --train data/train.csv --meta commit=3f2a
     Register(RegisterRequest),
     /// Versions (of NAME, or of every model) with their aliases.
-    List { model: Option<Name> },
+    List {
+        /// The model [default: every model].
+        model: Option<Name>,
+    },
     /// One version: digest, location, author, metadata, lineage.
-    Show { version: VersionRef },
+    Show {
+        /// The version (NAME@V).
+        version: VersionRef,
+    },
     /// The chain of parents of NAME@V, with the evidence about each
     /// version's digest and its datasets' digests.
-    Lineage { version: VersionRef },
+    Lineage {
+        /// The version (NAME@V).
+        version: VersionRef,
+    },
     /// Approve NAME@V for an alias with your key; the version's author
     /// cannot approve it.
     Approve(ApproveRequest),
@@ -44,10 +53,18 @@ pub enum Request {
     /// Versions are never deleted: the request is refused and recorded.
     Delete(VersionRequest),
     /// Every change to NAME, in ledger order.
-    History { model: Name },
+    History {
+        /// The model.
+        model: Name,
+    },
     /// The version NAME@ALIAS (or NAME@V) names, its bytes hashed again
     /// and compared with the registered digest.
-    Resolve { model: Name, at: String },
+    Resolve {
+        /// The model.
+        model: Name,
+        /// An alias (production) or a version number.
+        at: String,
+    },
     /// Check that the store agrees with the ledger; every difference is
     /// named.
     Verify,
@@ -59,7 +76,8 @@ pub enum Request {
     ///
     /// Example: rampart registry import-mlflow --tracking-uri sqlite:///mlflow.db
     ImportMlflow {
-        /// The MLflow tracking database: sqlite:///PATH (or its path).
+        /// The MLflow registry: sqlite:///PATH/mlflow.db, or a file store
+        /// (file:///PATH/mlruns, or the folder).
         #[cfg_attr(feature = "clap", arg(long))]
         tracking_uri: String,
     },

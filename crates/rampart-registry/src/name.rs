@@ -71,9 +71,12 @@ impl std::str::FromStr for VersionRef {
         let (model, version) = s.split_once('@').ok_or_else(|| {
             Error::Name(format!("{s:?}: name a version as MODEL@VERSION (fraud@3)"))
         })?;
-        let version = version
-            .parse::<u64>()
-            .ok()
+        let digits = !version.is_empty()
+            && version.bytes().all(|b| b.is_ascii_digit())
+            && !version.starts_with('0');
+        let version = digits
+            .then(|| version.parse::<u64>().ok())
+            .flatten()
             .filter(|v| *v > 0)
             .ok_or_else(|| {
                 Error::Name(format!(
@@ -137,7 +140,7 @@ mod tests {
         assert_eq!((v.model.as_str(), v.version), ("fraud", 3));
         assert_eq!(v.to_string(), "fraud@3");
         for bad in [
-            "fraud", "fraud@", "fraud@0", "fraud@x", "@3", "a/b@1", "f@-1",
+            "fraud", "fraud@", "fraud@0", "fraud@x", "@3", "a/b@1", "f@-1", "f@01", "f@+1",
         ] {
             assert!(bad.parse::<VersionRef>().is_err(), "{bad:?}");
         }

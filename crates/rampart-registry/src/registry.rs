@@ -153,7 +153,24 @@ impl Registry {
             policy,
             policy_sha256,
         };
-        r.locked(|_, _| Ok(()))?;
+        // Catch up with the ledger now only when it holds registry events
+        // the store has not applied: opening waits for no writer
+        // otherwise, so that a command sees the registry as it began.
+        let cursor = r.snapshot(|tx| {
+            let rows = tx.query("SELECT next FROM cursor WHERE id = 1", &[])?;
+            Ok(rows.first().and_then(|row| row.first()).and_then(Val::int))
+        })?;
+        let pending = match cursor.and_then(|c| u64::try_from(c).ok()) {
+            None => true,
+            Some(c) => !r
+                .project
+                .attestations_in(&r.ledger, c, PREDICATE_PREFIX)?
+                .0
+                .is_empty(),
+        };
+        if pending {
+            r.locked(|_, _| Ok(()))?;
+        }
         Ok(r)
     }
 
@@ -182,6 +199,15 @@ impl Registry {
         Ok(out)
     }
 
+    /// Runs `f` on a read-only snapshot of the store, without waiting for
+    /// writers (and without catching up with the ledger).
+    fn snapshot<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T, Error>) -> Result<T, Error> {
+        let mut tx = self.store.read()?;
+        let out = f(tx.as_mut())?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Registers the bytes at `r.path` as the next version of `r.model`,
     /// or returns the version those bytes already are.
     pub fn register(&mut self, r: &Register) -> Result<Registered, Error> {
@@ -189,7 +215,20 @@ impl Registry {
             .model
             .clone()
             .ok_or_else(|| Error::Name("a model name is needed".into()))?;
-        let sha256 = digest(&r.path)?;
+        // The location as an absolute path: resolved later from anywhere.
+        let path = std::path::absolute(&r.path).map_err(|source| Error::Read {
+            path: r.path.clone(),
+            source,
+        })?;
+        let project_dir = std::path::absolute(self.project.dir()).unwrap_or_default();
+        if path.is_dir() && project_dir.starts_with(&path) {
+            return Err(Error::Name(format!(
+                "{} holds the project's {}: register the model's own file or folder",
+                r.path.display(),
+                self.project.dir().display()
+            )));
+        }
+        let sha256 = digest(&path)?;
         let mut lineage = Lineage::default();
         for (paths, out) in [(&r.train, &mut lineage.train), (&r.eval, &mut lineage.eval)] {
             for p in paths {
@@ -204,7 +243,7 @@ impl Registry {
             None => self.project.signing_key()?,
         };
         let author = hint(&key.public())?;
-        let location = r.path.display().to_string();
+        let location = path.display().to_string();
         let authorship = sign_statement(
             &key,
             &model.to_string(),
@@ -261,6 +300,24 @@ impl Registry {
         key: &SigningKey,
     ) -> Result<Recorded, Error> {
         let approver = hint(&key.public())?;
+        // An approval that could never count is refused, not recorded.
+        let what = format!("approval of {v} for {alias}");
+        let no = |why: String| Error::Refused {
+            what: what.clone(),
+            reasons: vec![why],
+        };
+        let rule = self
+            .policy
+            .registry
+            .alias
+            .get(alias.as_str())
+            .ok_or_else(|| no(format!("rampart.toml has no [registry.alias.{alias}] rule")))?;
+        if !approver_keys(&self.policy, &rule.approvers)?.contains_key(&approver) {
+            return Err(no(format!(
+                "key {} is not among the approvers [registry.alias.{alias}] lists",
+                crate::event::short(&approver)
+            )));
+        }
         self.locked(|tx, ctx| {
             let ver = version(tx, v)?;
             if ver.author == approver {
@@ -274,6 +331,16 @@ impl Registry {
             }
             if ver.deprecated {
                 return Err(refused(v, alias, "it is deprecated".into()));
+            }
+            let earlier = tx.query(
+                "SELECT ledger_index FROM approvals WHERE model = ? AND version = ? AND alias = ? AND approver = ?",
+                &[v.model.as_str().into(), v.version.into(), alias.as_str().into(), approver.as_str().into()],
+            )?;
+            if let Some(i) = earlier.first().and_then(|r| r.first()).and_then(Val::int) {
+                return Err(Error::Refused {
+                    what: format!("approval of {v} for {alias}"),
+                    reasons: vec![format!("key {} approved it already (ledger entry {i})", crate::event::short(&approver))],
+                });
             }
             let approval = sign_statement(
                 key,
@@ -318,10 +385,20 @@ impl Registry {
                 ),
             )
         })?;
+        if alias.as_str().bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Name(format!(
+                "{alias}: an alias cannot be a number (it would read as a version)"
+            )));
+        }
         let approvers = approver_keys(&self.policy, &rule.approvers)?;
+        // Where the alias points as this command begins, read without
+        // waiting for a writer: a promotion that commits meanwhile makes
+        // this one refused, naming it.
         let expected = match expect {
             Expect::Version(e) => e,
-            Expect::AsRead => self.alias(&v.model, alias)?.map(|a| a.version),
+            Expect::AsRead => self
+                .snapshot(|tx| alias_state(tx, &v.model, alias))?
+                .map(|a| a.version),
         };
         let ver = self.version(v)?;
         // Evidence is read outside the lock (it scans the ledger); the
@@ -377,10 +454,17 @@ impl Registry {
                     Some(c) => format!("{}@{} (ledger entry {})", v.model, c.version, c.moved_at),
                     None => "nothing".into(),
                 };
-                return Err(Error::Conflict(format!(
-                    "{alias} of {} moved to {now} while this promotion was checked; run it again to promote over it",
-                    v.model
-                )));
+                return Err(Error::Conflict(match expect {
+                    Expect::AsRead => format!(
+                        "{alias} of {} moved to {now} while this promotion was checked; look at that version before you promote over it",
+                        v.model
+                    ),
+                    Expect::Version(e) => format!(
+                        "{alias} of {} points at {now}, not at {} (--expect-current)",
+                        v.model,
+                        e.map_or("nothing".to_string(), |e| format!("{}@{e}", v.model))
+                    ),
+                }));
             }
             let event = Event::Promote {
                 model: v.model.clone(),
@@ -420,15 +504,32 @@ impl Registry {
             };
             let current = alias_state(tx, model, alias)?
                 .ok_or_else(|| refuse(format!("{model} has no alias {alias}")))?;
-            let promoted = tx.query(
-                "SELECT version FROM moves WHERE model = ? AND alias = ? AND kind = 'promote' ORDER BY ledger_index DESC",
+            // The alias's moves in order: the versions promoted there, and
+            // those a rollback moved away from (skipped until promoted
+            // again, so that a second rollback never restores them).
+            let moves = tx.query(
+                "SELECT version, kind FROM moves WHERE model = ? AND alias = ? ORDER BY ledger_index",
                 &[model.as_str().into(), alias.as_str().into()],
             )?;
-            let promoted: Vec<u64> = promoted
-                .iter()
-                .filter_map(|r| r.first().and_then(Val::int))
-                .filter_map(|v| u64::try_from(v).ok())
-                .collect();
+            let mut promoted: Vec<u64> = Vec::new();
+            let mut rolled_away = std::collections::BTreeSet::new();
+            let mut at = None;
+            for m in &moves {
+                let (Some(v), Some(kind)) = (
+                    m.first().and_then(Val::int).and_then(|v| u64::try_from(v).ok()),
+                    m.get(1).and_then(Val::text),
+                ) else {
+                    continue;
+                };
+                if kind == "promote" {
+                    rolled_away.remove(&v);
+                    promoted.retain(|p| *p != v);
+                    promoted.push(v);
+                } else if let Some(from) = at {
+                    rolled_away.insert(from);
+                }
+                at = Some(v);
+            }
             let target = match to {
                 Some(t) if promoted.contains(&t) => t,
                 Some(t) => {
@@ -437,20 +538,30 @@ impl Registry {
                     )))
                 }
                 None => {
+                    let mut skipped = Vec::new();
                     let mut found = None;
-                    let mut seen = std::collections::BTreeSet::from([current.version]);
-                    for &p in &promoted {
-                        if !seen.insert(p) {
+                    for &p in promoted.iter().rev() {
+                        if p == current.version {
+                            continue;
+                        }
+                        if rolled_away.contains(&p) {
+                            skipped.push(format!("{model}@{p} was rolled back from"));
                             continue;
                         }
                         let at = VersionRef { model: model.clone(), version: p };
-                        if !version(tx, &at)?.deprecated {
-                            found = Some(p);
-                            break;
+                        if version(tx, &at)?.deprecated {
+                            skipped.push(format!("{model}@{p} is deprecated"));
+                            continue;
                         }
+                        found = Some(p);
+                        break;
                     }
                     found.ok_or_else(|| {
-                        refuse(format!("{alias} has no earlier version to go back to"))
+                        let why = match skipped.is_empty() {
+                            true => String::new(),
+                            false => format!(" ({})", skipped.join("; ")),
+                        };
+                        refuse(format!("{alias} has no earlier version to go back to{why}"))
                     })?
                 }
             };
@@ -540,10 +651,12 @@ impl Registry {
     pub fn versions(&mut self, model: Option<&Name>) -> Result<Vec<Version>, Error> {
         self.locked(|tx, _| {
             let rows = match model {
-                Some(m) => tx.query(
-                    &format!("{VERSION_COLUMNS} WHERE model = ? ORDER BY model, version"),
-                    &[m.as_str().into()],
-                )?,
+                Some(m) => known(tx, m).and_then(|()| {
+                    tx.query(
+                        &format!("{VERSION_COLUMNS} WHERE model = ? ORDER BY model, version"),
+                        &[m.as_str().into()],
+                    )
+                })?,
                 None => tx.query(&format!("{VERSION_COLUMNS} ORDER BY model, version"), &[])?,
             };
             rows.iter().map(|r| version_of(r)).collect()
@@ -553,6 +666,54 @@ impl Registry {
     /// Where `alias` of `model` points.
     pub fn alias(&mut self, model: &Name, alias: &Name) -> Result<Option<AliasState>, Error> {
         self.locked(|tx, _| alias_state(tx, model, alias))
+    }
+
+    /// Where `alias` of `model` points, checked against the ledger: what
+    /// the store says must be the ledger's last signed move of that alias.
+    /// What serves models uses this, so that an edit of the store alone
+    /// never changes what is served.
+    pub fn alias_checked(
+        &mut self,
+        model: &Name,
+        alias: &Name,
+    ) -> Result<Option<AliasState>, Error> {
+        let Some(st) = self.alias(model, alias)? else {
+            return Ok(None);
+        };
+        let (events, _) =
+            self.project
+                .attestations_in(&self.ledger, st.moved_at, PREDICATE_PREFIX)?;
+        let mut last = None;
+        for s in events {
+            if !s.signature_ok {
+                return Err(Error::Tampered(format!(
+                    "ledger entry {} holds a registry event whose signature does not verify",
+                    s.index
+                )));
+            }
+            match serde_json::from_value::<Event>(s.statement.predicate) {
+                Ok(Event::Promote {
+                    model: m,
+                    alias: a,
+                    version,
+                    ..
+                })
+                | Ok(Event::Rollback {
+                    model: m,
+                    alias: a,
+                    version,
+                    ..
+                }) if m == *model && a == *alias => last = Some((s.index, version)),
+                _ => {}
+            }
+        }
+        match last {
+            Some((idx, v)) if idx == st.moved_at && v == st.version => Ok(Some(st)),
+            _ => Err(Error::Tampered(format!(
+                "the store says {alias} of {model} is {model}@{} (ledger entry {}), which is not the ledger's last move of it; run `rampart registry verify`",
+                st.version, st.moved_at
+            ))),
+        }
     }
 
     /// Every alias of `model`, by name.
@@ -585,6 +746,7 @@ impl Registry {
     /// Every event about `model`, in ledger order.
     pub fn history(&mut self, model: &Name) -> Result<Vec<Recorded>, Error> {
         self.locked(|tx, _| {
+            known(tx, model)?;
             let rows = tx.query(
                 "SELECT ledger_index, body FROM events WHERE model = ? ORDER BY ledger_index",
                 &[model.as_str().into()],
@@ -630,11 +792,12 @@ impl Registry {
 
     /// The version `at` names: a number, or an alias of `model`.
     pub fn resolve(&mut self, model: &Name, at: &str) -> Result<Version, Error> {
+        self.locked(|tx, _| known(tx, model))?;
         let version = match at.parse::<u64>() {
             Ok(n) => n,
             Err(_) => {
                 let alias: Name = at.parse()?;
-                self.alias(model, &alias)?
+                self.alias_checked(model, &alias)?
                     .ok_or_else(|| Error::NotFound(format!("{model} has no alias {alias}")))?
                     .version
             }
@@ -726,7 +889,11 @@ impl Registry {
         let models: std::collections::BTreeSet<Name> =
             versions.iter().map(|v| v.model.clone()).collect();
         for m in &models {
-            for (alias, state) in self.aliases(m)? {
+            for alias in self.aliases(m)?.into_keys() {
+                // Checked against the ledger, as resolve does.
+                let Some(state) = self.alias_checked(m, &alias.parse()?)? else {
+                    continue;
+                };
                 if let Some(v) = versions
                     .iter()
                     .find(|v| v.model == *m && v.version == state.version)
@@ -1055,8 +1222,16 @@ fn catch_up(
                 s.index
             ))
         })?;
-        apply(tx, s.index, &event)?;
-        applied += 1;
+        // An event already applied (a cursor set back) is not applied
+        // twice: each event's row is written with its effects.
+        let seen = tx.query(
+            "SELECT 1 FROM events WHERE ledger_index = ?",
+            &[s.index.into()],
+        )?;
+        if seen.is_empty() {
+            apply(tx, s.index, &event)?;
+            applied += 1;
+        }
     }
     tx.exec("UPDATE cursor SET next = ? WHERE id = 1", &[size.into()])?;
     Ok(applied)
@@ -1184,6 +1359,16 @@ fn version(tx: &mut dyn Tx, v: &VersionRef) -> Result<Version, Error> {
                 format!("no version {v}: {} has versions 1 to {n}", v.model)
             }))
         }
+    }
+}
+
+/// An error naming `model` when no version of it is registered.
+fn known(tx: &mut dyn Tx, model: &Name) -> Result<(), Error> {
+    match next_version(tx, model)? {
+        1 => Err(Error::NotFound(format!(
+            "no model {model} in the registry (register it first)"
+        ))),
+        _ => Ok(()),
     }
 }
 

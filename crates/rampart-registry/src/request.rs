@@ -78,7 +78,9 @@ pub struct PromoteRequest {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct RollbackRequest {
+    /// The model.
     pub model: Name,
+    /// The alias to move back.
     #[cfg_attr(feature = "clap", arg(long))]
     pub alias: Name,
     /// A version once promoted to the alias [default: the one promoted
@@ -160,6 +162,11 @@ impl RegisterRequest {
     /// The registration, with the author's key read and `who` (the
     /// user's name, unless given) and `run` added to the metadata.
     pub fn resolve(&self) -> Result<Register, Error> {
+        if self.meta.iter().any(|(k, _)| k == "who") {
+            return Err(Error::Name(
+                "--meta who=... is not taken: `who` is recorded from $USER, and the author is the --key".into(),
+            ));
+        }
         let mut meta: BTreeMap<String, String> = self.meta.iter().cloned().collect();
         if let Some(run) = &self.from_run {
             meta.insert("run".into(), run.clone());

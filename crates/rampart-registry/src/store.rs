@@ -71,6 +71,8 @@ pub trait Backend: Send {
     /// Begins a transaction holding the registry's write lock (waiting
     /// for another writer, up to a bound).
     fn begin(&mut self) -> Result<Box<dyn Tx + '_>, Error>;
+    /// Begins a read-only snapshot that waits for no writer.
+    fn read(&mut self) -> Result<Box<dyn Tx + '_>, Error>;
     /// Where the store is, for messages (no password).
     fn describe(&self) -> String;
 }
@@ -118,7 +120,13 @@ impl Sqlite {
             rusqlite::Connection::open(path)
         }
         .map_err(|e| Error::Store(format!("cannot open {path}: {e}")))?;
-        let sql = |e: rusqlite::Error| Error::Store(format!("{path}: {e}"));
+        let sql = |e: rusqlite::Error| {
+            let hint = match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => "; it is not a registry database: move it aside, and `rampart registry rebuild` makes a new one from the ledger",
+                _ => "",
+            };
+            Error::Store(format!("{path}: {e}{hint}"))
+        };
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sql)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -189,6 +197,14 @@ impl Tx for SqliteTx<'_> {
 }
 
 impl Backend for Sqlite {
+    fn read(&mut self) -> Result<Box<dyn Tx + '_>, Error> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
+            .map_err(|e| Error::Store(format!("{}: {e}", self.path)))?;
+        Ok(Box::new(SqliteTx(tx, &self.path)))
+    }
+
     fn begin(&mut self) -> Result<Box<dyn Tx + '_>, Error> {
         let tx = self
             .conn
@@ -218,7 +234,7 @@ impl Postgres {
     pub fn connect(url: &str) -> Result<Postgres, Error> {
         let shown = without_password(url);
         let mut client = postgres::Client::connect(url, postgres::NoTls)
-            .map_err(|e| Error::Store(format!("cannot connect to {shown}: {e}")))?;
+            .map_err(|e| Error::Store(format!("cannot connect to {shown}: {}", pg_error(&e))))?;
         // Two first runs at once must not race to create the tables.
         let mut tx = client
             .transaction()
@@ -232,6 +248,18 @@ impl Postgres {
         tx.commit()
             .map_err(|e| Error::Store(format!("{shown}: {e}")))?;
         Ok(Postgres { client, shown })
+    }
+}
+
+/// A PostgreSQL error with the server's own message (`db error` alone
+/// says nothing).
+fn pg_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => {
+            let source = std::error::Error::source(e).map(|s| format!(": {s}"));
+            format!("{e}{}", source.unwrap_or_default())
+        }
     }
 }
 
@@ -289,7 +317,7 @@ impl Tx for PgTx<'_> {
             boxed.iter().map(|b| b.as_ref()).collect();
         self.0
             .execute(numbered(sql).as_str(), &refs)
-            .map_err(|e| Error::Store(format!("{}: {e}", self.1)))
+            .map_err(|e| Error::Store(format!("{}: {}", self.1, pg_error(&e))))
     }
 
     fn query(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Vec<Val>>, Error> {
@@ -297,7 +325,7 @@ impl Tx for PgTx<'_> {
         let boxed = pg_args(args);
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
             boxed.iter().map(|b| b.as_ref()).collect();
-        let err = |e: postgres::Error| Error::Store(format!("{}: {e}", self.1));
+        let err = |e: postgres::Error| Error::Store(format!("{}: {}", self.1, pg_error(&e)));
         let rows = self.0.query(numbered(sql).as_str(), &refs).map_err(err)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -332,6 +360,15 @@ impl Tx for PgTx<'_> {
 }
 
 impl Backend for Postgres {
+    fn read(&mut self) -> Result<Box<dyn Tx + '_>, Error> {
+        let shown = &self.shown;
+        let tx = self
+            .client
+            .transaction()
+            .map_err(|e| Error::Store(format!("{shown}: {}", pg_error(&e))))?;
+        Ok(Box::new(PgTx(tx, shown)))
+    }
+
     fn begin(&mut self) -> Result<Box<dyn Tx + '_>, Error> {
         let shown = &self.shown;
         let mut tx = self
@@ -355,6 +392,11 @@ pub fn open(url: &str) -> Result<Box<dyn Backend>, Error> {
         return Ok(Box::new(Postgres::connect(url)?));
     }
     let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    if path.contains("://") {
+        return Err(Error::Store(format!(
+            "{url}: a store is a SQLite file (a path, or sqlite://PATH) or postgres://USER@HOST:PORT/DB"
+        )));
+    }
     Ok(Box::new(Sqlite::open(path)?))
 }
 

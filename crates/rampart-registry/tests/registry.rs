@@ -217,8 +217,12 @@ fn promotion_needs_evidence_and_approvals_not_by_the_author() {
             "{author:?}"
         );
         r.approve(&fraud1, &prod, &f.keys[1]).unwrap();
-        // Dave is not an approver: his approval is recorded but not counted.
-        r.approve(&fraud1, &prod, &f.keys[3]).unwrap();
+        // Dave is not an approver: an approval that could never count is
+        // refused, as is a second one by the same key.
+        let dave = reasons(r.approve(&fraud1, &prod, &f.keys[3]).unwrap_err());
+        assert!(dave[0].contains("not among the approvers"), "{dave:?}");
+        let twice = reasons(r.approve(&fraud1, &prod, &f.keys[1]).unwrap_err());
+        assert!(twice[0].contains("approved it already"), "{twice:?}");
         let why = reasons(r.promote(&fraud1, &prod, Expect::AsRead).unwrap_err());
         assert_eq!(why.len(), 1, "{why:?}");
         assert!(why[0].contains("has 1"), "{why:?}");
@@ -293,6 +297,9 @@ fn rollback_returns_to_the_version_promoted_before() {
             ),
             "{back:?}"
         );
+        // A second rollback never restores the version rolled away from.
+        let why = reasons(r.rollback(&fraud, &staging, None, "again").unwrap_err());
+        assert!(why[0].contains("fraud@2 was rolled back from"), "{why:?}");
         let why = reasons(r.rollback(&fraud, &staging, Some(3), "x").unwrap_err());
         assert!(why[0].contains("never promoted to staging"), "{why:?}");
         // Deprecation is refused while an alias points at the version.
@@ -347,7 +354,7 @@ fn concurrent_promotions_one_wins_and_the_other_names_it() {
             .promote(&v("fraud@2"), &staging, Expect::Version(None))
             .unwrap_err();
         assert!(matches!(e, Error::Conflict(_)), "{e}");
-        assert!(e.to_string().contains("moved to fraud@1"), "{e}");
+        assert!(e.to_string().contains("points at fraud@1"), "{e}");
 
         // Threads, each from its own connection, both expecting fraud@1.
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
@@ -372,7 +379,7 @@ fn concurrent_promotions_one_wins_and_the_other_names_it() {
             .collect();
         assert_eq!(winners.len(), 1, "{results:?}");
         let lost = results.iter().find_map(|(_, r)| r.as_ref().err()).unwrap();
-        let named = format!("moved to {}", winners[0]);
+        let named = format!("points at {}", winners[0]);
         assert!(
             matches!(lost, Error::Conflict(m) if m.contains(&named)),
             "{lost}"
@@ -401,6 +408,10 @@ fn the_ledger_names_edits_of_the_store_and_rebuilds_it() {
          INSERT INTO versions VALUES ('fraud', 7, 'x', 'y', 'z', '{}', '{}', 0, 99);",
     )
     .unwrap();
+    // What serves models checks the alias against the ledger, so the
+    // edited alias is not served.
+    let e = r.resolve(&name("fraud"), "staging").unwrap_err();
+    assert!(matches!(e, Error::Tampered(_)), "{e}");
     let problems = r.verify().unwrap();
     let all = problems.join("\n");
     assert!(
@@ -415,6 +426,10 @@ fn the_ledger_names_edits_of_the_store_and_rebuilds_it() {
         "{all}"
     );
     r.rebuild().unwrap();
+    assert_eq!(r.verify().unwrap(), Vec::<String>::new());
+    // A cursor set back applies nothing twice.
+    db.execute_batch("UPDATE cursor SET next = 0").unwrap();
+    assert_eq!(r.versions(None).unwrap().len(), 2);
     assert_eq!(r.verify().unwrap(), Vec::<String>::new());
 
     // A crash after the ledger append, before the store's commit: the

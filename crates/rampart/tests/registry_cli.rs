@@ -203,6 +203,18 @@ fn register_approve_promote_and_roll_back() {
     )
     .unwrap();
     drop(db);
+    let served = rampart(p, &["registry", "resolve", "fraud", "production"]);
+    assert_eq!(
+        served.status.code(),
+        Some(2),
+        "an edited alias is not served: {}",
+        text(&served)
+    );
+    assert!(
+        text(&served).contains("not the ledger's last move"),
+        "{}",
+        text(&served)
+    );
     let bad = refused(p, &["registry", "verify"]);
     assert!(bad.contains("MISMATCH: aliases (model, alias) = (\"fraud\", \"production\"): version is 2 in the store, 1 in the ledger"), "{bad}");
     ok(p, &["registry", "rebuild"]);
@@ -236,6 +248,22 @@ fn bad_names_and_missing_things_are_errors_that_say_what_to_do() {
                 "registry", "register", "fraud", "model", "--meta", "novalue",
             ],
             "is not KEY=VALUE",
+        ),
+        (
+            vec![
+                "registry", "register", "fraud", "model", "--meta", "who=eve",
+            ],
+            "recorded from $USER",
+        ),
+        (
+            vec!["registry", "register", "fraud", "."],
+            "holds the project's",
+        ),
+        (vec!["registry", "history", "nope"], "no model nope"),
+        (vec!["registry", "show", "fraud@01"], "a number from 1"),
+        (
+            vec!["registry", "list", "--store", "mysql://x/db"],
+            "a store is a SQLite file",
         ),
     ] {
         let o = rampart(p, &args);
@@ -291,7 +319,7 @@ fn two_processes_promoting_at_once_one_wins() {
     };
     let loser = outs.iter().find(|o| o.status.code() == Some(1)).unwrap();
     assert!(
-        text(loser).contains(&format!("moved to {winner}")),
+        text(loser).contains(&format!("points at {winner}")),
         "{}",
         text(loser)
     );
@@ -335,4 +363,54 @@ fn sigkill_at_any_point_leaves_store_and_ledger_consistent() {
     // And the registry still works.
     let h = ok(p, &["registry", "history", "fraud"]);
     assert!(h.contains("register fraud@2"), "{h}");
+}
+
+/// Without --expect-current, a promotion expects the alias where it was
+/// when the command began, even while another writer holds the store:
+/// two promotions started together, one wins, the other names it.
+#[test]
+fn promotions_started_together_expect_the_alias_as_they_began() {
+    let d = project();
+    let p = d.path();
+    for i in 1..=3 {
+        std::fs::write(p.join("model/weights.bin"), format!("weights {i}")).unwrap();
+        ok(p, &["registry", "register", "fraud", "model"]);
+    }
+    ok(p, &["registry", "promote", "fraud@1", "--to", "staging"]);
+    // Another writer holds the store while both commands begin.
+    let mut db = rusqlite::Connection::open(p.join(".rampart/registry.db")).unwrap();
+    let held = db
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let spawn = |v: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(["registry", "promote", v, "--to", "staging"])
+            .current_dir(p)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("fraud@2"), spawn("fraud@3"));
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    held.commit().unwrap();
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let codes: Vec<Option<i32>> = outs.iter().map(|o| o.status.code()).collect();
+    assert!(
+        codes.contains(&Some(0)) && codes.contains(&Some(1)),
+        "{codes:?}: {}{}",
+        text(&outs[0]),
+        text(&outs[1])
+    );
+    let winner = if codes[0] == Some(0) {
+        "fraud@2"
+    } else {
+        "fraud@3"
+    };
+    let loser = outs.iter().find(|o| o.status.code() == Some(1)).unwrap();
+    assert!(
+        text(loser).contains(&format!("moved to {winner}")),
+        "{}",
+        text(loser)
+    );
 }
