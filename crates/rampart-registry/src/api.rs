@@ -114,7 +114,7 @@ impl Registry {
                 let reg = self.register(&req.resolve()?)?;
                 let v = &reg.version;
                 let was = match reg.existing {
-                    true => " (these bytes were registered already)",
+                    true => " (these bytes were registered already; --key, --meta and lineage apply to new versions only)",
                     false => "",
                 };
                 let text = format!("{}@{}  sha256 {}{was}\n", v.model, v.version, v.sha256);

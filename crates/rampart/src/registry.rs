@@ -41,7 +41,12 @@ pub fn run(a: RegistryArgs) -> Result<ExitCode> {
                     &serde_json::json!({"ok": false, "refused": e.to_string()}),
                 )?;
             }
-            eprintln!("REFUSED {e}");
+            match e {
+                rampart_registry::Error::Refused { what, reasons } => {
+                    eprintln!("REFUSED {what}: {}", reasons.join("; "))
+                }
+                other => eprintln!("REFUSED {other}"),
+            }
             return Ok(ExitCode::from(1));
         }
         reply => reply?,
