@@ -57,8 +57,10 @@ pub enum Request {
         /// The model.
         model: Name,
     },
-    /// The version NAME@ALIAS (or NAME@V) names, its bytes hashed again
-    /// and compared with the registered digest.
+    /// The version an alias of NAME (or a version number) names, its
+    /// bytes hashed again and compared with the registered digest.
+    ///
+    /// Example: rampart registry resolve fraud production
     Resolve {
         /// The model.
         model: Name,
