@@ -357,11 +357,7 @@ impl Registry {
                 approver,
                 approval,
             };
-            let ledger_index = record(tx, ctx, &event)?;
-            Ok(Recorded {
-                ledger_index,
-                event,
-            })
+            recorded(tx, ctx, event)
         })
     }
 
@@ -475,11 +471,7 @@ impl Registry {
                 gates,
                 approvers: counted,
             };
-            let ledger_index = record(tx, ctx, &event)?;
-            Ok(Recorded {
-                ledger_index,
-                event,
-            })
+            recorded(tx, ctx, event)
         })
     }
 
@@ -580,11 +572,7 @@ impl Registry {
                 previous: current.version,
                 reason: reason.to_string(),
             };
-            let ledger_index = record(tx, ctx, &event)?;
-            Ok(Recorded {
-                ledger_index,
-                event,
-            })
+            recorded(tx, ctx, event)
         })
     }
 
@@ -609,11 +597,7 @@ impl Registry {
                 sha256: ver.sha256,
                 reason: reason.to_string(),
             };
-            let ledger_index = record(tx, ctx, &event)?;
-            Ok(Recorded {
-                ledger_index,
-                event,
-            })
+            recorded(tx, ctx, event)
         })
     }
 
@@ -627,11 +611,7 @@ impl Registry {
                 sha256: ver.sha256,
                 reason: reason.to_string(),
             };
-            let ledger_index = record(tx, ctx, &event)?;
-            Ok(Recorded {
-                ledger_index,
-                event,
-            })
+            recorded(tx, ctx, event)
         })?;
         Err(Error::Refused {
             what: format!("deletion of {v}"),
@@ -1188,6 +1168,15 @@ fn record(tx: &mut dyn Tx, ctx: &mut Ctx, event: &Event) -> Result<u64, Error> {
         &[(idx + 1).into(), idx.into()],
     )?;
     Ok(idx)
+}
+
+/// Records `event` ([`record`]) and returns it with its ledger index.
+fn recorded(tx: &mut dyn Tx, ctx: &mut Ctx, event: Event) -> Result<Recorded, Error> {
+    let ledger_index = record(tx, ctx, &event)?;
+    Ok(Recorded {
+        ledger_index,
+        event,
+    })
 }
 
 /// Applies the registry events the ledger holds past the store's cursor;
