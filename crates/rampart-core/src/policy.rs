@@ -52,6 +52,10 @@ pub struct Policy {
     /// What moving a model registry alias requires.
     #[serde(default)]
     pub registry: RegistryPolicy,
+    /// `[serve]`: the gateway's settings, read and checked by
+    /// `rampart-gateway` (which owns their meaning).
+    #[serde(default)]
+    pub serve: toml::Table,
     /// Where the policy was read from, if a file.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -71,6 +75,7 @@ impl Default for Policy {
             stages: Vec::new(),
             admission: Admission::default(),
             registry: RegistryPolicy::default(),
+            serve: toml::Table::new(),
             source: None,
         }
     }

@@ -135,6 +135,14 @@ enum Command {
         after_help = "Exit codes:\n  0  done\n  1  refused (policy, approvals, a concurrent change, changed bytes) or, for verify, a mismatch\n  2  an error: a missing file, key, store or ledger"
     )]
     Registry(crate::registry::RegistryArgs),
+    /// The gateway: serves registry models that passed [admission], to
+    /// callers with an API key and a role, within their limits (OIP v2).
+    ///
+    /// Example: rampart serve --listen 127.0.0.1:8080
+    #[command(
+        after_help = "Exit codes:\n  0  stopped cleanly (serve), every model served (check-config), done (keys)\n  1  check-config: a configured model would be refused\n  2  an error: the policy, the ledger, the store, the address"
+    )]
+    Serve(crate::serve::ServeArgs),
     /// The tamper-evident evidence log (an RFC 6962 Merkle tree in SQLite,
     /// with C2SP signed checkpoints).
     Ledger(crate::ledger::LedgerArgs),
@@ -163,6 +171,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Digest(a) => crate::sign::digest(&a),
         Command::Ledger(a) => crate::ledger::run(&a),
         Command::Registry(a) => crate::registry::run(a),
+        Command::Serve(a) => crate::serve::run(a),
         Command::Run(a) => crate::run::run(&a),
         Command::Evidence {
             artifact,

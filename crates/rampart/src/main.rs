@@ -12,6 +12,7 @@ mod progress;
 mod registry;
 mod run;
 mod scan;
+mod serve;
 mod sign;
 
 use clap::Parser;

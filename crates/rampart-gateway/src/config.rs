@@ -1,0 +1,352 @@
+//! `[serve]` in `rampart.toml`: what the gateway serves, who may do what,
+//! and the limits. Every field has a default that denies: a project made
+//! by `rampart init` serves its health endpoints and nothing else.
+
+use crate::rbac::{Action, Role};
+use crate::Error;
+use rampart_core::Policy;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The gateway's settings, checked as a whole before anything listens.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Where to listen when `--listen` is not given.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The limits every principal has on every model, unless a model
+    /// sets its own.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Served name -> where it comes from.
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelConfig>,
+    /// Role name -> the actions it allows on which models.
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleConfig>,
+    /// Principal (`key:NAME`, `jwt:SUBJECT`, `cert:IDENTITY`) -> roles,
+    /// added to the roles its credential carries.
+    #[serde(default)]
+    pub principals: BTreeMap<String, Vec<String>>,
+    /// Where API keys are kept (the registry's store by default).
+    pub keys_store: Option<String>,
+}
+
+/// `[serve.models.NAME]`: a registry alias to serve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// `model@alias` (or `model@3`, pinned): the registry version served.
+    pub from: String,
+    /// This model's own limits, replacing `[serve.limits]` field by field.
+    #[serde(default)]
+    pub limits: PartialLimits,
+}
+
+/// `[serve.roles.NAME]`: actions on models matching any pattern.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    pub actions: Vec<Action>,
+    /// Model names or glob patterns (`fraud`, `credit-*`, `*`).
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+/// Limits per principal and model.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Requests per second, sustained (GCRA).
+    #[serde(default = "default_rate")]
+    pub rate: f64,
+    /// Requests allowed at once above the rate.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    /// Largest request body, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body: u64,
+    /// Deepest nesting of JSON arrays and objects in a request.
+    #[serde(default = "default_max_json_depth")]
+    pub max_json_depth: u32,
+    /// Most elements in one request's tensors, summed.
+    #[serde(default = "default_max_tensor_elements")]
+    pub max_tensor_elements: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate: default_rate(),
+            burst: default_burst(),
+            concurrency: default_concurrency(),
+            max_body: default_max_body(),
+            max_json_depth: default_max_json_depth(),
+            max_tensor_elements: default_max_tensor_elements(),
+        }
+    }
+}
+
+fn default_rate() -> f64 {
+    50.0
+}
+fn default_burst() -> u32 {
+    20
+}
+fn default_concurrency() -> u32 {
+    16
+}
+fn default_max_body() -> u64 {
+    1 << 20
+}
+fn default_max_json_depth() -> u32 {
+    16
+}
+fn default_max_tensor_elements() -> u64 {
+    100_000
+}
+
+/// A model's overrides of `[serve.limits]`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialLimits {
+    pub rate: Option<f64>,
+    pub burst: Option<u32>,
+    pub concurrency: Option<u32>,
+    pub max_body: Option<u64>,
+    pub max_json_depth: Option<u32>,
+    pub max_tensor_elements: Option<u64>,
+}
+
+impl PartialLimits {
+    pub fn over(&self, base: &Limits) -> Limits {
+        Limits {
+            rate: self.rate.unwrap_or(base.rate),
+            burst: self.burst.unwrap_or(base.burst),
+            concurrency: self.concurrency.unwrap_or(base.concurrency),
+            max_body: self.max_body.unwrap_or(base.max_body),
+            max_json_depth: self.max_json_depth.unwrap_or(base.max_json_depth),
+            max_tensor_elements: self.max_tensor_elements.unwrap_or(base.max_tensor_elements),
+        }
+    }
+}
+
+/// Hard ceilings no configuration may exceed.
+pub const MAX_BODY_CEILING: u64 = 256 << 20;
+pub const MAX_DEPTH_CEILING: u32 = 64;
+
+impl Limits {
+    fn problem(&self, whose: &str) -> Option<String> {
+        if !(self.rate.is_finite() && self.rate > 0.0) {
+            return Some(format!(
+                "{whose}: rate must be a positive number of requests per second"
+            ));
+        }
+        if self.concurrency == 0 {
+            return Some(format!("{whose}: concurrency must be at least 1"));
+        }
+        if self.max_body == 0 || self.max_body > MAX_BODY_CEILING {
+            return Some(format!(
+                "{whose}: max_body must be between 1 and {MAX_BODY_CEILING} bytes"
+            ));
+        }
+        if self.max_json_depth == 0 || self.max_json_depth > MAX_DEPTH_CEILING {
+            return Some(format!(
+                "{whose}: max_json_depth must be between 1 and {MAX_DEPTH_CEILING}"
+            ));
+        }
+        if self.max_tensor_elements == 0 {
+            return Some(format!("{whose}: max_tensor_elements must be at least 1"));
+        }
+        None
+    }
+}
+
+/// A served model, checked: its registry name and version selector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub model: rampart_registry::Name,
+    /// An alias name or a version number.
+    pub at: String,
+}
+
+impl Source {
+    pub fn parse(from: &str) -> Result<Source, String> {
+        let (m, at) = from.split_once('@').ok_or_else(|| {
+            format!("{from:?}: say which version to serve, as MODEL@ALIAS or MODEL@VERSION")
+        })?;
+        let model = m.parse().map_err(|e| format!("{from:?}: {e}"))?;
+        if at.parse::<u64>().is_err() {
+            at.parse::<rampart_registry::Name>()
+                .map_err(|e| format!("{from:?}: {e}"))?;
+        }
+        Ok(Source {
+            model,
+            at: at.to_string(),
+        })
+    }
+}
+
+/// `[serve]` read, with every name resolved and every limit checked.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub listen: Option<std::net::SocketAddr>,
+    pub limits: Limits,
+    pub models: BTreeMap<String, (Source, Limits)>,
+    pub roles: BTreeMap<String, Role>,
+    pub principals: BTreeMap<String, Vec<String>>,
+    pub keys_store: Option<String>,
+    /// Where the policy came from, for messages.
+    pub source: PathBuf,
+}
+
+impl Checked {
+    /// Reads `[serve]` from a loaded policy; every problem is named.
+    pub fn from_policy(policy: &Policy) -> Result<Checked, Error> {
+        let source = policy
+            .source
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(rampart_core::POLICY_FILE_NAME));
+        let bad = |message: String| Error::Config {
+            path: source.clone(),
+            message,
+        };
+        let raw: ServeConfig = toml::Value::Table(policy.serve.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(format!("[serve]: {}", e.message())))?;
+        let mut problems = Vec::new();
+        if let Some(p) = raw.limits.problem("[serve.limits]") {
+            problems.push(p);
+        }
+        let mut models = BTreeMap::new();
+        for (name, m) in &raw.models {
+            if let Err(e) = name.parse::<rampart_registry::Name>() {
+                problems.push(format!("[serve.models.{name}]: {e}"));
+            }
+            let limits = m.limits.over(&raw.limits);
+            if let Some(p) = limits.problem(&format!("[serve.models.{name}.limits]")) {
+                problems.push(p);
+            }
+            match Source::parse(&m.from) {
+                Ok(s) => {
+                    models.insert(name.clone(), (s, limits));
+                }
+                Err(e) => problems.push(format!("[serve.models.{name}] from: {e}")),
+            }
+        }
+        let mut roles = BTreeMap::new();
+        for (name, r) in &raw.roles {
+            match Role::new(name, &r.actions, &r.models) {
+                Ok(role) => {
+                    roles.insert(name.clone(), role);
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        for (who, rs) in &raw.principals {
+            if !who.contains(':') {
+                problems.push(format!(
+                    "[serve.principals] {who:?}: name the credential kind, as key:NAME, jwt:SUBJECT or cert:IDENTITY"
+                ));
+            }
+            for r in rs.iter().filter(|r| !roles.contains_key(*r)) {
+                problems.push(format!(
+                    "[serve.principals] {who:?} has role {r:?}, which no [serve.roles.{r}] defines"
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(bad(problems.join("\n")));
+        }
+        Ok(Checked {
+            listen: raw.listen,
+            limits: raw.limits,
+            models,
+            roles,
+            principals: raw.principals,
+            keys_store: raw.keys_store,
+            source,
+        })
+    }
+
+    /// The largest body any model accepts: what is read before routing.
+    pub fn max_body(&self) -> u64 {
+        self.models
+            .values()
+            .map(|(_, l)| l.max_body)
+            .chain([self.limits.max_body])
+            .max()
+            .unwrap_or(self.limits.max_body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(text: &str) -> Policy {
+        Policy::parse(text, std::path::Path::new("rampart.toml")).unwrap()
+    }
+
+    #[test]
+    fn an_empty_policy_serves_nothing() {
+        let c = Checked::from_policy(&policy("")).unwrap();
+        assert!(c.models.is_empty() && c.roles.is_empty() && c.principals.is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let e = Checked::from_policy(&policy(
+            r#"
+[serve.limits]
+rate = 0
+[serve.models.fraud]
+from = "fraud"
+[serve.roles.r]
+actions = ["infer"]
+models = ["[bad"]
+[serve.principals]
+"alice" = ["nobody"]
+"#,
+        ))
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "rate must be a positive",
+            "MODEL@ALIAS",
+            "[bad",
+            "name the credential kind",
+            "no [serve.roles.nobody]",
+        ] {
+            assert!(e.contains(want), "{want:?} not in {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_actions_are_refused() {
+        let e = Checked::from_policy(&policy("[serve]\nlisten = \"127.0.0.1:1\"\nport = 3\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("port"), "{e}");
+        let e = Checked::from_policy(&policy("[serve.roles.r]\nactions = [\"fly\"]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fly"), "{e}");
+    }
+
+    #[test]
+    fn a_model_overrides_limits_field_by_field() {
+        let c = Checked::from_policy(&policy(
+            "[serve.limits]\nrate = 10.0\n[serve.models.fraud]\nfrom = \"fraud@production\"\nlimits = { burst = 3, max_body = 4194304 }\n",
+        ))
+        .unwrap();
+        let (s, l) = &c.models["fraud"];
+        assert_eq!((s.model.as_str(), s.at.as_str()), ("fraud", "production"));
+        assert_eq!((l.rate, l.burst, l.max_body), (10.0, 3, 4194304));
+        assert_eq!(c.max_body(), 4194304);
+    }
+}

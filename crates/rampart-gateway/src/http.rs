@@ -1,0 +1,428 @@
+//! The HTTP API: the Open Inference Protocol v2 for served models, the
+//! registry's operations, health and metrics. Every route but health
+//! authenticates, then authorises, then limits, then validates; a
+//! refusal at any step ends the request there.
+
+use crate::limit::Limited;
+use crate::oip::{self, Invalid};
+use crate::rbac::{Action, Principal};
+use crate::{log, Shared};
+use axum::body::{to_bytes, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A request refused: status, the message the caller sees, the label
+/// counted in metrics.
+pub struct Refusal {
+    status: StatusCode,
+    message: String,
+    reason: &'static str,
+    retry_after: Option<u64>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            message: message.into(),
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, axum::Json(json!({"error": self.message}))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(s) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        r
+    }
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v2/health/live", get(live))
+        .route("/v2/health/ready", get(ready))
+        .route("/v2", get(server_metadata))
+        .route("/v2/models/{name}", get(model_metadata))
+        .route("/v2/models/{name}/ready", get(model_ready))
+        .route("/v2/models/{name}/infer", post(infer))
+        .route("/v1/registry", post(registry))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+async fn not_found() -> Refusal {
+    Refusal::new(StatusCode::NOT_FOUND, "no-route", "no such endpoint")
+}
+
+async fn live() -> axum::Json<Value> {
+    axum::Json(json!({"live": true}))
+}
+
+async fn ready(State(s): State<Arc<Shared>>) -> Response {
+    let ok = !s.stopping.load(std::sync::atomic::Ordering::Acquire);
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(json!({"ready": ok}))).into_response()
+}
+
+/// The caller, from `Authorization: Bearer ...`; the 401 says nothing
+/// more, the log says which check failed.
+fn authenticate(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Principal, Refusal> {
+    let denied = |why: &str| {
+        log::event("auth-denied", json!({"path": path, "why": why}));
+        s.metrics.reject("unauthenticated");
+        Refusal::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unauthorized")
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(denied("no Authorization header"));
+    };
+    let Some(token) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Err(denied("the Authorization header is not a Bearer token"));
+    };
+    if token.starts_with(crate::keys::PREFIX) {
+        return s
+            .keys
+            .load()
+            .check(token, crate::keys::now())
+            .map_err(|d| denied(&d.0));
+    }
+    Err(denied(
+        "not an API key, and no other credential is configured",
+    ))
+}
+
+fn authorize(s: &Shared, p: &Principal, action: Action, model: &str) -> Result<(), Refusal> {
+    if p.may(&s.config.roles, &s.config.principals, action, model) {
+        return Ok(());
+    }
+    log::event(
+        "forbidden",
+        json!({"principal": p.id, "action": action.name(), "model": model}),
+    );
+    s.metrics.reject("forbidden");
+    Err(Refusal::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!("{} may not {} {model}", p.id, action.name()),
+    ))
+}
+
+/// A model name from a path: a registry name, so nothing else (no `..`,
+/// no `/`) reaches a lookup or a log.
+fn model_name(name: &str) -> Result<(), Refusal> {
+    name.parse::<rampart_registry::Name>()
+        .map(|_| ())
+        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()))
+}
+
+async fn server_metadata(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    authenticate(&s, &headers, "/v2")?;
+    Ok(axum::Json(json!({
+        "name": "rampart",
+        "version": env!("CARGO_PKG_VERSION"),
+        "extensions": [],
+    }))
+    .into_response())
+}
+
+fn served(s: &Shared, name: &str) -> Result<Arc<crate::models::Served>, Refusal> {
+    s.models.load().get(name).cloned().ok_or_else(|| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("no model {name} is configured"),
+        )
+    })
+}
+
+async fn model_metadata(
+    State(s): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    model_name(&name)?;
+    let p = authenticate(&s, &headers, "/v2/models/{name}")?;
+    authorize(&s, &p, Action::Metadata, &name)?;
+    let m = served(&s, &name)?;
+    match m.ready() {
+        Some((v, model)) => {
+            Ok(
+                axum::Json(model.signature.metadata(&name, v.version, "onnx_tract"))
+                    .into_response(),
+            )
+        }
+        None => Err(not_ready(&s, &m)),
+    }
+}
+
+fn not_ready(s: &Shared, m: &crate::models::Served) -> Refusal {
+    s.metrics.reject("not-ready");
+    Refusal::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not-ready",
+        format!("{} is not served: {}", m.name, m.reasons().join("; ")),
+    )
+}
+
+async fn model_ready(
+    State(s): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Refusal> {
+    model_name(&name)?;
+    let p = authenticate(&s, &headers, "/v2/models/{name}/ready")?;
+    authorize(&s, &p, Action::Metadata, &name)?;
+    let m = served(&s, &name)?;
+    let v = m.version();
+    Ok(axum::Json(json!({
+        "name": name,
+        "ready": m.ready().is_some(),
+        "from": format!("{}@{}", m.source.model, m.source.at),
+        "version": v.map(|v| v.version),
+        "sha256": v.map(|v| v.sha256.clone()),
+        "reasons": m.reasons(),
+    }))
+    .into_response())
+}
+
+/// Reads a body of at most `max` bytes: a declared length over it is
+/// refused before a byte is read, and a body that runs over is cut off.
+async fn body(req: Request, max: u64) -> Result<Bytes, Refusal> {
+    let too_large = || {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!("the request body is larger than {max} bytes"),
+        )
+    };
+    if let Some(len) = req.headers().get(header::CONTENT_LENGTH) {
+        let n: u64 = len
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    "Content-Length is not a number",
+                )
+            })?;
+        if n > max {
+            return Err(too_large());
+        }
+    }
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| too_large())
+}
+
+fn limited(s: &Shared, l: Limited) -> Refusal {
+    match l {
+        Limited::Rate(wait) => {
+            s.metrics.reject("rate");
+            let mut r = Refusal::new(StatusCode::TOO_MANY_REQUESTS, "rate", "rate limit exceeded");
+            r.retry_after = Some(wait.as_secs().saturating_add(1));
+            r
+        }
+        Limited::Concurrency(n) => {
+            s.metrics.reject("concurrency");
+            let mut r = Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "concurrency",
+                format!("more than {n} requests in flight"),
+            );
+            r.retry_after = Some(1);
+            r
+        }
+    }
+}
+
+async fn infer(State(s): State<Arc<Shared>>, Path(name): Path<String>, req: Request) -> Response {
+    let started = Instant::now();
+    let result = infer_inner(&s, &name, req).await;
+    let (outcome, response) = match result {
+        Ok(r) => ("ok", r),
+        Err(refusal) => (refusal.reason, refusal.into_response()),
+    };
+    let label = if s.config.models.contains_key(&name) {
+        name.as_str()
+    } else {
+        "_other"
+    };
+    s.metrics
+        .observe(label, outcome, started.elapsed().as_secs_f64());
+    response
+}
+
+async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Response, Refusal> {
+    model_name(name)?;
+    let p = authenticate(s, req.headers(), "/v2/models/{name}/infer")?;
+    authorize(s, &p, Action::Infer, name)?;
+    let m = served(s, name)?;
+    let key = format!("{}\u{0}{name}", p.id);
+    s.limiter.rate(&key, &m.limits).map_err(|l| limited(s, l))?;
+    let _slot = s.limiter.slot(&key, &m.limits).map_err(|l| limited(s, l))?;
+    let bytes = body(req, m.limits.max_body)
+        .await
+        .inspect_err(|_| s.metrics.reject("too-large"))?;
+    let Some((version, model)) = m.ready() else {
+        return Err(not_ready(s, &m));
+    };
+    let request = oip::parse_infer(
+        &bytes,
+        &model.signature,
+        m.limits.max_json_depth,
+        m.limits.max_tensor_elements,
+    )
+    .map_err(|Invalid(e)| {
+        s.metrics.reject("invalid");
+        Refusal::new(StatusCode::BAD_REQUEST, "invalid", e)
+    })?;
+    let model = model.clone();
+    let version = version.version;
+    let outputs = tokio::task::spawn_blocking(move || {
+        model
+            .run(&request.inputs, &request.outputs)
+            .map(|o| (o, request.id))
+    })
+    .await
+    .map_err(|e| {
+        Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error",
+            format!("inference stopped: {e}"),
+        )
+    })?
+    .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "error", e))?;
+    Ok(axum::Json(oip::response(
+        name,
+        version,
+        outputs.1.as_deref(),
+        &outputs.0,
+    ))
+    .into_response())
+}
+
+async fn metrics(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, Refusal> {
+    let p = authenticate(&s, &headers, "/metrics")?;
+    authorize(&s, &p, Action::Admin, "*")?;
+    s.metrics
+        .limiter_keys
+        .set(i64::try_from(s.limiter.tracked()).unwrap_or(i64::MAX));
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
+        .into_response())
+}
+
+/// The action a registry request needs, and its model; requests that
+/// name files on the server are not offered over HTTP.
+fn registry_action(r: &rampart_registry::Request) -> Result<(Action, String), Refusal> {
+    use rampart_registry::Request as R;
+    let read = |m: &rampart_registry::Name| Ok((Action::RegistryRead, m.to_string()));
+    match r {
+        R::List { model: Some(m) } | R::History { model: m } | R::Resolve { model: m, .. } => read(m),
+        R::List { model: None } | R::Verify => Ok((Action::RegistryRead, "*".into())),
+        R::Show { version } | R::Lineage { version } => read(&version.model),
+        R::Promote(p) => Ok((Action::Promote, p.version.model.to_string())),
+        R::Rollback(b) => Ok((Action::Rollback, b.model.to_string())),
+        R::Deprecate(d) => Ok((Action::Deprecate, d.version.model.to_string())),
+        R::Register(_) | R::Approve(_) | R::Delete(_) | R::Rebuild | R::ImportMlflow { .. } => {
+            Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "this operation names files on the server or rewrites the store: run it with `rampart registry`",
+            ))
+        }
+    }
+}
+
+async fn registry(State(s): State<Arc<Shared>>, req: Request) -> Result<Response, Refusal> {
+    let p = authenticate(&s, req.headers(), "/v1/registry")?;
+    let bytes = body(req, 64 << 10).await?;
+    oip::check_depth(&bytes, 8)
+        .map_err(|Invalid(e)| Refusal::new(StatusCode::BAD_REQUEST, "invalid", e))?;
+    let request: rampart_registry::Request = serde_json::from_slice(&bytes).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!("not a registry request: {e}"),
+        )
+    })?;
+    let (action, model) = registry_action(&request)?;
+    authorize(&s, &p, action, &model)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let sent = s
+        .jobs
+        .lock()
+        .map_err(|_| {
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error",
+                "the registry is unavailable",
+            )
+        })?
+        .send((request, tx));
+    if sent.is_err() {
+        return Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "error",
+            "the registry is unavailable",
+        ));
+    }
+    let answer = rx.await.map_err(|_| {
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "error",
+            "the registry stopped",
+        )
+    })?;
+    log::event(
+        "registry",
+        json!({"principal": p.id, "action": action.name(), "model": model, "ok": answer.is_ok()}),
+    );
+    match answer {
+        Ok(reply) => Ok(axum::Json(json!({"ok": reply.ok, "result": reply.json})).into_response()),
+        Err(e) if e.is_refusal() => {
+            Err(Refusal::new(StatusCode::CONFLICT, "refused", e.to_string()))
+        }
+        Err(rampart_registry::Error::NotFound(m)) => {
+            Err(Refusal::new(StatusCode::NOT_FOUND, "not-found", m))
+        }
+        Err(e) => Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error",
+            e.to_string(),
+        )),
+    }
+}

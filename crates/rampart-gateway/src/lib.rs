@@ -1,0 +1,299 @@
+//! `rampart serve`: the gateway that serves only evidenced models, to
+//! authenticated callers, within their limits.
+//!
+//! - [`config`]: `[serve]` in `rampart.toml`, checked whole before
+//!   anything listens; every default denies.
+//! - [`models`]: admission, fail closed: a model is served only when its
+//!   registry alias resolves, its evidence passes `[admission]`, and the
+//!   bytes read hash to the registered digest.
+//! - [`keys`], [`rbac`]: API keys kept as hashes in a store every replica
+//!   reads; roles allow actions on models.
+//! - [`limit`]: GCRA rates and concurrency per principal and model.
+//! - [`oip`], [`onnx`]: the Open Inference Protocol v2, checked against
+//!   the model's signature and run in process with tract.
+//! - [`metrics`], [`log`]: Prometheus and JSON logs.
+//!
+//! The library listens and serves; the binary parses flags and exits.
+
+pub mod config;
+mod http;
+pub mod keys;
+pub mod limit;
+pub mod log;
+pub mod metrics;
+pub mod models;
+pub mod oip;
+pub mod onnx;
+pub mod rbac;
+mod watch;
+
+pub use config::Checked;
+pub use watch::STALE_AFTER;
+
+use arc_swap::ArcSwap;
+use rampart_core::Policy;
+use rampart_evidence::Project;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid [serve] in {path}:\n{message}")]
+    Config { path: PathBuf, message: String },
+    #[error("key store: {0}")]
+    Store(String),
+    #[error(transparent)]
+    Registry(#[from] rampart_registry::Error),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What every request reads; the watcher thread writes the tables.
+pub struct Shared {
+    pub config: Checked,
+    pub policy: Policy,
+    pub models: ArcSwap<models::Table>,
+    pub keys: ArcSwap<keys::Keys>,
+    pub limiter: limit::Limiter,
+    pub metrics: metrics::Metrics,
+    pub stopping: AtomicBool,
+    jobs: Mutex<mpsc::Sender<watch::Job>>,
+}
+
+/// `check-config`'s answer: ok when every configured model is served.
+pub struct Report {
+    pub ok: bool,
+    pub json: serde_json::Value,
+    pub text: String,
+}
+
+/// A gateway ready to serve: its stores open, its models admitted.
+pub struct Gateway {
+    shared: Arc<Shared>,
+    watcher: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Where a gateway gets its state.
+pub struct Setup {
+    pub project: Project,
+    pub policy: Policy,
+    /// The registry's store (the project's SQLite file by default).
+    pub store: Option<String>,
+}
+
+impl Gateway {
+    /// Opens the registry and the key store, admits every configured
+    /// model, and starts the thread that keeps both current.
+    pub fn start(setup: Setup) -> Result<Gateway, Error> {
+        let config = Checked::from_policy(&setup.policy)?;
+        let store = setup
+            .store
+            .clone()
+            .unwrap_or_else(|| rampart_registry::default_store(&setup.project));
+        let keys_url = config.keys_store.clone().unwrap_or_else(|| store.clone());
+        let registry =
+            rampart_registry::Registry::open(setup.project, &store, setup.policy.clone())?;
+        let mut key_store = keys::KeyStore::open(&keys_url)?;
+        let first_keys = key_store.snapshot()?;
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            config,
+            policy: setup.policy,
+            models: ArcSwap::from_pointee(models::Table::new()),
+            keys: ArcSwap::from_pointee(first_keys),
+            limiter: limit::Limiter::default(),
+            metrics: metrics::Metrics::default(),
+            stopping: AtomicBool::new(false),
+            jobs: Mutex::new(tx),
+        });
+        let mut stores = watch::Stores {
+            registry,
+            keys: key_store,
+        };
+        stores.admit_all(&shared);
+        let s = shared.clone();
+        let watcher = std::thread::Builder::new()
+            .name("rampart-gateway-stores".into())
+            .spawn(move || stores.run(s, rx))?;
+        Ok(Gateway {
+            shared,
+            watcher: Some(watcher),
+        })
+    }
+
+    /// What would be served and why not: `check-config`'s answer.
+    pub fn report(&self) -> Report {
+        let table = self.shared.models.load();
+        let mut text = String::new();
+        let mut models = Vec::new();
+        for (name, m) in table.iter().collect::<std::collections::BTreeMap<_, _>>() {
+            let v = m.version();
+            let from = format!("{}@{}", m.source.model, m.source.at);
+            match m.ready() {
+                Some((v, _)) => text.push_str(&format!(
+                    "SERVED  {name}  {from} = version {} (sha256 {})\n",
+                    v.version, v.sha256
+                )),
+                None => text.push_str(&format!(
+                    "REFUSED {name}  {from}: {}\n",
+                    m.reasons().join("; ")
+                )),
+            }
+            models.push(serde_json::json!({
+                "name": name,
+                "from": from,
+                "ready": m.ready().is_some(),
+                "version": v.map(|v| v.version),
+                "sha256": v.map(|v| v.sha256.clone()),
+                "reasons": m.reasons(),
+            }));
+        }
+        let c = &self.shared.config;
+        if c.models.is_empty() {
+            text.push_str(
+                "no models configured: [serve.models.NAME] from = \"MODEL@ALIAS\" serves one\n",
+            );
+        }
+        text.push_str(&format!(
+            "{} roles, {} principals in the policy; {} API keys in the store\n",
+            c.roles.len(),
+            c.principals.len(),
+            self.shared.keys.load().len()
+        ));
+        let ok = table.values().all(|m| m.ready().is_some());
+        Report {
+            ok,
+            json: serde_json::json!({"ok": ok, "models": models, "roles": c.roles.keys().collect::<Vec<_>>()}),
+            text,
+        }
+    }
+
+    /// What requests read (for tests and embedding).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The HTTP routes, to serve or to nest in another router.
+    pub fn router(&self) -> axum::Router {
+        http::router(self.shared.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops taking
+    /// connections and lets requests in flight finish.
+    pub async fn serve(
+        mut self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let shared = self.shared.clone();
+        let router = self.router();
+        log::event(
+            "listening",
+            serde_json::json!({"addr": listener.local_addr()?.to_string(), "models": shared.config.models.keys().collect::<Vec<_>>()}),
+        );
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                shared.stopping.store(true, Ordering::Release);
+                log::event("draining", serde_json::json!({}));
+            })
+            .await;
+        self.stop();
+        result.map_err(Error::Io)
+    }
+
+    /// Stops the watcher thread.
+    pub fn stop(&mut self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        if let Some(w) = self.watcher.take() {
+            // A panicked watcher has nothing left to clean up.
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Serves `setup` on `addr` until SIGTERM or Ctrl-C, then drains requests
+/// in flight for at most `drain` before returning. Builds its own runtime
+/// (one worker per core).
+pub fn run(
+    setup: Setup,
+    addr: std::net::SocketAddr,
+    drain: std::time::Duration,
+) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let gateway = Gateway::start(setup)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::Usage(format!("cannot listen on {addr}: {e}")))?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(gateway.serve(listener, async move {
+            let _ = rx.await;
+        }));
+        signal().await;
+        let _ = tx.send(());
+        match tokio::time::timeout(drain, server).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(Error::Usage(format!("the server stopped: {e}"))),
+            Err(_) => {
+                log::event(
+                    "drain-timeout",
+                    serde_json::json!({"seconds": drain.as_secs()}),
+                );
+                Ok(())
+            }
+        }
+    })
+}
+
+/// Waits for SIGTERM (what orchestrators send) or Ctrl-C.
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Reads `30d`, `12h`, `15m` or `90s` as seconds.
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let mult = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => {
+            return Err(format!(
+                "{s:?}: a duration is a number and a unit: 30d, 12h, 15m or 90s"
+            ))
+        }
+    };
+    n.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            format!("{s:?}: a duration is a positive number and a unit: 30d, 12h, 15m or 90s")
+        })
+}

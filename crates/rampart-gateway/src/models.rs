@@ -1,0 +1,189 @@
+//! Admission, fail closed: which configured models are served, and why
+//! the others are not.
+//!
+//! A model is served only when its alias resolves (checked against the
+//! ledger's last signed move), its version is not deprecated, the ledger
+//! holds passing evidence on its exact digest for every gate `[admission]`
+//! requires, and the bytes read now hash to the registered digest. The
+//! model is then loaded from those same bytes, so what was checked is
+//! what runs.
+
+use crate::config::{Limits, Source};
+use crate::onnx::OnnxModel;
+use rampart_core::Policy;
+use rampart_evidence::admission::{decide, Bar};
+use rampart_registry::{Registry, Version};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Largest model file read into memory.
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+
+/// Where a configured model stands.
+#[derive(Debug)]
+pub enum State {
+    /// Admitted and loaded.
+    Ready {
+        version: Version,
+        model: Arc<OnnxModel>,
+    },
+    /// Not served, with every reason.
+    Refused {
+        version: Option<Version>,
+        reasons: Vec<String>,
+    },
+}
+
+/// A configured model and its state.
+#[derive(Debug)]
+pub struct Served {
+    pub name: String,
+    pub source: Source,
+    pub limits: Limits,
+    pub state: State,
+}
+
+impl Served {
+    pub fn ready(&self) -> Option<(&Version, &Arc<OnnxModel>)> {
+        match &self.state {
+            State::Ready { version, model } => Some((version, model)),
+            State::Refused { .. } => None,
+        }
+    }
+
+    /// Why it is not served (empty when it is).
+    pub fn reasons(&self) -> &[String] {
+        match &self.state {
+            State::Ready { .. } => &[],
+            State::Refused { reasons, .. } => reasons,
+        }
+    }
+
+    pub fn version(&self) -> Option<&Version> {
+        match &self.state {
+            State::Ready { version, .. } => Some(version),
+            State::Refused { version, .. } => version.as_ref(),
+        }
+    }
+}
+
+/// Served name -> its state; swapped whole, so a request sees one table.
+pub type Table = HashMap<String, Arc<Served>>;
+
+/// Decides one model's state. `current` is what is served now: when the
+/// alias still names the same version, the loaded model is kept (its
+/// bytes were checked when it was loaded and are held in memory).
+pub fn admit(
+    reg: &mut Registry,
+    policy: &Policy,
+    name: &str,
+    source: &Source,
+    limits: Limits,
+    current: Option<&Served>,
+) -> Served {
+    let state = match reg.resolve(&source.model, &source.at) {
+        Err(e) => State::Refused {
+            version: None,
+            reasons: vec![format!("{}@{}: {e}", source.model, source.at)],
+        },
+        Ok(version) => {
+            let kept = current
+                .and_then(Served::ready)
+                .filter(|(v, _)| v.version == version.version && v.sha256 == version.sha256);
+            let reasons = evidence_reasons(reg, policy, &version);
+            match (kept, reasons.is_empty()) {
+                (Some((_, model)), true) => State::Ready {
+                    model: model.clone(),
+                    version,
+                },
+                (_, false) => State::Refused {
+                    version: Some(version),
+                    reasons,
+                },
+                (None, true) => match load(&version) {
+                    Ok(model) => State::Ready {
+                        version,
+                        model: Arc::new(model),
+                    },
+                    Err(reason) => State::Refused {
+                        version: Some(version),
+                        reasons: vec![reason],
+                    },
+                },
+            }
+        }
+    };
+    Served {
+        name: name.to_string(),
+        source: source.clone(),
+        limits,
+        state,
+    }
+}
+
+/// What keeps `version` from being served on its evidence: empty when
+/// nothing does.
+fn evidence_reasons(reg: &mut Registry, policy: &Policy, version: &Version) -> Vec<String> {
+    let at = format!("{}@{}", version.model, version.version);
+    if version.deprecated {
+        return vec![format!("{at} is deprecated")];
+    }
+    let required = &policy.admission.require;
+    if required.is_empty() {
+        return vec![
+            "[admission] requires no gate, and the gateway serves only models with evidence: list the gates in [admission] require (scan, at least)".into(),
+        ];
+    }
+    let evidence = match reg
+        .project()
+        .evidence_of(Path::new(&at), version.sha256.clone())
+    {
+        Ok(e) => e,
+        Err(e) => return vec![format!("{at}: cannot read its evidence: {e}")],
+    };
+    match decide(&evidence, required, &Bar::from_policy(policy)) {
+        Ok(d) => d
+            .reasons
+            .into_iter()
+            .map(|r| format!("{at}: {r}"))
+            .collect(),
+        Err(e) => vec![format!("{at}: cannot judge its evidence: {e}")],
+    }
+}
+
+/// Reads the version's file once, checks its digest, and loads the model
+/// from the bytes checked.
+fn load(version: &Version) -> Result<OnnxModel, String> {
+    let at = format!("{}@{}", version.model, version.version);
+    let path = Path::new(&version.location);
+    if path.is_dir() {
+        return Err(format!(
+            "{at}: {} is a folder; the gateway serves a single .onnx file in process",
+            path.display()
+        ));
+    }
+    let f = std::fs::File::open(path)
+        .map_err(|e| format!("{at}: cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_MODEL_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{at}: cannot read {}: {e}", path.display()))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_MODEL_BYTES {
+        return Err(format!(
+            "{at}: {} is larger than {MAX_MODEL_BYTES} bytes",
+            path.display()
+        ));
+    }
+    let now = hex::encode(Sha256::digest(&bytes));
+    if now != version.sha256 {
+        return Err(format!(
+            "{at}: the bytes at {} are not the registered ones (sha256 {} registered, {now} now)",
+            path.display(),
+            version.sha256
+        ));
+    }
+    OnnxModel::load(&bytes).map_err(|e| format!("{at}: {e}"))
+}

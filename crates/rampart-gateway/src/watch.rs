@@ -1,0 +1,173 @@
+//! The one thread that talks to the stores: it re-reads the API keys and
+//! the registry every [`RELOAD`], re-admits models when the registry or
+//! the ledger moved, and carries out registry requests from the REST API
+//! one at a time. Requests never wait on it except for registry calls;
+//! they read the tables it publishes.
+
+use crate::keys::{KeyStore, Keys, RELOAD};
+use crate::models::{admit, Table};
+use crate::{log, Shared};
+use rampart_registry::{Registry, Reply, Request};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// After this long without a good read of a store, the gateway stops
+/// trusting what it last read: keys are refused and models are not
+/// served, rather than honouring a revocation or a rollback late.
+pub const STALE_AFTER: Duration = Duration::from_secs(5);
+
+/// A registry request from the REST API and where to send its answer.
+pub type Job = (
+    Request,
+    tokio::sync::oneshot::Sender<Result<Reply, rampart_registry::Error>>,
+);
+
+/// The stores the watcher owns.
+pub struct Stores {
+    pub registry: Registry,
+    pub keys: KeyStore,
+}
+
+impl Stores {
+    /// Reads the keys and publishes them; false when the store failed.
+    fn reload_keys(&mut self, shared: &Shared) -> bool {
+        match self.keys.snapshot() {
+            Ok(k) => {
+                shared.keys.store(Arc::new(k));
+                true
+            }
+            Err(e) => {
+                shared.metrics.store_errors.inc();
+                log::event(
+                    "store-error",
+                    serde_json::json!({"store": "keys", "error": e.to_string()}),
+                );
+                false
+            }
+        }
+    }
+
+    /// Re-admits every configured model and publishes the table.
+    pub fn admit_all(&mut self, shared: &Shared) {
+        let old = shared.models.load_full();
+        let mut table = Table::new();
+        for (name, (source, limits)) in &shared.config.models {
+            let current = old.get(name).map(Arc::as_ref);
+            let served = admit(
+                &mut self.registry,
+                &shared.policy,
+                name,
+                source,
+                *limits,
+                current,
+            );
+            let changed = current.map(|c| (c.version(), c.reasons()))
+                != Some((served.version(), served.reasons()));
+            if changed {
+                let ready = served.ready().is_some();
+                shared
+                    .metrics
+                    .loads
+                    .get_or_create(&crate::metrics::Load {
+                        model: name.clone(),
+                        result: if ready { "admitted" } else { "refused" }.into(),
+                    })
+                    .inc();
+                log::event(
+                    "admission",
+                    serde_json::json!({
+                        "model": name,
+                        "from": format!("{}@{}", source.model, source.at),
+                        "version": served.version().map(|v| v.version),
+                        "sha256": served.version().map(|v| v.sha256.clone()),
+                        "admitted": ready,
+                        "reasons": served.reasons(),
+                    }),
+                );
+            }
+            shared
+                .metrics
+                .ready
+                .get_or_create(&crate::metrics::ModelLabel {
+                    model: name.clone(),
+                })
+                .set(i64::from(served.ready().is_some()));
+            table.insert(name.clone(), Arc::new(served));
+        }
+        shared.models.store(Arc::new(table));
+    }
+
+    /// Refuses every model with `reason` (the registry cannot be read).
+    fn refuse_all(&self, shared: &Shared, reason: &str) {
+        let mut table = Table::new();
+        for (name, (source, limits)) in &shared.config.models {
+            table.insert(
+                name.clone(),
+                Arc::new(crate::models::Served {
+                    name: name.clone(),
+                    source: source.clone(),
+                    limits: *limits,
+                    state: crate::models::State::Refused {
+                        version: None,
+                        reasons: vec![reason.to_string()],
+                    },
+                }),
+            );
+        }
+        shared.models.store(Arc::new(table));
+    }
+
+    /// Runs until every sender of `jobs` is gone or the gateway stops.
+    pub fn run(mut self, shared: Arc<Shared>, jobs: Receiver<Job>) {
+        let mut mark = self.registry.mark().ok();
+        let (mut keys_ok, mut reg_ok) = (Instant::now(), Instant::now());
+        let mut next = Instant::now() + RELOAD;
+        while !shared.stopping.load(Ordering::Acquire) {
+            let wait = next.saturating_duration_since(Instant::now());
+            match jobs.recv_timeout(wait) {
+                Ok((request, reply)) => {
+                    let answer = self.registry.execute(&request);
+                    // The caller may have gone; the change is recorded anyway.
+                    let _ = reply.send(answer);
+                    continue;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            next = Instant::now() + RELOAD;
+            if self.reload_keys(&shared) {
+                keys_ok = Instant::now();
+            } else if keys_ok.elapsed() > STALE_AFTER {
+                shared.keys.store(Arc::new(Keys::default()));
+            }
+            match self.registry.mark() {
+                Ok(m) => {
+                    reg_ok = Instant::now();
+                    if Some(m) != mark {
+                        mark = Some(m);
+                        self.admit_all(&shared);
+                    }
+                }
+                Err(e) => {
+                    shared.metrics.store_errors.inc();
+                    log::event(
+                        "store-error",
+                        serde_json::json!({"store": "registry", "error": e.to_string()}),
+                    );
+                    if reg_ok.elapsed() > STALE_AFTER {
+                        mark = None;
+                        self.refuse_all(
+                            &shared,
+                            &format!(
+                                "the registry could not be read for over {}s: {e}",
+                                STALE_AFTER.as_secs()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! The gateway over real HTTP on loopback: a project with a ledger, a
+//! registry holding ONNX models exported by skl2onnx
+//! (`tools/gen_onnx_models.py`), and API keys, served by `Gateway` and
+//! called with reqwest.
+
+#![cfg(test)]
+
+use rampart_core::Policy;
+use rampart_evidence::{Outcome, Project, Started};
+use rampart_gateway::keys::{KeyStore, PREFIX};
+use rampart_gateway::{Gateway, Setup};
+use rampart_registry::{Register, Registry};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const POLICY: &str = r#"
+[admission]
+require = ["scan"]
+
+[registry.alias.production]
+require = ["scan"]
+
+[registry.alias.dev]
+
+[serve.limits]
+rate = 1000.0
+burst = 1000
+
+[serve.models.iris]
+from = "iris@production"
+
+[serve.models.plain]
+from = "plain@dev"
+
+[serve.models.slow]
+from = "iris@production"
+limits = { rate = 1.0, burst = 1, max_body = 4096 }
+
+[serve.roles.scorer]
+actions = ["infer", "metadata"]
+models = ["iris", "plain", "slow"]
+
+[serve.roles.ops]
+actions = ["admin", "registry-read", "promote", "rollback", "metadata"]
+models = ["*"]
+"#;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+struct Server {
+    dir: tempfile::TempDir,
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn url(&self, p: &str) -> String {
+        format!("{}{p}", self.base)
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(10), t)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+}
+
+fn project(dir: &Path, policy: &str) -> (Project, Policy) {
+    let project = Project::at(dir.join(".rampart"));
+    project.init("test/gateway").unwrap();
+    std::fs::write(dir.join("rampart.toml"), policy).unwrap();
+    let policy = Policy::load(&dir.join("rampart.toml")).unwrap();
+    (project, policy)
+}
+
+fn scan_passed(project: &Project, file: &Path) {
+    let inputs = [file.to_path_buf()];
+    let o = Outcome {
+        gate: "scan",
+        inputs: &inputs,
+        passed: true,
+        policy_sha256: "test",
+        started: Started::now(),
+        details: json!({"fail_on": "medium", "counts": {"critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0}}),
+    };
+    project.record(&o).unwrap();
+    project.checkpoint().unwrap();
+}
+
+fn register(r: &mut Registry, model: &str, file: &Path) -> u64 {
+    r.register(&Register {
+        model: Some(model.parse().unwrap()),
+        path: file.to_path_buf(),
+        ..Default::default()
+    })
+    .unwrap()
+    .version
+    .version
+}
+
+/// iris@1 (logistic regression) scanned and in production; plain@1 (a
+/// forest) in dev without evidence. Evidence is about a digest, so each
+/// model here has its own bytes.
+fn registry_setup(dir: &Path, project: &Project, policy: &Policy) {
+    let logreg = dir.join("iris_logreg.onnx");
+    let forest = dir.join("iris_forest.onnx");
+    std::fs::copy(fixture("iris_logreg.onnx"), &logreg).unwrap();
+    std::fs::copy(fixture("iris_forest.onnx"), &forest).unwrap();
+    let store = rampart_registry::default_store(project);
+    let mut r = Registry::open(project.clone(), &store, policy.clone()).unwrap();
+    let v = register(&mut r, "iris", &logreg);
+    scan_passed(project, &logreg);
+    r.promote(
+        &format!("iris@{v}").parse().unwrap(),
+        &"production".parse().unwrap(),
+        rampart_registry::Expect::AsRead,
+    )
+    .unwrap();
+    let p = register(&mut r, "plain", &forest);
+    r.promote(
+        &format!("plain@{p}").parse().unwrap(),
+        &"dev".parse().unwrap(),
+        rampart_registry::Expect::AsRead,
+    )
+    .unwrap();
+}
+
+async fn start(policy_text: &str, with_models: bool) -> Server {
+    rampart_gateway::log::quiet(true);
+    let dir = tempfile::tempdir().unwrap();
+    let (project, policy) = project(dir.path(), policy_text);
+    if with_models {
+        registry_setup(dir.path(), &project, &policy);
+    }
+    let gw = Gateway::start(Setup {
+        project,
+        policy,
+        store: None,
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        gw.serve(listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Server {
+        dir,
+        base,
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+fn key(s: &Server, name: &str, roles: &[&str], expires: Option<u64>) -> (String, String) {
+    let mut ks = KeyStore::open(&s.path(".rampart/registry.db").display().to_string()).unwrap();
+    let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+    let k = ks.create(name, &roles, expires).unwrap();
+    (k.token, k.info.id)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Waits until the gateway has re-read the keys (they reload every
+/// 400 ms): at most 2 s.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(900)).await;
+}
+
+fn iris_request(rows: &[Vec<f64>]) -> Value {
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    json!({"id": "t1", "inputs": [{"name": "X", "datatype": "FP32", "shape": [rows.len(), 4], "data": flat}]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_project_answers_health_and_denies_every_model_endpoint() {
+    let s = start("", false).await;
+    let c = client();
+    for p in ["/v2/health/live", "/v2/health/ready"] {
+        let r = c.get(s.url(p)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{p}");
+    }
+    for (method, p) in [
+        ("GET", "/v2"),
+        ("GET", "/v2/models/iris"),
+        ("GET", "/v2/models/iris/ready"),
+        ("POST", "/v2/models/iris/infer"),
+        ("POST", "/v1/registry"),
+        ("GET", "/metrics"),
+    ] {
+        for auth in [
+            None,
+            Some("Bearer rk_0000_0000"),
+            Some("Basic YTpi"),
+            Some("Bearer "),
+        ] {
+            let mut req = c.request(method.parse().unwrap(), s.url(p)).body("{}");
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let r = req.send().await.unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {p} {auth:?}"
+            );
+            assert_eq!(r.headers()["www-authenticate"], "Bearer");
+            // The caller learns nothing about why.
+            assert_eq!(
+                r.json::<Value>().await.unwrap(),
+                json!({"error": "unauthorized"})
+            );
+        }
+    }
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evidenced_model_is_served_and_agrees_with_onnxruntime() {
+    let s = start(POLICY, true).await;
+    let (token, _) = key(&s, "bot", &["scorer"], None);
+    settle().await;
+    let c = client();
+    let meta: Value = c
+        .get(s.url("/v2/models/iris"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["inputs"][0]["name"], "X");
+    assert_eq!(meta["inputs"][0]["datatype"], "FP32");
+    assert_eq!(meta["inputs"][0]["shape"], json!([-1, 4]));
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap();
+    let want = &expected["iris_logreg"];
+    let rows: Vec<Vec<f64>> = serde_json::from_value(want["inputs"].clone()).unwrap();
+    let r = c
+        .post(s.url("/v2/models/iris/infer"))
+        .bearer_auth(&token)
+        .json(&iris_request(&rows))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got["model_name"], "iris");
+    assert_eq!(got["model_version"], "1");
+    assert_eq!(got["id"], "t1");
+    let outputs = got["outputs"].as_array().unwrap();
+    let label = outputs.iter().find(|o| o["name"] == "label").unwrap();
+    let labels: Vec<i64> = want["outputs"]["label"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(label["data"], json!(labels));
+    let probs = outputs
+        .iter()
+        .find(|o| o["name"] == "probabilities")
+        .unwrap();
+    assert_eq!(probs["shape"], json!([rows.len(), 3]));
+    let want_p: Vec<f64> = want["outputs"]["probabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    for (g, w) in probs["data"].as_array().unwrap().iter().zip(&want_p) {
+        assert!((g.as_f64().unwrap() - w).abs() < 1e-5, "{g} vs {w}");
+    }
+    // Asking for one output gives that one.
+    let mut one = iris_request(&rows[..1]);
+    one["outputs"] = json!([{"name": "label"}]);
+    let got: Value = c
+        .post(s.url("/v2/models/iris/infer"))
+        .bearer_auth(&token)
+        .json(&one)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["outputs"].as_array().unwrap().len(), 1);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_have_the_right_status_and_name_the_problem() {
+    let s = start(POLICY, true).await;
+    let (scorer, _) = key(&s, "bot", &["scorer"], None);
+    let (nobody, _) = key(&s, "nobody", &[], None);
+    let (expired, _) = key(&s, "old", &["scorer"], Some(1));
+    settle().await;
+    let c = client();
+    let good = iris_request(&[vec![5.1, 3.5, 1.4, 0.2]]);
+    let post = |path: &str, token: &str, body: &Value| {
+        c.post(s.url(path)).bearer_auth(token).json(body).send()
+    };
+    // Expired key: 401. A key without the role: 403.
+    let r = post("/v2/models/iris/infer", &expired, &good)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = post("/v2/models/iris/infer", &nobody, &good).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A model the role does not name is forbidden before it is looked up.
+    let r = post("/v2/models/secret/infer", &scorer, &good)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Traversal in the name never reaches a lookup.
+    let r = post("/v2/models/..%2F..%2Fetc/infer", &scorer, &good)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // Out of contract: 400 naming the field.
+    let mut bad = good.clone();
+    bad["inputs"][0]["datatype"] = json!("INT64");
+    let r = post("/v2/models/iris/infer", &scorer, &bad).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let e = r.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("inputs[0].datatype"), "{e}");
+    let mut bad = good.clone();
+    bad["inputs"][0]["shape"] = json!([1, 5]);
+    let r = post("/v2/models/iris/infer", &scorer, &bad).await.unwrap();
+    let e = r.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("dimension 1 is 5, the model takes 4"), "{e}");
+    // A body over the model's limit: 413 on its declared length.
+    let big = vec![b' '; 5000];
+    let r = c
+        .post(s.url("/v2/models/slow/infer"))
+        .bearer_auth(&scorer)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // slow allows 1 request per second with a burst of 1: the third in a
+    // row is refused with Retry-After.
+    let mut statuses = Vec::new();
+    let mut retry = None;
+    for _ in 0..3 {
+        let r = post("/v2/models/slow/infer", &scorer, &good).await.unwrap();
+        statuses.push(r.status());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry = r.headers().get("retry-after").cloned();
+        }
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert!(retry.is_some());
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_key_is_refused_within_a_second() {
+    let s = start(POLICY, true).await;
+    let (token, id) = key(&s, "bot", &["scorer"], None);
+    settle().await;
+    let c = client();
+    let ready = |t: String| c.get(s.url("/v2/models/iris/ready")).bearer_auth(t).send();
+    assert_eq!(ready(token.clone()).await.unwrap().status(), StatusCode::OK);
+    KeyStore::open(&s.path(".rampart/registry.db").display().to_string())
+        .unwrap()
+        .revoke(&id)
+        .unwrap();
+    let revoked = Instant::now();
+    loop {
+        if ready(token.clone()).await.unwrap().status() == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            revoked.elapsed() < Duration::from_secs(1),
+            "still accepted after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(token.starts_with(PREFIX));
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unevidenced_model_is_never_served_and_ready_says_why() {
+    let s = start(POLICY, true).await;
+    let (token, _) = key(&s, "bot", &["scorer"], None);
+    settle().await;
+    let c = client();
+    let r: Value = c
+        .get(s.url("/v2/models/plain/ready"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["ready"], false);
+    assert_eq!(r["version"], 1);
+    let why = r["reasons"].to_string();
+    assert!(why.contains("scan"), "{why}");
+    let r = c
+        .post(s.url("/v2/models/plain/infer"))
+        .bearer_auth(&token)
+        .json(&iris_request(&[vec![5.1, 3.5, 1.4, 0.2]]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_bytes_are_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, policy) = project(dir.path(), POLICY);
+    registry_setup(dir.path(), &project, &policy);
+    // The registered file is edited after its evidence was made.
+    let mut bytes = std::fs::read(dir.path().join("iris_logreg.onnx")).unwrap();
+    bytes.push(0);
+    std::fs::write(dir.path().join("iris_logreg.onnx"), bytes).unwrap();
+    rampart_gateway::log::quiet(true);
+    let gw = Gateway::start(Setup {
+        project,
+        policy,
+        store: None,
+    })
+    .unwrap();
+    let report = gw.report();
+    assert!(!report.ok);
+    assert!(report.text.contains("REFUSED iris"), "{}", report.text);
+    assert!(
+        report.text.contains("not the registered ones"),
+        "{}",
+        report.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promotion_and_rollback_over_rest_switch_the_served_version() {
+    let s = start(POLICY, true).await;
+    let (scorer, _) = key(&s, "bot", &["scorer"], None);
+    let (ops, _) = key(&s, "ops", &["ops"], None);
+    // A second version of iris, scanned.
+    let v2 = s.path("iris_v2.onnx");
+    std::fs::copy(fixture("iris_tree.onnx"), &v2).unwrap();
+    {
+        let project = Project::at(s.path(".rampart"));
+        let policy = Policy::load(&s.path("rampart.toml")).unwrap();
+        let mut r = Registry::open(
+            project.clone(),
+            &rampart_registry::default_store(&project),
+            policy,
+        )
+        .unwrap();
+        assert_eq!(register(&mut r, "iris", &v2), 2);
+        scan_passed(&project, &v2);
+    }
+    settle().await;
+    let c = client();
+    let promote = json!({"op": "promote", "version": "iris@2", "to": "production"});
+    // The scorer may not promote.
+    let r = c
+        .post(s.url("/v1/registry"))
+        .bearer_auth(&scorer)
+        .json(&promote)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Operations that name server files are not offered.
+    let reg = json!({"op": "register", "model": "iris", "path": "/etc/passwd"});
+    let r = c
+        .post(s.url("/v1/registry"))
+        .bearer_auth(&ops)
+        .json(&reg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = c
+        .post(s.url("/v1/registry"))
+        .bearer_auth(&ops)
+        .json(&promote)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let served = |want: u64| {
+        let c = c.clone();
+        let url = s.url("/v2/models/iris/infer");
+        let token = scorer.clone();
+        async move {
+            let t0 = Instant::now();
+            loop {
+                let r: Value = c
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&iris_request(&[vec![5.1, 3.5, 1.4, 0.2]]))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if r["model_version"].as_str() == Some(want.to_string().as_str()) {
+                    return t0.elapsed();
+                }
+                assert!(t0.elapsed() < Duration::from_secs(3), "still {r}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    served(2).await;
+    let back = json!({"op": "rollback", "model": "iris", "alias": "production", "reason": "test"});
+    let r = c
+        .post(s.url("/v1/registry"))
+        .bearer_auth(&ops)
+        .json(&back)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    served(1).await;
+    // The history is readable over REST by ops.
+    let r: Value = c
+        .post(s.url("/v1/registry"))
+        .bearer_auth(&ops)
+        .json(&json!({"op": "history", "model": "iris"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(r["result"].as_array().unwrap().len() >= 4, "{r}");
+    // Metrics count what happened, for ops only.
+    let m = c
+        .get(s.url("/metrics"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("rampart_gateway_requests_total{model=\"iris\",outcome=\"ok\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("rampart_gateway_model_ready{model=\"plain\"} 0"),
+        "{m}"
+    );
+    let r = c
+        .get(s.url("/metrics"))
+        .bearer_auth(&scorer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    s.shutdown().await;
+}

@@ -1,0 +1,163 @@
+//! `rampart serve`: the gateway (rampart-gateway) from the command line.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use rampart_gateway::keys::KeyStore;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The policy whose [serve] and [admission] the gateway follows
+    /// [default: rampart.toml here or in a parent folder].
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where to listen [default: [serve] listen, else 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// The registry's store: a SQLite file, or postgres://USER@HOST:PORT/DB
+    /// [default: registry.db in the ledger's folder].
+    #[arg(long, global = true, env = "RAMPART_REGISTRY")]
+    store: Option<String>,
+    /// The ledger folder [default: .rampart here or in a parent folder].
+    #[arg(long, global = true)]
+    ledger: Option<PathBuf>,
+    /// On SIGTERM, how long requests in flight may take to finish.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    drain: u64,
+    /// Print JSON on stdout (check-config, keys), for machines.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<ServeCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ServeCommand {
+    /// Check [serve] in the policy and show what would be served and why
+    /// not; exit 1 when a configured model would be refused.
+    CheckConfig,
+    /// API keys: made here, shown once, kept only as hashes.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Make a key; its token is printed once and never kept.
+    ///
+    /// Example: rampart serve keys create ci-scorer --role scorer --expires 30d
+    Create {
+        /// Who or what the key is for (the principal is key:NAME).
+        name: String,
+        /// A role from [serve.roles]; repeatable.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// How long it is valid: 30d, 12h, 15m or 90s [default: until revoked].
+        #[arg(long, value_parser = rampart_gateway::parse_duration)]
+        expires: Option<u64>,
+    },
+    /// Revoke a key by id; every gateway refuses it within a second.
+    Revoke {
+        /// The key's id (from `keys list`).
+        id: String,
+    },
+    /// Every key: id, name, roles, when made, expiry, revocation.
+    List,
+}
+
+fn setup(a: &ServeArgs) -> Result<rampart_gateway::Setup> {
+    let policy = crate::common::load_policy(a.config.as_deref())?;
+    let project = crate::common::project(a.ledger.as_deref())?
+        .context("no ledger here: run `rampart init` first (or give --ledger DIR)")?;
+    Ok(rampart_gateway::Setup {
+        project,
+        policy,
+        store: a.store.clone(),
+    })
+}
+
+pub fn run(a: ServeArgs) -> Result<ExitCode> {
+    let setup = setup(&a)?;
+    match &a.command {
+        None => {
+            let config = rampart_gateway::Checked::from_policy(&setup.policy)?;
+            let addr = a
+                .listen
+                .or(config.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+            rampart_gateway::run(setup, addr, std::time::Duration::from_secs(a.drain))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(ServeCommand::CheckConfig) => check_config(setup, a.json),
+        Some(ServeCommand::Keys(k)) => keys(setup, k, a.json),
+    }
+}
+
+fn check_config(setup: rampart_gateway::Setup, json: bool) -> Result<ExitCode> {
+    rampart_gateway::log::quiet(true);
+    let gw = rampart_gateway::Gateway::start(setup)?;
+    let report = gw.report();
+    match json {
+        true => crate::common::print_json(&report.json)?,
+        false => print!("{}", report.text),
+    }
+    Ok(crate::common::verdict(report.ok))
+}
+
+fn keys(setup: rampart_gateway::Setup, k: &KeysCommand, json: bool) -> Result<ExitCode> {
+    let config = rampart_gateway::Checked::from_policy(&setup.policy)?;
+    let url = config
+        .keys_store
+        .clone()
+        .or(setup.store.clone())
+        .unwrap_or_else(|| rampart_registry::default_store(&setup.project));
+    let mut store = KeyStore::open(&url)?;
+    match k {
+        KeysCommand::Create {
+            name,
+            roles,
+            expires,
+        } => {
+            if let Some(r) = roles.iter().find(|r| !config.roles.contains_key(*r)) {
+                anyhow::bail!(
+                    "no role {r:?} in [serve.roles] of {}: define it first",
+                    config.source.display()
+                );
+            }
+            let made = store.create(
+                name,
+                roles,
+                expires.map(|s| rampart_gateway::keys::now() + s),
+            )?;
+            match json {
+                true => crate::common::print_json(&made)?,
+                false => println!(
+                    "{}\n\nkey {} for {name} (roles: {}). The token above is shown once; it is not kept.",
+                    made.token,
+                    made.info.id,
+                    if roles.is_empty() { "none".into() } else { roles.join(", ") }
+                ),
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let k = store.revoke(id)?;
+            match json {
+                true => crate::common::print_json(&k)?,
+                false => println!(
+                    "revoked key {} ({}); every gateway refuses it within a second",
+                    k.id, k.name
+                ),
+            }
+        }
+        KeysCommand::List => {
+            let all = store.list()?;
+            match json {
+                true => crate::common::print_json(&all)?,
+                false => print!("{}", rampart_gateway::keys::list_text(&all)),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
