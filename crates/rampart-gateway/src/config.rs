@@ -31,6 +31,11 @@ pub struct ServeConfig {
     pub principals: BTreeMap<String, Vec<String>>,
     /// Where API keys are kept (the registry's store by default).
     pub keys_store: Option<String>,
+    /// JWT bearer tokens, verified with keys from a JWKS file.
+    pub jwt: Option<crate::jwt::JwtConfig>,
+    /// Upstream model servers, by name.
+    #[serde(default)]
+    pub upstreams: BTreeMap<String, crate::upstream::UpstreamConfig>,
 }
 
 /// `[serve.models.NAME]`: a registry alias to serve.
@@ -42,6 +47,11 @@ pub struct ModelConfig {
     /// This model's own limits, replacing `[serve.limits]` field by field.
     #[serde(default)]
     pub limits: PartialLimits,
+    /// Served by this upstream (`[serve.upstreams.NAME]`) through its
+    /// OpenAI-compatible API, rather than in process.
+    pub upstream: Option<String>,
+    /// The model's name at the upstream [default: the served name].
+    pub upstream_model: Option<String>,
 }
 
 /// `[serve.roles.NAME]`: actions on models matching any pattern.
@@ -76,6 +86,9 @@ pub struct Limits {
     /// Most elements in one request's tensors, summed.
     #[serde(default = "default_max_tensor_elements")]
     pub max_tensor_elements: u64,
+    /// LLM tokens per minute (from the upstream's `usage`, else
+    /// estimated) [default: no limit].
+    pub tokens_per_minute: Option<u64>,
 }
 
 impl Default for Limits {
@@ -87,6 +100,7 @@ impl Default for Limits {
             max_body: default_max_body(),
             max_json_depth: default_max_json_depth(),
             max_tensor_elements: default_max_tensor_elements(),
+            tokens_per_minute: None,
         }
     }
 }
@@ -120,6 +134,7 @@ pub struct PartialLimits {
     pub max_body: Option<u64>,
     pub max_json_depth: Option<u32>,
     pub max_tensor_elements: Option<u64>,
+    pub tokens_per_minute: Option<u64>,
 }
 
 impl PartialLimits {
@@ -131,6 +146,7 @@ impl PartialLimits {
             max_body: self.max_body.unwrap_or(base.max_body),
             max_json_depth: self.max_json_depth.unwrap_or(base.max_json_depth),
             max_tensor_elements: self.max_tensor_elements.unwrap_or(base.max_tensor_elements),
+            tokens_per_minute: self.tokens_per_minute.or(base.tokens_per_minute),
         }
     }
 }
@@ -162,6 +178,9 @@ impl Limits {
         if self.max_tensor_elements == 0 {
             return Some(format!("{whose}: max_tensor_elements must be at least 1"));
         }
+        if self.tokens_per_minute == Some(0) {
+            return Some(format!("{whose}: tokens_per_minute must be at least 1"));
+        }
         None
     }
 }
@@ -191,15 +210,34 @@ impl Source {
     }
 }
 
+/// How a served model is run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// In process, with tract (the registry version is an ONNX file).
+    Onnx,
+    /// By an upstream server's OpenAI-compatible API, under `model`.
+    Upstream { upstream: String, model: String },
+}
+
+/// A configured model, checked.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub source: Source,
+    pub limits: Limits,
+    pub backend: Backend,
+}
+
 /// `[serve]` read, with every name resolved and every limit checked.
 #[derive(Debug, Clone)]
 pub struct Checked {
     pub listen: Option<std::net::SocketAddr>,
     pub limits: Limits,
-    pub models: BTreeMap<String, (Source, Limits)>,
+    pub models: BTreeMap<String, Model>,
+    pub upstreams: BTreeMap<String, crate::upstream::UpstreamConfig>,
     pub roles: BTreeMap<String, Role>,
     pub principals: BTreeMap<String, Vec<String>>,
     pub keys_store: Option<String>,
+    pub jwt: Option<crate::jwt::JwtSettings>,
     /// Where the policy came from, for messages.
     pub source: PathBuf,
 }
@@ -231,9 +269,36 @@ impl Checked {
             if let Some(p) = limits.problem(&format!("[serve.models.{name}.limits]")) {
                 problems.push(p);
             }
+            let backend = match (&m.upstream, &m.upstream_model) {
+                (None, None) => Backend::Onnx,
+                (None, Some(_)) => {
+                    problems.push(format!(
+                        "[serve.models.{name}] upstream_model needs upstream"
+                    ));
+                    Backend::Onnx
+                }
+                (Some(u), um) => {
+                    if !raw.upstreams.contains_key(u) {
+                        problems.push(format!(
+                            "[serve.models.{name}] upstream {u:?}: no [serve.upstreams.{u}] defines it"
+                        ));
+                    }
+                    Backend::Upstream {
+                        upstream: u.clone(),
+                        model: um.clone().unwrap_or_else(|| name.clone()),
+                    }
+                }
+            };
             match Source::parse(&m.from) {
-                Ok(s) => {
-                    models.insert(name.clone(), (s, limits));
+                Ok(source) => {
+                    models.insert(
+                        name.clone(),
+                        Model {
+                            source,
+                            limits,
+                            backend,
+                        },
+                    );
                 }
                 Err(e) => problems.push(format!("[serve.models.{name}] from: {e}")),
             }
@@ -259,6 +324,19 @@ impl Checked {
                 ));
             }
         }
+        for (name, u) in &raw.upstreams {
+            if let Err(e) = crate::upstream::Upstream::new(name, u) {
+                problems.push(e);
+            }
+        }
+        let dir = source.parent().unwrap_or(std::path::Path::new("."));
+        let jwt = match raw.jwt.as_ref().map(|j| j.check(dir)).transpose() {
+            Ok(j) => j,
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        };
         if !problems.is_empty() {
             return Err(bad(problems.join("\n")));
         }
@@ -266,9 +344,11 @@ impl Checked {
             listen: raw.listen,
             limits: raw.limits,
             models,
+            upstreams: raw.upstreams,
             roles,
             principals: raw.principals,
             keys_store: raw.keys_store,
+            jwt,
             source,
         })
     }
@@ -277,7 +357,7 @@ impl Checked {
     pub fn max_body(&self) -> u64 {
         self.models
             .values()
-            .map(|(_, l)| l.max_body)
+            .map(|m| m.limits.max_body)
             .chain([self.limits.max_body])
             .max()
             .unwrap_or(self.limits.max_body)
@@ -344,8 +424,10 @@ models = ["[bad"]
             "[serve.limits]\nrate = 10.0\n[serve.models.fraud]\nfrom = \"fraud@production\"\nlimits = { burst = 3, max_body = 4194304 }\n",
         ))
         .unwrap();
-        let (s, l) = &c.models["fraud"];
+        let m = &c.models["fraud"];
+        let (s, l) = (&m.source, &m.limits);
         assert_eq!((s.model.as_str(), s.at.as_str()), ("fraud", "production"));
+        assert_eq!(m.backend, Backend::Onnx);
         assert_eq!((l.rate, l.burst, l.max_body), (10.0, 3, 4194304));
         assert_eq!(c.max_body(), 4194304);
     }

@@ -4,6 +4,7 @@
 //! refusal at any step ends the request there.
 
 use crate::limit::Limited;
+use crate::models::Runner;
 use crate::oip::{self, Invalid};
 use crate::rbac::{Action, Principal};
 use crate::{log, Shared};
@@ -20,14 +21,18 @@ use std::time::Instant;
 /// A request refused: status, the message the caller sees, the label
 /// counted in metrics.
 pub struct Refusal {
-    status: StatusCode,
-    message: String,
-    reason: &'static str,
-    retry_after: Option<u64>,
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+    pub(crate) reason: &'static str,
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Refusal {
+    pub(crate) fn new(
+        status: StatusCode,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Refusal {
         Refusal {
             status,
             message: message.into(),
@@ -62,6 +67,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v2/models/{name}/ready", get(model_ready))
         .route("/v2/models/{name}/infer", post(infer))
         .route("/v1/registry", post(registry))
+        .route("/v1/chat/completions", post(crate::proxy::openai))
+        .route("/v1/completions", post(crate::proxy::openai))
+        .route("/v1/embeddings", post(crate::proxy::openai))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .with_state(shared)
@@ -87,7 +95,11 @@ async fn ready(State(s): State<Arc<Shared>>) -> Response {
 
 /// The caller, from `Authorization: Bearer ...`; the 401 says nothing
 /// more, the log says which check failed.
-fn authenticate(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Principal, Refusal> {
+pub(crate) fn authenticate(
+    s: &Shared,
+    headers: &HeaderMap,
+    path: &str,
+) -> Result<Principal, Refusal> {
     let denied = |why: &str| {
         log::event("auth-denied", json!({"path": path, "why": why}));
         s.metrics.reject("unauthenticated");
@@ -111,12 +123,22 @@ fn authenticate(s: &Shared, headers: &HeaderMap, path: &str) -> Result<Principal
             .check(token, crate::keys::now())
             .map_err(|d| denied(&d.0));
     }
-    Err(denied(
-        "not an API key, and no other credential is configured",
-    ))
+    match &s.config.jwt {
+        Some(settings) => s
+            .jwks
+            .load()
+            .check(token, settings)
+            .map_err(|why| denied(&why)),
+        None => Err(denied("not an API key, and [serve.jwt] is not configured")),
+    }
 }
 
-fn authorize(s: &Shared, p: &Principal, action: Action, model: &str) -> Result<(), Refusal> {
+pub(crate) fn authorize(
+    s: &Shared,
+    p: &Principal,
+    action: Action,
+    model: &str,
+) -> Result<(), Refusal> {
     if p.may(&s.config.roles, &s.config.principals, action, model) {
         return Ok(());
     }
@@ -134,7 +156,7 @@ fn authorize(s: &Shared, p: &Principal, action: Action, model: &str) -> Result<(
 
 /// A model name from a path: a registry name, so nothing else (no `..`,
 /// no `/`) reaches a lookup or a log.
-fn model_name(name: &str) -> Result<(), Refusal> {
+pub(crate) fn model_name(name: &str) -> Result<(), Refusal> {
     name.parse::<rampart_registry::Name>()
         .map(|_| ())
         .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()))
@@ -153,7 +175,7 @@ async fn server_metadata(
     .into_response())
 }
 
-fn served(s: &Shared, name: &str) -> Result<Arc<crate::models::Served>, Refusal> {
+pub(crate) fn served(s: &Shared, name: &str) -> Result<Arc<crate::models::Served>, Refusal> {
     s.models.load().get(name).cloned().ok_or_else(|| {
         Refusal::new(
             StatusCode::NOT_FOUND,
@@ -173,17 +195,25 @@ async fn model_metadata(
     authorize(&s, &p, Action::Metadata, &name)?;
     let m = served(&s, &name)?;
     match m.ready() {
-        Some((v, model)) => {
+        Some((v, Runner::Onnx(model))) => {
             Ok(
                 axum::Json(model.signature.metadata(&name, v.version, "onnx_tract"))
                     .into_response(),
             )
         }
+        Some((v, Runner::Upstream { upstream, .. })) => Ok(axum::Json(json!({
+            "name": name,
+            "versions": [v.version.to_string()],
+            "platform": format!("upstream:{upstream}"),
+            "inputs": [],
+            "outputs": [],
+        }))
+        .into_response()),
         None => Err(not_ready(&s, &m)),
     }
 }
 
-fn not_ready(s: &Shared, m: &crate::models::Served) -> Refusal {
+pub(crate) fn not_ready(s: &Shared, m: &crate::models::Served) -> Refusal {
     s.metrics.reject("not-ready");
     Refusal::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -215,7 +245,7 @@ async fn model_ready(
 
 /// Reads a body of at most `max` bytes: a declared length over it is
 /// refused before a byte is read, and a body that runs over is cut off.
-async fn body(req: Request, max: u64) -> Result<Bytes, Refusal> {
+pub(crate) async fn body(req: Request, max: u64) -> Result<Bytes, Refusal> {
     let too_large = || {
         Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -245,11 +275,21 @@ async fn body(req: Request, max: u64) -> Result<Bytes, Refusal> {
         .map_err(|_| too_large())
 }
 
-fn limited(s: &Shared, l: Limited) -> Refusal {
+pub(crate) fn limited(s: &Shared, l: Limited) -> Refusal {
     match l {
         Limited::Rate(wait) => {
             s.metrics.reject("rate");
             let mut r = Refusal::new(StatusCode::TOO_MANY_REQUESTS, "rate", "rate limit exceeded");
+            r.retry_after = Some(wait.as_secs().saturating_add(1));
+            r
+        }
+        Limited::Tokens(wait) => {
+            s.metrics.reject("tokens");
+            let mut r = Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "tokens",
+                "tokens per minute exceeded",
+            );
             r.retry_after = Some(wait.as_secs().saturating_add(1));
             r
         }
@@ -289,13 +329,23 @@ async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Respon
     authorize(s, &p, Action::Infer, name)?;
     let m = served(s, name)?;
     let key = format!("{}\u{0}{name}", p.id);
-    s.limiter.rate(&key, &m.limits).map_err(|l| limited(s, l))?;
+    crate::limit::rate(s, &key, &m.limits)
+        .await
+        .map_err(|l| limited(s, l))?;
     let _slot = s.limiter.slot(&key, &m.limits).map_err(|l| limited(s, l))?;
     let bytes = body(req, m.limits.max_body)
         .await
         .inspect_err(|_| s.metrics.reject("too-large"))?;
-    let Some((version, model)) = m.ready() else {
-        return Err(not_ready(s, &m));
+    let (version, model) = match m.ready() {
+        None => return Err(not_ready(s, &m)),
+        Some((v, Runner::Onnx(model))) => (v, model),
+        Some((_, Runner::Upstream { .. })) => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("{name} is served by an upstream: call /v1/chat/completions, /v1/completions or /v1/embeddings with \"model\": \"{name}\""),
+            ))
+        }
     };
     let request = oip::parse_infer(
         &bytes,
@@ -335,6 +385,20 @@ async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Respon
 async fn metrics(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, Refusal> {
     let p = authenticate(&s, &headers, "/metrics")?;
     authorize(&s, &p, Action::Admin, "*")?;
+    for (name, u) in &s.upstreams {
+        s.metrics
+            .circuit
+            .get_or_create(&crate::metrics::Upstream {
+                upstream: name.clone(),
+            })
+            .set(u.breaker.state());
+    }
+    let shared = s
+        .redis
+        .load()
+        .as_ref()
+        .is_some_and(|r| r.shared.load(std::sync::atomic::Ordering::Acquire));
+    s.metrics.limiter_shared.set(i64::from(shared));
     s.metrics
         .limiter_keys
         .set(i64::try_from(s.limiter.tracked()).unwrap_or(i64::MAX));

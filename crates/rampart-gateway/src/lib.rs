@@ -17,6 +17,7 @@
 
 pub mod config;
 mod http;
+pub mod jwt;
 pub mod keys;
 pub mod limit;
 pub mod log;
@@ -24,7 +25,10 @@ pub mod metrics;
 pub mod models;
 pub mod oip;
 pub mod onnx;
+mod proxy;
 pub mod rbac;
+pub mod redis_limit;
+pub mod upstream;
 mod watch;
 
 pub use config::Checked;
@@ -59,7 +63,13 @@ pub struct Shared {
     pub policy: Policy,
     pub models: ArcSwap<models::Table>,
     pub keys: ArcSwap<keys::Keys>,
+    /// The JWKS as last read (empty when `[serve.jwt]` is not set).
+    pub jwks: ArcSwap<jwt::Jwks>,
     pub limiter: limit::Limiter,
+    /// Limits shared through Redis, once connected (`--redis`).
+    pub redis: arc_swap::ArcSwapOption<redis_limit::RedisLimiter>,
+    /// Upstream servers, by name.
+    pub upstreams: std::collections::HashMap<String, Arc<upstream::Upstream>>,
     pub metrics: metrics::Metrics,
     pub stopping: AtomicBool,
     jobs: Mutex<mpsc::Sender<watch::Job>>,
@@ -75,6 +85,7 @@ pub struct Report {
 /// A gateway ready to serve: its stores open, its models admitted.
 pub struct Gateway {
     shared: Arc<Shared>,
+    redis_url: Option<String>,
     watcher: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -84,6 +95,8 @@ pub struct Setup {
     pub policy: Policy,
     /// The registry's store (the project's SQLite file by default).
     pub store: Option<String>,
+    /// Redis for limits shared across replicas (`redis://HOST:PORT`).
+    pub redis: Option<String>,
 }
 
 impl Gateway {
@@ -100,13 +113,31 @@ impl Gateway {
             rampart_registry::Registry::open(setup.project, &store, setup.policy.clone())?;
         let mut key_store = keys::KeyStore::open(&keys_url)?;
         let first_keys = key_store.snapshot()?;
+        let mut upstreams = std::collections::HashMap::new();
+        for (name, u) in &config.upstreams {
+            let up = upstream::Upstream::new(name, u).map_err(|message| Error::Config {
+                path: config.source.clone(),
+                message,
+            })?;
+            upstreams.insert(name.clone(), Arc::new(up));
+        }
         let (tx, rx) = mpsc::channel();
+        let jwks = ArcSwap::from_pointee(
+            config
+                .jwt
+                .as_ref()
+                .map(|j| jwt::Jwks::read(&j.jwks))
+                .unwrap_or_default(),
+        );
         let shared = Arc::new(Shared {
             config,
+            jwks,
             policy: setup.policy,
             models: ArcSwap::from_pointee(models::Table::new()),
             keys: ArcSwap::from_pointee(first_keys),
             limiter: limit::Limiter::default(),
+            redis: arc_swap::ArcSwapOption::empty(),
+            upstreams,
             metrics: metrics::Metrics::default(),
             stopping: AtomicBool::new(false),
             jobs: Mutex::new(tx),
@@ -122,6 +153,7 @@ impl Gateway {
             .spawn(move || stores.run(s, rx))?;
         Ok(Gateway {
             shared,
+            redis_url: setup.redis,
             watcher: Some(watcher),
         })
     }
@@ -191,6 +223,9 @@ impl Gateway {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
         let shared = self.shared.clone();
+        if let Some(url) = self.redis_url.clone() {
+            tokio::spawn(connect_redis(shared.clone(), url));
+        }
         let router = self.router();
         log::event(
             "listening",
@@ -296,4 +331,28 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
         .ok_or_else(|| {
             format!("{s:?}: a duration is a positive number and a unit: 30d, 12h, 15m or 90s")
         })
+}
+
+/// Connects to Redis, retrying every second until it answers; limits are
+/// local (and the logs and metrics say so) until then.
+async fn connect_redis(shared: Arc<Shared>, url: String) {
+    let mut said = false;
+    while !shared.stopping.load(Ordering::Acquire) {
+        match redis_limit::RedisLimiter::connect(&url).await {
+            Ok(l) => {
+                log::event("limiter", serde_json::json!({"shared": true, "redis": url}));
+                shared.redis.store(Some(Arc::new(l)));
+                return;
+            }
+            Err(e) if !said => {
+                said = true;
+                log::event(
+                    "limiter",
+                    serde_json::json!({"shared": false, "error": e, "note": "limits are local until Redis answers"}),
+                );
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }

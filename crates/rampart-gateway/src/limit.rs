@@ -22,12 +22,15 @@ pub enum Limited {
     Rate(Duration),
     /// Too many requests in flight.
     Concurrency(u32),
+    /// Over the tokens per minute: retry after this long.
+    Tokens(Duration),
 }
 
 /// The limiter's state.
 pub struct Limiter {
     epoch: Instant,
     rates: Mutex<HashMap<String, u64>>,
+    tokens: Mutex<HashMap<String, u64>>,
     inflight: Mutex<HashMap<String, Arc<AtomicU32>>>,
 }
 
@@ -36,6 +39,7 @@ impl Default for Limiter {
         Limiter {
             epoch: Instant::now(),
             rates: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
             inflight: Mutex::new(HashMap::new()),
         }
     }
@@ -59,6 +63,12 @@ pub fn gcra(tat: u64, now: u64, interval: u64, burst: u32) -> Result<u64, u64> {
         return Err(tat - now - tolerance);
     }
     Ok(tat.saturating_add(interval))
+}
+
+const MINUTE: u64 = 60_000_000_000;
+
+fn token_interval(tpm: u64) -> u64 {
+    (MINUTE / tpm.max(1)).max(1)
 }
 
 /// Nanoseconds between requests at `rate` per second.
@@ -121,10 +131,79 @@ impl Limiter {
         Ok(slot)
     }
 
+    /// Whether `key` may start an LLM request: refused while the tokens
+    /// it used in the last minute are over `tokens_per_minute`.
+    pub fn tokens_check(&self, key: &str, limits: &Limits) -> Result<(), Limited> {
+        let Some(tpm) = limits.tokens_per_minute else {
+            return Ok(());
+        };
+        let now = self.now();
+        let tolerance = MINUTE.saturating_sub(token_interval(tpm));
+        let tat = self
+            .tokens
+            .lock()
+            .map_err(|_| Limited::Tokens(Duration::from_secs(1)))?
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+            .max(now);
+        match tat - now > tolerance {
+            true => Err(Limited::Tokens(Duration::from_nanos(tat - now - tolerance))),
+            false => Ok(()),
+        }
+    }
+
+    /// Counts `n` tokens used by `key` (after the response told how many).
+    pub fn tokens_debit(&self, key: &str, n: u64, limits: &Limits) {
+        let Some(tpm) = limits.tokens_per_minute else {
+            return;
+        };
+        let now = self.now();
+        if let Ok(mut map) = self.tokens.lock() {
+            if map.len() >= MAX_KEYS && !map.contains_key(key) {
+                map.retain(|_, tat| *tat > now);
+            }
+            let tat = map.entry(key.to_string()).or_insert(0);
+            *tat = (*tat)
+                .max(now)
+                .saturating_add(n.saturating_mul(token_interval(tpm)));
+        }
+    }
+
     /// Keys tracked now (for `/metrics`).
     pub fn tracked(&self) -> usize {
         self.rates.lock().map(|m| m.len()).unwrap_or(0)
     }
+}
+
+/// The rate check: shared through Redis when connected and answering,
+/// else local.
+pub async fn rate(s: &crate::Shared, key: &str, limits: &Limits) -> Result<(), Limited> {
+    if let Some(r) = s.redis.load_full() {
+        if let Some(verdict) = r.rate(key, limits).await {
+            return verdict;
+        }
+    }
+    s.limiter.rate(key, limits)
+}
+
+/// The tokens check, shared when Redis answers.
+pub async fn tokens_check(s: &crate::Shared, key: &str, limits: &Limits) -> Result<(), Limited> {
+    if let Some(r) = s.redis.load_full() {
+        if let Some(verdict) = r.tokens_check(key, limits).await {
+            return verdict;
+        }
+    }
+    s.limiter.tokens_check(key, limits)
+}
+
+/// Counts tokens used, shared when Redis answers (and locally always, so
+/// that a fallback starts from what this replica saw).
+pub async fn tokens_debit(s: &crate::Shared, key: &str, n: u64, limits: &Limits) {
+    if let Some(r) = s.redis.load_full() {
+        r.tokens_debit(key, n, limits).await;
+    }
+    s.limiter.tokens_debit(key, n, limits);
 }
 
 #[cfg(test)]
@@ -158,6 +237,27 @@ mod tests {
             other => panic!("{other:?}"),
         }
         l.rate("b", &lim).unwrap();
+    }
+
+    #[test]
+    fn tokens_are_refused_once_a_minute_s_worth_is_used() {
+        let l = Limiter::default();
+        let lim = Limits {
+            tokens_per_minute: Some(600),
+            ..Limits::default()
+        };
+        l.tokens_check("k", &lim).unwrap();
+        l.tokens_debit("k", 590, &lim);
+        l.tokens_check("k", &lim).unwrap();
+        l.tokens_debit("k", 20, &lim);
+        match l.tokens_check("k", &lim) {
+            Err(Limited::Tokens(d)) => assert!(d <= Duration::from_secs(2), "{d:?}"),
+            other => panic!("{other:?}"),
+        }
+        l.tokens_check("other", &lim).unwrap();
+        let none = Limits::default();
+        l.tokens_debit("k", 1_000_000, &none);
+        l.tokens_check("k", &none).unwrap();
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub struct ModelLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Upstream {
+    pub upstream: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Load {
     pub model: String,
     pub result: String,
@@ -45,6 +50,8 @@ pub struct Metrics {
     pub ready: Family<ModelLabel, Gauge>,
     pub loads: Family<Load, Counter>,
     pub limiter_keys: Gauge,
+    pub limiter_shared: Gauge,
+    pub circuit: Family<Upstream, Gauge>,
     pub store_errors: Counter,
 }
 
@@ -59,6 +66,8 @@ impl Default for Metrics {
         let ready = Family::<ModelLabel, Gauge>::default();
         let loads = Family::<Load, Counter>::default();
         let limiter_keys = Gauge::default();
+        let limiter_shared = Gauge::default();
+        let circuit = Family::<Upstream, Gauge>::default();
         let store_errors = Counter::default();
         registry.register(
             "requests",
@@ -91,6 +100,16 @@ impl Default for Metrics {
             limiter_keys.clone(),
         );
         registry.register(
+            "limiter_shared",
+            "1 when limits are shared through Redis, 0 when they are local to this replica",
+            limiter_shared.clone(),
+        );
+        registry.register(
+            "upstream_circuit",
+            "Each upstream's circuit: 0 closed, 1 open, 2 half open",
+            circuit.clone(),
+        );
+        registry.register(
             "store_errors",
             "Failed reads of the registry or key store",
             store_errors.clone(),
@@ -103,6 +122,8 @@ impl Default for Metrics {
             ready,
             loads,
             limiter_keys,
+            limiter_shared,
+            circuit,
             store_errors,
         }
     }

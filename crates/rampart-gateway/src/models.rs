@@ -8,7 +8,7 @@
 //! model is then loaded from those same bytes, so what was checked is
 //! what runs.
 
-use crate::config::{Limits, Source};
+use crate::config::{Backend, Limits, Model, Source};
 use crate::onnx::OnnxModel;
 use rampart_core::Policy;
 use rampart_evidence::admission::{decide, Bar};
@@ -22,14 +22,22 @@ use std::sync::Arc;
 /// Largest model file read into memory.
 pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 
+/// What runs an admitted model.
+#[derive(Debug, Clone)]
+pub enum Runner {
+    Onnx(Arc<OnnxModel>),
+    /// An upstream server, under the model name it knows.
+    Upstream {
+        upstream: String,
+        model: String,
+    },
+}
+
 /// Where a configured model stands.
 #[derive(Debug)]
 pub enum State {
     /// Admitted and loaded.
-    Ready {
-        version: Version,
-        model: Arc<OnnxModel>,
-    },
+    Ready { version: Version, runner: Runner },
     /// Not served, with every reason.
     Refused {
         version: Option<Version>,
@@ -47,9 +55,9 @@ pub struct Served {
 }
 
 impl Served {
-    pub fn ready(&self) -> Option<(&Version, &Arc<OnnxModel>)> {
+    pub fn ready(&self) -> Option<(&Version, &Runner)> {
         match &self.state {
-            State::Ready { version, model } => Some((version, model)),
+            State::Ready { version, runner } => Some((version, runner)),
             State::Refused { .. } => None,
         }
     }
@@ -80,10 +88,10 @@ pub fn admit(
     reg: &mut Registry,
     policy: &Policy,
     name: &str,
-    source: &Source,
-    limits: Limits,
+    m: &Model,
     current: Option<&Served>,
 ) -> Served {
+    let source = &m.source;
     let state = match reg.resolve(&source.model, &source.at) {
         Err(e) => State::Refused {
             version: None,
@@ -95,19 +103,16 @@ pub fn admit(
                 .filter(|(v, _)| v.version == version.version && v.sha256 == version.sha256);
             let reasons = evidence_reasons(reg, policy, &version);
             match (kept, reasons.is_empty()) {
-                (Some((_, model)), true) => State::Ready {
-                    model: model.clone(),
+                (Some((_, runner)), true) => State::Ready {
+                    runner: runner.clone(),
                     version,
                 },
                 (_, false) => State::Refused {
                     version: Some(version),
                     reasons,
                 },
-                (None, true) => match load(&version) {
-                    Ok(model) => State::Ready {
-                        version,
-                        model: Arc::new(model),
-                    },
+                (None, true) => match load(reg, &version, &m.backend) {
+                    Ok(runner) => State::Ready { version, runner },
                     Err(reason) => State::Refused {
                         version: Some(version),
                         reasons: vec![reason],
@@ -119,7 +124,7 @@ pub fn admit(
     Served {
         name: name.to_string(),
         source: source.clone(),
-        limits,
+        limits: m.limits,
         state,
     }
 }
@@ -154,9 +159,26 @@ fn evidence_reasons(reg: &mut Registry, policy: &Policy, version: &Version) -> V
     }
 }
 
+/// Checks the version's bytes and prepares what runs it.
+fn load(reg: &Registry, version: &Version, backend: &Backend) -> Result<Runner, String> {
+    match backend {
+        Backend::Onnx => load_onnx(version).map(|m| Runner::Onnx(Arc::new(m))),
+        Backend::Upstream { upstream, model } => {
+            // The upstream serves the weights at the version's location:
+            // they are hashed again (a file or a folder) before any
+            // request is routed to it.
+            reg.check_bytes(version).map_err(|e| e.to_string())?;
+            Ok(Runner::Upstream {
+                upstream: upstream.clone(),
+                model: model.clone(),
+            })
+        }
+    }
+}
+
 /// Reads the version's file once, checks its digest, and loads the model
 /// from the bytes checked.
-fn load(version: &Version) -> Result<OnnxModel, String> {
+fn load_onnx(version: &Version) -> Result<OnnxModel, String> {
     let at = format!("{}@{}", version.model, version.version);
     let path = Path::new(&version.location);
     if path.is_dir() {

@@ -53,16 +53,10 @@ impl Stores {
     pub fn admit_all(&mut self, shared: &Shared) {
         let old = shared.models.load_full();
         let mut table = Table::new();
-        for (name, (source, limits)) in &shared.config.models {
+        for (name, m) in &shared.config.models {
             let current = old.get(name).map(Arc::as_ref);
-            let served = admit(
-                &mut self.registry,
-                &shared.policy,
-                name,
-                source,
-                *limits,
-                current,
-            );
+            let source = &m.source;
+            let served = admit(&mut self.registry, &shared.policy, name, m, current);
             let changed = current.map(|c| (c.version(), c.reasons()))
                 != Some((served.version(), served.reasons()));
             if changed {
@@ -102,13 +96,13 @@ impl Stores {
     /// Refuses every model with `reason` (the registry cannot be read).
     fn refuse_all(&self, shared: &Shared, reason: &str) {
         let mut table = Table::new();
-        for (name, (source, limits)) in &shared.config.models {
+        for (name, m) in &shared.config.models {
             table.insert(
                 name.clone(),
                 Arc::new(crate::models::Served {
                     name: name.clone(),
-                    source: source.clone(),
-                    limits: *limits,
+                    source: m.source.clone(),
+                    limits: m.limits,
                     state: crate::models::State::Refused {
                         version: None,
                         reasons: vec![reason.to_string()],
@@ -142,6 +136,7 @@ impl Stores {
             } else if keys_ok.elapsed() > STALE_AFTER {
                 shared.keys.store(Arc::new(Keys::default()));
             }
+            reload_jwks(&shared);
             match self.registry.mark() {
                 Ok(m) => {
                     reg_ok = Instant::now();
@@ -170,4 +165,20 @@ impl Stores {
             }
         }
     }
+}
+
+/// Re-reads the JWKS file when its time or length changed.
+fn reload_jwks(shared: &Shared) {
+    let Some(j) = &shared.config.jwt else {
+        return;
+    };
+    if crate::jwt::stamp(&j.jwks) == shared.jwks.load().stamp {
+        return;
+    }
+    let fresh = crate::jwt::Jwks::read(&j.jwks);
+    log::event(
+        "jwks-reloaded",
+        serde_json::json!({"path": j.jwks.display().to_string(), "problem": fresh.problem}),
+    );
+    shared.jwks.store(Arc::new(fresh));
 }

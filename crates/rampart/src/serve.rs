@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// The ledger folder [default: .rampart here or in a parent folder].
     #[arg(long, global = true)]
     ledger: Option<PathBuf>,
+    /// Share rate and token limits with every replica through this Redis
+    /// (redis://HOST:PORT); while it does not answer, limits are local.
+    #[arg(long, env = "RAMPART_REDIS", value_name = "URL")]
+    redis: Option<String>,
     /// On SIGTERM, how long requests in flight may take to finish.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     drain: u64,
@@ -75,6 +79,7 @@ fn setup(a: &ServeArgs) -> Result<rampart_gateway::Setup> {
         project,
         policy,
         store: a.store.clone(),
+        redis: a.redis.clone(),
     })
 }
 

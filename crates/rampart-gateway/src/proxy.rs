@@ -1,0 +1,201 @@
+//! The OpenAI-compatible routes (`/v1/chat/completions`,
+//! `/v1/completions`, `/v1/embeddings`): the request's `model` names a
+//! served model whose runner is an upstream; the caller is checked as for
+//! any model, the body is forwarded with the upstream's model name, and
+//! the answer comes back as it arrives (streams included). Tokens are
+//! counted from the upstream's `usage`, or estimated, against the
+//! caller's tokens per minute.
+
+use crate::http::{authenticate, authorize, body, limited, model_name, not_ready, served, Refusal};
+use crate::limit::Slot;
+use crate::models::Runner;
+use crate::oip::check_depth;
+use crate::rbac::Action;
+use crate::upstream::Failure;
+use crate::Shared;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Largest non-streamed upstream answer read (to count its tokens).
+const MAX_ANSWER: usize = 64 << 20;
+
+pub async fn openai(State(s): State<Arc<Shared>>, req: Request) -> Response {
+    let started = Instant::now();
+    let mut label = "_other".to_string();
+    let outcome = forward(&s, req, &mut label).await;
+    let (outcome, response) = match outcome {
+        Ok(r) => ("ok", r),
+        Err(refusal) => (refusal.reason, refusal.into_response()),
+    };
+    s.metrics
+        .observe(&label, outcome, started.elapsed().as_secs_f64());
+    response
+}
+
+fn invalid(m: impl Into<String>) -> Refusal {
+    Refusal::new(StatusCode::BAD_REQUEST, "invalid", m)
+}
+
+async fn forward(s: &Arc<Shared>, req: Request, label: &mut String) -> Result<Response, Refusal> {
+    let path = req.uri().path().to_string();
+    let p = authenticate(s, req.headers(), &path)?;
+    let headers = req.headers().clone();
+    let bytes = body(req, s.config.max_body()).await?;
+    check_depth(&bytes, s.config.limits.max_json_depth).map_err(|e| invalid(e.0))?;
+    let mut v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("the request is not JSON: {e}")))?;
+    let name = v
+        .get("model")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("model: required, the name of a served model"))?
+        .to_string();
+    model_name(&name)?;
+    authorize(s, &p, Action::Infer, &name)?;
+    let m = served(s, &name)?;
+    *label = name.clone();
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > m.limits.max_body {
+        s.metrics.reject("too-large");
+        return Err(Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!(
+                "the request body is larger than {} bytes",
+                m.limits.max_body
+            ),
+        ));
+    }
+    let key = format!("{}\u{0}{name}", p.id);
+    crate::limit::rate(s, &key, &m.limits)
+        .await
+        .map_err(|l| limited(s, l))?;
+    crate::limit::tokens_check(s, &key, &m.limits)
+        .await
+        .map_err(|l| limited(s, l))?;
+    let slot = s.limiter.slot(&key, &m.limits).map_err(|l| limited(s, l))?;
+    let (upstream_name, upstream_model) = match m.ready() {
+        None => return Err(not_ready(s, &m)),
+        Some((_, Runner::Upstream { upstream, model })) => (upstream.clone(), model.clone()),
+        Some((_, Runner::Onnx(_))) => {
+            return Err(invalid(format!(
+                "{name} runs in process: call /v2/models/{name}/infer"
+            )))
+        }
+    };
+    let upstream = s.upstreams.get(&upstream_name).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            format!("upstream {upstream_name} is not configured"),
+        )
+    })?;
+    let stream = v.get("stream").and_then(Value::as_bool) == Some(true);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("model".into(), Value::String(upstream_model));
+    }
+    let out = Bytes::from(serde_json::to_vec(&v).map_err(|e| invalid(e.to_string()))?);
+    let answer = upstream
+        .send(Method::POST, &path, &headers, out)
+        .await
+        .map_err(|f| failure(s, f))?;
+    let (parts, incoming) = answer.into_parts();
+    let mut response = match stream {
+        true => {
+            upstream.breaker.success();
+            Response::new(counted(incoming, slot, s.clone(), key, m.limits))
+        }
+        false => {
+            let body = http_body_util::Limited::new(incoming, MAX_ANSWER)
+                .collect()
+                .await
+                .map_err(|e| {
+                    upstream.breaker.failure();
+                    failure(s, Failure::Bad(format!("upstream {upstream_name}: {e}")))
+                })?
+                .to_bytes();
+            upstream.breaker.success();
+            crate::limit::tokens_debit(s, &key, used_tokens(&body), &m.limits).await;
+            drop(slot);
+            Response::new(Body::from(body))
+        }
+    };
+    *response.status_mut() = parts.status;
+    for name in [header::CONTENT_TYPE, header::CACHE_CONTROL] {
+        if let Some(v) = parts.headers.get(&name) {
+            response.headers_mut().insert(name, v.clone());
+        }
+    }
+    response.headers_mut().insert(
+        "x-rampart-upstream",
+        HeaderValue::from_str(&upstream_name).unwrap_or(HeaderValue::from_static("upstream")),
+    );
+    Ok(response)
+}
+
+/// The tokens an answer used: `usage.total_tokens`, else a quarter of
+/// its bytes (about a token per four bytes of English).
+fn used_tokens(body: &[u8]) -> u64 {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.pointer("/usage/total_tokens").and_then(Value::as_u64))
+        .unwrap_or_else(|| u64::try_from(body.len() / 4).unwrap_or(u64::MAX))
+}
+
+/// A streamed answer passed through as it comes; each server-sent event
+/// counts as one token, and the caller's slot is held until it ends.
+fn counted(
+    incoming: hyper::body::Incoming,
+    slot: Slot,
+    s: Arc<Shared>,
+    key: String,
+    limits: crate::config::Limits,
+) -> Body {
+    let body = incoming.map_frame(move |frame| {
+        let _held = &slot;
+        if let Some(data) = frame.data_ref() {
+            let events =
+                u64::try_from(data.windows(5).filter(|w| *w == b"data:").count()).unwrap_or(0);
+            if events > 0 {
+                let (s, key) = (s.clone(), key.clone());
+                tokio::spawn(async move {
+                    crate::limit::tokens_debit(&s, &key, events, &limits).await;
+                });
+            }
+        }
+        frame
+    });
+    Body::new(body)
+}
+
+fn failure(s: &Shared, f: Failure) -> Refusal {
+    match f {
+        Failure::Open(wait) => {
+            s.metrics.reject("circuit-open");
+            let mut r = Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "circuit-open",
+                "the upstream is failing; the circuit is open",
+            );
+            r.retry_after = Some(wait.as_secs().saturating_add(1));
+            r
+        }
+        Failure::Bad(m) => {
+            s.metrics.reject("upstream");
+            crate::log::event("upstream-error", serde_json::json!({"error": m}));
+            Refusal::new(StatusCode::BAD_GATEWAY, "upstream", "the upstream failed")
+        }
+        Failure::Timeout(d) => {
+            s.metrics.reject("upstream-timeout");
+            Refusal::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream-timeout",
+                format!("the upstream did not answer within {:.1}s", d.as_secs_f64()),
+            )
+        }
+    }
+}
