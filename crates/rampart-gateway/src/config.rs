@@ -36,6 +36,21 @@ pub struct ServeConfig {
     /// Upstream model servers, by name.
     #[serde(default)]
     pub upstreams: BTreeMap<String, crate::upstream::UpstreamConfig>,
+    /// Serve over TLS (and accept client certificates).
+    pub tls: Option<crate::tls::TlsConfig>,
+    /// Connections open at once; more are closed at accept [default 20000].
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request head [default 10].
+    #[serde(default = "default_head_timeout")]
+    pub head_timeout: u64,
+}
+
+fn default_max_connections() -> usize {
+    20_000
+}
+fn default_head_timeout() -> u64 {
+    10
 }
 
 /// `[serve.models.NAME]`: a registry alias to serve.
@@ -238,6 +253,10 @@ pub struct Checked {
     pub principals: BTreeMap<String, Vec<String>>,
     pub keys_store: Option<String>,
     pub jwt: Option<crate::jwt::JwtSettings>,
+    /// Paths resolved against the policy's folder.
+    pub tls: Option<crate::tls::TlsConfig>,
+    pub max_connections: usize,
+    pub head_timeout: std::time::Duration,
     /// Where the policy came from, for messages.
     pub source: PathBuf,
 }
@@ -329,6 +348,12 @@ impl Checked {
                 problems.push(e);
             }
         }
+        if !(1..=1_000_000).contains(&raw.max_connections) {
+            problems.push("[serve] max_connections must be between 1 and 1000000".into());
+        }
+        if !(1..=300).contains(&raw.head_timeout) {
+            problems.push("[serve] head_timeout must be between 1 and 300 seconds".into());
+        }
         let dir = source.parent().unwrap_or(std::path::Path::new("."));
         let jwt = match raw.jwt.as_ref().map(|j| j.check(dir)).transpose() {
             Ok(j) => j,
@@ -349,6 +374,9 @@ impl Checked {
             principals: raw.principals,
             keys_store: raw.keys_store,
             jwt,
+            tls: raw.tls.as_ref().map(|t| t.resolve(dir)),
+            max_connections: raw.max_connections,
+            head_timeout: std::time::Duration::from_secs(raw.head_timeout),
             source,
         })
     }

@@ -7,12 +7,14 @@ use crate::limit::Limited;
 use crate::models::Runner;
 use crate::oip::{self, Invalid};
 use crate::rbac::{Action, Principal};
+use crate::tls::ClientCert;
 use crate::{log, Shared};
 use axum::body::{to_bytes, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::Router;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -93,11 +95,13 @@ async fn ready(State(s): State<Arc<Shared>>) -> Response {
     (status, axum::Json(json!({"ready": ok}))).into_response()
 }
 
-/// The caller, from `Authorization: Bearer ...`; the 401 says nothing
-/// more, the log says which check failed.
+/// The caller: a bearer token (an API key or a JWT) when one is sent,
+/// else a verified client certificate; the 401 says nothing more, the
+/// log says which check failed.
 pub(crate) fn authenticate(
     s: &Shared,
     headers: &HeaderMap,
+    cert: Option<&ClientCert>,
     path: &str,
 ) -> Result<Principal, Refusal> {
     let denied = |why: &str| {
@@ -106,7 +110,13 @@ pub(crate) fn authenticate(
         Refusal::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unauthorized")
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(denied("no Authorization header"));
+        return match cert {
+            Some(c) => Ok(Principal {
+                id: format!("cert:{}", c.0),
+                roles: Vec::new(),
+            }),
+            None => Err(denied("no Authorization header and no client certificate")),
+        };
     };
     let Some(token) = value
         .to_str()
@@ -156,17 +166,24 @@ pub(crate) fn authorize(
 
 /// A model name from a path: a registry name, so nothing else (no `..`,
 /// no `/`) reaches a lookup or a log.
+/// The refusal does not repeat the name: what a caller sent is never
+/// echoed back.
 pub(crate) fn model_name(name: &str) -> Result<(), Refusal> {
-    name.parse::<rampart_registry::Name>()
-        .map(|_| ())
-        .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()))
+    name.parse::<rampart_registry::Name>().map(|_| ()).map_err(|_| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "the model name is not valid: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    })
 }
 
 async fn server_metadata(
     State(s): State<Arc<Shared>>,
     headers: HeaderMap,
+    cert: Option<Extension<ClientCert>>,
 ) -> Result<Response, Refusal> {
-    authenticate(&s, &headers, "/v2")?;
+    authenticate(&s, &headers, cert.as_ref().map(|c| &c.0), "/v2")?;
     Ok(axum::Json(json!({
         "name": "rampart",
         "version": env!("CARGO_PKG_VERSION"),
@@ -189,9 +206,15 @@ async fn model_metadata(
     State(s): State<Arc<Shared>>,
     Path(name): Path<String>,
     headers: HeaderMap,
+    cert: Option<Extension<ClientCert>>,
 ) -> Result<Response, Refusal> {
     model_name(&name)?;
-    let p = authenticate(&s, &headers, "/v2/models/{name}")?;
+    let p = authenticate(
+        &s,
+        &headers,
+        cert.as_ref().map(|c| &c.0),
+        "/v2/models/{name}",
+    )?;
     authorize(&s, &p, Action::Metadata, &name)?;
     let m = served(&s, &name)?;
     match m.ready() {
@@ -226,9 +249,15 @@ async fn model_ready(
     State(s): State<Arc<Shared>>,
     Path(name): Path<String>,
     headers: HeaderMap,
+    cert: Option<Extension<ClientCert>>,
 ) -> Result<Response, Refusal> {
     model_name(&name)?;
-    let p = authenticate(&s, &headers, "/v2/models/{name}/ready")?;
+    let p = authenticate(
+        &s,
+        &headers,
+        cert.as_ref().map(|c| &c.0),
+        "/v2/models/{name}/ready",
+    )?;
     authorize(&s, &p, Action::Metadata, &name)?;
     let m = served(&s, &name)?;
     let v = m.version();
@@ -325,7 +354,12 @@ async fn infer(State(s): State<Arc<Shared>>, Path(name): Path<String>, req: Requ
 
 async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Response, Refusal> {
     model_name(name)?;
-    let p = authenticate(s, req.headers(), "/v2/models/{name}/infer")?;
+    let p = authenticate(
+        s,
+        req.headers(),
+        req.extensions().get(),
+        "/v2/models/{name}/infer",
+    )?;
     authorize(s, &p, Action::Infer, name)?;
     let m = served(s, name)?;
     let key = format!("{}\u{0}{name}", p.id);
@@ -382,8 +416,12 @@ async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Respon
     .into_response())
 }
 
-async fn metrics(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Response, Refusal> {
-    let p = authenticate(&s, &headers, "/metrics")?;
+async fn metrics(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    cert: Option<Extension<ClientCert>>,
+) -> Result<Response, Refusal> {
+    let p = authenticate(&s, &headers, cert.as_ref().map(|c| &c.0), "/metrics")?;
     authorize(&s, &p, Action::Admin, "*")?;
     for (name, u) in &s.upstreams {
         s.metrics
@@ -432,7 +470,7 @@ fn registry_action(r: &rampart_registry::Request) -> Result<(Action, String), Re
 }
 
 async fn registry(State(s): State<Arc<Shared>>, req: Request) -> Result<Response, Refusal> {
-    let p = authenticate(&s, req.headers(), "/v1/registry")?;
+    let p = authenticate(&s, req.headers(), req.extensions().get(), "/v1/registry")?;
     let bytes = body(req, 64 << 10).await?;
     oip::check_depth(&bytes, 8)
         .map_err(|Invalid(e)| Refusal::new(StatusCode::BAD_REQUEST, "invalid", e))?;

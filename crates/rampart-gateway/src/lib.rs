@@ -20,6 +20,7 @@ mod http;
 pub mod jwt;
 pub mod keys;
 pub mod limit;
+mod listen;
 pub mod log;
 pub mod metrics;
 pub mod models;
@@ -28,6 +29,7 @@ pub mod onnx;
 mod proxy;
 pub mod rbac;
 pub mod redis_limit;
+pub mod tls;
 pub mod upstream;
 mod watch;
 
@@ -63,6 +65,8 @@ pub struct Shared {
     pub policy: Policy,
     pub models: ArcSwap<models::Table>,
     pub keys: ArcSwap<keys::Keys>,
+    /// The TLS configuration as last read (None: plain HTTP).
+    pub tls: Arc<arc_swap::ArcSwapOption<rustls::ServerConfig>>,
     /// The JWKS as last read (empty when `[serve.jwt]` is not set).
     pub jwks: ArcSwap<jwt::Jwks>,
     pub limiter: limit::Limiter,
@@ -113,6 +117,13 @@ impl Gateway {
             rampart_registry::Registry::open(setup.project, &store, setup.policy.clone())?;
         let mut key_store = keys::KeyStore::open(&keys_url)?;
         let first_keys = key_store.snapshot()?;
+        let tls = match &config.tls {
+            None => None,
+            Some(t) => Some(t.load().map_err(|message| Error::Config {
+                path: config.source.clone(),
+                message: format!("[serve.tls]: {message}"),
+            })?),
+        };
         let mut upstreams = std::collections::HashMap::new();
         for (name, u) in &config.upstreams {
             let up = upstream::Upstream::new(name, u).map_err(|message| Error::Config {
@@ -130,6 +141,7 @@ impl Gateway {
                 .unwrap_or_default(),
         );
         let shared = Arc::new(Shared {
+            tls: Arc::new(arc_swap::ArcSwapOption::new(tls)),
             config,
             jwks,
             policy: setup.policy,
@@ -231,15 +243,16 @@ impl Gateway {
             "listening",
             serde_json::json!({"addr": listener.local_addr()?.to_string(), "models": shared.config.models.keys().collect::<Vec<_>>()}),
         );
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                shared.stopping.store(true, Ordering::Release);
-                log::event("draining", serde_json::json!({}));
-            })
-            .await;
+        let tls = shared.tls.clone();
+        let bounds = (shared.config.max_connections, shared.config.head_timeout);
+        listen::serve(listener, router, tls, bounds, async move {
+            shutdown.await;
+            shared.stopping.store(true, Ordering::Release);
+            log::event("draining", serde_json::json!({}));
+        })
+        .await;
         self.stop();
-        result.map_err(Error::Io)
+        Ok(())
     }
 
     /// Stops the watcher thread.

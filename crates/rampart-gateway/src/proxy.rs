@@ -44,7 +44,7 @@ fn invalid(m: impl Into<String>) -> Refusal {
 
 async fn forward(s: &Arc<Shared>, req: Request, label: &mut String) -> Result<Response, Refusal> {
     let path = req.uri().path().to_string();
-    let p = authenticate(s, req.headers(), &path)?;
+    let p = authenticate(s, req.headers(), req.extensions().get(), &path)?;
     let headers = req.headers().clone();
     let bytes = body(req, s.config.max_body()).await?;
     check_depth(&bytes, s.config.limits.max_json_depth).map_err(|e| invalid(e.0))?;

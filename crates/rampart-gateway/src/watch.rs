@@ -118,6 +118,7 @@ impl Stores {
         let mut mark = self.registry.mark().ok();
         let (mut keys_ok, mut reg_ok) = (Instant::now(), Instant::now());
         let mut next = Instant::now() + RELOAD;
+        let mut tls_stamps = tls_files(&shared);
         while !shared.stopping.load(Ordering::Acquire) {
             let wait = next.saturating_duration_since(Instant::now());
             match jobs.recv_timeout(wait) {
@@ -137,6 +138,7 @@ impl Stores {
                 shared.keys.store(Arc::new(Keys::default()));
             }
             reload_jwks(&shared);
+            reload_tls(&shared, &mut tls_stamps);
             match self.registry.mark() {
                 Ok(m) => {
                     reg_ok = Instant::now();
@@ -181,4 +183,39 @@ fn reload_jwks(shared: &Shared) {
         serde_json::json!({"path": j.jwks.display().to_string(), "problem": fresh.problem}),
     );
     shared.jwks.store(Arc::new(fresh));
+}
+
+fn tls_files(shared: &Shared) -> Vec<Option<(std::time::SystemTime, u64)>> {
+    shared
+        .config
+        .tls
+        .as_ref()
+        .map(|t| t.files().into_iter().map(crate::jwt::stamp).collect())
+        .unwrap_or_default()
+}
+
+/// Re-reads the certificate, key and client CA when a file changed; a
+/// set that does not load keeps the one in use, and says so.
+fn reload_tls(shared: &Shared, stamps: &mut Vec<Option<(std::time::SystemTime, u64)>>) {
+    let Some(t) = &shared.config.tls else {
+        return;
+    };
+    let now = tls_files(shared);
+    if now == *stamps {
+        return;
+    }
+    *stamps = now;
+    match t.load() {
+        Ok(c) => {
+            shared.tls.store(Some(c));
+            log::event(
+                "tls-reloaded",
+                serde_json::json!({"cert": t.cert.display().to_string()}),
+            );
+        }
+        Err(e) => log::event(
+            "tls-reload-failed",
+            serde_json::json!({"error": e, "note": "the certificate in use is kept"}),
+        ),
+    }
 }
