@@ -73,12 +73,20 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/completions", post(crate::proxy::openai))
         .route("/v1/embeddings", post(crate::proxy::openai))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .fallback(not_found)
         .with_state(shared)
 }
 
 async fn not_found() -> Refusal {
     Refusal::new(StatusCode::NOT_FOUND, "no-route", "no such endpoint")
+}
+
+/// The API's OpenAPI 3.0 document.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 async fn live() -> axum::Json<Value> {
@@ -107,6 +115,7 @@ pub(crate) fn authenticate(
     let denied = |why: &str| {
         log::event("auth-denied", json!({"path": path, "why": why}));
         s.metrics.reject("unauthenticated");
+        s.audit.refusal("unauthenticated", json!({"path": path}));
         Refusal::new(StatusCode::UNAUTHORIZED, "unauthenticated", "unauthorized")
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -157,6 +166,10 @@ pub(crate) fn authorize(
         json!({"principal": p.id, "action": action.name(), "model": model}),
     );
     s.metrics.reject("forbidden");
+    s.audit.refusal(
+        "forbidden",
+        json!({"principal": p.id, "action": action.name(), "model": model}),
+    );
     Err(Refusal::new(
         StatusCode::FORBIDDEN,
         "forbidden",
@@ -305,6 +318,12 @@ pub(crate) async fn body(req: Request, max: u64) -> Result<Bytes, Refusal> {
 }
 
 pub(crate) fn limited(s: &Shared, l: Limited) -> Refusal {
+    let reason = match &l {
+        Limited::Rate(_) => "rate",
+        Limited::Concurrency(_) => "concurrency",
+        Limited::Tokens(_) => "tokens",
+    };
+    s.audit.refusal(reason, json!({}));
     match l {
         Limited::Rate(wait) => {
             s.metrics.reject("rate");
@@ -512,6 +531,11 @@ async fn registry(State(s): State<Arc<Shared>>, req: Request) -> Result<Response
     log::event(
         "registry",
         json!({"principal": p.id, "action": action.name(), "model": model, "ok": answer.is_ok()}),
+    );
+    s.audit.record(
+        "registry",
+        json!({"principal": p.id, "action": action.name(), "model": model, "ok": answer.is_ok(),
+               "error": answer.as_ref().err().map(|e| e.to_string())}),
     );
     match answer {
         Ok(reply) => Ok(axum::Json(json!({"ok": reply.ok, "result": reply.json})).into_response()),

@@ -128,6 +128,44 @@ impl KeyStore {
         })
     }
 
+    /// As [`KeyStore::create`], recorded in `project`'s ledger; a key
+    /// whose creation cannot be recorded is revoked again and never shown.
+    pub fn create_recorded(
+        &mut self,
+        project: &rampart_evidence::Project,
+        name: &str,
+        roles: &[String],
+        expires: Option<u64>,
+    ) -> Result<Created, Error> {
+        let made = self.create(name, roles, expires)?;
+        let event = serde_json::json!({"event": "key-created", "ts": now(), "key": made.info});
+        if let Err(e) = crate::audit::append(project, &[event]) {
+            let _ = self.revoke(&made.info.id);
+            return Err(Error::Store(format!(
+                "the key could not be recorded in the ledger, so it was revoked: {e}"
+            )));
+        }
+        Ok(made)
+    }
+
+    /// As [`KeyStore::revoke`], recorded in `project`'s ledger. The
+    /// revocation stands even when the ledger cannot record it (the error
+    /// says so).
+    pub fn revoke_recorded(
+        &mut self,
+        project: &rampart_evidence::Project,
+        id: &str,
+    ) -> Result<KeyInfo, Error> {
+        let k = self.revoke(id)?;
+        let event = serde_json::json!({"event": "key-revoked", "ts": now(), "key": k});
+        crate::audit::append(project, &[event]).map_err(|e| {
+            Error::Store(format!(
+                "key {id} is revoked, but the ledger did not record it: {e}"
+            ))
+        })?;
+        Ok(k)
+    }
+
     /// Revokes key `id`; an unknown or already revoked id is an error.
     pub fn revoke(&mut self, id: &str) -> Result<KeyInfo, Error> {
         let mut tx = self.store.begin().map_err(store_err)?;

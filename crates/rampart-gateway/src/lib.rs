@@ -15,6 +15,7 @@
 //!
 //! The library listens and serves; the binary parses flags and exits.
 
+pub mod audit;
 pub mod config;
 mod http;
 pub mod jwt;
@@ -75,6 +76,8 @@ pub struct Shared {
     /// Upstream servers, by name.
     pub upstreams: std::collections::HashMap<String, Arc<upstream::Upstream>>,
     pub metrics: metrics::Metrics,
+    /// The audit trail's queue to the ledger.
+    pub audit: audit::Audit,
     pub stopping: AtomicBool,
     jobs: Mutex<mpsc::Sender<watch::Job>>,
 }
@@ -91,6 +94,7 @@ pub struct Gateway {
     shared: Arc<Shared>,
     redis_url: Option<String>,
     watcher: Option<std::thread::JoinHandle<()>>,
+    auditor: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Where a gateway gets its state.
@@ -101,6 +105,9 @@ pub struct Setup {
     pub store: Option<String>,
     /// Redis for limits shared across replicas (`redis://HOST:PORT`).
     pub redis: Option<String>,
+    /// Write the audit trail to the ledger (false for a dry run such as
+    /// `check-config`, which must not write).
+    pub audit: bool,
 }
 
 impl Gateway {
@@ -113,6 +120,7 @@ impl Gateway {
             .clone()
             .unwrap_or_else(|| rampart_registry::default_store(&setup.project));
         let keys_url = config.keys_store.clone().unwrap_or_else(|| store.clone());
+        let project = setup.project.clone();
         let registry =
             rampart_registry::Registry::open(setup.project, &store, setup.policy.clone())?;
         let mut key_store = keys::KeyStore::open(&keys_url)?;
@@ -133,6 +141,7 @@ impl Gateway {
             upstreams.insert(name.clone(), Arc::new(up));
         }
         let (tx, rx) = mpsc::channel();
+        let (audit, audit_rx) = audit::Audit::new();
         let jwks = ArcSwap::from_pointee(
             config
                 .jwt
@@ -151,6 +160,7 @@ impl Gateway {
             redis: arc_swap::ArcSwapOption::empty(),
             upstreams,
             metrics: metrics::Metrics::default(),
+            audit,
             stopping: AtomicBool::new(false),
             jobs: Mutex::new(tx),
         });
@@ -163,10 +173,22 @@ impl Gateway {
         let watcher = std::thread::Builder::new()
             .name("rampart-gateway-stores".into())
             .spawn(move || stores.run(s, rx))?;
+        let auditor = match setup.audit {
+            true => Some(
+                std::thread::Builder::new()
+                    .name("rampart-gateway-audit".into())
+                    .spawn(move || audit::write_batches(project, audit_rx))?,
+            ),
+            false => {
+                shared.audit.close();
+                None
+            }
+        };
         Ok(Gateway {
             shared,
             redis_url: setup.redis,
             watcher: Some(watcher),
+            auditor,
         })
     }
 
@@ -255,12 +277,17 @@ impl Gateway {
         Ok(())
     }
 
-    /// Stops the watcher thread.
+    /// Stops the watcher thread, then drains the audit queue into the
+    /// ledger.
     pub fn stop(&mut self) {
         self.shared.stopping.store(true, Ordering::Release);
         if let Some(w) = self.watcher.take() {
             // A panicked watcher has nothing left to clean up.
             let _ = w.join();
+        }
+        self.shared.audit.close();
+        if let Some(a) = self.auditor.take() {
+            let _ = a.join();
         }
     }
 }

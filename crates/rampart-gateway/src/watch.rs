@@ -69,6 +69,15 @@ impl Stores {
                         result: if ready { "admitted" } else { "refused" }.into(),
                     })
                     .inc();
+                let fields = serde_json::json!({
+                    "model": name,
+                    "from": format!("{}@{}", source.model, source.at),
+                    "version": served.version().map(|v| v.version),
+                    "sha256": served.version().map(|v| v.sha256.clone()),
+                    "admitted": ready,
+                    "reasons": served.reasons(),
+                });
+                shared.audit.record("admission", fields.clone());
                 log::event(
                     "admission",
                     serde_json::json!({

@@ -283,6 +283,7 @@ async fn changed_bytes_are_refused_at_load() {
         policy,
         store: None,
         redis: None,
+        audit: true,
     })
     .unwrap();
     let report = gw.report();
@@ -419,4 +420,46 @@ async fn promotion_and_rollback_over_rest_switch_the_served_version() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_and_refusals_are_in_the_ledger_after_shutdown() {
+    let s = start(POLICY, true).await;
+    let (nobody, _) = key(&s, "nobody", &[], None);
+    settle().await;
+    let c = client();
+    let r = c.get(s.url("/v2/models/iris/ready")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = c
+        .get(s.url("/v2/models/iris/ready"))
+        .bearer_auth(&nobody)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let dir = s.dir.clone();
+    // Shut down at once: the queue is written before the gateway returns.
+    s.shutdown().await;
+    let project = Project::at(dir.path().join(".rampart"));
+    let prefix = rampart_evidence::predicate_type(rampart_gateway::audit::GATE);
+    let (found, _) = project.attestations_from(0, &prefix).unwrap();
+    assert!(found.iter().all(|a| a.signature_ok));
+    let events: Vec<Value> = found
+        .iter()
+        .flat_map(|a| {
+            a.statement.predicate["events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    let has = |kind: &str, field: &str, value: &str| {
+        events
+            .iter()
+            .any(|e| e["event"] == kind && e[field] == value)
+    };
+    assert!(has("admission", "model", "iris"), "{events:?}");
+    assert!(has("admission", "model", "plain"), "{events:?}");
+    assert!(has("refused", "reason", "unauthenticated"), "{events:?}");
+    assert!(has("refused", "reason", "forbidden"), "{events:?}");
 }

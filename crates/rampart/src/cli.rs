@@ -29,6 +29,13 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// Whether this runs the gateway (which handles its own signals).
+    pub fn serves(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Scan model files, folders and archives for code that runs on load.

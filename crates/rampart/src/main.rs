@@ -61,14 +61,17 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
-    // Ctrl-C and SIGTERM leave no temporary file behind (SIGKILL's are
-    // removed by the next run that writes beside them).
-    let _ = ctrlc::set_handler(|| {
-        rampart_core::remove_pending();
-        std::process::exit(130);
-    });
     let json = wants_json(std::env::args());
     let args = cli::Cli::parse();
+    // Ctrl-C and SIGTERM leave no temporary file behind (SIGKILL's are
+    // removed by the next run that writes beside them). The gateway
+    // handles them itself: it drains requests and exits 0.
+    if !args.serves() {
+        let _ = ctrlc::set_handler(|| {
+            rampart_core::remove_pending();
+            std::process::exit(130);
+        });
+    }
     match cli::run(args) {
         Ok(code) => code,
         // Records that could not be read fail the gate like a finding

@@ -80,6 +80,7 @@ fn setup(a: &ServeArgs) -> Result<rampart_gateway::Setup> {
         policy,
         store: a.store.clone(),
         redis: a.redis.clone(),
+        audit: true,
     })
 }
 
@@ -100,8 +101,9 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
     }
 }
 
-fn check_config(setup: rampart_gateway::Setup, json: bool) -> Result<ExitCode> {
+fn check_config(mut setup: rampart_gateway::Setup, json: bool) -> Result<ExitCode> {
     rampart_gateway::log::quiet(true);
+    setup.audit = false;
     let gw = rampart_gateway::Gateway::start(setup)?;
     let report = gw.report();
     match json {
@@ -131,7 +133,8 @@ fn keys(setup: rampart_gateway::Setup, k: &KeysCommand, json: bool) -> Result<Ex
                     config.source.display()
                 );
             }
-            let made = store.create(
+            let made = store.create_recorded(
+                &setup.project,
                 name,
                 roles,
                 expires.map(|s| rampart_gateway::keys::now() + s),
@@ -147,7 +150,7 @@ fn keys(setup: rampart_gateway::Setup, k: &KeysCommand, json: bool) -> Result<Ex
             }
         }
         KeysCommand::Revoke { id } => {
-            let k = store.revoke(id)?;
+            let k = store.revoke_recorded(&setup.project, id)?;
             match json {
                 true => crate::common::print_json(&k)?,
                 false => println!(

@@ -168,6 +168,7 @@ pub async fn serve_with(dir: std::sync::Arc<tempfile::TempDir>, redis: Option<St
         policy,
         store: None,
         redis,
+        audit: true,
     })
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
