@@ -44,6 +44,13 @@ pub struct ServeConfig {
     /// Seconds a client has to send a request head [default 10].
     #[serde(default = "default_head_timeout")]
     pub head_timeout: u64,
+    /// A JSON line per request on standard error [default true].
+    #[serde(default = "default_true")]
+    pub access_log: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_max_connections() -> usize {
@@ -257,6 +264,7 @@ pub struct Checked {
     pub tls: Option<crate::tls::TlsConfig>,
     pub max_connections: usize,
     pub head_timeout: std::time::Duration,
+    pub access_log: bool,
     /// Where the policy came from, for messages.
     pub source: PathBuf,
 }
@@ -377,6 +385,7 @@ impl Checked {
             tls: raw.tls.as_ref().map(|t| t.resolve(dir)),
             max_connections: raw.max_connections,
             head_timeout: std::time::Duration::from_secs(raw.head_timeout),
+            access_log: raw.access_log,
             source,
         })
     }

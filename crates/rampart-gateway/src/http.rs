@@ -75,7 +75,52 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            access_log,
+        ))
         .with_state(shared)
+}
+
+tokio::task_local! {
+    /// The principal of the request being served, for its access log line.
+    static WHO: std::cell::RefCell<Option<String>>;
+}
+
+/// One JSON line per request: method, route, status, principal, time.
+/// Never the body, never the query string.
+async fn access_log(
+    State(s): State<Arc<Shared>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !s.config.access_log {
+        return next.run(req).await;
+    }
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let (who, response) = WHO
+        .scope(std::cell::RefCell::new(None), async {
+            let r = next.run(req).await;
+            (WHO.with(|w| w.borrow().clone()), r)
+        })
+        .await;
+    log::event(
+        "request",
+        json!({
+            "method": method,
+            "route": route,
+            "status": response.status().as_u16(),
+            "principal": who,
+            "ms": started.elapsed().as_secs_f64() * 1000.0,
+        }),
+    );
+    response
 }
 
 async fn not_found() -> Refusal {
@@ -107,6 +152,18 @@ async fn ready(State(s): State<Arc<Shared>>) -> Response {
 /// else a verified client certificate; the 401 says nothing more, the
 /// log says which check failed.
 pub(crate) fn authenticate(
+    s: &Shared,
+    headers: &HeaderMap,
+    cert: Option<&ClientCert>,
+    path: &str,
+) -> Result<Principal, Refusal> {
+    let p = credential(s, headers, cert, path)?;
+    // Outside a request's scope (a test calling in) there is no line.
+    let _ = WHO.try_with(|w| *w.borrow_mut() = Some(p.id.clone()));
+    Ok(p)
+}
+
+fn credential(
     s: &Shared,
     headers: &HeaderMap,
     cert: Option<&ClientCert>,
@@ -237,6 +294,17 @@ async fn model_metadata(
                     .into_response(),
             )
         }
+        Some((
+            v,
+            Runner::Upstream {
+                upstream,
+                signature: Some(sig),
+                ..
+            },
+        )) => Ok(
+            axum::Json(sig.metadata(&name, v.version, &format!("upstream:{upstream}")))
+                .into_response(),
+        ),
         Some((v, Runner::Upstream { upstream, .. })) => Ok(axum::Json(json!({
             "name": name,
             "versions": [v.version.to_string()],
@@ -386,12 +454,22 @@ async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Respon
         .await
         .map_err(|l| limited(s, l))?;
     let _slot = s.limiter.slot(&key, &m.limits).map_err(|l| limited(s, l))?;
+    let headers = req.headers().clone();
     let bytes = body(req, m.limits.max_body)
         .await
         .inspect_err(|_| s.metrics.reject("too-large"))?;
     let (version, model) = match m.ready() {
         None => return Err(not_ready(s, &m)),
         Some((v, Runner::Onnx(model))) => (v, model),
+        Some((_, Runner::Upstream { upstream, model, signature: Some(sig) })) => {
+            // Checked here as an in-process model would be, then sent on.
+            oip::parse_infer(&bytes, sig, m.limits.max_json_depth, m.limits.max_tensor_elements)
+                .map_err(|Invalid(e)| {
+                    s.metrics.reject("invalid");
+                    Refusal::new(StatusCode::BAD_REQUEST, "invalid", e)
+                })?;
+            return crate::proxy::forward_oip(s, upstream, model, &headers, bytes).await;
+        }
         Some((_, Runner::Upstream { .. })) => {
             return Err(Refusal::new(
                 StatusCode::BAD_REQUEST,

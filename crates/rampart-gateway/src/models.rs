@@ -26,10 +26,12 @@ pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 #[derive(Debug, Clone)]
 pub enum Runner {
     Onnx(Arc<OnnxModel>),
-    /// An upstream server, under the model name it knows.
+    /// An upstream server, under the model name it knows; for an OIP
+    /// upstream, the signature it gave, which requests are checked against.
     Upstream {
         upstream: String,
         model: String,
+        signature: Option<Arc<crate::oip::Signature>>,
     },
 }
 
@@ -87,6 +89,7 @@ pub type Table = HashMap<String, Arc<Served>>;
 pub fn admit(
     reg: &mut Registry,
     policy: &Policy,
+    upstreams: &std::collections::BTreeMap<String, crate::upstream::UpstreamConfig>,
     name: &str,
     m: &Model,
     current: Option<&Served>,
@@ -111,7 +114,7 @@ pub fn admit(
                     version: Some(version),
                     reasons,
                 },
-                (None, true) => match load(reg, &version, &m.backend) {
+                (None, true) => match load(reg, &version, &m.backend, upstreams) {
                     Ok(runner) => State::Ready { version, runner },
                     Err(reason) => State::Refused {
                         version: Some(version),
@@ -160,7 +163,12 @@ fn evidence_reasons(reg: &mut Registry, policy: &Policy, version: &Version) -> V
 }
 
 /// Checks the version's bytes and prepares what runs it.
-fn load(reg: &Registry, version: &Version, backend: &Backend) -> Result<Runner, String> {
+fn load(
+    reg: &Registry,
+    version: &Version,
+    backend: &Backend,
+    upstreams: &std::collections::BTreeMap<String, crate::upstream::UpstreamConfig>,
+) -> Result<Runner, String> {
     match backend {
         Backend::Onnx => load_onnx(version).map(|m| Runner::Onnx(Arc::new(m))),
         Backend::Upstream { upstream, model } => {
@@ -168,9 +176,20 @@ fn load(reg: &Registry, version: &Version, backend: &Backend) -> Result<Runner, 
             // they are hashed again (a file or a folder) before any
             // request is routed to it.
             reg.check_bytes(version).map_err(|e| e.to_string())?;
+            let config = upstreams
+                .get(upstream)
+                .ok_or_else(|| format!("upstream {upstream} is not configured"))?;
+            let signature = match config.protocol {
+                crate::upstream::Protocol::Openai => None,
+                crate::upstream::Protocol::Oip => Some(Arc::new(
+                    crate::upstream::oip_signature(config, model)
+                        .map_err(|e| format!("upstream {upstream}: {e}"))?,
+                )),
+            };
             Ok(Runner::Upstream {
                 upstream: upstream.clone(),
                 model: model.clone(),
+                signature,
             })
         }
     }

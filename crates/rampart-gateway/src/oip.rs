@@ -71,6 +71,47 @@ pub struct Signature {
 }
 
 impl Signature {
+    /// Reads a model metadata response (an upstream's): every tensor's
+    /// name, datatype and shape (-1 for any size).
+    pub fn from_metadata(v: &Value) -> Result<Signature, String> {
+        let specs = |field: &str| -> Result<Vec<TensorSpec>, String> {
+            let list = v
+                .get(field)
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("no {field} list"))?;
+            list.iter()
+                .take(MAX_INPUTS + 1)
+                .enumerate()
+                .map(|(i, t)| {
+                    let name = t
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| format!("{field}[{i}] has no name"))?;
+                    let dt = t.get("datatype").and_then(Value::as_str).unwrap_or("");
+                    let dtype = DType::parse(dt)
+                        .ok_or_else(|| format!("{field}[{i}]: datatype {dt:?} is not served"))?;
+                    let shape = t
+                        .get("shape")
+                        .and_then(Value::as_array)
+                        .ok_or_else(|| format!("{field}[{i}] has no shape"))?
+                        .iter()
+                        .take(32)
+                        .map(|d| d.as_u64().and_then(|n| usize::try_from(n).ok()))
+                        .collect();
+                    Ok(TensorSpec {
+                        name: name.to_string(),
+                        dtype,
+                        shape,
+                    })
+                })
+                .collect()
+        };
+        Ok(Signature {
+            inputs: specs("inputs")?,
+            outputs: specs("outputs")?,
+        })
+    }
+
     /// The model metadata response (`GET /v2/models/{name}`).
     pub fn metadata(&self, name: &str, version: u64, platform: &str) -> Value {
         json!({

@@ -80,7 +80,22 @@ async fn forward(s: &Arc<Shared>, req: Request, label: &mut String) -> Result<Re
     let slot = s.limiter.slot(&key, &m.limits).map_err(|l| limited(s, l))?;
     let (upstream_name, upstream_model) = match m.ready() {
         None => return Err(not_ready(s, &m)),
-        Some((_, Runner::Upstream { upstream, model })) => (upstream.clone(), model.clone()),
+        Some((
+            _,
+            Runner::Upstream {
+                signature: Some(_), ..
+            },
+        )) => {
+            return Err(invalid(format!(
+                "{name} is served by an OIP upstream: call /v2/models/{name}/infer"
+            )))
+        }
+        Some((
+            _,
+            Runner::Upstream {
+                upstream, model, ..
+            },
+        )) => (upstream.clone(), model.clone()),
         Some((_, Runner::Onnx(_))) => {
             return Err(invalid(format!(
                 "{name} runs in process: call /v2/models/{name}/infer"
@@ -198,4 +213,49 @@ fn failure(s: &Shared, f: Failure) -> Refusal {
             )
         }
     }
+}
+
+/// Sends a checked OIP inference request to its upstream under the
+/// model name the upstream knows, and returns the upstream's answer.
+pub(crate) async fn forward_oip(
+    s: &Arc<Shared>,
+    upstream_name: &str,
+    model: &str,
+    headers: &axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let upstream = s.upstreams.get(upstream_name).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            format!("upstream {upstream_name} is not configured"),
+        )
+    })?;
+    let answer = upstream
+        .send(
+            Method::POST,
+            &format!("/v2/models/{model}/infer"),
+            headers,
+            body,
+        )
+        .await
+        .map_err(|f| failure(s, f))?;
+    let (parts, incoming) = answer.into_parts();
+    let bytes = http_body_util::Limited::new(incoming, MAX_ANSWER)
+        .collect()
+        .await
+        .map_err(|e| {
+            upstream.breaker.failure();
+            failure(s, Failure::Bad(format!("upstream {upstream_name}: {e}")))
+        })?
+        .to_bytes();
+    upstream.breaker.success();
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = parts.status;
+    if let Some(v) = parts.headers.get(header::CONTENT_TYPE) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, v.clone());
+    }
+    Ok(response)
 }

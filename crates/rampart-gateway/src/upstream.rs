@@ -36,6 +36,103 @@ pub struct UpstreamConfig {
     pub open_for: f64,
     /// An environment variable holding the upstream's own API key.
     pub api_key_env: Option<String>,
+    /// What it speaks: `openai` (vLLM, llama.cpp, TGI) or `oip` (KServe,
+    /// Triton, MLServer) [default openai].
+    #[serde(default)]
+    pub protocol: Protocol,
+}
+
+/// An upstream's API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    #[default]
+    Openai,
+    Oip,
+}
+
+/// Largest metadata answer read from an OIP upstream.
+const MAX_METADATA: u64 = 1 << 20;
+
+/// Reads an OIP model's signature from its upstream
+/// (`GET /v2/models/NAME`), blocking, within `timeout`: the gateway
+/// checks requests against it before forwarding them.
+pub fn oip_signature(c: &UpstreamConfig, model: &str) -> Result<crate::oip::Signature, String> {
+    use std::io::{Read, Write};
+    let base: Uri = c.url.parse().map_err(|e| format!("{}: {e}", c.url))?;
+    let host = base
+        .authority()
+        .ok_or_else(|| format!("{}: no host", c.url))?
+        .as_str()
+        .to_string();
+    let port_host = if host.contains(':') {
+        host.clone()
+    } else {
+        format!("{host}:80")
+    };
+    // The watcher thread waits on this: a few seconds at most.
+    let timeout = Duration::from_secs_f64(c.connect_timeout.clamp(0.1, 5.0));
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&port_host)
+        .map_err(|e| format!("{host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host}: no address"))?;
+    let mut conn = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot reach {host}: {e}"))?;
+    conn.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    let prefix = base.path().trim_end_matches('/');
+    write!(
+        conn,
+        "GET {prefix}/v2/models/{model} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("{host}: {e}"))?;
+    // The head, then exactly Content-Length bytes (or to the end when the
+    // server closes): a server that keeps the connection open is fine.
+    let mut reader = std::io::BufReader::new(conn.take(MAX_METADATA));
+    let mut status_line = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut status_line)
+        .map_err(|e| format!("{host}: {e}"))?;
+    let status = status_line.split(' ').nth(1).unwrap_or("").to_string();
+    let mut length: Option<usize> = None;
+    loop {
+        let mut h = String::new();
+        let n =
+            std::io::BufRead::read_line(&mut reader, &mut h).map_err(|e| format!("{host}: {e}"))?;
+        if n == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().ok();
+            }
+        }
+    }
+    if status != "200" {
+        return Err(format!(
+            "{host} answered {status:?} for model {model}'s metadata"
+        ));
+    }
+    let mut body = Vec::new();
+    match length {
+        Some(n) => {
+            body.resize(
+                n.min(usize::try_from(MAX_METADATA).unwrap_or(usize::MAX)),
+                0,
+            );
+            reader
+                .read_exact(&mut body)
+                .map_err(|e| format!("{host}: {e}"))?;
+        }
+        None => {
+            reader
+                .read_to_end(&mut body)
+                .map_err(|e| format!("{host}: {e}"))?;
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| format!("{host}: the metadata of {model} is not JSON: {e}"))?;
+    crate::oip::Signature::from_metadata(&v)
+        .map_err(|e| format!("{host}: the metadata of {model}: {e}"))
 }
 
 fn default_timeout() -> f64 {

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 /// served, rather than honouring a revocation or a rollback late.
 pub const STALE_AFTER: Duration = Duration::from_secs(5);
 
+/// How often refused models are tried again when nothing moved.
+pub const READMIT: Duration = Duration::from_secs(5);
+
 /// A registry request from the REST API and where to send its answer.
 pub type Job = (
     Request,
@@ -56,7 +59,14 @@ impl Stores {
         for (name, m) in &shared.config.models {
             let current = old.get(name).map(Arc::as_ref);
             let source = &m.source;
-            let served = admit(&mut self.registry, &shared.policy, name, m, current);
+            let served = admit(
+                &mut self.registry,
+                &shared.policy,
+                &shared.config.upstreams,
+                name,
+                m,
+                current,
+            );
             let changed = current.map(|c| (c.version(), c.reasons()))
                 != Some((served.version(), served.reasons()));
             if changed {
@@ -128,6 +138,7 @@ impl Stores {
         let (mut keys_ok, mut reg_ok) = (Instant::now(), Instant::now());
         let mut next = Instant::now() + RELOAD;
         let mut tls_stamps = tls_files(&shared);
+        let mut last_admit = Instant::now();
         while !shared.stopping.load(Ordering::Acquire) {
             let wait = next.saturating_duration_since(Instant::now());
             match jobs.recv_timeout(wait) {
@@ -151,8 +162,14 @@ impl Stores {
             match self.registry.mark() {
                 Ok(m) => {
                     reg_ok = Instant::now();
-                    if Some(m) != mark {
+                    // Re-admit when the registry or the ledger moved, and
+                    // every READMIT while a model is refused (an upstream
+                    // may have come up); a served model whose version did
+                    // not change is kept as loaded.
+                    let refused = shared.models.load().values().any(|s| s.ready().is_none());
+                    if Some(m) != mark || (refused && last_admit.elapsed() >= READMIT) {
                         mark = Some(m);
+                        last_admit = Instant::now();
                         self.admit_all(&shared);
                     }
                 }

@@ -65,6 +65,28 @@ fn serve_stub(conn: std::net::TcpStream, mode: &str) {
             return;
         }
         let req: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+        let path = line.split(' ').nth(1).unwrap_or("").to_string();
+        // The Open Inference Protocol: metadata and inference.
+        if let Some(rest) = path.strip_prefix("/v2/models/") {
+            let (name, infer) = match rest.strip_suffix("/infer") {
+                Some(n) => (n.to_string(), true),
+                None => (rest.to_string(), false),
+            };
+            let answer = match infer {
+                false => json!({"name": name, "versions": ["1"], "platform": "stub",
+                    "inputs": [{"name": "X", "datatype": "FP32", "shape": [-1, 4]}],
+                    "outputs": [{"name": "label", "datatype": "INT64", "shape": [-1]}]}),
+                true => json!({"model_name": name, "saw_authorization": auth,
+                    "outputs": [{"name": "label", "datatype": "INT64", "shape": [1], "data": [2]}]}),
+            }
+            .to_string();
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+                answer.len()
+            );
+            continue;
+        }
         let model = req["model"].as_str().unwrap_or("").to_string();
         if mode == "garbage" {
             let _ = out.write_all(b"NOT HTTP AT ALL\r\n\r\n");
@@ -186,9 +208,18 @@ upstream = "llm"
 from = "chat@production"
 upstream = "dead"
 
+[serve.upstreams.triton]
+url = "http://{stub}"
+protocol = "oip"
+
+[serve.models.tri]
+from = "chat@production"
+upstream = "triton"
+upstream_model = "iris-v1"
+
 [serve.roles.chatter]
-actions = ["infer"]
-models = ["chat", "fail", "hang", "reset", "gone"]
+actions = ["infer", "metadata"]
+models = ["chat", "fail", "hang", "reset", "gone", "tri"]
 "#
     )
 }
@@ -376,5 +407,63 @@ async fn a_garbage_speaking_upstream_gives_502() {
     // The gateway is still up.
     let r = client().get(s.url("/v2/health/live")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oip_upstream_gets_only_requests_that_fit_its_signature() {
+    let stub = stub("ok");
+    let s = gateway(&stub).await;
+    let (token, _) = key(&s, "bot", &["chatter"], None);
+    settle().await;
+    let c = client();
+    // The signature is the upstream's own.
+    let meta: Value = c
+        .get(s.url("/v2/models/tri"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["inputs"][0]["shape"], json!([-1, 4]), "{meta}");
+    assert_eq!(meta["platform"], "upstream:triton");
+    let good = iris_request(&[vec![5.1, 3.5, 1.4, 0.2]]);
+    let r = c
+        .post(s.url("/v2/models/tri/infer"))
+        .bearer_auth(&token)
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["model_name"], "iris-v1",
+        "sent under the upstream's name: {v}"
+    );
+    assert_eq!(v["saw_authorization"], false);
+    // Out of contract: refused here, never sent.
+    let mut bad = good.clone();
+    bad["inputs"][0]["shape"] = json!([1, 3]);
+    bad["inputs"][0]["data"] = json!([1, 2, 3]);
+    let r = c
+        .post(s.url("/v2/models/tri/infer"))
+        .bearer_auth(&token)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // And the OpenAI routes are not its way in.
+    let r = c
+        .post(s.url("/v1/chat/completions"))
+        .bearer_auth(&token)
+        .json(&chat("tri", false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     s.shutdown().await;
 }
