@@ -49,7 +49,7 @@ nginx -p "$W/ng" -c "$W/ng/up.conf"
 
 # The project: weights registered, scanned, promoted; a key.
 P="$W/project"; mkdir -p "$P/llama"; cd "$P"
-echo "weights" > llama/weights.safetensors
+cp "$OLDPWD/crates/rampart-gateway/tests/fixtures/iris_logreg.onnx" llama/model.onnx
 "$BIN" init > /dev/null
 cat >> rampart.toml <<TOML
 [registry.alias.production]
@@ -95,6 +95,7 @@ events { worker_connections 4096; }
 http {
   access_log $W/ngp/access.log;
   client_body_temp_path $W/ngp/body; proxy_temp_path $W/ngp/proxy; fastcgi_temp_path $W/ngp/fcgi; uwsgi_temp_path $W/ngp/uwsgi; scgi_temp_path $W/ngp/scgi;
+  map_hash_bucket_size 256;
   map \$http_authorization \$principal { default ""; "Bearer $KEY" "bench"; }
   limit_req_zone \$principal zone=keys:10m rate=10000000r/s;
   upstream u { server 127.0.0.1:$UP; keepalive 64; }
@@ -140,21 +141,20 @@ run "rampart serve (key, RBAC, limits, metrics, access log)" "http://127.0.0.1:$
 # connections (each has made one request).
 rss() { grep VmRSS /proc/$RPID/status | awk '{print $2" kB"}'; }
 echo "== memory: rampart RSS before: $(rss)"
-ulimit -n 65536
-python3 - "$RP" <<'PY' &
+ulimit -n "$(ulimit -Hn)"   # 10,000 sockets here, 10,000 in the gateway
+python3 - "$RP" > "$W/conns.txt" <<'PY' &
 import socket, sys, time
 port = int(sys.argv[1]); socks = []
 for i in range(10000):
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
     socks.append(s)
-for s in socks:
-    s.recv(4096)
-print("10000 connections open", flush=True)
-time.sleep(8)
+ok = sum(1 for s in socks if s.recv(4096).startswith(b"HTTP/1.1 200"))
+print(f"{ok} connections answered and open", flush=True)
+time.sleep(5)
 PY
-sleep 6
-echo "== memory: rampart RSS with 10,000 idle keep-alive connections: $(rss) ($(ls /proc/$RPID/fd | wc -l) fds)"
+for i in $(seq 120); do grep -q "open" "$W/conns.txt" 2>/dev/null && break; sleep 0.5; done
+echo "== memory: $(cat "$W/conns.txt"); rampart RSS $(rss), $(ls /proc/$RPID/fd | wc -l) fds"
 wait $! 2>/dev/null || true
 kill -TERM $RPID; wait $RPID 2>/dev/null || true
 echo "rampart access log lines: $(grep -c '"event":"request"' "$W/rampart.log")"

@@ -534,6 +534,26 @@ async fn metrics(
         .as_ref()
         .is_some_and(|r| r.shared.load(std::sync::atomic::Ordering::Acquire));
     s.metrics.limiter_shared.set(i64::from(shared));
+    for (what, n) in [
+        ("log", crate::log::dropped()),
+        (
+            "audit",
+            s.audit.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        ),
+        (
+            "audit-sampled-out",
+            s.audit
+                .sampled_out
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ),
+    ] {
+        s.metrics
+            .dropped
+            .get_or_create(&crate::metrics::Reason {
+                reason: what.into(),
+            })
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
     s.metrics
         .limiter_keys
         .set(i64::try_from(s.limiter.tracked()).unwrap_or(i64::MAX));

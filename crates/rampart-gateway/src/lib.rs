@@ -274,6 +274,7 @@ impl Gateway {
         })
         .await;
         self.stop();
+        log::flush();
         Ok(())
     }
 

@@ -51,6 +51,7 @@ pub struct Metrics {
     pub loads: Family<Load, Counter>,
     pub limiter_keys: Gauge,
     pub limiter_shared: Gauge,
+    pub dropped: Family<Reason, Gauge>,
     pub circuit: Family<Upstream, Gauge>,
     pub store_errors: Counter,
 }
@@ -67,6 +68,7 @@ impl Default for Metrics {
         let loads = Family::<Load, Counter>::default();
         let limiter_keys = Gauge::default();
         let limiter_shared = Gauge::default();
+        let dropped = Family::<Reason, Gauge>::default();
         let circuit = Family::<Upstream, Gauge>::default();
         let store_errors = Counter::default();
         registry.register(
@@ -105,6 +107,11 @@ impl Default for Metrics {
             limiter_shared.clone(),
         );
         registry.register(
+            "dropped",
+            "Log lines and audit events dropped (queue full) or sampled out, since start",
+            dropped.clone(),
+        );
+        registry.register(
             "upstream_circuit",
             "Each upstream's circuit: 0 closed, 1 open, 2 half open",
             circuit.clone(),
@@ -123,6 +130,7 @@ impl Default for Metrics {
             loads,
             limiter_keys,
             limiter_shared,
+            dropped,
             circuit,
             store_errors,
         }
