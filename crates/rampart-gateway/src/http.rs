@@ -187,8 +187,10 @@ fn credential(
     let Some(token) = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        // The scheme is case-insensitive (RFC 9110 11.1).
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
     else {
         return Err(denied("the Authorization header is not a Bearer token"));
     };
@@ -317,12 +319,18 @@ async fn model_metadata(
     }
 }
 
+/// The reasons (paths, digests) are for callers allowed `metadata`,
+/// through `/ready`: a caller who may only infer learns only that the
+/// model is not served.
 pub(crate) fn not_ready(s: &Shared, m: &crate::models::Served) -> Refusal {
     s.metrics.reject("not-ready");
     Refusal::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "not-ready",
-        format!("{} is not served: {}", m.name, m.reasons().join("; ")),
+        format!(
+            "{} is not served now; GET /v2/models/{}/ready says why",
+            m.name, m.name
+        ),
     )
 }
 

@@ -265,6 +265,24 @@ async fn an_unevidenced_model_is_never_served_and_ready_says_why() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // An infer-only caller learns that it is not served, not the
+    // server's paths and digests.
+    let e = r.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("/v2/models/plain/ready") && !e.contains("scan"),
+        "{e}"
+    );
+    // The auth scheme's case does not matter.
+    let r = c
+        .get(s.url("/v2/models/plain/ready"))
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     s.shutdown().await;
 }
 
