@@ -311,7 +311,7 @@ pub fn run(
         .enable_all()
         .build()?;
     let gateway = Gateway::start(setup)?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Error::Usage(format!("cannot listen on {addr}: {e}")))?;
@@ -332,7 +332,12 @@ pub fn run(
                 Ok(())
             }
         }
-    })
+    });
+    // Dropping the runtime stops what the deadline cut off (writing its
+    // audit queue); then the last log lines are written.
+    drop(runtime);
+    log::flush();
+    result
 }
 
 /// Waits for SIGTERM (what orchestrators send) or Ctrl-C.
