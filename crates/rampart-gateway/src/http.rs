@@ -274,21 +274,29 @@ pub(crate) fn served(s: &Shared, name: &str) -> Result<Arc<crate::models::Served
     })
 }
 
+/// The configured model `name`, for a caller allowed `metadata` on it:
+/// the name checked, the caller authenticated and authorised, in that
+/// order, before the model is looked up.
+fn for_metadata(
+    s: &Shared,
+    name: &str,
+    headers: &HeaderMap,
+    cert: Option<Extension<ClientCert>>,
+    route: &str,
+) -> Result<Arc<crate::models::Served>, Refusal> {
+    model_name(name)?;
+    let p = authenticate(s, headers, cert.as_ref().map(|c| &c.0), route)?;
+    authorize(s, &p, Action::Metadata, name)?;
+    served(s, name)
+}
+
 async fn model_metadata(
     State(s): State<Arc<Shared>>,
     Path(name): Path<String>,
     headers: HeaderMap,
     cert: Option<Extension<ClientCert>>,
 ) -> Result<Response, Refusal> {
-    model_name(&name)?;
-    let p = authenticate(
-        &s,
-        &headers,
-        cert.as_ref().map(|c| &c.0),
-        "/v2/models/{name}",
-    )?;
-    authorize(&s, &p, Action::Metadata, &name)?;
-    let m = served(&s, &name)?;
+    let m = for_metadata(&s, &name, &headers, cert, "/v2/models/{name}")?;
     match m.ready() {
         Some((v, Runner::Onnx(model))) => {
             Ok(
@@ -340,15 +348,7 @@ async fn model_ready(
     headers: HeaderMap,
     cert: Option<Extension<ClientCert>>,
 ) -> Result<Response, Refusal> {
-    model_name(&name)?;
-    let p = authenticate(
-        &s,
-        &headers,
-        cert.as_ref().map(|c| &c.0),
-        "/v2/models/{name}/ready",
-    )?;
-    authorize(&s, &p, Action::Metadata, &name)?;
-    let m = served(&s, &name)?;
+    let m = for_metadata(&s, &name, &headers, cert, "/v2/models/{name}/ready")?;
     let v = m.version();
     Ok(axum::Json(json!({
         "name": name,

@@ -125,15 +125,7 @@ async fn forward(s: &Arc<Shared>, req: Request, label: &mut String) -> Result<Re
             Response::new(counted(incoming, slot, s.clone(), key, m.limits))
         }
         false => {
-            let body = http_body_util::Limited::new(incoming, MAX_ANSWER)
-                .collect()
-                .await
-                .map_err(|e| {
-                    upstream.breaker.failure();
-                    failure(s, Failure::Bad(format!("upstream {upstream_name}: {e}")))
-                })?
-                .to_bytes();
-            upstream.breaker.success();
+            let body = whole(s, upstream, incoming).await?;
             crate::limit::tokens_debit(s, &key, used_tokens(&body), &m.limits).await;
             drop(slot);
             Response::new(Body::from(body))
@@ -241,15 +233,7 @@ pub(crate) async fn forward_oip(
         .await
         .map_err(|f| failure(s, f))?;
     let (parts, incoming) = answer.into_parts();
-    let bytes = http_body_util::Limited::new(incoming, MAX_ANSWER)
-        .collect()
-        .await
-        .map_err(|e| {
-            upstream.breaker.failure();
-            failure(s, Failure::Bad(format!("upstream {upstream_name}: {e}")))
-        })?
-        .to_bytes();
-    upstream.breaker.success();
+    let bytes = whole(s, upstream, incoming).await?;
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = parts.status;
     if let Some(v) = parts.headers.get(header::CONTENT_TYPE) {
@@ -258,4 +242,24 @@ pub(crate) async fn forward_oip(
             .insert(header::CONTENT_TYPE, v.clone());
     }
     Ok(response)
+}
+
+/// An upstream's answer read whole (at most [`MAX_ANSWER`] bytes): the
+/// breaker records success only once the body has arrived, and a body
+/// that breaks off is a failure (502).
+async fn whole(
+    s: &Shared,
+    upstream: &crate::upstream::Upstream,
+    incoming: hyper::body::Incoming,
+) -> Result<Bytes, Refusal> {
+    let bytes = http_body_util::Limited::new(incoming, MAX_ANSWER)
+        .collect()
+        .await
+        .map_err(|e| {
+            upstream.breaker.failure();
+            failure(s, Failure::Bad(format!("upstream {}: {e}", upstream.name)))
+        })?
+        .to_bytes();
+    upstream.breaker.success();
+    Ok(bytes)
 }
