@@ -29,8 +29,6 @@ pub struct ServeConfig {
     /// added to the roles its credential carries.
     #[serde(default)]
     pub principals: BTreeMap<String, Vec<String>>,
-    /// Where API keys are kept (the registry's store by default).
-    pub keys_store: Option<String>,
     /// JWT bearer tokens, verified with keys from a JWKS file.
     pub jwt: Option<crate::jwt::JwtConfig>,
     /// Upstream model servers, by name.
@@ -258,7 +256,6 @@ pub struct Checked {
     pub upstreams: BTreeMap<String, crate::upstream::UpstreamConfig>,
     pub roles: BTreeMap<String, Role>,
     pub principals: BTreeMap<String, Vec<String>>,
-    pub keys_store: Option<String>,
     pub jwt: Option<crate::jwt::JwtSettings>,
     /// Paths resolved against the policy's folder.
     pub tls: Option<crate::tls::TlsConfig>,
@@ -280,20 +277,38 @@ impl Checked {
             path: source.clone(),
             message,
         };
-        let raw: ServeConfig = toml::Value::Table(policy.serve.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| bad(format!("[serve]: {}", e.message())))?;
+        // The path to the bad field, so that the message names its table.
+        let raw: ServeConfig = serde_path_to_error::deserialize(toml::Value::Table(
+            policy.serve.clone(),
+        ))
+        .map_err(|e: serde_path_to_error::Error<toml::de::Error>| {
+            let message = e.inner().message();
+            let mut path = e.path().to_string();
+            // An unknown field's path ends with the field: name
+            // the table it is in.
+            if message.starts_with("unknown field") {
+                path = path.rsplit_once('.').map_or(".", |(t, _)| t).to_string();
+            }
+            let table = match path.as_str() {
+                "." | "" => "[serve]".to_string(),
+                p => format!("[serve.{p}]"),
+            };
+            bad(format!("{table}: {message}"))
+        })?;
         let mut problems = Vec::new();
-        if let Some(p) = raw.limits.problem("[serve.limits]") {
-            problems.push(p);
-        }
+        let global = raw.limits.problem("[serve.limits]");
+        problems.extend(global.clone());
         let mut models = BTreeMap::new();
         for (name, m) in &raw.models {
             if let Err(e) = name.parse::<rampart_registry::Name>() {
                 problems.push(format!("[serve.models.{name}]: {e}"));
             }
             let limits = m.limits.over(&raw.limits);
-            if let Some(p) = limits.problem(&format!("[serve.models.{name}.limits]")) {
+            // A problem in [serve.limits] is named once, not per model.
+            if let Some(p) = limits
+                .problem(&format!("[serve.models.{name}.limits]"))
+                .filter(|_| global.is_none())
+            {
                 problems.push(p);
             }
             let backend = match (&m.upstream, &m.upstream_model) {
@@ -380,7 +395,6 @@ impl Checked {
             upstreams: raw.upstreams,
             roles,
             principals: raw.principals,
-            keys_store: raw.keys_store,
             jwt,
             tls: raw.tls.as_ref().map(|t| t.resolve(dir)),
             max_connections: raw.max_connections,
@@ -388,6 +402,50 @@ impl Checked {
             access_log: raw.access_log,
             source,
         })
+    }
+
+    /// What the configuration allows but was probably not meant, given
+    /// the keys the ledger holds: `serve check-config` prints these.
+    pub fn warnings(&self, keys: &[crate::keys::KeyInfo], now: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, role) in &self.roles {
+            for p in role.patterns() {
+                let one = crate::rbac::Role::new(name, &[], std::slice::from_ref(p));
+                let used = one.is_ok_and(|r| self.models.keys().any(|m| r.covers(m)));
+                if !used && p != "*" {
+                    out.push(format!(
+                        "[serve.roles.{name}] model pattern {p:?} matches no [serve.models]"
+                    ));
+                }
+            }
+        }
+        let live = keys
+            .iter()
+            .filter(|k| k.revoked.is_none() && k.expires.is_none_or(|t| t > now));
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for k in live {
+            by_name.entry(&k.name).or_default().push(&k.id);
+            for r in k.roles.iter().filter(|r| !self.roles.contains_key(*r)) {
+                out.push(format!(
+                    "API key {} ({}) has role {r:?}, which no [serve.roles.{r}] defines: it grants nothing",
+                    k.id, k.name
+                ));
+            }
+            let extra = self.principals.get(&format!("key:{}", k.name));
+            if k.roles.is_empty() && extra.is_none() {
+                out.push(format!(
+                    "API key {} ({}) has no role, here or in [serve.principals]: every call with it is refused",
+                    k.id, k.name
+                ));
+            }
+        }
+        for (name, ids) in by_name.iter().filter(|(_, ids)| ids.len() > 1) {
+            out.push(format!(
+                "API keys {} share the name {name:?}: they are one principal (key:{name}) and share its limits",
+                ids.join(", ")
+            ));
+        }
+        out
     }
 
     /// The largest body any model accepts: what is read before routing.
@@ -444,11 +502,64 @@ models = ["[bad"]
     }
 
     #[test]
+    fn a_global_limit_problem_is_named_once_not_per_model() {
+        let e = Checked::from_policy(&policy(
+            "[serve.limits]\nrate = -1.0\n[serve.models.a]\nfrom = \"a@p\"\n[serve.models.b]\nfrom = \"b@p\"\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e.matches("rate must be").count(), 1, "{e}");
+    }
+
+    #[test]
+    fn warnings_name_dead_patterns_roleless_and_shared_keys() {
+        use crate::keys::KeyInfo;
+        let c = Checked::from_policy(&policy(
+            "[serve.models.fraud]\nfrom = \"fraud@p\"\n[serve.roles.r]\nactions = [\"infer\"]\nmodels = [\"fraud\", \"frau\", \"*\"]\n",
+        ))
+        .unwrap();
+        let k = |id: &str, name: &str, roles: &[&str], revoked: Option<u64>| KeyInfo {
+            id: id.into(),
+            name: name.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            created: 1,
+            expires: None,
+            revoked,
+        };
+        let keys = [
+            k("a1", "bot", &["r"], None),
+            k("a2", "bot", &["r"], None),
+            k("a3", "lost", &["ghost"], None),
+            k("a4", "bare", &[], None),
+            k("a5", "gone", &["ghost"], Some(5)),
+        ];
+        let w = c.warnings(&keys, 10).join("\n");
+        for want in [
+            "pattern \"frau\" matches no",
+            "a3 (lost) has role \"ghost\"",
+            "a4 (bare) has no role",
+            "API keys a1, a2 share the name \"bot\"",
+        ] {
+            assert!(w.contains(want), "{want:?} not in {w}");
+        }
+        assert!(!w.contains("a5") && !w.contains("\"fraud\" matches") && !w.contains("\"*\""));
+    }
+
+    #[test]
     fn unknown_fields_and_actions_are_refused() {
         let e = Checked::from_policy(&policy("[serve]\nlisten = \"127.0.0.1:1\"\nport = 3\n"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("port"), "{e}");
+        assert!(e.contains("[serve]: unknown field `port`"), "{e}");
+        let e = Checked::from_policy(&policy(
+            "[serve.models.m]\nfrom = \"m@p\"\nlimits = { rat = 1.0 }\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("[serve.models.m.limits]: unknown field `rat`"),
+            "{e}"
+        );
         let e = Checked::from_policy(&policy("[serve.roles.r]\nactions = [\"fly\"]\n"))
             .unwrap_err()
             .to_string();

@@ -22,6 +22,7 @@ use std::time::Instant;
 
 /// A request refused: status, the message the caller sees, the label
 /// counted in metrics.
+#[derive(Debug)]
 pub struct Refusal {
     pub(crate) status: StatusCode,
     pub(crate) message: String,
@@ -594,6 +595,10 @@ fn registry_action(r: &rampart_registry::Request) -> Result<(Action, String), Re
     }
 }
 
+fn unavailable(message: &str) -> Refusal {
+    Refusal::new(StatusCode::SERVICE_UNAVAILABLE, "error", message)
+}
+
 async fn registry(State(s): State<Arc<Shared>>, req: Request) -> Result<Response, Refusal> {
     let p = authenticate(&s, req.headers(), req.extensions().get(), "/v1/registry")?;
     let bytes = body(req, 64 << 10).await?;
@@ -608,32 +613,37 @@ async fn registry(State(s): State<Arc<Shared>>, req: Request) -> Result<Response
     })?;
     let (action, model) = registry_action(&request)?;
     authorize(&s, &p, action, &model)?;
+    // `[serve.limits]` apply to each principal's registry calls as to a
+    // model of their own.
+    let key = format!("{}\u{0}/v1/registry", p.id);
+    crate::limit::rate(&s, &key, &s.config.limits)
+        .await
+        .map_err(|l| limited(&s, l))?;
+    let _slot = s
+        .limiter
+        .slot(&key, &s.config.limits)
+        .map_err(|l| limited(&s, l))?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let sent = s
-        .jobs
-        .lock()
-        .map_err(|_| {
-            Refusal::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "error",
-                "the registry is unavailable",
-            )
-        })?
-        .send((request, tx));
-    if sent.is_err() {
-        return Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "the registry is unavailable",
-        ));
+    let sent = match s.jobs.lock() {
+        Ok(jobs) => jobs.try_send((request, tx)),
+        Err(_) => return Err(unavailable("the registry is unavailable")),
+    };
+    match sent {
+        Ok(()) => {}
+        Err(std::sync::mpsc::TrySendError::Full(_)) => {
+            s.metrics.reject("registry-busy");
+            let mut r = unavailable(&format!(
+                "{} registry requests are waiting already; try again shortly",
+                crate::watch::JOBS
+            ));
+            r.retry_after = Some(1);
+            return Err(r);
+        }
+        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+            return Err(unavailable("the registry is unavailable"))
+        }
     }
-    let answer = rx.await.map_err(|_| {
-        Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "error",
-            "the registry stopped",
-        )
-    })?;
+    let answer = rx.await.map_err(|_| unavailable("the registry stopped"))?;
     log::event(
         "registry",
         json!({"principal": p.id, "action": action.name(), "model": model, "ok": answer.is_ok()}),

@@ -1,31 +1,35 @@
 //! API keys: 256 random bits, shown once when made, kept only as their
-//! SHA-256. They live in a store every replica reads (the registry's
-//! SQLite file or PostgreSQL), and each replica re-reads the table every
-//! [`RELOAD`], so a revocation or an expiry takes effect everywhere
-//! within a second.
+//! SHA-256 in a signed `gateway-key` attestation in the project's ledger.
+//! The ledger is the only record: the key table is what its signed
+//! events make, so nobody who can write a database but not sign with the
+//! project's key can add a key or take back a revocation. Each replica
+//! reads the ledger's new entries every [`RELOAD`], so a revocation or an
+//! expiry takes effect everywhere within a second.
 
 use crate::rbac::Principal;
 use crate::Error;
-use rampart_registry::store::{Backend, Val};
+use rampart_attest::ResourceDescriptor;
+use rampart_evidence::{Outcome, Project, Started};
 use rand_core::{OsRng, RngCore};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How often a running gateway re-reads the keys.
+/// How often a running gateway reads the ledger's new key events.
 pub const RELOAD: Duration = Duration::from_millis(400);
 
 /// What every key starts with, so that logs and secret scanners know one.
 pub const PREFIX: &str = "rk_";
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS gateway_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, roles TEXT NOT NULL, created BIGINT NOT NULL, expires BIGINT, revoked BIGINT)";
+/// The gate name of key events in the ledger.
+pub const GATE: &str = "gateway-key";
 
-/// Most keys read into memory: a bound on what a replica holds.
+/// Most keys held in memory: a bound on what a replica holds.
 const MAX_KEYS: usize = 100_000;
 
 /// A key as listed: never its secret.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyInfo {
     pub id: String,
     pub name: String,
@@ -41,11 +45,47 @@ pub struct Created {
     #[serde(flatten)]
     pub info: KeyInfo,
     pub token: String,
+    /// The ledger entry that records it.
+    pub ledger_index: u64,
 }
 
-/// The keys table of a store.
-pub struct KeyStore {
-    store: Box<dyn Backend>,
+/// A revocation's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Revoked {
+    #[serde(flatten)]
+    pub key: KeyInfo,
+    /// The key was revoked before this call; nothing was recorded.
+    pub already: bool,
+}
+
+/// One signed change to the keys, as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+enum KeyEvent {
+    /// A new key: its hash (the hash of 256 random bits reveals nothing).
+    KeyCreated {
+        id: String,
+        name: String,
+        sha256: String,
+        roles: Vec<String>,
+        created: u64,
+        expires: Option<u64>,
+    },
+    KeyRevoked {
+        id: String,
+        revoked: u64,
+    },
+}
+
+/// The keys the project's ledger records, read as far as the ledger went
+/// at the last [`KeyLog::refresh`].
+pub struct KeyLog {
+    project: Project,
+    ledger: rampart_ledger::Ledger,
+    /// The next ledger entry to read.
+    next: u64,
+    /// Keys by id, each with its hash.
+    keys: BTreeMap<String, (String, KeyInfo)>,
 }
 
 pub fn now() -> u64 {
@@ -53,10 +93,6 @@ pub fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-fn store_err(e: rampart_registry::Error) -> Error {
-    Error::Store(e.to_string())
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -67,26 +103,147 @@ fn random_hex(n: usize) -> Result<String, Error> {
     let mut b = vec![0u8; n];
     OsRng
         .try_fill_bytes(&mut b)
-        .map_err(|e| Error::Store(format!("no randomness for a key: {e}")))?;
+        .map_err(|e| Error::Keys(format!("no randomness for a key: {e}")))?;
     Ok(hex::encode(b))
 }
 
-impl KeyStore {
-    /// The keys table of the store `url` names (made if missing).
-    pub fn open(url: &str) -> Result<KeyStore, Error> {
-        let mut store = rampart_registry::store::open(url).map_err(store_err)?;
-        let mut tx = store.begin().map_err(store_err)?;
-        tx.exec(SCHEMA, &[]).map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
-        Ok(KeyStore { store })
+fn evidence_err(e: rampart_evidence::Error) -> Error {
+    Error::Keys(e.to_string())
+}
+
+impl KeyLog {
+    /// The keys `project`'s ledger records.
+    pub fn open(project: &Project) -> Result<KeyLog, Error> {
+        let ledger = project.ledger().map_err(evidence_err)?;
+        let mut log = KeyLog {
+            project: project.clone(),
+            ledger,
+            next: 0,
+            keys: BTreeMap::new(),
+        };
+        log.read_new()?;
+        Ok(log)
     }
 
+    /// The ledger the keys are read from, for messages.
     pub fn describe(&self) -> String {
-        self.store.describe()
+        self.project.ledger_path().display().to_string()
+    }
+
+    /// Reads what was appended to the ledger since the last read. An
+    /// error leaves the table as it was.
+    pub fn refresh(&mut self) -> Result<(), Error> {
+        self.ledger.refresh().map_err(|source| {
+            evidence_err(rampart_evidence::Error::Ledger {
+                dir: self.project.dir().to_path_buf(),
+                source,
+            })
+        })?;
+        self.read_new()
+    }
+
+    /// Applies the key events from `next` on: all of them or none. An
+    /// entry that claims to be a key event but is not signed by the
+    /// project's key, or that does not make sense (a second key with one
+    /// id, revoking an unknown key) is an error, never skipped.
+    fn read_new(&mut self) -> Result<(), Error> {
+        let (found, size) = self
+            .project
+            .attestations_in(
+                &self.ledger,
+                self.next,
+                &rampart_evidence::predicate_type(GATE),
+            )
+            .map_err(evidence_err)?;
+        let mut keys = self.keys.clone();
+        for s in found {
+            let at = |what: &str| {
+                Error::Keys(format!(
+                    "ledger entry {} of {}: {what}; run `rampart ledger verify`",
+                    s.index,
+                    self.describe()
+                ))
+            };
+            if !s.signature_ok {
+                return Err(at("a key event not signed by this project's key"));
+            }
+            let event: KeyEvent = serde_json::from_value(s.statement.predicate.clone())
+                .map_err(|e| at(&format!("a key event that does not parse ({e})")))?;
+            match event {
+                KeyEvent::KeyCreated {
+                    id,
+                    name,
+                    sha256,
+                    roles,
+                    created,
+                    expires,
+                } => {
+                    if keys.contains_key(&id) {
+                        return Err(at(&format!("a second key with id {id}")));
+                    }
+                    if keys.len() >= MAX_KEYS {
+                        return Err(at(&format!(
+                            "more than the {MAX_KEYS} keys a gateway holds"
+                        )));
+                    }
+                    let info = KeyInfo {
+                        id: id.clone(),
+                        name,
+                        roles,
+                        created,
+                        expires,
+                        revoked: None,
+                    };
+                    keys.insert(id, (sha256, info));
+                }
+                KeyEvent::KeyRevoked { id, revoked } => {
+                    let Some((_, k)) = keys.get_mut(&id) else {
+                        return Err(at(&format!("the revocation of an unknown key {id}")));
+                    };
+                    // The first revocation counts.
+                    k.revoked.get_or_insert(revoked);
+                }
+            }
+        }
+        self.keys = keys;
+        self.next = size;
+        Ok(())
+    }
+
+    /// Appends `event` to the ledger as a signed attestation about the
+    /// key (its subject digest is the token's SHA-256); returns its index.
+    fn append(&mut self, event: &KeyEvent, sha256: &str) -> Result<u64, Error> {
+        let details = serde_json::to_value(event).map_err(|e| Error::Keys(e.to_string()))?;
+        let id = match event {
+            KeyEvent::KeyCreated { id, .. } | KeyEvent::KeyRevoked { id, .. } => id,
+        };
+        let outcome = Outcome {
+            gate: GATE,
+            inputs: &[],
+            passed: true,
+            policy_sha256: "gateway",
+            started: Started::now(),
+            details,
+        };
+        let subject = vec![ResourceDescriptor {
+            name: format!("api-key:{id}"),
+            digest: BTreeMap::from([("sha256".to_string(), sha256.to_string())]),
+        }];
+        let entry = self
+            .project
+            .attestation(&outcome, subject)
+            .map_err(evidence_err)?;
+        let idx = self
+            .project
+            .append_entry(&mut self.ledger, &entry)
+            .map_err(evidence_err)?;
+        self.refresh()?;
+        Ok(idx)
     }
 
     /// Makes a key for `name` with `roles`, valid until `expires` (unix
-    /// seconds) if given.
+    /// seconds) if given, and records it in the ledger. The token exists
+    /// only in the answer.
     pub fn create(
         &mut self,
         name: &str,
@@ -100,148 +257,92 @@ impl KeyStore {
         }
         let id = random_hex(8)?;
         let token = format!("{PREFIX}{id}_{}", random_hex(32)?);
-        let created = now();
-        let mut tx = self.store.begin().map_err(store_err)?;
-        tx.exec(
-            "INSERT INTO gateway_keys (id, name, sha256, roles, created, expires, revoked) VALUES (?, ?, ?, ?, ?, ?, NULL)",
-            &[
-                id.as_str().into(),
-                name.into(),
-                sha256_hex(&token).as_str().into(),
-                roles.join(",").as_str().into(),
-                created.into(),
-                expires.map(Val::from).unwrap_or(Val::Null),
-            ],
-        )
-        .map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
+        let sha256 = sha256_hex(&token);
+        let info = KeyInfo {
+            id: id.clone(),
+            name: name.to_string(),
+            roles: roles.to_vec(),
+            created: now(),
+            expires,
+            revoked: None,
+        };
+        let event = KeyEvent::KeyCreated {
+            id,
+            name: info.name.clone(),
+            sha256: sha256.clone(),
+            roles: info.roles.clone(),
+            created: info.created,
+            expires,
+        };
+        let ledger_index = self.append(&event, &sha256)?;
         Ok(Created {
-            info: KeyInfo {
-                id,
-                name: name.to_string(),
-                roles: roles.to_vec(),
-                created,
-                expires,
-                revoked: None,
-            },
+            info,
             token,
+            ledger_index,
         })
     }
 
-    /// As [`KeyStore::create`], recorded in `project`'s ledger; a key
-    /// whose creation cannot be recorded is revoked again and never shown.
-    pub fn create_recorded(
-        &mut self,
-        project: &rampart_evidence::Project,
-        name: &str,
-        roles: &[String],
-        expires: Option<u64>,
-    ) -> Result<Created, Error> {
-        let made = self.create(name, roles, expires)?;
-        let event = serde_json::json!({"event": "key-created", "ts": now(), "key": made.info});
-        if let Err(e) = crate::audit::append(project, &[event]) {
-            let _ = self.revoke(&made.info.id);
-            return Err(Error::Store(format!(
-                "the key could not be recorded in the ledger, so it was revoked: {e}"
-            )));
-        }
-        Ok(made)
-    }
-
-    /// As [`KeyStore::revoke`], recorded in `project`'s ledger. The
-    /// revocation stands even when the ledger cannot record it (the error
-    /// says so).
-    pub fn revoke_recorded(
-        &mut self,
-        project: &rampart_evidence::Project,
-        id: &str,
-    ) -> Result<KeyInfo, Error> {
-        let k = self.revoke(id)?;
-        let event = serde_json::json!({"event": "key-revoked", "ts": now(), "key": k});
-        crate::audit::append(project, &[event]).map_err(|e| {
-            Error::Store(format!(
-                "key {id} is revoked, but the ledger did not record it: {e}"
-            ))
-        })?;
-        Ok(k)
-    }
-
-    /// Revokes key `id`; an unknown or already revoked id is an error.
-    pub fn revoke(&mut self, id: &str) -> Result<KeyInfo, Error> {
-        let mut tx = self.store.begin().map_err(store_err)?;
-        let n = tx
-            .exec(
-                "UPDATE gateway_keys SET revoked = ? WHERE id = ? AND revoked IS NULL",
-                &[now().into(), id.into()],
-            )
-            .map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
-        if n == 0 {
+    /// Revokes key `id` by recording its revocation in the ledger. A key
+    /// revoked already stays as it was (`already` says so: revoking is
+    /// idempotent, so that scripts can repeat it); an unknown id is an
+    /// error.
+    pub fn revoke(&mut self, id: &str) -> Result<Revoked, Error> {
+        self.refresh()?;
+        let Some((sha256, k)) = self.keys.get(id).cloned() else {
             return Err(Error::NotFound(format!(
-                "no unrevoked key {id:?}; `rampart serve keys list` shows the keys"
+                "no key {id:?}; `rampart serve keys list` shows the keys"
             )));
-        }
-        self.list()?
-            .into_iter()
-            .find(|k| k.id == id)
-            .ok_or_else(|| Error::NotFound(format!("key {id:?} vanished")))
-    }
-
-    pub fn list(&mut self) -> Result<Vec<KeyInfo>, Error> {
-        Ok(self.read()?.into_iter().map(|(_, k)| k).collect())
-    }
-
-    fn read(&mut self) -> Result<Vec<(String, KeyInfo)>, Error> {
-        let mut tx = self.store.read().map_err(store_err)?;
-        let rows = tx
-            .query(
-                "SELECT id, name, sha256, roles, created, expires, revoked FROM gateway_keys ORDER BY created, id",
-                &[],
-            )
-            .map_err(store_err)?;
-        tx.commit().map_err(store_err)?;
-        if rows.len() > MAX_KEYS {
-            return Err(Error::Store(format!(
-                "{} holds {} keys, more than the {MAX_KEYS} a gateway reads",
-                self.store.describe(),
-                rows.len()
-            )));
-        }
-        let text = |r: &[Val], i: usize| r.get(i).and_then(Val::text).unwrap_or("").to_string();
-        let int = |r: &[Val], i: usize| {
-            r.get(i)
-                .and_then(Val::int)
-                .and_then(|n| u64::try_from(n).ok())
         };
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let roles = text(r, 3);
-                (
-                    text(r, 2),
-                    KeyInfo {
-                        id: text(r, 0),
-                        name: text(r, 1),
-                        roles: roles
-                            .split(',')
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string)
-                            .collect(),
-                        created: int(r, 4).unwrap_or(0),
-                        expires: int(r, 5),
-                        revoked: int(r, 6),
-                    },
-                )
-            })
-            .collect())
+        if k.revoked.is_some() {
+            return Ok(Revoked {
+                key: k,
+                already: true,
+            });
+        }
+        self.append(
+            &KeyEvent::KeyRevoked {
+                id: id.to_string(),
+                revoked: now(),
+            },
+            &sha256,
+        )?;
+        let key = self
+            .keys
+            .get(id)
+            .map(|(_, k)| k.clone())
+            .ok_or_else(|| Error::NotFound(format!("key {id:?} vanished")))?;
+        Ok(Revoked {
+            key,
+            already: false,
+        })
+    }
+
+    /// Every key, oldest first.
+    pub fn list(&self) -> Vec<KeyInfo> {
+        let mut all: Vec<KeyInfo> = self.keys.values().map(|(_, k)| k.clone()).collect();
+        all.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        all
     }
 
     /// Every key, by hash, for checking tokens in memory.
-    pub fn snapshot(&mut self) -> Result<Keys, Error> {
-        Ok(Keys {
-            by_hash: self.read()?.into_iter().collect(),
-        })
+    pub fn snapshot(&self) -> Keys {
+        Keys {
+            by_hash: self
+                .keys
+                .values()
+                .map(|(h, k)| (h.clone(), k.clone()))
+                .collect(),
+        }
     }
+}
+
+/// A time for people: `2026-12-07 03:43:11 UTC`.
+pub fn when(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| format!("{unix} (unix seconds)"))
 }
 
 /// The keys as of one read.
@@ -262,9 +363,9 @@ pub fn list_text(keys: &[KeyInfo]) -> String {
     );
     for k in keys {
         let state = match (k.revoked, k.expires) {
-            (Some(t), _) => format!("revoked at {t}"),
-            (None, Some(t)) if t <= now => format!("expired at {t}"),
-            (None, Some(t)) => format!("valid until {t}"),
+            (Some(t), _) => format!("revoked {}", when(t)),
+            (None, Some(t)) if t <= now => format!("expired {}", when(t)),
+            (None, Some(t)) => format!("valid until {}", when(t)),
             (None, None) => "valid, no expiry".into(),
         };
         out.push_str(&format!(
@@ -290,6 +391,11 @@ impl Keys {
         self.by_hash.is_empty()
     }
 
+    /// Every key, never its hash.
+    pub fn infos(&self) -> Vec<KeyInfo> {
+        self.by_hash.values().cloned().collect()
+    }
+
     /// The principal a token names, or why not.
     pub fn check(&self, token: &str, now: u64) -> Result<Principal, Denied> {
         let Some(k) = self.by_hash.get(&sha256_hex(token)) else {
@@ -312,18 +418,24 @@ impl Keys {
 mod tests {
     use super::*;
 
+    fn project(d: &tempfile::TempDir) -> Project {
+        let p = Project::at(d.path().join(".rampart"));
+        p.init("test.rampart.dev/keys").unwrap();
+        p
+    }
+
     #[test]
     fn keys_are_checked_by_hash_and_revocation_and_expiry_count() {
         let d = tempfile::tempdir().unwrap();
-        let url = d.path().join("k.db").display().to_string();
-        let mut ks = KeyStore::open(&url).unwrap();
+        let p = project(&d);
+        let mut ks = KeyLog::open(&p).unwrap();
         let a = ks.create("bot", &["scorer".into()], None).unwrap();
         let b = ks.create("old", &[], Some(now() + 3600)).unwrap();
         assert!(a.token.starts_with(PREFIX) && a.token.len() == 3 + 16 + 1 + 64);
-        let keys = ks.snapshot().unwrap();
-        let p = keys.check(&a.token, now()).unwrap();
+        let keys = ks.snapshot();
+        let who = keys.check(&a.token, now()).unwrap();
         assert_eq!(
-            (p.id.as_str(), p.roles.clone()),
+            (who.id.as_str(), who.roles.clone()),
             ("key:bot", vec!["scorer".to_string()])
         );
         assert!(keys
@@ -332,19 +444,75 @@ mod tests {
             .0
             .contains("expired"));
         assert!(keys.check("rk_nope", now()).is_err());
-        // The secret is nowhere in the store.
-        let raw = std::fs::read(d.path().join("k.db")).unwrap();
+        // The secret is nowhere in the ledger, only its hash.
+        let raw = std::fs::read(p.ledger_path()).unwrap();
         let hex_secret = a.token.rsplit('_').next().unwrap();
         assert!(!raw
             .windows(hex_secret.len())
             .any(|w| w == hex_secret.as_bytes()));
-        ks.revoke(&a.info.id).unwrap();
-        let again = KeyStore::open(&url).unwrap().snapshot().unwrap();
+        assert!(!ks.revoke(&a.info.id).unwrap().already);
+        // Another reader (another replica) sees the revocation.
+        let again = KeyLog::open(&p).unwrap().snapshot();
         assert!(again
             .check(&a.token, now())
             .unwrap_err()
             .0
             .contains("revoked"));
-        assert!(ks.revoke(&a.info.id).is_err());
+        let size = p.ledger().unwrap().size();
+        let twice = ks.revoke(&a.info.id).unwrap();
+        assert!(twice.already && twice.key.revoked.is_some());
+        assert_eq!(p.ledger().unwrap().size(), size, "nothing recorded twice");
+        assert!(ks.revoke("nope").is_err());
+    }
+
+    #[test]
+    fn a_long_lived_reader_sees_keys_made_elsewhere_after_refresh() {
+        let d = tempfile::tempdir().unwrap();
+        let p = project(&d);
+        let mut gateway = KeyLog::open(&p).unwrap();
+        let made = KeyLog::open(&p).unwrap().create("ci", &[], None).unwrap();
+        assert!(gateway.snapshot().check(&made.token, now()).is_err());
+        gateway.refresh().unwrap();
+        assert!(gateway.snapshot().check(&made.token, now()).is_ok());
+        KeyLog::open(&p).unwrap().revoke(&made.info.id).unwrap();
+        gateway.refresh().unwrap();
+        assert!(gateway.snapshot().check(&made.token, now()).is_err());
+    }
+
+    #[test]
+    fn a_key_event_signed_by_another_key_is_an_error_not_a_key() {
+        let d = tempfile::tempdir().unwrap();
+        let p = project(&d);
+        let other = tempfile::tempdir().unwrap();
+        let q = project(&other);
+        // A forger with write access to the ledger but another signing
+        // key appends a key event of their own.
+        let mut ledger = p.ledger().unwrap();
+        let forged = KeyEvent::KeyCreated {
+            id: "f0f0f0f0f0f0f0f0".into(),
+            name: "forged".into(),
+            sha256: sha256_hex("rk_f0f0f0f0f0f0f0f0_x"),
+            roles: vec!["admin".into()],
+            created: now(),
+            expires: None,
+        };
+        let o = Outcome {
+            gate: GATE,
+            inputs: &[],
+            passed: true,
+            policy_sha256: "gateway",
+            started: Started::now(),
+            details: serde_json::to_value(&forged).unwrap(),
+        };
+        let entry = q.attestation(&o, vec![]).unwrap();
+        p.append_entry(&mut ledger, &entry).unwrap();
+        let e = KeyLog::open(&p).err().unwrap().to_string();
+        assert!(e.contains("not signed by this project's key"), "{e}");
+    }
+
+    #[test]
+    fn times_read_as_dates() {
+        assert_eq!(when(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(when(u64::MAX), format!("{} (unix seconds)", u64::MAX));
     }
 }

@@ -6,8 +6,8 @@
 //! - [`models`]: admission, fail closed: a model is served only when its
 //!   registry alias resolves, its evidence passes `[admission]`, and the
 //!   bytes read hash to the registered digest.
-//! - [`keys`], [`rbac`]: API keys kept as hashes in a store every replica
-//!   reads; roles allow actions on models.
+//! - [`keys`], [`rbac`]: API keys kept as hashes in signed ledger events
+//!   every replica reads; roles allow actions on models.
 //! - [`limit`]: GCRA rates and concurrency per principal and model.
 //! - [`oip`], [`onnx`]: the Open Inference Protocol v2, checked against
 //!   the model's signature and run in process with tract.
@@ -48,8 +48,8 @@ use std::sync::{mpsc, Arc, Mutex};
 pub enum Error {
     #[error("invalid [serve] in {path}:\n{message}")]
     Config { path: PathBuf, message: String },
-    #[error("key store: {0}")]
-    Store(String),
+    #[error("API keys: {0}")]
+    Keys(String),
     #[error(transparent)]
     Registry(#[from] rampart_registry::Error),
     #[error("{0}")]
@@ -79,7 +79,7 @@ pub struct Shared {
     /// The audit trail's queue to the ledger.
     pub audit: audit::Audit,
     pub stopping: AtomicBool,
-    jobs: Mutex<mpsc::Sender<watch::Job>>,
+    jobs: Mutex<mpsc::SyncSender<watch::Job>>,
 }
 
 /// `check-config`'s answer: ok when every configured model is served.
@@ -94,6 +94,7 @@ pub struct Gateway {
     shared: Arc<Shared>,
     redis_url: Option<String>,
     watcher: Option<std::thread::JoinHandle<()>>,
+    registrar: Option<std::thread::JoinHandle<()>>,
     auditor: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -119,12 +120,15 @@ impl Gateway {
             .store
             .clone()
             .unwrap_or_else(|| rampart_registry::default_store(&setup.project));
-        let keys_url = config.keys_store.clone().unwrap_or_else(|| store.clone());
         let project = setup.project.clone();
         let registry =
+            rampart_registry::Registry::open(project.clone(), &store, setup.policy.clone())?;
+        // The REST API's registry: its own handle on its own thread, so
+        // that a long request never delays a key or alias reload.
+        let rest_registry =
             rampart_registry::Registry::open(setup.project, &store, setup.policy.clone())?;
-        let mut key_store = keys::KeyStore::open(&keys_url)?;
-        let first_keys = key_store.snapshot()?;
+        let key_log = keys::KeyLog::open(&project)?;
+        let first_keys = key_log.snapshot();
         let tls = match &config.tls {
             None => None,
             Some(t) => Some(t.load().map_err(|message| Error::Config {
@@ -140,7 +144,7 @@ impl Gateway {
             })?;
             upstreams.insert(name.clone(), Arc::new(up));
         }
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(watch::JOBS);
         let (audit, audit_rx) = audit::Audit::new();
         let jwks = ArcSwap::from_pointee(
             config
@@ -166,13 +170,17 @@ impl Gateway {
         });
         let mut stores = watch::Stores {
             registry,
-            keys: key_store,
+            keys: key_log,
         };
         stores.admit_all(&shared);
         let s = shared.clone();
         let watcher = std::thread::Builder::new()
             .name("rampart-gateway-stores".into())
-            .spawn(move || stores.run(s, rx))?;
+            .spawn(move || stores.run(s))?;
+        let s = shared.clone();
+        let registrar = std::thread::Builder::new()
+            .name("rampart-gateway-registry".into())
+            .spawn(move || watch::registry_jobs(rest_registry, &s, &rx))?;
         let auditor = match setup.audit {
             true => Some(
                 std::thread::Builder::new()
@@ -188,6 +196,7 @@ impl Gateway {
             shared,
             redis_url: setup.redis,
             watcher: Some(watcher),
+            registrar: Some(registrar),
             auditor,
         })
     }
@@ -225,16 +234,21 @@ impl Gateway {
                 "no models configured: [serve.models.NAME] from = \"MODEL@ALIAS\" serves one\n",
             );
         }
+        let keys = self.shared.keys.load();
         text.push_str(&format!(
-            "{} roles, {} principals in the policy; {} API keys in the store\n",
+            "{} roles, {} principals in the policy; {} API keys in the ledger\n",
             c.roles.len(),
             c.principals.len(),
-            self.shared.keys.load().len()
+            keys.len()
         ));
+        let warnings = c.warnings(&keys.infos(), keys::now());
+        for w in &warnings {
+            text.push_str(&format!("warning: {w}\n"));
+        }
         let ok = table.values().all(|m| m.ready().is_some());
         Report {
             ok,
-            json: serde_json::json!({"ok": ok, "models": models, "roles": c.roles.keys().collect::<Vec<_>>()}),
+            json: serde_json::json!({"ok": ok, "models": models, "roles": c.roles.keys().collect::<Vec<_>>(), "warnings": warnings}),
             text,
         }
     }
@@ -278,13 +292,16 @@ impl Gateway {
         Ok(())
     }
 
-    /// Stops the watcher thread, then drains the audit queue into the
+    /// Stops the store threads, then drains the audit queue into the
     /// ledger.
     pub fn stop(&mut self) {
         self.shared.stopping.store(true, Ordering::Release);
-        if let Some(w) = self.watcher.take() {
-            // A panicked watcher has nothing left to clean up.
-            let _ = w.join();
+        for t in [self.watcher.take(), self.registrar.take()]
+            .into_iter()
+            .flatten()
+        {
+            // A panicked thread has nothing left to clean up.
+            let _ = t.join();
         }
         self.shared.audit.close();
         if let Some(a) = self.auditor.take() {
@@ -370,14 +387,21 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
             ))
         }
     };
-    n.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .filter(|n| *n > 0)
+    let secs = n.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        format!("{s:?}: a duration is a positive number and a unit: 30d, 12h, 15m or 90s")
+    })?;
+    secs.checked_mul(mult)
+        .filter(|n| *n <= MAX_DURATION)
         .ok_or_else(|| {
-            format!("{s:?}: a duration is a positive number and a unit: 30d, 12h, 15m or 90s")
+            format!(
+                "{s:?} is longer than ten years ({}d); leave the option out for no expiry",
+                MAX_DURATION / 86_400
+            )
         })
 }
+
+/// The longest duration [`parse_duration`] takes: ten years.
+pub const MAX_DURATION: u64 = 3650 * 86_400;
 
 /// Connects to Redis, retrying every second until it answers; limits are
 /// local (and the logs and metrics say so) until then.
@@ -400,5 +424,22 @@ async fn connect_redis(shared: Arc<Shared>, url: String) {
             Err(_) => {}
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_have_a_unit_and_a_ceiling() {
+        assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_duration("90s"), Ok(90));
+        for bad in ["", "30", "d", "0d", "-1d", "1.5h", "1w"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        let e = parse_duration("99999999999999d").unwrap_err();
+        assert!(e.contains("longer than ten years"), "{e}");
+        assert!(parse_duration("3650d").is_ok() && parse_duration("3651d").is_err());
     }
 }

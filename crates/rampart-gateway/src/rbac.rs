@@ -44,6 +44,7 @@ impl Action {
 pub struct Role {
     actions: Vec<Action>,
     models: GlobSet,
+    patterns: Vec<String>,
 }
 
 impl Role {
@@ -65,7 +66,18 @@ impl Role {
         Ok(Role {
             actions: actions.to_vec(),
             models,
+            patterns: patterns.to_vec(),
         })
+    }
+
+    /// The model patterns as written.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// Whether a pattern matches `model`.
+    pub fn covers(&self, model: &str) -> bool {
+        self.models.is_match(model)
     }
 
     pub fn allows(&self, action: Action, model: &str) -> bool {

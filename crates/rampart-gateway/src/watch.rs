@@ -1,15 +1,17 @@
-//! The one thread that talks to the stores: it re-reads the API keys and
-//! the registry every [`RELOAD`], re-admits models when the registry or
-//! the ledger moved, and carries out registry requests from the REST API
-//! one at a time. Requests never wait on it except for registry calls;
-//! they read the tables it publishes.
+//! The threads that talk to the stores. The watcher re-reads the API
+//! keys and the registry every [`RELOAD`] and re-admits models when the
+//! registry or the ledger moved; requests read the tables it publishes
+//! and never wait on it. Registry requests from the REST API run one at a
+//! time on a thread of their own ([`registry_jobs`]), so that a slow one
+//! never delays a revocation.
 
-use crate::keys::{KeyStore, Keys, RELOAD};
+use crate::keys::{KeyLog, Keys, RELOAD};
 use crate::models::{admit, Table};
 use crate::{log, Shared};
 use rampart_registry::{Registry, Reply, Request};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,9 @@ pub const STALE_AFTER: Duration = Duration::from_secs(5);
 /// How often refused models are tried again when nothing moved.
 pub const READMIT: Duration = Duration::from_secs(5);
 
+/// Registry requests waiting at once; more are answered 503.
+pub const JOBS: usize = 16;
+
 /// A registry request from the REST API and where to send its answer.
 pub type Job = (
     Request,
@@ -30,15 +35,16 @@ pub type Job = (
 /// The stores the watcher owns.
 pub struct Stores {
     pub registry: Registry,
-    pub keys: KeyStore,
+    pub keys: KeyLog,
 }
 
 impl Stores {
-    /// Reads the keys and publishes them; false when the store failed.
+    /// Reads the ledger's new key events and publishes the keys; false
+    /// when the ledger could not be read.
     fn reload_keys(&mut self, shared: &Shared) -> bool {
-        match self.keys.snapshot() {
-            Ok(k) => {
-                shared.keys.store(Arc::new(k));
+        match self.keys.refresh() {
+            Ok(()) => {
+                shared.keys.store(Arc::new(self.keys.snapshot()));
                 true
             }
             Err(e) => {
@@ -132,25 +138,15 @@ impl Stores {
         shared.models.store(Arc::new(table));
     }
 
-    /// Runs until every sender of `jobs` is gone or the gateway stops.
-    pub fn run(mut self, shared: Arc<Shared>, jobs: Receiver<Job>) {
+    /// Runs until the gateway stops.
+    pub fn run(mut self, shared: Arc<Shared>) {
         let mut mark = self.registry.mark().ok();
         let (mut keys_ok, mut reg_ok) = (Instant::now(), Instant::now());
         let mut next = Instant::now() + RELOAD;
         let mut tls_stamps = tls_files(&shared);
         let mut last_admit = Instant::now();
         while !shared.stopping.load(Ordering::Acquire) {
-            let wait = next.saturating_duration_since(Instant::now());
-            match jobs.recv_timeout(wait) {
-                Ok((request, reply)) => {
-                    let answer = self.registry.execute(&request);
-                    // The caller may have gone; the change is recorded anyway.
-                    let _ = reply.send(answer);
-                    continue;
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
             next = Instant::now() + RELOAD;
             if self.reload_keys(&shared) {
                 keys_ok = Instant::now();
@@ -191,6 +187,22 @@ impl Stores {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Carries out registry requests from the REST API, one at a time, until
+/// the gateway stops.
+pub fn registry_jobs(mut registry: Registry, shared: &Shared, jobs: &Receiver<Job>) {
+    while !shared.stopping.load(Ordering::Acquire) {
+        match jobs.recv_timeout(Duration::from_millis(200)) {
+            Ok((request, reply)) => {
+                let answer = registry.execute(&request);
+                // The caller may have gone; the change is recorded anyway.
+                let _ = reply.send(answer);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
         }
     }
 }

@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use rampart_core::Policy;
 use rampart_evidence::Project;
-use rampart_gateway::keys::{KeyStore, PREFIX};
+use rampart_gateway::keys::{KeyLog, PREFIX};
 use rampart_gateway::{Gateway, Setup};
 use rampart_registry::Registry;
 use reqwest::StatusCode;
@@ -219,7 +219,7 @@ async fn a_revoked_key_is_refused_within_a_second() {
     let c = client();
     let ready = |t: String| c.get(s.url("/v2/models/iris/ready")).bearer_auth(t).send();
     assert_eq!(ready(token.clone()).await.unwrap().status(), StatusCode::OK);
-    KeyStore::open(&s.path(".rampart/registry.db").display().to_string())
+    KeyLog::open(&Project::at(s.path(".rampart")))
         .unwrap()
         .revoke(&id)
         .unwrap();
@@ -236,6 +236,90 @@ async fn a_revoked_key_is_refused_within_a_second() {
     }
     assert!(token.starts_with(PREFIX));
     s.shutdown().await;
+}
+
+/// Registry calls over REST count against `[serve.limits]` per
+/// principal, as calls to a model do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_calls_are_rate_limited_per_principal() {
+    let policy = POLICY.replace("rate = 1000.0\nburst = 1000", "rate = 0.5\nburst = 2");
+    let s = start(&policy, true).await;
+    let (ops, _) = key(&s, "ops", &["ops"], None);
+    let (other, _) = key(&s, "other", &["ops"], None);
+    settle().await;
+    let c = client();
+    let list = |t: String| {
+        c.post(s.url("/v1/registry"))
+            .bearer_auth(t)
+            .json(&json!({"op": "list"}))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(list(ops.clone()).await.unwrap());
+    }
+    let codes: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(codes[0], 200, "{codes:?}");
+    assert!(codes.contains(&429), "{codes:?}");
+    let limited = statuses.iter().find(|r| r.status() == 429).unwrap();
+    assert!(limited.headers().get("retry-after").is_some());
+    // Another principal has its own allowance.
+    assert_eq!(list(other).await.unwrap().status(), StatusCode::OK);
+    s.shutdown().await;
+}
+
+/// Keys exist only as signed ledger events: an admin key forged into the
+/// ledger under another project's signing key is not honoured, and the
+/// gateway stops trusting any key (fail closed) until the ledger is
+/// repaired, rather than skipping the entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_forged_into_the_ledger_is_refused_and_keys_fail_closed() {
+    let s = start(POLICY, true).await;
+    let (good, _) = key(&s, "bot", &["scorer"], None);
+    settle().await;
+    let c = client();
+    let ready = |t: String| c.get(s.url("/v2/models/iris/ready")).bearer_auth(t).send();
+    assert_eq!(ready(good.clone()).await.unwrap().status(), StatusCode::OK);
+    let forger = tempfile::tempdir().unwrap();
+    let theirs = Project::at(forger.path().join(".rampart"));
+    theirs.init("forger.example").unwrap();
+    let token = format!("{PREFIX}f0f0f0f0f0f0f0f0_{}", "ab".repeat(32));
+    let sha256 = hex_sha256(&token);
+    let event = json!({"event": "key-created", "id": "f0f0f0f0f0f0f0f0", "name": "root",
+        "sha256": sha256, "roles": ["scorer"], "created": 1, "expires": null});
+    let o = rampart_evidence::Outcome {
+        gate: rampart_gateway::keys::GATE,
+        inputs: &[],
+        passed: true,
+        policy_sha256: "gateway",
+        started: rampart_evidence::Started::now(),
+        details: event,
+    };
+    let ours = Project::at(s.path(".rampart"));
+    let entry = theirs.attestation(&o, vec![]).unwrap();
+    ours.append_entry(&mut ours.ledger().unwrap(), &entry)
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        assert_eq!(
+            ready(token.clone()).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+        if ready(good.clone()).await.unwrap().status() == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            t0.elapsed() < rampart_gateway::STALE_AFTER + Duration::from_secs(2),
+            "keys still trusted after the ledger went bad"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.shutdown().await;
+}
+
+fn hex_sha256(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use rampart_gateway::keys::KeyStore;
+use rampart_gateway::keys::KeyLog;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,12 +115,7 @@ fn check_config(mut setup: rampart_gateway::Setup, json: bool) -> Result<ExitCod
 
 fn keys(setup: rampart_gateway::Setup, k: &KeysCommand, json: bool) -> Result<ExitCode> {
     let config = rampart_gateway::Checked::from_policy(&setup.policy)?;
-    let url = config
-        .keys_store
-        .clone()
-        .or(setup.store.clone())
-        .unwrap_or_else(|| rampart_registry::default_store(&setup.project));
-    let mut store = KeyStore::open(&url)?;
+    let mut log = KeyLog::open(&setup.project)?;
     match k {
         KeysCommand::Create {
             name,
@@ -133,11 +128,10 @@ fn keys(setup: rampart_gateway::Setup, k: &KeysCommand, json: bool) -> Result<Ex
                     config.source.display()
                 );
             }
-            let made = store.create_recorded(
-                &setup.project,
+            let made = log.create(
                 name,
                 roles,
-                expires.map(|s| rampart_gateway::keys::now() + s),
+                expires.map(|s| rampart_gateway::keys::now().saturating_add(s)),
             )?;
             match json {
                 true => crate::common::print_json(&made)?,
@@ -150,17 +144,26 @@ fn keys(setup: rampart_gateway::Setup, k: &KeysCommand, json: bool) -> Result<Ex
             }
         }
         KeysCommand::Revoke { id } => {
-            let k = store.revoke_recorded(&setup.project, id)?;
-            match json {
-                true => crate::common::print_json(&k)?,
-                false => println!(
+            let r = log.revoke(id)?;
+            let k = &r.key;
+            match (json, r.already) {
+                (true, _) => crate::common::print_json(&r)?,
+                (false, false) => println!(
                     "revoked key {} ({}); every gateway refuses it within a second",
                     k.id, k.name
+                ),
+                (false, true) => println!(
+                    "key {} ({}) was revoked already, {}; nothing changed",
+                    k.id,
+                    k.name,
+                    k.revoked
+                        .map(rampart_gateway::keys::when)
+                        .unwrap_or_default()
                 ),
             }
         }
         KeysCommand::List => {
-            let all = store.list()?;
+            let all = log.list();
             match json {
                 true => crate::common::print_json(&all)?,
                 false => print!("{}", rampart_gateway::keys::list_text(&all)),

@@ -6,7 +6,7 @@
 
 use rampart_core::Policy;
 use rampart_evidence::{Outcome, Project, Started};
-use rampart_gateway::keys::KeyStore;
+use rampart_gateway::keys::KeyLog;
 use rampart_gateway::{Gateway, Setup};
 use rampart_registry::{Register, Registry};
 use serde_json::{json, Value};
@@ -190,7 +190,7 @@ pub async fn serve_with(dir: std::sync::Arc<tempfile::TempDir>, redis: Option<St
 }
 
 pub fn key(s: &Server, name: &str, roles: &[&str], expires: Option<u64>) -> (String, String) {
-    let mut ks = KeyStore::open(&s.path(".rampart/registry.db").display().to_string()).unwrap();
+    let mut ks = KeyLog::open(&Project::at(s.path(".rampart"))).unwrap();
     let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
     let k = ks.create(name, &roles, expires).unwrap();
     (k.token, k.info.id)
