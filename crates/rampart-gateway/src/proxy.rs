@@ -48,13 +48,8 @@ async fn forward(s: &Arc<Shared>, req: Request, label: &mut String) -> Result<Re
     let headers = req.headers().clone();
     let bytes = body(req, s.config.max_body()).await?;
     check_depth(&bytes, s.config.limits.max_json_depth).map_err(|e| invalid(e.0))?;
-    let mut v: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| invalid(format!("the request is not JSON: {e}")))?;
-    let name = v
-        .get("model")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid("model: required, the name of a served model"))?
-        .to_string();
+    let head = Head::read(&bytes)?;
+    let name = head.model.to_string();
     model_name(&name)?;
     authorize(s, &p, Action::Infer, &name)?;
     let m = served(s, &name)?;
@@ -109,11 +104,12 @@ async fn forward(s: &Arc<Shared>, req: Request, label: &mut String) -> Result<Re
             format!("upstream {upstream_name} is not configured"),
         )
     })?;
-    let stream = v.get("stream").and_then(Value::as_bool) == Some(true);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("model".into(), Value::String(upstream_model));
-    }
-    let out = Bytes::from(serde_json::to_vec(&v).map_err(|e| invalid(e.to_string()))?);
+    let stream = head.stream == Some(true);
+    let out = match upstream_model == name {
+        // The common case: the body goes on as it came.
+        true => bytes.clone(),
+        false => renamed(&bytes, upstream_model)?,
+    };
     let answer = upstream
         .send(Method::POST, &path, &headers, out)
         .await
@@ -144,12 +140,61 @@ async fn forward(s: &Arc<Shared>, req: Request, label: &mut String) -> Result<Re
     Ok(response)
 }
 
+/// What the gateway reads of an OpenAI request; the rest is checked as
+/// JSON and passes through untouched, without building a tree of it.
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(borrow)]
+    model: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    stream: Option<bool>,
+}
+
+impl<'a> Head<'a> {
+    /// The request's model and stream flag. The body must be one JSON
+    /// object (not an array, which serde would also read into a struct),
+    /// and a key given twice is refused: the gateway and the upstream
+    /// must not read different models from one body.
+    fn read(bytes: &'a [u8]) -> Result<Head<'a>, Refusal> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return Err(invalid("the request must be a JSON object"));
+        }
+        serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data if e.to_string().contains("missing field") => {
+                invalid("model: required, the name of a served model")
+            }
+            _ => invalid(format!("the request is not valid: {e}")),
+        })
+    }
+}
+
+/// The body with `model` set to the name the upstream knows.
+fn renamed(bytes: &[u8], upstream_model: String) -> Result<Bytes, Refusal> {
+    let mut v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| invalid(format!("the request is not JSON: {e}")))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("model".into(), Value::String(upstream_model));
+    }
+    serde_json::to_vec(&v)
+        .map(Bytes::from)
+        .map_err(|e| invalid(e.to_string()))
+}
+
 /// The tokens an answer used: `usage.total_tokens`, else a quarter of
 /// its bytes (about a token per four bytes of English).
 fn used_tokens(body: &[u8]) -> u64 {
-    serde_json::from_slice::<Value>(body)
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        usage: Option<Usage>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Usage {
+        total_tokens: Option<u64>,
+    }
+    serde_json::from_slice::<Answer>(body)
         .ok()
-        .and_then(|v| v.pointer("/usage/total_tokens").and_then(Value::as_u64))
+        .and_then(|a| a.usage?.total_tokens)
         .unwrap_or_else(|| u64::try_from(body.len() / 4).unwrap_or(u64::MAX))
 }
 
@@ -262,4 +307,46 @@ async fn whole(
         .to_bytes();
     upstream.breaker.success();
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(body: &str) -> String {
+        match Head::read(body.as_bytes()) {
+            Ok(_) => panic!("{body} accepted"),
+            Err(r) => r.message,
+        }
+    }
+
+    #[test]
+    fn the_head_is_one_object_with_one_model() {
+        let h =
+            Head::read(br#" {"messages":[{"a":1}],"model":"ch\u0061t","stream":true}"#).unwrap();
+        assert_eq!((h.model.as_ref(), h.stream), ("chat", Some(true)));
+        // The gateway and the upstream must not read different models.
+        assert!(refused(r#"{"model":"a","model":"b"}"#).contains("duplicate field"));
+        assert!(refused(r#"["chat", true]"#).contains("JSON object"));
+        assert!(refused(r#"{"messages":[]}"#).contains("model: required"));
+        assert!(refused(r#"{"model":null}"#).contains("not valid"));
+        assert!(refused(r#"{"model":"a"} trailing"#).contains("not valid"));
+    }
+
+    #[test]
+    fn a_renamed_body_keeps_everything_but_the_model() {
+        let b = renamed(br#"{"model":"chat","n":2}"#, "llama-3".into()).unwrap();
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v, serde_json::json!({"model": "llama-3", "n": 2}));
+    }
+
+    #[test]
+    fn tokens_come_from_usage_else_from_length() {
+        assert_eq!(
+            used_tokens(br#"{"id":"x","usage":{"total_tokens":42}}"#),
+            42
+        );
+        assert_eq!(used_tokens(b"[1,2,3,4,5,6,7,8]"), 4);
+        assert_eq!(used_tokens(br#"{"usage":null,"pad":"xxxx"}"#), 6);
+    }
 }
