@@ -72,6 +72,15 @@ pub struct ModelConfig {
     pub upstream: Option<String>,
     /// The model's name at the upstream [default: the served name].
     pub upstream_model: Option<String>,
+    /// Expectations (`rampart data suggest`) that each input row must
+    /// meet: ranges, whole numbers and allowed values, checked before the
+    /// model runs. Relative to the policy's folder.
+    pub expect: Option<PathBuf>,
+    /// The expectation column of each feature of a table input, in order
+    /// (without it, inputs are matched to columns by name).
+    pub columns: Option<Vec<String>>,
+    /// The table input `columns` describe [default: the only input].
+    pub input: Option<String>,
 }
 
 /// `[serve.roles.NAME]`: actions on models matching any pattern.
@@ -245,6 +254,8 @@ pub struct Model {
     pub source: Source,
     pub limits: Limits,
     pub backend: Backend,
+    /// The input contract, when `expect` is given.
+    pub contract: Option<std::sync::Arc<crate::contract::Contract>>,
 }
 
 /// `[serve]` read, with every name resolved and every limit checked.
@@ -331,6 +342,26 @@ impl Checked {
                     }
                 }
             };
+            let contract = match &m.expect {
+                None if m.columns.is_some() || m.input.is_some() => {
+                    problems.push(format!(
+                        "[serve.models.{name}] columns and input describe the expectations in expect: give expect too"
+                    ));
+                    None
+                }
+                None => None,
+                Some(path) => {
+                    let dir = source.parent().unwrap_or(std::path::Path::new("."));
+                    crate::contract::Contract::read(
+                        &dir.join(path),
+                        m.columns.as_deref(),
+                        m.input.as_deref(),
+                    )
+                    .map_err(|e| problems.push(format!("[serve.models.{name}] expect: {e}")))
+                    .ok()
+                    .map(std::sync::Arc::new)
+                }
+            };
             match Source::parse(&m.from) {
                 Ok(source) => {
                     models.insert(
@@ -339,6 +370,7 @@ impl Checked {
                             source,
                             limits,
                             backend,
+                            contract,
                         },
                     );
                 }

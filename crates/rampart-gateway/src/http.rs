@@ -448,6 +448,12 @@ async fn infer(State(s): State<Arc<Shared>>, Path(name): Path<String>, req: Requ
     response
 }
 
+/// A request outside the model's signature or contract: 400, counted.
+fn invalid(s: &Shared, Invalid(e): Invalid) -> Refusal {
+    s.metrics.reject("invalid");
+    Refusal::new(StatusCode::BAD_REQUEST, "invalid", e)
+}
+
 async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Response, Refusal> {
     model_name(name)?;
     let p = authenticate(
@@ -472,11 +478,11 @@ async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Respon
         Some((v, Runner::Onnx(model))) => (v, model),
         Some((_, Runner::Upstream { upstream, model, signature: Some(sig) })) => {
             // Checked here as an in-process model would be, then sent on.
-            oip::parse_infer(&bytes, sig, m.limits.max_json_depth, m.limits.max_tensor_elements)
-                .map_err(|Invalid(e)| {
-                    s.metrics.reject("invalid");
-                    Refusal::new(StatusCode::BAD_REQUEST, "invalid", e)
-                })?;
+            let request = oip::parse_infer(&bytes, sig, m.limits.max_json_depth, m.limits.max_tensor_elements)
+                .map_err(|e| invalid(s, e))?;
+            if let Some(c) = &m.contract {
+                c.check(&request.inputs).map_err(|e| invalid(s, e))?;
+            }
             return crate::proxy::forward_oip(s, upstream, model, &headers, bytes).await;
         }
         Some((_, Runner::Upstream { .. })) => {
@@ -493,10 +499,10 @@ async fn infer_inner(s: &Arc<Shared>, name: &str, req: Request) -> Result<Respon
         m.limits.max_json_depth,
         m.limits.max_tensor_elements,
     )
-    .map_err(|Invalid(e)| {
-        s.metrics.reject("invalid");
-        Refusal::new(StatusCode::BAD_REQUEST, "invalid", e)
-    })?;
+    .map_err(|e| invalid(s, e))?;
+    if let Some(c) = &m.contract {
+        c.check(&request.inputs).map_err(|e| invalid(s, e))?;
+    }
     let model = model.clone();
     let version = version.version;
     let outputs = tokio::task::spawn_blocking(move || {

@@ -11,12 +11,15 @@
 //! - [`limit`]: GCRA rates and concurrency per principal and model.
 //! - [`oip`], [`onnx`]: the Open Inference Protocol v2, checked against
 //!   the model's signature and run in process with tract.
+//! - [`contract`]: tabular rows checked against the expectations of the
+//!   training data (ranges, whole numbers, categories).
 //! - [`metrics`], [`log`]: Prometheus and JSON logs.
 //!
 //! The library listens and serves; the binary parses flags and exits.
 
 pub mod audit;
 pub mod config;
+pub mod contract;
 mod http;
 pub mod jwt;
 pub mod keys;
@@ -281,7 +284,11 @@ impl Gateway {
         );
         let tls = shared.tls.clone();
         let bounds = (shared.config.max_connections, shared.config.head_timeout);
-        listen::serve(listener, router, tls, bounds, async move {
+        let gauges = listen::Gauges {
+            open: shared.metrics.connections.clone(),
+            parked: shared.metrics.parked.clone(),
+        };
+        listen::serve(listener, router, tls, bounds, gauges, async move {
             shutdown.await;
             shared.stopping.store(true, Ordering::Release);
             log::event("draining", serde_json::json!({}));

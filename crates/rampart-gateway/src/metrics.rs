@@ -54,6 +54,9 @@ pub struct Metrics {
     pub dropped: Family<Reason, Gauge>,
     pub circuit: Family<Upstream, Gauge>,
     pub store_errors: Counter,
+    /// Connections open, and of those, parked (idle, only the socket).
+    pub connections: Gauge,
+    pub parked: Gauge,
 }
 
 impl Default for Metrics {
@@ -71,6 +74,18 @@ impl Default for Metrics {
         let dropped = Family::<Reason, Gauge>::default();
         let circuit = Family::<Upstream, Gauge>::default();
         let store_errors = Counter::default();
+        let connections = Gauge::default();
+        let parked = Gauge::default();
+        registry.register(
+            "connections",
+            "Client connections open",
+            connections.clone(),
+        );
+        registry.register(
+            "connections_parked",
+            "Idle keep-alive connections holding only their socket",
+            parked.clone(),
+        );
         registry.register(
             "requests",
             "Requests by model and outcome",
@@ -118,7 +133,7 @@ impl Default for Metrics {
         );
         registry.register(
             "store_errors",
-            "Failed reads of the registry or key store",
+            "Failed reads of the registry or the ledger's keys",
             store_errors.clone(),
         );
         Metrics {
@@ -133,6 +148,8 @@ impl Default for Metrics {
             dropped,
             circuit,
             store_errors,
+            connections,
+            parked,
         }
     }
 }

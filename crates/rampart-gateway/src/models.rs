@@ -53,6 +53,8 @@ pub struct Served {
     pub name: String,
     pub source: Source,
     pub limits: Limits,
+    /// Checked on every request's rows, when configured.
+    pub contract: Option<Arc<crate::contract::Contract>>,
     pub state: State,
 }
 
@@ -114,7 +116,9 @@ pub fn admit(
                     version: Some(version),
                     reasons,
                 },
-                (None, true) => match load(reg, &version, &m.backend, upstreams) {
+                (None, true) => match load(reg, &version, &m.backend, upstreams)
+                    .and_then(|runner| fits(m, &runner).map(|()| runner))
+                {
                     Ok(runner) => State::Ready { version, runner },
                     Err(reason) => State::Refused {
                         version: Some(version),
@@ -128,8 +132,32 @@ pub fn admit(
         name: name.to_string(),
         source: source.clone(),
         limits: m.limits,
+        contract: m.contract.clone(),
         state,
     }
+}
+
+/// Whether the model's input contract describes the model loaded: a
+/// contract that cannot be checked is a reason not to serve.
+fn fits(m: &Model, runner: &Runner) -> Result<(), String> {
+    let Some(c) = &m.contract else {
+        return Ok(());
+    };
+    let sig = match runner {
+        Runner::Onnx(model) => &model.signature,
+        Runner::Upstream {
+            signature: Some(s), ..
+        } => s.as_ref(),
+        Runner::Upstream {
+            signature: None, ..
+        } => {
+            return Err(
+                "expect is set, but an OpenAI-compatible upstream takes no tensors to check".into(),
+            )
+        }
+    };
+    c.misfit(sig)
+        .map_or(Ok(()), |why| Err(format!("expect: {why}")))
 }
 
 /// What keeps `version` from being served on its evidence: empty when

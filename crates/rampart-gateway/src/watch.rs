@@ -128,6 +128,7 @@ impl Stores {
                     name: name.clone(),
                     source: m.source.clone(),
                     limits: m.limits,
+                    contract: m.contract.clone(),
                     state: crate::models::State::Refused {
                         version: None,
                         reasons: vec![reason.to_string()],

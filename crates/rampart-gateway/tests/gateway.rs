@@ -238,6 +238,87 @@ async fn a_revoked_key_is_refused_within_a_second() {
     s.shutdown().await;
 }
 
+/// Expectations of the iris training data, as `rampart data suggest`
+/// writes them: the ranges of the four measurements in sklearn's iris.
+const IRIS_EXPECT: &str = r#"
+[[expect]]
+column = "sepal_length"
+type = "float"
+range = { min = 4.3, max = 7.9 }
+[[expect]]
+column = "sepal_width"
+type = "float"
+range = { min = 2.0, max = 4.4 }
+[[expect]]
+column = "petal_length"
+type = "float"
+range = { min = 1.0, max = 6.9 }
+[[expect]]
+column = "petal_width"
+type = "float"
+range = { min = 0.1, max = 2.5 }
+"#;
+
+/// Rows outside the training data's ranges are refused before the model
+/// runs, naming the row, the column and the bound; a contract that does
+/// not fit the model keeps the model from being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_outside_the_training_data_are_refused_by_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("iris.expect.toml"), IRIS_EXPECT).unwrap();
+    let cols = r#"expect = "iris.expect.toml"
+columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]"#;
+    let policy = POLICY
+        .replace(
+            "[serve.models.iris]\nfrom = \"iris@production\"\n",
+            &format!("[serve.models.iris]\nfrom = \"iris@production\"\n{cols}\n"),
+        )
+        .replace(
+            "limits = { rate = 1.0, burst = 1, max_body = 4096 }",
+            "expect = \"iris.expect.toml\"\ncolumns = [\"sepal_length\", \"sepal_width\", \"petal_length\"]",
+        );
+    assert!(policy.contains(
+        "columns = [\"sepal_length\", \"sepal_width\", \"petal_length\", \"petal_width\"]"
+    ));
+    let s = start_in(dir, &policy, true).await;
+    let (token, _) = key(&s, "bot", &["scorer"], None);
+    settle().await;
+    let c = client();
+    let infer = |body: Value| {
+        c.post(s.url("/v2/models/iris/infer"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let good = iris_request(&[vec![5.1, 3.5, 1.4, 0.2], vec![6.3, 3.3, 6.0, 2.5]]);
+    assert_eq!(infer(good).await.unwrap().status(), StatusCode::OK);
+    let bad = iris_request(&[vec![5.1, 3.5, 1.4, 0.2], vec![5.1, 3.5, 14.0, 0.2]]);
+    let r = infer(bad).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    let msg = v["error"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("row 1, column \"petal_length\": 14 is above 6.9"),
+        "{msg}"
+    );
+    // The model whose contract names three columns for four features is
+    // not served, and ready says why.
+    let r = c
+        .get(s.url("/v2/models/slow/ready"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["ready"], json!(false), "{v}");
+    assert!(
+        v.to_string()
+            .contains("has 4 features, but columns names 3"),
+        "{v}"
+    );
+    s.shutdown().await;
+}
+
 /// Registry calls over REST count against `[serve.limits]` per
 /// principal, as calls to a model do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

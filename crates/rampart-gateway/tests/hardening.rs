@@ -200,3 +200,78 @@ async fn slowloris_connections_are_cut_at_the_head_timeout_and_bounded_in_number
     still_up(&s).await;
     s.shutdown().await;
 }
+
+/// Reads one response (head and Content-Length body) from `c`.
+fn read_response(c: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = c.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {}", String::from_utf8_lossy(&out));
+        out.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&out).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(str::to_string)
+                })
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if body.len() >= len {
+                return text;
+            }
+        }
+    }
+}
+
+/// An idle keep-alive connection gives up hyper's buffers (it is
+/// parked, and the metrics count it) and serves its next request, and
+/// pipelined requests after it, on the same socket; a connection that
+/// has sent nothing is parked from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_keep_alive_connection_is_parked_and_serves_again() {
+    let s = start(&format!("{POLICY}\n[serve]\nhead_timeout = 8\n"), true).await;
+    let (token, _) = key(&s, "ops", &["ops"], None);
+    settle().await;
+    let get = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    // A connection that says nothing is parked from the start.
+    let _silent = TcpStream::connect(addr(&s)).unwrap();
+    let mut c = TcpStream::connect(addr(&s)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    c.write_all(get).unwrap();
+    assert!(read_response(&mut c).starts_with("HTTP/1.1 200"));
+    // Idle for over two checks: parked.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let metrics = client()
+        .get(s.url("/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parked = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("rampart_gateway_connections_parked "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap();
+    assert!(parked >= 2.0, "{metrics}");
+    c.write_all(get).unwrap();
+    assert!(read_response(&mut c).starts_with("HTTP/1.1 200"));
+    // Two requests in one write, after parking again.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let two = [&get[..], &get[..]].concat();
+    c.write_all(&two).unwrap();
+    let first = read_response(&mut c);
+    let second = if responses(&first) >= 2 {
+        first.clone()
+    } else {
+        read_response(&mut c)
+    };
+    assert!(first.starts_with("HTTP/1.1 200") && second.contains("HTTP/1.1 200"));
+    s.shutdown().await;
+}

@@ -59,6 +59,13 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// mimalloc: per-thread heaps (the gateway's request path allocates on
+/// every core without contending on glibc's arena locks), and freed pages
+/// go back to the system (the buffers of 10,000 parked connections do not
+/// stay in RSS as they do under glibc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let json = wants_json(std::env::args());
