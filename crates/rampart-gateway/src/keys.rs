@@ -86,6 +86,8 @@ pub struct KeyLog {
     next: u64,
     /// Keys by id, each with its hash.
     keys: BTreeMap<String, (String, KeyInfo)>,
+    /// The last checkpoint found to match the ledger (size, root).
+    sealed: Option<(u64, rampart_ledger::Hash)>,
 }
 
 pub fn now() -> u64 {
@@ -120,7 +122,9 @@ impl KeyLog {
             ledger,
             next: 0,
             keys: BTreeMap::new(),
+            sealed: None,
         };
+        log.check_sealed()?;
         log.read_new()?;
         Ok(log)
     }
@@ -133,13 +137,64 @@ impl KeyLog {
     /// Reads what was appended to the ledger since the last read. An
     /// error leaves the table as it was.
     pub fn refresh(&mut self) -> Result<(), Error> {
-        self.ledger.refresh().map_err(|source| {
-            evidence_err(rampart_evidence::Error::Ledger {
-                dir: self.project.dir().to_path_buf(),
-                source,
-            })
-        })?;
+        self.ledger.refresh().map_err(|e| self.ledger_err(e))?;
+        self.check_sealed()?;
         self.read_new()
+    }
+
+    fn ledger_err(&self, source: rampart_ledger::StoreError) -> Error {
+        evidence_err(rampart_evidence::Error::Ledger {
+            dir: self.project.dir().to_path_buf(),
+            source,
+        })
+    }
+
+    /// Refuses a ledger cut short: one whose last entry read is gone, or
+    /// that no longer matches its last signed checkpoint (entries removed
+    /// from the end would otherwise take back a revocation). Whoever can
+    /// also delete the checkpoint can still do it: publish checkpoints to
+    /// a witness to close that.
+    fn check_sealed(&mut self) -> Result<(), Error> {
+        let size = self.ledger.size();
+        let tampered = |what: String| {
+            Error::Keys(format!(
+                "the ledger {} {what}: entries were removed; restore it from a copy you trust (`rampart ledger verify` shows the damage)",
+                self.describe()
+            ))
+        };
+        let last = size.checked_sub(1);
+        if let Some(i) = last {
+            if self
+                .ledger
+                .entry(i)
+                .map_err(|e| self.ledger_err(e))?
+                .is_none()
+            {
+                return Err(tampered(format!("no longer holds entry {i}, read before")));
+            }
+        }
+        let Some((at, root, _)) = self
+            .ledger
+            .last_checkpoint()
+            .map_err(|e| self.ledger_err(e))?
+        else {
+            return Ok(());
+        };
+        if self.sealed == Some((at, root)) {
+            return Ok(());
+        }
+        if at > size {
+            return Err(tampered(format!(
+                "holds {size} entries, fewer than the {at} its last checkpoint signed"
+            )));
+        }
+        if self.ledger.tree().root_at(at).ok() != Some(root) {
+            return Err(tampered(format!(
+                "does not match its checkpoint of {at} entries"
+            )));
+        }
+        self.sealed = Some((at, root));
+        Ok(())
     }
 
     /// Applies the key events from `next` on: all of them or none. An
@@ -159,7 +214,7 @@ impl KeyLog {
         for s in found {
             let at = |what: &str| {
                 Error::Keys(format!(
-                    "ledger entry {} of {}: {what}; run `rampart ledger verify`",
+                    "ledger entry {} of {}: {what}; it was not written by `rampart serve keys`: restore the ledger from a copy you trust",
                     s.index,
                     self.describe()
                 ))
@@ -237,6 +292,18 @@ impl KeyLog {
             .project
             .append_entry(&mut self.ledger, &entry)
             .map_err(evidence_err)?;
+        // Sealed at once: a checkpoint past the event makes cutting it
+        // off the ledger's end detectable (see `check_sealed`).
+        let sealed = self
+            .project
+            .checkpoint_key()
+            .map_err(evidence_err)
+            .and_then(|key| self.ledger.checkpoint(&key).map_err(|e| self.ledger_err(e)));
+        if let Err(e) = sealed {
+            return Err(Error::Keys(format!(
+                "recorded at ledger entry {idx}, but no checkpoint could be signed ({e}); run `rampart ledger checkpoint`"
+            )));
+        }
         self.refresh()?;
         Ok(idx)
     }
@@ -332,6 +399,7 @@ impl KeyLog {
                 .values()
                 .map(|(h, k)| (h.clone(), k.clone()))
                 .collect(),
+            untrusted: None,
         }
     }
 }
@@ -349,6 +417,8 @@ pub fn when(unix: u64) -> String {
 #[derive(Debug, Default)]
 pub struct Keys {
     by_hash: HashMap<String, KeyInfo>,
+    /// Why no key is trusted (the ledger could not be read), if so.
+    untrusted: Option<String>,
 }
 
 /// Keys as a table, for people.
@@ -396,8 +466,19 @@ impl Keys {
         self.by_hash.values().cloned().collect()
     }
 
+    /// No key at all, because of `why` (logged with every refusal).
+    pub fn untrusted(why: String) -> Keys {
+        Keys {
+            by_hash: HashMap::new(),
+            untrusted: Some(why),
+        }
+    }
+
     /// The principal a token names, or why not.
     pub fn check(&self, token: &str, now: u64) -> Result<Principal, Denied> {
+        if let Some(why) = &self.untrusted {
+            return Err(Denied(format!("no API key is trusted: {why}")));
+        }
         let Some(k) = self.by_hash.get(&sha256_hex(token)) else {
             return Err(Denied("unknown API key".into()));
         };
@@ -508,6 +589,48 @@ mod tests {
         p.append_entry(&mut ledger, &entry).unwrap();
         let e = KeyLog::open(&p).err().unwrap().to_string();
         assert!(e.contains("not signed by this project's key"), "{e}");
+    }
+
+    /// Cutting the revocation off the ledger's end does not bring the key
+    /// back: every key event is sealed by a checkpoint, and a ledger that
+    /// no longer matches its checkpoint is refused, by a new reader and
+    /// by a running one.
+    #[test]
+    fn a_ledger_cut_short_is_refused_not_a_revocation_undone() {
+        let d = tempfile::tempdir().unwrap();
+        let p = project(&d);
+        let mut ks = KeyLog::open(&p).unwrap();
+        let k = ks.create("victim", &["scorer".into()], None).unwrap();
+        let mut running = KeyLog::open(&p).unwrap();
+        let before = p.ledger().unwrap().size();
+        assert!(!ks.revoke(&k.info.id).unwrap().already);
+        running.refresh().unwrap();
+        let (sealed, _, _) = p.ledger().unwrap().last_checkpoint().unwrap().unwrap();
+        assert_eq!(sealed, before + 1, "the revocation is checkpointed");
+        let db = rusqlite::Connection::open(p.ledger_path()).unwrap();
+        db.execute(
+            "DELETE FROM leaves WHERE idx >= ?1",
+            [i64::try_from(before).unwrap()],
+        )
+        .unwrap();
+        let e = KeyLog::open(&p).err().unwrap().to_string();
+        assert!(e.contains("fewer than the"), "{e}");
+        let e = running.refresh().unwrap_err().to_string();
+        assert!(e.contains("entries were removed"), "{e}");
+        // Cut below the checkpoint's size with the checkpoint gone too:
+        // nothing in the ledger can tell (a witness must), but the
+        // running reader still refuses the missing entry it read.
+        db.execute("DELETE FROM checkpoints", []).unwrap();
+        assert!(running.refresh().is_err());
+    }
+
+    #[test]
+    fn untrusted_keys_say_why() {
+        let e = Keys::untrusted("the ledger is gone".into())
+            .check("rk_x", now())
+            .unwrap_err()
+            .0;
+        assert!(e.contains("the ledger is gone"), "{e}");
     }
 
     #[test]

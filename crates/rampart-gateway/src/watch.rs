@@ -41,11 +41,11 @@ pub struct Stores {
 impl Stores {
     /// Reads the ledger's new key events and publishes the keys; false
     /// when the ledger could not be read.
-    fn reload_keys(&mut self, shared: &Shared) -> bool {
+    fn reload_keys(&mut self, shared: &Shared) -> Result<(), String> {
         match self.keys.refresh() {
             Ok(()) => {
                 shared.keys.store(Arc::new(self.keys.snapshot()));
-                true
+                Ok(())
             }
             Err(e) => {
                 shared.metrics.store_errors.inc();
@@ -53,7 +53,7 @@ impl Stores {
                     "store-error",
                     serde_json::json!({"store": "keys", "error": e.to_string()}),
                 );
-                false
+                Err(e.to_string())
             }
         }
     }
@@ -149,10 +149,12 @@ impl Stores {
         while !shared.stopping.load(Ordering::Acquire) {
             std::thread::sleep(next.saturating_duration_since(Instant::now()));
             next = Instant::now() + RELOAD;
-            if self.reload_keys(&shared) {
-                keys_ok = Instant::now();
-            } else if keys_ok.elapsed() > STALE_AFTER {
-                shared.keys.store(Arc::new(Keys::default()));
+            match self.reload_keys(&shared) {
+                Ok(()) => keys_ok = Instant::now(),
+                Err(e) if keys_ok.elapsed() > STALE_AFTER => {
+                    shared.keys.store(Arc::new(Keys::untrusted(e)));
+                }
+                Err(_) => {}
             }
             reload_jwks(&shared);
             reload_tls(&shared, &mut tls_stamps);
