@@ -42,7 +42,8 @@ enum ServeCommand {
     /// Check [serve] in the policy and show what would be served and why
     /// not; exit 1 when a configured model would be refused.
     CheckConfig,
-    /// API keys: made here, shown once, kept only as hashes.
+    /// API keys: made here, shown once, kept only as hashes in signed
+    /// ledger events.
     #[command(subcommand)]
     Keys(KeysCommand),
 }
@@ -62,7 +63,8 @@ enum KeysCommand {
         #[arg(long, value_parser = rampart_gateway::parse_duration)]
         expires: Option<u64>,
     },
-    /// Revoke a key by id; every gateway refuses it within a second.
+    /// Revoke a key by id; every gateway refuses it within a second
+    /// (revoking a revoked key changes nothing and exits 0).
     Revoke {
         /// The key's id (from `keys list`).
         id: String,
