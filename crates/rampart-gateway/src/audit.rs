@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Events held waiting for the ledger.
@@ -38,6 +38,31 @@ pub struct Audit {
     pub dropped: AtomicU64,
     pub sampled_out: AtomicU64,
     window: Mutex<(Instant, HashMap<String, u32>)>,
+    /// What the writer reports back.
+    pub status: Arc<Status>,
+}
+
+/// The writer's state, read by the gateway: while the ledger refuses the
+/// audit trail, the gateway cannot prove its decisions, and serves no
+/// one (see `watch`).
+#[derive(Debug, Default)]
+pub struct Status {
+    /// The last append's error, until an append succeeds.
+    pub fault: Mutex<Option<String>>,
+    /// Events given up on: more than [`QUEUE`] held through failures.
+    pub lost: AtomicU64,
+}
+
+impl Status {
+    pub fn fault(&self) -> Option<String> {
+        self.fault.lock().ok().and_then(|f| f.clone())
+    }
+
+    fn set(&self, fault: Option<String>) {
+        if let Ok(mut f) = self.fault.lock() {
+            *f = fault;
+        }
+    }
 }
 
 impl Audit {
@@ -50,6 +75,7 @@ impl Audit {
                 dropped: AtomicU64::new(0),
                 sampled_out: AtomicU64::new(0),
                 window: Mutex::new((Instant::now(), HashMap::new())),
+                status: Arc::new(Status::default()),
             },
             rx,
         )
@@ -135,7 +161,7 @@ pub fn append(project: &Project, events: &[Value]) -> Result<u64, String> {
 /// sender is gone and the queue is empty. A batch the ledger refuses is
 /// logged and retried with the next one, never silently lost while the
 /// process lives.
-pub fn write_batches(project: Project, rx: Receiver<Value>) {
+pub fn write_batches(project: Project, rx: Receiver<Value>, status: &Status) {
     let mut batch: Vec<Value> = Vec::new();
     let mut since = Instant::now();
     loop {
@@ -151,9 +177,20 @@ pub fn write_batches(project: Project, rx: Receiver<Value>) {
         let due = batch.len() >= BATCH || since.elapsed() >= BATCH_EVERY || done;
         if due && !batch.is_empty() {
             match append(&project, &batch) {
-                Ok(_) => batch.clear(),
+                Ok(_) => {
+                    batch.clear();
+                    status.set(None);
+                }
                 Err(e) => {
                     crate::log::event("audit-error", json!({"error": e, "held": batch.len()}));
+                    status.set(Some(e));
+                    // Held through failures, but bounded: the oldest go.
+                    let excess = batch.len().saturating_sub(QUEUE);
+                    if excess > 0 {
+                        batch.drain(..excess);
+                        let n = u64::try_from(excess).unwrap_or(u64::MAX);
+                        status.lost.fetch_add(n, Ordering::Relaxed);
+                    }
                     if done {
                         // Last try at shutdown failed: the events are in
                         // the log line's count, and the process ends.
@@ -198,7 +235,8 @@ mod tests {
         project.init("test/audit").unwrap();
         let (a, rx) = Audit::new();
         let p = project.clone();
-        let writer = std::thread::spawn(move || write_batches(p, rx));
+        let status = a.status.clone();
+        let writer = std::thread::spawn(move || write_batches(p, rx, &status));
         for i in 0..2500 {
             a.record("test", json!({"i": i}));
         }

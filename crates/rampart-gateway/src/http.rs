@@ -561,6 +561,13 @@ async fn metrics(
                 .sampled_out
                 .load(std::sync::atomic::Ordering::Relaxed),
         ),
+        (
+            "audit-lost",
+            s.audit
+                .status
+                .lost
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ),
     ] {
         s.metrics
             .dropped

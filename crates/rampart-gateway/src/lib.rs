@@ -188,7 +188,10 @@ impl Gateway {
             true => Some(
                 std::thread::Builder::new()
                     .name("rampart-gateway-audit".into())
-                    .spawn(move || audit::write_batches(project, audit_rx))?,
+                    .spawn({
+                        let status = shared.audit.status.clone();
+                        move || audit::write_batches(project, audit_rx, &status)
+                    })?,
             ),
             false => {
                 shared.audit.close();

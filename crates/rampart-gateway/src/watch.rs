@@ -146,9 +146,31 @@ impl Stores {
         let mut next = Instant::now() + RELOAD;
         let mut tls_stamps = tls_files(&shared);
         let mut last_admit = Instant::now();
+        let mut faulted = false;
         while !shared.stopping.load(Ordering::Acquire) {
             std::thread::sleep(next.saturating_duration_since(Instant::now()));
             next = Instant::now() + RELOAD;
+            reload_jwks(&shared);
+            reload_tls(&shared, &mut tls_stamps);
+            // While the ledger refuses the audit trail (tampered, full,
+            // unwritable), no decision could be proven: no key is trusted
+            // and no model is served until an append succeeds again.
+            if let Some(e) = shared.audit.status.fault() {
+                let why = format!("the ledger refuses the audit trail: {e}");
+                if !faulted {
+                    shared.metrics.store_errors.inc();
+                    log::event(
+                        "store-error",
+                        serde_json::json!({"store": "audit", "error": why}),
+                    );
+                    faulted = true;
+                }
+                shared.keys.store(Arc::new(Keys::untrusted(why.clone())));
+                self.refuse_all(&shared, &why);
+                mark = None;
+                continue;
+            }
+            faulted = false;
             match self.reload_keys(&shared) {
                 Ok(()) => keys_ok = Instant::now(),
                 Err(e) if keys_ok.elapsed() > STALE_AFTER => {
@@ -156,8 +178,6 @@ impl Stores {
                 }
                 Err(_) => {}
             }
-            reload_jwks(&shared);
-            reload_tls(&shared, &mut tls_stamps);
             match self.registry.mark() {
                 Ok(m) => {
                     reg_ok = Instant::now();

@@ -398,6 +398,40 @@ async fn a_key_forged_into_the_ledger_is_refused_and_keys_fail_closed() {
     s.shutdown().await;
 }
 
+/// An entry deleted from the middle of a running gateway's ledger makes
+/// the audit trail unwritable: the gateway then trusts no key and serves
+/// no model (fail closed), and `/ready` says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_that_refuses_the_audit_trail_closes_the_gateway() {
+    let s = start(POLICY, true).await;
+    let (good, _) = key(&s, "bot", &["scorer"], None);
+    settle().await;
+    let c = client();
+    let ready = |t: String| c.get(s.url("/v2/models/iris/ready")).bearer_auth(t).send();
+    assert_eq!(ready(good.clone()).await.unwrap().status(), StatusCode::OK);
+    let db = rusqlite::Connection::open(s.path(".rampart/ledger.db")).unwrap();
+    db.execute("DELETE FROM leaves WHERE idx = 1", []).unwrap();
+    let t0 = Instant::now();
+    loop {
+        // Refused calls are audited: each round gives the writer a batch.
+        let _ = ready("rk_nobody".into()).await;
+        if ready(good.clone()).await.unwrap().status() == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(6), "keys still trusted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let served = s.shared.models.load();
+    let iris = served.get("iris").unwrap();
+    assert!(iris.ready().is_none());
+    assert!(
+        iris.reasons().join(" ").contains("refuses the audit trail"),
+        "{:?}",
+        iris.reasons()
+    );
+    s.shutdown().await;
+}
+
 fn hex_sha256(s: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(s.as_bytes()))

@@ -54,6 +54,8 @@ pub fn fixture(name: &str) -> PathBuf {
 pub struct Server {
     pub dir: std::sync::Arc<tempfile::TempDir>,
     pub base: String,
+    /// What the gateway's requests read (its tables), for assertions.
+    pub shared: std::sync::Arc<rampart_gateway::Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -171,6 +173,7 @@ pub async fn serve_with(dir: std::sync::Arc<tempfile::TempDir>, redis: Option<St
         audit: true,
     })
     .unwrap();
+    let shared = gw.shared().clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -184,6 +187,7 @@ pub async fn serve_with(dir: std::sync::Arc<tempfile::TempDir>, redis: Option<St
     Server {
         dir,
         base,
+        shared,
         stop: Some(tx),
         task: Some(task),
     }
