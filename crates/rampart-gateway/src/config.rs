@@ -309,6 +309,8 @@ impl Checked {
         let mut problems = Vec::new();
         let global = raw.limits.problem("[serve.limits]");
         problems.extend(global.clone());
+        // Paths in [serve] are relative to the policy's folder.
+        let dir = source.parent().unwrap_or(std::path::Path::new("."));
         let mut models = BTreeMap::new();
         for (name, m) in &raw.models {
             if let Err(e) = name.parse::<rampart_registry::Name>() {
@@ -350,17 +352,14 @@ impl Checked {
                     None
                 }
                 None => None,
-                Some(path) => {
-                    let dir = source.parent().unwrap_or(std::path::Path::new("."));
-                    crate::contract::Contract::read(
-                        &dir.join(path),
-                        m.columns.as_deref(),
-                        m.input.as_deref(),
-                    )
-                    .map_err(|e| problems.push(format!("[serve.models.{name}] expect: {e}")))
-                    .ok()
-                    .map(std::sync::Arc::new)
-                }
+                Some(path) => crate::contract::Contract::read(
+                    &dir.join(path),
+                    m.columns.as_deref(),
+                    m.input.as_deref(),
+                )
+                .map_err(|e| problems.push(format!("[serve.models.{name}] expect: {e}")))
+                .ok()
+                .map(std::sync::Arc::new),
             };
             match Source::parse(&m.from) {
                 Ok(source) => {
@@ -409,7 +408,6 @@ impl Checked {
         if !(1..=300).contains(&raw.head_timeout) {
             problems.push("[serve] head_timeout must be between 1 and 300 seconds".into());
         }
-        let dir = source.parent().unwrap_or(std::path::Path::new("."));
         let jwt = match raw.jwt.as_ref().map(|j| j.check(dir)).transpose() {
             Ok(j) => j,
             Err(e) => {
