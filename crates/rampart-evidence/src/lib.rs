@@ -25,7 +25,7 @@ pub mod admission;
 pub use collect::{Attestation, Evidence, Signed};
 pub use log::{read_entry, Consistency, MAX_ENTRY};
 pub use project::Project;
-pub use record::{predicate_type, sha256_hex, Header, Outcome, Started};
+pub use record::{predicate_type, sha256_hex, Header, Outcome, Started, PREDICATE_PREFIX};
 
 use std::path::PathBuf;
 

@@ -100,10 +100,23 @@ impl Project {
                 NoteVerifier::parse(v).map_err(|e| Error::Refused(format!("--vkey {v}: {e}")))?,
             );
         }
-        l.verify(&verifiers).map_err(|source| Error::Ledger {
+        let mut audit = l.verify(&verifiers).map_err(|source| Error::Ledger {
             dir: self.dir().to_path_buf(),
             source,
-        })
+        })?;
+        // A Rampart attestation that the project's key did not sign is
+        // evidence of nothing (admission ignores it; the gateway refuses
+        // a key event among them), so the audit names it too.
+        let (attestations, _) = self.attestations_in(&l, 0, crate::PREDICATE_PREFIX)?;
+        for a in attestations.iter().filter(|a| !a.signature_ok) {
+            audit.problems.push(format!(
+                "entry {}: a {} attestation whose signature does not verify with the project's key {} (forged, or signed by another project)",
+                a.index,
+                a.statement.predicate_type,
+                self.attest_pub_path().display()
+            ));
+        }
+        Ok(audit)
     }
 
     /// The checkpoint verifier keys to trust: `vkeys` (name+id+key) when

@@ -13,9 +13,12 @@ pub fn sha256_hex(b: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(b))
 }
 
+/// What every Rampart predicate type starts with.
+pub const PREDICATE_PREFIX: &str = "https://rampart.dev/attestation/";
+
 /// The predicate type of a gate's attestations, versioned.
 pub fn predicate_type(gate: &str) -> String {
-    format!("https://rampart.dev/attestation/{gate}/v1")
+    format!("{PREDICATE_PREFIX}{gate}/v1")
 }
 
 /// When a gate run started: taken before it reads anything, so that the

@@ -61,7 +61,7 @@ pub struct Revoked {
 /// One signed change to the keys, as the ledger holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
-enum KeyEvent {
+pub enum KeyEvent {
     /// A new key: its hash (the hash of 256 random bits reveals nothing).
     KeyCreated {
         id: String,
@@ -75,6 +75,30 @@ enum KeyEvent {
         id: String,
         revoked: u64,
     },
+}
+
+/// The ledger entry recording `event`: an attestation signed with
+/// `signer`'s key about the key (its subject digest is the token's
+/// SHA-256, `sha256`). Only the entries signed by the serving project's
+/// own key are read as keys.
+pub fn entry(signer: &Project, event: &KeyEvent, sha256: &str) -> Result<Vec<u8>, Error> {
+    let details = serde_json::to_value(event).map_err(|e| Error::Keys(e.to_string()))?;
+    let id = match event {
+        KeyEvent::KeyCreated { id, .. } | KeyEvent::KeyRevoked { id, .. } => id,
+    };
+    let outcome = Outcome {
+        gate: GATE,
+        inputs: &[],
+        passed: true,
+        policy_sha256: "gateway",
+        started: Started::now(),
+        details,
+    };
+    let subject = vec![ResourceDescriptor {
+        name: format!("api-key:{id}"),
+        digest: BTreeMap::from([("sha256".to_string(), sha256.to_string())]),
+    }];
+    signer.attestation(&outcome, subject).map_err(evidence_err)
 }
 
 /// The keys the project's ledger records, read as far as the ledger went
@@ -214,7 +238,7 @@ impl KeyLog {
         for s in found {
             let at = |what: &str| {
                 Error::Keys(format!(
-                    "ledger entry {} of {}: {what}; it was not written by `rampart serve keys`: restore the ledger from a copy you trust",
+                    "ledger entry {} of {}: {what}; it was not written by `rampart serve keys`: restore the ledger from a copy you trust (`rampart ledger verify` lists every such entry)",
                     s.index,
                     self.describe()
                 ))
@@ -268,26 +292,7 @@ impl KeyLog {
     /// Appends `event` to the ledger as a signed attestation about the
     /// key (its subject digest is the token's SHA-256); returns its index.
     fn append(&mut self, event: &KeyEvent, sha256: &str) -> Result<u64, Error> {
-        let details = serde_json::to_value(event).map_err(|e| Error::Keys(e.to_string()))?;
-        let id = match event {
-            KeyEvent::KeyCreated { id, .. } | KeyEvent::KeyRevoked { id, .. } => id,
-        };
-        let outcome = Outcome {
-            gate: GATE,
-            inputs: &[],
-            passed: true,
-            policy_sha256: "gateway",
-            started: Started::now(),
-            details,
-        };
-        let subject = vec![ResourceDescriptor {
-            name: format!("api-key:{id}"),
-            digest: BTreeMap::from([("sha256".to_string(), sha256.to_string())]),
-        }];
-        let entry = self
-            .project
-            .attestation(&outcome, subject)
-            .map_err(evidence_err)?;
+        let entry = entry(&self.project, event, sha256)?;
         let idx = self
             .project
             .append_entry(&mut self.ledger, &entry)
@@ -577,18 +582,22 @@ mod tests {
             created: now(),
             expires: None,
         };
-        let o = Outcome {
-            gate: GATE,
-            inputs: &[],
-            passed: true,
-            policy_sha256: "gateway",
-            started: Started::now(),
-            details: serde_json::to_value(&forged).unwrap(),
-        };
-        let entry = q.attestation(&o, vec![]).unwrap();
+        let entry = entry(&q, &forged, &sha256_hex("rk_f0f0f0f0f0f0f0f0_x")).unwrap();
         p.append_entry(&mut ledger, &entry).unwrap();
         let e = KeyLog::open(&p).err().unwrap().to_string();
         assert!(e.contains("not signed by this project's key"), "{e}");
+        // `rampart ledger verify`, where the error sends the user, names
+        // the same entry.
+        let audit = p.audit(&[]).unwrap();
+        let idx = format!("entry {}:", p.ledger().unwrap().size() - 1);
+        assert!(
+            audit
+                .problems
+                .iter()
+                .any(|x| x.starts_with(&idx) && x.contains("does not verify")),
+            "{:?}",
+            audit.problems
+        );
     }
 
     /// Cutting the revocation off the ledger's end does not bring the key

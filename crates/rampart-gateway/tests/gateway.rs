@@ -366,18 +366,16 @@ async fn a_key_forged_into_the_ledger_is_refused_and_keys_fail_closed() {
     theirs.init("forger.example").unwrap();
     let token = format!("{PREFIX}f0f0f0f0f0f0f0f0_{}", "ab".repeat(32));
     let sha256 = hex_sha256(&token);
-    let event = json!({"event": "key-created", "id": "f0f0f0f0f0f0f0f0", "name": "root",
-        "sha256": sha256, "roles": ["scorer"], "created": 1, "expires": null});
-    let o = rampart_evidence::Outcome {
-        gate: rampart_gateway::keys::GATE,
-        inputs: &[],
-        passed: true,
-        policy_sha256: "gateway",
-        started: rampart_evidence::Started::now(),
-        details: event,
+    let event = rampart_gateway::keys::KeyEvent::KeyCreated {
+        id: "f0f0f0f0f0f0f0f0".into(),
+        name: "root".into(),
+        sha256: sha256.clone(),
+        roles: vec!["scorer".into()],
+        created: 1,
+        expires: None,
     };
     let ours = Project::at(s.path(".rampart"));
-    let entry = theirs.attestation(&o, vec![]).unwrap();
+    let entry = rampart_gateway::keys::entry(&theirs, &event, &sha256).unwrap();
     ours.append_entry(&mut ours.ledger().unwrap(), &entry)
         .unwrap();
     let t0 = Instant::now();

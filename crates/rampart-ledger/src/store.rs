@@ -192,7 +192,8 @@ impl Ledger {
             .query_row(
                 "SELECT data FROM leaves WHERE idx = ?1",
                 params![index as i64],
-                |r| r.get(0),
+                // Whatever SQLite type an edit left, read as bytes.
+                |r| bytes(r, 0),
             )
             .optional()?)
     }
