@@ -135,6 +135,13 @@ fn keys(setup: rampart_gateway::Setup, k: &KeysCommand, json: bool) -> Result<Ex
                 roles,
                 expires.map(|s| rampart_gateway::keys::now().saturating_add(s)),
             )?;
+            // What check-config would say about this key, said now.
+            let now = rampart_gateway::keys::now();
+            for w in config.warnings(&log.list(), now) {
+                if w.contains(&made.info.id) {
+                    eprintln!("warning: {w}");
+                }
+            }
             match json {
                 true => crate::common::print_json(&made)?,
                 false => println!(

@@ -181,6 +181,17 @@ fn check_config_names_every_reason_and_keys_are_shown_once_and_recorded() {
     );
     let secret = token.rsplit('_').next().unwrap();
     assert!(!listed.contains(secret));
+    // `keys create` says at once what check-config would warn about it.
+    let warned = |args: &[&str], what: &str| {
+        let o = rampart(p, args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success() && err.contains(what), "{args:?}: {err}");
+    };
+    warned(
+        &["serve", "keys", "create", "bot", "--role", "scorer"],
+        "share the name \"bot\"",
+    );
+    warned(&["serve", "keys", "create", "nobody"], "has no role");
     ok(p, &["serve", "keys", "revoke", &id]);
     assert!(ok(p, &["serve", "keys", "list"]).contains("revoked 20"));
     // Revoking again changes nothing and says so (scripts may repeat it);
@@ -205,6 +216,10 @@ fn check_config_names_every_reason_and_keys_are_shown_once_and_recorded() {
         .iter()
         .map(|a| a.statement.predicate["event"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(kinds, ["key-created", "key-revoked"]);
+    // bot, its namesake and nobody; bot's revocation.
+    assert_eq!(
+        kinds,
+        ["key-created", "key-created", "key-created", "key-revoked"]
+    );
     assert!(found.iter().all(|a| a.signature_ok));
 }
