@@ -208,14 +208,22 @@ impl Expectations {
     }
 }
 
-/// Rounds down/up to two significant decimals past the value's scale, so
-/// suggested bounds read well.
+/// Widens an observed range by `tolerance` of its span on each side, but
+/// never across zero: a column seen only non-negative (counts, ages,
+/// prices) keeps a bound of 0, so a negative value is still caught.
 fn widen(b: (f64, f64), tolerance: f64) -> Bounds {
     let (lo, hi) = b;
     let pad = (hi - lo).abs() * tolerance;
+    let (mut min, mut max) = (lo - pad, hi + pad);
+    if lo >= 0.0 {
+        min = min.max(0.0);
+    }
+    if hi <= 0.0 {
+        max = max.min(0.0);
+    }
     Bounds {
-        min: Some(lo - pad),
-        max: Some(hi + pad),
+        min: Some(min),
+        max: Some(max),
     }
 }
 
@@ -894,6 +902,23 @@ mod tests {
             let err = Expectations::parse(&text).unwrap_err().to_string();
             assert!(err.contains(why), "{err}");
         }
+    }
+
+    #[test]
+    fn suggested_ranges_do_not_cross_zero() {
+        let b = |lo: f64, hi: f64| {
+            let w = widen((lo, hi), 0.1);
+            (w.min.unwrap(), w.max.unwrap())
+        };
+        // Sepal lengths 4.3..7.9 widen by 0.36 each side; counts from 0
+        // and from 1 keep their floor at zero, as do negative-only columns
+        // their ceiling; a column across zero widens both ways.
+        let (lo, hi) = b(4.3, 7.9);
+        assert!((lo - 3.94).abs() < 1e-9 && (hi - 8.26).abs() < 1e-9);
+        assert_eq!(b(0.0, 10.0), (0.0, 11.0));
+        assert_eq!(b(1.0, 11.0), (0.0, 12.0));
+        assert_eq!(b(-11.0, -1.0), (-12.0, 0.0));
+        assert_eq!(b(-5.0, 5.0), (-6.0, 6.0));
     }
 
     #[test]
