@@ -144,6 +144,39 @@ if [ -n "${PROFILE:-}" ]; then
   perf report -i "$W/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" | grep "%" | head -40
 fi
 
+# Added latency at a fixed rate (RATE requests/s, default 5,000), with
+# oha (`cargo install oha --locked --no-default-features --features native-tls`,
+# with libssl-dev; it corrects
+# for coordinated omission): the proxies' percentiles less the
+# upstream's own.
+if command -v oha > /dev/null; then
+  RATE=${RATE:-5000}
+  fixed() { # name url
+    oha --no-tui --output-format json -z "${DUR}s" -q "$RATE" -c 50 --latency-correction \
+      -m POST -T application/json -H "Authorization: Bearer $KEY" \
+      -d '{"model":"chat","messages":[{"role":"user","content":"hello"}]}' \
+      "$2/v1/chat/completions" > "$W/oha-$1.json"
+  }
+  fixed upstream "http://127.0.0.1:$UP"
+  fixed nginx "http://127.0.0.1:$NP"
+  fixed rampart "http://127.0.0.1:$RP"
+  python3 - "$W" "$RATE" <<'PY'
+import json, sys
+w, rate = sys.argv[1], sys.argv[2]
+def read(name):
+    d = json.load(open(f"{w}/oha-{name}.json"))
+    p = d["latencyPercentiles"]
+    return p["p50"] * 1e6, p["p99"] * 1e6, d["summary"]["requestsPerSec"], d["summary"]["successRate"]
+up = read("upstream")
+print(f"== fixed rate {rate}/s (oha): p50 / p99 in microseconds, added over the upstream")
+for name in ["upstream", "nginx", "rampart"]:
+    p50, p99, rps, ok = read(name)
+    print(f"{name:9} p50 {p50:7.0f}  p99 {p99:7.0f}  added p50 {p50 - up[0]:6.0f}  p99 {p99 - up[1]:6.0f}  ({rps:.0f}/s, success {ok:.4f})")
+PY
+else
+  echo "== fixed rate: oha is not installed (cargo install oha --locked --no-default-features --features native-tls)"
+fi
+
 # Memory: the gateway's RSS idle, then with 10,000 idle keep-alive
 # connections (each has made one request), measured 3 s after the last
 # answer (idle connections are parked after 1 to 2 s).

@@ -265,6 +265,8 @@ pub struct Checked {
     pub limits: Limits,
     pub models: BTreeMap<String, Model>,
     pub upstreams: BTreeMap<String, crate::upstream::UpstreamConfig>,
+    /// The upstreams' clients, made while checking their settings.
+    pub clients: BTreeMap<String, std::sync::Arc<crate::upstream::Upstream>>,
     pub roles: BTreeMap<String, Role>,
     pub principals: BTreeMap<String, Vec<String>>,
     pub jwt: Option<crate::jwt::JwtSettings>,
@@ -397,9 +399,13 @@ impl Checked {
                 ));
             }
         }
+        let mut clients = BTreeMap::new();
         for (name, u) in &raw.upstreams {
-            if let Err(e) = crate::upstream::Upstream::new(name, u) {
-                problems.push(e);
+            match crate::upstream::Upstream::new(name, u) {
+                Ok(up) => {
+                    clients.insert(name.clone(), std::sync::Arc::new(up));
+                }
+                Err(e) => problems.push(e),
             }
         }
         if !(1..=1_000_000).contains(&raw.max_connections) {
@@ -423,6 +429,7 @@ impl Checked {
             limits: raw.limits,
             models,
             upstreams: raw.upstreams,
+            clients,
             roles,
             principals: raw.principals,
             jwt,

@@ -37,6 +37,22 @@ pub mod tls;
 pub mod upstream;
 mod watch;
 
+/// The parsers a caller's bytes reach that are not public otherwise,
+/// for the fuzz target (`fuzz/fuzz_targets/gateway_request.rs`).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The model and stream flag of an OpenAI-style request body, or the
+    /// 400's message.
+    pub fn openai_head(body: &[u8]) -> Result<(String, Option<bool>), String> {
+        crate::proxy::head(body)
+    }
+
+    /// The tokens an upstream's answer is counted as.
+    pub fn used_tokens(body: &[u8]) -> u64 {
+        crate::proxy::used_tokens(body)
+    }
+}
+
 pub use config::Checked;
 pub use watch::STALE_AFTER;
 
@@ -77,7 +93,7 @@ pub struct Shared {
     /// Limits shared through Redis, once connected (`--redis`).
     pub redis: arc_swap::ArcSwapOption<redis_limit::RedisLimiter>,
     /// Upstream servers, by name.
-    pub upstreams: std::collections::HashMap<String, Arc<upstream::Upstream>>,
+    pub upstreams: std::collections::BTreeMap<String, Arc<upstream::Upstream>>,
     pub metrics: metrics::Metrics,
     /// The audit trail's queue to the ledger.
     pub audit: audit::Audit,
@@ -139,14 +155,7 @@ impl Gateway {
                 message: format!("[serve.tls]: {message}"),
             })?),
         };
-        let mut upstreams = std::collections::HashMap::new();
-        for (name, u) in &config.upstreams {
-            let up = upstream::Upstream::new(name, u).map_err(|message| Error::Config {
-                path: config.source.clone(),
-                message,
-            })?;
-            upstreams.insert(name.clone(), Arc::new(up));
-        }
+        let upstreams = config.clients.clone();
         let (tx, rx) = mpsc::sync_channel(watch::JOBS);
         let (audit, audit_rx) = audit::Audit::new();
         let jwks = ArcSwap::from_pointee(
@@ -280,18 +289,10 @@ impl Gateway {
         if let Some(url) = self.redis_url.clone() {
             tokio::spawn(connect_redis(shared.clone(), url));
         }
+        self.listening(listener.local_addr()?, 1);
+        let bounds = self.bounds();
         let router = self.router();
-        log::event(
-            "listening",
-            serde_json::json!({"addr": listener.local_addr()?.to_string(), "models": shared.config.models.keys().collect::<Vec<_>>()}),
-        );
-        let tls = shared.tls.clone();
-        let bounds = (shared.config.max_connections, shared.config.head_timeout);
-        let gauges = listen::Gauges {
-            open: shared.metrics.connections.clone(),
-            parked: shared.metrics.parked.clone(),
-        };
-        listen::serve(listener, router, tls, bounds, gauges, async move {
+        listen::serve(listener, router, shared.tls.clone(), bounds, async move {
             shutdown.await;
             shared.stopping.store(true, Ordering::Release);
             log::event("draining", serde_json::json!({}));
@@ -300,6 +301,23 @@ impl Gateway {
         self.stop();
         log::flush();
         Ok(())
+    }
+
+    fn listening(&self, addr: std::net::SocketAddr, workers: usize) {
+        log::event(
+            "listening",
+            serde_json::json!({"addr": addr.to_string(), "workers": workers, "models": self.shared.config.models.keys().collect::<Vec<_>>()}),
+        );
+    }
+
+    /// The connection bounds every accept loop of this gateway shares.
+    fn bounds(&self) -> listen::Bounds {
+        let c = &self.shared.config;
+        let gauges = listen::Gauges {
+            open: self.shared.metrics.connections.clone(),
+            parked: self.shared.metrics.parked.clone(),
+        };
+        listen::Bounds::new(c.max_connections, c.head_timeout, gauges)
     }
 
     /// Stops the store threads, then drains the audit queue into the
@@ -326,45 +344,110 @@ impl Drop for Gateway {
     }
 }
 
+thread_local! {
+    /// This thread's number among [`run`]'s workers (0 on any other).
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many worker threads [`run`] starts: one per core, at most 16.
+pub fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16)
+}
+
+/// The calling thread's worker number (0 outside [`run`]'s workers).
+fn worker() -> usize {
+    WORKER.with(|w| w.get())
+}
+
 /// Serves `setup` on `addr` until SIGTERM or Ctrl-C, then drains requests
-/// in flight for at most `drain` before returning. Builds its own runtime
-/// (one worker per core).
+/// in flight for at most `drain` before returning.
+///
+/// One worker thread per core, each with a single-threaded runtime, its
+/// own accept loop on the shared socket and its own upstream connection
+/// pools, as nginx runs a worker process per core: a request is read,
+/// checked, proxied and answered on one thread, waking no other. The
+/// workers share everything else (tables, limits, slots, metrics). The
+/// main thread waits for the signal and drives the Redis connection.
 pub fn run(
     setup: Setup,
     addr: std::net::SocketAddr,
     drain: std::time::Duration,
 ) -> Result<(), Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let gateway = Gateway::start(setup)?;
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| Error::Usage(format!("cannot listen on {addr}: {e}")))?;
+    listener.set_nonblocking(true)?;
+    let n = workers();
+    gateway.listening(listener.local_addr()?, n);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let bounds = gateway.bounds();
+    let mut threads = Vec::with_capacity(n);
+    for i in 0..n {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _in = runtime.enter();
+            tokio::net::TcpListener::from_std(listener.try_clone()?)?
+        };
+        let router = gateway.router();
+        let (tls, bounds, stop) = (gateway.shared.tls.clone(), bounds.clone(), stop_rx.clone());
+        let work = move || {
+            WORKER.with(|w| w.set(i));
+            runtime.block_on(async move {
+                let serving = listen::serve(listener, router, tls, bounds, stopped(stop.clone()));
+                let deadline = async {
+                    stopped(stop).await;
+                    tokio::time::sleep(drain).await;
+                };
+                tokio::select! {
+                    () = serving => {}
+                    () = deadline => log::event("drain-timeout", serde_json::json!({"worker": i, "seconds": drain.as_secs()})),
+                }
+            });
+            // Dropping the runtime ends what the deadline cut off.
+            drop(runtime);
+        };
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("rampart-gateway-{i}"))
+                .spawn(work)?,
+        );
+    }
+    let main = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let gateway = Gateway::start(setup)?;
-    let result = runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| Error::Usage(format!("cannot listen on {addr}: {e}")))?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(gateway.serve(listener, async move {
-            let _ = rx.await;
-        }));
-        signal().await;
-        let _ = tx.send(());
-        match tokio::time::timeout(drain, server).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => Err(Error::Usage(format!("the server stopped: {e}"))),
-            Err(_) => {
-                log::event(
-                    "drain-timeout",
-                    serde_json::json!({"seconds": drain.as_secs()}),
-                );
-                Ok(())
-            }
+    let shared = gateway.shared.clone();
+    let redis = gateway.redis_url.clone();
+    main.block_on(async move {
+        if let Some(url) = redis {
+            tokio::spawn(connect_redis(shared.clone(), url));
         }
+        signal().await;
+        shared.stopping.store(true, Ordering::Release);
+        log::event("draining", serde_json::json!({}));
+        let _ = stop_tx.send(true);
+        // The workers drain while this runtime keeps Redis answering.
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                // A panicked worker has nothing left to drain.
+                let _ = t.join();
+            }
+        })
+        .await;
     });
-    // Dropping the runtime stops what the deadline cut off (writing its
-    // audit queue); then the last log lines are written.
-    drop(runtime);
+    drop(main);
+    // The audit queue is written out, then the last log lines.
+    drop(gateway);
     log::flush();
-    result
+    Ok(())
+}
+
+/// Completes once `stop` says true (or its sender is gone).
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// Waits for SIGTERM (what orchestrators send) or Ctrl-C.

@@ -47,12 +47,16 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Arc<ArcSwapOption<rustls::ServerConfig>>,
-    (max_connections, head_timeout): (usize, Duration),
-    gauges: Gauges,
+    bounds: Bounds,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let (stop_tx, stop) = watch::channel(false);
-    let slots = Arc::new(Semaphore::new(max_connections));
+    let Bounds {
+        slots,
+        max_connections,
+        head_timeout,
+        gauges,
+    } = bounds;
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -93,6 +97,27 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(all).await;
+}
+
+/// What the accept loops of one server share (one loop per worker
+/// thread): the connection slots, their gauges, the head deadline.
+#[derive(Clone)]
+pub struct Bounds {
+    slots: Arc<Semaphore>,
+    max_connections: usize,
+    head_timeout: Duration,
+    gauges: Gauges,
+}
+
+impl Bounds {
+    pub fn new(max_connections: usize, head_timeout: Duration, gauges: Gauges) -> Bounds {
+        Bounds {
+            slots: Arc::new(Semaphore::new(max_connections)),
+            max_connections,
+            head_timeout,
+            gauges,
+        }
+    }
 }
 
 /// The connection counts shown in metrics.

@@ -169,6 +169,13 @@ impl<'a> Head<'a> {
     }
 }
 
+/// [`Head::read`] with owned results, for the fuzz target.
+pub(crate) fn head(bytes: &[u8]) -> Result<(String, Option<bool>), String> {
+    Head::read(bytes)
+        .map(|h| (h.model.into_owned(), h.stream))
+        .map_err(|r| r.message)
+}
+
 /// The body with `model` set to the name the upstream knows.
 fn renamed(bytes: &[u8], upstream_model: String) -> Result<Bytes, Refusal> {
     let mut v: Value = serde_json::from_slice(bytes)
@@ -183,7 +190,7 @@ fn renamed(bytes: &[u8], upstream_model: String) -> Result<Bytes, Refusal> {
 
 /// The tokens an answer used: `usage.total_tokens`, else a quarter of
 /// its bytes (about a token per four bytes of English).
-fn used_tokens(body: &[u8]) -> u64 {
+pub(crate) fn used_tokens(body: &[u8]) -> u64 {
     #[derive(serde::Deserialize)]
     struct Answer {
         usage: Option<Usage>,

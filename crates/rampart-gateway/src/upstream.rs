@@ -250,7 +250,10 @@ impl Breaker {
 pub struct Upstream {
     pub name: String,
     base: Uri,
-    client: Client<HttpConnector, Body>,
+    /// A connection pool per worker thread (see [`crate::run`]): a
+    /// request is sent on a connection its own thread drives, never
+    /// handed to another thread and back.
+    clients: Box<[Client<HttpConnector, Body>]>,
     timeout: Duration,
     api_key: Option<HeaderValue>,
     pub breaker: Breaker,
@@ -310,14 +313,18 @@ impl Upstream {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(connect));
         connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .build(connector);
+        let clients = (0..crate::workers())
+            .map(|_| {
+                Client::builder(TokioExecutor::new())
+                    .pool_idle_timeout(Duration::from_secs(60))
+                    .pool_max_idle_per_host(256)
+                    .build(connector.clone())
+            })
+            .collect();
         Ok(Upstream {
             name: name.to_string(),
             base,
-            client,
+            clients,
             timeout,
             api_key,
             breaker: Breaker::new(c.failures, open_for),
@@ -375,7 +382,13 @@ impl Upstream {
         loop {
             attempt += 1;
             let req = self.request(&method, uri.clone(), headers, &body)?;
-            let outcome = tokio::time::timeout(self.timeout, self.client.request(req)).await;
+            let Some(client) = self
+                .clients
+                .get(crate::worker() % self.clients.len().max(1))
+            else {
+                return Err(Failure::Bad("no upstream client".into()));
+            };
+            let outcome = tokio::time::timeout(self.timeout, client.request(req)).await;
             let retry_ok = attempt < 2;
             match outcome {
                 Err(_) => {
@@ -407,6 +420,16 @@ impl Upstream {
                 Ok(Ok(r)) => return Ok(r),
             }
         }
+    }
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("name", &self.name)
+            .field("base", &self.base)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
     }
 }
 
