@@ -166,6 +166,21 @@ impl Ledger {
             tx.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves", [], |r| {
                 r.get(0)
             })?;
+        // Never write past a cut: entries this handle read, or that a
+        // checkpoint signed, must all still be there (appending would
+        // refill the gap with new entries and hide the removal).
+        let signed: i64 =
+            tx.query_row("SELECT COALESCE(MAX(size), 0) FROM checkpoints", [], |r| {
+                r.get(0)
+            })?;
+        let held = i64::try_from(self.tree.size()).unwrap_or(i64::MAX);
+        if stored < signed.max(held) {
+            return Err(StoreError::Tampered(format!(
+                "the ledger holds {stored} entries, fewer than the {} {}: entries were removed; nothing was appended (restore the ledger from a copy you trust)",
+                signed.max(held),
+                if signed >= held { "its last checkpoint signed" } else { "read before" }
+            )));
+        }
         let mut pending: Vec<(u64, Hash)> = Vec::new();
         let base = stored as u64;
         {
@@ -185,17 +200,35 @@ impl Ledger {
         Ok(pending.into_iter().map(|(i, _)| i).collect())
     }
 
-    /// The entry at `index`.
+    /// The entry at `index`, checked against the leaf hash this handle
+    /// read for it (or, past what it read, the stored one): an entry
+    /// edited in place, or one put where a removed entry was, is an
+    /// error, never data.
     pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
+        let row = self
             .db
             .query_row(
-                "SELECT data FROM leaves WHERE idx = ?1",
+                "SELECT data, hash FROM leaves WHERE idx = ?1",
                 params![index as i64],
                 // Whatever SQLite type an edit left, read as bytes.
-                |r| bytes(r, 0),
+                |r| Ok((bytes(r, 0)?, bytes(r, 1)?)),
             )
-            .optional()?)
+            .optional()?;
+        let Some((data, stored)) = row else {
+            return Ok(None);
+        };
+        let h = leaf_hash(&data);
+        if h.as_slice() != stored.as_slice() {
+            return Err(StoreError::Tampered(format!(
+                "entry {index}: its data does not match its leaf hash (edited); `rampart ledger verify` names the damage"
+            )));
+        }
+        if self.tree.leaf(index).is_some_and(|read| read != h) {
+            return Err(StoreError::Tampered(format!(
+                "entry {index} is not the entry read before (entries were removed and others put in their place)"
+            )));
+        }
+        Ok(Some(data))
     }
 
     /// The last signed checkpoint, if any: (size, root, note).
@@ -440,6 +473,44 @@ mod tests {
                 .any(|p| p.contains("says something else")),
             "{audit:?}"
         );
+    }
+
+    /// An entry edited in place is an error to every reader, not data;
+    /// a ledger cut short takes no appends, so that nothing refills the
+    /// gap and hides the removal.
+    #[test]
+    fn edited_entries_are_not_read_and_a_cut_ledger_takes_no_appends() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ledger.db");
+        let mut l = Ledger::init(&p, "o").unwrap();
+        let k = key();
+        l.append(&[b"a", b"b", b"c", b"d"]).unwrap();
+        l.checkpoint(&k).unwrap();
+        assert_eq!(l.entry(1).unwrap().as_deref(), Some(&b"b"[..]));
+        let raw = Connection::open(&p).unwrap();
+        raw.execute("UPDATE leaves SET data = '{}' WHERE idx = 1", [])
+            .unwrap();
+        let e = l.entry(1).unwrap_err().to_string();
+        assert!(e.contains("entry 1") && e.contains("edited"), "{e}");
+        // Data and hash both rewritten: the handle that read the entry
+        // knows it is not the same one.
+        let h = leaf_hash(b"{}");
+        raw.execute(
+            "UPDATE leaves SET hash = ?1 WHERE idx = 1",
+            params![h.as_slice()],
+        )
+        .unwrap();
+        let e = l.entry(1).unwrap_err().to_string();
+        assert!(e.contains("not the entry read before"), "{e}");
+        // Cut below the checkpoint: no append, by this handle or a new one.
+        raw.execute("DELETE FROM leaves WHERE idx >= 2", [])
+            .unwrap();
+        let e = l.append(&[b"e"]).unwrap_err().to_string();
+        assert!(e.contains("holds 2 entries, fewer than the 4"), "{e}");
+        let n: i64 = raw
+            .query_row("SELECT COUNT(*) FROM leaves", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2, "nothing was appended");
     }
 
     #[test]
