@@ -38,8 +38,13 @@ pub enum Runner {
 /// Where a configured model stands.
 #[derive(Debug)]
 pub enum State {
-    /// Admitted and loaded.
-    Ready { version: Version, runner: Runner },
+    /// Admitted and loaded; `stamp` is what the file system said of the
+    /// bytes just before they were hashed.
+    Ready {
+        version: Version,
+        runner: Runner,
+        stamp: Option<Stamp>,
+    },
     /// Not served, with every reason.
     Refused {
         version: Option<Version>,
@@ -61,7 +66,9 @@ pub struct Served {
 impl Served {
     pub fn ready(&self) -> Option<(&Version, &Runner)> {
         match &self.state {
-            State::Ready { version, runner } => Some((version, runner)),
+            State::Ready {
+                version, runner, ..
+            } => Some((version, runner)),
             State::Refused { .. } => None,
         }
     }
@@ -74,12 +81,89 @@ impl Served {
         }
     }
 
+    /// Whether the bytes of the served version changed on disk since
+    /// they were hashed (then it is admitted again, and hashed): None
+    /// when that cannot be told without hashing (no stamp).
+    pub fn moved(&self) -> Option<bool> {
+        match &self.state {
+            State::Ready { version, stamp, .. } => {
+                let then = stamp.as_ref()?;
+                Some(Stamp::of(Path::new(&version.location)).as_ref() != Some(then))
+            }
+            State::Refused { .. } => Some(false),
+        }
+    }
+
     pub fn version(&self) -> Option<&Version> {
         match &self.state {
             State::Ready { version, .. } => Some(version),
             State::Refused { version, .. } => version.as_ref(),
         }
     }
+}
+
+/// What the file system says of a model's bytes: each file's (or each
+/// entry's, for a folder) size, modification and change times and inode.
+/// A served model whose stamp changed is hashed again: one whose bytes
+/// changed on disk is not kept, even though the checked bytes are in
+/// memory, so that what runs is what the disk and the registry say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp(Vec<[i64; 5]>);
+
+/// Entries a stamp looks at; a larger folder has no stamp and is hashed
+/// again at every check.
+const MAX_STAMPED: usize = 10_000;
+
+impl Stamp {
+    /// The stamp of `path` (following links), or None when it cannot be
+    /// read whole.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let mut out = Vec::new();
+        let mut todo = vec![path.to_path_buf()];
+        while let Some(p) = todo.pop() {
+            let m = std::fs::metadata(&p).ok()?;
+            if m.is_dir() {
+                let mut inside = std::fs::read_dir(&p)
+                    .ok()?
+                    .map(|e| e.map(|e| e.path()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .ok()?;
+                inside.sort();
+                todo.extend(inside);
+            }
+            out.push(fields(&m));
+            if out.len() > MAX_STAMPED {
+                return None;
+            }
+        }
+        Some(Stamp(out))
+    }
+}
+
+#[cfg(unix)]
+fn fields(m: &std::fs::Metadata) -> [i64; 5] {
+    use std::os::unix::fs::MetadataExt;
+    // The change time cannot be set back by a user, as mtime can.
+    let len = i64::try_from(m.len()).unwrap_or(i64::MAX);
+    let ino = i64::try_from(m.ino()).unwrap_or(i64::MAX);
+    [
+        len,
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime() ^ m.ctime_nsec(),
+        ino,
+    ]
+}
+
+#[cfg(not(unix))]
+fn fields(m: &std::fs::Metadata) -> [i64; 5] {
+    let len = i64::try_from(m.len()).unwrap_or(i64::MAX);
+    let t = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(-1, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    [len, t, 0, 0, 0]
 }
 
 /// Served name -> its state; swapped whole, so a request sees one table.
@@ -104,27 +188,46 @@ pub fn admit(
         },
         Ok(version) => {
             let kept = current
-                .and_then(Served::ready)
-                .filter(|(v, _)| v.version == version.version && v.sha256 == version.sha256);
+                .filter(|c| c.moved() == Some(false))
+                .and_then(|c| match &c.state {
+                    State::Ready {
+                        version: v,
+                        runner,
+                        stamp,
+                    } if v.version == version.version && v.sha256 == version.sha256 => {
+                        Some((runner, stamp))
+                    }
+                    _ => None,
+                });
             let reasons = evidence_reasons(reg, policy, &version);
             match (kept, reasons.is_empty()) {
-                (Some((_, runner)), true) => State::Ready {
+                (Some((runner, stamp)), true) => State::Ready {
                     runner: runner.clone(),
+                    stamp: stamp.clone(),
                     version,
                 },
                 (_, false) => State::Refused {
                     version: Some(version),
                     reasons,
                 },
-                (None, true) => match load(reg, &version, &m.backend, upstreams)
-                    .and_then(|runner| fits(m, &runner).map(|()| runner))
-                {
-                    Ok(runner) => State::Ready { version, runner },
-                    Err(reason) => State::Refused {
-                        version: Some(version),
-                        reasons: vec![reason],
-                    },
-                },
+                (None, true) => {
+                    // Taken before hashing: a change while hashing shows
+                    // at the next check.
+                    let stamp = Stamp::of(Path::new(&version.location));
+                    match load(reg, &version, &m.backend, upstreams)
+                        .and_then(|runner| fits(m, &runner).map(|()| runner))
+                    {
+                        Ok(runner) => State::Ready {
+                            version,
+                            runner,
+                            stamp,
+                        },
+                        Err(reason) => State::Refused {
+                            version: Some(version),
+                            reasons: vec![reason],
+                        },
+                    }
+                }
             }
         }
     };

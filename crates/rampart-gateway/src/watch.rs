@@ -186,7 +186,13 @@ impl Stores {
                     // may have come up); a served model whose version did
                     // not change is kept as loaded.
                     let refused = shared.models.load().values().any(|s| s.ready().is_none());
-                    if Some(m) != mark || (refused && last_admit.elapsed() >= READMIT) {
+                    // A served model's bytes changed on disk: hash them
+                    // again (every READMIT when they have no stamp).
+                    let moved = shared.models.load().values().any(|s| match s.moved() {
+                        Some(m) => m,
+                        None => last_admit.elapsed() >= READMIT,
+                    });
+                    if Some(m) != mark || moved || (refused && last_admit.elapsed() >= READMIT) {
                         mark = Some(m);
                         last_admit = Instant::now();
                         self.admit_all(&shared);

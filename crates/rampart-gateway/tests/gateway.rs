@@ -511,6 +511,55 @@ async fn changed_bytes_are_refused_at_load() {
     );
 }
 
+/// The bytes of a served model changed on disk: the gateway stops
+/// serving it within about a second (even though the checked bytes are in
+/// memory, what runs must be what the disk and the registry say), and
+/// serves it again once the registered bytes are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_model_whose_bytes_change_is_no_longer_served() {
+    let s = start(POLICY, true).await;
+    let (key, _) = key(&s, "bot", &["scorer"], None);
+    settle().await;
+    let c = client();
+    // /ready answers 200 with "ready" and the reasons.
+    let ready = || async {
+        let r = c
+            .get(s.url("/v2/models/iris/ready"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        let body = r.json::<Value>().await.unwrap();
+        (body["ready"] == json!(true), body)
+    };
+    assert!(ready().await.0);
+    let file = s.path("iris_logreg.onnx");
+    let good = std::fs::read(&file).unwrap();
+    let mut bad = good.clone();
+    bad.push(0);
+    std::fs::write(&file, &bad).unwrap();
+    let t0 = Instant::now();
+    let body = loop {
+        let (served, body) = ready().await;
+        if !served {
+            break body;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(3), "still served");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        body.to_string().contains("not the registered ones"),
+        "{body}"
+    );
+    std::fs::write(&file, &good).unwrap();
+    let t0 = Instant::now();
+    while !ready().await.0 {
+        assert!(t0.elapsed() < Duration::from_secs(8), "not served again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn promotion_and_rollback_over_rest_switch_the_served_version() {
     let s = start(POLICY, true).await;
