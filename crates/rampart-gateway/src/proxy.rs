@@ -160,7 +160,12 @@ impl<'a> Head<'a> {
         if first != Some(&b'{') {
             return Err(invalid("the request must be a JSON object"));
         }
-        serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        // JSON is UTF-8 (RFC 8259), checked whole: serde skips the
+        // strings of fields it ignores without checking them, and the
+        // upstream must not get a body the gateway did not read as JSON.
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| invalid(format!("the request is not UTF-8: {e}")))?;
+        serde_json::from_str(text).map_err(|e| match e.classify() {
             serde_json::error::Category::Data if e.to_string().contains("missing field") => {
                 invalid("model: required, the name of a served model")
             }
@@ -325,6 +330,17 @@ mod tests {
             Ok(_) => panic!("{body} accepted"),
             Err(r) => r.message,
         }
+    }
+
+    #[test]
+    fn a_body_with_invalid_utf8_anywhere_is_refused() {
+        // Found by the fuzz target: bytes 0xff inside a string of a field
+        // the head does not read passed as JSON.
+        let mut body = br#"{"model":"chat","messages":[{"role":"u"#.to_vec();
+        body.extend([0xff, 0xff]);
+        body.extend(br#"ser","content":"hi"}]}"#);
+        let e = Head::read(&body).err().unwrap();
+        assert!(e.message.contains("not UTF-8"), "{}", e.message);
     }
 
     #[test]
