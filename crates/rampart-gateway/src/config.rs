@@ -185,32 +185,39 @@ pub const MAX_BODY_CEILING: u64 = 256 << 20;
 pub const MAX_DEPTH_CEILING: u32 = 64;
 
 impl Limits {
-    fn problem(&self, whose: &str) -> Option<String> {
-        if !(self.rate.is_finite() && self.rate > 0.0) {
-            return Some(format!(
-                "{whose}: rate must be a positive number of requests per second"
-            ));
-        }
-        if self.concurrency == 0 {
-            return Some(format!("{whose}: concurrency must be at least 1"));
-        }
-        if self.max_body == 0 || self.max_body > MAX_BODY_CEILING {
-            return Some(format!(
-                "{whose}: max_body must be between 1 and {MAX_BODY_CEILING} bytes"
-            ));
-        }
-        if self.max_json_depth == 0 || self.max_json_depth > MAX_DEPTH_CEILING {
-            return Some(format!(
-                "{whose}: max_json_depth must be between 1 and {MAX_DEPTH_CEILING}"
-            ));
-        }
-        if self.max_tensor_elements == 0 {
-            return Some(format!("{whose}: max_tensor_elements must be at least 1"));
-        }
-        if self.tokens_per_minute == Some(0) {
-            return Some(format!("{whose}: tokens_per_minute must be at least 1"));
-        }
-        None
+    /// Every problem with these limits, each naming `whose`.
+    fn problems(&self, whose: &str) -> Vec<String> {
+        let checks = [
+            (
+                !(self.rate.is_finite() && self.rate > 0.0),
+                "rate must be a positive number of requests per second".to_string(),
+            ),
+            (
+                self.concurrency == 0,
+                "concurrency must be at least 1".into(),
+            ),
+            (
+                self.max_body == 0 || self.max_body > MAX_BODY_CEILING,
+                format!("max_body must be between 1 and {MAX_BODY_CEILING} bytes"),
+            ),
+            (
+                self.max_json_depth == 0 || self.max_json_depth > MAX_DEPTH_CEILING,
+                format!("max_json_depth must be between 1 and {MAX_DEPTH_CEILING}"),
+            ),
+            (
+                self.max_tensor_elements == 0,
+                "max_tensor_elements must be at least 1".into(),
+            ),
+            (
+                self.tokens_per_minute == Some(0),
+                "tokens_per_minute must be at least 1".into(),
+            ),
+        ];
+        checks
+            .into_iter()
+            .filter(|(bad, _)| *bad)
+            .map(|(_, why)| format!("{whose}: {why}"))
+            .collect()
     }
 }
 
@@ -309,8 +316,8 @@ impl Checked {
             bad(format!("{table}: {message}"))
         })?;
         let mut problems = Vec::new();
-        let global = raw.limits.problem("[serve.limits]");
-        problems.extend(global.clone());
+        let global = raw.limits.problems("[serve.limits]");
+        problems.extend(global.iter().cloned());
         // Paths in [serve] are relative to the policy's folder.
         let dir = source.parent().unwrap_or(std::path::Path::new("."));
         let mut models = BTreeMap::new();
@@ -320,11 +327,8 @@ impl Checked {
             }
             let limits = m.limits.over(&raw.limits);
             // A problem in [serve.limits] is named once, not per model.
-            if let Some(p) = limits
-                .problem(&format!("[serve.models.{name}.limits]"))
-                .filter(|_| global.is_none())
-            {
-                problems.push(p);
+            if global.is_empty() {
+                problems.extend(limits.problems(&format!("[serve.models.{name}.limits]")));
             }
             let backend = match (&m.upstream, &m.upstream_model) {
                 (None, None) => Backend::Onnx,
@@ -541,11 +545,13 @@ models = ["[bad"]
     #[test]
     fn a_global_limit_problem_is_named_once_not_per_model() {
         let e = Checked::from_policy(&policy(
-            "[serve.limits]\nrate = -1.0\n[serve.models.a]\nfrom = \"a@p\"\n[serve.models.b]\nfrom = \"b@p\"\n",
+            "[serve.limits]\nrate = -1.0\nmax_body = 0\n[serve.models.a]\nfrom = \"a@p\"\n[serve.models.b]\nfrom = \"b@p\"\n",
         ))
         .unwrap_err()
         .to_string();
         assert_eq!(e.matches("rate must be").count(), 1, "{e}");
+        // Every problem of one table at once, not the first only.
+        assert_eq!(e.matches("max_body must be").count(), 1, "{e}");
     }
 
     #[test]
