@@ -214,7 +214,27 @@ impl Expectations {
 fn widen(b: (f64, f64), tolerance: f64) -> Bounds {
     let (lo, hi) = b;
     let pad = (hi - lo).abs() * tolerance;
-    let (mut min, mut max) = (lo - pad, hi + pad);
+    // Rounded outwards to three significant digits of the span, so that
+    // bounds (and the messages quoting them) read 4.05, not
+    // 4.050000000000001.
+    let scale = 10f64.powi(2 - (hi - lo).abs().max(f64::MIN_POSITIVE).log10().floor() as i32);
+    // Within a millionth of a step counts as on it (3.9399999 is 3.94).
+    let snap = |v: f64, out: fn(f64) -> f64| {
+        let r = v.round();
+        if (v - r).abs() < 1e-6 {
+            r
+        } else {
+            out(v)
+        }
+    };
+    let (mut min, mut max) = if scale.is_finite() && scale > 0.0 {
+        (
+            snap((lo - pad) * scale, f64::floor) / scale,
+            snap((hi + pad) * scale, f64::ceil) / scale,
+        )
+    } else {
+        (lo - pad, hi + pad)
+    };
     if lo >= 0.0 {
         min = min.max(0.0);
     }
@@ -913,8 +933,9 @@ mod tests {
         // Sepal lengths 4.3..7.9 widen by 0.36 each side; counts from 0
         // and from 1 keep their floor at zero, as do negative-only columns
         // their ceiling; a column across zero widens both ways.
-        let (lo, hi) = b(4.3, 7.9);
-        assert!((lo - 3.94).abs() < 1e-9 && (hi - 8.26).abs() < 1e-9);
+        assert_eq!(b(4.3, 7.9), (3.94, 8.26));
+        // 4.5 - 0.45 is 4.050000000000001 in floating point.
+        assert_eq!(b(4.5, 9.0), (4.05, 9.45));
         assert_eq!(b(0.0, 10.0), (0.0, 11.0));
         assert_eq!(b(1.0, 11.0), (0.0, 12.0));
         assert_eq!(b(-11.0, -1.0), (-12.0, 0.0));
