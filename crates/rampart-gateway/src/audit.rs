@@ -135,11 +135,18 @@ impl Audit {
     }
 }
 
-/// Appends `events` to the ledger as one signed attestation; returns
-/// its index. The subject is the batch itself, by digest.
-pub fn append(project: &Project, events: &[Value]) -> Result<u64, String> {
+/// Appends `events` to `ledger` as one signed attestation, then seals it
+/// with a signed checkpoint, so that cutting audit entries off the end is
+/// detectable; returns its index. The subject is the batch itself, by
+/// digest. `ledger` is one handle kept across batches: it refuses to
+/// append once entries it wrote are gone, rather than refill the gap.
+pub fn append(
+    project: &Project,
+    ledger: &mut rampart_ledger::Ledger,
+    events: &[Value],
+) -> Result<u64, Sealing> {
     let body = json!({"events": events});
-    let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+    let bytes = serde_json::to_vec(&body).map_err(|e| Sealing::NotWritten(e.to_string()))?;
     let subject = vec![ResourceDescriptor {
         name: "gateway-audit-batch".into(),
         digest: [("sha256".to_string(), hex::encode(Sha256::digest(&bytes)))]
@@ -154,7 +161,31 @@ pub fn append(project: &Project, events: &[Value]) -> Result<u64, String> {
         started: Started::now(),
         details: body,
     };
-    project.record_about(&o, subject).map_err(|e| e.to_string())
+    let entry = project
+        .attestation(&o, subject)
+        .map_err(|e| Sealing::NotWritten(e.to_string()))?;
+    let idx = project
+        .append_entry(ledger, &entry)
+        .map_err(|e| Sealing::NotWritten(e.to_string()))?;
+    project
+        .checkpoint_key()
+        .map_err(|e| e.to_string())
+        .and_then(|key| ledger.checkpoint(&key).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            Sealing::NotSealed(format!("audit batch at ledger entry {idx}, unsealed: {e}"))
+        })?;
+    Ok(idx)
+}
+
+/// Why a batch is not sealed in the ledger.
+#[derive(Debug)]
+pub enum Sealing {
+    /// Not written: the batch is held and tried again.
+    NotWritten(String),
+    /// Written, but no checkpoint could be signed after it (the ledger
+    /// is inconsistent with an earlier checkpoint): the batch is kept,
+    /// and the gateway stays closed until a later batch seals.
+    NotSealed(String),
 }
 
 /// The writer: batches events from `rx` into the ledger until every
@@ -162,6 +193,7 @@ pub fn append(project: &Project, events: &[Value]) -> Result<u64, String> {
 /// logged and retried with the next one, never silently lost while the
 /// process lives.
 pub fn write_batches(project: Project, rx: Receiver<Value>, status: &Status) {
+    let mut ledger = None;
     let mut batch: Vec<Value> = Vec::new();
     let mut since = Instant::now();
     loop {
@@ -176,12 +208,28 @@ pub fn write_batches(project: Project, rx: Receiver<Value>, status: &Status) {
         };
         let due = batch.len() >= BATCH || since.elapsed() >= BATCH_EVERY || done;
         if due && !batch.is_empty() {
-            match append(&project, &batch) {
+            let written = match ledger.take() {
+                Some(l) => Ok(l),
+                None => project
+                    .ledger()
+                    .map_err(|e| Sealing::NotWritten(e.to_string())),
+            }
+            .and_then(|mut l| {
+                let r = append(&project, &mut l, &batch);
+                ledger = Some(l);
+                r
+            });
+            match written {
                 Ok(_) => {
                     batch.clear();
                     status.set(None);
                 }
-                Err(e) => {
+                Err(Sealing::NotSealed(e)) => {
+                    crate::log::event("audit-error", json!({"error": e, "held": 0}));
+                    batch.clear();
+                    status.set(Some(e));
+                }
+                Err(Sealing::NotWritten(e)) => {
                     crate::log::event("audit-error", json!({"error": e, "held": batch.len()}));
                     status.set(Some(e));
                     // Held through failures, but bounded: the oldest go.
@@ -226,6 +274,37 @@ mod tests {
             a.sampled_out.load(Ordering::Relaxed),
             100 - u64::from(REFUSALS_PER_SECOND)
         );
+    }
+
+    /// Each batch is sealed by a checkpoint, so cutting audit entries
+    /// off the end is detected, and nothing refills the gap: neither the
+    /// writer's own handle nor a new one appends to the cut ledger.
+    #[test]
+    fn audit_batches_are_sealed_and_a_cut_is_not_refilled() {
+        let d = tempfile::tempdir().unwrap();
+        let project = Project::at(d.path().join(".rampart"));
+        project.init("test/audit").unwrap();
+        let mut l = project.ledger().unwrap();
+        let first = append(&project, &mut l, &[json!({"i": 1})]).unwrap();
+        let second = append(&project, &mut l, &[json!({"i": 2})]).unwrap();
+        let (sealed, _, _) = l.last_checkpoint().unwrap().unwrap();
+        assert_eq!(sealed, second + 1, "the last batch is checkpointed");
+        let db = rusqlite::Connection::open(project.ledger_path()).unwrap();
+        db.execute(
+            "DELETE FROM leaves WHERE idx > ?1",
+            [i64::try_from(first).unwrap()],
+        )
+        .unwrap();
+        for handle in [&mut l, &mut project.ledger().unwrap()] {
+            match append(&project, handle, &[json!({"i": 3})]) {
+                Err(Sealing::NotWritten(e)) => assert!(e.contains("fewer than"), "{e}"),
+                other => panic!("appended to a cut ledger: {other:?}"),
+            }
+        }
+        let n: i64 = db
+            .query_row("SELECT COUNT(*) FROM leaves", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(u64::try_from(n).unwrap(), first + 1);
     }
 
     #[test]

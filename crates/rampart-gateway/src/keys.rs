@@ -182,7 +182,7 @@ impl KeyLog {
         let size = self.ledger.size();
         let tampered = |what: String| {
             Error::Keys(format!(
-                "the ledger {} {what}: entries were removed; restore it from a copy you trust (`rampart ledger verify` shows the damage)",
+                "the ledger {} {what}: entries were edited or removed; restore it from a copy you trust (`rampart ledger verify` shows the damage)",
                 self.describe()
             ))
         };
@@ -625,7 +625,7 @@ mod tests {
         let e = KeyLog::open(&p).err().unwrap().to_string();
         assert!(e.contains("fewer than the"), "{e}");
         let e = running.refresh().unwrap_err().to_string();
-        assert!(e.contains("entries were removed"), "{e}");
+        assert!(e.contains("entries were edited or removed"), "{e}");
         // Cut below the checkpoint's size with the checkpoint gone too:
         // nothing in the ledger can tell (a witness must), but the
         // running reader still refuses the missing entry it read.

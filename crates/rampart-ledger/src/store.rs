@@ -225,7 +225,7 @@ impl Ledger {
         }
         if self.tree.leaf(index).is_some_and(|read| read != h) {
             return Err(StoreError::Tampered(format!(
-                "entry {index} is not the entry read before (entries were removed and others put in their place)"
+                "entry {index} is not the entry read before (edited, or removed and replaced)"
             )));
         }
         Ok(Some(data))
