@@ -462,6 +462,21 @@ fn suggest_then_validate_exit_codes() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let again = rampart(p, &["data", "suggest", "train.csv", "-o", "e.toml"], &[]);
     assert_eq!(again.status.code(), Some(2), "never overwrites");
+    // Suggestions are not evidence: a --ledger would be ignored, so it is
+    // refused, not silently dropped.
+    let args = [
+        "data",
+        "suggest",
+        "train.csv",
+        "-o",
+        "f.toml",
+        "--ledger",
+        "x",
+    ];
+    let o = rampart(p, &args, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("records nothing"));
+    assert!(!p.join("f.toml").exists());
     let o = rampart(
         p,
         &["data", "validate", "train.csv", "--expect", "e.toml"],

@@ -26,6 +26,14 @@ pub(super) fn profile(a: ProfileArgs) -> Result<ExitCode> {
 }
 
 pub(super) fn suggest(a: SuggestArgs) -> Result<ExitCode> {
+    // Suggestions are a starting point to edit, not evidence: nothing
+    // is attested, so a --ledger given would be silently ignored.
+    if let Some(l) = &a.common.ledger {
+        anyhow::bail!(
+            "--ledger {}: data suggest records nothing (its expectations are yours to edit and commit); `rampart data validate` records the check of a dataset against them",
+            l.display()
+        );
+    }
     rampart_core::check_new_output(&a.output, std::slice::from_ref(&a.path))?;
     let s = settings(&a.masking, &a.common)?;
     let watch = crate::progress::Watch::default();
