@@ -134,7 +134,19 @@ fn random_hex(n: usize) -> Result<String, Error> {
 }
 
 fn evidence_err(e: rampart_evidence::Error) -> Error {
-    Error::Keys(e.to_string())
+    use rampart_evidence::Error::{Ledger, Open};
+    use rampart_ledger::StoreError::Tampered;
+    match &e {
+        Ledger {
+            source: Tampered(_),
+            ..
+        }
+        | Open {
+            source: Tampered(_),
+            ..
+        } => Error::Tampered(e.to_string()),
+        _ => Error::Keys(e.to_string()),
+    }
 }
 
 impl KeyLog {
@@ -181,7 +193,7 @@ impl KeyLog {
     fn check_sealed(&mut self) -> Result<(), Error> {
         let size = self.ledger.size();
         let tampered = |what: String| {
-            Error::Keys(format!(
+            Error::Tampered(format!(
                 "the ledger {} {what}: entries were edited or removed; restore it from a copy you trust (`rampart ledger verify` shows the damage)",
                 self.describe()
             ))
@@ -237,7 +249,7 @@ impl KeyLog {
         let mut keys = self.keys.clone();
         for s in found {
             let at = |what: &str| {
-                Error::Keys(format!(
+                Error::Tampered(format!(
                     "ledger entry {} of {}: {what}; it was not written by `rampart serve keys`: restore the ledger from a copy you trust (`rampart ledger verify` lists every such entry)",
                     s.index,
                     self.describe()

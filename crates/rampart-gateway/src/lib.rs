@@ -69,6 +69,10 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     #[error("API keys: {0}")]
     Keys(String),
+    /// The ledger the keys come from was tampered with (an entry edited,
+    /// removed or forged): no key is trusted from the moment it is seen.
+    #[error("API keys: {0}")]
+    Tampered(String),
     #[error(transparent)]
     Registry(#[from] rampart_registry::Error),
     #[error("{0}")]

@@ -41,7 +41,7 @@ pub struct Stores {
 impl Stores {
     /// Reads the ledger's new key events and publishes the keys; false
     /// when the ledger could not be read.
-    fn reload_keys(&mut self, shared: &Shared) -> Result<(), String> {
+    fn reload_keys(&mut self, shared: &Shared) -> Result<(), crate::Error> {
         match self.keys.refresh() {
             Ok(()) => {
                 shared.keys.store(Arc::new(self.keys.snapshot()));
@@ -53,7 +53,7 @@ impl Stores {
                     "store-error",
                     serde_json::json!({"store": "keys", "error": e.to_string()}),
                 );
-                Err(e.to_string())
+                Err(e)
             }
         }
     }
@@ -173,8 +173,13 @@ impl Stores {
             faulted = false;
             match self.reload_keys(&shared) {
                 Ok(()) => keys_ok = Instant::now(),
-                Err(e) if keys_ok.elapsed() > STALE_AFTER => {
-                    shared.keys.store(Arc::new(Keys::untrusted(e)));
+                // Tampering closes at once; a read error (a busy or
+                // unreachable store) after STALE_AFTER.
+                Err(e)
+                    if matches!(e, crate::Error::Tampered(_))
+                        || keys_ok.elapsed() > STALE_AFTER =>
+                {
+                    shared.keys.store(Arc::new(Keys::untrusted(e.to_string())));
                 }
                 Err(_) => {}
             }
