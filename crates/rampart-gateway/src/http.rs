@@ -614,6 +614,17 @@ fn unavailable(message: &str) -> Refusal {
 
 async fn registry(State(s): State<Arc<Shared>>, req: Request) -> Result<Response, Refusal> {
     let p = authenticate(&s, req.headers(), req.extensions().get(), "/v1/registry")?;
+    // A caller with no registry action at all is refused before its
+    // body is read: nothing about the request format reaches it.
+    let registry = [
+        Action::RegistryRead,
+        Action::Promote,
+        Action::Rollback,
+        Action::Deprecate,
+    ];
+    if !p.may_any(&s.config.roles, &s.config.principals, &registry) {
+        authorize(&s, &p, Action::RegistryRead, "the registry")?;
+    }
     let bytes = body(req, 64 << 10).await?;
     oip::check_depth(&bytes, 8)
         .map_err(|Invalid(e)| Refusal::new(StatusCode::BAD_REQUEST, "invalid", e))?;

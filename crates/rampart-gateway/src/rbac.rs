@@ -80,6 +80,11 @@ impl Role {
         self.models.is_match(model)
     }
 
+    /// Whether it grants `action` on any model.
+    pub fn grants(&self, action: Action) -> bool {
+        self.actions.contains(&action)
+    }
+
     pub fn allows(&self, action: Action, model: &str) -> bool {
         self.actions.contains(&action) && self.models.is_match(model)
     }
@@ -109,6 +114,21 @@ impl Principal {
             .filter_map(|r| roles.get(r))
             .any(|r| r.allows(action, model))
     }
+
+    /// Whether any of its roles grants any of `actions`, on any model:
+    /// a caller with none is refused before its request is read.
+    pub fn may_any(
+        &self,
+        roles: &BTreeMap<String, Role>,
+        extra: &BTreeMap<String, Vec<String>>,
+        actions: &[Action],
+    ) -> bool {
+        self.roles
+            .iter()
+            .chain(extra.get(&self.id).into_iter().flatten())
+            .filter_map(|r| roles.get(r))
+            .any(|r| actions.iter().any(|a| r.grants(*a)))
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +151,19 @@ mod tests {
             Role::new("ops", &[Action::Promote, Action::Metadata], &["*".into()]).unwrap(),
         );
         m
+    }
+
+    #[test]
+    fn may_any_asks_for_any_action_on_any_model() {
+        let p = |roles: &[&str]| Principal {
+            id: "key:x".into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        };
+        let none = BTreeMap::new();
+        let registry = [Action::RegistryRead, Action::Promote];
+        assert!(!p(&["scorer"]).may_any(&roles(), &none, &registry));
+        assert!(p(&["scorer", "ops"]).may_any(&roles(), &none, &registry));
+        assert!(!p(&["ghost"]).may_any(&roles(), &none, &registry));
     }
 
     #[test]

@@ -594,6 +594,16 @@ async fn promotion_and_rollback_over_rest_switch_the_served_version() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // With no registry role at all, it is refused before its body is
+    // read: a malformed body gets 403, not a 400 describing the format.
+    let r = c
+        .post(s.url("/v1/registry"))
+        .bearer_auth(&scorer)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Operations that name server files are not offered.
     let reg = json!({"op": "register", "model": "iris", "path": "/etc/passwd"});
     let r = c
