@@ -108,11 +108,20 @@ impl Principal {
         action: Action,
         model: &str,
     ) -> bool {
+        self.held(roles, extra).any(|r| r.allows(action, model))
+    }
+
+    /// Its roles: those its credential carries and those
+    /// `[serve.principals]` gives its id.
+    fn held<'a>(
+        &'a self,
+        roles: &'a BTreeMap<String, Role>,
+        extra: &'a BTreeMap<String, Vec<String>>,
+    ) -> impl Iterator<Item = &'a Role> {
         self.roles
             .iter()
             .chain(extra.get(&self.id).into_iter().flatten())
             .filter_map(|r| roles.get(r))
-            .any(|r| r.allows(action, model))
     }
 
     /// Whether any of its roles grants any of `actions`, on any model:
@@ -123,10 +132,7 @@ impl Principal {
         extra: &BTreeMap<String, Vec<String>>,
         actions: &[Action],
     ) -> bool {
-        self.roles
-            .iter()
-            .chain(extra.get(&self.id).into_iter().flatten())
-            .filter_map(|r| roles.get(r))
+        self.held(roles, extra)
             .any(|r| actions.iter().any(|a| r.grants(*a)))
     }
 }
