@@ -263,8 +263,13 @@ impl Contract {
                 }
                 for i in 0..len(&t.data) {
                     let (row, col) = (i / width, i % width);
+                    // Both exist (i < len, col < width); were they not,
+                    // the row would be refused, not passed unchecked.
                     let (Some(x), Some(rule)) = (element(&t.data, i), rules.get(col)) else {
-                        continue;
+                        return Err(Invalid(format!(
+                            "inputs {:?} row {row}: element {i} cannot be read",
+                            t.name
+                        )));
                     };
                     if let Some(why) = rule.broken(x) {
                         return Err(Invalid(format!(

@@ -94,17 +94,7 @@ impl Stores {
                     "reasons": served.reasons(),
                 });
                 shared.audit.record("admission", fields.clone());
-                log::event(
-                    "admission",
-                    serde_json::json!({
-                        "model": name,
-                        "from": format!("{}@{}", source.model, source.at),
-                        "version": served.version().map(|v| v.version),
-                        "sha256": served.version().map(|v| v.sha256.clone()),
-                        "admitted": ready,
-                        "reasons": served.reasons(),
-                    }),
-                );
+                log::event("admission", fields);
             }
             shared
                 .metrics
