@@ -418,14 +418,20 @@ mod tests {
         );
     }
 
+    /// A new ledger at `p` holding `entries`, with a checkpoint of them.
+    fn sealed(p: &Path, entries: &[&[u8]]) -> (Ledger, NoteKey) {
+        let mut l = Ledger::init(p, "o").unwrap();
+        let k = key();
+        l.append(entries).unwrap();
+        l.checkpoint(&k).unwrap();
+        (l, k)
+    }
+
     #[test]
     fn edits_deletions_and_reorders_in_the_file_are_named() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("ledger.db");
-        let mut l = Ledger::init(&p, "o").unwrap();
-        let k = key();
-        l.append(&[b"a", b"b", b"c", b"d"]).unwrap();
-        l.checkpoint(&k).unwrap();
+        let (l, k) = sealed(&p, &[b"a", b"b", b"c", b"d"]);
         let raw = Connection::open(&p).unwrap();
         raw.execute("UPDATE leaves SET data = x'00' WHERE idx = 2", [])
             .unwrap();
@@ -482,10 +488,7 @@ mod tests {
     fn edited_entries_are_not_read_and_a_cut_ledger_takes_no_appends() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("ledger.db");
-        let mut l = Ledger::init(&p, "o").unwrap();
-        let k = key();
-        l.append(&[b"a", b"b", b"c", b"d"]).unwrap();
-        l.checkpoint(&k).unwrap();
+        let (mut l, _) = sealed(&p, &[b"a", b"b", b"c", b"d"]);
         assert_eq!(l.entry(1).unwrap().as_deref(), Some(&b"b"[..]));
         let raw = Connection::open(&p).unwrap();
         raw.execute("UPDATE leaves SET data = '{}' WHERE idx = 1", [])
@@ -517,10 +520,7 @@ mod tests {
     fn an_inconsistent_checkpoint_is_never_signed() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("ledger.db");
-        let mut l = Ledger::init(&p, "o").unwrap();
-        let k = key();
-        l.append(&[b"a", b"b"]).unwrap();
-        l.checkpoint(&k).unwrap();
+        let (_, k) = sealed(&p, &[b"a", b"b"]);
         let raw = Connection::open(&p).unwrap();
         let h = leaf_hash(b"evil");
         raw.execute(
