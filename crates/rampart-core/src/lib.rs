@@ -24,9 +24,9 @@ pub use fs::{
     write_atomic, write_atomic_with, write_new,
 };
 pub use policy::{
-    Admission, AliasRule, BadInput, GateKind, GateSpec, PiiGate, Policy, PolicyError,
-    RegistryPolicy, RiskGate, RulePolicy, ScanGate, ScanPolicy, Stage, Suppression, VerifyGate,
-    POLICY_FILE_NAME,
+    Admission, AliasRule, BadInput, EvalBar, EvalGate, GateKind, GateSpec, PiiGate, Policy,
+    PolicyError, RegistryPolicy, RiskGate, RulePolicy, ScanGate, ScanPolicy, Stage, Suppression,
+    VerifyGate, POLICY_FILE_NAME,
 };
 pub use rules::{Catalog, Rule};
 pub use suggest::{did_you_mean, nearest};

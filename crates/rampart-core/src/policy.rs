@@ -128,6 +128,35 @@ pub struct Admission {
     /// admitted [defaults 5 and 2].
     pub min_k: Option<u64>,
     pub min_l: Option<u64>,
+    /// eval: the measures the newest evaluation must meet, and the
+    /// evaluation set it must have been made on (`[admission.eval]`).
+    pub eval: Option<EvalBar>,
+}
+
+/// `[admission.eval]` (or `[registry.alias.NAME.eval]`): bounds on the
+/// measures an eval attestation records (`accuracy`, `roc_auc`,
+/// `demographic_parity_difference`...), judged again by admission, and
+/// the SHA-256 of the evaluation data it must be about.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EvalBar {
+    #[serde(default)]
+    pub min: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub max: BTreeMap<String, f64>,
+    /// `sha256:HEX` of the evaluation set.
+    pub eval_data: Option<String>,
+    /// The four-fifths rule must have been met.
+    #[serde(default)]
+    pub four_fifths: bool,
+}
+
+impl EvalBar {
+    /// Whether the bar judges anything: an eval requirement without one
+    /// would admit any evaluation, the laxest included.
+    pub fn judges(&self) -> bool {
+        !self.min.is_empty() || !self.max.is_empty() || self.four_fifths
+    }
 }
 
 /// `[registry]`: per alias, what a model version needs before the alias
@@ -153,6 +182,7 @@ pub struct AliasRule {
     pub threshold: Option<f32>,
     pub min_k: Option<u64>,
     pub min_l: Option<u64>,
+    pub eval: Option<EvalBar>,
     /// How many distinct approvers must approve [default 0].
     #[serde(default)]
     pub approvals: usize,
@@ -163,6 +193,13 @@ pub struct AliasRule {
 
 impl AliasRule {
     fn problem(&self, alias: &str) -> Option<String> {
+        if self.require.contains(&GateKind::Eval)
+            && !self.eval.as_ref().is_some_and(EvalBar::judges)
+        {
+            return Some(format!(
+                "[registry.alias.{alias}] requires eval but sets no [registry.alias.{alias}.eval] min, max or four_fifths: any evaluation would do"
+            ));
+        }
         (self.approvals > self.approvers.len()).then(|| {
             format!(
                 "[registry.alias.{alias}] needs {} approvals but lists {} approvers",
@@ -215,6 +252,9 @@ pub enum GateKind {
     /// `rampart data risk` of `inputs` (one dataset) over `quasi`: passes
     /// when k >= `min_k` (and l >= `min_l` for a `sensitive` column).
     Risk,
+    /// `rampart eval` of a model (`inputs`) on `data`: passes when every
+    /// `min` and `max` bound on its measures is met.
+    Eval,
 }
 
 /// One gate of a stage (`[[stage.gate]]`): which gate (`gate = "scan"`)
@@ -227,6 +267,44 @@ pub enum GateSpec {
     Verify(VerifyGate),
     Pii(PiiGate),
     Risk(RiskGate),
+    Eval(EvalGate),
+}
+
+/// `gate = "eval"`: the model in `inputs` (one ONNX file) run on `data`
+/// and judged by `min` and `max` bounds on its measures (quality metrics,
+/// fairness aggregates), as `rampart eval` does.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalGate {
+    pub inputs: Vec<PathBuf>,
+    /// The evaluation dataset.
+    pub data: PathBuf,
+    /// Its SHA-256 (`sha256:HEX`): any other file is refused.
+    pub eval_data: Option<String>,
+    pub label: String,
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default)]
+    pub classes: Vec<String>,
+    #[serde(default)]
+    pub sensitive: Vec<String>,
+    /// The privileged group, a value per sensitive feature.
+    #[serde(default)]
+    pub privileged: BTreeMap<String, String>,
+    pub positive: Option<String>,
+    pub min_group: Option<u64>,
+    #[serde(default)]
+    pub min: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub max: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub four_fifths: bool,
+    pub bootstrap: Option<u32>,
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub logits: bool,
+    pub bad_input: Option<BadInput>,
+    pub encoding: Option<String>,
 }
 
 /// `gate = "scan"`: the model scanner on `inputs`.
@@ -293,6 +371,7 @@ impl GateSpec {
             GateSpec::Verify(_) => GateKind::Verify,
             GateSpec::Pii(_) => GateKind::Pii,
             GateSpec::Risk(_) => GateKind::Risk,
+            GateSpec::Eval(_) => GateKind::Eval,
         }
     }
 
@@ -303,6 +382,7 @@ impl GateSpec {
             GateSpec::Verify(g) => &g.inputs,
             GateSpec::Pii(g) => &g.inputs,
             GateSpec::Risk(g) => &g.inputs,
+            GateSpec::Eval(g) => &g.inputs,
         }
     }
 
@@ -331,6 +411,12 @@ impl GateSpec {
             GateSpec::Risk(r) if r.min_k == Some(0) || r.min_l == Some(0) => {
                 Some("a risk gate's min_k and min_l are at least 1 (0 would pass any data)".into())
             }
+            GateSpec::Eval(e) if e.inputs.len() != 1 => {
+                Some("an eval gate takes exactly one input (the ONNX model)".into())
+            }
+            GateSpec::Eval(e) if e.min.is_empty() && e.max.is_empty() && !e.four_fifths => Some(
+                "an eval gate without min, max or four_fifths judges nothing; bound a measure, as min = { accuracy = 0.8 }".into(),
+            ),
             GateSpec::Risk(r) if r.quasi.is_empty() => {
                 Some("a risk gate needs quasi = [\"column\", ...]".into())
             }
@@ -373,12 +459,13 @@ pub struct ScanPolicy {
 }
 
 impl GateKind {
-    pub const ALL: [GateKind; 5] = [
+    pub const ALL: [GateKind; 6] = [
         GateKind::Sign,
         GateKind::Scan,
         GateKind::Verify,
         GateKind::Pii,
         GateKind::Risk,
+        GateKind::Eval,
     ];
 
     /// The name `rampart.toml` and `rampart check --require` use.
@@ -389,6 +476,7 @@ impl GateKind {
             GateKind::Verify => "verify",
             GateKind::Pii => "pii",
             GateKind::Risk => "risk",
+            GateKind::Eval => "eval",
         }
     }
 
@@ -438,6 +526,12 @@ impl Policy {
             }
         }
         let alias_problem = p.registry.alias.iter().find_map(|(a, r)| r.problem(a));
+        let admission_problem = (p.admission.require.contains(&GateKind::Eval)
+            && !p.admission.eval.as_ref().is_some_and(EvalBar::judges))
+        .then(|| {
+            "[admission] requires eval but [admission.eval] sets no min, max or four_fifths: any evaluation would be admitted".to_string()
+        });
+        let alias_problem = alias_problem.or(admission_problem);
         if let Some(message) = p.stages.iter().find_map(Stage::problem).or(alias_problem) {
             return Err(PolicyError::Invalid {
                 path: path.to_path_buf(),
@@ -532,6 +626,39 @@ mod tests {
             "crc",
         ));
         r
+    }
+
+    #[test]
+    fn eval_gates_and_requirements_must_judge_something() {
+        let gate = |extra: &str| {
+            let text = format!(
+                "[[stage]]\nname = \"e\"\n[[stage.gate]]\ngate = \"eval\"\ninputs = [\"m.onnx\"]\ndata = \"t.csv\"\nlabel = \"y\"\n{extra}"
+            );
+            Policy::parse(&text, Path::new("rampart.toml")).map(|_| ())
+        };
+        let e = gate("").unwrap_err().to_string();
+        assert!(e.contains("judges nothing"), "{e}");
+        gate("min = { accuracy = 0.8 }").unwrap();
+        gate("four_fifths = true").unwrap();
+        let e = Policy::parse(
+            "[admission]\nrequire = [\"eval\"]\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("[admission.eval]"), "{e}");
+        Policy::parse(
+            "[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmin = { accuracy = 0.8 }\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap();
+        let e = Policy::parse(
+            "[registry.alias.prod]\nrequire = [\"eval\"]\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("[registry.alias.prod.eval]"), "{e}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What admission judges evidence by: `[admission]` with its defaults.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
     /// scan: findings at or above this refuse the artifact.
     pub fail_on: Severity,
@@ -21,6 +21,8 @@ pub struct Bar {
     /// risk: the smallest k, and l when a sensitive column was measured.
     pub min_k: u64,
     pub min_l: u64,
+    /// eval: bounds on the recorded measures, the evaluation set.
+    pub eval: rampart_core::EvalBar,
 }
 
 impl Bar {
@@ -33,6 +35,7 @@ impl Bar {
             threshold: rule.threshold.unwrap_or(base.threshold),
             min_k: rule.min_k.unwrap_or(base.min_k),
             min_l: rule.min_l.unwrap_or(base.min_l),
+            eval: rule.eval.clone().unwrap_or(base.eval),
         }
     }
 
@@ -43,6 +46,7 @@ impl Bar {
             threshold: a.threshold.unwrap_or(0.5),
             min_k: a.min_k.unwrap_or(5),
             min_l: a.min_l.unwrap_or(2),
+            eval: a.eval.clone().unwrap_or_default(),
         }
     }
 }
@@ -146,6 +150,47 @@ struct RiskEvidence {
     skipped: u64,
 }
 
+/// What admission reads of an evaluation's predicate.
+#[derive(Deserialize)]
+struct EvalEvidence {
+    data_sha256: Option<String>,
+    #[serde(default)]
+    measures: BTreeMap<String, f64>,
+    four_fifths: Option<bool>,
+}
+
+/// Why an evaluation does not meet `[admission.eval]`: each measure
+/// judged from the value it recorded; one not recorded fails.
+fn eval_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar) -> Option<String> {
+    let mut why = Vec::new();
+    if let Some(want) = &bar.eval_data {
+        let want = want.trim_start_matches("sha256:").to_ascii_lowercase();
+        if e.data_sha256.as_deref() != Some(want.as_str()) {
+            why.push(format!(
+                "it was made on data with SHA-256 {}, not the evaluation set sha256:{want}",
+                e.data_sha256.as_deref().unwrap_or("(none recorded)")
+            ));
+        }
+    }
+    let bounds = bar.min.iter().map(|(k, v)| (k, v, true));
+    for (name, &bound, is_min) in bounds.chain(bar.max.iter().map(|(k, v)| (k, v, false))) {
+        match e.measures.get(name) {
+            None => why.push(format!("it records no {name}")),
+            Some(&v) if is_min && v < bound => {
+                why.push(format!("{name} = {v:.4}, under admission's {bound}"))
+            }
+            Some(&v) if !is_min && v > bound => {
+                why.push(format!("{name} = {v:.4}, over admission's {bound}"))
+            }
+            Some(_) => {}
+        }
+    }
+    if bar.four_fifths && e.four_fifths != Some(true) {
+        why.push("the four-fifths rule was not met".into());
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
+
 /// Why the newest evidence of `gate` does not meet the bar, judged from
 /// what it measured rather than from the pass flag its run chose.
 fn short_of(gate: GateKind, p: &serde_json::Value, bar: &Bar) -> Option<String> {
@@ -216,6 +261,16 @@ fn short_of(gate: GateKind, p: &serde_json::Value, bar: &Bar) -> Option<String> 
             if s.skipped > 0 {
                 return Some("records were skipped unread".into());
             }
+        }
+        GateKind::Eval => {
+            if !bar.eval.judges() {
+                return Some("admission sets no [admission.eval] bounds to judge it by".into());
+            }
+            let e: EvalEvidence = match read(p) {
+                Ok(e) => e,
+                Err(e) => return Some(e),
+            };
+            return eval_short_of(&e, &bar.eval);
         }
         GateKind::Sign | GateKind::Verify => {}
     }
@@ -353,5 +408,42 @@ mod tests {
         assert!(short_of(GateKind::Scan, &json!({}), &b)
             .unwrap()
             .contains("no counts"));
+    }
+
+    #[test]
+    fn evaluations_are_judged_by_their_measures_and_data() {
+        let mut b = bar();
+        let eval = |p, b: &Bar| short_of(GateKind::Eval, &p, b);
+        let good = json!({"data_sha256": "ab", "measures": {"accuracy": 0.9, "log_loss": 0.3}});
+        // No bounds: nothing to judge by is a refusal, not a pass.
+        assert!(eval(good.clone(), &b)
+            .unwrap()
+            .contains("no [admission.eval]"));
+        b.eval.min.insert("accuracy".into(), 0.85);
+        b.eval.max.insert("log_loss".into(), 0.35);
+        assert_eq!(eval(good.clone(), &b), None);
+        b.eval.min.insert("accuracy".into(), 0.95);
+        assert!(eval(good.clone(), &b)
+            .unwrap()
+            .contains("accuracy = 0.9000, under admission's 0.95"));
+        b.eval.min.insert("accuracy".into(), 0.85);
+        b.eval.min.insert("roc_auc".into(), 0.8);
+        assert!(eval(good.clone(), &b)
+            .unwrap()
+            .contains("it records no roc_auc"));
+        b.eval.min.remove("roc_auc");
+        b.eval.eval_data = Some("sha256:AB".into());
+        assert_eq!(
+            eval(good.clone(), &b),
+            None,
+            "digests compare in lower case"
+        );
+        b.eval.eval_data = Some("sha256:cd".into());
+        assert!(eval(good.clone(), &b)
+            .unwrap()
+            .contains("not the evaluation set"));
+        b.eval.eval_data = None;
+        b.eval.four_fifths = true;
+        assert!(eval(good, &b).unwrap().contains("four-fifths"));
     }
 }

@@ -15,6 +15,7 @@
 //! [`GateSpec`]: rampart_core::GateSpec
 
 mod data;
+mod eval;
 mod gates;
 mod outcome;
 mod request;
@@ -23,6 +24,7 @@ pub mod pipeline;
 pub mod render;
 
 pub use data::{Drift, Filter, FilterRun, Mask, Poison, PoisonRun, Profile, Profiled, Validate};
+pub use eval::{Compare, Eval, EvalRun};
 pub use gates::{scan_report, PiiScan, RiskCheck, Scan, Sign, Signed, Verify};
 pub use outcome::{Outcome, Report, Verification};
 pub use request::{HashMethod, Hashing, SignRequest, VerifyRequest};
@@ -53,7 +55,12 @@ pub struct Context<'a> {
 
 /// The rules every gate can report, for `rampart rules` and SARIF.
 pub fn catalog() -> rampart_core::Catalog {
-    rampart_core::Catalog::new(&[rampart_scan::RULES, rampart_table::RULES, RULES])
+    rampart_core::Catalog::new(&[
+        rampart_scan::RULES,
+        rampart_table::RULES,
+        rampart_eval::RULES,
+        RULES,
+    ])
 }
 
 /// The pipeline's own rules: a gate that failed or could not run, for
@@ -108,6 +115,8 @@ pub enum Error {
     Sign(#[from] rampart_sign::Error),
     #[error(transparent)]
     Evidence(#[from] rampart_evidence::Error),
+    #[error(transparent)]
+    Eval(#[from] rampart_eval::Error),
     /// A gate the pipeline cannot run as configured.
     #[error("{0}")]
     Config(String),
@@ -169,6 +178,7 @@ impl Error {
     pub fn is_unread(&self) -> bool {
         match self {
             Error::Dataset(d) => d.is_unread(),
+            Error::Eval(e) => e.is_unread(),
             Error::Stage { source, .. } => source.is_unread(),
             _ => false,
         }

@@ -50,6 +50,8 @@ pub enum Report {
         f32,
         PathBuf,
     ),
+    Eval(Box<crate::EvalRun>),
+    Compare(Box<rampart_eval::Comparison>),
     /// Records of a dataset could not be read: the gate failed.
     Unread {
         message: String,
@@ -126,6 +128,17 @@ impl Report {
                 "report_sha256": f.report_sha256,
             }),
             Report::Drift(d) => d.details(),
+            Report::Eval(e) => e.details(),
+            Report::Compare(c) => serde_json::json!({
+                "new_sha256": c.new.sha256,
+                "old_sha256": c.old.sha256,
+                "data_sha256": c.data.sha256,
+                "rows": c.rows,
+                "margin": c.margin,
+                "bootstrap": c.bootstrap,
+                "overall": c.overall,
+                "regressed": c.regressed,
+            }),
             Report::Mask(m, direction, threshold, _) => m.details(*direction, *threshold),
             Report::Unread { message } => {
                 serde_json::json!({"summary": message, "unread": true})
@@ -170,6 +183,8 @@ impl Report {
                 )
             }
             Report::Filter(f) => put(w, f.as_ref()),
+            Report::Eval(e) => put(w, e.as_ref()),
+            Report::Compare(c) => put(w, c.as_ref()),
             _ => Ok(false),
         }
     }
@@ -208,6 +223,8 @@ impl Report {
             Report::Filter(f) => f.text(),
             Report::Drift(d) => rampart_dataset::drift::text(&d.report),
             Report::Mask(m, _, _, output) => m.text(output),
+            Report::Eval(e) => e.text(),
+            Report::Compare(c) => c.text(),
         }
     }
 }

@@ -133,6 +133,44 @@ pub fn gate_of(spec: &GateSpec, base: &Path) -> Result<Box<dyn Gate>, Error> {
             max_rows: 20,
             reading: reading(&g.encoding, g.bad_input)?,
         }),
+        GateSpec::Eval(g) => Box::new(eval_gate(g, one("the ONNX model")?, base, reading)?),
+    })
+}
+
+/// The eval gate a policy entry describes.
+fn eval_gate(
+    g: &rampart_core::EvalGate,
+    model: PathBuf,
+    base: &Path,
+    reading: impl Fn(
+        &Option<String>,
+        Option<rampart_core::BadInput>,
+    ) -> Result<rampart_dataset::Reading, rampart_dataset::Error>,
+) -> Result<crate::Eval, Error> {
+    let bounds = |bound, m: &std::collections::BTreeMap<String, f64>| {
+        m.iter()
+            .map(|(k, v)| rampart_eval::Threshold::new(bound, k, *v).map_err(Error::Config))
+            .collect::<Result<Vec<_>, Error>>()
+    };
+    Ok(crate::Eval {
+        model,
+        data: resolve(base, &g.data),
+        label: g.label.clone(),
+        features: g.features.clone(),
+        classes: g.classes.clone(),
+        sensitive: g.sensitive.clone(),
+        privileged: g.privileged.clone().into_iter().collect(),
+        positive: g.positive.clone(),
+        min_group: g.min_group.unwrap_or(30),
+        min: bounds(rampart_eval::Bound::Min, &g.min)?,
+        max: bounds(rampart_eval::Bound::Max, &g.max)?,
+        four_fifths: g.four_fifths,
+        eval_data: g.eval_data.clone(),
+        bootstrap: g.bootstrap.unwrap_or(1000),
+        confidence: 0.95,
+        seed: g.seed.unwrap_or(0),
+        logits: g.logits,
+        reading: reading(&g.encoding, g.bad_input)?,
     })
 }
 
@@ -194,6 +232,9 @@ pub fn reads(policy: &Policy) -> Vec<PathBuf> {
         if let GateSpec::Verify(v) = g {
             let trust = [&v.key, &v.ca, &v.signature];
             inputs.extend(trust.into_iter().flatten().map(|p| base.join(p)));
+        }
+        if let GateSpec::Eval(e) = g {
+            inputs.push(base.join(&e.data));
         }
     }
     inputs

@@ -120,6 +120,17 @@ enum Command {
     /// profiles and expectations, poisoning and drift in datasets.
     #[command(after_help = GATE_EXIT_CODES)]
     Data(crate::data::DataArgs),
+    /// Evaluation gates: run an ONNX model on every row of its evaluation
+    /// data (in process, on all cores) and measure it as scikit-learn does
+    /// (accuracy, F1, ROC AUC, log loss, calibration... or a regressor's
+    /// errors), each with a bootstrap confidence interval; fairness by
+    /// group of sensitive features as Fairlearn defines it (demographic
+    /// parity, equalized odds, equal opportunity), AIF360's disparate
+    /// impact and the four-fifths rule. Thresholds (--min, --max) fail the
+    /// gate; a judged run is attested about the model's and the data's
+    /// digests, for `rampart check` and registry promotion.
+    #[command(after_help = crate::eval::EXAMPLES)]
+    Eval(Box<crate::eval::EvalArgs>),
     /// Encrypt a file or folder in the age format (X25519 recipients or a
     /// passphrase), readable by the age and rage tools.
     ///
@@ -192,6 +203,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => crate::ledger::check(&artifact, &ledger, &require),
         Command::Init => crate::ledger::init_project(),
         Command::Data(a) => crate::data::run(a),
+        Command::Eval(a) => crate::eval::run(*a),
         Command::Encrypt(a) => crate::crypt::encrypt(&a),
         Command::Decrypt(a) => crate::crypt::decrypt(&a),
         Command::AgeKeygen(a) => crate::crypt::age_keygen(&a),

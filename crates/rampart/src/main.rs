@@ -7,6 +7,7 @@ mod common;
 mod crypt;
 mod data;
 mod demo;
+mod eval;
 mod ledger;
 mod progress;
 mod registry;
@@ -35,10 +36,10 @@ fn quiet_on_broken_pipe() {
             std::process::exit(141);
         }
         // The parquet and arrow crates, and libbz2-rs-sys, panic on some
-        // malformed files; rampart-table and the scanner catch those
-        // panics and report the file as unreadable, so the panic itself
-        // is not printed.
-        const CAUGHT: [&str; 3] = ["/parquet-", "/arrow-", "/libbz2-rs-sys-"];
+        // malformed files, and tract on some models; rampart-table, the
+        // scanner and rampart-eval catch those panics and report the file
+        // as unreadable, so the panic itself is not printed.
+        const CAUGHT: [&str; 4] = ["/parquet-", "/arrow-", "/libbz2-rs-sys-", "/tract-"];
         if info
             .location()
             .is_some_and(|l| CAUGHT.iter().any(|c| l.file().contains(c)))
@@ -66,7 +67,20 @@ fn broken_pipe(e: &anyhow::Error) -> bool {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Errors that libraries make and drop in their hot paths (tract's
+/// tree ensembles, per row) each capture a backtrace when
+/// `RUST_BACKTRACE` is set, which made an evaluation ten times slower.
+/// Rampart never prints an error's backtrace, so library errors capture
+/// none unless `RUST_LIB_BACKTRACE` asks; panics keep theirs.
+fn no_error_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // Before any thread starts: nothing reads the environment yet.
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
+}
+
 fn main() -> ExitCode {
+    no_error_backtraces();
     quiet_on_broken_pipe();
     let json = wants_json(std::env::args());
     let args = cli::Cli::parse();

@@ -1,0 +1,274 @@
+//! Thresholds on an evaluation, and the verdict: what a gate fails on.
+//!
+//! A threshold names a quality metric or a fairness aggregate and bounds
+//! it from below (`--min accuracy=0.8`) or above (`--max
+//! demographic_parity_difference=0.1`). A measure the evaluation could
+//! not compute (ROC AUC on one class, fairness without sensitive
+//! features) fails its threshold: what was not measured did not pass.
+
+use crate::fairness::Aggregate;
+use crate::metrics::Metric;
+use crate::Evaluation;
+use rampart_core::{Finding, Location, Severity};
+use serde::{Deserialize, Serialize};
+
+/// A quality metric or a fairness aggregate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Measure {
+    Metric(Metric),
+    Fairness(Aggregate),
+}
+
+impl Measure {
+    pub fn parse(name: &str) -> Option<Measure> {
+        Metric::parse(name)
+            .map(Measure::Metric)
+            .or_else(|| Aggregate::parse(name).map(Measure::Fairness))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Metric(m) => m.name(),
+            Measure::Fairness(a) => a.name(),
+        }
+    }
+
+    /// Every name a threshold may use, for messages.
+    pub fn names() -> Vec<&'static str> {
+        Metric::all()
+            .map(Metric::name)
+            .chain(crate::fairness::AGGREGATES.iter().map(|a| a.name()))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// The measure must be at least the value.
+    Min,
+    /// The measure must be at most the value.
+    Max,
+}
+
+/// One bound on one measure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    pub measure: Measure,
+    pub bound: Bound,
+    pub value: f64,
+}
+
+impl Threshold {
+    /// Parses `name=value` (a `--min` or `--max` flag, a policy entry).
+    pub fn parse(bound: Bound, text: &str) -> Result<Threshold, String> {
+        let (name, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("{text:?}: expected NAME=VALUE, as accuracy=0.8"))?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("{text:?}: {value:?} is not a number"))?;
+        Threshold::new(bound, name.trim(), value)
+    }
+
+    pub fn new(bound: Bound, name: &str, value: f64) -> Result<Threshold, String> {
+        let measure = Measure::parse(name).ok_or_else(|| {
+            format!(
+                "no measure {name:?}; the measures are {}",
+                Measure::names().join(", ")
+            )
+        })?;
+        Ok(Threshold {
+            measure,
+            bound,
+            value,
+        })
+    }
+}
+
+/// A threshold against what was observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judged {
+    #[serde(flatten)]
+    pub threshold: Threshold,
+    pub observed: Option<f64>,
+    pub passed: bool,
+}
+
+/// The verdict on an evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub judged: Vec<Judged>,
+    /// Whether the four-fifths rule was required, and its result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub four_fifths: Option<bool>,
+    pub passed: bool,
+}
+
+/// The observed value of a measure.
+pub fn observed(e: &Evaluation, m: Measure) -> Option<f64> {
+    match m {
+        Measure::Metric(m) => e.metrics.iter().find(|x| x.metric == m)?.value,
+        Measure::Fairness(a) => {
+            e.fairness
+                .as_ref()?
+                .aggregates
+                .iter()
+                .find(|(k, _)| *k == a)?
+                .1
+        }
+    }
+}
+
+/// Judges `e` by `thresholds` (and the four-fifths rule when asked).
+pub fn judge(e: &Evaluation, thresholds: &[Threshold], four_fifths: bool) -> Verdict {
+    let judged: Vec<Judged> = thresholds
+        .iter()
+        .map(|&t| {
+            let observed = observed(e, t.measure);
+            let passed = observed.is_some_and(|v| match t.bound {
+                Bound::Min => v >= t.value,
+                Bound::Max => v <= t.value,
+            });
+            Judged {
+                threshold: t,
+                observed,
+                passed,
+            }
+        })
+        .collect();
+    let ff = four_fifths.then(|| e.fairness.as_ref().is_some_and(|f| f.four_fifths.passed));
+    let passed = judged.iter().all(|j| j.passed) && ff != Some(false);
+    Verdict {
+        judged,
+        four_fifths: ff,
+        passed,
+    }
+}
+
+/// The rules an evaluation gate reports.
+pub static RULES: &[rampart_core::Rule] = &[
+    rampart_core::Rule {
+        id: "EVAL-QUALITY",
+        name: "model-quality-below-threshold",
+        default_severity: Severity::High,
+        summary: "A quality metric of the model on the evaluation data is beyond its threshold, or could not be computed.",
+        description: "The model was run on every row of the locked evaluation set and measured as scikit-learn measures (accuracy, F1, ROC AUC, log loss, calibration, errors of a regressor). A metric beyond the policy's bound means the model is not good enough to ship; one that could not be computed (ROC AUC with one class in the data) did not pass either.",
+        fix: "Read the metric and its bootstrap interval in the report; retrain or fix the data. If the bound is wrong, change it in rampart.toml, where the change is reviewed.",
+        references: &["docs/evaluation.md"],
+    },
+    rampart_core::Rule {
+        id: "EVAL-FAIRNESS",
+        name: "model-unfair-between-groups",
+        default_severity: Severity::High,
+        summary: "A fairness measure between groups of the sensitive features is beyond its threshold, or a group's selection rate is under four fifths of the highest.",
+        description: "Selection rates, true and false positive rates per group (and per combination of several sensitive features), aggregated with Fairlearn's definitions: demographic parity, equalized odds, equal opportunity, AIF360's disparate impact, and the four-fifths rule of the US EEOC's Uniform Guidelines (29 CFR 1607.4(D)).",
+        fix: "Read the per-group table: which group is selected less, or wrongly more. Mitigate (reweighing, thresholds per group, more data for the group) and evaluate again.",
+        references: &["OWASP ML Top 10", "docs/evaluation.md"],
+    },
+    rampart_core::Rule {
+        id: "EVAL-REGRESSION",
+        name: "new-version-worse-than-old",
+        default_severity: Severity::High,
+        summary: "A new model version is worse than the one it would replace, beyond the margin and with confidence, on a metric overall or on a slice of the data.",
+        description: "Both versions were run on the same evaluation rows and compared by the paired bootstrap: each resample weighs the rows once for both models, so the interval is of the difference itself. A regression is an interval of the gain wholly below minus the margin; slices (a column's values, or quantile bins of a numeric column) catch a loss that the overall metric averages away.",
+        fix: "Read which metric and slice regressed; fix the new version, or accept the loss knowingly by raising --margin in review.",
+        references: &["docs/evaluation.md"],
+    },
+    rampart_core::Rule {
+        id: "EVAL-SMALL-GROUP",
+        name: "fairness-group-too-small",
+        default_severity: Severity::Low,
+        summary: "A group of the sensitive features has fewer rows than the minimum: its rates are reported but too noisy to judge.",
+        description: "Fairlearn's aggregates include every group, and so do Rampart's; the four-fifths rule leaves small groups out, and each is named here so that nobody reads its absence as fairness.",
+        fix: "Collect more evaluation rows of the group, or lower --min-group knowingly.",
+        references: &["docs/evaluation.md"],
+    },
+];
+
+/// The findings of a verdict: each failed threshold, the four-fifths
+/// rule when it failed, and the small groups.
+pub fn findings(e: &Evaluation, v: &Verdict) -> Vec<Finding> {
+    let at = || Location::file(e.model.path.display().to_string());
+    let mut out = Vec::new();
+    for j in v.judged.iter().filter(|j| !j.passed) {
+        let t = j.threshold;
+        let rule = match t.measure {
+            Measure::Metric(_) => "EVAL-QUALITY",
+            Measure::Fairness(_) => "EVAL-FAIRNESS",
+        };
+        let (word, sign) = match t.bound {
+            Bound::Min => ("at least", ">="),
+            Bound::Max => ("at most", "<="),
+        };
+        let message = match j.observed {
+            Some(o) => format!(
+                "{} is {o:.4}; the policy wants {word} {}",
+                t.measure.name(),
+                t.value
+            ),
+            None => format!(
+                "{} could not be computed on this data; the policy wants {word} {}",
+                t.measure.name(),
+                t.value
+            ),
+        };
+        out.push(
+            Finding::new(rule, Severity::High, at(), message)
+                .with("data_sha256", e.data.sha256.clone())
+                .with(
+                    "threshold",
+                    format!("{} {sign} {}", t.measure.name(), t.value),
+                ),
+        );
+    }
+    if let Some(f) = &e.fairness {
+        if v.four_fifths == Some(false) {
+            let message = format!(
+                "four-fifths rule: {} selected at under 0.8 of the highest rate (lowest ratio {})",
+                f.four_fifths.failing.join("; "),
+                f.four_fifths
+                    .lowest_ratio
+                    .map_or("undefined".into(), |r| format!("{r:.3}"))
+            );
+            out.push(Finding::new("EVAL-FAIRNESS", Severity::High, at(), message));
+        }
+        for g in &f.four_fifths.not_judged {
+            out.push(Finding::new(
+                "EVAL-SMALL-GROUP",
+                Severity::Low,
+                at(),
+                format!("{g}: fewer than {} rows", f.min_count),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_parse_and_name_the_measures() {
+        let t = Threshold::parse(Bound::Min, "accuracy=0.8").unwrap();
+        assert_eq!(t.measure, Measure::Metric(Metric::Accuracy));
+        let t = Threshold::parse(Bound::Max, " demographic_parity_difference = 0.1").unwrap();
+        assert_eq!(
+            t.measure,
+            Measure::Fairness(Aggregate::DemographicParityDifference)
+        );
+        let e = Threshold::parse(Bound::Min, "acc=0.8").unwrap_err();
+        assert!(
+            e.contains("no measure \"acc\"") && e.contains("balanced_accuracy"),
+            "{e}"
+        );
+        assert!(Threshold::parse(Bound::Min, "accuracy").is_err());
+        assert!(Threshold::parse(Bound::Min, "accuracy=nan").is_err());
+        assert!(Threshold::parse(Bound::Min, "accuracy=high").is_err());
+    }
+}

@@ -1,0 +1,516 @@
+//! `eval`: an ONNX model measured on an evaluation set, judged by
+//! thresholds on its quality and its fairness between groups.
+
+use crate::{Context, Error, Gate, Outcome, Report};
+use rampart_dataset::Reading;
+use rampart_eval::{Bound, Evaluation, Threshold, Verdict};
+use rampart_evidence::Started;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// What the gate attests: the model and the evaluation data.
+pub const GATE: &str = "eval";
+
+/// `eval`: a model on its evaluation data, by thresholds.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct Eval {
+    /// The ONNX model (skl2onnx, onnxmltools, torch.onnx exports).
+    pub model: PathBuf,
+    /// The evaluation dataset: CSV/TSV, JSON Lines, JSON or Parquet
+    /// (gzip or zstd too).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub data: PathBuf,
+    /// The column of the truth.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub label: String,
+    /// Feature columns in the model's input order [default: every column
+    /// but the label and the sensitive features, in file order].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub features: Vec<String>,
+    /// The label values in the order of the model's classes, as
+    /// `--classes '<=50K,>50K'` for a model trained on 0 and 1 [default:
+    /// the model's own integer labels].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub classes: Vec<String>,
+    /// Sensitive features: fairness by each combination of their values.
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub sensitive: Vec<String>,
+    /// The privileged group for disparate impact, a value per sensitive
+    /// feature (`sex=Male,race=White`) [default: the group selected
+    /// most].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', value_parser = pair))]
+    pub privileged: Vec<(String, String)>,
+    /// The favourable decision for fairness [default: the second class].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub positive: Option<String>,
+    /// Groups with fewer rows are reported as too small to judge.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 30))]
+    pub min_group: u64,
+    /// Fail when a measure is below a value: `--min accuracy=0.8`
+    /// (repeat for more). `rampart rules EVAL-QUALITY` lists the names.
+    #[cfg_attr(feature = "clap", arg(long = "min", value_name = "MEASURE=VALUE", value_parser = min))]
+    pub min: Vec<Threshold>,
+    /// Fail when a measure is above a value: `--max log_loss=0.4`,
+    /// `--max demographic_parity_difference=0.1`.
+    #[cfg_attr(feature = "clap", arg(long = "max", value_name = "MEASURE=VALUE", value_parser = max))]
+    pub max: Vec<Threshold>,
+    /// Fail when a group's selection rate is under four fifths of the
+    /// highest (groups under --min-group are not judged).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub four_fifths: bool,
+    /// The evaluation data's lock: refuse any file whose SHA-256 is not
+    /// this (`sha256:HEX`, as `sha256sum` prints it).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "sha256:HEX"))]
+    pub eval_data: Option<String>,
+    /// Bootstrap resamples for the confidence intervals (0: none).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1000))]
+    pub bootstrap: u32,
+    /// The intervals' coverage.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.95))]
+    pub confidence: f64,
+    /// Seed of the resamples: the same seed, the same intervals.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
+    pub seed: u64,
+    /// The model's scores are logits: apply softmax.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub logits: bool,
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub reading: Reading,
+}
+
+/// `name=value` of `--privileged`.
+#[cfg(feature = "clap")]
+fn pair(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected FEATURE=VALUE, as sex=Male"))?;
+    Ok((k.trim().to_string(), v.to_string()))
+}
+
+#[cfg(feature = "clap")]
+fn min(s: &str) -> Result<Threshold, String> {
+    Threshold::parse(Bound::Min, s)
+}
+
+#[cfg(feature = "clap")]
+fn max(s: &str) -> Result<Threshold, String> {
+    Threshold::parse(Bound::Max, s)
+}
+
+/// An evaluation and its verdict: the gate's report.
+#[derive(Debug, Serialize)]
+pub struct EvalRun {
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+    pub verdict: Verdict,
+}
+
+impl Eval {
+    pub fn thresholds(&self) -> Vec<Threshold> {
+        self.min.iter().chain(&self.max).copied().collect()
+    }
+
+    pub fn options(&self) -> rampart_eval::Options {
+        let mut groups = self.sensitive.clone();
+        groups.dedup();
+        rampart_eval::Options {
+            model: self.model.clone(),
+            data: self.data.clone(),
+            mapping: rampart_eval::data::Mapping {
+                features: self.features.clone(),
+                label: Some(self.label.clone()),
+                groups,
+                slices: Vec::new(),
+            },
+            task: rampart_eval::Task::Auto,
+            classes: self.classes.clone(),
+            positive: self.positive.clone(),
+            logits: self.logits,
+            bootstrap: rampart_eval::Bootstrap {
+                resamples: self.bootstrap,
+                confidence: self.confidence,
+                seed: self.seed,
+            },
+            privileged: self.privileged.clone(),
+            min_group: self.min_group,
+            data_sha256: self.eval_data.clone(),
+            reading: self.reading.options(None),
+        }
+    }
+
+    /// Evaluates and judges without recording (`--predictions` needs the
+    /// evaluation's rows).
+    pub fn evaluate(&self) -> Result<EvalRun, Error> {
+        if !(0.0..1.0).contains(&self.confidence) || self.confidence <= 0.0 {
+            return Err(Error::Config(format!(
+                "--confidence {}: a coverage between 0 and 1, as 0.95",
+                self.confidence
+            )));
+        }
+        let fairness_asked = self.four_fifths
+            || self
+                .thresholds()
+                .iter()
+                .any(|t| matches!(t.measure, rampart_eval::Measure::Fairness(_)));
+        if fairness_asked && self.sensitive.is_empty() {
+            return Err(Error::Config(
+                "a fairness threshold needs the sensitive features: name them with --sensitive"
+                    .into(),
+            ));
+        }
+        let evaluation = rampart_eval::evaluate(&self.options())?;
+        // The attestation re-hashes what it names: bytes that changed
+        // while they were evaluated would be attested unevaluated.
+        for a in [&evaluation.model, &evaluation.data] {
+            let now = rampart_sign::artifact_digest(&a.path)?;
+            if now != a.sha256 {
+                return Err(Error::Config(format!(
+                    "{} changed while it was evaluated (SHA-256 {} then {now}); evaluate again",
+                    a.path.display(),
+                    a.sha256
+                )));
+            }
+        }
+        let verdict = rampart_eval::judge(&evaluation, &self.thresholds(), self.four_fifths);
+        Ok(EvalRun {
+            evaluation,
+            verdict,
+        })
+    }
+
+    /// The outcome of a finished run.
+    pub fn outcome(&self, run: EvalRun, started: Started) -> Outcome {
+        let findings = rampart_eval::judge::findings(&run.evaluation, &run.verdict);
+        let failed = run.verdict.judged.iter().filter(|j| !j.passed).count();
+        let summary = format!(
+            "{} rows, {} thresholds, {failed} failed{}",
+            run.evaluation.rows,
+            run.verdict.judged.len(),
+            match run.verdict.four_fifths {
+                Some(true) => "; four-fifths rule met",
+                Some(false) => "; four-fifths rule failed",
+                None => "",
+            }
+        );
+        Outcome {
+            gate: GATE,
+            inputs: vec![self.model.clone(), self.data.clone()],
+            passed: run.verdict.passed,
+            summary,
+            report: Report::Eval(Box::new(run)),
+            findings,
+            warnings: Vec::new(),
+            started,
+        }
+    }
+}
+
+impl Gate for Eval {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        (GATE, vec![self.model.clone(), self.data.clone()])
+    }
+
+    fn run(&self, _ctx: &Context) -> Result<Outcome, Error> {
+        let started = Started::now();
+        if self.thresholds().is_empty() && !self.four_fifths {
+            return Err(Error::Config(
+                "an eval gate without thresholds judges nothing: set --min/--max (min/max in rampart.toml) or --four-fifths".into(),
+            ));
+        }
+        let run = self.evaluate()?;
+        Ok(self.outcome(run, started))
+    }
+}
+
+impl EvalRun {
+    /// The attestation's fields: digests, every measure by name (what
+    /// admission judges again), the thresholds and their results.
+    pub fn details(&self) -> serde_json::Value {
+        let e = &self.evaluation;
+        let mut measures = serde_json::Map::new();
+        for m in &e.metrics {
+            if let Some(v) = m.value {
+                measures.insert(m.metric.name().into(), v.into());
+            }
+        }
+        if let Some(f) = &e.fairness {
+            for (a, v) in &f.aggregates {
+                if let Some(v) = v {
+                    measures.insert(a.name().into(), (*v).into());
+                }
+            }
+        }
+        serde_json::json!({
+            "model_sha256": e.model.sha256,
+            "data_sha256": e.data.sha256,
+            "rows": e.rows,
+            "task": e.task,
+            "features": e.features,
+            "sensitive_features": e.fairness.as_ref().map(|f| &f.sensitive_features),
+            "four_fifths": e.fairness.as_ref().map(|f| f.four_fifths.passed),
+            "measures": measures,
+            "thresholds": self.verdict.judged,
+            "bootstrap": e.bootstrap,
+        })
+    }
+
+    /// What people read: the metrics with their intervals, the verdict,
+    /// the groups.
+    pub fn text(&self) -> String {
+        use std::fmt::Write;
+        let e = &self.evaluation;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{} on {}: {} rows, {}",
+            e.model.path.display(),
+            e.data.path.display(),
+            e.rows,
+            match e.task {
+                rampart_eval::Task::Regression => "regression".to_string(),
+                _ => format!("{} classes ({})", e.classes.len(), e.classes.join(", ")),
+            }
+        );
+        let pct = e.bootstrap.confidence * 100.0;
+        let _ = writeln!(s, "\n{:<28} {:>9}   {pct:.0}% interval", "metric", "value");
+        for m in &e.metrics {
+            let v = m.value.map_or("-".into(), |v| format!("{v:.4}"));
+            let ci = match (m.low, m.high) {
+                (Some(l), Some(h)) => format!("[{l:.4}, {h:.4}]"),
+                _ => String::new(),
+            };
+            let _ = writeln!(s, "{:<28} {v:>9}   {ci}", m.metric.name());
+        }
+        if let Some(f) = &e.fairness {
+            let _ = writeln!(
+                s,
+                "\nfairness by {} ({} groups; positive decision: the second class unless --positive)",
+                f.sensitive_features.join(" x "),
+                f.groups.len()
+            );
+            let _ = writeln!(
+                s,
+                "{:<40} {:>7} {:>9} {:>7} {:>7} {:>9}",
+                "group", "rows", "selected", "TPR", "FPR", "impact"
+            );
+            for g in &f.groups {
+                let name: Vec<&str> = f
+                    .sensitive_features
+                    .iter()
+                    .filter_map(|k| g.group.get(k))
+                    .map(String::as_str)
+                    .collect();
+                let impact = g.impact_ratio.map_or("-".into(), |r| format!("{r:.3}"));
+                let _ = writeln!(
+                    s,
+                    "{:<40} {:>7} {:>9.4} {:>7.4} {:>7.4} {:>9}{}",
+                    name.join(", "),
+                    g.count,
+                    g.selection_rate,
+                    g.true_positive_rate,
+                    g.false_positive_rate,
+                    impact,
+                    if g.small { "  (small)" } else { "" }
+                );
+            }
+            for (a, v) in &f.aggregates {
+                let v = v.map_or("undefined".into(), |v| format!("{v:.4}"));
+                let _ = writeln!(s, "{:<34} {v}", a.name());
+            }
+        }
+        if !self.verdict.judged.is_empty() || self.verdict.four_fifths.is_some() {
+            let _ = writeln!(s);
+            for j in &self.verdict.judged {
+                let t = j.threshold;
+                let sign = match t.bound {
+                    Bound::Min => ">=",
+                    Bound::Max => "<=",
+                };
+                let o = j.observed.map_or("undefined".into(), |v| format!("{v:.4}"));
+                let _ = writeln!(
+                    s,
+                    "{} {} {sign} {}: {o}",
+                    if j.passed { "PASS" } else { "FAIL" },
+                    t.measure.name(),
+                    t.value
+                );
+            }
+            if let Some(ff) = self.verdict.four_fifths {
+                let _ = writeln!(s, "{} four-fifths rule", if ff { "PASS" } else { "FAIL" });
+            }
+            let _ = writeln!(
+                s,
+                "{}",
+                if self.verdict.passed {
+                    "PASSED"
+                } else {
+                    "FAILED"
+                }
+            );
+        }
+        s
+    }
+}
+
+/// `eval-compare`: a new version against the old on the same rows.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct Compare {
+    /// The new version (ONNX).
+    pub new: PathBuf,
+    /// The version it would replace (ONNX).
+    pub old: PathBuf,
+    /// The evaluation dataset.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub data: PathBuf,
+    /// The column of the truth.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub label: String,
+    /// Feature columns in the models' input order [default: every column
+    /// but the label].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub features: Vec<String>,
+    /// The label values in the order of the models' classes.
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub classes: Vec<String>,
+    /// Metrics judged [default: accuracy, balanced_accuracy, f1_macro,
+    /// roc_auc, average_precision, log_loss; every metric of a regressor].
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', value_parser = metric))]
+    pub metrics: Vec<rampart_eval::Metric>,
+    /// Columns to slice by: each value is a slice (`--slice sex,race`).
+    #[cfg_attr(feature = "clap", arg(long = "slice", value_delimiter = ','))]
+    pub slices: Vec<String>,
+    /// A numeric column cut into quantile bins, each a slice
+    /// (`--bins age=4`).
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', value_parser = bins))]
+    pub bins: Vec<(String, usize)>,
+    /// A regression is a loss larger than this, with confidence (0: any
+    /// loss the interval is sure of).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.0))]
+    pub margin: f64,
+    /// Slices with fewer rows are reported, not judged.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 100))]
+    pub min_slice: u64,
+    /// The evaluation data's lock (`sha256:HEX`).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "sha256:HEX"))]
+    pub eval_data: Option<String>,
+    /// Paired bootstrap resamples.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1000))]
+    pub bootstrap: u32,
+    /// The intervals' coverage: a regression is certain at this level.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.95))]
+    pub confidence: f64,
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0))]
+    pub seed: u64,
+    /// The models' scores are logits: apply softmax.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub logits: bool,
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub reading: Reading,
+}
+
+#[cfg(feature = "clap")]
+fn metric(s: &str) -> Result<rampart_eval::Metric, String> {
+    rampart_eval::Metric::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = rampart_eval::Metric::all().map(|m| m.name()).collect();
+        format!("no metric {s:?}; the metrics are {}", names.join(", "))
+    })
+}
+
+#[cfg(feature = "clap")]
+fn bins(s: &str) -> Result<(String, usize), String> {
+    let (c, k) = pair(s)?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .ok()
+        .filter(|k| (2..=100).contains(k))
+        .ok_or_else(|| format!("{s:?}: COLUMN=BINS with 2 to 100 bins, as age=4"))?;
+    Ok((c, k))
+}
+
+impl Compare {
+    fn options(&self) -> rampart_eval::CompareOptions {
+        let mut slices = self.slices.clone();
+        for (c, _) in &self.bins {
+            if !slices.contains(c) {
+                slices.push(c.clone());
+            }
+        }
+        rampart_eval::CompareOptions {
+            new: self.new.clone(),
+            old: self.old.clone(),
+            eval: rampart_eval::Options {
+                data: self.data.clone(),
+                mapping: rampart_eval::data::Mapping {
+                    features: self.features.clone(),
+                    label: Some(self.label.clone()),
+                    groups: Vec::new(),
+                    slices,
+                },
+                classes: self.classes.clone(),
+                logits: self.logits,
+                bootstrap: rampart_eval::Bootstrap {
+                    resamples: self.bootstrap,
+                    confidence: self.confidence,
+                    seed: self.seed,
+                },
+                data_sha256: self.eval_data.clone(),
+                reading: self.reading.options(None),
+                ..rampart_eval::Options::default()
+            },
+            metrics: self.metrics.clone(),
+            bins: self.bins.clone(),
+            margin: self.margin,
+            min_slice: self.min_slice,
+        }
+    }
+}
+
+impl Gate for Compare {
+    fn attested(&self) -> (&'static str, Vec<PathBuf>) {
+        (
+            "eval-compare",
+            vec![self.new.clone(), self.old.clone(), self.data.clone()],
+        )
+    }
+
+    fn run(&self, _ctx: &Context) -> Result<Outcome, Error> {
+        let started = Started::now();
+        if !(self.confidence > 0.0 && self.confidence < 1.0) || self.bootstrap == 0 {
+            return Err(Error::Config(
+                "a comparison needs --bootstrap resamples (1000) and a --confidence between 0 and 1"
+                    .into(),
+            ));
+        }
+        let c = rampart_eval::compare(&self.options())?;
+        let summary = if c.passed() {
+            format!("{} rows: no regression", c.rows)
+        } else {
+            format!("{} rows: regressed: {}", c.rows, c.regressed.join("; "))
+        };
+        let findings = c
+            .regressed
+            .iter()
+            .map(|r| {
+                rampart_core::Finding::new(
+                    "EVAL-REGRESSION",
+                    rampart_core::Severity::High,
+                    rampart_core::Location::file(self.new.display().to_string()),
+                    format!("worse than {}: {r}", self.old.display()),
+                )
+            })
+            .collect();
+        Ok(Outcome {
+            gate: "eval-compare",
+            inputs: vec![self.new.clone(), self.old.clone(), self.data.clone()],
+            passed: c.passed(),
+            summary,
+            report: Report::Compare(Box::new(c)),
+            findings,
+            warnings: Vec::new(),
+            started,
+        })
+    }
+}
