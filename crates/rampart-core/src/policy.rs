@@ -267,7 +267,7 @@ pub enum GateSpec {
     Verify(VerifyGate),
     Pii(PiiGate),
     Risk(RiskGate),
-    Eval(EvalGate),
+    Eval(Box<EvalGate>),
 }
 
 /// `gate = "eval"`: the model in `inputs` (one ONNX file) run on `data`
@@ -281,6 +281,10 @@ pub struct EvalGate {
     pub data: PathBuf,
     /// Its SHA-256 (`sha256:HEX`): any other file is refused.
     pub eval_data: Option<String>,
+    /// The training data: evaluation rows also in it fail the gate.
+    pub train: Option<PathBuf>,
+    /// With `train`: near leaks at this Jaccard similarity fail it too.
+    pub near: Option<f64>,
     pub label: String,
     #[serde(default)]
     pub features: Vec<String>,

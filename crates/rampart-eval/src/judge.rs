@@ -180,6 +180,15 @@ pub static RULES: &[rampart_core::Rule] = &[
         references: &["docs/evaluation.md"],
     },
     rampart_core::Rule {
+        id: "EVAL-OVERLAP",
+        name: "evaluation-rows-in-training-data",
+        default_severity: Severity::High,
+        summary: "Rows of the evaluation data are also in the training data: the model was measured on rows it learnt.",
+        description: "With --train, the evaluation set is compared row by row with the training set (every column but the label, trimmed and lowercased; with --near, rows nearly equal by Jaccard similarity of their values and words), as `rampart data poison --leak-from` does. A model evaluated on its own training rows looks better than it is; the gate fails however good the metrics.",
+        fix: "Remove the rows from the evaluation set (`rampart data poison EVAL --leak-from TRAIN --json` then `rampart data filter`), or split the data again so the sets are disjoint.",
+        references: &["OWASP ML02:2023 Data Poisoning Attack", "docs/evaluation.md"],
+    },
+    rampart_core::Rule {
         id: "EVAL-SMALL-GROUP",
         name: "fairness-group-too-small",
         default_severity: Severity::Low,

@@ -17,6 +17,7 @@ pub mod judge;
 pub mod metrics;
 pub mod model;
 pub mod predictions;
+pub mod trees;
 
 mod evaluate;
 

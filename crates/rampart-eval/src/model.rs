@@ -29,6 +29,9 @@ pub struct Model {
     /// A binary tree ensemble whose label tract takes from the wrong
     /// column: its two labels, to relabel by the probabilities.
     binary_trees: Option<[i64; 2]>,
+    /// A graph that is one tree ensemble, run natively (see
+    /// [`crate::trees`]): the ensemble and what each output carries.
+    native: Option<(crate::trees::Ensemble, Vec<usize>)>,
     pub sha256: String,
 }
 
@@ -77,6 +80,7 @@ impl Model {
             .graph
             .as_mut()
             .ok_or_else(|| Error::Model("the model has no graph".into()))?;
+        let native = crate::trees::plan(graph);
         regressors_as_classifiers(graph)?;
         unsupported(graph, &onnx)?;
         let class_labels = class_labels(graph);
@@ -146,6 +150,7 @@ impl Model {
             outputs,
             class_labels,
             binary_trees,
+            native,
             sha256,
         })
     }
@@ -161,6 +166,12 @@ impl Model {
 
     pub fn outputs(&self) -> &[OutputSpec] {
         &self.outputs
+    }
+
+    /// Whether the model runs on the native tree-ensemble evaluator
+    /// rather than tract.
+    pub fn runs_natively(&self) -> bool {
+        self.native.is_some()
     }
 
     pub fn class_labels(&self) -> Option<&[i64]> {
@@ -212,6 +223,11 @@ impl Model {
     }
 
     fn run_batch(&self, chunk: &[f32], rows: usize) -> Result<Vec<Column>, Error> {
+        if let Some((ensemble, outputs)) = &self.native {
+            if outputs.len() == self.outputs.len() {
+                return crate::trees::columns(ensemble, outputs, chunk, self.features());
+            }
+        }
         let mut shape = vec![rows];
         shape.extend(&self.item_shape);
         let tensor = match self.input.1 {

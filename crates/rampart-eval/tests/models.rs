@@ -46,6 +46,12 @@ fn predictions_equal_onnxruntime() {
         let mut x = Vec::new();
         flatten(&case["inputs"], &mut x);
         let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let trees = ["forest", "gboost", "gbreg", "rfreg", "xgboost", "lightgbm"];
+        assert_eq!(
+            model.runs_natively(),
+            trees.contains(&name.as_str()),
+            "{name}"
+        );
         let outs = model.predict(&x).unwrap();
         let want = case["outputs"].as_object().unwrap();
         assert_eq!(outs.len(), want.len(), "{name}: outputs");

@@ -63,6 +63,15 @@ pub struct Eval {
     /// this (`sha256:HEX`, as `sha256sum` prints it).
     #[cfg_attr(feature = "clap", arg(long, value_name = "sha256:HEX"))]
     pub eval_data: Option<String>,
+    /// The training data: evaluation rows also in it (all columns but the
+    /// label equal, after trimming and lowercasing) fail the gate, as
+    /// `rampart data poison --leak-from` finds them.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DATASET"))]
+    pub train: Option<PathBuf>,
+    /// With --train: rows this similar to a training row (Jaccard, 0 to
+    /// 1, as 0.9) are near leaks and fail the gate too.
+    #[cfg_attr(feature = "clap", arg(long, requires = "train"))]
+    pub near: Option<f64>,
     /// Bootstrap resamples for the confidence intervals (0: none).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 1000))]
     pub bootstrap: u32,
@@ -104,6 +113,29 @@ pub struct EvalRun {
     #[serde(flatten)]
     pub evaluation: Evaluation,
     pub verdict: Verdict,
+    /// Evaluation rows found in the training data (with --train).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<Overlap>,
+}
+
+/// Evaluation rows that are also training rows: a model measured on
+/// rows it learnt is not measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overlap {
+    pub train: PathBuf,
+    pub train_sha256: String,
+    /// Rows equal to a training row (but for the label).
+    pub leaked: u64,
+    /// Rows nearly equal to one (with --near).
+    pub near: u64,
+    /// The lines of the first of them in the evaluation data.
+    pub lines: Vec<u64>,
+}
+
+impl Overlap {
+    pub fn rows(&self) -> u64 {
+        self.leaked + self.near
+    }
 }
 
 impl Eval {
@@ -141,7 +173,7 @@ impl Eval {
 
     /// Evaluates and judges without recording (`--predictions` needs the
     /// evaluation's rows).
-    pub fn evaluate(&self) -> Result<EvalRun, Error> {
+    pub fn evaluate(&self, watch: &dyn rampart_dataset::Watch) -> Result<EvalRun, Error> {
         if !(0.0..1.0).contains(&self.confidence) || self.confidence <= 0.0 {
             return Err(Error::Config(format!(
                 "--confidence {}: a coverage between 0 and 1, as 0.95",
@@ -172,25 +204,107 @@ impl Eval {
                 )));
             }
         }
-        let verdict = rampart_eval::judge(&evaluation, &self.thresholds(), self.four_fifths);
+        let mut verdict = rampart_eval::judge(&evaluation, &self.thresholds(), self.four_fifths);
+        let overlap = match &self.train {
+            Some(train) => Some(self.overlap(train, watch)?),
+            None => None,
+        };
+        if overlap.as_ref().is_some_and(|o| o.rows() > 0) {
+            verdict.passed = false;
+        }
         Ok(EvalRun {
             evaluation,
             verdict,
+            overlap,
+        })
+    }
+
+    /// The evaluation rows also in `train`, by the poisoning checks'
+    /// leak detection (the label left out of the comparison).
+    fn overlap(
+        &self,
+        train: &std::path::Path,
+        watch: &dyn rampart_dataset::Watch,
+    ) -> Result<Overlap, Error> {
+        use rampart_profile::duplicates::FindingKind;
+        if let Some(t) = self.near.filter(|t| !(0.0..=1.0).contains(t)) {
+            return Err(Error::Config(format!(
+                "--near {t}: a similarity between 0 and 1, as 0.9"
+            )));
+        }
+        let options = rampart_dataset::poison::Options {
+            label: Some(self.label.clone()),
+            leak_from: Some(train.to_path_buf()),
+            near: self.near,
+            reference: None,
+            max_label_shift: 1.0,
+            groups: Vec::new(),
+            min_share: 0.0,
+            outliers: None,
+            label_issues: None,
+        };
+        let report = rampart_dataset::poison::check(&self.data, &options, &self.reading, watch)?;
+        let count = |k: FindingKind| -> u64 {
+            report
+                .findings
+                .iter()
+                .filter(|f| f.kind == k)
+                .map(|f| f.count)
+                .sum()
+        };
+        let mut lines: Vec<u64> = report
+            .findings
+            .iter()
+            .filter(|f| matches!(f.kind, FindingKind::Leak | FindingKind::NearLeak))
+            .flat_map(|f| f.rows.iter().copied())
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
+        lines.truncate(20);
+        Ok(Overlap {
+            train: train.to_path_buf(),
+            train_sha256: rampart_sign::artifact_digest(train)?,
+            leaked: count(FindingKind::Leak),
+            near: count(FindingKind::NearLeak),
+            lines,
         })
     }
 
     /// The outcome of a finished run.
     pub fn outcome(&self, run: EvalRun, started: Started) -> Outcome {
-        let findings = rampart_eval::judge::findings(&run.evaluation, &run.verdict);
+        let mut findings = rampart_eval::judge::findings(&run.evaluation, &run.verdict);
+        if let Some(o) = run.overlap.as_ref().filter(|o| o.rows() > 0) {
+            findings.push(
+                rampart_core::Finding::new(
+                    "EVAL-OVERLAP",
+                    rampart_core::Severity::High,
+                    rampart_core::Location::file(self.data.display().to_string()),
+                    format!(
+                        "{} evaluation rows are training rows of {} ({} equal, {} near; lines {}): the model was measured on data it learnt",
+                        o.rows(),
+                        o.train.display(),
+                        o.leaked,
+                        o.near,
+                        o.lines.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .with("train_sha256", o.train_sha256.clone()),
+            );
+        }
         let failed = run.verdict.judged.iter().filter(|j| !j.passed).count();
         let summary = format!(
-            "{} rows, {} thresholds, {failed} failed{}",
+            "{} rows, {} thresholds, {failed} failed{}{}",
             run.evaluation.rows,
             run.verdict.judged.len(),
             match run.verdict.four_fifths {
                 Some(true) => "; four-fifths rule met",
                 Some(false) => "; four-fifths rule failed",
                 None => "",
+            },
+            match &run.overlap {
+                Some(o) if o.rows() > 0 => format!("; {} rows are training rows", o.rows()),
+                Some(_) => "; no training rows".to_string(),
+                None => String::new(),
             }
         );
         Outcome {
@@ -211,14 +325,14 @@ impl Gate for Eval {
         (GATE, vec![self.model.clone(), self.data.clone()])
     }
 
-    fn run(&self, _ctx: &Context) -> Result<Outcome, Error> {
+    fn run(&self, ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         if self.thresholds().is_empty() && !self.four_fifths {
             return Err(Error::Config(
                 "an eval gate without thresholds judges nothing: set --min/--max (min/max in rampart.toml) or --four-fifths".into(),
             ));
         }
-        let run = self.evaluate()?;
+        let run = self.evaluate(ctx.watch)?;
         Ok(self.outcome(run, started))
     }
 }
@@ -252,6 +366,8 @@ impl EvalRun {
             "measures": measures,
             "thresholds": self.verdict.judged,
             "bootstrap": e.bootstrap,
+            "train_sha256": self.overlap.as_ref().map(|o| &o.train_sha256),
+            "training_rows_evaluated": self.overlap.as_ref().map(Overlap::rows),
         })
     }
 
@@ -319,7 +435,10 @@ impl EvalRun {
                 let _ = writeln!(s, "{:<34} {v}", a.name());
             }
         }
-        if !self.verdict.judged.is_empty() || self.verdict.four_fifths.is_some() {
+        if !self.verdict.judged.is_empty()
+            || self.verdict.four_fifths.is_some()
+            || self.overlap.is_some()
+        {
             let _ = writeln!(s);
             for j in &self.verdict.judged {
                 let t = j.threshold;
@@ -334,6 +453,19 @@ impl EvalRun {
                     if j.passed { "PASS" } else { "FAIL" },
                     t.measure.name(),
                     t.value
+                );
+            }
+            if let Some(o) = &self.overlap {
+                let _ = writeln!(
+                    s,
+                    "{} no evaluation row in the training data {}{}",
+                    if o.rows() == 0 { "PASS" } else { "FAIL" },
+                    o.train.display(),
+                    if o.rows() == 0 {
+                        String::new()
+                    } else {
+                        format!(": {} are ({} equal, {} near)", o.rows(), o.leaked, o.near)
+                    }
                 );
             }
             if let Some(ff) = self.verdict.four_fifths {
@@ -512,5 +644,68 @@ impl Gate for Compare {
             warnings: Vec::new(),
             started,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> PathBuf {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+    }
+
+    fn gate() -> Eval {
+        let features = [
+            "age",
+            "education_num",
+            "capital_gain",
+            "capital_loss",
+            "hours_per_week",
+        ];
+        Eval {
+            model: root().join("examples/eval/adult-gb.onnx"),
+            data: root().join("datasets/adult-test.csv.gz"),
+            label: "income".into(),
+            features: features.iter().map(|s| s.to_string()).collect(),
+            classes: vec!["<=50K".into(), ">50K".into()],
+            sensitive: Vec::new(),
+            privileged: Vec::new(),
+            positive: None,
+            min_group: 30,
+            min: vec![Threshold::parse(Bound::Min, "accuracy=0.8").unwrap()],
+            max: Vec::new(),
+            four_fifths: false,
+            eval_data: None,
+            train: None,
+            near: None,
+            bootstrap: 0,
+            confidence: 0.95,
+            seed: 0,
+            logits: false,
+            reading: Reading::default(),
+        }
+    }
+
+    #[test]
+    fn training_rows_in_the_evaluation_set_fail_the_gate() {
+        let watch = rampart_dataset::Quiet;
+        let passing = gate().evaluate(&watch).unwrap();
+        assert!(passing.verdict.passed);
+        // Adult's own test set shares 26 rows with its training set.
+        let g = Eval {
+            train: Some(root().join("datasets/adult.csv.gz")),
+            ..gate()
+        };
+        let run = g.evaluate(&watch).unwrap();
+        let o = run.overlap.as_ref().unwrap();
+        assert_eq!((o.leaked, o.near), (26, 0));
+        assert!(
+            !run.verdict.passed,
+            "the metrics passed, the overlap fails it"
+        );
+        let outcome = g.outcome(run, Started::now());
+        assert!(outcome.findings.iter().any(|f| f.rule == "EVAL-OVERLAP"));
+        assert_eq!(outcome.report.details()["training_rows_evaluated"], 26);
     }
 }

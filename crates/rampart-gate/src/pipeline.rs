@@ -166,6 +166,8 @@ fn eval_gate(
         max: bounds(rampart_eval::Bound::Max, &g.max)?,
         four_fifths: g.four_fifths,
         eval_data: g.eval_data.clone(),
+        train: g.train.as_deref().map(|t| resolve(base, t)),
+        near: g.near,
         bootstrap: g.bootstrap.unwrap_or(1000),
         confidence: 0.95,
         seed: g.seed.unwrap_or(0),
@@ -235,6 +237,7 @@ pub fn reads(policy: &Policy) -> Vec<PathBuf> {
         }
         if let GateSpec::Eval(e) = g {
             inputs.push(base.join(&e.data));
+            inputs.extend(e.train.iter().map(|t| base.join(t)));
         }
     }
     inputs

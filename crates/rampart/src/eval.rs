@@ -172,7 +172,8 @@ fn evaluate(
         None
     };
     let started = rampart_evidence::Started::now();
-    let run = match gate.evaluate() {
+    let watch = crate::progress::Watch::default();
+    let run = match gate.evaluate(&watch) {
         Err(e) if e.is_unread() => {
             let outcome = rampart_gate::unread(&gate, &e, started);
             crate::common::record(project.as_ref(), &outcome, "default")?;
