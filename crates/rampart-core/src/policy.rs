@@ -149,6 +149,19 @@ pub struct EvalBar {
     /// The four-fifths rule must have been met.
     #[serde(default)]
     pub four_fifths: bool,
+    /// The sensitive features fairness must have been measured by (all
+    /// of them, together): evidence by fewer is refused.
+    #[serde(default)]
+    pub sensitive: Vec<String>,
+    /// The privileged group disparate impact must have been measured
+    /// against; evidence against another (or one when none is set
+    /// here) is refused.
+    pub privileged: Option<BTreeMap<String, String>>,
+    /// The favourable decision fairness must have been measured for.
+    pub positive: Option<String>,
+    /// The largest --min-group evidence may have used [default 30]:
+    /// a larger one leaves more groups unjudged.
+    pub min_group: Option<u64>,
 }
 
 impl EvalBar {
@@ -156,6 +169,15 @@ impl EvalBar {
     /// would admit any evaluation, the laxest included.
     pub fn judges(&self) -> bool {
         !self.min.is_empty() || !self.max.is_empty() || self.four_fifths
+    }
+
+    /// Bounds that could never be met or judged: NaN or infinite.
+    fn problem(&self, table: &str) -> Option<String> {
+        self.min
+            .iter()
+            .chain(&self.max)
+            .find(|(_, v)| !v.is_finite())
+            .map(|(k, v)| format!("[{table}] {k} = {v}: a bound is a finite number"))
     }
 }
 
@@ -535,7 +557,19 @@ impl Policy {
         .then(|| {
             "[admission] requires eval but [admission.eval] sets no min, max or four_fifths: any evaluation would be admitted".to_string()
         });
-        let alias_problem = alias_problem.or(admission_problem);
+        let bounds_problem = p
+            .admission
+            .eval
+            .as_ref()
+            .and_then(|b| b.problem("admission.eval"))
+            .or_else(|| {
+                p.registry.alias.iter().find_map(|(a, r)| {
+                    r.eval
+                        .as_ref()
+                        .and_then(|b| b.problem(&format!("registry.alias.{a}.eval")))
+                })
+            });
+        let alias_problem = alias_problem.or(admission_problem).or(bounds_problem);
         if let Some(message) = p.stages.iter().find_map(Stage::problem).or(alias_problem) {
             return Err(PolicyError::Invalid {
                 path: path.to_path_buf(),

@@ -97,6 +97,8 @@ pub struct Table {
     pub lines: Vec<u64>,
     /// Every column of the file, in order.
     pub columns: Vec<String>,
+    /// Records left unread under `--bad-input skip` (counted, attested).
+    pub skipped: u64,
 }
 
 /// Errors kept while reading, reported once the read is done.
@@ -269,6 +271,21 @@ pub fn read(
     let features: Vec<String> = features.into_iter().map(|(_, n)| n).collect();
     let coded = mapping.coded();
     let wanted = features.iter().chain(&mapping.label).chain(&coded);
+    let twice: Vec<&String> = wanted
+        .clone()
+        .filter(|n| summary.columns.iter().filter(|c| c == n).count() > 1)
+        .collect();
+    if let Some(n) = twice.first() {
+        return Err(Error::Data(format!(
+            "{shown}: the column {n:?} appears more than once in the header: which one is meant cannot be told; rename one"
+        )));
+    }
+    if let Some(n) = features
+        .iter()
+        .find(|f| features.iter().filter(|g| g == f).count() > 1)
+    {
+        return Err(Error::Data(format!("--features names {n:?} twice")));
+    }
     let absent: Vec<&String> = wanted.filter(|n| !summary.columns.contains(n)).collect();
     if !absent.is_empty() {
         return Err(Error::Data(format!(
@@ -321,6 +338,7 @@ pub fn read(
         groups: c.groups,
         lines: c.lines,
         columns: summary.columns,
+        skipped: summary.skipped,
     })
 }
 

@@ -64,6 +64,9 @@ pub struct Evaluation {
     pub model: Artifact,
     pub data: Artifact,
     pub rows: usize,
+    /// Records of the data left unread (`--bad-input skip`): not
+    /// evaluated, and admission refuses such evidence.
+    pub skipped: u64,
     pub task: Task,
     pub features: Vec<String>,
     /// Label values in class order (classification).
@@ -152,9 +155,12 @@ impl Scored {
 
 /// The evaluation data, read and checked against its lock.
 pub(crate) fn read_data(o: &Options) -> Result<(Table, Artifact), Error> {
+    if let Some(expected) = &o.data_sha256 {
+        lock_digest(expected)?;
+    }
     let sha256 = file_sha256(&o.data)?;
     if let Some(expected) = &o.data_sha256 {
-        let want = expected.trim_start_matches("sha256:").to_ascii_lowercase();
+        let want = lock_digest(expected)?;
         if want != sha256 {
             return Err(Error::Locked {
                 path: o.data.clone(),
@@ -172,6 +178,27 @@ pub(crate) fn read_data(o: &Options) -> Result<(Table, Artifact), Error> {
         sha256,
     };
     Ok((table, artifact))
+}
+
+/// The hex digest of a lock (`sha256:HEX`, any case, or bare hex); a
+/// value that is not one is a usage error, not a substituted file.
+pub fn lock_digest(lock: &str) -> Result<String, Error> {
+    let t = lock.trim();
+    let hex = if t.len() > 7
+        && t.get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("sha256:"))
+    {
+        t.get(7..).unwrap_or_default()
+    } else {
+        t
+    };
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(hex.to_ascii_lowercase())
+    } else {
+        Err(Error::Data(format!(
+            "the evaluation data's lock {lock:?} is not a SHA-256 digest: write sha256: followed by the 64 hex digits sha256sum prints"
+        )))
+    }
 }
 
 /// A model, read from its file.
@@ -230,6 +257,7 @@ pub fn evaluate(o: &Options) -> Result<Evaluation, Error> {
         },
         data,
         rows: table.rows,
+        skipped: table.skipped,
         task: scored.task(),
         features: table.features.clone(),
         classes,
@@ -511,10 +539,34 @@ fn fair(
     let truth: Vec<bool> = c.truth().iter().map(|&t| t == positive).collect();
     let predicted: Vec<bool> = c.predicted().iter().map(|&p| p == positive).collect();
     let features: Vec<String> = o.mapping.groups.clone();
+    if o.mapping
+        .label
+        .as_ref()
+        .is_some_and(|l| features.contains(l))
+    {
+        return Err(Error::Data(
+            "the label column cannot also be a sensitive feature".into(),
+        ));
+    }
     let codes: Vec<&Codes> = features
         .iter()
         .filter_map(|f| table.groups.iter().find(|g| &g.name == f))
         .collect();
+    // An empty value is a missing one, not a group of its own.
+    for c in &codes {
+        if let Some(row) = c.of_row.iter().position(|&v| {
+            c.values
+                .get(v as usize)
+                .is_some_and(|s| s.trim().is_empty())
+        }) {
+            let line = table.lines.get(row).copied().unwrap_or(0);
+            return Err(Error::Data(format!(
+                "{}: line {line} has no value for the sensitive feature {:?}: fill it in, or leave the row out of the evaluation set",
+                o.data.display(),
+                c.name
+            )));
+        }
+    }
     let groups = fairness::Groups::of(
         features.clone(),
         (0..table.rows).map(|row| {
@@ -549,11 +601,7 @@ fn fair(
             ))
         })? as u32)
     };
-    Ok(fairness::assess(
-        &truth,
-        &predicted,
-        &groups,
-        privileged,
-        o.min_group,
-    ))
+    let mut report = fairness::assess(&truth, &predicted, &groups, privileged, o.min_group);
+    report.positive = classes.get(positive as usize).cloned().unwrap_or_default();
+    Ok(report)
 }

@@ -138,6 +138,9 @@ pub struct Report {
     /// The privileged group, when one was named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privileged: Option<std::collections::BTreeMap<String, String>>,
+    /// The favourable decision (a label value).
+    #[serde(default)]
+    pub positive: String,
     pub groups: Vec<GroupReport>,
     pub aggregates: Vec<(Aggregate, Option<f64>)>,
     pub four_fifths: FourFifths,
@@ -260,9 +263,11 @@ pub fn assess(
         fpr: &fpr,
         disparate_impact: di,
     };
+    // One group has no other to be compared with: every aggregate is
+    // undefined (Fairlearn's would be a vacuous 0 or 1).
     let aggregates = AGGREGATES
         .iter()
-        .map(|&a| (a, rates.aggregate(a)))
+        .map(|&a| (a, (counts.len() >= 2).then(|| rates.aggregate(a)).flatten()))
         .collect();
     let four_fifths = four_fifths(&reports, &groups.features);
     Report {
@@ -274,6 +279,7 @@ pub fn assess(
         groups: reports,
         aggregates,
         four_fifths,
+        positive: String::new(),
     }
 }
 
@@ -356,7 +362,8 @@ fn four_fifths(reports: &[GroupReport], features: &[String]) -> FourFifths {
         .map(|g| name(g))
         .collect();
     FourFifths {
-        passed: failing.is_empty(),
+        // Nothing judged (every group small, or one group) is no pass.
+        passed: failing.is_empty() && judged.len() >= 2,
         lowest_ratio: judged
             .iter()
             .filter_map(|g| g.impact_ratio)
@@ -447,7 +454,15 @@ mod tests {
         assert_eq!(r.four_fifths.not_judged, vec!["sex=F, race=y".to_string()]);
         // The small group is still in the aggregates, as in Fairlearn.
         assert_eq!(agg(&r, Aggregate::DemographicParityDifference), Some(1.0));
+        // Two groups judged (F,x and M,x), both selected alike.
         assert!(r.four_fifths.passed);
+        // With every group small, nothing is judged: no pass.
+        let r = assess(&y, &p, &g, None, 100);
+        assert!(!r.four_fifths.passed);
+        // One group alone has nothing to be fair against.
+        let one = Groups::of(vec!["g".into()], (0..4).map(|_| vec!["a".to_string()]));
+        let r = assess(&[true; 4], &[true, false, true, true], &one, None, 0);
+        assert_eq!(agg(&r, Aggregate::DemographicParityDifference), None);
     }
 
     #[test]

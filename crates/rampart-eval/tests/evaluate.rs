@@ -113,8 +113,15 @@ fn a_locked_evaluation_set_refuses_another_file() {
     let actual = rampart_eval::file_sha256(&o.data).unwrap();
     o.data_sha256 = Some(format!("sha256:{actual}"));
     assert!(evaluate(&o).is_ok());
+    o.data_sha256 = Some(format!("SHA256:{}", actual.to_uppercase()));
+    assert!(evaluate(&o).is_ok(), "any case");
     o.data_sha256 = Some(format!("sha256:{}", "0".repeat(64)));
     assert!(matches!(evaluate(&o), Err(Error::Locked { .. })));
+    for bad in ["sha256:4281015979", "md5:abc", ""] {
+        o.data_sha256 = Some(bad.into());
+        let e = evaluate(&o).unwrap_err().to_string();
+        assert!(e.contains("is not a SHA-256 digest"), "{bad}: {e}");
+    }
 }
 
 #[test]

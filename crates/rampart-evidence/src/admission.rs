@@ -157,6 +157,68 @@ struct EvalEvidence {
     #[serde(default)]
     measures: BTreeMap<String, f64>,
     four_fifths: Option<bool>,
+    sensitive_features: Option<Vec<String>>,
+    privileged: Option<BTreeMap<String, String>>,
+    positive: Option<String>,
+    min_group: Option<u64>,
+    #[serde(default)]
+    skipped: u64,
+}
+
+/// The measures that judge fairness: evidence bounded by them must have
+/// measured it as admission says.
+const FAIRNESS: &[&str] = &[
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_difference_mean",
+    "equalized_odds_ratio",
+    "equalized_odds_ratio_mean",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "disparate_impact",
+];
+
+/// Why fairness evidence was not measured as admission says: by other
+/// sensitive features, against a chosen privileged group, for another
+/// decision, or leaving larger groups unjudged.
+fn fairness_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar, why: &mut Vec<String>) {
+    let mut want = bar.sensitive.clone();
+    want.sort();
+    let mut got = e.sensitive_features.clone().unwrap_or_default();
+    got.sort();
+    if !want.is_empty() && want != got {
+        why.push(format!(
+            "fairness was measured by [{}], not by [{}]",
+            got.join(", "),
+            want.join(", ")
+        ));
+    }
+    if e.privileged != bar.privileged {
+        why.push(match &e.privileged {
+            Some(p) => {
+                format!("disparate impact was measured against a chosen privileged group {p:?}")
+            }
+            None => {
+                "disparate impact was not measured against the privileged group admission names"
+                    .into()
+            }
+        });
+    }
+    if let Some(p) = &bar.positive {
+        if e.positive.as_ref() != Some(p) {
+            why.push(format!(
+                "fairness was measured for the decision {:?}, not {p:?}",
+                e.positive
+            ));
+        }
+    }
+    let most = bar.min_group.unwrap_or(30);
+    if let Some(m) = e.min_group.filter(|&m| m > most) {
+        why.push(format!(
+            "it left groups under {m} rows unjudged; admission allows at most {most}"
+        ));
+    }
 }
 
 /// Why an evaluation does not meet `[admission.eval]`: each measure
@@ -187,6 +249,22 @@ fn eval_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar) -> Option<String
     }
     if bar.four_fifths && e.four_fifths != Some(true) {
         why.push("the four-fifths rule was not met".into());
+    }
+    if e.skipped > 0 {
+        why.push(format!(
+            "{} records of the data were skipped unread",
+            e.skipped
+        ));
+    }
+    let judges_fairness = bar.four_fifths
+        || !bar.sensitive.is_empty()
+        || bar
+            .min
+            .keys()
+            .chain(bar.max.keys())
+            .any(|k| FAIRNESS.contains(&k.as_str()));
+    if judges_fairness {
+        fairness_short_of(e, bar, &mut why);
     }
     (!why.is_empty()).then(|| why.join("; "))
 }
@@ -445,5 +523,36 @@ mod tests {
         b.eval.eval_data = None;
         b.eval.four_fifths = true;
         assert!(eval(good, &b).unwrap().contains("four-fifths"));
+    }
+
+    #[test]
+    fn fairness_evidence_must_be_measured_as_admission_says() {
+        let mut b = bar();
+        b.eval
+            .max
+            .insert("demographic_parity_difference".into(), 0.1);
+        b.eval.sensitive = vec!["sex".into(), "race".into()];
+        let eval = |p, b: &Bar| short_of(GateKind::Eval, &p, b);
+        let fair = json!({"measures": {"demographic_parity_difference": 0.05},
+            "sensitive_features": ["race", "sex"], "min_group": 30, "positive": ">50K"});
+        assert_eq!(eval(fair.clone(), &b), None);
+        let mut by_sex = fair.clone();
+        by_sex["sensitive_features"] = json!(["sex"]);
+        assert!(eval(by_sex, &b)
+            .unwrap()
+            .contains("measured by [sex], not by [race, sex]"));
+        let mut chosen = fair.clone();
+        chosen["privileged"] = json!({"sex": "Female"});
+        assert!(eval(chosen, &b)
+            .unwrap()
+            .contains("chosen privileged group"));
+        let mut lax = fair.clone();
+        lax["min_group"] = json!(1_000_000);
+        assert!(eval(lax, &b).unwrap().contains("unjudged"));
+        let mut skipped = fair.clone();
+        skipped["skipped"] = json!(2652);
+        assert!(eval(skipped, &b).unwrap().contains("2652 records"));
+        b.eval.positive = Some("<=50K".into());
+        assert!(eval(fair, &b).unwrap().contains("decision"));
     }
 }

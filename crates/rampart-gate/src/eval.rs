@@ -11,6 +11,10 @@ use std::path::PathBuf;
 /// What the gate attests: the model and the evaluation data.
 pub const GATE: &str = "eval";
 
+/// The most bootstrap resamples a run may ask for (each costs a pass
+/// over every row).
+const MAX_RESAMPLES: u32 = 100_000;
+
 /// `eval`: a model on its evaluation data, by thresholds.
 #[derive(Debug, Clone)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
@@ -56,7 +60,9 @@ pub struct Eval {
     #[cfg_attr(feature = "clap", arg(long = "max", value_name = "MEASURE=VALUE", value_parser = max))]
     pub max: Vec<Threshold>,
     /// Fail when a group's selection rate is under four fifths of the
-    /// highest (groups under --min-group are not judged).
+    /// reference group's: the --privileged group, else the highest
+    /// (groups under --min-group are not judged; fewer than two judged
+    /// groups fail).
     #[cfg_attr(feature = "clap", arg(long))]
     pub four_fifths: bool,
     /// The evaluation data's lock: refuse any file whose SHA-256 is not
@@ -72,7 +78,8 @@ pub struct Eval {
     /// 1, as 0.9) are near leaks and fail the gate too.
     #[cfg_attr(feature = "clap", arg(long, requires = "train"))]
     pub near: Option<f64>,
-    /// Bootstrap resamples for the confidence intervals (0: none).
+    /// Bootstrap resamples for the confidence intervals (0: none; at
+    /// most 100000).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 1000))]
     pub bootstrap: u32,
     /// The intervals' coverage.
@@ -174,6 +181,12 @@ impl Eval {
     /// Evaluates and judges without recording (`--predictions` needs the
     /// evaluation's rows).
     pub fn evaluate(&self, watch: &dyn rampart_dataset::Watch) -> Result<EvalRun, Error> {
+        if self.bootstrap > MAX_RESAMPLES {
+            return Err(Error::Config(format!(
+                "--bootstrap {}: at most {MAX_RESAMPLES} resamples",
+                self.bootstrap
+            )));
+        }
         if !(0.0..1.0).contains(&self.confidence) || self.confidence <= 0.0 {
             return Err(Error::Config(format!(
                 "--confidence {}: a coverage between 0 and 1, as 0.95",
@@ -362,7 +375,12 @@ impl EvalRun {
             "task": e.task,
             "features": e.features,
             "sensitive_features": e.fairness.as_ref().map(|f| &f.sensitive_features),
+            "privileged": e.fairness.as_ref().and_then(|f| f.privileged.as_ref()),
+            "positive": e.fairness.as_ref().map(|f| &f.positive),
+            "min_group": e.fairness.as_ref().map(|f| f.min_count),
+            "groups": e.fairness.as_ref().map(|f| f.groups.len()),
             "four_fifths": e.fairness.as_ref().map(|f| f.four_fifths.passed),
+            "skipped": e.skipped,
             "measures": measures,
             "thresholds": self.verdict.judged,
             "bootstrap": e.bootstrap,
@@ -610,13 +628,19 @@ impl Gate for Compare {
 
     fn run(&self, _ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
-        if !(self.confidence > 0.0 && self.confidence < 1.0) || self.bootstrap == 0 {
-            return Err(Error::Config(
-                "a comparison needs --bootstrap resamples (1000) and a --confidence between 0 and 1"
-                    .into(),
-            ));
+        let coverage = self.confidence > 0.0 && self.confidence < 1.0;
+        if !coverage || !(100..=MAX_RESAMPLES).contains(&self.bootstrap) {
+            return Err(Error::Config(format!(
+                "a comparison needs 100 to {MAX_RESAMPLES} --bootstrap resamples (1000 by default) and a --confidence between 0 and 1"
+            )));
         }
         let c = rampart_eval::compare(&self.options())?;
+        if c.overall.is_empty() {
+            return Err(Error::Config(format!(
+                "none of the metrics asked for apply to a {:?} model: nothing would be judged",
+                c.task
+            )));
+        }
         let summary = if c.passed() {
             format!("{} rows: no regression", c.rows)
         } else {

@@ -165,7 +165,7 @@ fn evaluate(
     if let Some(p) = &predictions {
         rampart_core::check_output(p, &[gate.model.clone(), gate.data.clone()])?;
     }
-    let judged = !gate.thresholds().is_empty() || gate.four_fifths;
+    let judged = !gate.thresholds().is_empty() || gate.four_fifths || gate.train.is_some();
     let project = if judged {
         crate::common::project(common.ledger.as_deref())?
     } else {
@@ -192,9 +192,12 @@ fn evaluate(
     let outcome = gate.outcome(run, started);
     if judged {
         crate::common::record(project.as_ref(), &outcome, "default")?;
+        if project.is_none() {
+            eprintln!("no ledger here (.rampart, or --ledger DIR): judged, not recorded; `rampart init` makes one");
+        }
     } else {
         eprintln!(
-            "no thresholds (--min, --max, --four-fifths): measured, not judged, nothing recorded"
+            "no thresholds (--min, --max, --four-fifths, --train): measured, not judged, nothing recorded"
         );
     }
     print(&outcome, common.json)?;
