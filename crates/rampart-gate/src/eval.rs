@@ -52,7 +52,7 @@ pub struct Eval {
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 30))]
     pub min_group: u64,
     /// Fail when a measure is below a value: `--min accuracy=0.8`
-    /// (repeat for more). `rampart rules EVAL-QUALITY` lists the names.
+    /// (repeat for more). `rampart eval --help` lists the names.
     #[cfg_attr(feature = "clap", arg(long = "min", value_name = "MEASURE=VALUE", value_parser = min))]
     pub min: Vec<Threshold>,
     /// Fail when a measure is above a value: `--max log_loss=0.4`,

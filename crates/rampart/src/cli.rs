@@ -108,7 +108,7 @@ enum Command {
         /// The artifact: a file or a folder, named by its digest.
         artifact: PathBuf,
         /// Gates required, by the names rampart.toml uses: sign, scan,
-        /// verify, pii, risk (e.g. scan,verify) [default: [admission]
+        /// verify, pii, risk, eval (e.g. scan,verify) [default: [admission]
         /// require in rampart.toml].
         #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(GateKind))]
         require: Vec<GateKind>,
