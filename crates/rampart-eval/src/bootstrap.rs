@@ -109,20 +109,20 @@ impl Bootstrap {
         F: Fn(&[u8]) -> Vec<(Metric, Option<f64>)> + Sync,
     {
         let point = f(&[]);
-        let samples: Vec<Vec<(Metric, Option<f64>)>> = (0..self.resamples)
+        let samples: Vec<Vec<Option<f64>>> = (0..self.resamples)
             .into_par_iter()
-            .map(|b| f(&self.weights(b, rows)))
+            .map(|b| {
+                f(&self.weights(b, rows))
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect()
+            })
             .collect();
         point
             .into_iter()
             .enumerate()
             .map(|(k, (metric, value))| {
-                let mut values: Vec<f64> = samples
-                    .iter()
-                    .filter_map(|s| s.get(k).and_then(|(_, v)| *v))
-                    .collect();
-                let undefined = self.resamples - values.len() as u32;
-                let (low, high) = self.interval(&mut values);
+                let (low, high, undefined) = self.column(&samples, k);
                 Estimate {
                     metric,
                     value,
@@ -167,12 +167,7 @@ impl Bootstrap {
             .zip(point)
             .enumerate()
             .map(|(k, (((metric, n), (_, o)), delta))| {
-                let mut values: Vec<f64> = samples
-                    .iter()
-                    .filter_map(|s| s.get(k).copied().flatten())
-                    .collect();
-                let undefined = self.resamples - values.len() as u32;
-                let (low, high) = self.interval(&mut values);
+                let (low, high, undefined) = self.column(&samples, k);
                 Delta {
                     metric: *metric,
                     new: *n,
@@ -184,6 +179,18 @@ impl Bootstrap {
                 }
             })
             .collect()
+    }
+
+    /// The interval of the `k`th value over the resamples, and on how
+    /// many resamples it was undefined.
+    fn column(&self, samples: &[Vec<Option<f64>>], k: usize) -> (Option<f64>, Option<f64>, u32) {
+        let mut values: Vec<f64> = samples
+            .iter()
+            .filter_map(|s| s.get(k).copied().flatten())
+            .collect();
+        let undefined = self.resamples - values.len() as u32;
+        let (low, high) = self.interval(&mut values);
+        (low, high, undefined)
     }
 
     /// The percentile interval of `values` (sorted here).
