@@ -162,6 +162,21 @@ pub struct EvalBar {
     /// The largest --min-group evidence may have used [default 30]:
     /// a larger one leaves more groups unjudged.
     pub min_group: Option<u64>,
+    /// With a bound on an attack's success rate: the fewest queries per
+    /// input the attack may have had [default 1000]; fewer make a weaker
+    /// attack and a lower rate.
+    pub queries: Option<u64>,
+    /// The fewest inputs it may have attacked [default 100].
+    pub attacked: Option<u64>,
+    /// The smallest epsilon SimBA and Square may have used [default 0.1].
+    pub epsilon: Option<f64>,
+    /// The only features an attack may have held immutable: evidence
+    /// that protected more features from the attack is refused.
+    #[serde(default)]
+    pub immutable: Vec<String>,
+    /// The class a targeted attack must have reached; evidence of a
+    /// targeted attack (harder to succeed) is refused without it.
+    pub target: Option<String>,
 }
 
 impl EvalBar {
@@ -173,6 +188,11 @@ impl EvalBar {
 
     /// Bounds that could never be met or judged: NaN or infinite.
     fn problem(&self, table: &str) -> Option<String> {
+        if let Some(e) = self.epsilon.filter(|e| !(*e > 0.0 && *e <= 1.0)) {
+            return Some(format!(
+                "[{table}] epsilon = {e}: a fraction of each feature's range, above 0 and at most 1"
+            ));
+        }
         self.min
             .iter()
             .chain(&self.max)
@@ -331,6 +351,20 @@ pub struct EvalGate {
     pub logits: bool,
     pub bad_input: Option<BadInput>,
     pub encoding: Option<String>,
+    /// Evasion attacks (hopskipjump, simba, square, boundary, tabular);
+    /// a bound on NAME_success_rate runs its attack too.
+    #[serde(default)]
+    pub attacks: Vec<String>,
+    pub attack_rows: Option<usize>,
+    pub queries: Option<u64>,
+    pub epsilon: Option<f64>,
+    pub target: Option<String>,
+    /// One input domain for every feature, as [0, 1] for images.
+    pub bounds: Option<[f64; 2]>,
+    #[serde(default)]
+    pub immutable: Vec<String>,
+    #[serde(default)]
+    pub categorical: Vec<String>,
 }
 
 /// `gate = "scan"`: the model scanner on `inputs`.

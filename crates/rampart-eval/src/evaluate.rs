@@ -49,6 +49,8 @@ pub struct Options {
     /// The SHA-256 the data must have (the evaluation set's lock).
     pub data_sha256: Option<String>,
     pub reading: rampart_table::Options,
+    /// Adversarial attacks to run (a classifier only).
+    pub attacks: Option<crate::attack::Options>,
 }
 
 /// A file read, by its digest.
@@ -78,6 +80,9 @@ pub struct Evaluation {
     pub calibration: Vec<CalibrationBin>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fairness: Option<fairness::Report>,
+    /// One report per adversarial attack run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub robustness: Vec<crate::attack::Report>,
     /// Per row, what the model said (not serialised: `--predictions`
     /// writes it).
     #[serde(skip)]
@@ -265,8 +270,12 @@ pub fn evaluate(o: &Options) -> Result<Evaluation, Error> {
         metrics: o.bootstrap.estimate(scored.rows(), |w| scored.metrics(w)),
         calibration: Vec::new(),
         fairness: None,
+        robustness: Vec::new(),
         predictions: None,
     };
+    if let Some(a) = &o.attacks {
+        e.robustness = attacks(o, a, &model, &scored, &e.classes, &table)?;
+    }
     let lines = table.lines.clone();
     match &scored {
         Scored::Classes(c) => {
@@ -301,6 +310,33 @@ pub fn evaluate(o: &Options) -> Result<Evaluation, Error> {
         }
     }
     Ok(e)
+}
+
+/// The attacks of `a` on the rows the model classifies correctly.
+fn attacks(
+    o: &Options,
+    a: &crate::attack::Options,
+    model: &Model,
+    scored: &Scored,
+    classes: &[String],
+    table: &Table,
+) -> Result<Vec<crate::attack::Report>, Error> {
+    let Scored::Classes(c) = scored else {
+        return Err(Error::Data(format!(
+            "{}: adversarial attacks are for classifiers, and this model is a regressor",
+            o.model.display()
+        )));
+    };
+    let inputs = crate::attack::Inputs {
+        x: &table.x,
+        features: &table.features,
+        truth: c.truth(),
+        predicted: c.predicted(),
+        classes,
+        lines: &table.lines,
+        shape: model.item_shape(),
+    };
+    crate::attack::run(model, o.logits, &inputs, a)
 }
 
 /// The task the options name, or the model's outputs say.
@@ -456,7 +492,11 @@ fn truth_of(
 
 /// The model's label output as class indices (its declared labels'
 /// positions, or the values themselves).
-fn predicted_of(labels: &[i64], declared: Option<&[i64]>, k: usize) -> Result<Vec<u32>, Error> {
+pub(crate) fn predicted_of(
+    labels: &[i64],
+    declared: Option<&[i64]>,
+    k: usize,
+) -> Result<Vec<u32>, Error> {
     labels
         .iter()
         .enumerate()
@@ -474,7 +514,7 @@ fn predicted_of(labels: &[i64], declared: Option<&[i64]>, k: usize) -> Result<Ve
         .collect()
 }
 
-fn argmax(proba: &[f64], k: usize) -> Vec<u32> {
+pub(crate) fn argmax(proba: &[f64], k: usize) -> Vec<u32> {
     proba
         .chunks(k.max(1))
         .map(|row| {
@@ -489,18 +529,23 @@ fn argmax(proba: &[f64], k: usize) -> Vec<u32> {
         .collect()
 }
 
+/// Rows of k logits as probabilities.
+pub(crate) fn softmax(s: &[f64], k: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(s.len());
+    for row in s.chunks(k.max(1)) {
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let exp: Vec<f64> = row.iter().map(|v| (v - max).exp()).collect();
+        let sum: f64 = exp.iter().sum();
+        out.extend(exp.iter().map(|v| v / sum));
+    }
+    out
+}
+
 /// Scores as probabilities: rows of k values within 0 and 1 that sum to
 /// 1 (to 1e-3, the f32 rounding of exporters), or logits to softmax.
 fn probabilities(s: &[f64], k: usize, logits: bool, model: &Path) -> Result<Vec<f64>, Error> {
     if logits {
-        let mut out = Vec::with_capacity(s.len());
-        for row in s.chunks(k.max(1)) {
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let exp: Vec<f64> = row.iter().map(|v| (v - max).exp()).collect();
-            let sum: f64 = exp.iter().sum();
-            out.extend(exp.iter().map(|v| v / sum));
-        }
-        return Ok(out);
+        return Ok(softmax(s, k));
     }
     for (row, values) in s.chunks(k.max(1)).enumerate() {
         let sum: f64 = values.iter().sum();

@@ -6,18 +6,21 @@
 //! not compute (ROC AUC on one class, fairness without sensitive
 //! features) fails its threshold: what was not measured did not pass.
 
+use crate::attack::Attack;
 use crate::fairness::Aggregate;
 use crate::metrics::Metric;
 use crate::Evaluation;
 use rampart_core::{Finding, Location, Severity};
 use serde::{Deserialize, Serialize};
 
-/// A quality metric or a fairness aggregate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+/// A quality metric, a fairness aggregate, or an attack's success rate;
+/// written as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
     Metric(Metric),
     Fairness(Aggregate),
+    /// The share of attacked inputs the attack turned.
+    SuccessRate(Attack),
 }
 
 impl Measure {
@@ -25,12 +28,19 @@ impl Measure {
         Metric::parse(name)
             .map(Measure::Metric)
             .or_else(|| Aggregate::parse(name).map(Measure::Fairness))
+            .or_else(|| {
+                crate::attack::ATTACKS
+                    .into_iter()
+                    .find(|a| a.measure() == name)
+                    .map(Measure::SuccessRate)
+            })
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Measure::Metric(m) => m.name(),
             Measure::Fairness(a) => a.name(),
+            Measure::SuccessRate(a) => a.measure(),
         }
     }
 
@@ -39,7 +49,22 @@ impl Measure {
         Metric::all()
             .map(Metric::name)
             .chain(crate::fairness::AGGREGATES.iter().map(|a| a.name()))
+            .chain(crate::attack::ATTACKS.iter().map(|a| a.measure()))
             .collect()
+    }
+}
+
+impl Serialize for Measure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Measure {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Measure, D::Error> {
+        let name = String::deserialize(d)?;
+        Measure::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("no measure {name:?}")))
     }
 }
 
@@ -121,6 +146,7 @@ pub fn observed(e: &Evaluation, m: Measure) -> Option<f64> {
                 .find(|(k, _)| *k == a)?
                 .1
         }
+        Measure::SuccessRate(a) => e.robustness.iter().find(|r| r.attack == a)?.success_rate,
     }
 }
 
@@ -189,6 +215,15 @@ pub static RULES: &[rampart_core::Rule] = &[
         references: &["OWASP ML02:2023 Data Poisoning Attack", "docs/evaluation.md"],
     },
     rampart_core::Rule {
+        id: "EVAL-ROBUSTNESS",
+        name: "model-evaded-by-adversarial-inputs",
+        default_severity: Severity::High,
+        summary: "A black-box evasion attack turned more of the model's correct decisions than the threshold allows, within its query budget.",
+        description: "HopSkipJump and the Boundary attack need only the model's decisions, SimBA and the Square attack its probabilities; the tabular search changes only what the data can hold (each column's range, whole numbers, seen categories) and leaves immutable columns alone. Each attacks a seeded sample of the rows the model gets right, with a budget of queries per row; the success rate is the share it turned, with the perturbations' sizes beside it.",
+        fix: "Read how small the successful perturbations are and which features they change. Train on the adversarial rows (`--emit-adversarial`), add input validation for the changed features, or accept the risk knowingly by raising the threshold in review.",
+        references: &["OWASP ML01:2023 Input Manipulation Attack", "MITRE ATLAS AML.T0043", "docs/evaluation.md"],
+    },
+    rampart_core::Rule {
         id: "EVAL-SMALL-GROUP",
         name: "fairness-group-too-small",
         default_severity: Severity::Low,
@@ -209,6 +244,7 @@ pub fn findings(e: &Evaluation, v: &Verdict) -> Vec<Finding> {
         let rule = match t.measure {
             Measure::Metric(_) => "EVAL-QUALITY",
             Measure::Fairness(_) => "EVAL-FAIRNESS",
+            Measure::SuccessRate(_) => "EVAL-ROBUSTNESS",
         };
         let (word, sign) = match t.bound {
             Bound::Min => ("at least", ">="),

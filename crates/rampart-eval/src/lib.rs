@@ -9,6 +9,8 @@
 //! [`judge`] weighs it against thresholds. Nothing here prints or
 //! records: attestations belong to the gate that calls it.
 
+pub mod adversarial;
+pub mod attack;
 pub mod bootstrap;
 pub mod compare;
 pub mod data;

@@ -15,10 +15,16 @@ use tract_onnx::tract_hir::infer::Factoid;
 
 /// Rows per batch run on one core.
 const BATCH: usize = 4096;
+/// Run states kept (one per core is enough; more bound the memory).
+const MAX_STATES: usize = 64;
 
 /// A loaded, optimised model with one input of features.
 pub struct Model {
     plan: Arc<TypedSimplePlan>,
+    /// Run states kept for reuse: a state holds the plan's buffers, and
+    /// the attacks run the model hundreds of thousands of times on a
+    /// few rows, where making one each time costs more than the run.
+    states: std::sync::Mutex<Vec<TypedSimpleState>>,
     /// The input's name and element type.
     input: (String, DatumType),
     /// The input's shape after the batch dimension (features: its product).
@@ -145,6 +151,7 @@ impl Model {
             .map_err(|e| Error::Model(format!("tract cannot plan this model: {e:#}")))?;
         Ok(Model {
             plan,
+            states: std::sync::Mutex::new(Vec::new()),
             input: (input_name, dt),
             item_shape,
             outputs,
@@ -158,6 +165,11 @@ impl Model {
     /// Features per row: the product of the input's non-batch dimensions.
     pub fn features(&self) -> usize {
         self.item_shape.iter().product()
+    }
+
+    /// The input's dimensions after the batch one.
+    pub fn item_shape(&self) -> &[usize] {
+        &self.item_shape
     }
 
     pub fn input_name(&self) -> &str {
@@ -192,10 +204,16 @@ impl Model {
                 x.len()
             )));
         }
-        let batches: Vec<Vec<Column>> = x
-            .par_chunks(BATCH * width)
-            .map(|chunk| self.run_batch(chunk, chunk.len() / width))
-            .collect::<Result<_, _>>()?;
+        let batches: Vec<Vec<Column>> = if x.is_empty() {
+            Vec::new()
+        } else if x.len() <= BATCH * width {
+            // One batch (an attack's few rows): no fan-out to pay for.
+            vec![self.run_batch(x, x.len() / width)?]
+        } else {
+            x.par_chunks(BATCH * width)
+                .map(|chunk| self.run_batch(chunk, chunk.len() / width))
+                .collect::<Result<_, _>>()?
+        };
         let mut all: Vec<Column> = self
             .outputs
             .iter()
@@ -244,10 +262,19 @@ impl Model {
             }
         }
         .map_err(tract)?;
-        let outs = self
-            .plan
+        let kept = self.states.lock().ok().and_then(|mut s| s.pop());
+        let mut state = match kept {
+            Some(s) => s,
+            None => self.plan.spawn().map_err(tract)?,
+        };
+        let outs = state
             .run(tvec!(tensor.into_tvalue()))
             .map_err(|e| Error::Model(format!("the model failed on a batch: {e:#}")))?;
+        if let Ok(mut s) = self.states.lock() {
+            if s.len() < MAX_STATES {
+                s.push(state);
+            }
+        }
         outs.iter()
             .zip(&self.outputs)
             .map(|(v, spec)| column(v, rows, spec))

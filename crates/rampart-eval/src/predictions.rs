@@ -63,7 +63,11 @@ pub fn batch(e: &Evaluation) -> Result<RecordBatch, Error> {
 /// Writes the predictions as Parquet (zstd), atomically: the file is
 /// whole or absent.
 pub fn write(e: &Evaluation, path: &Path) -> Result<(), Error> {
-    let batch = batch(e)?;
+    write_batch(&batch(e)?, path)
+}
+
+/// Writes one batch as Parquet (zstd), atomically.
+pub(crate) fn write_batch(batch: &RecordBatch, path: &Path) -> Result<(), Error> {
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
         .build();
@@ -74,7 +78,7 @@ pub fn write(e: &Evaluation, path: &Path) -> Result<(), Error> {
     rampart_core::write_atomic_with(path, |w| {
         let mut writer = parquet::arrow::ArrowWriter::try_new(w, batch.schema(), Some(props))
             .map_err(std::io::Error::other)?;
-        writer.write(&batch).map_err(std::io::Error::other)?;
+        writer.write(batch).map_err(std::io::Error::other)?;
         writer.close().map_err(std::io::Error::other)?;
         Ok(())
     })

@@ -163,6 +163,76 @@ struct EvalEvidence {
     min_group: Option<u64>,
     #[serde(default)]
     skipped: u64,
+    #[serde(default)]
+    attacks: Vec<AttackEvidence>,
+}
+
+/// What admission reads of one attack an evaluation ran.
+#[derive(Deserialize)]
+struct AttackEvidence {
+    attack: String,
+    target: Option<String>,
+    queries_per_input: u64,
+    epsilon: Option<f64>,
+    #[serde(default)]
+    immutable: Vec<String>,
+    attacked: u64,
+}
+
+/// Why an attack's success rate is weaker evidence than admission asks:
+/// fewer queries or inputs, a smaller epsilon, more features held
+/// immutable, or another goal. Each makes the attack easier to survive.
+fn attack_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar, why: &mut Vec<String>) {
+    let bounded = bar.min.keys().chain(bar.max.keys());
+    for name in bounded.filter_map(|k| k.strip_suffix("_success_rate")) {
+        let Some(a) = e.attacks.iter().find(|a| a.attack == name) else {
+            continue;
+        };
+        let queries = bar.queries.unwrap_or(1000);
+        if a.queries_per_input < queries {
+            why.push(format!(
+                "{name} had {} queries per input; admission wants at least {queries}",
+                a.queries_per_input
+            ));
+        }
+        let attacked = bar.attacked.unwrap_or(100);
+        if a.attacked < attacked {
+            why.push(format!(
+                "{name} attacked {} inputs; admission wants at least {attacked}",
+                a.attacked
+            ));
+        }
+        let epsilon = bar.epsilon.unwrap_or(0.1);
+        if let Some(eps) = a.epsilon.filter(|&x| x < epsilon) {
+            why.push(format!(
+                "{name} used epsilon {eps}; admission wants at least {epsilon}"
+            ));
+        }
+        let spared: Vec<&String> = a
+            .immutable
+            .iter()
+            .filter(|f| !bar.immutable.contains(f))
+            .collect();
+        if !spared.is_empty() {
+            why.push(format!(
+                "{name} held {} immutable, which admission does not allow",
+                spared
+                    .iter()
+                    .map(|f| format!("{f:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if a.target != bar.target {
+            why.push(match &a.target {
+                Some(t) => format!("{name} was targeted at {t:?}, not the goal admission names"),
+                None => format!(
+                    "{name} was untargeted; admission names the target {:?}",
+                    bar.target
+                ),
+            });
+        }
+    }
 }
 
 /// The measures that judge fairness: evidence bounded by them must have
@@ -266,6 +336,7 @@ fn eval_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar) -> Option<String
     if judges_fairness {
         fairness_short_of(e, bar, &mut why);
     }
+    attack_short_of(e, bar, &mut why);
     (!why.is_empty()).then(|| why.join("; "))
 }
 
@@ -554,5 +625,40 @@ mod tests {
         assert!(eval(skipped, &b).unwrap().contains("2652 records"));
         b.eval.positive = Some("<=50K".into());
         assert!(eval(fair, &b).unwrap().contains("decision"));
+    }
+
+    #[test]
+    fn attack_evidence_must_be_as_strong_as_admission_says() {
+        let mut b = bar();
+        b.eval.max.insert("tabular_success_rate".into(), 0.3);
+        b.eval.immutable = vec!["age".into()];
+        let eval = |p, b: &Bar| short_of(GateKind::Eval, &p, b);
+        let strong = json!({"measures": {"tabular_success_rate": 0.2},
+            "attacks": [{"attack": "tabular", "target": null, "queries_per_input": 1000,
+                "epsilon": null, "immutable": ["age"], "attacked": 1000}]});
+        assert_eq!(eval(strong.clone(), &b), None);
+        for (field, value, says) in [
+            ("queries_per_input", json!(10), "10 queries per input"),
+            ("attacked", json!(5), "attacked 5 inputs"),
+            (
+                "immutable",
+                json!(["age", "capital_gain"]),
+                "\"capital_gain\"",
+            ),
+            ("target", json!(">50K"), "targeted at"),
+        ] {
+            let mut weak = strong.clone();
+            weak["attacks"][0][field] = value;
+            let why = eval(weak, &b).unwrap();
+            assert!(why.contains(says), "{field}: {why}");
+        }
+        let mut simba = json!({"measures": {"simba_success_rate": 0.2},
+            "attacks": [{"attack": "simba", "queries_per_input": 1000,
+                "epsilon": 0.01, "attacked": 1000}]});
+        b.eval.max.insert("simba_success_rate".into(), 0.3);
+        b.eval.max.remove("tabular_success_rate");
+        assert!(eval(simba.clone(), &b).unwrap().contains("epsilon 0.01"));
+        simba["attacks"][0]["epsilon"] = json!(0.1);
+        assert_eq!(eval(simba, &b), None);
     }
 }

@@ -91,8 +91,123 @@ pub struct Eval {
     /// The model's scores are logits: apply softmax.
     #[cfg_attr(feature = "clap", arg(long))]
     pub logits: bool,
+    /// Set by the caller (the CLI flattens [`Attacking`] beside this:
+    /// clap cannot tell whether an optional struct with a flattened one
+    /// inside was given).
+    #[cfg_attr(feature = "clap", arg(skip))]
+    pub attacking: Attacking,
     #[cfg_attr(feature = "clap", arg(skip))]
     pub reading: Reading,
+}
+
+/// Adversarial attacks on the model: which, on how many rows, with what
+/// budget and constraints.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct Attacking {
+    /// Black-box evasion attacks on a seeded sample of the rows the model
+    /// gets right: hopskipjump, boundary (decisions only), simba, square
+    /// (probabilities), tabular (the data's ranges, integers, categories).
+    /// A threshold on NAME_success_rate runs its attack too.
+    #[cfg_attr(feature = "clap", arg(long = "attack", value_name = "ATTACK", value_delimiter = ',', value_parser = attack))]
+    pub attacks: Vec<rampart_eval::attack::Attack>,
+    /// Rows attacked: a seeded sample of those the model classifies
+    /// correctly.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1000))]
+    pub attack_rows: usize,
+    /// Model queries each attack may make per row.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1000))]
+    pub queries: u64,
+    /// Square's L∞ budget and SimBA's step, as a fraction of the input
+    /// domain's width (--bounds, else the widest feature's range).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.1))]
+    pub epsilon: f64,
+    /// Targeted attacks: the class (a label value) to reach [default: any
+    /// other class].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub target: Option<String>,
+    /// One input domain for every feature, as `0,1` for pixels [default:
+    /// each feature's range in the data].
+    #[cfg_attr(feature = "clap", arg(long, value_name = "LOW,HIGH", value_parser = bounds))]
+    pub bounds: Option<(f64, f64)>,
+    /// Features no attack may change (as age,sex).
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub immutable: Vec<String>,
+    /// Features whose values are categories: the tabular search sets only
+    /// values seen in the data.
+    #[cfg_attr(feature = "clap", arg(long, value_delimiter = ','))]
+    pub categorical: Vec<String>,
+}
+
+impl Default for Attacking {
+    fn default() -> Attacking {
+        let d = rampart_eval::attack::Options::default();
+        Attacking {
+            attacks: Vec::new(),
+            attack_rows: d.rows,
+            queries: d.queries,
+            epsilon: d.epsilon,
+            target: None,
+            bounds: None,
+            immutable: Vec::new(),
+            categorical: Vec::new(),
+        }
+    }
+}
+
+impl Attacking {
+    /// The attack options: the attacks named, and those a threshold
+    /// bounds (None: no attack).
+    pub fn options(
+        &self,
+        thresholds: &[Threshold],
+        seed: u64,
+    ) -> Option<rampart_eval::attack::Options> {
+        let mut attacks = self.attacks.clone();
+        for t in thresholds {
+            if let rampart_eval::Measure::SuccessRate(a) = t.measure {
+                attacks.push(a);
+            }
+        }
+        let mut seen = Vec::new();
+        attacks.retain(|a| {
+            let new = !seen.contains(a);
+            seen.push(*a);
+            new
+        });
+        (!attacks.is_empty()).then(|| rampart_eval::attack::Options {
+            attacks,
+            rows: self.attack_rows,
+            queries: self.queries,
+            epsilon: self.epsilon,
+            target: self.target.clone(),
+            bounds: self.bounds,
+            immutable: self.immutable.clone(),
+            categorical: self.categorical.clone(),
+            seed,
+        })
+    }
+}
+
+#[cfg(feature = "clap")]
+fn attack(s: &str) -> Result<rampart_eval::attack::Attack, String> {
+    rampart_eval::attack::Attack::parse(s).ok_or_else(|| {
+        format!(
+            "no attack {s:?}; the attacks are {}",
+            rampart_eval::attack::ATTACKS.map(|a| a.name()).join(", ")
+        )
+    })
+}
+
+#[cfg(feature = "clap")]
+fn bounds(s: &str) -> Result<(f64, f64), String> {
+    let parsed = s
+        .split_once(',')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)));
+    match parsed {
+        Some((a, b)) if a.is_finite() && b.is_finite() && a < b => Ok((a, b)),
+        _ => Err(format!("{s:?}: expected LOW,HIGH with LOW < HIGH, as 0,1")),
+    }
 }
 
 /// `name=value` of `--privileged`.
@@ -175,6 +290,7 @@ impl Eval {
             min_group: self.min_group,
             data_sha256: self.eval_data.clone(),
             reading: self.reading.options(None),
+            attacks: self.attacking.options(&self.thresholds(), self.seed),
         }
     }
 
@@ -368,7 +484,32 @@ impl EvalRun {
                 }
             }
         }
+        for r in &e.robustness {
+            if let Some(v) = r.success_rate {
+                measures.insert(r.attack.measure().into(), v.into());
+            }
+        }
+        let attacks: Vec<serde_json::Value> = e
+            .robustness
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "attack": r.attack,
+                    "target": r.target,
+                    "queries_per_input": r.queries_per_input,
+                    "epsilon": r.epsilon,
+                    "immutable": r.immutable,
+                    "bounds": r.bounds,
+                    "seed": r.seed,
+                    "attacked": r.attacked,
+                    "succeeded": r.succeeded,
+                    "median_l2": r.l2.median,
+                    "median_linf": r.linf.median,
+                })
+            })
+            .collect();
         serde_json::json!({
+            "attacks": attacks,
             "model_sha256": e.model.sha256,
             "data_sha256": e.data.sha256,
             "rows": e.rows,
@@ -451,6 +592,40 @@ impl EvalRun {
             for (a, v) in &f.aggregates {
                 let v = v.map_or("undefined".into(), |v| format!("{v:.4}"));
                 let _ = writeln!(s, "{:<34} {v}", a.name());
+            }
+        }
+        if !e.robustness.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nrobustness ({} queries per row; distances in the features' units, over successes)",
+                e.robustness.first().map_or(0, |r| r.queries_per_input)
+            );
+            let _ = writeln!(
+                s,
+                "{:<12} {:>8} {:>9} {:>8} {:>11} {:>11} {:>8} {:>8}",
+                "attack",
+                "attacked",
+                "succeeded",
+                "rate",
+                "median L2",
+                "median Linf",
+                "changed",
+                "queries"
+            );
+            let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.4}"));
+            for r in &e.robustness {
+                let _ = writeln!(
+                    s,
+                    "{:<12} {:>8} {:>9} {:>8} {:>11} {:>11} {:>8} {:>8}",
+                    r.attack.name(),
+                    r.attacked,
+                    r.succeeded,
+                    f(r.success_rate),
+                    f(r.l2.median),
+                    f(r.linf.median),
+                    r.changed.median.map_or("-".into(), |v| format!("{v:.0}")),
+                    r.queries.median.map_or("-".into(), |v| format!("{v:.0}")),
+                );
             }
         }
         if !self.verdict.judged.is_empty()
@@ -707,6 +882,7 @@ mod tests {
             confidence: 0.95,
             seed: 0,
             logits: false,
+            attacking: Attacking::default(),
             reading: Reading::default(),
         }
     }
@@ -731,5 +907,31 @@ mod tests {
         let outcome = g.outcome(run, Started::now());
         assert!(outcome.findings.iter().any(|f| f.rule == "EVAL-OVERLAP"));
         assert_eq!(outcome.report.details()["training_rows_evaluated"], 26);
+    }
+
+    #[test]
+    fn an_attack_threshold_runs_the_attack_and_attests_how() {
+        let g = Eval {
+            max: vec![Threshold::parse(Bound::Max, "tabular_success_rate=0.5").unwrap()],
+            attacking: Attacking {
+                attack_rows: 50,
+                queries: 200,
+                immutable: vec!["age".into()],
+                ..Attacking::default()
+            },
+            ..gate()
+        };
+        let run = g.evaluate(&rampart_dataset::Quiet).unwrap();
+        assert_eq!(run.evaluation.robustness.len(), 1, "the threshold ran it");
+        assert!(!run.verdict.passed);
+        let outcome = g.outcome(run, Started::now());
+        assert!(outcome.findings.iter().any(|f| f.rule == "EVAL-ROBUSTNESS"));
+        let d = outcome.report.details();
+        assert!(d["measures"]["tabular_success_rate"].as_f64().unwrap() > 0.5);
+        let a = &d["attacks"][0];
+        assert_eq!(a["attack"], "tabular");
+        assert_eq!(a["queries_per_input"], 200);
+        assert_eq!(a["attacked"], 50);
+        assert_eq!(a["immutable"], serde_json::json!(["age"]));
     }
 }

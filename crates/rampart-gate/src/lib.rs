@@ -24,7 +24,7 @@ pub mod pipeline;
 pub mod render;
 
 pub use data::{Drift, Filter, FilterRun, Mask, Poison, PoisonRun, Profile, Profiled, Validate};
-pub use eval::{Compare, Eval, EvalRun};
+pub use eval::{Attacking, Compare, Eval, EvalRun};
 pub use gates::{scan_report, PiiScan, RiskCheck, Scan, Sign, Signed, Verify};
 pub use outcome::{Outcome, Report, Verification};
 pub use request::{HashMethod, Hashing, SignRequest, VerifyRequest};

@@ -172,7 +172,35 @@ fn eval_gate(
         confidence: 0.95,
         seed: g.seed.unwrap_or(0),
         logits: g.logits,
+        attacking: attacking(g)?,
         reading: reading(&g.encoding, g.bad_input)?,
+    })
+}
+
+/// The attacks a policy's eval gate names.
+fn attacking(g: &rampart_core::EvalGate) -> Result<crate::eval::Attacking, Error> {
+    let d = crate::eval::Attacking::default();
+    let attacks = g
+        .attacks
+        .iter()
+        .map(|a| {
+            rampart_eval::attack::Attack::parse(a).ok_or_else(|| {
+                Error::Config(format!(
+                    "eval gate: no attack {a:?}; the attacks are {}",
+                    rampart_eval::attack::ATTACKS.map(|a| a.name()).join(", ")
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(crate::eval::Attacking {
+        attacks,
+        attack_rows: g.attack_rows.unwrap_or(d.attack_rows),
+        queries: g.queries.unwrap_or(d.queries),
+        epsilon: g.epsilon.unwrap_or(d.epsilon),
+        target: g.target.clone(),
+        bounds: g.bounds.map(|[a, b]| (a, b)),
+        immutable: g.immutable.clone(),
+        categorical: g.categorical.clone(),
     })
 }
 

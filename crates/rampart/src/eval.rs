@@ -13,6 +13,10 @@ Examples:
   rampart eval model.onnx --data test.csv --label y --sensitive sex,race \\
       --max demographic_parity_difference=0.1 --four-fifths --json
   rampart eval model.onnx --data test.csv --label y --predictions preds.parquet
+  rampart eval model.onnx --data test.csv --label y --attack tabular,hopskipjump \
+      --immutable age,sex --max tabular_success_rate=0.2 --emit-adversarial adv.parquet
+  rampart eval cnn.onnx --data digits.parquet --label digit --bounds 0,1 \
+      --attack simba,square --epsilon 0.05 --queries 500
 
 Measures (--min / --max):
   accuracy balanced_accuracy precision_macro recall_macro f1_macro
@@ -23,6 +27,16 @@ Measures (--min / --max):
   equalized_odds_difference equalized_odds_difference_mean
   equalized_odds_ratio equalized_odds_ratio_mean
   equal_opportunity_difference equal_opportunity_ratio disparate_impact
+  hopskipjump_success_rate simba_success_rate square_success_rate
+  boundary_success_rate tabular_success_rate
+
+Attacks (--attack; black box, seeded by --seed, --queries per row):
+  hopskipjump  decisions only, L2 (Chen et al. 2020)
+  boundary     decisions only, L2 (Brendel et al. 2018)
+  simba        probabilities, one feature at a time by --epsilon (Guo et al. 2019)
+  square       probabilities, L-infinity within --epsilon (Andriushchenko et al. 2020)
+  tabular      the data's own terms: ranges, whole numbers, --categorical values,
+               --immutable columns untouched
 
 Exit codes:
   0  every threshold met (or none given: measured, nothing recorded)
@@ -44,6 +58,14 @@ pub struct EvalArgs {
     /// truth and line, as Parquet. Written whole or not at all.
     #[arg(long, value_name = "OUT.parquet")]
     predictions: Option<PathBuf>,
+    /// Write the successful adversarial rows of the attacks as Parquet:
+    /// the dataset's columns with the adversarial feature values and the
+    /// true labels, plus source_row and attack. Ready to be mixed into
+    /// training (drop the two added columns). Needs --attack.
+    #[arg(long, value_name = "OUT.parquet")]
+    emit_adversarial: Option<PathBuf>,
+    #[command(flatten)]
+    attacking: rampart_gate::Attacking,
     #[command(flatten)]
     common: Reading,
 }
@@ -109,7 +131,10 @@ impl Reading {
 pub fn run(a: EvalArgs) -> Result<ExitCode> {
     match (a.command, a.gate) {
         (Some(EvalCommand::Compare(c)), _) => compare(c),
-        (None, Some(gate)) => evaluate(gate, a.predictions, &a.common),
+        (None, Some(mut gate)) => {
+            gate.attacking = a.attacking;
+            evaluate(gate, a.predictions, a.emit_adversarial, &a.common)
+        }
         (None, None) => anyhow::bail!(
             "name a model: rampart eval MODEL.onnx --data TEST --label COLUMN (see rampart eval --help)"
         ),
@@ -159,11 +184,25 @@ fn print(outcome: &rampart_gate::Outcome, json: bool) -> Result<()> {
 fn evaluate(
     mut gate: rampart_gate::Eval,
     predictions: Option<PathBuf>,
+    emit: Option<PathBuf>,
     common: &Reading,
 ) -> Result<ExitCode> {
     gate.reading = common.reading()?;
-    if let Some(p) = &predictions {
+    for p in predictions.iter().chain(&emit) {
         rampart_core::check_output(p, &[gate.model.clone(), gate.data.clone()])?;
+    }
+    if emit.is_some() && gate.options().attacks.is_none() {
+        anyhow::bail!(
+            "--emit-adversarial writes what attacks found: name them with --attack (as --attack tabular)"
+        );
+    }
+    if let (Some(p), Some(e)) = (&predictions, &emit) {
+        if p == e {
+            anyhow::bail!(
+                "--predictions and --emit-adversarial name the same file {}",
+                p.display()
+            );
+        }
     }
     let judged = !gate.thresholds().is_empty() || gate.four_fifths || gate.train.is_some();
     let project = if judged {
@@ -188,6 +227,10 @@ fn evaluate(
             run.evaluation.rows,
             p.display()
         );
+    }
+    if let Some(p) = &emit {
+        let n = rampart_eval::adversarial::write(&run.evaluation, &gate.reading.options(None), p)?;
+        eprintln!("adversarial rows: {n} -> {}", p.display());
     }
     let outcome = gate.outcome(run, started);
     if judged {
