@@ -102,6 +102,12 @@ fn number(v: f32) -> String {
 /// A column typed by its values.
 fn typed(name: &str, values: &[Option<String>]) -> (Field, ArrayRef) {
     let present = || values.iter().flatten();
+    if present().next().is_none() {
+        // No value to type by (no rows, or all empty): text, which any
+        // column can be read as.
+        let a: StringArray = values.iter().map(|v| v.as_deref()).collect();
+        return (Field::new(name, DataType::Utf8, true), Arc::new(a));
+    }
     if present().all(|v| v.trim().parse::<i64>().is_ok()) {
         let a: Int64Array = values
             .iter()

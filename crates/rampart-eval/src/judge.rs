@@ -107,6 +107,18 @@ impl Threshold {
                 Measure::names().join(", ")
             )
         })?;
+        if let Measure::SuccessRate(_) = measure {
+            if bound == Bound::Min {
+                return Err(format!(
+                    "{name}: an attack's success rate is bounded from above (--max {name}=0.2); a minimum would pass an evadable model"
+                ));
+            }
+            if !(0.0..=1.0).contains(&value) {
+                return Err(format!(
+                    "{name}={value}: a success rate is a share, between 0 and 1"
+                ));
+            }
+        }
         Ok(Threshold {
             measure,
             bound,

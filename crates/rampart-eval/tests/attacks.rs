@@ -197,6 +197,9 @@ fn a_threshold_on_success_fails_and_nothing_attacked_is_not_a_pass() {
     assert!(!v.passed);
     let findings = rampart_eval::judge::findings(&e, &v);
     assert!(findings.iter().any(|f| f.rule == "EVAL-ROBUSTNESS"));
+    // A minimum on a success rate, or a rate outside [0, 1], is refused.
+    assert!(Threshold::parse(Bound::Min, "tabular_success_rate=0.5").is_err());
+    assert!(Threshold::parse(Bound::Max, "tabular_success_rate=1.5").is_err());
     // A threshold on an attack that did not run cannot pass.
     let other = Threshold::parse(Bound::Max, "simba_success_rate=1").unwrap();
     assert!(!judge(&e, &[other], false).passed);
@@ -238,6 +241,21 @@ fn bad_attack_options_are_refused_by_name() {
                 ..attacks(&[Attack::Simba], 5)
             },
             "--epsilon",
+        ),
+        (
+            // The data's ages and gains lie outside [0, 1].
+            AttackOptions {
+                bounds: Some((0.0, 1.0)),
+                ..attacks(&[Attack::Tabular], 5)
+            },
+            "outside them",
+        ),
+        (
+            AttackOptions {
+                immutable: FEATURES.iter().map(|s| s.to_string()).collect(),
+                ..attacks(&[Attack::Tabular], 5)
+            },
+            "no feature can change",
         ),
     ] {
         let err = evaluate(&options(o)).unwrap_err().to_string();

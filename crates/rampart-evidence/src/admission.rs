@@ -228,7 +228,7 @@ fn attack_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar, why: &mut Vec<
                 Some(t) => format!("{name} was targeted at {t:?}, not the goal admission names"),
                 None => format!(
                     "{name} was untargeted; admission names the target {:?}",
-                    bar.target
+                    bar.target.as_deref().unwrap_or_default()
                 ),
             });
         }

@@ -102,7 +102,7 @@ pub struct Eval {
 
 /// Adversarial attacks on the model: which, on how many rows, with what
 /// budget and constraints.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 pub struct Attacking {
     /// Black-box evasion attacks on a seeded sample of the rows the model
@@ -156,6 +156,17 @@ impl Default for Attacking {
 }
 
 impl Attacking {
+    /// Whether any attack setting differs from its default: settings
+    /// without an attack to apply to are a mistake to report, not to
+    /// ignore (the user meant a robustness test to run).
+    fn tuned(&self) -> bool {
+        let plain = Attacking {
+            attacks: self.attacks.clone(),
+            ..Attacking::default()
+        };
+        *self != plain
+    }
+
     /// The attack options: the attacks named, and those a threshold
     /// bounds (None: no attack).
     pub fn options(
@@ -320,7 +331,13 @@ impl Eval {
                     .into(),
             ));
         }
-        let evaluation = rampart_eval::evaluate(&self.options())?;
+        let options = self.options();
+        if options.attacks.is_none() && self.attacking.tuned() {
+            return Err(Error::Config(
+                "attack settings (--attack-rows, --queries, --epsilon, --target, --bounds, --immutable, --categorical) were given, but no attack runs: name one with --attack, or bound NAME_success_rate".into(),
+            ));
+        }
+        let evaluation = rampart_eval::evaluate(&options)?;
         // The attestation re-hashes what it names: bytes that changed
         // while they were evaluated would be attested unevaluated.
         for a in [&evaluation.model, &evaluation.data] {
@@ -933,5 +950,15 @@ mod tests {
         assert_eq!(a["queries_per_input"], 200);
         assert_eq!(a["attacked"], 50);
         assert_eq!(a["immutable"], serde_json::json!(["age"]));
+        // Attack settings with no attack to run are refused, not ignored.
+        let idle = Eval {
+            attacking: Attacking {
+                target: Some(">50K".into()),
+                ..Attacking::default()
+            },
+            ..gate()
+        };
+        let err = idle.evaluate(&rampart_dataset::Quiet).unwrap_err();
+        assert!(err.to_string().contains("no attack runs"), "{err}");
     }
 }

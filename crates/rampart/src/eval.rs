@@ -13,9 +13,9 @@ Examples:
   rampart eval model.onnx --data test.csv --label y --sensitive sex,race \\
       --max demographic_parity_difference=0.1 --four-fifths --json
   rampart eval model.onnx --data test.csv --label y --predictions preds.parquet
-  rampart eval model.onnx --data test.csv --label y --attack tabular,hopskipjump \
+  rampart eval model.onnx --data test.csv --label y --attack tabular,hopskipjump \\
       --immutable age,sex --max tabular_success_rate=0.2 --emit-adversarial adv.parquet
-  rampart eval cnn.onnx --data digits.parquet --label digit --bounds 0,1 \
+  rampart eval cnn.onnx --data digits.parquet --label digit --bounds 0,1 \\
       --attack simba,square --epsilon 0.05 --queries 500
 
 Measures (--min / --max):

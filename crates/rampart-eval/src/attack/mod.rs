@@ -191,6 +191,9 @@ pub struct Report {
     /// Features the attack was not allowed to change.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub immutable: Vec<String>,
+    /// Features the tabular search held to the values seen.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub categorical: Vec<String>,
     /// The input domain given for every feature, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub bounds: Option<(f64, f64)>,
@@ -606,7 +609,13 @@ pub fn run(
             )));
         }
     }
-    let domain = domain(inputs, o);
+    let domain = domain(inputs, o)?;
+    if domain.free_features().is_empty() {
+        return Err(Error::Data(format!(
+            "no feature can change ({}: immutable, or one value throughout the data): an attack that cannot move finds nothing, and its rate would measure nothing",
+            inputs.features.join(", ")
+        )));
+    }
     let chosen = choose(inputs, target, o);
     let oracle = Oracle {
         model,
@@ -614,7 +623,7 @@ pub fn run(
         logits,
         domain: &domain,
     };
-    let pool = Pool::new(inputs, &domain, target);
+    let pool = Pool::new(inputs, &domain);
     let mut reports = Vec::new();
     for &attack in &o.attacks {
         let outcomes: Vec<(usize, Outcome)> = chosen
@@ -668,7 +677,7 @@ fn attack_one(
 }
 
 /// Each feature's range and kind: `bounds` when given, else the data's.
-fn domain(inputs: &Inputs<'_>, o: &Options) -> Domain {
+fn domain(inputs: &Inputs<'_>, o: &Options) -> Result<Domain, Error> {
     let d = inputs.features.len();
     let mut lo = vec![f64::INFINITY; d];
     let mut hi = vec![f64::NEG_INFINITY; d];
@@ -684,6 +693,19 @@ fn domain(inputs: &Inputs<'_>, o: &Options) -> Domain {
         }
     }
     if let Some((a, b)) = o.bounds {
+        let outside = inputs
+            .x
+            .iter()
+            .position(|&v| f64::from(v) < a || f64::from(v) > b);
+        if let Some(i) = outside {
+            let (row, j) = (i / d.max(1), i % d.max(1));
+            return Err(Error::Data(format!(
+                "--bounds {a},{b}: the feature {} is {} on row {} of the data, outside them; the attacks would start from inputs that are not the data's: widen the bounds, or leave them out to use each feature's range",
+                inputs.features.get(j).map_or("?", String::as_str),
+                inputs.x.get(i).copied().unwrap_or(0.0),
+                inputs.lines.get(row).copied().unwrap_or(0)
+            )));
+        }
         lo = vec![a; d];
         hi = vec![b; d];
     }
@@ -712,14 +734,14 @@ fn domain(inputs: &Inputs<'_>, o: &Options) -> Domain {
                 seen.sort_by(f64::total_cmp);
                 seen.dedup();
                 Kind::Categorical(seen)
-            } else if o.bounds.is_none() && whole.get(j).copied().unwrap_or(false) {
+            } else if whole.get(j).copied().unwrap_or(false) {
                 Kind::Integer
             } else {
                 Kind::Continuous
             }
         })
         .collect();
-    Domain::new(lo, &hi, kind)
+    Ok(Domain::new(lo, &hi, kind))
 }
 
 /// The inputs to attack: those the model gets right (and that are not
@@ -758,7 +780,7 @@ pub(crate) struct Pool {
 const POOL_PER_CLASS: usize = 2000;
 
 impl Pool {
-    fn new(inputs: &Inputs<'_>, domain: &Domain, _target: Option<u32>) -> Pool {
+    fn new(inputs: &Inputs<'_>, domain: &Domain) -> Pool {
         let d = domain.dim();
         let k = inputs.classes.len();
         let mut by_class: Vec<Vec<Vec<f64>>> = vec![Vec::new(); k];
@@ -904,6 +926,7 @@ fn report(
         epsilon: matches!(attack, Attack::Simba | Attack::Square).then_some(o.epsilon),
         seed: o.seed,
         immutable: o.immutable.clone(),
+        categorical: o.categorical.clone(),
         bounds: o.bounds,
         attacked,
         succeeded,
