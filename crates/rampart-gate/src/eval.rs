@@ -941,6 +941,22 @@ mod tests {
         let run = g.evaluate(&rampart_dataset::Quiet).unwrap();
         assert_eq!(run.evaluation.robustness.len(), 1, "the threshold ran it");
         assert!(!run.verdict.passed);
+        let html = crate::eval_html::section(&run);
+        for part in [
+            "<h4>Calibration</h4>",
+            "<polyline",
+            "<h4>Attack tabular: 50 of 50",
+            "successful perturbations by L2 size",
+            "tabular_success_rate &le; 0.5",
+        ] {
+            assert!(html.contains(part), "{part} missing from the section");
+        }
+        // No external assets: the only address is the SVG namespace.
+        assert_eq!(
+            html.matches("http").count(),
+            html.matches("http://www.w3.org/2000/svg").count()
+        );
+        assert!(!html.contains("src=") && !html.contains("href="));
         let outcome = g.outcome(run, Started::now());
         assert!(outcome.findings.iter().any(|f| f.rule == "EVAL-ROBUSTNESS"));
         let d = outcome.report.details();

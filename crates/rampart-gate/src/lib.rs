@@ -16,6 +16,7 @@
 
 mod data;
 mod eval;
+pub mod eval_html;
 mod gates;
 mod outcome;
 mod request;

@@ -24,6 +24,9 @@ pub struct GateResult {
     /// error, not only a failure.
     #[serde(skip)]
     pub error: bool,
+    /// The gate's own HTML section (an evaluation's tables and plots).
+    #[serde(skip)]
+    pub html: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -222,6 +225,10 @@ fn run_gate(
     let ledger_index = project
         .map(|p| outcome.record(p, policy_sha256))
         .transpose()?;
+    let html = match &outcome.report {
+        crate::Report::Eval(run) => Some(crate::eval_html::section(run)),
+        _ => None,
+    };
     Ok(GateResult {
         gate: outcome.gate.to_string(),
         inputs: names(spec),
@@ -230,6 +237,7 @@ fn run_gate(
         ledger_index,
         findings: outcome.findings,
         error: false,
+        html,
     })
 }
 
@@ -330,6 +338,7 @@ pub fn run(r: &Run, observer: &dyn Observer) -> Result<Results, Error> {
                     ledger_index: None,
                     findings: Vec::new(),
                     error: true,
+                    html: None,
                 }
             });
             observer.gate_finished(&stage.name, &g);

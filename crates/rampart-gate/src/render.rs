@@ -62,7 +62,7 @@ pub fn table(results: &[StageResult]) -> String {
     s
 }
 
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -110,10 +110,22 @@ pub fn junit(results: &[StageResult]) -> String {
     s
 }
 
+/// The page's head: styles inline, no external assets.
+const STYLE: &str = "<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}h2{margin-top:1.5em}.ok{color:#176f2c}.fail{color:#b00020;font-weight:bold}table{border-collapse:collapse;width:100%;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}code{font-size:12px}</style>";
+
+/// A whole page around `body` (an evaluation's section, say).
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n{STYLE}</head><body>\n<h1>{}</h1>\n{body}</body></html>\n",
+        xml(title),
+        xml(title)
+    )
+}
+
 /// One HTML page, styles inline, no external assets.
 pub fn html(results: &[StageResult]) -> String {
-    let mut s = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Rampart pipeline report</title>\n<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}h2{margin-top:1.5em}.ok{color:#176f2c}.fail{color:#b00020;font-weight:bold}table{border-collapse:collapse;width:100%;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}code{font-size:12px}</style></head><body>\n<h1>Rampart pipeline report</h1>\n",
+    let mut s = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Rampart pipeline report</title>\n{STYLE}</head><body>\n<h1>Rampart pipeline report</h1>\n"
     );
     for st in results {
         let (class, word) = if st.passed {
@@ -154,6 +166,9 @@ pub fn html(results: &[StageResult]) -> String {
                 }
                 s.push_str("</table>\n");
             }
+            if let Some(section) = &g.html {
+                s.push_str(section);
+            }
         }
     }
     s.push_str("</body></html>\n");
@@ -178,6 +193,7 @@ mod tests {
                     ledger_index: Some(7),
                     findings: Vec::new(),
                     error: false,
+                    html: None,
                 },
                 GateResult {
                     gate: "scan".into(),
@@ -187,6 +203,7 @@ mod tests {
                     ledger_index: None,
                     findings: Vec::new(),
                     error: false,
+                    html: None,
                 },
             ],
         }]

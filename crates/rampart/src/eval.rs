@@ -64,6 +64,11 @@ pub struct EvalArgs {
     /// training (drop the two added columns). Needs --attack.
     #[arg(long, value_name = "OUT.parquet")]
     emit_adversarial: Option<PathBuf>,
+    /// Write the report as one HTML page: the metrics, the thresholds,
+    /// and inline SVG plots (calibration curve, selection rate by group,
+    /// perturbation histograms). No external assets.
+    #[arg(long, value_name = "OUT.html")]
+    html: Option<PathBuf>,
     #[command(flatten)]
     attacking: rampart_gate::Attacking,
     #[command(flatten)]
@@ -133,7 +138,12 @@ pub fn run(a: EvalArgs) -> Result<ExitCode> {
         (Some(EvalCommand::Compare(c)), _) => compare(c),
         (None, Some(mut gate)) => {
             gate.attacking = a.attacking;
-            evaluate(gate, a.predictions, a.emit_adversarial, &a.common)
+            let outputs = Outputs {
+                predictions: a.predictions,
+                emit: a.emit_adversarial,
+                html: a.html,
+            };
+            evaluate(gate, outputs, &a.common)
         }
         (None, None) => anyhow::bail!(
             "name a model: rampart eval MODEL.onnx --data TEST --label COLUMN (see rampart eval --help)"
@@ -181,28 +191,31 @@ fn print(outcome: &rampart_gate::Outcome, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn evaluate(
-    mut gate: rampart_gate::Eval,
+/// Files an evaluation writes besides its report.
+struct Outputs {
     predictions: Option<PathBuf>,
     emit: Option<PathBuf>,
-    common: &Reading,
-) -> Result<ExitCode> {
+    html: Option<PathBuf>,
+}
+
+fn evaluate(mut gate: rampart_gate::Eval, out: Outputs, common: &Reading) -> Result<ExitCode> {
+    let Outputs {
+        predictions,
+        emit,
+        html,
+    } = out;
     gate.reading = common.reading()?;
-    for p in predictions.iter().chain(&emit) {
+    let written: Vec<&PathBuf> = predictions.iter().chain(&emit).chain(&html).collect();
+    for (i, p) in written.iter().enumerate() {
         rampart_core::check_output(p, &[gate.model.clone(), gate.data.clone()])?;
+        if written.iter().skip(i + 1).any(|q| q == p) {
+            anyhow::bail!("two outputs name the same file {}", p.display());
+        }
     }
     if emit.is_some() && gate.options().attacks.is_none() {
         anyhow::bail!(
             "--emit-adversarial writes what attacks found: name them with --attack (as --attack tabular)"
         );
-    }
-    if let (Some(p), Some(e)) = (&predictions, &emit) {
-        if p == e {
-            anyhow::bail!(
-                "--predictions and --emit-adversarial name the same file {}",
-                p.display()
-            );
-        }
     }
     let judged = !gate.thresholds().is_empty() || gate.four_fifths || gate.train.is_some();
     let project = if judged {
@@ -231,6 +244,15 @@ fn evaluate(
     if let Some(p) = &emit {
         let n = rampart_eval::adversarial::write(&run.evaluation, &gate.reading.options(None), p)?;
         eprintln!("adversarial rows: {n} -> {}", p.display());
+    }
+    if let Some(p) = &html {
+        let page = rampart_gate::render::page(
+            "Rampart evaluation report",
+            &rampart_gate::eval_html::section(&run),
+        );
+        rampart_core::write_atomic(p, page.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+        eprintln!("report: {}", p.display());
     }
     let outcome = gate.outcome(run, started);
     if judged {
