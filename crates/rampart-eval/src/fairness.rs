@@ -130,6 +130,19 @@ pub struct GroupReport {
     pub small: bool,
 }
 
+impl Report {
+    /// A group's values in the order of the sensitive features, as
+    /// people read them: `Female, Black`.
+    pub fn values_of(&self, g: &GroupReport) -> String {
+        self.sensitive_features
+            .iter()
+            .filter_map(|k| g.group.get(k))
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// The fairness of a binary classifier's decisions.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {

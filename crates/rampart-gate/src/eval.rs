@@ -587,17 +587,11 @@ impl EvalRun {
                 "group", "rows", "selected", "TPR", "FPR", "impact"
             );
             for g in &f.groups {
-                let name: Vec<&str> = f
-                    .sensitive_features
-                    .iter()
-                    .filter_map(|k| g.group.get(k))
-                    .map(String::as_str)
-                    .collect();
                 let impact = g.impact_ratio.map_or("-".into(), |r| format!("{r:.3}"));
                 let _ = writeln!(
                     s,
                     "{:<40} {:>7} {:>9.4} {:>7.4} {:>7.4} {:>9}{}",
-                    name.join(", "),
+                    f.values_of(g),
                     g.count,
                     g.selection_rate,
                     g.true_positive_rate,

@@ -76,14 +76,8 @@ pub fn section(run: &EvalRun) -> String {
             .groups
             .iter()
             .map(|g| {
-                let name: Vec<&str> = f
-                    .sensitive_features
-                    .iter()
-                    .filter_map(|k| g.group.get(k))
-                    .map(String::as_str)
-                    .collect();
                 (
-                    format!("{} ({} rows)", name.join(", "), g.count),
+                    format!("{} ({} rows)", f.values_of(g), g.count),
                     g.selection_rate,
                     g.small,
                 )

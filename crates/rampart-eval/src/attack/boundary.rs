@@ -61,18 +61,8 @@ pub(crate) fn run(probe: &mut Probe<'_>, pool: &Pool) -> Result<(), Error> {
             break;
         };
         let goal = probe.goal;
-        let kept: Vec<&[f64]> = cands
-            .chunks(d)
-            .zip(&a.labels)
-            .filter(|(_, &l)| goal.reached(l))
-            .map(|(c, _)| c)
-            .collect();
-        let rate = kept.len() as f64 / TRIALS as f64;
-        if rate < 0.2 {
-            spherical *= ADAPT;
-        } else if rate > 0.5 {
-            spherical /= ADAPT;
-        }
+        let kept = reaching(&cands, &a.labels, goal, d);
+        adapt(&mut spherical, kept.len(), TRIALS);
         if kept.is_empty() {
             continue;
         }
@@ -84,18 +74,8 @@ pub(crate) fn run(probe: &mut Probe<'_>, pool: &Pool) -> Result<(), Error> {
         let Some(b) = probe.ask(&steps)? else {
             break;
         };
-        let landed: Vec<&[f64]> = steps
-            .chunks(d)
-            .zip(&b.labels)
-            .filter(|(_, &l)| goal.reached(l))
-            .map(|(c, _)| c)
-            .collect();
-        let rate = landed.len() as f64 / kept.len() as f64;
-        if rate < 0.2 {
-            forward *= ADAPT;
-        } else if rate > 0.5 {
-            forward /= ADAPT;
-        }
+        let landed = reaching(&steps, &b.labels, goal, d);
+        adapt(&mut forward, landed.len(), kept.len());
         if let Some(best) = landed
             .iter()
             .min_by(|a, b| super::l2(a, &x0).total_cmp(&super::l2(b, &x0)))
@@ -107,4 +87,25 @@ pub(crate) fn run(probe: &mut Probe<'_>, pool: &Pool) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The points (rows of `d`) whose label reaches the goal.
+fn reaching<'a>(points: &'a [f64], labels: &[u32], goal: super::Goal, d: usize) -> Vec<&'a [f64]> {
+    points
+        .chunks(d)
+        .zip(labels)
+        .filter(|(_, &l)| goal.reached(l))
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// Shrinks a step that rarely stays adversarial (under a fifth of `tried`),
+/// grows one that mostly does (over half), as the authors adapt theirs.
+fn adapt(step: &mut f64, stayed: usize, tried: usize) {
+    let rate = stayed as f64 / tried.max(1) as f64;
+    if rate < 0.2 {
+        *step *= ADAPT;
+    } else if rate > 0.5 {
+        *step /= ADAPT;
+    }
 }

@@ -89,12 +89,6 @@ impl Attack {
             Attack::Tabular => "tabular_success_rate",
         }
     }
-
-    /// Whether the attack needs the model's probabilities (not only its
-    /// decisions).
-    pub fn needs_scores(self) -> bool {
-        matches!(self, Attack::Simba | Attack::Square)
-    }
 }
 
 /// How to attack.
@@ -297,12 +291,7 @@ pub(crate) enum Kind {
 impl Domain {
     fn new(lo: Vec<f64>, hi: &[f64], kind: Vec<Kind>) -> Domain {
         let span: Vec<f64> = lo.iter().zip(hi).map(|(l, h)| (h - l).max(0.0)).collect();
-        let widest = span.iter().copied().fold(0.0, f64::max);
-        let unit = if widest > 0.0 && widest.is_finite() {
-            widest
-        } else {
-            1.0
-        };
+        let unit = unit(&lo, hi);
         Domain {
             upper: span.iter().map(|s| s / unit).collect(),
             lo,
@@ -676,6 +665,17 @@ fn attack_one(
     })
 }
 
+/// The attack coordinates' unit: the widest feature's range (1 when no
+/// feature varies).
+fn unit(lo: &[f64], hi: &[f64]) -> f64 {
+    let widest = lo.iter().zip(hi).map(|(l, h)| h - l).fold(0.0, f64::max);
+    if widest > 0.0 && widest.is_finite() {
+        widest
+    } else {
+        1.0
+    }
+}
+
 /// Each feature's range and kind: `bounds` when given, else the data's.
 fn domain(inputs: &Inputs<'_>, o: &Options) -> Result<Domain, Error> {
     let d = inputs.features.len();
@@ -709,12 +709,7 @@ fn domain(inputs: &Inputs<'_>, o: &Options) -> Result<Domain, Error> {
         lo = vec![a; d];
         hi = vec![b; d];
     }
-    let widest = lo.iter().zip(&hi).map(|(l, h)| h - l).fold(0.0, f64::max);
-    let unit = if widest > 0.0 && widest.is_finite() {
-        widest
-    } else {
-        1.0
-    };
+    let unit = unit(&lo, &hi);
     let kind = inputs
         .features
         .iter()
