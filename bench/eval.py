@@ -6,6 +6,8 @@ against Fairlearn's MetricFrame, on the same data in the same run.
     cargo build --release -p rampart
     /tmp/eval-venv/bin/python bench/eval.py [ROWS]
 
+KEEP=DIR keeps the data and the two models in DIR.
+
 Makes ROWS (1,000,000) rows of 20 float features, a binary label and
 three sensitive columns (2, 3 and 4 values) as Parquet in a temporary
 folder; trains a 100-tree random forest (depth 8) and an MLP (64 hidden
@@ -126,8 +128,11 @@ def fairlearn_report(y, label, df):
 
 def main():
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    # KEEP=DIR keeps the data and models there (to profile one run).
+    keep = os.environ.get("KEEP")
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = pathlib.Path(tmp)
+        tmp = pathlib.Path(keep or tmp)
+        tmp.mkdir(parents=True, exist_ok=True)
         train = make(50_000, 1)
         test = make(rows, 2)
         data = tmp / "test.parquet"

@@ -26,7 +26,7 @@ pub use fs::{
 pub use policy::{
     Admission, AliasRule, BadInput, EvalBar, EvalGate, GateKind, GateSpec, PiiGate, Policy,
     PolicyError, RegistryPolicy, RiskGate, RulePolicy, ScanGate, ScanPolicy, Stage, Suppression,
-    VerifyGate, POLICY_FILE_NAME,
+    VerifyGate, EVAL_MEASURES, POLICY_FILE_NAME,
 };
 pub use rules::{Catalog, Rule};
 pub use suggest::{did_you_mean, nearest};

@@ -179,6 +179,60 @@ pub struct EvalBar {
     pub target: Option<String>,
 }
 
+/// Every name an evaluation threshold may bound (`min`, `max`), so that
+/// a misspelt measure is refused when the policy is read, not when a
+/// pipeline reaches the gate. rampart-eval parses the same names and a
+/// test there holds the two lists equal.
+pub const EVAL_MEASURES: &[&str] = &[
+    "accuracy",
+    "balanced_accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "roc_auc",
+    "average_precision",
+    "log_loss",
+    "brier_score",
+    "expected_calibration_error",
+    "mean_absolute_error",
+    "root_mean_squared_error",
+    "r2",
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_difference_mean",
+    "equalized_odds_ratio",
+    "equalized_odds_ratio_mean",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "disparate_impact",
+    "hopskipjump_success_rate",
+    "simba_success_rate",
+    "square_success_rate",
+    "boundary_success_rate",
+    "tabular_success_rate",
+];
+
+/// The first bound in `min` or `max` on a name that is no measure.
+fn unknown_measure(
+    table: &str,
+    min: &BTreeMap<String, f64>,
+    max: &BTreeMap<String, f64>,
+) -> Option<String> {
+    let (side, name) = min
+        .keys()
+        .map(|k| ("min", k))
+        .chain(max.keys().map(|k| ("max", k)))
+        .find(|(_, k)| !EVAL_MEASURES.contains(&k.as_str()))?;
+    Some(format!(
+        "[{table}] {side}: no measure {name:?}; the measures are {}",
+        EVAL_MEASURES.join(", ")
+    ))
+}
+
 impl EvalBar {
     /// Whether the bar judges anything: an eval requirement without one
     /// would admit any evaluation, the laxest included.
@@ -190,14 +244,26 @@ impl EvalBar {
     fn problem(&self, table: &str) -> Option<String> {
         if let Some(e) = self.epsilon.filter(|e| !(*e > 0.0 && *e <= 1.0)) {
             return Some(format!(
-                "[{table}] epsilon = {e}: a fraction of each feature's range, above 0 and at most 1"
+                "[{table}] epsilon = {e}: a fraction of the input domain's width (the widest feature's range, or the attack's bounds), above 0 and at most 1"
             ));
         }
-        self.min
-            .iter()
-            .chain(&self.max)
-            .find(|(_, v)| !v.is_finite())
-            .map(|(k, v)| format!("[{table}] {k} = {v}: a bound is a finite number"))
+        if self.queries == Some(0) {
+            return Some(format!(
+                "[{table}] queries = 0 would accept an attack that asked the model nothing: set the fewest queries per input evidence may have used (the default is 1000)"
+            ));
+        }
+        if self.attacked == Some(0) {
+            return Some(format!(
+                "[{table}] attacked = 0 would accept an attack on no input: set the fewest inputs evidence may have attacked (the default is 100)"
+            ));
+        }
+        unknown_measure(table, &self.min, &self.max).or_else(|| {
+            self.min
+                .iter()
+                .chain(&self.max)
+                .find(|(_, v)| !v.is_finite())
+                .map(|(k, v)| format!("[{table}] {k} = {v}: a bound is a finite number"))
+        })
     }
 }
 
@@ -477,6 +543,12 @@ impl GateSpec {
             GateSpec::Eval(e) if e.min.is_empty() && e.max.is_empty() && !e.four_fifths => Some(
                 "an eval gate without min, max or four_fifths judges nothing; bound a measure, as min = { accuracy = 0.8 }".into(),
             ),
+            GateSpec::Eval(e) if e.near.is_some_and(|n| !(n > 0.0 && n <= 1.0)) => Some(
+                "an eval gate's near is a Jaccard similarity above 0 and at most 1 (0 would call every row a leak)".into(),
+            ),
+            GateSpec::Eval(e) if unknown_measure("eval gate", &e.min, &e.max).is_some() => {
+                unknown_measure("eval gate", &e.min, &e.max)
+            }
             GateSpec::Risk(r) if r.quasi.is_empty() => {
                 Some("a risk gate needs quasi = [\"column\", ...]".into())
             }
@@ -845,6 +917,27 @@ mod tests {
         let mut r = report();
         p.apply(&mut r);
         assert_eq!(r.findings.len(), 2);
+    }
+
+    #[test]
+    fn eval_bars_that_would_judge_nothing_are_refused_on_reading() {
+        let parse = |text: &str| {
+            Policy::parse(text, Path::new("rampart.toml"))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let base = "[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmax = { hopskipjump_success_rate = 0.2 }\n";
+        assert_eq!(parse(base), "");
+        let e = parse(&format!("{base}queries = 0\n"));
+        assert!(e.contains("queries = 0 would accept"), "{e}");
+        let e = parse(&format!("{base}attacked = 0\n"));
+        assert!(e.contains("attacked = 0 would accept"), "{e}");
+        let e =
+            parse("[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmin = { acuracy = 0.8 }\n");
+        assert!(e.contains("no measure \"acuracy\""), "{e}");
+        let e = parse("[[stage]]\nname = \"eval\"\n[[stage.gate]]\ngate = \"eval\"\ninputs = [\"m.onnx\"]\ndata = \"d.csv\"\nlabel = \"y\"\nmax = { simba_sucess_rate = 0.1 }\n");
+        assert!(e.contains("no measure \"simba_sucess_rate\""), "{e}");
     }
 
     #[test]

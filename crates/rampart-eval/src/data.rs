@@ -48,6 +48,8 @@ pub struct Codes {
     /// Per row, its value's index.
     pub of_row: Vec<u32>,
     index: HashMap<String, u32>,
+    /// Codes of values met as numbers (Parquet batches), by their bits.
+    numbers: HashMap<u64, u32>,
 }
 
 impl Codes {
@@ -58,22 +60,41 @@ impl Codes {
         }
     }
 
-    fn set(&mut self, row: usize, value: &str) {
+    /// The code of a value, given one when first met.
+    fn code(&mut self, value: &str) -> u32 {
         let next = self.values.len() as u32;
-        let code = match self.index.get(value) {
+        match self.index.get(value) {
             Some(&c) => c,
             None => {
                 self.index.insert(value.to_string(), next);
                 self.values.push(value.to_string());
                 next
             }
-        };
+        }
+    }
+
+    /// The code of a number, named as its cell would show it.
+    fn number_code(&mut self, value: f64, integer: bool) -> u32 {
+        if let Some(&c) = self.numbers.get(&value.to_bits()) {
+            return c;
+        }
+        let c = self.code(&number_text(value, integer));
+        self.numbers.insert(value.to_bits(), c);
+        c
+    }
+
+    fn set_code(&mut self, row: usize, code: u32) {
         if self.of_row.len() <= row {
             self.of_row.resize(row + 1, u32::MAX);
         }
         if let Some(slot) = self.of_row.get_mut(row) {
             *slot = code;
         }
+    }
+
+    fn set(&mut self, row: usize, value: &str) {
+        let code = self.code(value);
+        self.set_code(row, code);
     }
 
     /// Each row's value.
@@ -120,10 +141,90 @@ struct Collect<'a> {
     rows: usize,
     problems: Vec<String>,
     bad: u64,
+    /// Whether columnar files hand whole batches over (the features are
+    /// known before the read).
+    batches: bool,
 }
 
 impl Collect<'_> {
+    /// Makes room for the rows `start..start + n` of a batch (Parquet:
+    /// each row's line is its record number).
+    fn cover(&mut self, start: usize, n: usize) {
+        let end = start + n;
+        if self.lines.len() < end {
+            self.lines.resize(end, 0);
+            self.rows = self.rows.max(end);
+        }
+        for (i, l) in self.lines.iter_mut().enumerate().skip(start).take(n) {
+            *l = i as u64 + 1;
+        }
+        if self.x.len() < end * self.width {
+            self.x.resize(end * self.width, f32::NAN);
+        }
+    }
+
+    /// The feature position of a column, if it is one.
+    fn feature(&self, column: &str) -> Option<usize> {
+        self.features.as_ref().and_then(|f| f.get(column)).copied()
+    }
+
+    /// Whether a column plays a part (feature, label, group).
+    fn wanted(&self, column: &str) -> bool {
+        self.feature(column).is_some()
+            || self.label.as_ref().is_some_and(|l| l.name == column)
+            || self.groups.iter().any(|g| g.name == column)
+    }
+
+    /// The coded columns (label, groups) named `column`.
+    fn coded<'s>(&'s mut self, column: &'s str) -> impl Iterator<Item = &'s mut Codes> + 's {
+        self.label
+            .iter_mut()
+            .chain(self.groups.iter_mut())
+            .filter(move |c| c.name == column)
+    }
+
+    /// Sets a feature of a batch's row, or counts the value as a problem
+    /// (shown as `text`) when it is not a finite number.
+    fn set_feature(&mut self, row: usize, k: usize, value: Option<f32>, text: impl Fn() -> String) {
+        match value.filter(|v| v.is_finite()) {
+            Some(v) => {
+                if let Some(slot) = self.x.get_mut(row * self.width + k) {
+                    *slot = v;
+                }
+            }
+            None => {
+                let column = self.column_name(k);
+                self.problem(format!(
+                    "line {}, column {column}: {} is not a finite number",
+                    row + 1,
+                    text()
+                ));
+            }
+        }
+    }
+
+    fn column_name(&self, k: usize) -> String {
+        self.features
+            .iter()
+            .flatten()
+            .find(|(_, &i)| i == k)
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default()
+    }
+
+    /// Resolves the features from the first record's columns (or the
+    /// mapping), then replays the first record's cells.
     fn resolve(&mut self) {
+        if self.features.is_some() {
+            return;
+        }
+        self.resolve_names();
+        for (column, value, line) in std::mem::take(&mut self.first) {
+            self.put(1, line, &column, &value);
+        }
+    }
+
+    fn resolve_names(&mut self) {
         if self.features.is_some() {
             return;
         }
@@ -144,9 +245,6 @@ impl Collect<'_> {
         };
         self.width = names.len();
         self.features = Some(names.into_iter().enumerate().map(|(i, n)| (n, i)).collect());
-        for (column, value, line) in std::mem::take(&mut self.first) {
-            self.put(1, line, &column, &value);
-        }
     }
 
     fn problem(&mut self, message: String) {
@@ -198,6 +296,19 @@ impl Collect<'_> {
     }
 }
 
+/// A number's text as a Parquet cell shows it (integers without a
+/// point; floats in their shortest form, as `f32` when they are one), so
+/// that a label or group reads the same from batches as from cells.
+fn number_text(value: f64, integer: bool) -> String {
+    if integer {
+        format!("{}", value as i64)
+    } else if f64::from(value as f32) == value {
+        (value as f32).to_string()
+    } else {
+        value.to_string()
+    }
+}
+
 /// A feature's value: a finite number (empty, `nan` and `inf` are not).
 fn parse(value: &str) -> Option<f32> {
     let v: f64 = value.trim().parse().ok()?;
@@ -220,6 +331,67 @@ impl rampart_table::Visitor for Collect<'_> {
         }
         self.put(cell.record, cell.line, cell.column, cell.value);
         None
+    }
+
+    fn takes_batches(&self) -> bool {
+        self.batches
+    }
+
+    fn numbers(&mut self, column: &str, b: &rampart_table::Numbers) {
+        let start = b.first.saturating_sub(1) as usize;
+        self.cover(start, b.values.len() + b.nulls as usize);
+        if b.nulls > 0 {
+            // Which rows are null is not handed over: the batch is
+            // refused whole, and its rows stay without a value.
+            if self.wanted(column) {
+                self.problem(format!(
+                    "column {column}: {} empty values among records {} to {}",
+                    b.nulls,
+                    b.first,
+                    b.first + b.values.len() as u64 + b.nulls - 1
+                ));
+            }
+            return;
+        }
+        if let Some(k) = self.feature(column) {
+            for (i, &v) in b.values.iter().enumerate() {
+                self.set_feature(start + i, k, Some(v as f32), || v.to_string());
+            }
+        }
+        for codes in self.coded(column) {
+            for (i, &v) in b.values.iter().enumerate() {
+                let code = codes.number_code(v, b.integer);
+                codes.set_code(start + i, code);
+            }
+        }
+    }
+
+    fn texts(&mut self, column: &str, b: &rampart_table::Texts) {
+        let start = b.first.saturating_sub(1) as usize;
+        self.cover(start, b.rows.len());
+        if let Some(k) = self.feature(column) {
+            let parsed: Vec<Option<f32>> = b.values.iter().map(|(v, _)| parse(v)).collect();
+            for (i, at) in b.rows.iter().enumerate() {
+                let value = at.and_then(|a| parsed.get(a as usize).copied().flatten());
+                let text = at.and_then(|a| b.values.get(a as usize)).map(|(v, _)| *v);
+                self.set_feature(start + i, k, value, || format!("{:?}", text.unwrap_or("")));
+            }
+        }
+        for codes in self.coded(column) {
+            let mine: Vec<u32> = b.values.iter().map(|(v, _)| codes.code(v)).collect();
+            for (i, at) in b.rows.iter().enumerate() {
+                // A null keeps the row without a value: named below.
+                if let Some(&code) = at.and_then(|a| mine.get(a as usize)) {
+                    codes.set_code(start + i, code);
+                }
+            }
+        }
+    }
+
+    fn nulls(&mut self, column: &str, count: u64) {
+        if self.wanted(column) {
+            self.problem(format!("column {column}: {count} empty values"));
+        }
     }
 
     fn verdict(&self) -> Result<(), String> {
@@ -253,9 +425,20 @@ pub fn read(
         rows: 0,
         problems: Vec::new(),
         bad: 0,
+        batches: false,
     };
-    if !mapping.features.is_empty() {
-        c.resolve();
+    // Parquet hands its columns over in batches, without text made of
+    // each number; the features are then resolved from its schema.
+    if let Some(columns) = rampart_table::parquet_columns(&source)? {
+        c.first = columns
+            .into_iter()
+            .map(|col| (col.name, String::new(), 1))
+            .collect();
+        c.batches = true;
+    }
+    if !mapping.features.is_empty() || c.batches {
+        c.resolve_names();
+        c.first.clear();
     }
     let summary = rampart_table::process(&source, options, &mut c, None)?;
     c.resolve();
@@ -394,6 +577,154 @@ mod tests {
         };
         let e = read(&f, &m, &Default::default()).unwrap_err().to_string();
         assert!(e.contains("no column \"z\" (the columns are a, b)"), "{e}");
+    }
+
+    /// Writes columns as Parquet (several batches: more rows than one).
+    fn parquet(columns: Vec<(&str, arrow_array::ArrayRef)>) -> tempfile::TempPath {
+        use arrow_array::RecordBatch;
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let mut f = tempfile::Builder::new()
+            .suffix(".parquet")
+            .tempfile()
+            .unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(&mut f, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        f.into_temp_path()
+    }
+
+    /// Parquet is read a batch at a time without text; it must give the
+    /// table its cells would (as CSV of the same values does).
+    #[test]
+    fn parquet_batches_read_as_their_cells_would() {
+        use arrow_array::{
+            ArrayRef, DictionaryArray, Float32Array, Float64Array, Int64Array, StringArray,
+        };
+        use std::sync::Arc;
+        let n = 40_000usize;
+        let a: Vec<f32> = (0..n).map(|i| (i as f32) * 0.25 - 7.5).collect();
+        let b: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 8.0).collect();
+        let y: Vec<i64> = (0..n).map(|i| (i % 3) as i64).collect();
+        let sex: Vec<&str> = (0..n).map(|i| if i % 5 == 0 { "F" } else { "M" }).collect();
+        let race: Vec<&str> = (0..n).map(|i| ["w", "b", "a"][i % 3 * (i % 2)]).collect();
+        let weight: Vec<f32> = (0..n).map(|i| if i % 2 == 0 { 0.5 } else { 1.0 }).collect();
+        let p = parquet(vec![
+            ("a", Arc::new(Float32Array::from(a.clone())) as ArrayRef),
+            ("sex", Arc::new(StringArray::from(sex.clone())) as ArrayRef),
+            ("b", Arc::new(Float64Array::from(b.clone())) as ArrayRef),
+            ("y", Arc::new(Int64Array::from(y.clone())) as ArrayRef),
+            (
+                "race",
+                Arc::new(
+                    race.iter()
+                        .copied()
+                        .collect::<DictionaryArray<arrow_array::types::Int8Type>>(),
+                ) as ArrayRef,
+            ),
+            (
+                "w",
+                Arc::new(Float32Array::from(weight.clone())) as ArrayRef,
+            ),
+        ]);
+        let mut csv = String::from("a,sex,b,y,race,w\n");
+        for i in 0..n {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                a[i], sex[i], b[i], y[i], race[i], weight[i]
+            ));
+        }
+        let c = file(&csv);
+        let m = Mapping {
+            label: Some("y".into()),
+            groups: vec!["sex".into(), "race".into()],
+            slices: vec!["w".into()],
+            ..Mapping::default()
+        };
+        let from_parquet = read(&p, &m, &Default::default()).unwrap();
+        let from_csv = read(&c, &m, &Default::default()).unwrap();
+        assert_eq!(from_parquet.rows, n);
+        assert_eq!(from_parquet.features, vec!["a", "b", "w"]);
+        assert_eq!(from_parquet.features, from_csv.features);
+        assert_eq!(from_parquet.x, from_csv.x);
+        let values = |t: &Table, which: usize| -> Vec<String> {
+            let codes = if which == 0 {
+                t.label.as_ref().unwrap()
+            } else {
+                &t.groups[which - 1]
+            };
+            (0..t.rows)
+                .map(|r| codes.value(r).unwrap().to_string())
+                .collect()
+        };
+        for which in 0..4 {
+            assert_eq!(
+                values(&from_parquet, which),
+                values(&from_csv, which),
+                "{which}"
+            );
+        }
+        assert_eq!(from_parquet.groups[2].values, vec!["0.5", "1"]);
+        assert_eq!(from_parquet.lines, (1..=n as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn parquet_nulls_and_non_numbers_are_errors_naming_the_column() {
+        use arrow_array::{ArrayRef, Float64Array, StringArray};
+        use std::sync::Arc;
+        let p = parquet(vec![
+            (
+                "a",
+                Arc::new(Float64Array::from(vec![Some(1.0), None, Some(3.0)])) as ArrayRef,
+            ),
+            (
+                "y",
+                Arc::new(StringArray::from(vec!["p", "q", "p"])) as ArrayRef,
+            ),
+        ]);
+        let m = Mapping {
+            label: Some("y".into()),
+            ..Mapping::default()
+        };
+        let e = read(&p, &m, &Default::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("column a: 1 empty values among records 1 to 3"),
+            "{e}"
+        );
+        let p = parquet(vec![
+            (
+                "a",
+                Arc::new(StringArray::from(vec!["1.5", "x", "2"])) as ArrayRef,
+            ),
+            (
+                "b",
+                Arc::new(Float64Array::from(vec![1.0, f64::INFINITY, 0.0])) as ArrayRef,
+            ),
+            (
+                "y",
+                Arc::new(StringArray::from(vec![Some("p"), None, Some("p")])) as ArrayRef,
+            ),
+        ]);
+        let e = read(&p, &m, &Default::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("line 2, column a: \"x\" is not a finite number"),
+            "{e}"
+        );
+        assert!(
+            e.contains("line 2, column b: inf is not a finite number"),
+            "{e}"
+        );
+        let p = parquet(vec![
+            (
+                "a",
+                Arc::new(StringArray::from(vec!["1.5", "-2"])) as ArrayRef,
+            ),
+            (
+                "y",
+                Arc::new(StringArray::from(vec![Some("p"), None])) as ArrayRef,
+            ),
+        ]);
+        let e = read(&p, &m, &Default::default()).unwrap_err().to_string();
+        assert!(e.contains("line 2 has no value for \"y\""), "{e}");
     }
 
     #[test]

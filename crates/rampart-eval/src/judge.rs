@@ -311,6 +311,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_policy_knows_every_measure_and_no_other() {
+        let mut ours = Measure::names();
+        let mut policy = rampart_core::EVAL_MEASURES.to_vec();
+        ours.sort_unstable();
+        policy.sort_unstable();
+        assert_eq!(ours, policy);
+    }
+
+    #[test]
     fn thresholds_parse_and_name_the_measures() {
         let t = Threshold::parse(Bound::Min, "accuracy=0.8").unwrap();
         assert_eq!(t.measure, Measure::Metric(Metric::Accuracy));

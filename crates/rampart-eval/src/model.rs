@@ -38,6 +38,9 @@ pub struct Model {
     /// A graph that is one tree ensemble, run natively (see
     /// [`crate::trees`]): the ensemble and what each output carries.
     native: Option<(crate::trees::Ensemble, Vec<usize>)>,
+    /// Outputs whose final Softmax was taken out of the graph (see
+    /// [`final_softmax`]), to be applied to each row here.
+    softmax: Vec<bool>,
     pub sha256: String,
 }
 
@@ -82,11 +85,13 @@ impl Model {
         let mut proto = onnx
             .proto_model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(|e| Error::Model(format!("not an ONNX model: {e:#}")))?;
+        let version = opset(&proto.opset_import);
         let graph = proto
             .graph
             .as_mut()
             .ok_or_else(|| Error::Model("the model has no graph".into()))?;
         let native = crate::trees::plan(graph);
+        let softmaxed = final_softmax(graph, version);
         regressors_as_classifiers(graph)?;
         unsupported(graph, &onnx)?;
         let class_labels = class_labels(graph);
@@ -146,6 +151,10 @@ impl Model {
                     .collect(),
             });
         }
+        let softmax = outputs
+            .iter()
+            .map(|o| softmaxed.contains(&o.name))
+            .collect();
         let plan = typed
             .into_runnable()
             .map_err(|e| Error::Model(format!("tract cannot plan this model: {e:#}")))?;
@@ -158,6 +167,7 @@ impl Model {
             class_labels,
             binary_trees,
             native,
+            softmax,
             sha256,
         })
     }
@@ -193,10 +203,18 @@ impl Model {
     /// Runs every row (`x`: rows × [`Model::features`], row-major) in
     /// batches on all cores; each output's values for all rows.
     pub fn predict(&self, x: &[f32]) -> Result<Vec<Column>, Error> {
-        guarded("running the model", || self.predict_unguarded(x))
+        self.predict_for(x, true)
     }
 
-    fn predict_unguarded(&self, x: &[f32]) -> Result<Vec<Column>, Error> {
+    /// As [`Model::predict`]; without `scores`, a model that gives labels
+    /// may leave the outputs whose Softmax was taken out of its graph
+    /// empty (an attack that reads decisions only need not pay for them).
+    pub fn predict_for(&self, x: &[f32], scores: bool) -> Result<Vec<Column>, Error> {
+        let scores = scores || !self.outputs.iter().any(|o| !o.dtype.is_float());
+        guarded("running the model", || self.predict_unguarded(x, scores))
+    }
+
+    fn predict_unguarded(&self, x: &[f32], scores: bool) -> Result<Vec<Column>, Error> {
         let width = self.features().max(1);
         if x.len() % width != 0 {
             return Err(Error::Model(format!(
@@ -208,10 +226,10 @@ impl Model {
             Vec::new()
         } else if x.len() <= BATCH * width {
             // One batch (an attack's few rows): no fan-out to pay for.
-            vec![self.run_batch(x, x.len() / width)?]
+            vec![self.run_batch(x, x.len() / width, scores)?]
         } else {
             x.par_chunks(BATCH * width)
-                .map(|chunk| self.run_batch(chunk, chunk.len() / width))
+                .map(|chunk| self.run_batch(chunk, chunk.len() / width, scores))
                 .collect::<Result<_, _>>()?
         };
         let mut all: Vec<Column> = self
@@ -240,7 +258,7 @@ impl Model {
         Ok(all)
     }
 
-    fn run_batch(&self, chunk: &[f32], rows: usize) -> Result<Vec<Column>, Error> {
+    fn run_batch(&self, chunk: &[f32], rows: usize, scores: bool) -> Result<Vec<Column>, Error> {
         if let Some((ensemble, outputs)) = &self.native {
             if outputs.len() == self.outputs.len() {
                 return crate::trees::columns(ensemble, outputs, chunk, self.features());
@@ -277,8 +295,131 @@ impl Model {
         }
         outs.iter()
             .zip(&self.outputs)
-            .map(|(v, spec)| column(v, rows, spec))
+            .zip(&self.softmax)
+            .map(|((v, spec), &soft)| {
+                if soft && !scores {
+                    return Ok(Column::Float(Vec::new()));
+                }
+                let mut c = column(v, rows, spec)?;
+                if let (true, Column::Float(values)) = (soft, &mut c) {
+                    softmax_rows(values, rows);
+                }
+                Ok(c)
+            })
             .collect()
+    }
+}
+
+/// The default ONNX opset the model imports (1 when it names none).
+fn opset(imports: &[pb::OperatorSetIdProto]) -> i64 {
+    imports
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(1, |o| o.version)
+}
+
+/// Takes a classifier's final Softmax out of the graph, to be applied to
+/// the rows here: tract's Softmax kernel works on a vector at a time with
+/// a scratch buffer each, and on the attacks' rows of ten classes it was
+/// a quarter of an attack's time (measured with `perf`). Only a Softmax
+/// over the last axis whose output is a graph output read by nothing but
+/// ArgMax over that axis (the label, as skl2onnx computes it) is taken
+/// out; the ArgMax then reads the scores, whose largest is the largest
+/// probability's. Returns the outputs so changed.
+fn final_softmax(graph: &mut pb::GraphProto, opset: i64) -> Vec<String> {
+    let int =
+        |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+    let rank = |name: &str| {
+        graph
+            .output
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.r#type.as_ref())
+            .and_then(|t| match &t.value {
+                Some(pb::type_proto::Value::TensorType(t)) => t.shape.as_ref(),
+                _ => None,
+            })
+            .map(|s| s.dim.len() as i64)
+    };
+    let mut found = None;
+    for (i, node) in graph.node.iter().enumerate() {
+        if node.op_type != "Softmax" || node.output.len() != 1 || node.input.len() != 1 {
+            continue;
+        }
+        let Some(out) = node.output.first() else {
+            continue;
+        };
+        // The Softmax's values, under every name Identity gives them.
+        let mut names = vec![out.clone()];
+        let mut k = 0;
+        while let Some(name) = names.get(k).cloned() {
+            k += 1;
+            for n in graph.node.iter().filter(|n| n.input.contains(&name)) {
+                if n.op_type == "Identity" && names.len() < 16 {
+                    names.extend(n.output.iter().cloned());
+                }
+            }
+        }
+        let outputs: Vec<&String> = names.iter().filter(|n| rank(n).is_some()).collect();
+        let Some(r) = outputs.first().and_then(|n| rank(n)) else {
+            continue;
+        };
+        let default = if opset >= 13 { -1 } else { 1 };
+        let axis = int(node, "axis").unwrap_or(default);
+        // Before opset 13, Softmax flattens from `axis`: over the last
+        // axis only when that is the last.
+        if r < 2 || !(axis == -1 || axis == r - 1) || outputs.iter().any(|n| rank(n) != Some(r)) {
+            continue;
+        }
+        let readers_ok = graph
+            .node
+            .iter()
+            .filter(|n| n.input.iter().any(|i| names.contains(i)))
+            .all(|n| match n.op_type.as_str() {
+                "Identity" => true,
+                "ArgMax" => {
+                    int(n, "select_last_index").unwrap_or(0) == 0
+                        && matches!(int(n, "axis"), Some(a) if a == -1 || a == r - 1)
+                }
+                _ => false,
+            });
+        if readers_ok {
+            found = Some((i, outputs.into_iter().cloned().collect::<Vec<_>>()));
+            break;
+        }
+    }
+    let Some((i, outputs)) = found else {
+        return Vec::new();
+    };
+    match graph.node.get_mut(i) {
+        Some(node) => {
+            node.op_type = "Identity".into();
+            node.attribute.clear();
+            outputs
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Softmax over each row of `values` (rows × classes), in `f32` as the
+/// graph computed it. A class more than 87 below the row's largest score
+/// gets 0 rather than a subnormal `f32` (below 1.2e-38): arithmetic on
+/// subnormals takes the processor's slow path, and a confident model's
+/// rows are full of them.
+fn softmax_rows(values: &mut [f64], rows: usize) {
+    let k = values.len() / rows.max(1);
+    for row in values.chunks_mut(k.max(1)) {
+        let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v as f32));
+        let mut sum = 0f32;
+        for v in row.iter_mut() {
+            let d = *v as f32 - max;
+            let e = if d < -87.0 { 0.0 } else { d.exp() };
+            sum += e;
+            *v = f64::from(e);
+        }
+        for v in row.iter_mut() {
+            *v = f64::from(*v as f32 / sum);
+        }
     }
 }
 
@@ -576,4 +717,90 @@ fn batch_dim(model: &mut InferenceModel) -> Result<DatumType, Error> {
         .set_input_fact(0, InferenceFact::dt_shape(dt, dims))
         .map_err(tract)?;
     Ok(dt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(op: &str, inputs: &[&str], output: &str, axis: Option<i64>) -> pb::NodeProto {
+        pb::NodeProto {
+            op_type: op.into(),
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            attribute: axis
+                .map(|a| pb::AttributeProto {
+                    name: "axis".into(),
+                    i: a,
+                    ..Default::default()
+                })
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn output(name: &str, rank: usize) -> pb::ValueInfoProto {
+        pb::ValueInfoProto {
+            name: name.into(),
+            r#type: Some(pb::TypeProto {
+                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                    elem_type: 1,
+                    shape: Some(pb::TensorShapeProto {
+                        dim: vec![Default::default(); rank],
+                    }),
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// skl2onnx's multiclass head: Softmax, Identity to the output, and
+    /// ArgMax of it for the label.
+    fn head(softmax_axis: Option<i64>, reader: &str) -> pb::GraphProto {
+        pb::GraphProto {
+            node: vec![
+                node("Softmax", &["logits"], "soft", softmax_axis),
+                node("Identity", &["soft"], "probabilities", None),
+                node(reader, &["probabilities"], "argmax", Some(1)),
+            ],
+            output: vec![output("probabilities", 2), output("argmax", 1)],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_a_final_softmax_read_by_argmax_leaves_the_graph() {
+        let mut g = head(None, "ArgMax");
+        assert_eq!(final_softmax(&mut g, 15), vec!["probabilities"]);
+        assert_eq!(g.node[0].op_type, "Identity");
+        // Opset 11's default axis (1) is the last of two.
+        assert_eq!(
+            final_softmax(&mut head(None, "ArgMax"), 11),
+            vec!["probabilities"]
+        );
+        // Read by something other than ArgMax: its values matter.
+        let mut g = head(None, "Mul");
+        assert!(final_softmax(&mut g, 15).is_empty());
+        assert_eq!(g.node[0].op_type, "Softmax");
+        // Over the batch axis: not per row.
+        assert!(final_softmax(&mut head(Some(0), "ArgMax"), 15).is_empty());
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_without_subnormals() {
+        let mut v = vec![1.0, 2.0, 3.0, 0.0, -200.0, 5.0];
+        softmax_rows(&mut v, 2);
+        let e: Vec<f64> = [1f32, 2.0, 3.0]
+            .iter()
+            .map(|x| f64::from((x - 3.0).exp()))
+            .collect();
+        let s: f64 = e.iter().sum();
+        for (a, b) in v.iter().zip(&e) {
+            assert!((a - b / s).abs() < 1e-6, "{v:?}");
+        }
+        assert_eq!(v[4], 0.0);
+        assert!((v[3] + v[5] - 1.0).abs() < 1e-6);
+    }
 }

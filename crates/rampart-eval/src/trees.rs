@@ -73,6 +73,122 @@ pub struct Ensemble {
     /// Leaves score only one class of two (onnxruntime's binary case).
     binary_one_score: bool,
     weights_all_positive: bool,
+    /// The same trees for walking blocks of rows, when every branch
+    /// compares the same way.
+    flat: Option<Flat>,
+}
+
+/// Trees laid out for walking a block of rows in lock-step: each node in
+/// 16 bytes, and each leaf a branch to itself, so that every row of the
+/// block takes exactly its tree's depth in steps with no test of the
+/// node's kind. The rows' walks are independent, and the processor
+/// overlaps their loads; one row at a time, each step waits for the last.
+#[derive(Debug, Clone)]
+struct Flat {
+    cmp: Cmp,
+    nodes: Vec<FlatNode>,
+    /// Per tree, its root and depth.
+    trees: Vec<(u32, u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FlatNode {
+    /// The feature read; the top bit is set when a missing value (NaN)
+    /// goes to `yes`.
+    feature: u32,
+    value: f32,
+    yes: u32,
+    no: u32,
+}
+
+const NAN_YES: u32 = 1 << 31;
+
+/// Rows walked together: enough to keep the loads in flight, few enough
+/// that their accumulators stay in the first-level cache.
+const BLOCK: usize = 16;
+
+impl Flat {
+    /// The flat layout, when every branch compares one way (as
+    /// scikit-learn's, LightGBM's and XGBoost's exports do) by an order.
+    fn of(nodes: &[Node], roots: &[(i64, u32)], depth: &[u32]) -> Option<Flat> {
+        let mut cmp = None;
+        let mut flat = Vec::with_capacity(nodes.len());
+        for (i, n) in nodes.iter().enumerate() {
+            flat.push(match *n {
+                Node::Leaf { .. } => FlatNode {
+                    feature: 0,
+                    value: 0.0,
+                    yes: i as u32,
+                    no: i as u32,
+                },
+                Node::Branch {
+                    feature,
+                    value,
+                    cmp: c,
+                    yes,
+                    no,
+                    nan_yes,
+                } => {
+                    if matches!(c, Cmp::Eq | Cmp::Neq) || cmp.is_some_and(|k| k != c) {
+                        return None;
+                    }
+                    cmp = Some(c);
+                    FlatNode {
+                        feature: feature | if nan_yes { NAN_YES } else { 0 },
+                        value,
+                        yes,
+                        no,
+                    }
+                }
+            });
+        }
+        let trees = roots
+            .iter()
+            .map(|&(_, r)| (r, depth.get(r as usize).copied().unwrap_or(0)))
+            .collect();
+        Some(Flat {
+            cmp: cmp.unwrap_or(Cmp::Leq),
+            nodes: flat,
+            trees,
+        })
+    }
+
+    /// Walks `root` for each row of `block` (rows of `width`): the node
+    /// each reaches, in `at`.
+    fn walk(&self, root: u32, depth: u32, block: &[f32], width: usize, at: &mut [u32]) {
+        match self.cmp {
+            Cmp::Lt => self.walk_by(root, depth, block, width, at, |v, t| v < t),
+            Cmp::Gte => self.walk_by(root, depth, block, width, at, |v, t| v >= t),
+            Cmp::Gt => self.walk_by(root, depth, block, width, at, |v, t| v > t),
+            _ => self.walk_by(root, depth, block, width, at, |v, t| v <= t),
+        }
+    }
+
+    fn walk_by(
+        &self,
+        root: u32,
+        depth: u32,
+        block: &[f32],
+        width: usize,
+        at: &mut [u32],
+        go: impl Fn(f32, f32) -> bool,
+    ) {
+        at.iter_mut().for_each(|a| *a = root);
+        for _ in 0..depth {
+            for (a, row) in at.iter_mut().zip(block.chunks_exact(width)) {
+                let Some(n) = self.nodes.get(*a as usize) else {
+                    continue;
+                };
+                let v = row
+                    .get((n.feature & !NAN_YES) as usize)
+                    .copied()
+                    .unwrap_or(f32::NAN);
+                // A comparison with NaN is false: NaN then goes by the flag.
+                let yes = go(v, n.value) | (v.is_nan() & (n.feature & NAN_YES != 0));
+                *a = if yes { n.yes } else { n.no };
+            }
+        }
+    }
 }
 
 fn attr<'a>(node: &'a pb::NodeProto, name: &str) -> Option<&'a pb::AttributeProto> {
@@ -264,7 +380,8 @@ impl Ensemble {
                 "a tree has no single root (a cycle, or nodes no branch reaches)",
             ));
         }
-        check_acyclic(&nodes, &roots)?;
+        let depth = check_acyclic(&nodes, &roots)?;
+        let flat = Flat::of(&nodes, &roots, &depth);
         let aggregate = match text(node, "aggregate_function").as_deref().unwrap_or("SUM") {
             "SUM" => Aggregate::Sum,
             "AVERAGE" => Aggregate::Average,
@@ -287,6 +404,7 @@ impl Ensemble {
             )));
         }
         Ok(Ensemble {
+            flat,
             binary_one_score: classifier && outputs == 2 && ids.iter().eq([0u32].iter()),
             weights_all_positive: leaves.iter().all(|l| l.1 >= 0.0),
             nodes,
@@ -310,53 +428,87 @@ impl Ensemble {
                 self.features - 1
             )));
         }
-        let rows = x.len() / width.max(1);
+        let width = width.max(1);
+        let rows = x.len() / width;
         let mut labels = self.labels.as_ref().map(|_| Vec::with_capacity(rows));
         let mut scores = Vec::with_capacity(rows * self.outputs);
-        let mut acc = vec![0f32; self.outputs];
-        let mut has = vec![false; self.outputs];
-        for row in x.chunks(width.max(1)) {
+        let k = self.outputs;
+        let mut acc = vec![0f32; BLOCK * k];
+        let mut has = vec![false; BLOCK * k];
+        let mut at = [0u32; BLOCK];
+        for block in x.chunks(BLOCK * width) {
+            let n = block.len() / width;
             acc.iter_mut().for_each(|a| *a = 0.0);
             has.iter_mut().for_each(|h| *h = false);
-            for &root in &self.roots {
-                let leaf = self.leaf(root, row);
-                for &(id, w) in self.leaves.get(leaf.0..leaf.1).unwrap_or_default() {
-                    let (Some(a), Some(h)) = (acc.get_mut(id as usize), has.get_mut(id as usize))
-                    else {
-                        continue;
-                    };
-                    *a = match (self.aggregate, *h) {
-                        (Aggregate::Min, true) => a.min(w),
-                        (Aggregate::Max, true) => a.max(w),
-                        (_, true) => *a + w,
-                        (_, false) => w,
-                    };
-                    *h = true;
+            let (Some(acc), Some(has), Some(at)) =
+                (acc.get_mut(..n * k), has.get_mut(..n * k), at.get_mut(..n))
+            else {
+                continue;
+            };
+            for (t, &root) in self.roots.iter().enumerate() {
+                match &self.flat {
+                    Some(f) => {
+                        let depth = f.trees.get(t).map_or(0, |d| d.1);
+                        f.walk(root, depth, block, width, at);
+                    }
+                    None => {
+                        for (a, row) in at.iter_mut().zip(block.chunks_exact(width)) {
+                            *a = self.leaf(root, row);
+                        }
+                    }
+                }
+                for ((&node, acc), has) in at.iter().zip(acc.chunks_mut(k)).zip(has.chunks_mut(k)) {
+                    self.add_leaf(node, acc, has);
                 }
             }
-            if self.aggregate == Aggregate::Average {
-                let n = self.roots.len().max(1) as f32;
-                acc.iter_mut().for_each(|a| *a /= n);
+            for (acc, has) in acc.chunks_mut(k).zip(has.chunks_mut(k)) {
+                if self.aggregate == Aggregate::Average {
+                    let n = self.roots.len().max(1) as f32;
+                    acc.iter_mut().for_each(|a| *a /= n);
+                }
+                let (label, row_scores) = match &self.labels {
+                    Some(l) => self.classify(acc, has, l),
+                    None => (0, self.regress(acc)),
+                };
+                if let Some(ls) = labels.as_mut() {
+                    ls.push(label);
+                }
+                scores.extend(row_scores.iter().map(|&v| f64::from(v)));
             }
-            let (label, row_scores) = match &self.labels {
-                Some(l) => self.classify(&mut acc, &mut has, l),
-                None => (0, self.regress(&mut acc)),
-            };
-            if let Some(ls) = labels.as_mut() {
-                ls.push(label);
-            }
-            scores.extend(row_scores.iter().map(|&v| f64::from(v)));
         }
         Ok((labels, scores))
     }
 
-    /// The leaf `row` reaches from `root`: its weights' range.
-    fn leaf(&self, root: u32, row: &[f32]) -> (usize, usize) {
+    /// Adds the weights of the leaf `node` to a row's scores.
+    fn add_leaf(&self, node: u32, acc: &mut [f32], has: &mut [bool]) {
+        let Some(Node::Leaf { start, end }) = self.nodes.get(node as usize) else {
+            return;
+        };
+        for &(id, w) in self
+            .leaves
+            .get(*start as usize..*end as usize)
+            .unwrap_or_default()
+        {
+            let (Some(a), Some(h)) = (acc.get_mut(id as usize), has.get_mut(id as usize)) else {
+                continue;
+            };
+            *a = match (self.aggregate, *h) {
+                (Aggregate::Min, true) => a.min(w),
+                (Aggregate::Max, true) => a.max(w),
+                (_, true) => *a + w,
+                (_, false) => w,
+            };
+            *h = true;
+        }
+    }
+
+    /// The leaf `row` reaches from `root` (any comparison).
+    fn leaf(&self, root: u32, row: &[f32]) -> u32 {
         let mut i = root;
         // Acyclic (checked at parse): at most one step per node.
         for _ in 0..=self.nodes.len() {
             match self.nodes.get(i as usize) {
-                Some(Node::Leaf { start, end }) => return (*start as usize, *end as usize),
+                Some(Node::Leaf { .. }) => return i,
                 Some(Node::Branch {
                     feature,
                     value,
@@ -383,7 +535,7 @@ impl Ensemble {
                 None => break,
             }
         }
-        (0, 0)
+        u32::MAX
     }
 
     fn regress(&self, acc: &mut [f32]) -> Vec<f32> {
@@ -475,8 +627,11 @@ fn post(p: Post, v: &mut [f32]) {
 
 /// Every path from a root ends at a leaf within as many steps as there
 /// are nodes: a cyclic (hostile) tree is refused, not run forever.
-fn check_acyclic(nodes: &[Node], roots: &[(i64, u32)]) -> Result<(), Error> {
+/// Checks that every tree is acyclic; returns each node's depth (the
+/// most branches on a path from it to a leaf).
+fn check_acyclic(nodes: &[Node], roots: &[(i64, u32)]) -> Result<Vec<u32>, Error> {
     let mut state = vec![0u8; nodes.len()]; // 0 new, 1 on the path, 2 done
+    let mut depth = vec![0u32; nodes.len()];
     for &(_, root) in roots {
         let mut stack = vec![(root, false)];
         while let Some((i, leaving)) = stack.pop() {
@@ -485,6 +640,14 @@ fn check_acyclic(nodes: &[Node], roots: &[(i64, u32)]) -> Result<(), Error> {
             };
             if leaving {
                 *s = 2;
+                // Its children are done: their depths are known.
+                if let Some(Node::Branch { yes, no, .. }) = nodes.get(i as usize) {
+                    let below = |c: &u32| depth.get(*c as usize).copied().unwrap_or(0);
+                    let d = 1 + below(yes).max(below(no));
+                    if let Some(slot) = depth.get_mut(i as usize) {
+                        *slot = d;
+                    }
+                }
                 continue;
             }
             match *s {
@@ -499,7 +662,7 @@ fn check_acyclic(nodes: &[Node], roots: &[(i64, u32)]) -> Result<(), Error> {
             }
         }
     }
-    Ok(())
+    Ok(depth)
 }
 
 /// A graph that is one tree ensemble and what follows it: Identity,

@@ -373,9 +373,9 @@ impl Eval {
         watch: &dyn rampart_dataset::Watch,
     ) -> Result<Overlap, Error> {
         use rampart_profile::duplicates::FindingKind;
-        if let Some(t) = self.near.filter(|t| !(0.0..=1.0).contains(t)) {
+        if let Some(t) = self.near.filter(|t| !(*t > 0.0 && *t <= 1.0)) {
             return Err(Error::Config(format!(
-                "--near {t}: a similarity between 0 and 1, as 0.9"
+                "--near {t}: a Jaccard similarity above 0 and at most 1, as 0.9 (0 would call every row a leak)"
             )));
         }
         let options = rampart_dataset::poison::Options {

@@ -201,10 +201,13 @@ pub struct Numbers<'a> {
     /// Whether the column holds integers (converted to `f64`, so that
     /// those past 2^53 are rounded, as their text would be when parsed).
     pub integer: bool,
-    /// The non-null values, in row order.
+    /// The non-null values, in row order: when `nulls` is 0, the value
+    /// of record `first + i` is `values[i]`.
     pub values: &'a [f64],
     /// Nulls in the batch.
     pub nulls: u64,
+    /// The record number ([`Cell::record`]) of the batch's first row.
+    pub first: u64,
 }
 
 /// One batch of a string column, from a columnar format: each distinct
@@ -217,6 +220,11 @@ pub struct Texts<'a> {
     pub values: &'a [(&'a str, u64)],
     /// Nulls in the batch.
     pub nulls: u64,
+    /// The record number ([`Cell::record`]) of the batch's first row.
+    pub first: u64,
+    /// Each row's value in row order, as its index in `values` (`None`:
+    /// null), for visitors that assemble rows.
+    pub rows: &'a [Option<u32>],
 }
 
 /// A record that was skipped or a value that could not be rewritten.

@@ -448,7 +448,7 @@ fn read_schema(schema: &Schema, batches: bool) -> Option<Schema> {
 
 /// A dictionary-coded string column's distinct values with their counts,
 /// and its nulls; None for other arrays.
-fn counted(array: &dyn Array) -> Option<(Vec<(&str, u64)>, u64)> {
+fn counted(array: &dyn Array) -> Option<Counted<'_>> {
     use arrow_array::cast::AsArray;
     let d = array.as_dictionary_opt::<arrow_array::types::Int32Type>()?;
     let values = d.values();
@@ -459,6 +459,14 @@ fn counted(array: &dyn Array) -> Option<(Vec<(&str, u64)>, u64)> {
     }
 }
 
+/// A string column's batch: distinct values with their counts, nulls,
+/// and each row's index among the values.
+struct Counted<'a> {
+    values: Vec<(&'a str, u64)>,
+    nulls: u64,
+    rows: Vec<Option<u32>>,
+}
+
 /// Counts each code of `keys` (densely when the dictionary is not much
 /// larger than the batch, else by sorting the codes, so that a batch of a
 /// column with a million-value dictionary does not zero a million
@@ -467,7 +475,7 @@ fn counted(array: &dyn Array) -> Option<(Vec<(&str, u64)>, u64)> {
 fn count_codes<'a, O: arrow_array::OffsetSizeTrait>(
     keys: &arrow_array::Int32Array,
     values: &'a arrow_array::GenericStringArray<O>,
-) -> (Vec<(&'a str, u64)>, u64) {
+) -> Counted<'a> {
     let mut nulls = keys.null_count() as u64;
     let codes = keys.iter().flatten();
     let mut runs: Vec<(usize, u64)> = Vec::new();
@@ -491,15 +499,30 @@ fn count_codes<'a, O: arrow_array::OffsetSizeTrait>(
             }
         }
     }
+    // `runs` is in key order: a row's index is found by its key.
     let mut out = Vec::with_capacity(runs.len());
+    let mut index: Vec<(usize, u32)> = Vec::with_capacity(runs.len());
     for (k, n) in runs {
         if k < values.len() && values.is_valid(k) {
+            index.push((k, out.len() as u32));
             out.push((values.value(k), n));
         } else {
             nulls += n;
         }
     }
-    (out, nulls)
+    let rows = keys
+        .iter()
+        .map(|key| {
+            let k = usize::try_from(key?).ok()?;
+            let at = index.binary_search_by_key(&k, |(key, _)| *key).ok()?;
+            index.get(at).map(|(_, i)| *i)
+        })
+        .collect();
+    Counted {
+        values: out,
+        nulls,
+        rows,
+    }
 }
 
 /// Rows per batch: enough that a batch of a column amortises its
@@ -601,7 +624,7 @@ fn read(
         // Columns a batch visitor takes whole are not shown as cells.
         let mut shown = Vec::new();
         for (c, (array, name)) in arrays.iter().zip(&names).enumerate() {
-            if !(visitor.takes_batches() && batched(array, name, visitor)) {
+            if !(visitor.takes_batches() && batched(array, name, first + 1, visitor)) {
                 shown.push(c);
             }
         }
@@ -695,22 +718,25 @@ impl<'a> CellTexts<'a> {
 /// Hands a column to a visitor that takes batches, when its type allows
 /// (numbers, strings): whether it did. The nulls of other shown columns
 /// are reported here, their values then shown as cells.
-fn batched(array: &ArrayRef, name: &str, visitor: &mut dyn Visitor) -> bool {
+fn batched(array: &ArrayRef, name: &str, first: u64, visitor: &mut dyn Visitor) -> bool {
     if let Some((integer, values)) = numbers_of(array.as_ref()) {
         let batch = Numbers {
             integer,
             values: &values,
             nulls: array.null_count() as u64,
+            first,
         };
         visitor.numbers(name, &batch);
         return true;
     }
-    if let Some((values, nulls)) = counted(array.as_ref()) {
+    if let Some(c) = counted(array.as_ref()) {
         visitor.texts(
             name,
             &Texts {
-                values: &values,
-                nulls,
+                values: &c.values,
+                nulls: c.nulls,
+                first,
+                rows: &c.rows,
             },
         );
         return true;

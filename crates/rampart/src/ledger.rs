@@ -211,3 +211,43 @@ pub fn check(path: &Path, dir: &Path, require: &[GateKind]) -> Result<ExitCode> 
     print!("{}", d.text(&ev));
     Ok(crate::common::verdict(d.admitted()))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The starter's commented examples are policy a user can switch on:
+    /// uncommented, they must read.
+    #[test]
+    fn the_starters_eval_example_reads_when_uncommented() {
+        let starter = include_str!("starter.toml");
+        let mut on = false;
+        let text: String = starter
+            .lines()
+            .map(|l| {
+                if l.starts_with("# [[stage]]") || l.starts_with("# [admission.eval]") {
+                    on = true;
+                }
+                let line = if on {
+                    l.strip_prefix("# ").unwrap_or(l)
+                } else {
+                    l
+                };
+                if on && (l.is_empty() || l.starts_with("# What") || l.starts_with("# The model")) {
+                    on = false;
+                }
+                format!("{line}\n")
+            })
+            .collect();
+        let text = text.replace("require = [\"scan\"]", "require = [\"scan\", \"eval\"]");
+        let policy = rampart_core::Policy::parse(&text, std::path::Path::new("rampart.toml"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let gates: Vec<_> = policy
+            .stages
+            .iter()
+            .flat_map(|s| s.gates.iter().map(|g| g.kind().name()))
+            .collect();
+        assert!(gates.contains(&"eval"), "{gates:?}");
+        assert!(gates.contains(&"risk"), "{gates:?}");
+        let bar = policy.admission.eval.expect("the admission bar");
+        assert_eq!(bar.queries, Some(1000));
+    }
+}

@@ -32,7 +32,8 @@ fn quiet_on_broken_pipe() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+        // Either stream: `rampart run 2>&1 | head` closes stderr too.
+        if message.contains("failed printing to std") && message.contains("Broken pipe") {
             std::process::exit(141);
         }
         // The parquet and arrow crates, and libbz2-rs-sys, panic on some

@@ -412,6 +412,21 @@ fn profile_writes_and_merge_combines_profiles() {
     assert!(!p.join("x.json").exists());
 }
 
+/// `rampart run 2>&1 | head` closes stderr as well: a message written
+/// there must not become a panic (exit 101).
+#[test]
+fn a_closed_stderr_ends_quietly() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["scan", "no-such-model.pt"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(writer))
+        .status()
+        .unwrap();
+    assert_eq!(out.code(), Some(141));
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly() {
     use std::io::Read;

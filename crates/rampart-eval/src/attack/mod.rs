@@ -74,6 +74,13 @@ impl Attack {
         }
     }
 
+    /// Whether the attack reads the model's probabilities (SimBA and
+    /// Square follow them; the tabular search is greedy by them when it
+    /// has them) rather than its decisions alone.
+    pub fn reads_scores(self) -> bool {
+        !matches!(self, Attack::HopSkipJump | Attack::Boundary)
+    }
+
     pub fn parse(name: &str) -> Option<Attack> {
         let n = name.trim().to_ascii_lowercase().replace(['-', '_'], "");
         ATTACKS.into_iter().find(|a| a.name() == n)
@@ -416,6 +423,9 @@ pub(crate) struct Oracle<'a> {
     classes: usize,
     logits: bool,
     domain: &'a Domain,
+    /// Whether the attack reads probabilities (else decisions only, and
+    /// the model may leave its scores unfinished).
+    scores: bool,
 }
 
 /// The model's answers for a batch of points.
@@ -438,7 +448,7 @@ impl Oracle<'_> {
         let rows = x.len() / self.domain.dim().max(1);
         let k = self.classes;
         let (mut scores, mut labels) = (None, None);
-        for c in self.model.predict(&x)? {
+        for c in self.model.predict_for(&x, self.scores)? {
             match c {
                 Column::Float(v) if v.len() == rows * k && k > 1 && scores.is_none() => {
                     scores = Some(v)
@@ -606,15 +616,16 @@ pub fn run(
         )));
     }
     let chosen = choose(inputs, target, o);
-    let oracle = Oracle {
-        model,
-        classes: inputs.classes.len(),
-        logits,
-        domain: &domain,
-    };
     let pool = Pool::new(inputs, &domain);
     let mut reports = Vec::new();
     for &attack in &o.attacks {
+        let oracle = Oracle {
+            model,
+            classes: inputs.classes.len(),
+            logits,
+            domain: &domain,
+            scores: attack.reads_scores(),
+        };
         let outcomes: Vec<(usize, Outcome)> = chosen
             .par_iter()
             .map(|&row| {
