@@ -247,6 +247,11 @@ impl EvalBar {
                 "[{table}] epsilon = {e}: a fraction of the input domain's width (the widest feature's range, or the attack's bounds), above 0 and at most 1"
             ));
         }
+        if self.judges() && self.eval_data.is_none() {
+            return Some(format!(
+                "[{table}] judges evaluations but sets no eval_data: evidence measured on any data (a few easy rows) would be admitted; lock the evaluation set with eval_data = \"sha256:...\" (sha256sum prints the digest)"
+            ));
+        }
         if self.queries == Some(0) {
             return Some(format!(
                 "[{table}] queries = 0 would accept an attack that asked the model nothing: set the fewest queries per input evidence may have used (the default is 1000)"
@@ -792,10 +797,17 @@ mod tests {
         .to_string();
         assert!(e.contains("[admission.eval]"), "{e}");
         Policy::parse(
-            "[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmin = { accuracy = 0.8 }\n",
+            "[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmin = { accuracy = 0.8 }\neval_data = \"sha256:00\"\n",
             Path::new("rampart.toml"),
         )
         .unwrap();
+        let e = Policy::parse(
+            "[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmin = { accuracy = 0.8 }\n",
+            Path::new("rampart.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("sets no eval_data"), "{e}");
         let e = Policy::parse(
             "[registry.alias.prod]\nrequire = [\"eval\"]\n",
             Path::new("rampart.toml"),
@@ -927,14 +939,14 @@ mod tests {
                 .map(|e| e.to_string())
                 .unwrap_or_default()
         };
-        let base = "[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmax = { hopskipjump_success_rate = 0.2 }\n";
+        let base = "[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmax = { hopskipjump_success_rate = 0.2 }\neval_data = \"sha256:00\"\n";
         assert_eq!(parse(base), "");
         let e = parse(&format!("{base}queries = 0\n"));
         assert!(e.contains("queries = 0 would accept"), "{e}");
         let e = parse(&format!("{base}attacked = 0\n"));
         assert!(e.contains("attacked = 0 would accept"), "{e}");
         let e =
-            parse("[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmin = { acuracy = 0.8 }\n");
+            parse("[admission]\nrequire = [\"eval\"]\n[admission.eval]\nmin = { acuracy = 0.8 }\neval_data = \"sha256:00\"\n");
         assert!(e.contains("no measure \"acuracy\""), "{e}");
         let e = parse("[[stage]]\nname = \"eval\"\n[[stage.gate]]\ngate = \"eval\"\ninputs = [\"m.onnx\"]\ndata = \"d.csv\"\nlabel = \"y\"\nmax = { simba_sucess_rate = 0.1 }\n");
         assert!(e.contains("no measure \"simba_sucess_rate\""), "{e}");

@@ -341,15 +341,15 @@ impl rampart_table::Visitor for Collect<'_> {
         let start = b.first.saturating_sub(1) as usize;
         self.cover(start, b.values.len() + b.nulls as usize);
         if b.nulls > 0 {
-            // Which rows are null is not handed over: the batch is
-            // refused whole, and its rows stay without a value.
+            // The batch is refused whole (its rows stay without a
+            // value), each null named.
             if self.wanted(column) {
-                self.problem(format!(
-                    "column {column}: {} empty values among records {} to {}",
-                    b.nulls,
-                    b.first,
-                    b.first + b.values.len() as u64 + b.nulls - 1
-                ));
+                for &r in b.null_rows {
+                    self.problem(format!(
+                        "line {}, column {column}: empty",
+                        b.first + u64::from(r)
+                    ));
+                }
             }
             return;
         }
@@ -399,7 +399,7 @@ impl rampart_table::Visitor for Collect<'_> {
             return Ok(());
         }
         Err(format!(
-            "{} feature values are not numbers ({}); the model takes numbers only: encode categories before export, or drop the column with --features",
+            "{} values are empty or not finite numbers ({}); the model takes a number for every feature of every row: fill or drop those rows, encode categories before export, or leave the column out of --features",
             self.bad,
             self.problems.join("; ")
         ))
@@ -568,7 +568,10 @@ mod tests {
         let f = file("a,b\n1,2\n,3\nx,nan\n");
         let m = Mapping::default();
         let e = read(&f, &m, &Default::default()).unwrap_err().to_string();
-        assert!(e.contains("3 feature values are not numbers"), "{e}");
+        assert!(
+            e.contains("3 values are empty or not finite numbers"),
+            "{e}"
+        );
         assert!(e.contains("line 3, column a"), "{e}");
         let f = file("a,b\n1,2\n");
         let m = Mapping {
@@ -686,10 +689,7 @@ mod tests {
             ..Mapping::default()
         };
         let e = read(&p, &m, &Default::default()).unwrap_err().to_string();
-        assert!(
-            e.contains("column a: 1 empty values among records 1 to 3"),
-            "{e}"
-        );
+        assert!(e.contains("line 2, column a: empty"), "{e}");
         let p = parquet(vec![
             (
                 "a",

@@ -543,21 +543,41 @@ pub(crate) fn softmax(s: &[f64], k: usize) -> Vec<f64> {
 
 /// Scores as probabilities: rows of k values within 0 and 1 that sum to
 /// 1 (to 1e-3, the f32 rounding of exporters), or logits to softmax.
+/// How far outside [0, 1] a probability may be: a forest's average of
+/// `f32` leaf values is off by a few units in the last place per tree
+/// (onnxruntime's too; 1.0000004 for 30 trees was seen).
+const ROUNDING: f64 = 1e-4;
+
+/// Whether a row's scores are probabilities, up to `f32` rounding.
+fn is_distribution(values: &[f64]) -> bool {
+    let sum: f64 = values.iter().sum();
+    values
+        .iter()
+        .all(|v| (-ROUNDING..=1.0 + ROUNDING).contains(v))
+        && (sum - 1.0).abs() <= 1e-3
+}
+
 fn probabilities(s: &[f64], k: usize, logits: bool, model: &Path) -> Result<Vec<f64>, Error> {
+    let rows = || s.chunks(k.max(1));
     if logits {
-        return Ok(softmax(s, k));
-    }
-    for (row, values) in s.chunks(k.max(1)).enumerate() {
-        let sum: f64 = values.iter().sum();
-        let inside = values.iter().all(|v| (0.0..=1.0).contains(v));
-        if !inside || (sum - 1.0).abs() > 1e-3 {
+        // Softmax of probabilities gives numbers, wrong ones: refuse.
+        if rows().all(is_distribution) {
             return Err(Error::Model(format!(
-                "{}: row {row}'s scores {values:?} are not probabilities (they sum to {sum}); if the model gives logits, pass --logits to apply softmax",
+                "{}: --logits, but every row's scores are already probabilities (each in [0, 1], summing to 1); softmax would distort them: leave --logits out",
                 model.display()
             )));
         }
+        return Ok(softmax(s, k));
     }
-    Ok(s.to_vec())
+    if let Some((row, values)) = rows().enumerate().find(|(_, v)| !is_distribution(v)) {
+        let sum: f64 = values.iter().sum();
+        return Err(Error::Model(format!(
+            "{}: row {row}'s scores {values:?} are not probabilities (they sum to {sum}); if the model gives logits, pass --logits to apply softmax",
+            model.display()
+        )));
+    }
+    // Rounding past 0 or 1 is taken back.
+    Ok(s.iter().map(|v| v.clamp(0.0, 1.0)).collect())
 }
 
 fn fair(
@@ -649,4 +669,33 @@ fn fair(
     let mut report = fairness::assess(&truth, &predicted, &groups, privileged, o.min_group);
     report.positive = classes.get(positive as usize).cloned().unwrap_or_default();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_are_probabilities_up_to_f32_rounding_and_logits_are_not() {
+        let m = Path::new("m.onnx");
+        // A 30-tree forest's row, as Rampart and onnxruntime add it.
+        let p = probabilities(
+            &[1.000_000_357_6, 0.0, 0.0, -1.19e-7, 1.000_000_1, 0.0],
+            3,
+            false,
+            m,
+        )
+        .unwrap();
+        assert_eq!(p, vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+        let e = probabilities(&[2.0, -1.0], 2, false, m)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pass --logits"), "{e}");
+        let e = probabilities(&[0.25, 0.75], 2, true, m)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("already probabilities"), "{e}");
+        let p = probabilities(&[2.0, -1.0], 2, true, m).unwrap();
+        assert!((p[0] + p[1] - 1.0).abs() < 1e-12 && p[0] > 0.9);
+    }
 }

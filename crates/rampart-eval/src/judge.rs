@@ -285,13 +285,22 @@ pub fn findings(e: &Evaluation, v: &Verdict) -> Vec<Finding> {
     }
     if let Some(f) = &e.fairness {
         if v.four_fifths == Some(false) {
-            let message = format!(
-                "four-fifths rule: {} selected at under 0.8 of the highest rate (lowest ratio {})",
-                f.four_fifths.failing.join("; "),
-                f.four_fifths
-                    .lowest_ratio
-                    .map_or("undefined".into(), |r| format!("{r:.3}"))
-            );
+            let judged = f.groups.iter().filter(|g| !g.small).count();
+            let message = if f.four_fifths.failing.is_empty() {
+                // Failed for want of groups to compare, not by a ratio.
+                format!(
+                    "four-fifths rule not judged: {judged} group(s) of at least {} rows, and the rule compares two or more; the data must hold each group the rule is to protect",
+                    f.min_count
+                )
+            } else {
+                format!(
+                    "four-fifths rule: {} selected at under 0.8 of the highest rate (lowest ratio {})",
+                    f.four_fifths.failing.join("; "),
+                    f.four_fifths
+                        .lowest_ratio
+                        .map_or("undefined".into(), |r| format!("{r:.3}"))
+                )
+            };
             out.push(Finding::new("EVAL-FAIRNESS", Severity::High, at(), message));
         }
         for g in &f.four_fifths.not_judged {

@@ -11,6 +11,10 @@ use std::path::PathBuf;
 /// What the gate attests: the model and the evaluation data.
 pub const GATE: &str = "eval";
 
+/// The fewest bootstrap resamples that give an interval (a 95% interval
+/// from 100 has 2.5 resamples beyond each end).
+const MIN_RESAMPLES: u32 = 100;
+
 /// The most bootstrap resamples a run may ask for (each costs a pass
 /// over every row).
 const MAX_RESAMPLES: u32 = 100_000;
@@ -308,9 +312,9 @@ impl Eval {
     /// Evaluates and judges without recording (`--predictions` needs the
     /// evaluation's rows).
     pub fn evaluate(&self, watch: &dyn rampart_dataset::Watch) -> Result<EvalRun, Error> {
-        if self.bootstrap > MAX_RESAMPLES {
+        if self.bootstrap > MAX_RESAMPLES || (1..MIN_RESAMPLES).contains(&self.bootstrap) {
             return Err(Error::Config(format!(
-                "--bootstrap {}: at most {MAX_RESAMPLES} resamples",
+                "--bootstrap {}: 0 (no intervals) or {MIN_RESAMPLES} to {MAX_RESAMPLES} resamples; fewer cannot place a 95% interval's ends",
                 self.bootstrap
             )));
         }
@@ -815,7 +819,7 @@ impl Gate for Compare {
     fn run(&self, _ctx: &Context) -> Result<Outcome, Error> {
         let started = Started::now();
         let coverage = self.confidence > 0.0 && self.confidence < 1.0;
-        if !coverage || !(100..=MAX_RESAMPLES).contains(&self.bootstrap) {
+        if !coverage || !(MIN_RESAMPLES..=MAX_RESAMPLES).contains(&self.bootstrap) {
             return Err(Error::Config(format!(
                 "a comparison needs 100 to {MAX_RESAMPLES} --bootstrap resamples (1000 by default) and a --confidence between 0 and 1"
             )));

@@ -208,6 +208,9 @@ pub struct Numbers<'a> {
     pub nulls: u64,
     /// The record number ([`Cell::record`]) of the batch's first row.
     pub first: u64,
+    /// The rows of the batch (from 0) that are null, in order: empty when
+    /// `nulls` is 0.
+    pub null_rows: &'a [u32],
 }
 
 /// One batch of a string column, from a columnar format: each distinct

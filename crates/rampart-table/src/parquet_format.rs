@@ -720,11 +720,21 @@ impl<'a> CellTexts<'a> {
 /// are reported here, their values then shown as cells.
 fn batched(array: &ArrayRef, name: &str, first: u64, visitor: &mut dyn Visitor) -> bool {
     if let Some((integer, values)) = numbers_of(array.as_ref()) {
+        let null_rows: Vec<u32> = match array.logical_nulls() {
+            Some(n) if n.null_count() > 0 => n
+                .iter()
+                .enumerate()
+                .filter(|(_, valid)| !valid)
+                .map(|(i, _)| i as u32)
+                .collect(),
+            _ => Vec::new(),
+        };
         let batch = Numbers {
             integer,
             values: &values,
             nulls: array.null_count() as u64,
             first,
+            null_rows: &null_rows,
         };
         visitor.numbers(name, &batch);
         return true;

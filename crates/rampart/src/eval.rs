@@ -205,6 +205,21 @@ fn evaluate(mut gate: rampart_gate::Eval, out: Outputs, common: &Reading) -> Res
         html,
     } = out;
     gate.reading = common.reading()?;
+    // Parquet is what these write: a .csv name would hide that.
+    for (flag, p) in [
+        ("--predictions", &predictions),
+        ("--emit-adversarial", &emit),
+    ] {
+        if let Some(p) = p.as_ref().filter(|p| {
+            !p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        }) {
+            anyhow::bail!(
+                "{flag} {}: writes Parquet; name the file .parquet (convert afterwards if CSV is needed)",
+                p.display()
+            );
+        }
+    }
     let written: Vec<&PathBuf> = predictions.iter().chain(&emit).chain(&html).collect();
     for (i, p) in written.iter().enumerate() {
         rampart_core::check_output(p, &[gate.model.clone(), gate.data.clone()])?;

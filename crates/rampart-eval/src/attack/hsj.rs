@@ -77,8 +77,7 @@ fn gradient(
     let d = x.len();
     let x0 = probe.x0.clone();
     let mut samples = vec![0.0; n * d];
-    let mut dirs = vec![0.0; n * d];
-    for (s, dir) in samples.chunks_mut(d).zip(dirs.chunks_mut(d)) {
+    for s in samples.chunks_mut(d) {
         for &j in free {
             if let Some(v) = s.get_mut(j) {
                 *v = probe.normal();
@@ -89,10 +88,6 @@ fn gradient(
             *v = a + delta * *v / norm;
         }
         probe.domain().project(s, &x0);
-        // The direction actually probed, after clipping.
-        for ((o, a), b) in dir.iter_mut().zip(s.iter()).zip(x) {
-            *o = (a - b) / delta;
-        }
     }
     let Some(a) = probe.ask(&samples)? else {
         return Ok(None);
@@ -105,10 +100,13 @@ fn gradient(
         .collect();
     let mean = f.iter().sum::<f64>() / f.len().max(1) as f64;
     let baseline = if mean.abs() == 1.0 { 0.0 } else { mean };
+    // Each probe's direction as actually probed, after clipping:
+    // (sample - x) / delta.
     let mut grad = vec![0.0; d];
-    for (fi, dir) in f.iter().zip(dirs.chunks(d)) {
-        for (g, v) in grad.iter_mut().zip(dir) {
-            *g += (fi - baseline) * v;
+    for (fi, s) in f.iter().zip(samples.chunks(d)) {
+        let w = (fi - baseline) / delta;
+        for ((g, v), a) in grad.iter_mut().zip(s).zip(x) {
+            *g += w * (v - a);
         }
     }
     let norm = grad.iter().map(|v| v * v).sum::<f64>().sqrt();

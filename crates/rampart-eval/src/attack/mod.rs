@@ -331,13 +331,16 @@ impl Domain {
     /// Points (rows of [`Domain::dim`] coordinates) in the features' own
     /// units.
     pub fn raw(&self, z: &[f64]) -> Vec<f32> {
-        z.chunks(self.dim().max(1))
-            .flat_map(|row| {
+        // Sized once: the gradient probes are a megabyte at a time.
+        let mut out = Vec::with_capacity(z.len());
+        for row in z.chunks(self.dim().max(1)) {
+            out.extend(
                 row.iter()
                     .zip(&self.lo)
-                    .map(|(&v, &lo)| (lo + v * self.unit) as f32)
-            })
-            .collect()
+                    .map(|(&v, &lo)| (lo + v * self.unit) as f32),
+            );
+        }
+        out
     }
 
     /// The nearest value a feature can hold: whole numbers for integer
