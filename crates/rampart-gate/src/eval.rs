@@ -568,6 +568,13 @@ impl EvalRun {
                 _ => format!("{} classes ({})", e.classes.len(), e.classes.join(", ")),
             }
         );
+        if e.skipped > 0 {
+            let _ = writeln!(
+                s,
+                "{} records could not be read and were left out (--bad-input skip): the measures are of the rest",
+                e.skipped
+            );
+        }
         let pct = e.bootstrap.confidence * 100.0;
         let _ = writeln!(s, "\n{:<28} {:>9}   {pct:.0}% interval", "metric", "value");
         for m in &e.metrics {
@@ -900,6 +907,16 @@ mod tests {
             attacking: Attacking::default(),
             reading: Reading::default(),
         }
+    }
+
+    #[test]
+    fn skipped_records_are_said_in_the_text() {
+        let mut run = gate().evaluate(&rampart_dataset::Quiet).unwrap();
+        assert!(!run.text().contains("could not be read"));
+        run.evaluation.skipped = 3;
+        assert!(run
+            .text()
+            .contains("3 records could not be read and were left out"));
     }
 
     #[test]
