@@ -24,9 +24,10 @@ pub use fs::{
     write_atomic, write_atomic_with, write_new,
 };
 pub use policy::{
-    Admission, AliasRule, BadInput, EvalBar, EvalGate, GateKind, GateSpec, PiiGate, Policy,
-    PolicyError, RegistryPolicy, RiskGate, RulePolicy, ScanGate, ScanPolicy, Stage, Suppression,
-    VerifyGate, EVAL_MEASURES, POLICY_FILE_NAME,
+    eval_measures, Admission, AliasRule, BadInput, EvalBar, EvalGate, GateKind, GateSpec, PiiGate,
+    Policy, PolicyError, RegistryPolicy, RiskGate, RulePolicy, ScanGate, ScanPolicy, Stage,
+    Suppression, VerifyGate, ATTACK_MEASURES, FAIRNESS_MEASURES, POLICY_FILE_NAME,
+    QUALITY_MEASURES,
 };
 pub use rules::{Catalog, Rule};
 pub use suggest::{did_you_mean, nearest};

@@ -179,11 +179,8 @@ pub struct EvalBar {
     pub target: Option<String>,
 }
 
-/// Every name an evaluation threshold may bound (`min`, `max`), so that
-/// a misspelt measure is refused when the policy is read, not when a
-/// pipeline reaches the gate. rampart-eval parses the same names and a
-/// test there holds the two lists equal.
-pub const EVAL_MEASURES: &[&str] = &[
+/// The quality metrics an evaluation threshold may bound.
+pub const QUALITY_MEASURES: &[&str] = &[
     "accuracy",
     "balanced_accuracy",
     "precision_macro",
@@ -200,6 +197,11 @@ pub const EVAL_MEASURES: &[&str] = &[
     "mean_absolute_error",
     "root_mean_squared_error",
     "r2",
+];
+
+/// The fairness aggregates an evaluation threshold may bound: evidence
+/// bounded by them must have measured fairness as admission says.
+pub const FAIRNESS_MEASURES: &[&str] = &[
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "equalized_odds_difference",
@@ -209,12 +211,28 @@ pub const EVAL_MEASURES: &[&str] = &[
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "disparate_impact",
+];
+
+/// The attacks' success rates an evaluation threshold may bound.
+pub const ATTACK_MEASURES: &[&str] = &[
     "hopskipjump_success_rate",
     "simba_success_rate",
     "square_success_rate",
     "boundary_success_rate",
     "tabular_success_rate",
 ];
+
+/// Every name an evaluation threshold may bound (`min`, `max`), so that
+/// a misspelt measure is refused when the policy is read, not when a
+/// pipeline reaches the gate. rampart-eval parses the same names and a
+/// test there holds the two lists equal.
+pub fn eval_measures() -> impl Iterator<Item = &'static str> {
+    QUALITY_MEASURES
+        .iter()
+        .chain(FAIRNESS_MEASURES)
+        .chain(ATTACK_MEASURES)
+        .copied()
+}
 
 /// The first bound in `min` or `max` on a name that is no measure.
 fn unknown_measure(
@@ -226,10 +244,10 @@ fn unknown_measure(
         .keys()
         .map(|k| ("min", k))
         .chain(max.keys().map(|k| ("max", k)))
-        .find(|(_, k)| !EVAL_MEASURES.contains(&k.as_str()))?;
+        .find(|(_, k)| !eval_measures().any(|m| m == k.as_str()))?;
     Some(format!(
         "[{table}] {side}: no measure {name:?}; the measures are {}",
-        EVAL_MEASURES.join(", ")
+        eval_measures().collect::<Vec<_>>().join(", ")
     ))
 }
 

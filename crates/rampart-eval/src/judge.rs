@@ -322,10 +322,15 @@ mod tests {
     #[test]
     fn the_policy_knows_every_measure_and_no_other() {
         let mut ours = Measure::names();
-        let mut policy = rampart_core::EVAL_MEASURES.to_vec();
+        let mut policy: Vec<&str> = rampart_core::eval_measures().collect();
         ours.sort_unstable();
         policy.sort_unstable();
         assert_eq!(ours, policy);
+        let fairness: Vec<&str> = crate::fairness::AGGREGATES
+            .iter()
+            .map(|a| a.name())
+            .collect();
+        assert_eq!(fairness, rampart_core::FAIRNESS_MEASURES);
     }
 
     #[test]

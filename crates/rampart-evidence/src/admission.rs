@@ -235,20 +235,6 @@ fn attack_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar, why: &mut Vec<
     }
 }
 
-/// The measures that judge fairness: evidence bounded by them must have
-/// measured it as admission says.
-const FAIRNESS: &[&str] = &[
-    "demographic_parity_difference",
-    "demographic_parity_ratio",
-    "equalized_odds_difference",
-    "equalized_odds_difference_mean",
-    "equalized_odds_ratio",
-    "equalized_odds_ratio_mean",
-    "equal_opportunity_difference",
-    "equal_opportunity_ratio",
-    "disparate_impact",
-];
-
 /// Why fairness evidence was not measured as admission says: by other
 /// sensitive features, against a chosen privileged group, for another
 /// decision, or leaving larger groups unjudged.
@@ -332,7 +318,7 @@ fn eval_short_of(e: &EvalEvidence, bar: &rampart_core::EvalBar) -> Option<String
             .min
             .keys()
             .chain(bar.max.keys())
-            .any(|k| FAIRNESS.contains(&k.as_str()));
+            .any(|k| rampart_core::FAIRNESS_MEASURES.contains(&k.as_str()));
     if judges_fairness {
         fairness_short_of(e, bar, &mut why);
     }
